@@ -1,0 +1,131 @@
+/**
+ * The narrow interface mbuild needs from a Docker Engine. Only
+ * `docker/dockerode-engine.ts` implements it and only that module imports dockerode;
+ * everything else (execute/, cli/) depends on this interface alone.
+ */
+import type { Readable } from 'node:stream';
+
+/** Where the endpoint came from, printed in "cannot connect" errors. */
+export type EndpointSource = '--host' | 'DOCKER_HOST' | 'default';
+
+export interface Endpoint {
+  /** e.g. `unix:///var/run/docker.sock`, `tcp://127.0.0.1:2376`, `ssh://user@host`. */
+  readonly url: string;
+  readonly source: EndpointSource;
+}
+
+export interface EngineInfo {
+  readonly serverVersion: string;
+  /** The API version negotiated for every request, e.g. `1.41`. */
+  readonly apiVersion: string;
+  readonly os: string;
+  readonly arch: string;
+  /** True when `POST /build?version=2` is available (BuildKit). */
+  readonly buildkit: boolean;
+}
+
+export type BuilderKind = 'buildkit' | 'classic';
+
+export interface BuildRequest {
+  /** An uncompressed tar stream of the whole context, Dockerfile included. */
+  readonly context: Readable;
+  /** Path of the Dockerfile inside the context tar. */
+  readonly dockerfile: string;
+  readonly builder: BuilderKind;
+  /** Unique per build; used for BuildKit's `POST /build/cancel`. */
+  readonly buildId: string;
+  readonly target?: string;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `default` | `none` | `host`. */
+  readonly network?: string;
+  readonly platform?: string;
+  readonly pull: boolean;
+  readonly noCache: boolean;
+}
+
+/** Progress decoded from the build stream (classic JSON or BuildKit trace protobuf). */
+export type BuildStreamEvent =
+  /** A step (BuildKit vertex, classic `Step n/m`) started. `name` is e.g. `[2/3] RUN make`. */
+  | { readonly type: 'step-started'; readonly stepId: string; readonly name: string }
+  | { readonly type: 'step-completed'; readonly stepId: string; readonly name: string; readonly cached: boolean; readonly error?: string }
+  /** Output of a step (or of the builder when `stepId` is absent), one or more whole lines. */
+  | { readonly type: 'log'; readonly stepId?: string; readonly text: string }
+  | { readonly type: 'warning'; readonly text: string };
+
+export type BuildOutcome =
+  | { readonly kind: 'succeeded'; readonly imageId: string }
+  | {
+      readonly kind: 'failed';
+      readonly message: string;
+      /** The step that failed, when the stream says which. */
+      readonly step?: { readonly stepId: string; readonly name: string };
+    }
+  | { readonly kind: 'cancelled' };
+
+export interface ImageInfo {
+  readonly id: string;
+  readonly repoTags: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly size: number;
+  readonly created: string;
+  /** `RootFS.Layers` diff IDs, oldest first. */
+  readonly layers: readonly string[];
+  readonly hasCmd: boolean;
+}
+
+export interface ImageSummary {
+  readonly id: string;
+  readonly repoTags: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ContainerSummary {
+  readonly id: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export interface ArchiveStat {
+  readonly name: string;
+  readonly size: number;
+  readonly mode: number;
+  readonly linkTarget: string;
+}
+
+export interface Engine {
+  readonly endpoint: Endpoint;
+  /** Negotiates the API version. Fails fast (< 2 s) when the daemon cannot be reached. */
+  info(signal?: AbortSignal): Promise<EngineInfo>;
+  /**
+   * Runs one build to exactly one outcome. Never throws for build failures; throws only
+   * for transport errors before the stream starts (wrapped as EngineError). No idle timeout.
+   * Aborting `signal` drops the request (and for BuildKit calls `/build/cancel`) → `cancelled`.
+   */
+  build(req: BuildRequest, opts: { signal: AbortSignal; onEvent: (e: BuildStreamEvent) => void }): Promise<BuildOutcome>;
+  /** `undefined` when no such image exists. */
+  inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  listImages(filter: { labels: readonly string[] }): Promise<ImageSummary[]>;
+  /** `tag` is `repo:tag`. */
+  tagImage(imageId: string, tag: string): Promise<void>;
+  removeImage(ref: string, opts?: { force?: boolean; noPrune?: boolean }): Promise<void>;
+  /** Creates (never starts) a container; gives images with no CMD a dummy command. */
+  createContainer(image: string, labels: Readonly<Record<string, string>>): Promise<string>;
+  /** `GET /containers/{id}/archive?path=`; `undefined` when the path does not exist (404). */
+  getArchive(containerId: string, path: string, signal?: AbortSignal): Promise<{ stat: ArchiveStat; stream: Readable } | undefined>;
+  removeContainer(id: string): Promise<void>;
+  listContainers(filter: { labels: readonly string[] }): Promise<ContainerSummary[]>;
+  /** `GET /images/{name}/get`: a `docker save` tar stream. */
+  exportImage(ref: string, signal?: AbortSignal): Promise<Readable>;
+}
+
+/** A transport-level failure (daemon unreachable, HTTP error), with the endpoint it concerned. */
+export class EngineError extends Error {
+  constructor(
+    message: string,
+    readonly endpoint: Endpoint,
+    readonly statusCode?: number,
+  ) {
+    super(message);
+    this.name = 'EngineError';
+  }
+}
