@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install dependencies when missing or stale, then compile TypeScript to dist/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+stamp=node_modules/.package-lock.json
+if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt "$stamp" ]; then
+  echo "setup: npm install"
+  npm install --no-audit --no-fund --loglevel=error
+fi
+echo "setup: compiling TypeScript"
+npx tsc -p tsconfig.json

@@ -1,0 +1,30 @@
+/**
+ * Docker image reference grammar (distribution/reference): `[domain[:port]/]path[:tag][@digest]`.
+ */
+const component = '[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*';
+const domainPart = '(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])';
+const domain = `(?:${domainPart}(?:\\.${domainPart})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]+)?`;
+const tag = '[\\w][\\w.-]{0,127}';
+const digest = '[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}';
+const name = `(?:${domain}/)?${component}(?:/${component})*`;
+
+const TAG_RE = new RegExp(`^(${name})(?::(${tag}))?$`);
+const REF_RE = new RegExp(`^(${name})(?::(${tag}))?(?:@(${digest}))?$`);
+
+/** Why `text` is not a valid `name[:tag]` for tagging, or undefined when it is. */
+export function tagProblem(text: string): string | undefined {
+  if (text.length > 255) return 'longer than 255 characters';
+  if (TAG_RE.test(text)) return undefined;
+  if (text.includes('@')) return 'a tag cannot carry a digest';
+  if (/[A-Z]/.test(text.split(':')[0] ?? '')) return 'repository names must be lowercase';
+  return "expected [registry/]name[:tag], with lowercase letters, digits and separators '.', '_', '-'";
+}
+
+export const isImageReference = (text: string): boolean => text.length <= 255 && REF_RE.test(text);
+
+/** `busybox` -> `busybox:latest`; `reg:5000/x` -> `reg:5000/x:latest`. Digests are left alone. */
+export function withDefaultTag(ref: string): string {
+  if (ref.includes('@')) return ref;
+  const lastSlash = ref.lastIndexOf('/');
+  return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
+}

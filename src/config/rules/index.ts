@@ -1,0 +1,27 @@
+/** The list of semantic rules, run in this order; adding a check means adding an entry. */
+import { dependencyCycle, extendsCycle } from './cycles.js';
+import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from './images.js';
+import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from './paths.js';
+import { extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource } from './references.js';
+import type { Rule } from './rule.js';
+
+export const rules: readonly Rule[] = [
+  unknownImageReference,
+  unknownMountSource,
+  unknownGroupMember,
+  groupNamedLikeImage,
+  extendsInDefaults,
+  extendsCycle,
+  dependencyCycle,
+  dockerfileAndInline,
+  invalidTag,
+  duplicateTag,
+  reservedLabel,
+  pathOutsideRoot,
+  mountTargetInsideContext,
+  contextMissing,
+  dockerfileMissing,
+  secretLikeArg,
+];
+
+export type { Rule, RuleContext } from './rule.js';

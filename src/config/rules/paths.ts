@@ -1,0 +1,117 @@
+/**
+ * Rules about paths: contexts and Dockerfiles exist, and nothing resolves outside the
+ * project root, also not through a symlink. Mount targets stay inside their context.
+ */
+import type { Diagnostic } from '../../core/diagnostic.js';
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, relative, sep } from 'node:path';
+import type { Location } from '../../core/diagnostic.js';
+import type { BuildFile, ImageSpec, WrittenImage, YamlPath } from '../types.js';
+import { error, type Rule, type RuleContext } from './rule.js';
+
+const isInside = (parent: string, child: string): boolean => {
+  const rel = relative(parent, child);
+  return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
+};
+
+/** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
+function realPath(p: string): string {
+  let current = p;
+  const rest: string[] = [];
+  while (!existsSync(current)) {
+    const parent = dirname(current);
+    if (parent === current) return p;
+    rest.unshift(current.slice(parent.length + 1));
+    current = parent;
+  }
+  return [realpathSync(current), ...rest].join(sep);
+}
+
+/** Paths in messages are shown relative to the project root, as people write them. */
+export const show = (file: BuildFile, p: string): string => relative(file.root, p).split(sep).join('/') || '.';
+
+/** Images whose `extends` names no image: their resolved settings are incomplete. */
+const incomplete = (ctx: RuleContext, image: ImageSpec): boolean => {
+  for (let name: string | undefined = image.name, n = 0; name !== undefined && n < 100; n++) {
+    const written: WrittenImage | undefined = ctx.written.images[name];
+    if (written === undefined) return true;
+    name = written.extends;
+  }
+  return false;
+};
+
+const keyOrSelf = (image: ImageSpec, key: string): YamlPath => image.origins.keys[key] ?? image.origins.self;
+const where = (file: BuildFile, image: ImageSpec, key: string): Location =>
+  image.origins.keys[key] ? file.locate.value(keyOrSelf(image, key)) : file.locate.key(image.origins.self);
+
+function escapes(file: BuildFile, path: string): 'outside' | 'symlink' | undefined {
+  const root = realPath(file.root);
+  if (!isInside(file.root, path)) return 'outside';
+  return isInside(root, realPath(path)) ? undefined : 'symlink';
+}
+
+const escapeMessage = (what: string, path: string, how: 'outside' | 'symlink', file: BuildFile) =>
+  how === 'outside'
+    ? `${what} ${show(file, path)} is outside the project root`
+    : `${what} ${show(file, path)} leads outside the project root through a symlink (to ${relative(realPath(file.root), realPath(path)).split(sep).join('/')})`;
+
+export const pathOutsideRoot: Rule = ({ file }) => {
+  const out: Diagnostic[] = [];
+  for (const image of file.images.values()) {
+    const ctx = escapes(file, image.context);
+    if (ctx) out.push(error('path-outside-root', escapeMessage('context', image.context, ctx, file), where(file, image, 'context')));
+    if (image.dockerfile.kind === 'file') {
+      const df = escapes(file, image.dockerfile.path);
+      if (df) out.push(error('path-outside-root', escapeMessage('Dockerfile', image.dockerfile.path, df, file), where(file, image, 'dockerfile')));
+    }
+    for (const output of image.outputs) {
+      const how = output.to === file.root ? 'outside' : escapes(file, output.to);
+      if (how) out.push(error('path-outside-root', output.to === file.root ? `output ${show(file, output.to)} would replace the project root itself` : escapeMessage('output', output.to, how, file), file.locate.value([...output.origin, 'to'])));
+    }
+  }
+  return out;
+};
+
+export const mountTargetInsideContext: Rule = ({ file }) => {
+  const out: Diagnostic[] = [];
+  for (const image of file.images.values()) {
+    for (const mount of image.mounts) {
+      const raw = mount.to;
+      if (raw.startsWith('/') || raw === '..' || raw.startsWith('../') || raw === '') {
+        const why = raw === '' ? 'it is the context root itself' : raw.startsWith('/') ? 'it must be relative' : 'it leaves the context';
+        out.push(error('mount-target-outside-context', `mount target '${raw || '.'}' is not a path inside the context of image '${image.name}': ${why}`, file.locate.value([...mount.origin, 'to'])));
+      }
+    }
+  }
+  return out;
+};
+
+export const contextMissing: Rule = (ctx) => {
+  const { file } = ctx;
+  const out: Diagnostic[] = [];
+  for (const image of file.images.values()) {
+    if (incomplete(ctx, image)) continue;
+    if (!existsSync(image.context)) {
+      out.push(error('context-missing', `context folder ${show(file, image.context)} of image '${image.name}' does not exist`, where(file, image, 'context')));
+    } else if (!statSync(image.context).isDirectory()) {
+      out.push(error('context-missing', `context ${show(file, image.context)} of image '${image.name}' is not a folder`, where(file, image, 'context')));
+    }
+  }
+  return out;
+};
+
+export const dockerfileMissing: Rule = (ctx) => {
+  const { file } = ctx;
+  const out: Diagnostic[] = [];
+  for (const image of file.images.values()) {
+    if (incomplete(ctx, image)) continue;
+    if (image.dockerfile.kind !== 'file' || !existsSync(image.context)) continue;
+    const path = image.dockerfile.path;
+    const problem = !existsSync(path) ? 'does not exist' : statSync(path).isDirectory() ? 'is a folder' : undefined;
+    if (problem) {
+      const hint = image.origins.keys['dockerfile'] ? '' : " (set 'dockerfile' or 'dockerfile_inline')";
+      out.push(error('dockerfile-missing', `Dockerfile ${show(file, path)} of image '${image.name}' ${problem}${hint}`, where(file, image, 'dockerfile')));
+    }
+  }
+  return out;
+};

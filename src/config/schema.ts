@@ -1,0 +1,154 @@
+/**
+ * Phase 3: structural validation against schema/mbuild.schema.json, the single source
+ * of truth for the file's shape. ajv compiles the schema once per process. Its raw
+ * errors are reduced to the most specific one per location and worded for people.
+ */
+import { readFileSync } from 'node:fs';
+import AjvModule, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020.js';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { formatPath } from './locate.js';
+import { closest, didYouMean } from './suggest.js';
+import type { Locator, YamlPath } from './types.js';
+
+const Ajv2020 = AjvModule.default;
+export const SCHEMA_URL = new URL('../../schema/mbuild.schema.json', import.meta.url);
+
+let compiled: ValidateFunction | undefined;
+function validator(): ValidateFunction {
+  compiled ??= new Ajv2020({ allErrors: true, verbose: true, strict: true }).compile(
+    JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object,
+  );
+  return compiled;
+}
+
+export function validateSchema(value: unknown, locate: Locator, sourceText: string): Diagnostic[] {
+  const validate = validator();
+  if (validate(value)) return [];
+  const errors = reduce(validate.errors ?? []);
+  const seen = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const e of errors) {
+    const d = toDiagnostic(e, locate, sourceText);
+    const key = `${d.location?.range.offset}:${d.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(d);
+  }
+  return out.sort((a, b) => (a.location?.range.offset ?? 0) - (b.location?.range.offset ?? 0));
+}
+
+const pathOf = (e: ErrorObject): (string | number)[] =>
+  e.instancePath === ''
+    ? []
+    : e.instancePath
+        .slice(1)
+        .split('/')
+        .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+        .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v === 'number' ? 'number' : typeof v;
+}
+
+/** Keeps, for each `anyOf`, only the branch whose type matches the value; drops noise. */
+function reduce(errors: readonly ErrorObject[]): ErrorObject[] {
+  let kept = [...errors];
+  for (const any of errors.filter((e) => e.keyword === 'anyOf')) {
+    const branches = (any.schema as { type?: string }[]).map((b) => b.type);
+    const index = branches.indexOf(jsonType(any.data) === 'array' ? 'array' : jsonType(any.data));
+    kept = kept.filter((e) => {
+      if (!e.schemaPath.startsWith(`${any.schemaPath}/`)) return true;
+      return index !== -1 && e.schemaPath.startsWith(`${any.schemaPath}/${index}/`);
+    });
+    if (index !== -1) kept = kept.filter((e) => e !== any);
+  }
+  // `{imag: x}` is reported as "unknown key 'imag'; did you mean 'image'?": the missing 'image' is the same mistake.
+  kept = kept.filter((e) => e.keyword !== 'required' || !kept.some((o) =>
+    o.keyword === 'additionalProperties' && o.instancePath === e.instancePath &&
+    closest(String(o.params['additionalProperty']), [String(e.params['missingProperty'])]) !== undefined));
+  // A propertyNames failure also reports the inner pattern error; keep the outer one.
+  kept = kept.filter((e) => !(e.keyword !== 'propertyNames' && e.propertyName !== undefined));
+  return kept;
+}
+
+function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diagnostic {
+  const path = pathOf(e);
+  const where = formatPath(path);
+  const error = (message: string, at: YamlPath, onKey = false): Diagnostic => ({
+    severity: 'error',
+    code: `schema-${e.keyword}`,
+    message,
+    location: onKey ? locate.key(at) : locate.value(at),
+  });
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'additionalProperties': {
+      const key = String(p['additionalProperty']);
+      const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
+      const scope = path.length === 0 ? 'the build file' : where;
+      return error(`unknown key '${key}' in ${scope}${didYouMean(key, allowed)}`, [...path, key], true);
+    }
+    case 'required':
+      return error(`${path.length === 0 ? 'the build file' : where} is missing the required key '${String(p['missingProperty'])}'`, path, path.length > 0);
+    case 'propertyNames': {
+      const name = String(p['propertyName']);
+      const what = path[0] === 'images' ? 'image' : path[0] === 'groups' ? 'group' : path[0] === 'vars' ? 'variable' : 'key';
+      const rule = what === 'variable' || path.at(-1) === 'args'
+        ? 'use letters, digits and _, not starting with a digit'
+        : "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
+      return error(`invalid ${what} name '${name}' in ${where}: ${rule}`, [...path, name], true);
+    }
+    case 'const':
+      if (path.length === 1 && path[0] === 'version') {
+        return error(`unsupported version ${JSON.stringify(e.data)}; the only version is 1`, path);
+      }
+      return error(`${where} must be ${JSON.stringify(p['allowedValue'])}`, path);
+    case 'enum':
+      return error(`${where} must be one of: ${(p['allowedValues'] as unknown[]).join(', ')}`, path);
+    case 'type':
+      return error(`${where} must be ${humanType(String(p['type']))}${quoteHint(e.data, p['type'], locate, path, sourceText)}`, path);
+    case 'anyOf':
+      return error(`${where} must be a string or {image: NAME}${quoteHint(e.data, 'string', locate, path, sourceText)}`, path);
+    case 'pattern':
+      return error(patternMessage(where, path, e.data), path);
+    case 'minProperties':
+      return error(path[0] === 'images' && path.length === 1 ? 'images must declare at least one image' : `${where} must not be empty`, path);
+    case 'minItems':
+      return error(`${where} must not be empty`, path);
+    case 'minLength':
+      return error(`${where} must not be empty`, path);
+    default:
+      return error(`${where} ${e.message ?? 'is invalid'}`, path);
+  }
+}
+
+function humanType(type: string): string {
+  switch (type) {
+    case 'object': return 'a mapping';
+    case 'array': return 'a list';
+    case 'string': return 'a string';
+    case 'boolean': return 'true or false';
+    case 'integer':
+    case 'number': return 'a number';
+    default: return `of type ${type}`;
+  }
+}
+
+/** `VERSION: 1.10` silently becomes 1.1 in YAML; tell people to quote what they wrote. */
+function quoteHint(data: unknown, expected: unknown, locate: Locator, path: YamlPath, sourceText: string): string {
+  if (expected !== 'string' || (typeof data !== 'number' && typeof data !== 'boolean')) return '';
+  const { offset, length } = locate.value(path).range;
+  const written = sourceText.slice(offset, offset + length);
+  return `; quote it to keep it as written: "${written}"`;
+}
+
+function patternMessage(where: string, path: YamlPath, data: unknown): string {
+  const last = path.at(-1);
+  const value = JSON.stringify(data);
+  if (last === 'path') return `${where} must be an absolute path (starting with /), not ${value}`;
+  if (last === 'platform') return `${where} must look like os/arch[/variant], e.g. linux/amd64, not ${value}`;
+  if (last === 'name' && path.length === 1) return `invalid project name ${value}: use lowercase letters, digits, '.', '_' and '-'`;
+  return `${where} has an invalid value ${value}`;
+}

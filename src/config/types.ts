@@ -1,0 +1,122 @@
+/**
+ * The build file in its two stages (changesets' WrittenConfig -> Config):
+ * `WrittenBuildFile` is the shape the schema accepts; `BuildFile` is the validated,
+ * interpolated, normalised model that plan/ and execute/ accept.
+ */
+import type { Location, SourceFile } from '../core/diagnostic.js';
+
+/** A path into the YAML document, e.g. `['images', 'api', 'mounts', 0, 'to']`. */
+export type YamlPath = readonly (string | number)[];
+
+export type WrittenArg = string | { image: string };
+
+export interface WrittenImage {
+  context?: string;
+  dockerfile?: string;
+  dockerfile_inline?: string;
+  target?: string;
+  args?: Record<string, WrittenArg>;
+  tags?: string[];
+  labels?: Record<string, string>;
+  extends?: string;
+  depends_on?: string[];
+  mounts?: { from: string; path: string; to: string }[];
+  outputs?: { path: string; to: string }[];
+  network?: 'default' | 'none' | 'host';
+  platform?: string;
+  pull?: boolean;
+  no_cache?: boolean;
+}
+
+export interface WrittenBuildFile {
+  version: 1;
+  name?: string;
+  vars?: Record<string, string>;
+  defaults?: WrittenImage;
+  images: Record<string, WrittenImage>;
+  groups?: Record<string, string[]>;
+}
+
+/** Finds the YAML node for a path; used by every phase that reports a problem. */
+export interface Locator {
+  /** The value node at `path` (or the nearest existing parent). */
+  value(path: YamlPath): Location;
+  /** The key node of the last segment of `path` (falls back to the value). */
+  key(path: YamlPath): Location;
+}
+
+export type ArgValue =
+  | { readonly kind: 'literal'; readonly value: string }
+  | { readonly kind: 'image'; readonly image: string };
+
+/** One side of a mount source: an image of this file or any image reference. */
+export type ImageRef =
+  | { readonly kind: 'image'; readonly image: string }
+  | { readonly kind: 'external'; readonly ref: string };
+
+export type MountSource = ImageRef | { readonly kind: 'diff'; readonly base: ImageRef; readonly head: ImageRef };
+
+export interface MountSpec {
+  readonly from: string;
+  readonly source: MountSource;
+  /** Absolute path inside the source image. */
+  readonly path: string;
+  /** Normalised relative path inside the context (posix, no `./`). */
+  readonly to: string;
+  /** Where it is written, for diagnostics. */
+  readonly origin: YamlPath;
+}
+
+export interface OutputSpec {
+  readonly path: string;
+  /** Absolute host path. */
+  readonly to: string;
+  readonly origin: YamlPath;
+}
+
+export type DockerfileSource =
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'inline'; readonly text: string };
+
+export interface ImageSpec {
+  readonly name: string;
+  /** Absolute path of the build context folder. */
+  readonly context: string;
+  readonly dockerfile: DockerfileSource;
+  readonly target?: string;
+  readonly args: Readonly<Record<string, ArgValue>>;
+  readonly tags: readonly string[];
+  readonly labels: Readonly<Record<string, string>>;
+  readonly dependsOn: readonly string[];
+  readonly mounts: readonly MountSpec[];
+  readonly outputs: readonly OutputSpec[];
+  readonly network?: 'default' | 'none' | 'host';
+  readonly platform?: string;
+  readonly pull: boolean;
+  readonly noCache: boolean;
+  /** Where each setting was written (after `defaults` and `extends`), for diagnostics. */
+  readonly origins: ImageOrigins;
+}
+
+export interface ImageOrigins {
+  /** The image's own key under `images`. */
+  readonly self: YamlPath;
+  /** Per top-level setting (`context`, `tags`, ...). */
+  readonly keys: Readonly<Record<string, YamlPath>>;
+  /** Per entry of `args` and `labels`. */
+  readonly args: Readonly<Record<string, YamlPath>>;
+  readonly labels: Readonly<Record<string, YamlPath>>;
+}
+
+export interface BuildFile {
+  readonly source: SourceFile;
+  /** The folder of the build file: every relative path resolves from here. */
+  readonly root: string;
+  readonly name: string;
+  readonly vars: Readonly<Record<string, string>>;
+  /** Sorted by name. */
+  readonly images: ReadonlyMap<string, ImageSpec>;
+  /** Group members resolved to image names (nested groups expanded). */
+  readonly groups: ReadonlyMap<string, readonly string[]>;
+  readonly locate: Locator;
+}
