@@ -39,6 +39,17 @@ export interface LoadFailure {
 }
 
 export async function loadBuildFile(options: LoadOptions): Promise<Result<Loaded, LoadFailure>> {
+  const model = await buildModel(options);
+  if (!model.ok) return model;
+  const { file, written } = model.value;
+  const diagnostics = [...model.value.diagnostics];
+  for (const rule of rules) diagnostics.push(...rule({ written, file }));
+  const sorted = sortByPosition(diagnostics);
+  return hasErrors(sorted) ? err({ diagnostics: sorted, path: file.source.path }) : ok({ file, written, diagnostics: sorted });
+}
+
+/** Phases 0-4 without the rules: the model the rules check (exported for rule tests). */
+export async function buildModel(options: LoadOptions): Promise<Result<Loaded, LoadFailure>> {
   const found = findBuildFile(options.file, options.cwd);
   if (!found.ok) return err({ diagnostics: [found.error] });
   const path = found.value;
@@ -62,9 +73,7 @@ export async function loadBuildFile(options: LoadOptions): Promise<Result<Loaded
   const written = interpolated.value as WrittenBuildFile;
   const vars = Object.fromEntries(Object.keys(writtenVars).map((k) => [k, lookup(k) ?? '']));
   const file = normalize(written, vars, source, locate);
-  for (const rule of rules) diagnostics.push(...rule({ written, file }));
-  const sorted = sortByPosition(diagnostics);
-  return hasErrors(sorted) ? err({ diagnostics: sorted, path }) : ok({ file, written, diagnostics: sorted });
+  return ok({ file, written, diagnostics });
 }
 
 function readVars(raw: unknown): Record<string, string> {

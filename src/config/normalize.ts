@@ -12,13 +12,15 @@ import type {
 import type { SourceFile } from '../core/diagnostic.js';
 
 const MAP_KEYS = new Set(['args', 'labels']);
+/** An image's identity is not inherited through `extends` (it would always collide). */
+const NOT_INHERITED = new Set(['extends', 'tags']);
 
 interface Resolved {
   readonly settings: WrittenImage;
   readonly origins: ImageOrigins;
 }
 
-/** Applies `defaults`, then the `extends` chain from the root ancestor down, then the image itself. */
+/** Applies `defaults`, then the `extends` chain from the root ancestor down (all but `tags`), then the image itself. */
 export function resolveImage(written: WrittenBuildFile, name: string): Resolved {
   const chain: { path: YamlPath; image: WrittenImage }[] = [];
   const seen = new Set<string>();
@@ -34,8 +36,9 @@ export function resolveImage(written: WrittenBuildFile, name: string): Resolved 
   const keys: Record<string, YamlPath> = {};
   const maps: Record<'args' | 'labels', Record<string, YamlPath>> = { args: {}, labels: {} };
   for (const { path, image } of chain) {
+    const ancestor = path[0] === 'images' && path[1] !== name;
     for (const [key, value] of Object.entries(image)) {
-      if (key === 'extends') continue;
+      if (key === 'extends' || (ancestor && NOT_INHERITED.has(key))) continue;
       keys[key] = [...path, key];
       if (MAP_KEYS.has(key)) {
         const merged = { ...(settings[key] as object | undefined), ...(value as object) };

@@ -16,16 +16,13 @@ export function editDistance(a: string, b: string): number {
 
 /** The closest candidate within a distance proportional to the word's length, if any. */
 export function closest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of [...candidates].sort()) {
-    const d = editDistance(word.toLowerCase(), candidate.toLowerCase());
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
+  const limit = Math.max(2, Math.floor(word.length / 3));
+  // Ties go to the candidate closest in length (a transposition beats a truncation), then by name.
+  const scored = [...candidates]
+    .map((c) => ({ c, d: editDistance(word.toLowerCase(), c.toLowerCase()), l: Math.abs(c.length - word.length) }))
+    .filter((s) => s.d <= limit && s.d < Math.max(word.length, s.c.length))
+    .sort((a, b) => a.d - b.d || a.l - b.l || a.c.localeCompare(b.c));
+  return scored[0]?.c;
 }
 
 export const didYouMean = (word: string, candidates: Iterable<string>): string => {

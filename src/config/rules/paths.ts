@@ -60,7 +60,9 @@ export const pathOutsideRoot: Rule = ({ file }) => {
   for (const image of file.images.values()) {
     const ctx = escapes(file, image.context);
     if (ctx) out.push(error('path-outside-root', escapeMessage('context', image.context, ctx, file), where(file, image, 'context')));
-    if (image.dockerfile.kind === 'file') {
+    // A Dockerfile inside an escaping context escapes with it: one error is enough.
+    const implied = ctx !== undefined && isInside(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : image.context);
+    if (image.dockerfile.kind === 'file' && !implied) {
       const df = escapes(file, image.dockerfile.path);
       if (df) out.push(error('path-outside-root', escapeMessage('Dockerfile', image.dockerfile.path, df, file), where(file, image, 'dockerfile')));
     }

@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { interpolateString, interpolateTree } from '../../src/config/interpolate.js';
+
+const env: Record<string, string> = { TAG: 'dev', EMPTY: '', REG: 'localhost:5000' };
+const lookup = (n: string) => env[n];
+const run = (s: string) => {
+  const r = interpolateString(s, lookup);
+  return r.ok ? r.value : `ERR ${r.error.message} @ ${r.error.expression}`;
+};
+
+describe('interpolateString', () => {
+  it.each([
+    ['shop/api:${TAG}', 'shop/api:dev'],
+    ['$TAG-x', 'dev-x'],
+    ['${MISSING:-fallback}', 'fallback'],
+    ['${EMPTY:-fallback}', 'fallback'],
+    ['${EMPTY-fallback}', ''],
+    ['${MISSING-fallback}', 'fallback'],
+    ['${TAG:+set}', 'set'],
+    ['${MISSING:+set}', ''],
+    ['${MISSING:-${TAG}-nested}', 'dev-nested'],
+    ['cost: $$5 and $${TAG}', 'cost: $5 and ${TAG}'],
+    ['${REG}/app', 'localhost:5000/app'],
+    ['a $ b', 'a $ b'],
+  ])('%s -> %s', (input, expected) => {
+    expect(run(input)).toBe(expected);
+  });
+
+  it('an unset variable with no default is an error, not an empty string', () => {
+    expect(run('x-${NOPE}')).toMatch(/^ERR variable 'NOPE' is not set.* @ \$\{NOPE\}$/);
+    expect(run('x-$NOPE')).toMatch(/^ERR variable 'NOPE' is not set.* @ \$NOPE$/);
+  });
+
+  it('required variables carry their message', () => {
+    expect(run('${EMPTY:?give it}')).toBe("ERR variable 'EMPTY' is required: give it @ ${EMPTY:?give it}");
+    expect(run('${EMPTY?give it}')).toBe('');
+  });
+
+  it('rejects malformed expressions', () => {
+    expect(run('${TAG')).toMatch(/unclosed/);
+    expect(run('${1X}')).toMatch(/invalid interpolation format: '\$\{1X\}'/);
+  });
+});
+
+describe('interpolateTree', () => {
+  it('walks values, skips keys and the listed top-level sections, and collects every error with its path', () => {
+    const { value, errors } = interpolateTree(
+      { vars: { A: '${NOPE}' }, images: { '${TAG}': { tags: ['x:${TAG}', 'y:${NOPE}'], n: 3 } } },
+      lookup,
+      new Set(['vars']),
+    );
+    expect(value).toEqual({ vars: { A: '${NOPE}' }, images: { '${TAG}': { tags: ['x:dev', 'y:${NOPE}'], n: 3 } } });
+    expect(errors.map((e) => e.path)).toEqual([['images', '${TAG}', 'tags', 1]]);
+  });
+});
