@@ -1,0 +1,47 @@
+/**
+ * The image graph: explicit edges from the build file (args {image:}, mounts, depends_on)
+ * plus edges found in Dockerfiles where a FROM / COPY --from / RUN --mount=from names a
+ * tag of another image in the file.
+ */
+import type { BuildFile } from '../config/types.js';
+import type { DockerfileReference, Edge } from './types.js';
+
+/** `docker.io/library/busybox` -> `busybox:latest`: the form tags are compared in. */
+export function familiarRef(ref: string): string {
+  let r = ref.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '');
+  r = r.replace(/^library\//, '');
+  if (r.includes('@')) return r;
+  return r.slice(r.lastIndexOf('/') + 1).includes(':') ? r : `${r}:latest`;
+}
+
+/** Tag (familiar form) -> the image of this file that carries it. */
+export function tagIndex(file: BuildFile): Map<string, string> {
+  const index = new Map<string, string>();
+  for (const image of file.images.values()) for (const tag of image.tags) index.set(familiarRef(tag), image.name);
+  return index;
+}
+
+export function edgesOf(file: BuildFile, dockerfileRefs: ReadonlyMap<string, readonly DockerfileReference[]>): Map<string, Edge[]> {
+  const tags = tagIndex(file);
+  const edges = new Map<string, Edge[]>();
+  for (const image of file.images.values()) {
+    const out: Edge[] = [];
+    for (const [arg, value] of Object.entries(image.args)) {
+      if (value.kind === 'image') out.push({ image: value.image, kind: 'args', detail: `arg ${arg}` });
+    }
+    for (const mount of image.mounts) {
+      const sides = mount.source.kind === 'diff' ? [mount.source.base, mount.source.head] : [mount.source];
+      for (const side of sides) if (side.kind === 'image') out.push({ image: side.image, kind: 'mounts', detail: `mount ${mount.from}:${mount.path}` });
+    }
+    for (const dep of image.dependsOn) out.push({ image: dep, kind: 'depends_on', detail: 'depends_on' });
+    for (const ref of dockerfileRefs.get(image.name) ?? []) {
+      const upstream = tags.get(familiarRef(ref.ref));
+      if (upstream !== undefined && upstream !== image.name) {
+        out.push({ image: upstream, kind: ref.kind, detail: `Dockerfile line ${ref.line}: ${ref.ref}` });
+      }
+    }
+    const unique = new Map(out.map((e) => [`${e.image}\0${e.kind}\0${e.detail}`, e]));
+    edges.set(image.name, [...unique.values()].sort((a, b) => a.image.localeCompare(b.image) || a.kind.localeCompare(b.kind)));
+  }
+  return edges;
+}

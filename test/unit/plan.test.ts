@@ -1,0 +1,108 @@
+/**
+ * The planner on in-memory build files. The graph under test:
+ *
+ *   base ──FROM──> api ──args──> e2e
+ *     │             ▲
+ *     └──FROM──> web┘ (mount)      tools ──depends_on──> docs
+ */
+import { describe, expect, it } from 'vitest';
+import { createPlan, selectImages } from '../../src/plan/plan.js';
+import { familiarRef } from '../../src/plan/graph.js';
+import type { BuildFile, ImageSpec } from '../../src/config/types.js';
+import type { DockerfileReference } from '../../src/plan/types.js';
+
+function image(name: string, over: Partial<ImageSpec> = {}): ImageSpec {
+  return {
+    name, context: `/p/${name}`, dockerfile: { kind: 'inline', text: 'FROM busybox' }, args: {}, tags: [`p-${name}:latest`],
+    labels: {}, dependsOn: [], mounts: [], outputs: [], pull: false, noCache: false,
+    origins: { self: ['images', name], keys: {}, args: {}, labels: {} }, ...over,
+  };
+}
+
+function file(images: ImageSpec[], groups: Record<string, string[]> = {}): BuildFile {
+  return {
+    source: { path: '/p/mbuild.yaml', text: '' }, root: '/p', name: 'p', vars: {},
+    images: new Map(images.map((i) => [i.name, i])), groups: new Map(Object.entries(groups)),
+    locate: { value: () => ({ file: { path: '', text: '' }, range: { offset: 0, length: 0 } }), key: () => ({ file: { path: '', text: '' }, range: { offset: 0, length: 0 } }) },
+  };
+}
+
+const shop = file([
+  image('base', { tags: ['shop/base:dev'] }),
+  image('web'),
+  image('api', { mounts: [{ from: 'web', source: { kind: 'image', image: 'web' }, path: '/dist', to: 'static', origin: [] }] }),
+  image('e2e', { args: { API: { kind: 'image', image: 'api' } } }),
+  image('tools'),
+  image('docs', { dependsOn: ['tools'] }),
+], { backend: ['api'] });
+
+const refs = new Map<string, DockerfileReference[]>([
+  ['api', [{ ref: 'shop/base:dev', line: 1, kind: 'from' }]],
+  ['web', [{ ref: 'docker.io/shop/base:dev', line: 3, kind: 'copy-from' }, { ref: 'busybox', line: 1, kind: 'from' }]],
+]);
+
+describe('createPlan', () => {
+  it('finds edges in args, mounts, depends_on and Dockerfiles, and orders upstream first', () => {
+    const plan = createPlan(shop, refs, []);
+    expect(plan.ok).toBe(true);
+    if (!plan.ok) return;
+    expect(plan.value.waves).toEqual([['base', 'tools'], ['web', 'docs'], ['api'], ['e2e']]);
+    expect(plan.value.criticalPath).toEqual(['base', 'web', 'api', 'e2e']);
+    const api = plan.value.images.find((i) => i.name === 'api')!;
+    expect(api.dependsOn).toEqual([
+      { image: 'base', kind: 'from', detail: 'Dockerfile line 1: shop/base:dev' },
+      { image: 'web', kind: 'mounts', detail: 'mount web:/dist' },
+    ]);
+    expect(api.dependents).toEqual(['e2e']);
+    expect(plan.value.images.map((i) => [i.name, i.remainingPath])).toEqual([
+      ['base', 4], ['tools', 2], ['web', 3], ['docs', 1], ['api', 2], ['e2e', 1],
+    ]);
+    // Pure data: survives a JSON round trip unchanged.
+    expect(JSON.parse(JSON.stringify(plan.value))).toEqual(plan.value);
+  });
+
+  it('builds the requested images plus everything they depend on, and nothing else', () => {
+    const plan = createPlan(shop, refs, ['backend']);
+    expect(plan.ok && plan.value.images.map((i) => i.name)).toEqual(['base', 'web', 'api']);
+    const docs = createPlan(shop, refs, ['docs']);
+    expect(docs.ok && docs.value.images.map((i) => i.name)).toEqual(['tools', 'docs']);
+  });
+
+  it('uses the default group when no names are given', () => {
+    const withDefault = file([image('a'), image('b')], { default: ['b'] });
+    expect(selectImages(withDefault, [])).toEqual({ ok: true, value: ['b'] });
+    expect(selectImages(file([image('a'), image('b')]), [])).toEqual({ ok: true, value: ['a', 'b'] });
+    expect(selectImages(withDefault, ['zzz'])).toEqual({ ok: false, error: { reason: 'unknown-name', name: 'zzz' } });
+  });
+
+  it('reports a cycle closed by a Dockerfile FROM with every edge', () => {
+    const f = file([image('a', { tags: ['x/a'] }), image('b', { args: { A: { kind: 'image', image: 'a' } } })]);
+    const plan = createPlan(f, new Map([['a', [{ ref: 'p-b', line: 2, kind: 'from' as const }]]]), []);
+    expect(plan).toEqual({
+      ok: false,
+      error: {
+        reason: 'cycle',
+        cycle: ['a', 'b', 'a'],
+        edges: [
+          { from: 'a', image: 'b', kind: 'from', detail: 'Dockerfile line 2: p-b' },
+          { from: 'b', image: 'a', kind: 'args', detail: 'arg A' },
+        ],
+      },
+    });
+  });
+
+  it('ignores a FROM of its own tag (a rebuild on top of the previous image is not an edge)', () => {
+    const f = file([image('a')]);
+    const plan = createPlan(f, new Map([['a', [{ ref: 'p-a:latest', line: 1, kind: 'from' as const }]]]), []);
+    expect(plan.ok && plan.value.images[0]!.dependsOn).toEqual([]);
+  });
+});
+
+describe('familiarRef', () => {
+  it.each([
+    ['busybox', 'busybox:latest'],
+    ['docker.io/library/busybox:1', 'busybox:1'],
+    ['localhost:5000/x', 'localhost:5000/x:latest'],
+    ['x@sha256:abc', 'x@sha256:abc'],
+  ])('%s -> %s', (a, b) => expect(familiarRef(a)).toBe(b));
+});
