@@ -1,0 +1,46 @@
+/**
+ * Events flow one way, from execute/ to report/: the core never renders. Every
+ * reporter (listr2, plain lines, NDJSON) switches exhaustively on `type`.
+ */
+
+/** Why an image did not produce a fresh image ID. The discriminant is `reason`. */
+export type Failure =
+  | {
+      readonly reason: 'build-failed';
+      readonly message: string;
+      /** The failing step as the builder named it, e.g. `[2/3] RUN make`. */
+      readonly step?: string;
+      /** The Dockerfile line of that step, when it could be found. */
+      readonly dockerfileLine?: { readonly path: string; readonly line: number; readonly text: string };
+      /** The last lines of the build log. */
+      readonly logTail: readonly string[];
+    }
+  | { readonly reason: 'engine-error'; readonly message: string }
+  | { readonly reason: 'context-error'; readonly message: string }
+  | { readonly reason: 'dependency-failed'; readonly dependency: string }
+  | { readonly reason: 'cancelled' }
+  | { readonly reason: 'not-started' }
+  | { readonly reason: 'unknown-error'; readonly message: string };
+
+export type ImageOutcome =
+  | { readonly kind: 'built'; readonly imageId: string; readonly durationMs: number; readonly size: number }
+  | { readonly kind: 'up-to-date'; readonly imageId: string; readonly size: number }
+  | { readonly kind: 'failed'; readonly failure: Failure; readonly durationMs: number };
+
+export interface ImageResult {
+  readonly image: string;
+  readonly outcome: ImageOutcome;
+}
+
+export type BuildEvent =
+  | { readonly type: 'run-started'; readonly images: readonly string[]; readonly jobs: number; readonly builder: string }
+  /** The image's inputs are ready and it waits for a free build slot. */
+  | { readonly type: 'image-queued'; readonly image: string }
+  | { readonly type: 'image-started'; readonly image: string; readonly why: string }
+  | { readonly type: 'image-step'; readonly image: string; readonly step: string; readonly cached: boolean }
+  | { readonly type: 'image-log'; readonly image: string; readonly line: string }
+  | { readonly type: 'image-warning'; readonly image: string; readonly message: string }
+  | { readonly type: 'image-done'; readonly image: string; readonly outcome: ImageOutcome; readonly tags: readonly string[] }
+  | { readonly type: 'run-finished'; readonly results: readonly ImageResult[]; readonly durationMs: number; readonly interrupted: boolean };
+
+export type EmitEvent = (event: BuildEvent) => void;

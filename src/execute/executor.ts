@@ -1,0 +1,107 @@
+/**
+ * Phase 7: runs a BuildPlan. One memoised promise per image awaits exactly its own
+ * upstream images (no waves), then a slot in the worker pool (longest remaining path
+ * first). A shared upstream is built once. Failure policy:
+ *   no-new   (default) a failure stops new builds; running ones finish;
+ *   continue (--keep-going) everything not downstream of a failure is built.
+ * Aborting `signal` (Ctrl-C) cancels running builds and starts nothing new.
+ */
+import type { BuildPlan } from '../plan/types.js';
+import type { EmitEvent, Failure, ImageOutcome, ImageResult } from '../core/events.js';
+import { WorkerPool } from './worker-pool.js';
+
+export type FailureMode = 'no-new' | 'continue';
+
+/** Builds one image whose upstream images are done; resolves to its outcome, never rejects. */
+export type BuildOne = (image: string, upstream: ReadonlyMap<string, string>, signal: AbortSignal) => Promise<ImageOutcome>;
+
+export interface ExecutorOptions {
+  readonly plan: BuildPlan;
+  readonly jobs: number;
+  readonly failureMode: FailureMode;
+  readonly signal: AbortSignal;
+  readonly emit: EmitEvent;
+  readonly buildOne: BuildOne;
+  /** Tags per image, reported with each result. */
+  readonly tagsOf: (image: string) => readonly string[];
+}
+
+export interface RunReport {
+  readonly results: readonly ImageResult[];
+  readonly interrupted: boolean;
+  readonly durationMs: number;
+}
+
+const failed = (failure: Failure, durationMs = 0): ImageOutcome => ({ kind: 'failed', failure, durationMs });
+
+export class Executor {
+  readonly #opts: ExecutorOptions;
+  readonly #pool: WorkerPool;
+  readonly #executions = new Map<string, Promise<ImageOutcome>>();
+  readonly #byName: Map<string, BuildPlan['images'][number]>;
+  #stopStarting = false;
+
+  constructor(opts: ExecutorOptions) {
+    this.#opts = opts;
+    this.#pool = new WorkerPool(opts.jobs);
+    this.#byName = new Map(opts.plan.images.map((i) => [i.name, i]));
+  }
+
+  async run(builder: string): Promise<RunReport> {
+    const started = performance.now();
+    const { plan, emit } = this.#opts;
+    emit({ type: 'run-started', images: plan.images.map((i) => i.name), jobs: this.#opts.jobs, builder });
+    const outcomes = await Promise.all(plan.images.map((i) => this.#execute(i.name)));
+    const results = plan.images.map((i, n) => ({ image: i.name, outcome: outcomes[n]! }));
+    const report = { results, interrupted: this.#opts.signal.aborted, durationMs: performance.now() - started };
+    emit({ type: 'run-finished', ...report });
+    return report;
+  }
+
+  #execute(name: string): Promise<ImageOutcome> {
+    let execution = this.#executions.get(name);
+    if (execution === undefined) {
+      execution = this.#executeOnce(name).then((outcome) => {
+        this.#opts.emit({ type: 'image-done', image: name, outcome, tags: this.#opts.tagsOf(name) });
+        return outcome;
+      });
+      this.#executions.set(name, execution);
+    }
+    return execution;
+  }
+
+  async #executeOnce(name: string): Promise<ImageOutcome> {
+    const planned = this.#byName.get(name);
+    if (planned === undefined) throw new Error(`Internal error: ${name} is not in the plan`);
+    const upstreamNames = [...new Set(planned.dependsOn.map((e) => e.image))];
+    const upstream = await Promise.all(upstreamNames.map((n) => this.#execute(n)));
+    const brokenIndex = upstream.findIndex((o) => o.kind === 'failed');
+    if (brokenIndex !== -1) {
+      const cause = upstream[brokenIndex]!;
+      const reason = cause.kind === 'failed' ? cause.failure.reason : undefined;
+      // An upstream that was never started or was cancelled passes that on; a real failure is named.
+      if (reason === 'cancelled' || reason === 'not-started') return failed({ reason: 'not-started' });
+      return failed({ reason: 'dependency-failed', dependency: upstreamNames[brokenIndex]! });
+    }
+    if (this.#shouldNotStart()) return failed({ reason: 'not-started' });
+    const ids = new Map(upstreamNames.map((n, i) => [n, (upstream[i] as { imageId: string }).imageId]));
+    this.#opts.emit({ type: 'image-queued', image: name });
+    return this.#pool.run(planned.remainingPath, async () => {
+      // Time may have passed while waiting for a slot: check again.
+      if (this.#shouldNotStart()) return failed({ reason: 'not-started' });
+      let outcome: ImageOutcome;
+      try {
+        outcome = await this.#opts.buildOne(name, ids, this.#opts.signal);
+      } catch (e) {
+        outcome = failed({ reason: 'unknown-error', message: e instanceof Error ? e.message : String(e) });
+      }
+      // Before this slot is released: the next waiting job must already see the failure.
+      if (outcome.kind === 'failed' && this.#opts.failureMode === 'no-new') this.#stopStarting = true;
+      return outcome;
+    });
+  }
+
+  #shouldNotStart(): boolean {
+    return this.#stopStarting || this.#opts.signal.aborted;
+  }
+}

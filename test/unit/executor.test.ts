@@ -1,0 +1,145 @@
+/**
+ * Scheduling with a fake builder the test controls: each build waits until the test
+ * releases it, so order, concurrency and failure policy are checked deterministically.
+ */
+import { describe, expect, it } from 'vitest';
+import { Executor, type FailureMode } from '../../src/execute/executor.js';
+import type { BuildEvent, ImageOutcome } from '../../src/core/events.js';
+import type { BuildPlan, PlannedImage } from '../../src/plan/types.js';
+
+function plan(spec: Record<string, string[]>, remaining: Record<string, number> = {}): BuildPlan {
+  const images: PlannedImage[] = Object.entries(spec).map(([name, deps]) => ({
+    name, dependsOn: deps.map((d) => ({ image: d, kind: 'depends_on' as const, detail: '' })), dependents: [], wave: 0, remainingPath: remaining[name] ?? 1,
+  }));
+  return { project: 'p', requested: [], images, waves: [], criticalPath: [] };
+}
+
+class Rig {
+  readonly started: string[] = [];
+  readonly running = new Set<string>();
+  maxRunning = 0;
+  readonly #release = new Map<string, (o: ImageOutcome) => void>();
+  readonly #waiters: (() => void)[] = [];
+  readonly events: BuildEvent[] = [];
+
+  buildOne = (image: string, upstream: ReadonlyMap<string, string>, signal: AbortSignal): Promise<ImageOutcome> => {
+    this.started.push(`${image}(${[...upstream.values()].join(',')})`);
+    this.running.add(image);
+    this.maxRunning = Math.max(this.maxRunning, this.running.size);
+    this.#waiters.splice(0).forEach((w) => w());
+    return new Promise((resolve) => {
+      const done = (o: ImageOutcome) => {
+        this.running.delete(image);
+        resolve(o);
+      };
+      this.#release.set(image, done);
+      signal.addEventListener('abort', () => done({ kind: 'failed', failure: { reason: 'cancelled' }, durationMs: 0 }), { once: true });
+    });
+  };
+
+  /** Waits until `image` is running (a condition, not a sleep). */
+  async whenRunning(...images: string[]): Promise<void> {
+    while (!images.every((i) => this.running.has(i))) await new Promise<void>((r) => this.#waiters.push(r));
+  }
+
+  succeed(image: string): void {
+    this.#release.get(image)!({ kind: 'built', imageId: `id-${image}`, durationMs: 1, size: 1 });
+  }
+
+  fail(image: string): void {
+    this.#release.get(image)!({ kind: 'failed', failure: { reason: 'build-failed', message: 'boom', logTail: [] }, durationMs: 1 });
+  }
+
+  executor(p: BuildPlan, opts: { jobs?: number; mode?: FailureMode; signal?: AbortSignal } = {}) {
+    return new Executor({
+      plan: p, jobs: opts.jobs ?? 4, failureMode: opts.mode ?? 'no-new', signal: opts.signal ?? new AbortController().signal,
+      emit: (e) => this.events.push(e), buildOne: this.buildOne, tagsOf: () => [],
+    });
+  }
+}
+
+const outcomeOf = (report: { results: readonly { image: string; outcome: ImageOutcome }[] }) =>
+  Object.fromEntries(report.results.map((r) => [r.image, r.outcome.kind === 'failed' ? r.outcome.failure.reason : r.outcome.kind]));
+
+describe('Executor', () => {
+  it('starts an image as soon as its own inputs are ready, not when a whole wave is done', async () => {
+    // a -> c, b (slow) -> d: c must start while b is still running.
+    const rig = new Rig();
+    const run = rig.executor(plan({ a: [], b: [], c: ['a'], d: ['b'] })).run('fake');
+    await rig.whenRunning('a', 'b');
+    rig.succeed('a');
+    await rig.whenRunning('c');
+    expect(rig.running.has('b')).toBe(true);
+    rig.succeed('c');
+    rig.succeed('b');
+    await rig.whenRunning('d');
+    rig.succeed('d');
+    expect(outcomeOf(await run)).toEqual({ a: 'built', b: 'built', c: 'built', d: 'built' });
+    expect(rig.started).toEqual(['a()', 'b()', 'c(id-a)', 'd(id-b)']);
+  });
+
+  it('builds a shared upstream once and passes its image ID to every dependent', async () => {
+    const rig = new Rig();
+    const run = rig.executor(plan({ base: [], x: ['base'], y: ['base'], z: ['x', 'y'] })).run('fake');
+    await rig.whenRunning('base');
+    rig.succeed('base');
+    await rig.whenRunning('x', 'y');
+    rig.succeed('x');
+    rig.succeed('y');
+    await rig.whenRunning('z');
+    rig.succeed('z');
+    await run;
+    expect(rig.started.sort()).toEqual(['base()', 'x(id-base)', 'y(id-base)', 'z(id-x,id-y)']);
+  });
+
+  it('never runs more than -j builds at once, and gives a freed slot to the longest remaining path', async () => {
+    const rig = new Rig();
+    const p = plan({ a: [], b: [], c: [], d: [], e: [] }, { a: 1, b: 1, c: 1, d: 2, e: 3 });
+    const run = rig.executor(p, { jobs: 2 }).run('fake');
+    await rig.whenRunning('a', 'b');
+    expect(rig.running.size).toBe(2);
+    rig.succeed('a');
+    await rig.whenRunning('e');
+    rig.succeed('b');
+    await rig.whenRunning('d');
+    rig.succeed('e');
+    rig.succeed('d');
+    await rig.whenRunning('c');
+    rig.succeed('c');
+    await run;
+    expect(rig.maxRunning).toBe(2);
+    expect(rig.started).toEqual(['a()', 'b()', 'e()', 'd()', 'c()']);
+  });
+
+  it('by default a failure lets running builds finish and starts nothing new', async () => {
+    const rig = new Rig();
+    const run = rig.executor(plan({ a: [], b: [], c: ['b'], d: [] }), { jobs: 2 }).run('fake');
+    await rig.whenRunning('a', 'b');
+    rig.fail('a');
+    rig.succeed('b');
+    expect(outcomeOf(await run)).toEqual({ a: 'build-failed', b: 'built', c: 'not-started', d: 'not-started' });
+  });
+
+  it('--keep-going builds everything not downstream of a failure', async () => {
+    const rig = new Rig();
+    const run = rig.executor(plan({ a: [], b: ['a'], c: [], d: ['c'] }), { mode: 'continue' }).run('fake');
+    await rig.whenRunning('a', 'c');
+    rig.fail('a');
+    rig.succeed('c');
+    await rig.whenRunning('d');
+    rig.succeed('d');
+    expect(outcomeOf(await run)).toEqual({ a: 'build-failed', b: 'dependency-failed', c: 'built', d: 'built' });
+  });
+
+  it('an abort cancels running builds and starts nothing else', async () => {
+    const rig = new Rig();
+    const ac = new AbortController();
+    const run = rig.executor(plan({ a: [], b: ['a'], c: [] }), { jobs: 1, signal: ac.signal }).run('fake');
+    await rig.whenRunning('a');
+    ac.abort();
+    const report = await run;
+    expect(report.interrupted).toBe(true);
+    expect(outcomeOf(report)).toEqual({ a: 'cancelled', b: 'not-started', c: 'not-started' });
+    expect(rig.events.filter((e) => e.type === 'image-done').map((e) => e.type === 'image-done' && e.image).sort()).toEqual(['a', 'b', 'c']);
+  });
+});
