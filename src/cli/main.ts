@@ -1,12 +1,14 @@
 /**
+ * Command modules are imported when their command runs, so `mbuild validate` never loads
+ * dockerode or listr2.
+ *
  * The CLI edge: parses argv with commander, dispatches to a command, and maps the
  * outcome to an exit code (0 ok, 1 build failed, 2 invalid input or usage,
  * 130 interrupted). The one try/catch of the program lives here.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
-import { configCommand } from './commands/config.js';
-import { validateCommand } from './commands/validate.js';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { UpOptions } from './commands/up.js';
 import { ExitCode, processIo, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
 
@@ -28,13 +30,44 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
   program
     .command('validate')
     .description('check the build file and print every problem, or one line saying it is valid')
-    .action((_o, cmd: Command) => run(validateCommand(io, globals(cmd))));
+    .action((_o, cmd: Command) => run(import('./commands/validate.js').then((m) => m.validateCommand(io, globals(cmd)))));
   program
     .command('config')
     .description('print the fully resolved build file (interpolated, extends and defaults applied)')
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
-    .action((o: { format: string }, cmd: Command) => run(configCommand(io, { ...globals(cmd), format: o.format })));
+    .action((o: { format: string }, cmd: Command) => run(import('./commands/config.js').then((m) => m.configCommand(io, { ...globals(cmd), format: o.format }))));
+  program
+    .command('plan')
+    .description('show the build order, the waves and the critical path, without building')
+    .argument('[names...]', 'images or groups (default: the default group, or every image)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .action((names: string[], o: { format: string }, cmd: Command) => run(import('./commands/plan.js').then((m) => m.planCommand(io, names, { ...globals(cmd), format: o.format }))));
+  program
+    .command('graph')
+    .description('draw the image graph')
+    .argument('[names...]', 'images or groups')
+    .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid', 'json']).default('dot'))
+    .action((names: string[], o: { format: string }, cmd: Command) => run(import('./commands/plan.js').then((m) => m.graphCommand(io, names, { ...globals(cmd), format: o.format }))));
+  program
+    .command('up')
+    .description('build the selected images and everything they depend on')
+    .argument('[names...]', 'images or groups (default: the default group, or every image)')
+    .addOption(new Option('-j, --jobs <n>', 'builds at once').default(4).argParser(positiveInt))
+    .addOption(new Option('--builder <kind>', 'builder').choices(['auto', 'buildkit', 'classic']).default('auto'))
+    .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
+    .option('-q, --quiet', 'print only errors')
+    .option('-k, --keep-going', 'build everything not downstream of a failure')
+    .option('--no-cache', 'do not use the build cache')
+    .option('-H, --host <url>', 'Docker engine endpoint (default: DOCKER_HOST, else the default socket)')
+    .action((names: string[], o: Omit<UpOptions, 'noCache'> & { cache: boolean }, cmd: Command) =>
+      run(import('./commands/up.js').then((m) => m.upCommand(io, names, { ...globals(cmd), ...o, noCache: !o.cache }))));
   return program;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number of at least 1');
+  return n;
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {

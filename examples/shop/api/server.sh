@@ -1,0 +1,1 @@
+echo "serving $(ls /srv/static | wc -l) static files, version $(cat /srv/VERSION)"

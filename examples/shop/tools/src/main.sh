@@ -1,0 +1,1 @@
+echo "shopctl: $(cat /etc/shop/release)"

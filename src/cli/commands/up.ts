@@ -1,0 +1,73 @@
+/** `mbuild up [NAMES...]`: plan, then build on the engine with progress; exit 0, 1 or 130. */
+import { join } from 'node:path';
+import { createEngine } from '../../docker/dockerode-engine.js';
+import type { BuilderKind, Engine } from '../../docker/engine.js';
+import { Executor, type RunReport } from '../../execute/executor.js';
+import { createBuildOne } from '../../execute/image-build.js';
+import { locateStep } from '../../dockerfile/images.js';
+import { createReporter, type ProgressMode } from '../../report/reporter.js';
+import { displayPath } from '../../report/diagnostic-printer.js';
+import { ExitCode, type CliIo } from '../io.js';
+import type { GlobalOptions } from '../load.js';
+import { planOrReport } from '../plan-load.js';
+import { abortOnSignals } from '../signals.js';
+
+export interface UpOptions extends GlobalOptions {
+  readonly jobs: number;
+  readonly builder: 'auto' | BuilderKind;
+  readonly progress: ProgressMode;
+  readonly quiet?: boolean;
+  readonly keepGoing?: boolean;
+  readonly noCache?: boolean;
+  readonly host?: string;
+}
+
+/** Connects and picks the builder; prints why not and returns an exit code when it cannot. */
+export async function connect(io: CliIo, opts: { host?: string; builder: 'auto' | BuilderKind }): Promise<{ engine: Engine; builder: BuilderKind } | ExitCode> {
+  const engine = createEngine({ ...(opts.host !== undefined && { host: opts.host }), env: io.env as NodeJS.ProcessEnv });
+  try {
+    const info = await engine.info();
+    if (opts.builder === 'buildkit' && !info.buildkit) {
+      io.stderr.write(`error: the engine at ${engine.endpoint.url} (Docker ${info.serverVersion}) does not support BuildKit; use --builder classic\n`);
+      return ExitCode.failed;
+    }
+    return { engine, builder: opts.builder === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : opts.builder };
+  } catch (e) {
+    io.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return ExitCode.failed;
+  }
+}
+
+export function exitCodeOf(report: RunReport): ExitCode {
+  if (report.interrupted) return ExitCode.interrupted;
+  return report.results.some((r) => r.outcome.kind === 'failed') ? ExitCode.failed : ExitCode.ok;
+}
+
+export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<ExitCode> {
+  const planned = await planOrReport(io, opts, names);
+  if (typeof planned === 'number') return planned;
+  const { loaded: { file }, plan } = planned;
+  const connected = await connect(io, opts);
+  if (typeof connected === 'number') return connected;
+  const logDir = join(file.root, '.mbuild', 'logs');
+  const reporter = await createReporter(opts.quiet ? 'quiet' : opts.progress, {
+    stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image) => displayPath(join(logDir, `${image}.log`), io.cwd),
+  });
+  const signals = abortOnSignals();
+  try {
+    const emit = reporter.onEvent.bind(reporter);
+    const buildOne = createBuildOne({
+      file, engine: connected.engine, builder: connected.builder, emit, logDir, noCache: opts.noCache ?? false,
+      locateStep: (image, step) => locateStep(file, image, step),
+    });
+    const executor = new Executor({
+      plan, jobs: opts.jobs, failureMode: opts.keepGoing ? 'continue' : 'no-new', signal: signals.signal, emit, buildOne,
+      tagsOf: (image) => file.images.get(image)?.tags ?? [],
+    });
+    const report = await executor.run(connected.builder);
+    await reporter.close();
+    return exitCodeOf(report);
+  } finally {
+    signals.dispose();
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * Resolves what a build context consists of before anything is sent: the real context dir,
+ * where the Dockerfile goes in the tar (or that it must be injected), which ignore file
+ * applies (`<Dockerfile>.dockerignore`, else `<context>/.dockerignore`) and its matcher.
+ */
+import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { isAbsolute, relative, sep } from 'node:path';
+import { err, ok, type Result } from '../core/result.js';
+import { IgnoreMatcher, parseIgnoreFile } from './ignore.js';
+
+export const DEFAULT_INJECTED_DOCKERFILE = '.mbuild.Dockerfile';
+
+export interface ContextInput {
+  /** Absolute path of the context directory. */
+  readonly contextDir: string;
+  /** Absolute Dockerfile path (inside or outside the context), or inline Dockerfile text. */
+  readonly dockerfile: { readonly path: string } | { readonly text: string };
+  /** Ignore file override: a path, or null for none. Default: discovery (see module comment). */
+  readonly ignoreFile?: string | null;
+  /** Tar name for an injected Dockerfile. Default `.mbuild.Dockerfile`. */
+  readonly injectedName?: string;
+}
+
+/** A file that is not read from the context walk but synthesized into the tar. */
+export interface InjectedFile {
+  readonly name: string;
+  readonly content: Buffer;
+  readonly mode: number;
+  readonly mtime: Date;
+}
+
+export interface ContextPlan {
+  /** Real path of the context directory (symlinks resolved). */
+  readonly root: string;
+  /** Path of the Dockerfile inside the tar: pass it as `dockerfile=` to POST /build. */
+  readonly dockerfileInTar: string;
+  /** The ignore file in use (absolute), its text, and its path inside the context if it is there. */
+  readonly ignore: { readonly path: string; readonly relInContext: string | null; readonly text: string } | null;
+  readonly matcher: IgnoreMatcher;
+  /** Context paths sent even when excluded. */
+  readonly forceInclude: readonly string[];
+  /** Context paths the walk must skip because an injected file replaces them. */
+  readonly omit: readonly string[];
+  /** Files written at the start of the tar (injected Dockerfile and the rewritten .dockerignore). */
+  readonly injected: readonly InjectedFile[];
+  readonly warnings: readonly string[];
+}
+
+export type ContextPlanError =
+  | { readonly kind: 'context-unreadable'; readonly path: string; readonly message: string }
+  | { readonly kind: 'dockerfile-unreadable'; readonly path: string; readonly message: string }
+  | { readonly kind: 'ignore-unreadable'; readonly path: string; readonly message: string }
+  | { readonly kind: 'ignore-invalid'; readonly path: string; readonly line: number; readonly message: string };
+
+const toPosix = (p: string): string => p.split(sep).join('/');
+
+/** The path of `target` inside `root` ('/'-separated), or null when it is outside or is `root`. */
+function inside(root: string, target: string): string | null {
+  const rel = relative(root, target);
+  if (rel === '' || rel === '..' || rel.startsWith('..' + sep) || isAbsolute(rel)) return null;
+  return toPosix(rel);
+}
+
+const isFile = async (p: string): Promise<boolean> => (await stat(p).catch(() => null))?.isFile() ?? false;
+const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+export async function planContext(input: ContextInput): Promise<Result<ContextPlan, ContextPlanError>> {
+  let root: string;
+  try {
+    root = await realpath(input.contextDir);
+    if (!(await stat(root)).isDirectory()) throw new Error('not a directory');
+  } catch (e) {
+    return err({ kind: 'context-unreadable', path: input.contextDir, message: message(e) });
+  }
+  const warnings: string[] = [];
+  const injectedName = input.injectedName ?? DEFAULT_INJECTED_DOCKERFILE;
+
+  // Where the Dockerfile goes: its real path inside the context, else injected.
+  let dockerfileRel: string | null = null;
+  let inject: InjectedFile | null = null;
+  if ('path' in input.dockerfile) {
+    const path = input.dockerfile.path;
+    try {
+      const st = await stat(path);
+      if (!st.isFile()) throw new Error('not a regular file');
+      dockerfileRel = inside(root, await realpath(path));
+      if (dockerfileRel === null) {
+        inject = { name: injectedName, content: await readFile(path), mode: st.mode & 0o7777, mtime: st.mtime };
+      }
+    } catch (e) {
+      return err({ kind: 'dockerfile-unreadable', path, message: message(e) });
+    }
+  } else {
+    inject = { name: injectedName, content: Buffer.from(input.dockerfile.text, 'utf8'), mode: 0o644, mtime: new Date(0) };
+  }
+
+  // Which ignore file applies.
+  let ignorePath: string | null = null;
+  if (input.ignoreFile !== undefined) ignorePath = input.ignoreFile;
+  else if ('path' in input.dockerfile && (await isFile(input.dockerfile.path + '.dockerignore'))) {
+    ignorePath = input.dockerfile.path + '.dockerignore';
+  } else if (await isFile(`${root}/.dockerignore`)) ignorePath = `${root}/.dockerignore`;
+
+  let ignore: ContextPlan['ignore'] = null;
+  let matcher = new IgnoreMatcher([]);
+  if (ignorePath !== null) {
+    let text: string;
+    let relInContext: string | null;
+    try {
+      text = await readFile(ignorePath, 'utf8');
+      relInContext = inside(root, await realpath(ignorePath));
+    } catch (e) {
+      return err({ kind: 'ignore-unreadable', path: ignorePath, message: message(e) });
+    }
+    const parsed = parseIgnoreFile(text);
+    if ('error' in parsed) return err({ kind: 'ignore-invalid', path: ignorePath, ...parsed.error });
+    matcher = new IgnoreMatcher(parsed.patterns);
+    ignore = { path: ignorePath, relInContext, text };
+  }
+  const activeIsRootDockerignore = ignore?.relInContext === '.dockerignore';
+
+  const forceInclude: string[] = [];
+  if (dockerfileRel !== null) forceInclude.push(dockerfileRel);
+  if (activeIsRootDockerignore) forceInclude.push('.dockerignore');
+
+  const injected: InjectedFile[] = [];
+  const omit: string[] = [];
+  if (inject) {
+    // Like `docker build -f <outside>`: list the injected file in the tar's .dockerignore so
+    // the classic builder deletes it (and a synthesized .dockerignore) before COPY sees them.
+    const rootIgnore = await lstat(`${root}/.dockerignore`).catch(() => null);
+    const sendsRootIgnore = rootIgnore?.isFile() && (activeIsRootDockerignore || !matcher.matches('.dockerignore'));
+    const base = sendsRootIgnore ? await readFile(`${root}/.dockerignore`) : Buffer.from('.dockerignore');
+    injected.push(inject, {
+      name: '.dockerignore',
+      content: Buffer.concat([base, Buffer.from(`\n${injectedName}\n`)]),
+      mode: sendsRootIgnore ? rootIgnore!.mode & 0o7777 : 0o644,
+      mtime: sendsRootIgnore ? rootIgnore!.mtime : inject.mtime,
+    });
+    omit.push('.dockerignore', injectedName);
+    if (await lstat(`${root}/${injectedName}`).catch(() => null)) {
+      warnings.push(`${injectedName} in the context is replaced by the injected Dockerfile`);
+    }
+  }
+
+  return ok({
+    root,
+    dockerfileInTar: inject ? injectedName : dockerfileRel!,
+    ignore,
+    matcher,
+    forceInclude,
+    omit,
+    injected,
+    warnings,
+  });
+}

@@ -1,0 +1,83 @@
+/** Shared wording for every reporter: durations, sizes, outcomes, the summary table and failure details. */
+import type { Failure, ImageOutcome, ImageResult } from '../core/events.js';
+import { unreachable } from '../core/result.js';
+
+export const seconds = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`);
+
+export function bytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+}
+
+export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
+
+export function failureText(f: Failure): string {
+  switch (f.reason) {
+    case 'build-failed': return f.step ? `failed at ${f.step}: ${f.message}` : `failed: ${f.message}`;
+    case 'engine-error': return `engine error: ${f.message}`;
+    case 'context-error': return `context error: ${f.message}`;
+    case 'dependency-failed': return `skipped: ${f.dependency} failed`;
+    case 'cancelled': return 'cancelled';
+    case 'not-started': return 'not started';
+    case 'unknown-error': return `internal error: ${f.message}`;
+    default: return unreachable(f);
+  }
+}
+
+export function resultWord(o: ImageOutcome): string {
+  switch (o.kind) {
+    case 'built': return 'built';
+    case 'up-to-date': return 'up to date';
+    case 'failed':
+      return o.failure.reason === 'dependency-failed' ? 'skipped' : o.failure.reason === 'not-started' ? 'not started' : o.failure.reason === 'cancelled' ? 'cancelled' : 'FAILED';
+    default: return unreachable(o);
+  }
+}
+
+/** The table printed at the end of every run: image, result, time, image ID, size. */
+export function summaryTable(results: readonly ImageResult[]): string {
+  const rows = [['IMAGE', 'RESULT', 'TIME', 'IMAGE ID', 'SIZE']];
+  for (const { image, outcome } of results) {
+    rows.push([
+      image,
+      resultWord(outcome),
+      outcome.kind === 'up-to-date' ? '-' : seconds(outcome.durationMs),
+      outcome.kind === 'failed' ? '-' : shortId(outcome.imageId),
+      outcome.kind === 'failed' ? '-' : bytes(outcome.size),
+    ]);
+  }
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+}
+
+/** For each real failure: the failing step, its Dockerfile line and the last log lines. */
+export function failureDetails(results: readonly ImageResult[], logPath: (image: string) => string): string {
+  const out: string[] = [];
+  for (const { image, outcome } of results) {
+    if (outcome.kind !== 'failed') continue;
+    const f = outcome.failure;
+    if (f.reason === 'dependency-failed' || f.reason === 'not-started' || f.reason === 'cancelled') continue;
+    out.push(`error: image '${image}' ${failureText(f)}`);
+    if (f.reason === 'build-failed') {
+      if (f.dockerfileLine) out.push(`  --> ${f.dockerfileLine.path}:${f.dockerfileLine.line}`, `   | ${f.dockerfileLine.text}`);
+      if (f.logTail.length > 0) out.push(`  last ${f.logTail.length} log lines:`, ...f.logTail.map((l) => `   | ${l}`));
+      out.push(`  full log: ${logPath(image)}`);
+    }
+  }
+  return out.join('\n');
+}
+
+export function totals(results: readonly ImageResult[], durationMs: number, interrupted: boolean): string {
+  const count = (k: string) => results.filter((r) => resultWord(r.outcome) === k).length;
+  const parts = [['built', count('built')], ['up to date', count('up to date')], ['failed', count('FAILED')], ['skipped', count('skipped')], ['cancelled', count('cancelled')], ['not started', count('not started')]]
+    .filter(([, n]) => (n as number) > 0)
+    .map(([k, n]) => `${n} ${k}`);
+  return `${interrupted ? 'interrupted' : 'done'} in ${seconds(durationMs)}: ${parts.join(', ')}`;
+}

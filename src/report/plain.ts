@@ -1,0 +1,76 @@
+/** Plain prefixed lines for CI and pipes (`[api] [2/3] RUN make`), and the quiet mode. */
+import type { BuildEvent } from '../core/events.js';
+import { unreachable } from '../core/result.js';
+import { failureDetails, failureText, seconds, shortId, summaryTable, totals } from './format.js';
+import type { Reporter, ReporterOutput } from './reporter.js';
+
+export class PlainReporter implements Reporter {
+  readonly #out: ReporterOutput;
+  readonly #quiet: boolean;
+
+  constructor(out: ReporterOutput, opts: { quiet: boolean }) {
+    this.#out = out;
+    this.#quiet = opts.quiet;
+  }
+
+  onEvent(e: BuildEvent): void {
+    const line = (s: string) => {
+      if (!this.#quiet) this.#out.stdout.write(`${s}\n`);
+    };
+    switch (e.type) {
+      case 'run-started':
+        line(`building ${e.images.length} image${e.images.length === 1 ? '' : 's'} with ${e.builder}, ${e.jobs} at a time`);
+        break;
+      case 'image-queued':
+        break;
+      case 'image-started':
+        line(`[${e.image}] building: ${e.why}`);
+        break;
+      case 'image-step':
+        line(`[${e.image}] ${e.step}${e.cached ? ' (cached)' : ''}`);
+        break;
+      case 'image-log':
+        line(`[${e.image}]   ${e.line}`);
+        break;
+      case 'image-warning':
+        this.#out.stderr.write(`[${e.image}] warning: ${e.message}\n`);
+        break;
+      case 'image-done': {
+        const o = e.outcome;
+        if (o.kind === 'built') line(`[${e.image}] built in ${seconds(o.durationMs)}: ${shortId(o.imageId)} ${e.tags.join(' ')}`);
+        else if (o.kind === 'up-to-date') line(`[${e.image}] up to date: ${shortId(o.imageId)} ${e.tags.join(' ')}`);
+        else line(`[${e.image}] ${failureText(o.failure)}`);
+        break;
+      }
+      case 'run-finished': {
+        const details = failureDetails(e.results, this.#out.logPath);
+        if (!this.#quiet) this.#out.stdout.write(`\n${summaryTable(e.results)}\n${totals(e.results, e.durationMs, e.interrupted)}\n`);
+        if (details !== '') this.#out.stderr.write(`\n${details}\n`);
+        break;
+      }
+      default:
+        unreachable(e);
+    }
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}
+
+/** `--progress json`: one JSON object per event and line, with a timestamp. */
+export class JsonReporter implements Reporter {
+  readonly #out: ReporterOutput;
+
+  constructor(out: ReporterOutput) {
+    this.#out = out;
+  }
+
+  onEvent(e: BuildEvent): void {
+    this.#out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,45 @@
+/** Renders a BuildPlan: `mbuild plan` (text or JSON) and `mbuild graph` (dot, mermaid, JSON). */
+import type { BuildPlan } from '../plan/types.js';
+
+export function planText(plan: BuildPlan): string {
+  const lines = [`project ${plan.project}: ${plan.images.length} image${plan.images.length === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`, ''];
+  plan.waves.forEach((wave, i) => {
+    lines.push(`wave ${i + 1}:`);
+    for (const name of wave) {
+      const image = plan.images.find((x) => x.name === name)!;
+      const deps = image.dependsOn.map((e) => `${e.image} (${e.kind}${e.kind === 'args' || e.kind === 'mounts' || e.kind === 'depends_on' ? '' : `, ${e.detail}`})`);
+      lines.push(`  ${name}${deps.length > 0 ? ` <- ${deps.join(', ')}` : ''}`);
+    }
+  });
+  lines.push('', `critical path: ${plan.criticalPath.join(' -> ')} (${plan.criticalPath.length} image${plan.criticalPath.length === 1 ? '' : 's'})`);
+  lines.push('Waves are for reading only: each image starts as soon as its own inputs are built.');
+  return `${lines.join('\n')}\n`;
+}
+
+const q = (s: string): string => JSON.stringify(s);
+
+export function graphDot(plan: BuildPlan): string {
+  const lines = [`digraph ${q(plan.project)} {`, '  rankdir=LR;', '  node [shape=box];'];
+  for (const image of plan.images) lines.push(`  ${q(image.name)};`);
+  for (const image of plan.images) {
+    for (const e of image.dependsOn) lines.push(`  ${q(e.image)} -> ${q(image.name)} [label=${q(e.kind)}];`);
+  }
+  lines.push('}');
+  return `${lines.join('\n')}\n`;
+}
+
+export function graphMermaid(plan: BuildPlan): string {
+  const id = new Map(plan.images.map((image, i) => [image.name, `n${i}`]));
+  const lines = ['graph LR'];
+  for (const image of plan.images) lines.push(`  ${id.get(image.name)}["${image.name}"]`);
+  for (const image of plan.images) {
+    for (const e of image.dependsOn) lines.push(`  ${id.get(e.image)} -->|${e.kind}| ${id.get(image.name)}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function graphJson(plan: BuildPlan): string {
+  const nodes = plan.images.map((i) => ({ name: i.name, wave: i.wave }));
+  const edges = plan.images.flatMap((i) => i.dependsOn.map((e) => ({ from: e.image, to: i.name, kind: e.kind, detail: e.detail })));
+  return `${JSON.stringify({ project: plan.project, nodes, edges }, null, 2)}\n`;
+}
