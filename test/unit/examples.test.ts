@@ -1,0 +1,22 @@
+/** Every build file under examples/ validates and plans. */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { REPO, runCli } from '../helpers/run-cli.js';
+
+const examples = readdirSync(join(REPO, 'examples')).filter((d) => existsSync(join(REPO, 'examples', d, 'mbuild.yaml')));
+
+describe('examples', () => {
+  it('there is at least one', () => expect(examples.length).toBeGreaterThan(0));
+  for (const name of examples) {
+    it(`${name} validates and plans`, async () => {
+      const dir = join(REPO, 'examples', name);
+      const validate = await runCli(['validate'], { cwd: dir, env: {} });
+      expect(validate.stderr).toBe('');
+      expect(validate).toMatchObject({ code: 0, stdout: expect.stringMatching(/^mbuild\.yaml is valid: \d+ images/) });
+      const plan = await runCli(['plan', '--format', 'json'], { cwd: dir, env: {} });
+      expect(plan.code).toBe(0);
+      expect((JSON.parse(plan.stdout) as { images: unknown[] }).images.length).toBeGreaterThanOrEqual(1);
+    });
+  }
+});
