@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { UpOptions } from './commands/up.js';
+import type { BuilderKind } from '../docker/engine.js';
 import { ExitCode, processIo, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
 
@@ -41,7 +42,26 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
     .description('show the build order, the waves and the critical path, without building')
     .argument('[names...]', 'images or groups (default: the default group, or every image)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .action((names: string[], o: { format: string }, cmd: Command) => run(import('./commands/plan.js').then((m) => m.planCommand(io, names, { ...globals(cmd), format: o.format }))));
+    .addOption(builderOption())
+    .option('-H, --host <url>', 'Docker engine endpoint')
+    .action((names: string[], o: { format: string; builder: 'auto' | BuilderKind; host?: string }, cmd: Command) =>
+      run(import('./commands/plan.js').then((m) => m.planCommand(io, names, { ...globals(cmd), ...o }))));
+  program
+    .command('why')
+    .description('say why an image would be built: the input diff between now and its last build')
+    .argument('<image>', 'an image of the build file')
+    .addOption(builderOption())
+    .option('-H, --host <url>', 'Docker engine endpoint')
+    .action((image: string, o: { builder: 'auto' | BuilderKind; host?: string }, cmd: Command) =>
+      run(import('./commands/cache.js').then((m) => m.whyCommand(io, image, { ...globals(cmd), ...o }))));
+  program
+    .command('clean')
+    .description("remove this project's images that no current tag or cache key refers to, and the local state")
+    .option('--dry-run', 'only list what would be removed')
+    .addOption(builderOption())
+    .option('-H, --host <url>', 'Docker engine endpoint')
+    .action((o: { builder: 'auto' | BuilderKind; host?: string; dryRun?: boolean }, cmd: Command) =>
+      run(import('./commands/cache.js').then((m) => m.cleanCommand(io, { ...globals(cmd), ...o }))));
   program
     .command('graph')
     .description('draw the image graph')
@@ -63,6 +83,8 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
       run(import('./commands/up.js').then((m) => m.upCommand(io, names, { ...globals(cmd), ...o, noCache: !o.cache }))));
   return program;
 }
+
+const builderOption = () => new Option('--builder <kind>', 'builder').choices(['auto', 'buildkit', 'classic']).default('auto');
 
 function positiveInt(value: string): number {
   const n = Number(value);

@@ -13,7 +13,8 @@ export interface Planned {
   readonly plan: BuildPlan;
 }
 
-export async function planOrReport(io: CliIo, opts: GlobalOptions, names: readonly string[]): Promise<Planned | ExitCode> {
+/** `names`: images or groups; `'all'`: every image of the file. */
+export async function planOrReport(io: CliIo, opts: GlobalOptions, names: readonly string[] | 'all'): Promise<Planned | ExitCode> {
   const loaded = await loadOrReport(io, opts);
   if (typeof loaded === 'number') return loaded;
   const refs = await readDockerfileRefs(loaded.file);
@@ -21,7 +22,7 @@ export async function planOrReport(io: CliIo, opts: GlobalOptions, names: readon
     io.stderr.write(`${formatDiagnostics(refs.error, { cwd: io.cwd, color: useColor(io, 'stderr') })}\n${countLine(refs.error)}\n`);
     return ExitCode.invalid;
   }
-  const plan = createPlan(loaded.file, refs.value, names);
+  const plan = createPlan(loaded.file, refs.value, names === 'all' ? [...loaded.file.images.keys()] : names);
   if (plan.ok) return { loaded, plan: plan.value };
   const e = plan.error;
   if (e.reason === 'unknown-name') {

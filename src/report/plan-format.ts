@@ -1,7 +1,9 @@
 /** Renders a BuildPlan: `mbuild plan` (text or JSON) and `mbuild graph` (dot, mermaid, JSON). */
+import type { Prediction } from '../cache/predict.js';
 import type { BuildPlan } from '../plan/types.js';
 
-export function planText(plan: BuildPlan): string {
+export function planText(plan: BuildPlan, predictions?: readonly Prediction[]): string {
+  const verdict = new Map(predictions?.map((p) => [p.image, p.fresh ? 'fresh' : `stale: ${p.reasons.join('; ')}`]));
   const lines = [`project ${plan.project}: ${plan.images.length} image${plan.images.length === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`, ''];
   plan.waves.forEach((wave, i) => {
     lines.push(`wave ${i + 1}:`);
@@ -9,10 +11,16 @@ export function planText(plan: BuildPlan): string {
       const image = plan.images.find((x) => x.name === name)!;
       const deps = image.dependsOn.map((e) => `${e.image} (${e.kind}${e.kind === 'args' || e.kind === 'mounts' || e.kind === 'depends_on' ? '' : `, ${e.detail}`})`);
       lines.push(`  ${name}${deps.length > 0 ? ` <- ${deps.join(', ')}` : ''}`);
+      const v = verdict.get(name);
+      if (v !== undefined) lines.push(`      ${v}`);
     }
   });
   lines.push('', `critical path: ${plan.criticalPath.join(' -> ')} (${plan.criticalPath.length} image${plan.criticalPath.length === 1 ? '' : 's'})`);
   lines.push('Waves are for reading only: each image starts as soon as its own inputs are built.');
+  if (predictions) {
+    const stale = predictions.filter((p) => !p.fresh).length;
+    lines.push(`${stale} of ${predictions.length} image${predictions.length === 1 ? '' : 's'} would be built.`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,13 +1,37 @@
 /** `mbuild plan` and `mbuild graph`: the plan without building anything. */
+import type { Prediction } from '../../cache/predict.js';
+import { createEngine } from '../../docker/dockerode-engine.js';
+import type { BuilderKind } from '../../docker/engine.js';
 import { graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
+import { predictions } from './cache.js';
 import { ExitCode, type CliIo } from '../io.js';
 import type { GlobalOptions } from '../load.js';
 import { planOrReport } from '../plan-load.js';
 
-export async function planCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string }): Promise<ExitCode> {
+/**
+ * With an engine, each image is predicted fresh or stale with its reasons; without one the
+ * plan is still printed, with a note.
+ */
+export async function planCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string; host?: string; builder: 'auto' | BuilderKind }): Promise<ExitCode> {
   const planned = await planOrReport(io, opts, names);
   if (typeof planned === 'number') return planned;
-  io.stdout.write(opts.format === 'json' ? `${JSON.stringify(planned.plan, null, 2)}\n` : planText(planned.plan));
+  const { file } = planned.loaded;
+  let predicted: Prediction[] | undefined;
+  let note = '';
+  const engine = createEngine({ ...(opts.host !== undefined && { host: opts.host }), env: io.env as NodeJS.ProcessEnv });
+  try {
+    const info = await engine.info();
+    const builder = opts.builder === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : opts.builder;
+    predicted = await predictions(io, file, planned.plan, engine, builder);
+  } catch (e) {
+    note = `freshness not predicted: ${e instanceof Error ? e.message : String(e)}`;
+  }
+  if (opts.format === 'json') {
+    io.stdout.write(`${JSON.stringify({ ...planned.plan, ...(predicted && { predictions: predicted.map(({ image, fresh, ...rest }) => ({ image, fresh, ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }) })) }) }, null, 2)}\n`);
+  } else {
+    io.stdout.write(planText(planned.plan, predicted));
+    if (note !== '') io.stdout.write(`(${note})\n`);
+  }
   return ExitCode.ok;
 }
 

@@ -1,0 +1,60 @@
+/**
+ * Why an image is built: the difference between the inputs of its last build (the
+ * manifest) and the inputs now, in words: "context changed: src/main.go (+2 more)",
+ * "arg VERSION 1.2 -> 1.3", "upstream base rebuilt", "Dockerfile changed at line 7".
+ */
+import type { FileInput, ImageInputs } from './inputs.js';
+
+const MAX_NAMED = 1;
+
+function listed(what: string, paths: readonly string[]): string {
+  const shown = paths.slice(0, MAX_NAMED).join(', ');
+  return `${what}: ${shown}${paths.length > MAX_NAMED ? ` (+${paths.length - MAX_NAMED} more)` : ''}`;
+}
+
+/** Context paths added, removed or changed (content, type, mode, link target). */
+export function changedFiles(before: readonly FileInput[], now: readonly FileInput[]): string[] {
+  const old = new Map(before.map((f) => [f[0], f]));
+  const changed: string[] = [];
+  for (const f of now) {
+    const o = old.get(f[0]);
+    old.delete(f[0]);
+    if (o === undefined || o[1] !== f[1] || o[2] !== f[2] || o[3] !== f[3]) changed.push(f[0]);
+  }
+  changed.push(...old.keys());
+  return changed.sort();
+}
+
+function firstChangedLine(before: string, now: string): number {
+  const a = before.split('\n');
+  const b = now.split('\n');
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i + 1;
+}
+
+function mapChanges(what: string, before: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>, render: (k: string, a?: string, b?: string) => string): string[] {
+  const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
+  void what;
+  return keys.filter((k) => before[k] !== now[k]).map((k) => render(k, before[k], now[k]));
+}
+
+/** Every difference, most telling first. Empty when the inputs are the same. */
+export function explainChange(before: ImageInputs, now: ImageInputs): string[] {
+  const reasons: string[] = [];
+  if (before.version !== now.version) return [`mbuild's cache format changed (${before.version} -> ${now.version})`];
+  const files = changedFiles(before.files, now.files);
+  if (files.length > 0) reasons.push(listed('context changed', files));
+  if (before.dockerfile !== now.dockerfile) reasons.push(`Dockerfile changed at line ${firstChangedLine(before.dockerfile, now.dockerfile)}`);
+  if (before.ignore !== now.ignore) reasons.push('.dockerignore changed');
+  reasons.push(...mapChanges('args', before.args, now.args, (k, a, b) =>
+    a === undefined ? `arg ${k} added (${b})` : b === undefined ? `arg ${k} removed` : `arg ${k} ${a} -> ${b}`));
+  reasons.push(...mapChanges('upstream', before.upstream, now.upstream, (k, a) => (a === undefined ? `new upstream ${k}` : `upstream ${k} rebuilt`)));
+  reasons.push(...mapChanges('bases', before.bases, now.bases, (k, _a, b) => (b === 'missing' ? `base image ${k} is missing` : `base image ${k} changed`)));
+  reasons.push(...mapChanges('mounts', before.mounts, now.mounts, (k, a, b) => (a === undefined ? `mount ${k.split(' ').slice(0, 2).join(':')} added` : b === undefined ? `mount ${k.split(' ').slice(0, 2).join(':')} removed` : `mounted image changed: ${k.split(' ').slice(0, 2).join(':')}`)));
+  reasons.push(...mapChanges('labels', before.labels, now.labels, (k) => `label ${k} changed`));
+  for (const key of ['target', 'platform', 'network', 'pull', 'builder'] as const) {
+    if (before[key] !== now[key]) reasons.push(`${key} ${String(before[key] ?? 'unset')} -> ${String(now[key] ?? 'unset')}`);
+  }
+  return reasons;
+}

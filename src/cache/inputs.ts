@@ -1,0 +1,137 @@
+/**
+ * Everything that can change an image's result, collected locally before any context
+ * byte is sent: Dockerfile and .dockerignore text, every entry that will be sent (path,
+ * type, mode, content hash, link target; not mtime, not uid), resolved args, target,
+ * platform, network, pull, labels, builder kind, the local IDs of external base images,
+ * the IDs of upstream in-file images and of mounted images.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readFile, readlink } from 'node:fs/promises';
+import type { BuildFile, ImageSpec } from '../config/types.js';
+import { planContext, type ContextPlanError } from '../context/source.js';
+import { walkContext } from '../context/walk.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { BuilderKind, Engine } from '../docker/engine.js';
+import { parseDockerfile } from '../dockerfile/parse.js';
+import { referencedImages } from '../dockerfile/stages.js';
+import { familiarRef, tagIndex } from '../plan/graph.js';
+import type { StatCache } from './stat-cache.js';
+
+export const KEY_VERSION = 'mbuild-key-1';
+
+/** `[path, type, mode, sha256 | link target | '']`, in walk order. */
+export type FileInput = readonly [string, 'file' | 'dir' | 'symlink', number, string];
+
+export interface ImageInputs {
+  readonly version: typeof KEY_VERSION;
+  readonly builder: BuilderKind;
+  readonly dockerfile: string;
+  readonly ignore: string | null;
+  readonly target: string | null;
+  readonly platform: string | null;
+  readonly network: string | null;
+  readonly pull: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Literal values, and `image:<name>` for `{image:}` args (their IDs are under `upstream`). */
+  readonly args: Readonly<Record<string, string>>;
+  /** External image references in the Dockerfile -> local image ID, or `missing`. */
+  readonly bases: Readonly<Record<string, string>>;
+  /** In-file images this one depends on -> their built IDs. */
+  readonly upstream: Readonly<Record<string, string>>;
+  /** `from path to` -> the ID(s) of the mounted image(s). */
+  readonly mounts: Readonly<Record<string, string>>;
+  readonly files: readonly FileInput[];
+}
+
+export interface CollectOptions {
+  readonly file: BuildFile;
+  readonly image: ImageSpec;
+  readonly builder: BuilderKind;
+  /** Built IDs of the in-file images this one depends on. */
+  readonly upstream: ReadonlyMap<string, string>;
+  readonly engine: Pick<Engine, 'inspectImage'>;
+  readonly statCache: StatCache;
+}
+
+const HASH_CONCURRENCY = 16;
+
+export async function hashFile(abs: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(abs, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
+  const { file, image } = o;
+  const dockerfile = image.dockerfile.kind === 'file' ? await readFile(image.dockerfile.path, 'utf8') : image.dockerfile.text;
+  const plan = await planContext({ contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile } });
+  if (!plan.ok) return err(plan.error);
+
+  const files: [string, 'file' | 'dir' | 'symlink', number, string][] = [];
+  const pending: Promise<void>[] = [];
+  let inFlight = 0;
+  const waiters: (() => void)[] = [];
+  const walk = walkContext({ root: plan.value.root, matcher: plan.value.matcher, forceInclude: plan.value.forceInclude, omit: plan.value.omit });
+  for await (const e of walk) {
+    const row: [string, 'file' | 'dir' | 'symlink', number, string] = [e.rel, e.kind, e.stats.mode & 0o7777, ''];
+    files.push(row);
+    if (e.kind === 'symlink') row[3] = await readlink(e.abs);
+    if (e.kind !== 'file') continue;
+    const cached = o.statCache.get(e.abs, e.stats);
+    if (cached !== undefined) {
+      row[3] = cached;
+      continue;
+    }
+    while (inFlight >= HASH_CONCURRENCY) await new Promise<void>((r) => waiters.push(r));
+    inFlight++;
+    pending.push(hashFile(e.abs).then((h) => {
+      row[3] = h;
+      o.statCache.set(e.abs, e.stats, h);
+    }).finally(() => {
+      inFlight--;
+      waiters.shift()?.();
+    }));
+  }
+  await Promise.all(pending);
+
+  const args: Record<string, string> = {};
+  const planningArgs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(image.args).sort(([a], [b]) => a.localeCompare(b))) {
+    args[k] = v.kind === 'literal' ? v.value : `image:${v.image}`;
+    planningArgs[k] = v.kind === 'literal' ? v.value : (file.images.get(v.image)?.tags[0] ?? v.image);
+  }
+  const inFile = tagIndex(file);
+  const bases: Record<string, string> = {};
+  for (const ref of referencedImages(parseDockerfile(dockerfile), planningArgs)) {
+    if (inFile.has(familiarRef(ref.ref)) || ref.ref in bases) continue;
+    bases[ref.ref] = (await o.engine.inspectImage(ref.ref))?.id ?? 'missing';
+  }
+  const mounts: Record<string, string> = {};
+  for (const m of image.mounts) {
+    const sides = m.source.kind === 'diff' ? [m.source.base, m.source.head] : [m.source];
+    const ids = await Promise.all(sides.map(async (s) => (s.kind === 'image' ? (o.upstream.get(s.image) ?? 'unbuilt') : ((await o.engine.inspectImage(s.ref))?.id ?? 'missing'))));
+    mounts[`${m.from} ${m.path} ${m.to}`] = ids.join('..');
+  }
+  return ok({
+    version: KEY_VERSION,
+    builder: o.builder,
+    dockerfile,
+    ignore: plan.value.ignore?.text ?? null,
+    target: image.target ?? null,
+    platform: image.platform ?? null,
+    network: image.network ?? null,
+    pull: image.pull,
+    labels: Object.fromEntries(Object.entries(image.labels).sort(([a], [b]) => a.localeCompare(b))),
+    args,
+    bases,
+    upstream: Object.fromEntries([...o.upstream].sort(([a], [b]) => a.localeCompare(b))),
+    mounts,
+    files,
+  });
+}
+
+/** The cache key: a versioned SHA-256 over the canonical JSON of the inputs. */
+export function cacheKey(inputs: ImageInputs): string {
+  return `v1-${createHash('sha256').update(JSON.stringify(inputs)).digest('hex')}`;
+}

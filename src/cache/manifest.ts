@@ -1,0 +1,43 @@
+/**
+ * Local state under <project>/.mbuild/: for each image, the inputs of its last build
+ * (`state/<image>.json`), so that `why` and every build row can say what changed. The
+ * engine stays the truth: an image is up to date only if the engine still has an image
+ * labelled with its key. Files are written atomically; a corrupt one is ignored.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ImageInputs } from './inputs.js';
+
+export interface Manifest {
+  readonly format: 'mbuild-manifest-1';
+  readonly image: string;
+  readonly key: string;
+  readonly imageId: string;
+  readonly builtAt: string;
+  readonly inputs: ImageInputs;
+}
+
+export const stateDir = (root: string): string => join(root, '.mbuild');
+const manifestPath = (root: string, image: string) => join(stateDir(root), 'state', `${image}.json`);
+
+export async function readManifest(root: string, image: string): Promise<Manifest | undefined> {
+  try {
+    const data = JSON.parse(await readFile(manifestPath(root, image), 'utf8')) as Manifest;
+    return data.format === 'mbuild-manifest-1' && data.image === image && typeof data.key === 'string' && data.inputs !== undefined ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeManifest(root: string, manifest: Omit<Manifest, 'format' | 'builtAt'>): Promise<void> {
+  const path = manifestPath(root, manifest.image);
+  await mkdir(join(stateDir(root), 'state'), { recursive: true });
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    await writeFile(tmp, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
+    await rename(tmp, path);
+  } finally {
+    await rm(tmp, { force: true });
+  }
+}

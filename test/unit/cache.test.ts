@@ -1,0 +1,108 @@
+import { chmodSync, utimesSync, writeFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { buildModel } from '../../src/config/load.js';
+import { changedFiles, explainChange } from '../../src/cache/explain.js';
+import { cacheKey, collectInputs, type ImageInputs } from '../../src/cache/inputs.js';
+import { StatCache, TIMESTAMP_GRANULARITY_MS } from '../../src/cache/stat-cache.js';
+import { testdir } from '../helpers/testdir.js';
+import { statSync } from 'node:fs';
+
+let cleanups: (() => void)[] = [];
+afterEach(() => {
+  cleanups.forEach((c) => c());
+  cleanups = [];
+});
+
+function project(extra: Record<string, string> = {}) {
+  const t = testdir({
+    'mbuild.yaml': 'version: 1\nname: p\nimages:\n  app:\n    context: app\n    args: {V: "1"}\n',
+    'app/Dockerfile': 'FROM busybox\n# a comment\nCOPY . /x\n',
+    'app/.dockerignore': 'ignored.txt\n',
+    'app/src/main.txt': 'hello\n',
+    'app/ignored.txt': 'not sent\n',
+    ...extra,
+  });
+  cleanups.push(t.cleanup);
+  return t.dir;
+}
+
+const noEngine = { inspectImage: async () => ({ id: 'sha256:busybox', repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true }) };
+
+async function inputsOf(dir: string, cache?: StatCache): Promise<ImageInputs> {
+  const model = await buildModel({ cwd: dir, env: {} });
+  if (!model.ok) throw new Error('bad model');
+  const file = model.value.file;
+  const statCache = cache ?? (await StatCache.load(join(dir, '.mbuild', 'stat-cache.json'))).cache;
+  const r = await collectInputs({ file, image: file.images.get('app')!, builder: 'buildkit', upstream: new Map(), engine: noEngine, statCache });
+  if (!r.ok) throw new Error(JSON.stringify(r.error));
+  return r.value;
+}
+
+describe('cache key inputs', () => {
+  it('hash content, type and mode of what is sent, not mtime, and not ignored files', async () => {
+    const dir = project();
+    const a = await inputsOf(dir);
+    expect(a.files.map((f) => f[0])).toEqual(['.dockerignore', 'Dockerfile', 'src', 'src/main.txt']);
+    expect(a.bases).toEqual({ busybox: 'sha256:busybox' });
+    utimesSync(join(dir, 'app/src/main.txt'), new Date(2001, 1, 1), new Date(2001, 1, 1));
+    expect(cacheKey(await inputsOf(dir))).toBe(cacheKey(a));
+    writeFileSync(join(dir, 'app/ignored.txt'), 'changed');
+    expect(cacheKey(await inputsOf(dir))).toBe(cacheKey(a));
+    chmodSync(join(dir, 'app/src/main.txt'), 0o755);
+    const modeChanged = await inputsOf(dir);
+    expect(cacheKey(modeChanged)).not.toBe(cacheKey(a));
+    expect(explainChange(a, modeChanged)).toEqual(['context changed: src/main.txt']);
+  });
+
+  it('explains Dockerfile, arg, upstream and file changes', () => {
+    const base: ImageInputs = {
+      version: 'mbuild-key-1', builder: 'buildkit', dockerfile: 'FROM x\nRUN a\n', ignore: null, target: null, platform: null, network: null,
+      pull: false, labels: {}, args: { V: '1.2' }, bases: {}, upstream: { base: 'sha256:1' }, mounts: {},
+      files: [['a', 'file', 0o644, 'h1'], ['b', 'file', 0o644, 'h2'], ['c', 'file', 0o644, 'h3']],
+    };
+    const now: ImageInputs = {
+      ...base, dockerfile: 'FROM x\nRUN b\n', args: { V: '1.3' }, upstream: { base: 'sha256:2' },
+      files: [['a', 'file', 0o644, 'h1'], ['b', 'file', 0o644, 'hX'], ['d', 'file', 0o644, 'h4']],
+    };
+    expect(explainChange(base, now)).toEqual([
+      'context changed: b (+2 more)', 'Dockerfile changed at line 2', 'arg V 1.2 -> 1.3', 'upstream base rebuilt',
+    ]);
+    expect(changedFiles(base.files, now.files)).toEqual(['b', 'c', 'd']);
+    expect(explainChange(base, base)).toEqual([]);
+  });
+});
+
+describe('StatCache', () => {
+  it('reuses a hash only while size, mtime, inode and ctime all match, and never stores racy entries', async () => {
+    const dir = project();
+    const path = join(dir, 'cache.json');
+    const file = join(dir, 'app/src/main.txt');
+    const { cache } = await StatCache.load(path);
+    const old = new Date(Date.now() - 10 * TIMESTAMP_GRANULARITY_MS);
+    utimesSync(file, old, old);
+    cache.set(file, statSync(file), 'h-old');
+    const racy = join(dir, 'app/Dockerfile');
+    cache.set(racy, statSync(racy), 'h-racy');
+    expect(cache.get(file, statSync(file))).toBe('h-old');
+    await cache.save();
+    const again = (await StatCache.load(path)).cache;
+    // The file's ctime is recent (utimes sets it), so it is racy too: nothing trusted yet.
+    expect(again.get(racy, statSync(racy))).toBeUndefined();
+    writeFileSync(file, 'hellp\n');
+    expect(cache.get(file, statSync(file))).toBeUndefined();
+  });
+
+  it('ignores a corrupt or foreign cache file with a warning', async () => {
+    const dir = project();
+    const path = join(dir, 'cache.json');
+    writeFileSync(path, '{"format":"something-else"}');
+    const loaded = await StatCache.load(path);
+    expect(loaded.warning).toMatch(/^ignoring the stat cache .*cache\.json: not an mbuild stat cache; files will be hashed again$/);
+    writeFileSync(path, '{not json');
+    expect((await StatCache.load(path)).warning).toMatch(/ignoring the stat cache/);
+    const a = await inputsOf(dir, loaded.cache);
+    expect(a.files.find((f) => f[0] === 'src/main.txt')![3]).toBe('5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
+    expect(readFileSync(path, 'utf8')).toBe('{not json');
+  });
+});
