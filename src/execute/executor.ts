@@ -61,13 +61,16 @@ export class Executor {
   #execute(name: string): Promise<ImageOutcome> {
     let execution = this.#executions.get(name);
     if (execution === undefined) {
-      execution = this.#executeOnce(name).then((outcome) => {
-        this.#opts.emit({ type: 'image-done', image: name, outcome, tags: this.#opts.tagsOf(name) });
-        return outcome;
-      });
+      execution = this.#executeOnce(name);
       this.#executions.set(name, execution);
     }
     return execution;
+  }
+
+  /** Reports an outcome; called before a build's slot is released, so events never show -j+1 builds. */
+  #done(name: string, outcome: ImageOutcome): ImageOutcome {
+    this.#opts.emit({ type: 'image-done', image: name, outcome, tags: outcome.kind === 'failed' ? [] : this.#opts.tagsOf(name) });
+    return outcome;
   }
 
   async #executeOnce(name: string): Promise<ImageOutcome> {
@@ -80,15 +83,15 @@ export class Executor {
       const cause = upstream[brokenIndex]!;
       const reason = cause.kind === 'failed' ? cause.failure.reason : undefined;
       // An upstream that was never started or was cancelled passes that on; a real failure is named.
-      if (reason === 'cancelled' || reason === 'not-started') return failed({ reason: 'not-started' });
-      return failed({ reason: 'dependency-failed', dependency: upstreamNames[brokenIndex]! });
+      if (reason === 'cancelled' || reason === 'not-started') return this.#done(name, failed({ reason: 'not-started' }));
+      return this.#done(name, failed({ reason: 'dependency-failed', dependency: upstreamNames[brokenIndex]! }));
     }
-    if (this.#shouldNotStart()) return failed({ reason: 'not-started' });
+    if (this.#shouldNotStart()) return this.#done(name, failed({ reason: 'not-started' }));
     const ids = new Map(upstreamNames.map((n, i) => [n, (upstream[i] as { imageId: string }).imageId]));
     this.#opts.emit({ type: 'image-queued', image: name });
     return this.#pool.run(planned.remainingPath, async () => {
       // Time may have passed while waiting for a slot: check again.
-      if (this.#shouldNotStart()) return failed({ reason: 'not-started' });
+      if (this.#shouldNotStart()) return this.#done(name, failed({ reason: 'not-started' }));
       let outcome: ImageOutcome;
       try {
         outcome = await this.#opts.buildOne(name, ids, this.#opts.signal);
@@ -97,7 +100,7 @@ export class Executor {
       }
       // Before this slot is released: the next waiting job must already see the failure.
       if (outcome.kind === 'failed' && this.#opts.failureMode === 'no-new') this.#stopStarting = true;
-      return outcome;
+      return this.#done(name, outcome);
     });
   }
 

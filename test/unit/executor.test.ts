@@ -24,6 +24,7 @@ class Rig {
 
   buildOne = (image: string, upstream: ReadonlyMap<string, string>, signal: AbortSignal): Promise<ImageOutcome> => {
     this.started.push(`${image}(${[...upstream.values()].join(',')})`);
+    this.events.push({ type: 'image-started', image, why: 'test' });
     this.running.add(image);
     this.maxRunning = Math.max(this.maxRunning, this.running.size);
     this.#waiters.splice(0).forEach((w) => w());
@@ -141,5 +142,19 @@ describe('Executor', () => {
     expect(report.interrupted).toBe(true);
     expect(outcomeOf(report)).toEqual({ a: 'cancelled', b: 'not-started', c: 'not-started' });
     expect(rig.events.filter((e) => e.type === 'image-done').map((e) => e.type === 'image-done' && e.image).sort()).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('Executor events', () => {
+  it('reports an image done before its slot goes to the next image', async () => {
+    const rig = new Rig();
+    const run = rig.executor(plan({ a: [], b: [] }), { jobs: 1 }).run('fake');
+    await rig.whenRunning('a');
+    rig.succeed('a');
+    await rig.whenRunning('b');
+    rig.succeed('b');
+    await run;
+    const order = rig.events.filter((e) => e.type !== 'run-started' && e.type !== 'run-finished').map((e) => `${e.type} ${'image' in e ? e.image : ''}`);
+    expect(order).toEqual(['image-queued a', 'image-queued b', 'image-started a', 'image-done a', 'image-started b', 'image-done b']);
   });
 });

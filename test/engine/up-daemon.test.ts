@@ -1,0 +1,73 @@
+/**
+ * `mbuild up` when the daemon cannot be reached, with both builders: exit code 1 in under
+ * 2 s, and a message naming the endpoint and where it came from (DOCKER_HOST or --host).
+ * Covers a socket that does not exist, a refused TCP port, and a socket that accepts but
+ * never answers (the fake engine in silent mode: the connect timeout is what bounds it).
+ * Timed in-process with performance.now(); the child-process run checks the real exit code.
+ *
+ * Needs the compiled CLI (`npx tsc -p .`) for the child-process case. Fixture test/fixtures/up/tiny.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
+import { copyFixture, type TestProject } from '../helpers/engine-project.js';
+import { spawnCli } from '../helpers/run-cli.js';
+
+let p: TestProject;
+let silent: FakeEngine;
+beforeAll(async () => {
+  p = copyFixture('tiny', 'daemon');
+  silent = await startFakeEngine({ silent: true });
+});
+afterAll(async () => {
+  await silent.close();
+  expect(p.cleanup()).toEqual([]);
+});
+
+const BOUND_MS = 2000;
+
+describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: daemon unreachable', (builder) => {
+  const endpoints = [
+    { what: 'a socket that does not exist', url: () => 'unix:///tmp/nonexistent.sock', why: /ENOENT/ },
+    { what: 'a refused TCP port', url: () => 'tcp://127.0.0.1:1', why: /ECONNREFUSED/ },
+    { what: 'a socket that never answers', url: () => silent.url, why: /no answer within \d+ ms/ },
+  ];
+
+  it.each(endpoints)('DOCKER_HOST = $what: exit 1 in under 2 s, naming the endpoint and DOCKER_HOST', async ({ url, why }) => {
+    const t0 = performance.now();
+    const r = await p.up(['--builder', builder, '--progress', 'plain'], { DOCKER_HOST: url() });
+    const ms = performance.now() - t0;
+    expect(r.code).toBe(1);
+    expect(ms).toBeLessThan(BOUND_MS);
+    expect(r.stderr).toContain(url());
+    expect(r.stderr).toContain('DOCKER_HOST');
+    expect(r.stderr).toMatch(why);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    // Nothing was attempted.
+    expect(r.stdout).toBe('');
+    expect(existsSync(join(p.dir, '.mbuild', 'logs', 'img.log'))).toBe(false);
+  });
+
+  it('--host wins over DOCKER_HOST and is named as the source', async () => {
+    const t0 = performance.now();
+    const r = await p.up(['--builder', builder, '-H', 'tcp://127.0.0.1:1'], { DOCKER_HOST: 'unix:///tmp/nonexistent.sock' });
+    expect(performance.now() - t0).toBeLessThan(BOUND_MS);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('tcp://127.0.0.1:1');
+    expect(r.stderr).toContain('--host');
+    expect(r.stderr).not.toContain('nonexistent.sock');
+  });
+
+  it('as a real process: exit code 1 in under 2 s and the message on stderr', async () => {
+    const t0 = performance.now();
+    const cli = spawnCli(['up', '--builder', builder], { cwd: p.dir, env: { DOCKER_HOST: 'unix:///tmp/nonexistent.sock' } });
+    const r = await cli.done;
+    expect(r.code).toBe(1);
+    // Process start and module loading included: what a user waits.
+    expect(performance.now() - t0).toBeLessThan(BOUND_MS);
+    expect(r.stderr).toMatch(/unix:\/\/\/tmp\/nonexistent\.sock/);
+    expect(r.stderr).toContain('DOCKER_HOST');
+    expect(r.stdout).toBe('');
+  });
+});
