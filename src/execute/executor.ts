@@ -24,6 +24,8 @@ export interface ExecutorOptions {
   readonly buildOne: BuildOne;
   /** Tags per image, reported with each result. */
   readonly tagsOf: (image: string) => readonly string[];
+  /** Image IDs of upstream images that are not in the plan (watch mode builds a sub-plan). */
+  readonly known?: ReadonlyMap<string, string>;
 }
 
 export interface RunReport {
@@ -40,6 +42,8 @@ export class Executor {
   readonly #executions = new Map<string, Promise<ImageOutcome>>();
   readonly #byName: Map<string, BuildPlan['images'][number]>;
   #stopStarting = false;
+  /** Per-image controllers of the builds in flight, for `restart()`. */
+  readonly #inFlight = new Map<string, AbortController>();
 
   constructor(opts: ExecutorOptions) {
     this.#opts = opts;
@@ -77,7 +81,7 @@ export class Executor {
     const planned = this.#byName.get(name);
     if (planned === undefined) throw new Error(`Internal error: ${name} is not in the plan`);
     const upstreamNames = [...new Set(planned.dependsOn.map((e) => e.image))];
-    const upstream = await Promise.all(upstreamNames.map((n) => this.#execute(n)));
+    const upstream = await Promise.all(upstreamNames.map((n) => this.#upstreamOutcome(n)));
     const brokenIndex = upstream.findIndex((o) => o.kind === 'failed');
     if (brokenIndex !== -1) {
       const cause = upstream[brokenIndex]!;
@@ -93,15 +97,42 @@ export class Executor {
       // Time may have passed while waiting for a slot: check again.
       if (this.#shouldNotStart()) return this.#done(name, failed({ reason: 'not-started' }));
       let outcome: ImageOutcome;
-      try {
-        outcome = await this.#opts.buildOne(name, ids, this.#opts.signal);
-      } catch (e) {
-        outcome = failed({ reason: 'unknown-error', message: e instanceof Error ? e.message : String(e) });
+      for (;;) {
+        const local = new AbortController();
+        this.#inFlight.set(name, local);
+        try {
+          outcome = await this.#opts.buildOne(name, ids, AbortSignal.any([this.#opts.signal, local.signal]));
+        } catch (e) {
+          outcome = failed({ reason: 'unknown-error', message: e instanceof Error ? e.message : String(e) });
+        } finally {
+          this.#inFlight.delete(name);
+        }
+        // Restarted because its inputs changed again: build it again; its dependents keep waiting.
+        if (!(local.signal.aborted && !this.#opts.signal.aborted && outcome.kind === 'failed' && outcome.failure.reason === 'cancelled')) break;
       }
       // Before this slot is released: the next waiting job must already see the failure.
       if (outcome.kind === 'failed' && this.#opts.failureMode === 'no-new') this.#stopStarting = true;
       return this.#done(name, outcome);
     });
+  }
+
+  /** An upstream in the plan is awaited; one outside it must have a known ID. */
+  #upstreamOutcome(name: string): Promise<ImageOutcome> {
+    if (this.#byName.has(name)) return this.#execute(name);
+    const id = this.#opts.known?.get(name);
+    if (id === undefined) return Promise.resolve(failed({ reason: 'unknown-error', message: `upstream ${name} is neither in the plan nor built` }));
+    return Promise.resolve({ kind: 'up-to-date', imageId: id, size: 0 });
+  }
+
+  /**
+   * Cancels the build of `image` if it is running, and starts it again (watch mode: its
+   * inputs changed during the build). Returns whether a build was restarted.
+   */
+  restart(image: string): boolean {
+    const controller = this.#inFlight.get(image);
+    if (controller === undefined) return false;
+    controller.abort(new Error('inputs changed'));
+    return true;
   }
 
   #shouldNotStart(): boolean {

@@ -158,3 +158,35 @@ describe('Executor events', () => {
     expect(order).toEqual(['image-queued a', 'image-queued b', 'image-started a', 'image-done a', 'image-started b', 'image-done b']);
   });
 });
+
+describe('Executor for watch mode', () => {
+  it('restart() cancels one in-flight build and runs it again; its dependents wait for the new build', async () => {
+    const rig = new Rig();
+    const executor = rig.executor(plan({ a: [], b: ['a'] }));
+    const run = executor.run('fake');
+    await rig.whenRunning('a');
+    expect(executor.restart('a')).toBe(true);
+    expect(executor.restart('b')).toBe(false);
+    await rig.whenRunning('a');
+    expect(rig.started).toEqual(['a()', 'a()']);
+    rig.succeed('a');
+    await rig.whenRunning('b');
+    rig.succeed('b');
+    expect(outcomeOf(await run)).toEqual({ a: 'built', b: 'built' });
+    expect(rig.started).toEqual(['a()', 'a()', 'b(id-a)']);
+  });
+
+  it('takes the IDs of upstream images outside the plan from `known`', async () => {
+    const rig = new Rig();
+    const p = plan({ b: ['a'] });
+    const executor = new Executor({
+      plan: p, jobs: 1, failureMode: 'no-new', signal: new AbortController().signal, emit: () => undefined,
+      buildOne: rig.buildOne, tagsOf: () => [], known: new Map([['a', 'id-old-a']]),
+    });
+    const run = executor.run('fake');
+    await rig.whenRunning('b');
+    rig.succeed('b');
+    await run;
+    expect(rig.started).toEqual(['b(id-old-a)']);
+  });
+});

@@ -1,0 +1,20 @@
+/** The images a change affects: the changed ones plus everything downstream, in plan order. */
+import type { BuildPlan } from '../plan/types.js';
+
+export function affectedImages(plan: BuildPlan, changed: ReadonlySet<string>): string[] {
+  const byName = new Map(plan.images.map((i) => [i.name, i]));
+  const out = new Set<string>();
+  const visit = (name: string): void => {
+    if (out.has(name) || !byName.has(name)) return;
+    out.add(name);
+    byName.get(name)!.dependents.forEach(visit);
+  };
+  changed.forEach(visit);
+  return plan.images.map((i) => i.name).filter((n) => out.has(n));
+}
+
+/** The plan restricted to `images`; edges to images outside it are kept (their IDs are known). */
+export function subPlan(plan: BuildPlan, images: readonly string[]): BuildPlan {
+  const keep = new Set(images);
+  return { ...plan, images: plan.images.filter((i) => keep.has(i.name)), waves: plan.waves.map((w) => w.filter((n) => keep.has(n))).filter((w) => w.length > 0) };
+}
