@@ -78,9 +78,19 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
     .option('-q, --quiet', 'print only errors')
     .option('-k, --keep-going', 'build everything not downstream of a failure')
     .option('--no-cache', 'do not use the build cache')
+    .option('--no-outputs', 'do not copy `outputs` to the host')
     .option('-H, --host <url>', 'Docker engine endpoint (default: DOCKER_HOST, else the default socket)')
-    .action((names: string[], o: Omit<UpOptions, 'noCache'> & { cache: boolean }, cmd: Command) =>
-      run(import('./commands/up.js').then((m) => m.upCommand(io, names, { ...globals(cmd), ...o, noCache: !o.cache }))));
+    .action((names: string[], o: Omit<UpOptions, 'noCache' | 'noOutputs'> & { cache: boolean; outputs: boolean }, cmd: Command) =>
+      run(import('./commands/up.js').then((m) => m.upCommand(io, names, { ...globals(cmd), ...o, noCache: !o.cache, noOutputs: !o.outputs }))));
+  program
+    .command('context')
+    .description('show what would be sent as the build context of IMAGE: sizes, largest folders, mounted entries')
+    .argument('<image>', 'an image of the build file')
+    .option('--why <path>', 'say which .dockerignore line includes or excludes PATH (relative to the context; ./PATH or /PATH: from here)')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .option('-H, --host <url>', 'Docker engine endpoint, to list mounted entries (default: DOCKER_HOST, else the default socket)')
+    .action((image: string, o: { why?: string; format: string; host?: string }, cmd: Command) =>
+      run(import('./commands/context.js').then((m) => m.contextCommand(io, image, { ...globals(cmd), ...o }))));
   return program;
 }
 

@@ -52,6 +52,14 @@ export type ContextPlanError =
   | { readonly kind: 'ignore-unreadable'; readonly path: string; readonly message: string }
   | { readonly kind: 'ignore-invalid'; readonly path: string; readonly line: number; readonly message: string };
 
+/** One line saying what is wrong with a context, for error messages. */
+export function contextErrorText(e: ContextPlanError): string {
+  switch (e.kind) {
+    case 'ignore-invalid': return `${e.path}:${e.line}: ${e.message}`;
+    default: return `${e.path}: ${e.message}`;
+  }
+}
+
 const toPosix = (p: string): string => p.split(sep).join('/');
 
 /** The path of `target` inside `root` ('/'-separated), or null when it is outside or is `root`. */

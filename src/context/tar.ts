@@ -1,12 +1,14 @@
 /**
  * packContext: streams a build context as an uncompressed tar with backpressure — injected
  * files first, then the sorted context walk, then caller-supplied extra entries (the
- * extension point for cross-image mounts). Entry writing itself lives in packer.ts.
+ * extension point for cross-image mounts), refusing any path sent twice (sent-paths.ts).
+ * Entry writing itself lives in packer.ts.
  */
 import type { Readable } from 'node:stream';
 import { err, ok, type Result } from '../core/result.js';
 import { normalizeRel } from './ignore.js';
-import { Packer, TarReadable, type EntryType, type SentEntry } from './packer.js';
+import { Packer, type EntryType, type SentEntry } from './packer.js';
+import { SentPaths } from './sent-paths.js';
 import { planContext, type ContextInput, type ContextPlan, type ContextPlanError } from './source.js';
 import { walkContext } from './walk.js';
 
@@ -24,15 +26,21 @@ export interface ExtraEntry {
   readonly mode?: number;
   /** Default: the Unix epoch (deterministic). */
   readonly mtime?: Date;
+  /** Symlink target; for a hardlink the tar path of a file sent before (by the same source). */
   readonly linkTarget?: string;
   /** File content: bytes, or exactly `size` bytes from a stream (consumed once, in order). */
   readonly content?: Uint8Array | string | { readonly size: number; readonly stream: AsyncIterable<Uint8Array> };
+  /** Who sends it, for collision messages, e.g. `mount web:/app/dist`. */
+  readonly source?: string;
+  /** Nothing may exist at or below `path` already, not even a folder (see SentPaths). */
+  readonly exclusive?: boolean;
 }
 
 export interface PackOptions extends ContextInput {
   /**
-   * Extra entries appended after the context. A path may repeat a directory already sent
-   * (it is skipped); any other collision with a sent path fails the stream.
+   * Extra entries appended after the context. A folder may repeat a folder already sent
+   * (it is skipped) unless it is `exclusive`; any other collision with a sent path fails
+   * the stream with a CollisionError naming both sources.
    */
   readonly extra?: AsyncIterable<ExtraEntry>;
   /** Called once per entry, after its bytes were handed to the tar stream. */
@@ -58,23 +66,34 @@ export interface PackedContext {
   readonly done: Promise<PackSummary>;
 }
 
+/** Two sources put something at the same path of a context. */
+export class CollisionError extends Error {
+  override readonly name = 'CollisionError';
+}
+
+/** Already clean: relative, no `.`/`..`/empty segments, no trailing slash (mount entries always are). */
+const CLEAN = /^(?!\.{1,2}(?:\/|$))(?:[^/]+)(?:\/(?!\.{1,2}(?:\/|$))[^/]+)*$/;
+
 function validExtraPath(p: string): string {
+  if (CLEAN.test(p)) return p;
   const n = normalizeRel(p);
   if (n === '.' || n === '..' || n.startsWith('../') || n.startsWith('/')) throw new Error(`invalid extra entry path ${JSON.stringify(p)}`);
   return n;
 }
 
-async function addExtra(packer: Packer, x: ExtraEntry, seen: Map<string, EntryType>): Promise<void> {
+async function addExtra(packer: Packer, x: ExtraEntry, sent: SentPaths): Promise<void> {
   const path = validExtraPath(x.path);
-  const prior = seen.get(path);
-  if (prior === 'dir' && x.type === 'dir') return; // directories merge
-  if (prior) throw new Error(`extra entry ${path} collides with an entry already sent`);
-  seen.set(path, x.type);
+  const claim = sent.claim({ path, kind: x.type, ...(x.source !== undefined && { source: x.source }), exclusive: x.exclusive ?? false });
+  if (!claim.ok) throw new CollisionError(claim.message);
+  if (claim.skip) return; // directories merge
   const mtime = x.mtime ?? new Date(0);
   if (x.type === 'dir') return packer.addVoid(path, 'dir', x.mode ?? 0o755, mtime, 'extra');
-  if (x.type === 'symlink') {
-    if (x.linkTarget === undefined) throw new Error(`extra symlink ${path} has no linkTarget`);
-    return packer.addVoid(path, 'symlink', x.mode ?? 0o777, mtime, 'extra', x.linkTarget);
+  if (x.type === 'symlink' || x.type === 'hardlink') {
+    if (x.linkTarget === undefined) throw new Error(`extra ${x.type} ${path} has no linkTarget`);
+    if (x.type === 'hardlink' && sent.kindOf(x.linkTarget) !== 'file') {
+      throw new Error(`extra hard link ${path} points to ${x.linkTarget}, which is not a file sent before`);
+    }
+    return packer.addVoid(path, x.type, x.mode ?? (x.type === 'symlink' ? 0o777 : 0o644), mtime, 'extra', x.linkTarget);
   }
   const c = x.content ?? new Uint8Array(0);
   if (typeof c === 'string' || c instanceof Uint8Array) {
@@ -101,20 +120,21 @@ export async function packContext(opts: PackOptions): Promise<Result<PackedConte
     for (const f of plan.injected) {
       await packer.addBytes(f.name, f.mode, f.mtime, 'injected', f.content.byteLength, [f.content]);
     }
-    const seen = opts.extra ? new Map<string, EntryType>(plan.injected.map((f) => [f.name, 'file'])) : null;
+    const sent = opts.extra ? new SentPaths() : null;
+    for (const f of plan.injected) sent?.record({ path: f.name, kind: 'file', source: 'context' });
     const walk = walkContext({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, onWarning: warn });
     for await (const e of walk) {
-      seen?.set(e.rel, e.kind);
+      sent?.record({ path: e.rel, kind: e.kind, source: 'context' });
       if (e.kind === 'dir') await packer.addVoid(e.rel, 'dir', e.stats.mode, e.stats.mtime, 'context');
       else if (e.kind === 'symlink') await packer.addSymlink(e, warn);
       else await packer.addFile(e);
     }
-    if (opts.extra && seen) for await (const x of opts.extra) await addExtra(packer, x, seen);
-    packer.pack.finalize();
+    if (opts.extra && sent) for await (const x of opts.extra) await addExtra(packer, x, sent);
+    stream.finish();
   };
 
-  const stream = new TarReadable(packer.pack, () => {
-    produce().catch((e: unknown) => packer.pack.destroy(e instanceof Error ? e : new Error(String(e))));
+  const stream = packer.attach(() => {
+    produce().catch((e: unknown) => stream.destroy(e instanceof Error ? e : new Error(String(e))));
   });
 
   const done = new Promise<PackSummary>((resolve, reject) => {

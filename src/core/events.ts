@@ -17,6 +17,10 @@ export type Failure =
     }
   | { readonly reason: 'engine-error'; readonly message: string }
   | { readonly reason: 'context-error'; readonly message: string }
+  /** A mount could not be read or placed (missing image or path, a refused entry, a collision). */
+  | { readonly reason: 'mount-failed'; readonly message: string }
+  /** The image was built (and tagged) but an output could not be copied to the host. */
+  | { readonly reason: 'output-failed'; readonly message: string }
   | { readonly reason: 'dependency-failed'; readonly dependency: string }
   | { readonly reason: 'cancelled' }
   | { readonly reason: 'not-started' }
@@ -40,6 +44,8 @@ export type BuildEvent =
   | { readonly type: 'image-step'; readonly image: string; readonly step: string; readonly cached: boolean }
   | { readonly type: 'image-log'; readonly image: string; readonly line: string }
   | { readonly type: 'image-warning'; readonly image: string; readonly message: string }
+  /** An output was copied from the built image to the host (`to` relative to the project root). */
+  | { readonly type: 'image-output'; readonly image: string; readonly path: string; readonly to: string; readonly files: number; readonly bytes: number }
   | { readonly type: 'image-done'; readonly image: string; readonly outcome: ImageOutcome; readonly tags: readonly string[] }
   | { readonly type: 'run-finished'; readonly results: readonly ImageResult[]; readonly durationMs: number; readonly interrupted: boolean };
 

@@ -1,15 +1,23 @@
 /**
- * Builds one image on the engine: packs its context (our own tar, streamed), resolves
- * `{image: NAME}` args to upstream image IDs, runs the build, keeps the full log in
- * .mbuild/logs/<image>.log, and applies the tags only after success.
+ * Builds one image on the engine: packs its context (our own tar, streamed) with its mounts
+ * spliced in, resolves `{image: NAME}` args and in-file mount sources to upstream image IDs,
+ * runs the build, keeps the full log in .mbuild/logs/<image>.log, applies the tags only after
+ * success, then copies the outputs to the host. The temporary containers of mounts and
+ * outputs are removed before the image's outcome is returned, whatever it is.
  */
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildFile, ImageSpec } from '../config/types.js';
-import { packContext, type PackedContext } from '../context/tar.js';
-import type { ContextPlanError } from '../context/source.js';
+import { CollisionError, packContext, type PackedContext } from '../context/tar.js';
+import { contextErrorText } from '../context/source.js';
 import type { EmitEvent, Failure, ImageOutcome } from '../core/events.js';
+import { err, type Result } from '../core/result.js';
 import { EngineError, type BuilderKind, type BuildOutcome, type Engine } from '../docker/engine.js';
+import { TransferError } from '../mounts/errors.js';
+import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sources.js';
+import { allMountEntries } from '../mounts/splice.js';
+import { TempContainers, tempLabels } from '../mounts/temp-containers.js';
+import { copyOutputs } from '../outputs/copy.js';
 import type { BuildOne } from './executor.js';
 
 export const LOG_TAIL_LINES = 30;
@@ -26,14 +34,13 @@ export interface ImageBuildOptions {
   readonly locateStep?: (image: ImageSpec, step: string) => Promise<{ path: string; line: number; text: string } | undefined>;
   /** Why this image is built, shown on its row. */
   readonly why?: (image: string) => string;
+  /** Copy `outputs` to the host after a successful build (default true; `--no-outputs`). */
+  readonly outputs?: boolean;
+  /** Labels every temporary container with this run (default: a random ID). */
+  readonly runId?: string;
 }
 
-export function contextErrorText(e: ContextPlanError): string {
-  switch (e.kind) {
-    case 'ignore-invalid': return `${e.path}:${e.line}: ${e.message}`;
-    default: return `${e.path}: ${e.message}`;
-  }
-}
+export { contextErrorText };
 
 /**
  * A tag that names exactly one image ID. BuildKit behind `POST /build` resolves `FROM`
@@ -66,24 +73,52 @@ export const mbuildLabels = (file: BuildFile, image: ImageSpec): Record<string, 
 
 const fail = (failure: Failure, started: number): ImageOutcome => ({ kind: 'failed', failure, durationMs: performance.now() - started });
 
+/** The image's mounts with their sources resolved (upstream IDs, local external images). */
+async function mountsOf(engine: Engine, image: ImageSpec, upstream: ReadonlyMap<string, string>): Promise<Result<ResolvedMount[], Failure>> {
+  try {
+    const r = await resolveMounts(image, buildResolver(engine, upstream));
+    return r.ok ? r : err({ reason: 'mount-failed', message: r.error });
+  } catch (e) {
+    if (e instanceof EngineError) return err({ reason: 'engine-error', message: e.message });
+    throw e;
+  }
+}
+
 export function createBuildOne(opts: ImageBuildOptions): BuildOne {
   mkdirSync(opts.logDir, { recursive: true });
+  const labels = tempLabels(opts.runId);
   return async (name, upstream, signal) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
     const started = performance.now();
     opts.emit({ type: 'image-started', image: name, why: opts.why?.(name) ?? 'first build' });
-    const packed = await packContext({
-      contextDir: image.context,
-      dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text },
-    });
-    if (!packed.ok) return fail({ reason: 'context-error', message: contextErrorText(packed.error) }, started);
-    const log = createWriteStream(join(opts.logDir, `${name}.log`));
+    const containers = new TempContainers(opts.engine, labels);
     try {
-      return await runBuild(opts, image, packed.value, upstream, signal, log, started);
+      const mounts = await mountsOf(opts.engine, image, upstream);
+      if (!mounts.ok) return fail(mounts.error, started);
+      const extra = mounts.value.length === 0 ? undefined : allMountEntries(mounts.value, {
+        engine: opts.engine, signal, labels, containers, onWarning: (message) => opts.emit({ type: 'image-warning', image: name, message }),
+      });
+      const packed = await packContext({
+        contextDir: image.context,
+        dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text },
+        ...(extra && { extra }),
+      });
+      if (!packed.ok) return fail({ reason: 'context-error', message: contextErrorText(packed.error) }, started);
+      const log = createWriteStream(join(opts.logDir, `${name}.log`));
+      let outcome: ImageOutcome;
+      try {
+        outcome = await runBuild(opts, image, packed.value, upstream, signal, log, started);
+      } finally {
+        packed.value.stream.destroy();
+        await new Promise<void>((resolve) => log.end(resolve));
+      }
+      if (outcome.kind !== 'built' || opts.outputs === false || image.outputs.length === 0) return outcome;
+      const copied = await copyOutputs(image, outcome.imageId, { engine: opts.engine, signal, containers, root: opts.file.root, emit: opts.emit });
+      if (copied.ok) return outcome;
+      return fail(signal.aborted ? { reason: 'cancelled' } : { reason: 'output-failed', message: copied.error }, started);
     } finally {
-      packed.value.stream.destroy();
-      await new Promise<void>((resolve) => log.end(resolve));
+      await containers.close();
     }
   };
 }
@@ -148,9 +183,11 @@ async function runBuild(
     throw e;
   }
   // If the context could not be read whole, that is the real failure, not the daemon's complaint.
-  const sent = await packed.done.then(() => undefined, (e: unknown) => (e instanceof Error ? e.message : String(e)));
-  if (sent !== undefined && outcome.kind !== 'cancelled' && !/closed before it was fully read/.test(sent)) {
-    return fail({ reason: 'context-error', message: sent }, started);
+  const sentError = await packed.done.then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
+  if (sentError !== undefined && outcome.kind !== 'cancelled' && !/closed before it was fully read/.test(sentError.message)) {
+    line(`ERROR: ${sentError.message}`);
+    const mount = sentError instanceof TransferError || sentError instanceof CollisionError;
+    return fail({ reason: mount ? 'mount-failed' : 'context-error', message: sentError.message }, started);
   }
   switch (outcome.kind) {
     case 'cancelled':

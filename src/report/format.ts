@@ -23,6 +23,8 @@ export function failureText(f: Failure): string {
     case 'build-failed': return f.step ? `failed at ${f.step}: ${f.message}` : `failed: ${f.message}`;
     case 'engine-error': return `engine error: ${f.message}`;
     case 'context-error': return `context error: ${f.message}`;
+    case 'mount-failed': return `mount failed: ${f.message}`;
+    case 'output-failed': return `output failed: ${f.message}`;
     case 'dependency-failed': return `skipped: ${f.dependency} failed`;
     case 'cancelled': return 'cancelled';
     case 'not-started': return 'not started';

@@ -48,6 +48,9 @@ export class ListrReporter implements Reporter {
       case 'image-warning':
         this.#update(e.image, undefined, `warning: ${e.message}`);
         break;
+      case 'image-output':
+        this.#update(e.image, undefined, `output ${e.path} -> ${e.to}`);
+        break;
       case 'image-done': {
         const o = e.outcome;
         if (o.kind === 'built') this.#update(e.image, `${e.image} built in ${seconds(o.durationMs)} ${shortId(o.imageId)}`);

@@ -35,6 +35,9 @@ export class PlainReporter implements Reporter {
       case 'image-warning':
         this.#out.stderr.write(`[${e.image}] warning: ${e.message}\n`);
         break;
+      case 'image-output':
+        line(`[${e.image}] output ${e.path} -> ${e.to}`);
+        break;
       case 'image-done': {
         const o = e.outcome;
         if (o.kind === 'built') line(`[${e.image}] built in ${seconds(o.durationMs)}: ${shortId(o.imageId)} ${e.tags.join(' ')}`);

@@ -5,6 +5,7 @@ import type { BuilderKind, Engine } from '../../docker/engine.js';
 import { Executor, type RunReport } from '../../execute/executor.js';
 import { createBuildOne } from '../../execute/image-build.js';
 import { locateStep } from '../../dockerfile/images.js';
+import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter, type ProgressMode } from '../../report/reporter.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
 import { ExitCode, type CliIo } from '../io.js';
@@ -19,6 +20,8 @@ export interface UpOptions extends GlobalOptions {
   readonly quiet?: boolean;
   readonly keepGoing?: boolean;
   readonly noCache?: boolean;
+  /** `--no-outputs`: build, but do not copy `outputs` to the host. */
+  readonly noOutputs?: boolean;
   readonly host?: string;
 }
 
@@ -49,6 +52,8 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   const { loaded: { file }, plan } = planned;
   const connected = await connect(io, opts);
   if (typeof connected === 'number') return connected;
+  // Temporary containers of an mbuild that was killed before it could remove them.
+  await reapTempContainers(connected.engine);
   const logDir = join(file.root, '.mbuild', 'logs');
   const reporter = await createReporter(opts.quiet ? 'quiet' : opts.progress, {
     stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image) => displayPath(join(logDir, `${image}.log`), io.cwd),
@@ -57,7 +62,7 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   try {
     const emit = reporter.onEvent.bind(reporter);
     const buildOne = createBuildOne({
-      file, engine: connected.engine, builder: connected.builder, emit, logDir, noCache: opts.noCache ?? false,
+      file, engine: connected.engine, builder: connected.builder, emit, logDir, noCache: opts.noCache ?? false, outputs: !opts.noOutputs,
       locateStep: (image, step) => locateStep(file, image, step),
     });
     const executor = new Executor({

@@ -1,6 +1,7 @@
 /** The list of semantic rules, run in this order; adding a check means adding an entry. */
 import { dependencyCycle, extendsCycle } from './cycles.js';
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from './images.js';
+import { mountCollision } from './mounts.js';
 import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from './paths.js';
 import { extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource } from './references.js';
 import type { Rule } from './rule.js';
@@ -19,6 +20,7 @@ export const rules: readonly Rule[] = [
   reservedLabel,
   pathOutsideRoot,
   mountTargetInsideContext,
+  mountCollision,
   contextMissing,
   dockerfileMissing,
   secretLikeArg,

@@ -1,0 +1,138 @@
+/**
+ * `mbuild context IMAGE [--why PATH] [--format text|json]`: what the build of IMAGE would
+ * send, without building anything. Mounts from images of this file are read from the
+ * image's current tag when it exists locally (and say so), else listed as not built yet.
+ */
+import { relative, resolve, sep } from 'node:path';
+import type { ImageRef, ImageSpec, MountSpec } from '../../config/types.js';
+import { didYouMean } from '../../config/suggest.js';
+import { contextText, whyText } from '../../context/inspect-format.js';
+import { explainPath, inspectContext, type InspectMount } from '../../context/inspect.js';
+import { contextErrorText, planContext, type ContextInput } from '../../context/source.js';
+import { createEngine } from '../../docker/dockerode-engine.js';
+import type { Engine } from '../../docker/engine.js';
+import type { ResolvedImage } from '../../mounts/sources.js';
+import { mountEntries } from '../../mounts/splice.js';
+import { TempContainers } from '../../mounts/temp-containers.js';
+import { ExitCode, type CliIo } from '../io.js';
+import { loadOrReport, type GlobalOptions } from '../load.js';
+import { abortOnSignals } from '../signals.js';
+
+export interface ContextOptions extends GlobalOptions {
+  readonly why?: string;
+  readonly format: string;
+  readonly host?: string;
+}
+
+const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
+
+function ago(created: string): string {
+  const s = Math.round((Date.now() - Date.parse(created)) / 1000);
+  if (!Number.isFinite(s)) return `at ${created}`;
+  if (s < 90) return `${Math.max(s, 0)} seconds ago`;
+  if (s < 90 * 60) return `${Math.round(s / 60)} minutes ago`;
+  if (s < 36 * 3600) return `${Math.round(s / 3600)} hours ago`;
+  return `${Math.round(s / 86400)} days ago`;
+}
+
+type Side = { ok: true; image: ResolvedImage; note: string } | { ok: false; status: InspectMount['status']; note: string };
+
+async function resolveSide(engine: Engine, image: ImageSpec | undefined, side: ImageRef): Promise<Side> {
+  if (side.kind === 'external') {
+    const info = await engine.inspectImage(side.ref);
+    if (info === undefined) return { ok: false, status: 'missing', note: `image ${side.ref} does not exist locally` };
+    return { ok: true, image: { ref: info.id, name: side.ref }, note: `${side.ref} (${short(info.id)})` };
+  }
+  for (const tag of image?.tags ?? []) {
+    const info = await engine.inspectImage(tag);
+    if (info) return { ok: true, image: { ref: info.id, name: `${side.image} (${tag})` }, note: `${tag} (${short(info.id)}, built ${ago(info.created)})` };
+  }
+  return { ok: false, status: 'not-built', note: `not built yet: no local image is tagged ${(image?.tags ?? []).join(', ') || side.image}` };
+}
+
+interface Reader {
+  readonly engine: Engine;
+  readonly containers: TempContainers;
+  readonly signal: AbortSignal;
+}
+
+/** One mount as `mbuild context` shows it: its entries when its sources exist locally, else why not. */
+async function inspectMount(spec: MountSpec, images: ReadonlyMap<string, ImageSpec>, reader: Reader | string): Promise<InspectMount> {
+  const base = { source: `${spec.from}:${spec.path}`, to: spec.to };
+  if (typeof reader === 'string') return { ...base, status: 'unavailable', note: `cannot list its entries: ${reader}` };
+  const lookup = (side: ImageRef) => resolveSide(reader.engine, side.kind === 'image' ? images.get(side.image) : undefined, side);
+  const opts = { engine: reader.engine, signal: reader.signal, labels: reader.containers.labels, containers: reader.containers };
+  if (spec.source.kind === 'diff') {
+    const a = await lookup(spec.source.base);
+    const b = await lookup(spec.source.head);
+    if (!a.ok) return { ...base, status: a.status, note: a.note };
+    if (!b.ok) return { ...base, status: b.status, note: b.note };
+    const entries = mountEntries({ spec, source: { kind: 'diff', base: a.image, head: b.image } }, opts);
+    return { ...base, status: 'listed', note: `what ${b.note} adds to ${a.note}`, entries };
+  }
+  const one = await lookup(spec.source);
+  if (!one.ok) return { ...base, status: one.status, note: one.note };
+  const current = spec.source.kind === 'image' ? `, the current tag of '${spec.source.image}' (mbuild up may rebuild it)` : '';
+  const entries = mountEntries({ spec, source: { kind: 'image', image: one.image } }, opts);
+  return { ...base, status: 'listed', note: `read from ${one.note}${current}`, entries };
+}
+
+/** `--why PATH`: needs the plan only, not the engine. */
+async function why(io: CliIo, image: ImageSpec, input: ContextInput, path: string, format: string): Promise<ExitCode> {
+  const planned = await planContext(input);
+  if (!planned.ok) {
+    io.stderr.write(`error: the context of image '${image.name}' cannot be read: ${contextErrorText(planned.error)}\n`);
+    return ExitCode.failed;
+  }
+  // `./x`, `../x` and `/x` are paths from here; anything else is relative to the context.
+  let rel = path;
+  if (/^(\.{1,2}(\/|$)|\/)/.test(path)) {
+    rel = relative(planned.value.root, resolve(io.cwd, path)).split(sep).join('/');
+    if (rel === '' || rel === '..' || rel.startsWith('../') || rel.startsWith('/')) {
+      io.stderr.write(`error: ${path} is not inside the context of image '${image.name}' (${relative(io.cwd, planned.value.root) || '.'})\n`);
+      return ExitCode.invalid;
+    }
+  }
+  const targets = image.mounts.map((m) => ({ source: `${m.from}:${m.path}`, to: m.to }));
+  const w = await explainPath(planned.value, targets, rel);
+  io.stdout.write(format === 'json' ? `${JSON.stringify(w, null, 2)}\n` : whyText(w));
+  return ExitCode.ok;
+}
+
+export async function contextCommand(io: CliIo, name: string, opts: ContextOptions): Promise<ExitCode> {
+  const loaded = await loadOrReport(io, opts);
+  if (typeof loaded === 'number') return loaded;
+  const { file } = loaded;
+  const image = file.images.get(name);
+  if (image === undefined) {
+    io.stderr.write(`error: no image named '${name}'${didYouMean(name, [...file.images.keys()])}\n`);
+    return ExitCode.invalid;
+  }
+  const input: ContextInput = { contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text } };
+  if (opts.why !== undefined) return why(io, image, input, opts.why, opts.format);
+  const signals = abortOnSignals();
+  let containers: TempContainers | undefined;
+  try {
+    let reader: Reader | string = 'no engine needed';
+    if (image.mounts.length > 0) {
+      const engine = createEngine({ ...(opts.host !== undefined && { host: opts.host }), env: io.env as NodeJS.ProcessEnv });
+      const problem = await engine.info().then(() => undefined, (e: unknown) => (e instanceof Error ? e.message : String(e)));
+      if (problem === undefined) containers = new TempContainers(engine);
+      reader = containers ? { engine, containers, signal: signals.signal } : problem ?? 'unknown';
+    }
+    const mounts: InspectMount[] = [];
+    for (const spec of image.mounts) mounts.push(await inspectMount(spec, file.images, reader));
+    const inspected = await inspectContext(image.name, input, mounts);
+    if (!inspected.ok) {
+      io.stderr.write(`error: the context of image '${image.name}' cannot be read: ${contextErrorText(inspected.error)}\n`);
+      return ExitCode.failed;
+    }
+    const shown = (p: string): string => relative(io.cwd, p).split(sep).join('/') || '.';
+    const { report } = inspected.value;
+    io.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : contextText(report, shown));
+    return ExitCode.ok;
+  } finally {
+    await containers?.close();
+    signals.dispose();
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * Where each mount reads from, decided before anything is sent: an image of this file is
+ * the upstream's freshly built image ID; an external reference must exist locally (mbuild
+ * never pulls for a mount). Also the pure overlap check shared with the `mount-collision`
+ * rule, and how messages name a mount.
+ */
+import type { ImageRef, ImageSpec, MountSpec } from '../config/types.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { Engine } from '../docker/engine.js';
+import type { TransferLabel } from './errors.js';
+
+/** One side of a mount, resolved: `ref` is what the engine is asked for (an image ID when known). */
+export interface ResolvedImage {
+  readonly ref: string;
+  /** For messages: `web (sha256:0123456789ab)` or `busybox:latest`. */
+  readonly name: string;
+}
+
+export type ResolvedSource =
+  | { readonly kind: 'image'; readonly image: ResolvedImage }
+  | { readonly kind: 'diff'; readonly base: ResolvedImage; readonly head: ResolvedImage };
+
+export interface ResolvedMount {
+  readonly spec: MountSpec;
+  readonly source: ResolvedSource;
+}
+
+export const mountLabel = (spec: MountSpec): TransferLabel => ({ what: 'mount', source: `${spec.from}:${spec.path}`, to: spec.to || '.' });
+/** The `source` of the mount's entries in a context tar, for collision messages. */
+export const mountSource = (spec: MountSpec): string => `mount ${spec.from}:${spec.path}`;
+
+const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
+
+/** How the engine finds one side: an upstream ID, or the external reference if it exists locally. */
+export type RefResolver = (side: ImageRef) => Promise<ResolvedImage | string>;
+
+/** For builds: in-file images are the upstream IDs the executor passes in. */
+export function buildResolver(engine: Engine, upstream: ReadonlyMap<string, string>): RefResolver {
+  return async (side) => {
+    if (side.kind === 'image') {
+      const id = upstream.get(side.image);
+      if (id === undefined) return `image ${side.image} was not built in this run`;
+      return { ref: id, name: `${side.image} (${short(id)})` };
+    }
+    const info = await engine.inspectImage(side.ref);
+    if (info === undefined) return `image ${side.ref} does not exist locally (mbuild never pulls a mount source; pull or build it first)`;
+    return { ref: info.id, name: side.ref };
+  };
+}
+
+/** Resolves every mount of `image`; the first problem is an error naming the mount. */
+export async function resolveMounts(image: ImageSpec, resolve: RefResolver): Promise<Result<ResolvedMount[], string>> {
+  const out: ResolvedMount[] = [];
+  const overlap = mountOverlaps(image.mounts)[0];
+  if (overlap) return err(`mount ${overlap.second.from}:${overlap.second.path} -> ${overlap.second.to} overlaps mount ${overlap.first.from}:${overlap.first.path} -> ${overlap.first.to}`);
+  for (const spec of image.mounts) {
+    const where = `mount ${spec.from}:${spec.path} -> ${spec.to}`;
+    const s = spec.source;
+    if (s.kind === 'diff') {
+      const base = await resolve(s.base);
+      if (typeof base === 'string') return err(`${where}: ${base}`);
+      const head = await resolve(s.head);
+      if (typeof head === 'string') return err(`${where}: ${head}`);
+      out.push({ spec, source: { kind: 'diff', base, head } });
+    } else {
+      const one = await resolve(s);
+      if (typeof one === 'string') return err(`${where}: ${one}`);
+      out.push({ spec, source: { kind: 'image', image: one } });
+    }
+  }
+  return ok(out);
+}
+
+/** `a` is `b` or a folder that holds it. */
+export const coversPath = (a: string, b: string): boolean => a === b || b.startsWith(`${a}/`);
+
+/** Pairs of mounts of one image whose targets are equal or nested (`static` and `static/js`). */
+export function mountOverlaps(mounts: readonly MountSpec[]): { first: MountSpec; second: MountSpec }[] {
+  const out: { first: MountSpec; second: MountSpec }[] = [];
+  mounts.forEach((second, j) => {
+    const first = mounts.slice(0, j).find((m) => m.to !== '' && second.to !== '' && (coversPath(m.to, second.to) || coversPath(second.to, m.to)));
+    if (first) out.push({ first, second });
+  });
+  return out;
+}

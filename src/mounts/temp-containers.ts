@@ -1,0 +1,100 @@
+/**
+ * Temporary containers: created (never started) to read files out of an image, labelled
+ * with the run, the process and the host, and always removed — by the reader's `finally`,
+ * by `close()` of their session once a build is over (also after a failure or Ctrl-C), and
+ * at the start of the next `mbuild up` for those whose process died (`reapTempContainers`).
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Engine } from '../docker/engine.js';
+
+export const TEMP_LABEL = 'io.mbuild.temp';
+export const RUN_LABEL = 'io.mbuild.run';
+export const PID_LABEL = 'io.mbuild.pid';
+export const HOST_LABEL = 'io.mbuild.host';
+
+/** Labels for the temporary containers of this process. */
+export function tempLabels(runId: string = randomUUID().slice(0, 12)): Record<string, string> {
+  return { [TEMP_LABEL]: '1', [RUN_LABEL]: runId, [PID_LABEL]: String(process.pid), [HOST_LABEL]: hostname() };
+}
+
+/** The containers one build (or one `mbuild context`) created; `close()` removes every one still there. */
+export class TempContainers {
+  readonly #live = new Set<string>();
+  readonly #pending = new Set<Promise<unknown>>();
+  #closed = false;
+
+  constructor(
+    readonly engine: Engine,
+    readonly labels: Readonly<Record<string, string>> = tempLabels(),
+  ) {}
+
+  /** Creates a container of `image`; after `close()` it refuses (and removes a late one). */
+  async create(image: string): Promise<string> {
+    if (this.#closed) throw new Error('temporary containers: the session is closed');
+    const creating = this.engine.createContainer(image, this.labels);
+    this.#pending.add(creating);
+    try {
+      const id = await creating;
+      if (this.#closed) {
+        await this.engine.removeContainer(id).catch(() => undefined);
+        throw new Error('temporary containers: the session closed while a container was created');
+      }
+      this.#live.add(id);
+      return id;
+    } finally {
+      this.#pending.delete(creating);
+    }
+  }
+
+  /** Removes one container; never throws (a failure is retried by `close()` and by the reaper). */
+  async remove(id: string): Promise<void> {
+    if (!this.#live.has(id)) return;
+    try {
+      await this.engine.removeContainer(id);
+      this.#live.delete(id);
+    } catch {
+      // kept in #live: close() tries again
+    }
+  }
+
+  /** Waits for creations in flight, then removes everything left. Idempotent. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#pending]);
+    await Promise.all([...this.#live].map((id) => this.remove(id)));
+  }
+
+  get count(): number {
+    return this.#live.size;
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === 'EPERM';
+  }
+};
+
+/**
+ * Removes temporary containers left behind by an mbuild process of this host that no longer
+ * runs (killed, or a second Ctrl-C). Containers of live processes and of other hosts are
+ * left alone. Returns how many were removed; never throws.
+ */
+export async function reapTempContainers(engine: Engine): Promise<number> {
+  let removed = 0;
+  try {
+    const host = hostname();
+    for (const c of await engine.listContainers({ labels: [`${TEMP_LABEL}=1`] })) {
+      const pid = Number(c.labels[PID_LABEL]);
+      if (c.labels[HOST_LABEL] !== host || !Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
+      await engine.removeContainer(c.id).then(() => removed++, () => undefined);
+    }
+  } catch {
+    // best effort: the next run tries again
+  }
+  return removed;
+}
