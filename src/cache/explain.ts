@@ -43,7 +43,8 @@ function mapChanges(what: string, before: Readonly<Record<string, string>>, now:
 export function explainChange(before: ImageInputs, now: ImageInputs): string[] {
   const reasons: string[] = [];
   if (before.version !== now.version) return [`mbuild's cache format changed (${before.version} -> ${now.version})`];
-  const files = changedFiles(before.files, now.files);
+  // The Dockerfile is reported on its own line, with the line that changed.
+  const files = changedFiles(before.files, now.files).filter((f) => !(f === now.dockerfileInTar && before.dockerfile !== now.dockerfile));
   if (files.length > 0) reasons.push(listed('context changed', files));
   if (before.dockerfile !== now.dockerfile) reasons.push(`Dockerfile changed at line ${firstChangedLine(before.dockerfile, now.dockerfile)}`);
   if (before.ignore !== now.ignore) reasons.push('.dockerignore changed');

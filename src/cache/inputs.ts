@@ -27,6 +27,8 @@ export interface ImageInputs {
   readonly version: typeof KEY_VERSION;
   readonly builder: BuilderKind;
   readonly dockerfile: string;
+  /** Where the Dockerfile travels in the context tar. */
+  readonly dockerfileInTar: string;
   readonly ignore: string | null;
   readonly target: string | null;
   readonly platform: string | null;
@@ -65,7 +67,7 @@ export async function hashFile(abs: string): Promise<string> {
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { file, image } = o;
   const dockerfile = image.dockerfile.kind === 'file' ? await readFile(image.dockerfile.path, 'utf8') : image.dockerfile.text;
-  const plan = await planContext({ contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile } });
+  const plan = await planContext({ contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile }, builder: o.builder });
   if (!plan.ok) return err(plan.error);
 
   const files: [string, 'file' | 'dir' | 'symlink', number, string][] = [];
@@ -117,6 +119,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
     version: KEY_VERSION,
     builder: o.builder,
     dockerfile,
+    dockerfileInTar: plan.value.dockerfileInTar,
     ignore: plan.value.ignore?.text ?? null,
     target: image.target ?? null,
     platform: image.platform ?? null,

@@ -30,14 +30,25 @@ export async function readManifest(root: string, image: string): Promise<Manifes
   }
 }
 
-export async function writeManifest(root: string, manifest: Omit<Manifest, 'format' | 'builtAt'>): Promise<void> {
-  const path = manifestPath(root, manifest.image);
-  await mkdir(join(stateDir(root), 'state'), { recursive: true });
+/** The key of the recorded manifest, from a tiny side file (a no-op must not read big manifests). */
+export async function manifestKey(root: string, image: string): Promise<string | undefined> {
+  return readFile(`${manifestPath(root, image)}.key`, 'utf8').catch(() => undefined);
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    await writeFile(tmp, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
+    await writeFile(tmp, text);
     await rename(tmp, path);
   } finally {
     await rm(tmp, { force: true });
   }
+}
+
+/** Records the inputs of the image now in use for `image` (after a build, or when an older image is reused). */
+export async function writeManifest(root: string, manifest: Omit<Manifest, 'format' | 'builtAt'>): Promise<void> {
+  const path = manifestPath(root, manifest.image);
+  await mkdir(join(stateDir(root), 'state'), { recursive: true });
+  await writeAtomically(path, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
+  await writeAtomically(`${path}.key`, manifest.key);
 }

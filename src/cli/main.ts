@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import type { UpOptions } from './commands/up.js';
+import type { WatchOptions } from './commands/watch.js';
 import type { BuilderKind } from '../docker/engine.js';
 import { ExitCode, processIo, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
@@ -68,20 +68,24 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
     .argument('[names...]', 'images or groups')
     .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid', 'json']).default('dot'))
     .action((names: string[], o: { format: string }, cmd: Command) => run(import('./commands/plan.js').then((m) => m.graphCommand(io, names, { ...globals(cmd), format: o.format }))));
-  program
-    .command('up')
-    .description('build the selected images and everything they depend on')
+  const buildOptions = (cmd: Command): Command => cmd
     .argument('[names...]', 'images or groups (default: the default group, or every image)')
     .addOption(new Option('-j, --jobs <n>', 'builds at once').default(4).argParser(positiveInt))
-    .addOption(new Option('--builder <kind>', 'builder').choices(['auto', 'buildkit', 'classic']).default('auto'))
+    .addOption(builderOption())
     .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
     .option('-q, --quiet', 'print only errors')
     .option('-k, --keep-going', 'build everything not downstream of a failure')
-    .option('--no-cache', 'do not use the build cache')
+    .option('--no-cache', 'build every image, without the engine\'s layer cache')
     .option('--no-outputs', 'do not copy `outputs` to the host')
-    .option('-H, --host <url>', 'Docker engine endpoint (default: DOCKER_HOST, else the default socket)')
-    .action((names: string[], o: Omit<UpOptions, 'noCache' | 'noOutputs'> & { cache: boolean; outputs: boolean }, cmd: Command) =>
-      run(import('./commands/up.js').then((m) => m.upCommand(io, names, { ...globals(cmd), ...o, noCache: !o.cache, noOutputs: !o.outputs }))));
+    .option('-H, --host <url>', 'Docker engine endpoint (default: DOCKER_HOST, else the default socket)');
+  type BuildFlags = Omit<WatchOptions, 'noCache' | 'noOutputs'> & { cache: boolean; outputs: boolean };
+  const buildFlags = (o: BuildFlags, cmd: Command): WatchOptions => ({ ...globals(cmd), ...o, noCache: !o.cache, noOutputs: !o.outputs });
+  buildOptions(program.command('up').description('build the selected images and everything they depend on'))
+    .action((names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/up.js').then((m) => m.upCommand(io, names, buildFlags(o, cmd)))));
+  buildOptions(program.command('watch').description('build, then rebuild exactly what your edits affect, until Ctrl-C'))
+    .option('--poll', 'poll the file system instead of using inotify')
+    .option('--on-rebuild <command>', 'run after each rebuilt image, with MBUILD_IMAGE, MBUILD_IMAGE_ID and MBUILD_TAGS set')
+    .action((names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/watch.js').then((m) => m.watchCommand(io, names, buildFlags(o, cmd)))));
   program
     .command('context')
     .description('show what would be sent as the build context of IMAGE: sizes, largest folders, mounted entries')

@@ -19,6 +19,15 @@ export interface ContextInput {
   readonly ignoreFile?: string | null;
   /** Tar name for an injected Dockerfile. Default `.mbuild.Dockerfile`. */
   readonly injectedName?: string;
+  /**
+   * The builder that receives the tar. The classic daemon deletes an excluded Dockerfile
+   * and .dockerignore (and an injected Dockerfile listed in the tar's .dockerignore) before
+   * COPY sees them; BuildKit behind POST /build does not, so for BuildKit the .dockerignore
+   * is sent only when it is not excluded and nothing is synthesized. The Dockerfile must
+   * travel in the tar either way: an excluded, inline or outside Dockerfile is visible to
+   * `COPY .` under BuildKit. Default: classic.
+   */
+  readonly builder?: 'classic' | 'buildkit';
 }
 
 /** A file that is not read from the context walk but synthesized into the tar. */
@@ -127,13 +136,20 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   }
   const activeIsRootDockerignore = ignore?.relInContext === '.dockerignore';
 
+  const classic = (input.builder ?? 'classic') === 'classic';
   const forceInclude: string[] = [];
   if (dockerfileRel !== null) forceInclude.push(dockerfileRel);
-  if (activeIsRootDockerignore) forceInclude.push('.dockerignore');
+  if (activeIsRootDockerignore && classic) forceInclude.push('.dockerignore');
 
   const injected: InjectedFile[] = [];
   const omit: string[] = [];
-  if (inject) {
+  if (inject && !classic) {
+    injected.push(inject);
+    omit.push(injectedName);
+    if (await lstat(`${root}/${injectedName}`).catch(() => null)) {
+      warnings.push(`${injectedName} in the context is replaced by the injected Dockerfile`);
+    }
+  } else if (inject) {
     // Like `docker build -f <outside>`: list the injected file in the tar's .dockerignore so
     // the classic builder deletes it (and a synthesized .dockerignore) before COPY sees them.
     const rootIgnore = await lstat(`${root}/.dockerignore`).catch(() => null);

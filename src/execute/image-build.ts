@@ -5,7 +5,7 @@
  * success, then copies the outputs to the host. The temporary containers of mounts and
  * outputs are removed before the image's outcome is returned, whatever it is.
  */
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { CollisionError, packContext, type PackedContext } from '../context/tar.js';
@@ -18,7 +18,18 @@ import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sour
 import { allMountEntries } from '../mounts/splice.js';
 import { TempContainers, tempLabels } from '../mounts/temp-containers.js';
 import { copyOutputs } from '../outputs/copy.js';
+import { decide, KEY_LABEL, keyIndex } from '../cache/freshness.js';
+import type { FileInput, ImageInputs } from '../cache/inputs.js';
+import { manifestKey, writeManifest } from '../cache/manifest.js';
+import type { StatCache } from '../cache/stat-cache.js';
+import { ContextChangedError } from '../context/walk.js';
+import type { SentEntry } from '../context/tar.js';
 import type { BuildOne } from './executor.js';
+
+/** The cache for a run; the key index is read from the engine once per BuildOne. */
+export interface BuildCache {
+  readonly statCache: StatCache;
+}
 
 export const LOG_TAIL_LINES = 30;
 
@@ -28,12 +39,12 @@ export interface ImageBuildOptions {
   readonly builder: BuilderKind;
   readonly emit: EmitEvent;
   readonly logDir: string;
-  /** `--no-cache`: for every image. */
+  /** `--no-cache`: build every image (keys are still computed and recorded), without the engine's layer cache. */
   readonly noCache: boolean;
   /** Maps a failing step (`[2/3] RUN make`) to its Dockerfile line, when it can. */
   readonly locateStep?: (image: ImageSpec, step: string) => Promise<{ path: string; line: number; text: string } | undefined>;
-  /** Why this image is built, shown on its row. */
-  readonly why?: (image: string) => string;
+  /** The cache: skip images whose key the engine already has. */
+  readonly cache: BuildCache;
   /** Copy `outputs` to the host after a successful build (default true; `--no-outputs`). */
   readonly outputs?: boolean;
   /** Labels every temporary container with this run (default: a random ID). */
@@ -65,11 +76,26 @@ export function tagsToApply(file: BuildFile, image: ImageSpec, imageId: string, 
   return builder === 'buildkit' && referencedByArg ? [...image.tags, pinnedRef(file.name, image.name, imageId)] : [...image.tags];
 }
 
-export const mbuildLabels = (file: BuildFile, image: ImageSpec): Record<string, string> => ({
+export const mbuildLabels = (file: BuildFile, image: ImageSpec, key: string): Record<string, string> => ({
   ...image.labels,
   'io.mbuild.project': file.name,
   'io.mbuild.image': image.name,
+  [KEY_LABEL]: key,
 });
+
+/**
+ * Fails the context stream when what is sent differs from what the key was computed
+ * from (a file changed in between): an image must never carry a key it was not built from.
+ */
+function verifier(inputs: ImageInputs): (e: SentEntry) => void {
+  const expected = new Map<string, FileInput>(inputs.files.map((f) => [f[0], f]));
+  return (e) => {
+    if (e.source !== 'context') return;
+    const f = expected.get(e.path);
+    const same = f !== undefined && f[1] === e.type && f[2] === e.mode && (e.type === 'file' ? f[3] === e.sha256 : e.type === 'symlink' ? f[3] === e.linkTarget : true);
+    if (!same) throw new ContextChangedError(e.path, 'changed after its hash was taken');
+  };
+}
 
 const fail = (failure: Failure, started: number): ImageOutcome => ({ kind: 'failed', failure, durationMs: performance.now() - started });
 
@@ -87,11 +113,30 @@ async function mountsOf(engine: Engine, image: ImageSpec, upstream: ReadonlyMap<
 export function createBuildOne(opts: ImageBuildOptions): BuildOne {
   mkdirSync(opts.logDir, { recursive: true });
   const labels = tempLabels(opts.runId);
+  let index: Promise<Map<string, string>> | undefined;
   return async (name, upstream, signal) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
     const started = performance.now();
-    opts.emit({ type: 'image-started', image: name, why: opts.why?.(name) ?? 'first build' });
+    index ??= keyIndex(opts.engine, opts.file.name);
+    let decision;
+    try {
+      decision = await decide({
+        file: opts.file, image, builder: opts.builder, upstream, engine: opts.engine, statCache: opts.cache.statCache,
+        index: await index, noCache: opts.noCache,
+      });
+    } catch (e) {
+      if (e instanceof EngineError) return fail({ reason: 'engine-error', message: e.message }, started);
+      throw e;
+    }
+    if (!decision.ok) return fail({ reason: 'context-error', message: contextErrorText(decision.error) }, started);
+    const { key, inputs, verdict } = decision.value;
+    if (verdict.fresh) {
+      // An older image reused (a change reverted): it is now the one `why` compares against.
+      if ((await manifestKey(opts.file.root, name)) !== key) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, inputs });
+      return upToDate(opts, image, verdict.imageId, signal);
+    }
+    opts.emit({ type: 'image-started', image: name, why: verdict.reasons.join('; ') });
     const containers = new TempContainers(opts.engine, labels);
     try {
       const mounts = await mountsOf(opts.engine, image, upstream);
@@ -101,17 +146,23 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
       });
       const packed = await packContext({
         contextDir: image.context,
-        dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text },
+        dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: inputs.dockerfile },
+        builder: opts.builder,
+        onEntry: verifier(inputs),
         ...(extra && { extra }),
       });
       if (!packed.ok) return fail({ reason: 'context-error', message: contextErrorText(packed.error) }, started);
       const log = createWriteStream(join(opts.logDir, `${name}.log`));
       let outcome: ImageOutcome;
       try {
-        outcome = await runBuild(opts, image, packed.value, upstream, signal, log, started);
+        outcome = await runBuild(opts, image, packed.value, upstream, signal, log, started, key);
       } finally {
         packed.value.stream.destroy();
         await new Promise<void>((resolve) => log.end(resolve));
+      }
+      if (outcome.kind === 'built') {
+        (await index).set(key, outcome.imageId);
+        await writeManifest(opts.file.root, { image: name, key, imageId: outcome.imageId, inputs });
       }
       if (outcome.kind !== 'built' || opts.outputs === false || image.outputs.length === 0) return outcome;
       const copied = await copyOutputs(image, outcome.imageId, { engine: opts.engine, signal, containers, root: opts.file.root, emit: opts.emit });
@@ -123,9 +174,32 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
   };
 }
 
+/** An image whose key the engine has: no context is sent and no build runs; the tags move to it. */
+async function upToDate(opts: ImageBuildOptions, image: ImageSpec, imageId: string, signal: AbortSignal): Promise<ImageOutcome> {
+  const started = performance.now();
+  try {
+    for (const tag of tagsToApply(opts.file, image, imageId, opts.builder)) await opts.engine.tagImage(imageId, tag);
+    const size = (await opts.engine.inspectImage(imageId))?.size ?? 0;
+    const missing = image.outputs.filter((o) => !existsSync(o.to));
+    if (opts.outputs !== false && missing.length > 0) {
+      const containers = new TempContainers(opts.engine, tempLabels(opts.runId));
+      try {
+        const copied = await copyOutputs({ ...image, outputs: missing }, imageId, { engine: opts.engine, signal, containers, root: opts.file.root, emit: opts.emit });
+        if (!copied.ok) return fail(signal.aborted ? { reason: 'cancelled' } : { reason: 'output-failed', message: copied.error }, started);
+      } finally {
+        await containers.close();
+      }
+    }
+    return { kind: 'up-to-date', imageId, size };
+  } catch (e) {
+    if (e instanceof EngineError) return fail({ reason: 'engine-error', message: e.message }, started);
+    throw e;
+  }
+}
+
 async function runBuild(
   opts: ImageBuildOptions, image: ImageSpec, packed: PackedContext, upstream: ReadonlyMap<string, string>,
-  signal: AbortSignal, log: WriteStream, started: number,
+  signal: AbortSignal, log: WriteStream, started: number, key: string,
 ): Promise<ImageOutcome> {
   const name = image.name;
   const tail: string[] = [];
@@ -145,7 +219,7 @@ async function runBuild(
         buildId: `mbuild-${name}-${process.pid}-${Date.now()}`,
         ...(image.target !== undefined && { target: image.target }),
         buildArgs: buildArgs(opts.file, image, upstream, opts.builder),
-        labels: mbuildLabels(opts.file, image),
+        labels: mbuildLabels(opts.file, image, key),
         ...(image.network !== undefined && { network: image.network }),
         ...(image.platform !== undefined && { platform: image.platform }),
         pull: image.pull,

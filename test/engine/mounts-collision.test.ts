@@ -11,6 +11,7 @@ import { loadBuildFile } from '../../src/config/load.js';
 import type { BuildEvent } from '../../src/core/events.js';
 import { createEngine } from '../../src/docker/dockerode-engine.js';
 import { createBuildOne } from '../../src/execute/image-build.js';
+import { StatCache } from '../../src/cache/stat-cache.js';
 import { idOf } from '../helpers/engine-docker.js';
 import { mountsProject, tempContainersOf, type MountsProject } from './mounts-helpers.js';
 
@@ -64,6 +65,7 @@ describe('mount collisions', () => {
       const events: BuildEvent[] = [];
       const buildOne = createBuildOne({
         file: loaded.value.file, engine: createEngine(), builder, emit: (e) => events.push(e), logDir: join(p.dir, '.mbuild', 'logs'), noCache: false,
+        cache: { statCache: (await StatCache.load(join(p.dir, '.mbuild', 'stat-cache.json'))).cache },
       });
       const outcome = await buildOne('app', new Map([['src', idOf(`${p.name}-src:latest`)!]]), new AbortController().signal);
       expect(outcome).toMatchObject({ kind: 'failed', failure: { reason: 'mount-failed', message } });

@@ -110,13 +110,13 @@ describe.each(['buildkit', 'classic'] as const)('mounts and outputs, --builder %
     expect(statSync(join(p.dir, 'out/static/linked-from-etc')).nlink).toBe(1);
     expect(readFileSync(join(p.dir, 'out/static/linked-from-etc'), 'utf8')).toBe('outside');
 
-    // A second run replaces each output whole; --no-outputs leaves them alone.
+    // A second build replaces each output whole; --no-outputs leaves them alone.
     writeFileSync(join(p.dir, 'out/static/stale.txt'), 'stale');
-    const again = await p.run(['up', 'app', '--builder', builder, '--progress', 'plain']);
+    const again = await p.run(['up', 'app', '--builder', builder, '--progress', 'plain', '--no-cache']);
     expect(again.code).toBe(0);
     expect(existsSync(join(p.dir, 'out/static/stale.txt'))).toBe(false);
     writeFileSync(join(p.dir, 'out/static/mine.txt'), 'mine');
-    const none = await p.run(['up', 'app', '--builder', builder, '--progress', 'plain', '--no-outputs']);
+    const none = await p.run(['up', 'app', '--builder', builder, '--progress', 'plain', '--no-outputs', '--no-cache']);
     expect(none.code).toBe(0);
     expect(none.stdout).not.toContain('output ');
     expect(readFileSync(join(p.dir, 'out/static/mine.txt'), 'utf8')).toBe('mine');

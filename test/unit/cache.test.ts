@@ -57,7 +57,7 @@ describe('cache key inputs', () => {
 
   it('explains Dockerfile, arg, upstream and file changes', () => {
     const base: ImageInputs = {
-      version: 'mbuild-key-1', builder: 'buildkit', dockerfile: 'FROM x\nRUN a\n', ignore: null, target: null, platform: null, network: null,
+      version: 'mbuild-key-1', builder: 'buildkit', dockerfile: 'FROM x\nRUN a\n', dockerfileInTar: 'Dockerfile', ignore: null, target: null, platform: null, network: null,
       pull: false, labels: {}, args: { V: '1.2' }, bases: {}, upstream: { base: 'sha256:1' }, mounts: {},
       files: [['a', 'file', 0o644, 'h1'], ['b', 'file', 0o644, 'h2'], ['c', 'file', 0o644, 'h3']],
     };

@@ -2,9 +2,9 @@
 import { join } from 'node:path';
 import { createEngine } from '../../docker/dockerode-engine.js';
 import type { BuilderKind, Engine } from '../../docker/engine.js';
-import { Executor, type RunReport } from '../../execute/executor.js';
-import { createBuildOne } from '../../execute/image-build.js';
-import { locateStep } from '../../dockerfile/images.js';
+import type { EmitEvent } from '../../core/events.js';
+import type { RunReport } from '../../execute/executor.js';
+import { openSession, type SessionOptions } from '../session.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter, type ProgressMode } from '../../report/reporter.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
@@ -41,6 +41,11 @@ export async function connect(io: CliIo, opts: { host?: string; builder: 'auto' 
   }
 }
 
+export const sessionOptions = (opts: UpOptions, c: { engine: Engine; builder: BuilderKind }, emit: EmitEvent, signal: AbortSignal): SessionOptions => ({
+  engine: c.engine, builder: c.builder, emit, signal, jobs: opts.jobs, keepGoing: opts.keepGoing ?? false,
+  noCache: opts.noCache ?? false, outputs: !opts.noOutputs,
+});
+
 export function exitCodeOf(report: RunReport): ExitCode {
   if (report.interrupted) return ExitCode.interrupted;
   return report.results.some((r) => r.outcome.kind === 'failed') ? ExitCode.failed : ExitCode.ok;
@@ -60,16 +65,9 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   });
   const signals = abortOnSignals();
   try {
-    const emit = reporter.onEvent.bind(reporter);
-    const buildOne = createBuildOne({
-      file, engine: connected.engine, builder: connected.builder, emit, logDir, noCache: opts.noCache ?? false, outputs: !opts.noOutputs,
-      locateStep: (image, step) => locateStep(file, image, step),
-    });
-    const executor = new Executor({
-      plan, jobs: opts.jobs, failureMode: opts.keepGoing ? 'continue' : 'no-new', signal: signals.signal, emit, buildOne,
-      tagsOf: (image) => file.images.get(image)?.tags ?? [],
-    });
-    const report = await executor.run(connected.builder);
+    const session = await openSession(io, file.root, sessionOptions(opts, connected, reporter.onEvent.bind(reporter), signals.signal));
+    const report = await session.executor(file, plan).run(connected.builder);
+    await session.close();
     await reporter.close();
     return exitCodeOf(report);
   } finally {

@@ -1,0 +1,53 @@
+/**
+ * What `up` and `watch` share around the executor: the stat cache (loaded once, saved
+ * atomically at the end), the per-image build step, and the executor options.
+ */
+import { join } from 'node:path';
+import { StatCache } from '../cache/stat-cache.js';
+import type { BuildFile } from '../config/types.js';
+import type { EmitEvent } from '../core/events.js';
+import type { BuilderKind, Engine } from '../docker/engine.js';
+import { locateStep } from '../dockerfile/images.js';
+import { Executor } from '../execute/executor.js';
+import { createBuildOne } from '../execute/image-build.js';
+import type { BuildPlan } from '../plan/types.js';
+import { statCachePath } from './commands/cache.js';
+import type { CliIo } from './io.js';
+
+export interface SessionOptions {
+  readonly engine: Engine;
+  readonly builder: BuilderKind;
+  readonly emit: EmitEvent;
+  readonly signal: AbortSignal;
+  readonly jobs: number;
+  readonly keepGoing: boolean;
+  readonly noCache: boolean;
+  readonly outputs: boolean;
+}
+
+export interface Session {
+  /** A fresh executor over `plan` (a new run: the engine's key index is read again). */
+  executor(file: BuildFile, plan: BuildPlan, known?: ReadonlyMap<string, string>): Executor;
+  /** Saves the stat cache. */
+  close(): Promise<void>;
+}
+
+export async function openSession(io: CliIo, root: string, o: SessionOptions): Promise<Session> {
+  const loaded = await StatCache.load(statCachePath(root));
+  if (loaded.warning) io.stderr.write(`warning: ${loaded.warning}\n`);
+  const statCache = loaded.cache;
+  return {
+    executor: (file, plan, known) => new Executor({
+      plan, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
+      tagsOf: (image) => file.images.get(image)?.tags ?? [],
+      ...(known && { known }),
+      buildOne: createBuildOne({
+        file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: join(file.root, '.mbuild', 'logs'),
+        noCache: o.noCache, outputs: o.outputs, cache: { statCache }, locateStep: (image, step) => locateStep(file, image, step),
+      }),
+    }),
+    close: () => statCache.save().catch((e: unknown) => {
+      io.stderr.write(`warning: cannot write the stat cache: ${e instanceof Error ? e.message : String(e)}\n`);
+    }),
+  };
+}
