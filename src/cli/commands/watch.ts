@@ -1,0 +1,70 @@
+/**
+ * `mbuild watch [NAMES...]`: `up`, then rebuild exactly what changes affect until Ctrl-C
+ * (exit 130). Build progress is printed as plain lines (or NDJSON), watch events too.
+ */
+import { join } from 'node:path';
+import { reapTempContainers } from '../../mounts/temp-containers.js';
+import { countLine, displayPath, formatDiagnostics } from '../../report/diagnostic-printer.js';
+import { createReporter } from '../../report/reporter.js';
+import { watchLog } from '../../report/watch-log.js';
+import { Watcher } from '../../watch/watcher.js';
+import { loadBuildFile } from '../../config/load.js';
+import { readDockerfileRefs } from '../../dockerfile/images.js';
+import { createPlan } from '../../plan/plan.js';
+import { ExitCode, type CliIo } from '../io.js';
+import { parseVars } from '../load.js';
+import { planOrReport } from '../plan-load.js';
+import { abortOnSignals } from '../signals.js';
+import { openSession } from '../session.js';
+import { connect, sessionOptions, type UpOptions } from './up.js';
+
+export interface WatchOptions extends UpOptions {
+  readonly poll?: boolean;
+  readonly onRebuild?: string;
+}
+
+export async function watchCommand(io: CliIo, names: readonly string[], opts: WatchOptions): Promise<ExitCode> {
+  const planned = await planOrReport(io, opts, names);
+  if (typeof planned === 'number') return planned;
+  const connected = await connect(io, opts);
+  if (typeof connected === 'number') return connected;
+  await reapTempContainers(connected.engine);
+  const json = opts.progress === 'json';
+  const reporter = await createReporter(opts.quiet ? 'quiet' : json ? 'json' : 'plain', {
+    stdout: io.stdout, stderr: io.stderr, env: io.env,
+    logPath: (image) => displayPath(join(planned.loaded.file.root, '.mbuild', 'logs', `${image}.log`), io.cwd),
+  });
+  const signals = abortOnSignals();
+  try {
+    const session = await openSession(io, planned.loaded.file.root, sessionOptions(opts, connected, reporter.onEvent.bind(reporter), signals.signal));
+    const watcher = new Watcher({
+      initial: planned,
+      builder: connected.builder,
+      signal: signals.signal,
+      poll: opts.poll ?? false,
+      ...(opts.onRebuild !== undefined && { onRebuild: opts.onRebuild }),
+      emit: watchLog(io.stdout, json),
+      reload: () => reload(io, opts, names),
+      executor: (file, plan, known) => session.executor(file, plan, known),
+    });
+    await watcher.run();
+    await session.close();
+    await reporter.close();
+    return signals.signal.aborted ? ExitCode.interrupted : ExitCode.ok;
+  } finally {
+    signals.dispose();
+  }
+}
+
+/** Reload for watch mode: the new file and plan, or the diagnostics as text. */
+async function reload(io: CliIo, opts: WatchOptions, names: readonly string[]) {
+  const vars = parseVars(opts.var);
+  const loaded = await loadBuildFile({ ...(opts.file !== undefined && { file: opts.file }), cwd: io.cwd, env: io.env, ...(typeof vars === 'object' && { vars }) });
+  const print = (d: Parameters<typeof formatDiagnostics>[0]) => `${formatDiagnostics(d, { cwd: io.cwd, color: false })}\n${countLine(d)}`;
+  if (!loaded.ok) return print(loaded.error.diagnostics);
+  const refs = await readDockerfileRefs(loaded.value.file);
+  if (!refs.ok) return print(refs.error);
+  const plan = createPlan(loaded.value.file, refs.value, names);
+  if (!plan.ok) return plan.error.reason === 'cycle' ? `dependency cycle: ${plan.error.cycle.join(' -> ')}` : `no image or group named '${plan.error.name}'`;
+  return { loaded: loaded.value, plan: plan.value };
+}
