@@ -1,17 +1,8 @@
 /** The text of `mbuild context IMAGE` (and `--why PATH`); JSON is the report itself. */
+import { formatBytes } from '../core/units.js';
 import type { ContextReport, MountReport, WhyReport } from './inspect.js';
 
-export function sizeText(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
-}
+export const sizeText = formatBytes;
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 

@@ -1,20 +1,11 @@
 /** Shared wording for every reporter: durations, sizes, outcomes, the summary table and failure details. */
 import type { Failure, ImageOutcome, ImageResult } from '../core/events.js';
 import { unreachable } from '../core/result.js';
+import { formatBytes } from '../core/units.js';
 
 export const seconds = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : `${Math.round(ms / 1000)}s`);
 
-export function bytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let v = n / 1024;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
-}
+export const bytes = formatBytes;
 
 export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
