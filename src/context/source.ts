@@ -9,6 +9,8 @@ import { err, ok, type Result } from '../core/result.js';
 import { IgnoreMatcher, parseIgnoreFile } from './ignore.js';
 
 export const DEFAULT_INJECTED_DOCKERFILE = '.mbuild.Dockerfile';
+/** mbuild's state folder; at the top of a context it is never sent. */
+export const STATE_DIR = '.mbuild';
 
 export interface ContextInput {
   /** Absolute path of the context directory. */
@@ -137,12 +139,14 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   const activeIsRootDockerignore = ignore?.relInContext === '.dockerignore';
 
   const classic = (input.builder ?? 'classic') === 'classic';
+  // mbuild's own state (logs, caches) is never an input, whatever .dockerignore says.
+  const reserved = [STATE_DIR];
   const forceInclude: string[] = [];
   if (dockerfileRel !== null) forceInclude.push(dockerfileRel);
   if (activeIsRootDockerignore && classic) forceInclude.push('.dockerignore');
 
   const injected: InjectedFile[] = [];
-  const omit: string[] = [];
+  const omit: string[] = [...reserved];
   if (inject && !classic) {
     injected.push(inject);
     omit.push(injectedName);

@@ -25,7 +25,9 @@ export interface ReporterOutput {
 export function resolveMode(mode: ProgressMode, out: ReporterOutput): Exclude<ProgressMode, 'auto'> {
   if (mode !== 'auto') return mode;
   const ci = out.env['CI'] !== undefined && out.env['CI'] !== '' && out.env['CI'] !== 'false';
-  return out.stdout.isTTY === true && !ci && out.env['TERM'] !== 'dumb' ? 'tty' : 'plain';
+  // A terminal that reports no width (some pseudo-terminals) would truncate every row to nothing.
+  const width = out.stdout.columns ?? 0;
+  return out.stdout.isTTY === true && !ci && out.env['TERM'] !== 'dumb' && width > 0 ? 'tty' : 'plain';
 }
 
 export async function createReporter(mode: ProgressMode, out: ReporterOutput): Promise<Reporter> {
