@@ -248,10 +248,16 @@ describe('packContext: extra entries', () => {
   });
 
   it('merges extra directories into context directories', async () => {
-    const root = tree('merge', { 'Dockerfile': 'FROM busybox\n', '.mbuild/state.json': '{}' });
-    const extra = withPrefix('.mbuild/mounts', [{ path: 'x', type: 'file', content: 'x' }]);
+    const root = tree('merge', { 'Dockerfile': 'FROM busybox\n', 'gen/state.json': '{}' });
+    const extra = withPrefix('gen/mounts', [{ path: 'x', type: 'file', content: 'x' }]);
     const { entries } = await pack({ contextDir: root, dockerfile: { path: join(root, 'Dockerfile') }, extra });
-    expect(names(entries)).toEqual(['.mbuild/', '.mbuild/state.json', 'Dockerfile', '.mbuild/mounts/', '.mbuild/mounts/x']);
+    expect(names(entries)).toEqual(['Dockerfile', 'gen/', 'gen/state.json', 'gen/mounts/', 'gen/mounts/x']);
+  });
+
+  it("never sends mbuild's own state folder at the top of a context", async () => {
+    const root = tree('state', { 'Dockerfile': 'FROM busybox\n', '.mbuild/logs/a.log': 'x', 'sub/.mbuild/kept': 'y' });
+    const { entries } = await pack({ contextDir: root, dockerfile: { path: join(root, 'Dockerfile') } });
+    expect(names(entries)).toEqual(['Dockerfile', 'sub/', 'sub/.mbuild/', 'sub/.mbuild/kept']);
   });
 
   it('fails the stream when an extra entry collides with a context path', async () => {
