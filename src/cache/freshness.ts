@@ -5,29 +5,63 @@
  */
 import type { ContextPlanError } from '../context/source.js';
 import { err, ok, type Result } from '../core/result.js';
-import type { Engine } from '../docker/engine.js';
+import type { Engine, ImageInfo } from '../docker/engine.js';
 import { explainChange } from './explain.js';
 import { cacheKey, collectInputs, type CollectOptions, type ImageInputs } from './inputs.js';
-import { readManifest } from './manifest.js';
+import { readManifest, recordedImage } from './manifest.js';
 
 export const KEY_LABEL = 'io.mbuild.key';
 export const PROJECT_LABEL = 'io.mbuild.project';
 
-/** Images of this project on the engine, by cache key. Built once per run. */
-export type KeyIndex = ReadonlyMap<string, string>;
+/**
+ * Finds this project's image for a cache key on the engine. First the image recorded by
+ * the last build of that image (one `inspect`: it must still exist and carry the key);
+ * otherwise one listing of the project's images by label, made at most once per run.
+ * One index per run: it also memoises the base image IDs looked up during the run.
+ */
+export class KeyIndex {
+  private listed: Promise<Map<string, string>> | undefined;
+  private readonly added = new Map<string, string>();
+  readonly baseIds = new Map<string, Promise<string>>();
 
-export async function keyIndex(engine: Pick<Engine, 'listImages'>, project: string): Promise<Map<string, string>> {
-  const images = await engine.listImages({ labels: [`${PROJECT_LABEL}=${project}`] });
-  const index = new Map<string, string>();
-  for (const image of images) {
-    const key = image.labels[KEY_LABEL];
-    if (key !== undefined) index.set(key, image.id);
+  constructor(
+    private readonly engine: Pick<Engine, 'listImages' | 'inspectImage'>,
+    private readonly project: string,
+    private readonly root: string,
+  ) {}
+
+  async find(image: string, key: string): Promise<{ readonly imageId: string; readonly info?: ImageInfo } | undefined> {
+    const known = this.added.get(key);
+    if (known !== undefined) return { imageId: known };
+    const recorded = await recordedImage(this.root, image);
+    if (recorded?.key === key && recorded.imageId !== undefined) {
+      const info = await this.engine.inspectImage(recorded.imageId);
+      if (info !== undefined && info.labels[KEY_LABEL] === key && info.labels[PROJECT_LABEL] === this.project) return { imageId: info.id, info };
+    }
+    this.listed ??= this.list();
+    const id = (await this.listed).get(key);
+    return id === undefined ? undefined : { imageId: id };
   }
-  return index;
+
+  /** An image built during this run. */
+  set(key: string, imageId: string): void {
+    this.added.set(key, imageId);
+  }
+
+  private async list(): Promise<Map<string, string>> {
+    const images = await this.engine.listImages({ labels: [`${PROJECT_LABEL}=${this.project}`] });
+    const index = new Map<string, string>();
+    for (const image of images) {
+      const key = image.labels[KEY_LABEL];
+      if (key !== undefined) index.set(key, image.id);
+    }
+    return index;
+  }
 }
 
 export type Verdict =
-  | { readonly fresh: true; readonly imageId: string }
+  /** `info` when the engine was asked about this very image (tags, size) while deciding. */
+  | { readonly fresh: true; readonly imageId: string; readonly info?: ImageInfo }
   | { readonly fresh: false; readonly reasons: readonly string[] };
 
 export interface Decision {
@@ -43,7 +77,7 @@ export interface DecideOptions extends CollectOptions {
 }
 
 export async function decide(o: DecideOptions): Promise<Result<Decision, ContextPlanError>> {
-  const collected = await collectInputs(o);
+  const collected = await collectInputs({ ...o, baseIds: o.baseIds ?? o.index.baseIds });
   if (!collected.ok) return err(collected.error);
   const inputs = collected.value;
   const key = cacheKey(inputs);
@@ -52,8 +86,8 @@ export async function decide(o: DecideOptions): Promise<Result<Decision, Context
   if (o.image.noCache) return stale(['no_cache: true']);
   // A pull may change the base; mbuild cannot know without pulling, so it builds.
   if (o.image.pull) return stale(['pull: true']);
-  const hit = o.index.get(key);
-  if (hit !== undefined) return ok({ key, inputs, verdict: { fresh: true, imageId: hit } });
+  const hit = await o.index.find(o.image.name, key);
+  if (hit !== undefined) return ok({ key, inputs, verdict: { fresh: true, ...hit } });
   const last = await readManifest(o.file.root, o.image.name);
   if (last === undefined) return stale(['first build']);
   if (last.key === key) return stale(['the image built last time is gone from the engine']);

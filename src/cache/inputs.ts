@@ -10,7 +10,7 @@ import { createReadStream } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
-import { walkContext } from '../context/walk.js';
+import { walkContextBatches } from '../context/walk.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
@@ -54,6 +54,11 @@ export interface CollectOptions {
   readonly upstream: ReadonlyMap<string, string>;
   readonly engine: Pick<Engine, 'inspectImage'>;
   readonly statCache: StatCache;
+  /**
+   * Local IDs of external base images, shared by the images of one run (each base is
+   * inspected once per run, not once per image). Default: inspected per call.
+   */
+  readonly baseIds?: Map<string, Promise<string>>;
 }
 
 const HASH_CONCURRENCY = 16;
@@ -74,26 +79,38 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   const pending: Promise<void>[] = [];
   let inFlight = 0;
   const waiters: (() => void)[] = [];
-  const walk = walkContext({ root: plan.value.root, matcher: plan.value.matcher, forceInclude: plan.value.forceInclude, omit: plan.value.omit });
-  for await (const e of walk) {
-    const row: [string, 'file' | 'dir' | 'symlink', number, string] = [e.rel, e.kind, e.stats.mode & 0o7777, ''];
-    files.push(row);
-    if (e.kind === 'symlink') row[3] = await readlink(e.abs);
-    if (e.kind !== 'file') continue;
-    const cached = o.statCache.get(e.abs, e.stats);
-    if (cached !== undefined) {
-      row[3] = cached;
-      continue;
+  const cache = o.statCache;
+  // The stat-ahead walk: a no-op run is one lstat per sent entry and a map lookup, nothing read.
+  const walk = walkContextBatches({ root: plan.value.root, matcher: plan.value.matcher, forceInclude: plan.value.forceInclude, omit: plan.value.omit, statAhead: true });
+  for await (const batch of walk) {
+    for (const e of batch) {
+      const row: [string, 'file' | 'dir' | 'symlink', number, string] = [e.rel, e.kind, e.stats.mode & 0o7777, ''];
+      files.push(row);
+      if (e.kind === 'dir') continue;
+      if (e.kind === 'symlink') {
+        const cachedTarget = cache.getLink(e.abs, e.stats);
+        if (cachedTarget !== undefined) row[3] = cachedTarget;
+        else {
+          row[3] = await readlink(e.abs);
+          cache.setLink(e.abs, e.stats, row[3]);
+        }
+        continue;
+      }
+      const cached = cache.get(e.abs, e.stats);
+      if (cached !== undefined) {
+        row[3] = cached;
+        continue;
+      }
+      while (inFlight >= HASH_CONCURRENCY) await new Promise<void>((r) => waiters.push(r));
+      inFlight++;
+      pending.push(hashFile(e.abs).then((h) => {
+        row[3] = h;
+        cache.set(e.abs, e.stats, h);
+      }).finally(() => {
+        inFlight--;
+        waiters.shift()?.();
+      }));
     }
-    while (inFlight >= HASH_CONCURRENCY) await new Promise<void>((r) => waiters.push(r));
-    inFlight++;
-    pending.push(hashFile(e.abs).then((h) => {
-      row[3] = h;
-      o.statCache.set(e.abs, e.stats, h);
-    }).finally(() => {
-      inFlight--;
-      waiters.shift()?.();
-    }));
   }
   await Promise.all(pending);
 
@@ -107,7 +124,12 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   const bases: Record<string, string> = {};
   for (const ref of referencedImages(parseDockerfile(dockerfile), planningArgs)) {
     if (inFile.has(familiarRef(ref.ref)) || ref.ref in bases) continue;
-    bases[ref.ref] = (await o.engine.inspectImage(ref.ref))?.id ?? 'missing';
+    let id = o.baseIds?.get(ref.ref);
+    if (id === undefined) {
+      id = o.engine.inspectImage(ref.ref).then((info) => info?.id ?? 'missing');
+      o.baseIds?.set(ref.ref, id);
+    }
+    bases[ref.ref] = await id;
   }
   const mounts: Record<string, string> = {};
   for (const m of image.mounts) {

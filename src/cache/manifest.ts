@@ -30,10 +30,17 @@ export async function readManifest(root: string, image: string): Promise<Manifes
   }
 }
 
-/** The key of the recorded manifest, from a tiny side file (a no-op must not read big manifests). */
-export async function manifestKey(root: string, image: string): Promise<string | undefined> {
-  return readFile(`${manifestPath(root, image)}.key`, 'utf8').catch(() => undefined);
+/**
+ * The key and image ID of the recorded manifest, from a tiny side file `<image>.json.key`
+ * holding `<key> <image ID>` (a no-op must not read big manifests).
+ */
+export async function recordedImage(root: string, image: string): Promise<{ key: string; imageId?: string } | undefined> {
+  const text = await readFile(`${manifestPath(root, image)}.key`, 'utf8').catch(() => undefined);
+  if (text === undefined) return undefined;
+  const [key = '', imageId] = text.trim().split(' ');
+  return imageId === undefined || !imageId.startsWith('sha256:') ? { key } : { key, imageId };
 }
+
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
@@ -50,5 +57,5 @@ export async function writeManifest(root: string, manifest: Omit<Manifest, 'form
   const path = manifestPath(root, manifest.image);
   await mkdir(join(stateDir(root), 'state'), { recursive: true });
   await writeAtomically(path, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
-  await writeAtomically(`${path}.key`, manifest.key);
+  await writeAtomically(`${path}.key`, `${manifest.key} ${manifest.imageId}`);
 }

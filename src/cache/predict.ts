@@ -1,40 +1,53 @@
 /**
  * Predicts, without building, which images `up` would build and why: images are decided
  * in plan order; an image whose upstream will be rebuilt is stale for that reason alone
- * (its upstream's new ID is not known yet).
+ * (its upstream's new ID is not known yet). Independent images are decided concurrently
+ * (each waits only for its own upstream images), a few at a time.
  */
 import type { BuildFile } from '../config/types.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import type { BuildPlan } from '../plan/types.js';
-import { decide, keyIndex, type Decision } from './freshness.js';
+import { decide, KeyIndex, type Decision } from './freshness.js';
 import type { StatCache } from './stat-cache.js';
 
 export type Prediction =
   | { readonly image: string; readonly fresh: true; readonly imageId: string; readonly key: string }
   | { readonly image: string; readonly fresh: false; readonly reasons: readonly string[]; readonly decision?: Decision };
 
+/** Contexts walked at once. */
+const CONCURRENCY = 8;
+
 export async function predict(o: {
   file: BuildFile; plan: BuildPlan; engine: Pick<Engine, 'inspectImage' | 'listImages'>; builder: BuilderKind; statCache: StatCache; noCache: boolean;
 }): Promise<Prediction[]> {
-  const index = await keyIndex(o.engine, o.file.name);
-  const known = new Map<string, Prediction>();
-  for (const planned of o.plan.images) {
+  const index = new KeyIndex(o.engine, o.file.name, o.file.root);
+  const known = new Map<string, Promise<Prediction>>();
+  let running = 0;
+  const waiting: (() => void)[] = [];
+  const slot = async <T>(f: () => Promise<T>): Promise<T> => {
+    while (running >= CONCURRENCY) await new Promise<void>((r) => waiting.push(r));
+    running++;
+    try {
+      return await f();
+    } finally {
+      running--;
+      waiting.shift()?.();
+    }
+  };
+
+  const predictOne = async (planned: BuildPlan['images'][number]): Promise<Prediction> => {
     const upstreamNames = [...new Set(planned.dependsOn.map((e) => e.image))];
-    const rebuilt = upstreamNames.filter((n) => !known.get(n)?.fresh);
-    if (rebuilt.length > 0) {
-      known.set(planned.name, { image: planned.name, fresh: false, reasons: rebuilt.map((n) => `upstream ${n} will be rebuilt`) });
-      continue;
-    }
-    const upstream = new Map(upstreamNames.map((n) => [n, (known.get(n) as { imageId: string }).imageId]));
+    const ups = await Promise.all(upstreamNames.map((n) => known.get(n)!));
+    const rebuilt = ups.filter((p) => !p.fresh).map((p) => p.image);
+    if (rebuilt.length > 0) return { image: planned.name, fresh: false, reasons: rebuilt.map((n) => `upstream ${n} will be rebuilt`) };
+    const upstream = new Map(ups.map((p) => [p.image, (p as { imageId: string }).imageId]));
     const image = o.file.images.get(planned.name)!;
-    const d = await decide({ file: o.file, image, builder: o.builder, upstream, engine: o.engine, statCache: o.statCache, index, noCache: o.noCache });
-    if (!d.ok) {
-      known.set(planned.name, { image: planned.name, fresh: false, reasons: [`the context cannot be read: ${d.error.path}: ${d.error.message}`] });
-    } else if (d.value.verdict.fresh) {
-      known.set(planned.name, { image: planned.name, fresh: true, imageId: d.value.verdict.imageId, key: d.value.key });
-    } else {
-      known.set(planned.name, { image: planned.name, fresh: false, reasons: d.value.verdict.reasons, decision: d.value });
-    }
-  }
-  return o.plan.images.map((i) => known.get(i.name)!);
+    const d = await slot(() => decide({ file: o.file, image, builder: o.builder, upstream, engine: o.engine, statCache: o.statCache, index, noCache: o.noCache }));
+    if (!d.ok) return { image: planned.name, fresh: false, reasons: [`the context cannot be read: ${d.error.path}: ${d.error.message}`] };
+    if (d.value.verdict.fresh) return { image: planned.name, fresh: true, imageId: d.value.verdict.imageId, key: d.value.key };
+    return { image: planned.name, fresh: false, reasons: d.value.verdict.reasons, decision: d.value };
+  };
+  // Plan order is topological: every upstream promise exists before its dependents ask for it.
+  for (const planned of o.plan.images) known.set(planned.name, predictOne(planned));
+  return Promise.all(o.plan.images.map((i) => known.get(i.name)!));
 }

@@ -2,7 +2,8 @@
  * Extension point for packContext's `extra` entries: place entries under a prefix, and turn
  * another tar stream (e.g. files copied out of an image) into ExtraEntries without buffering it.
  */
-import tar from 'tar-stream';
+import { createRequire } from 'node:module';
+import type tarStream from 'tar-stream';
 import { normalizeRel } from './ignore.js';
 import type { ExtraEntry } from './tar.js';
 
@@ -38,7 +39,8 @@ export async function* entriesFromTar(
   input: AsyncIterable<Uint8Array>,
   opts: TarSpliceOptions = {},
 ): AsyncGenerator<ExtraEntry> {
-  const extract = tar.extract();
+  // Loaded when a mount is spliced, not at startup.
+  const extract = (createRequire(import.meta.url)('tar-stream') as typeof tarStream).extract();
   // Feed the extractor with backpressure; an input error fails the entry iteration below.
   void (async () => {
     for await (const chunk of input) {

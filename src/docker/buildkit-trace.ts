@@ -6,7 +6,8 @@
  * An undecodable payload becomes a `warning` event, never an exception.
  */
 import { StringDecoder } from 'node:string_decoder';
-import protobuf from 'protobufjs';
+import { createRequire } from 'node:module';
+import type protobuf from 'protobufjs';
 import type { BuildStreamEvent } from './engine.js';
 import { BUILDKIT_STATUS_PROTO } from './proto/buildkit-status.js';
 
@@ -14,7 +15,9 @@ let statusType: protobuf.Type | undefined;
 
 /** The `moby.buildkit.v1.StatusResponse` type, parsed once from the embedded .proto. */
 export function statusResponseType(): protobuf.Type {
-  statusType ??= protobuf.parse(BUILDKIT_STATUS_PROTO, { keepCase: true }).root.lookupType('moby.buildkit.v1.StatusResponse');
+  // Loaded on the first BuildKit message, not at startup: a no-op run never needs it.
+  const pb = createRequire(import.meta.url)('protobufjs') as typeof protobuf;
+  statusType ??= pb.parse(BUILDKIT_STATUS_PROTO, { keepCase: true }).root.lookupType('moby.buildkit.v1.StatusResponse');
   return statusType;
 }
 

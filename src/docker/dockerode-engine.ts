@@ -1,34 +1,20 @@
 /**
- * `createEngine()`, and the only module that imports dockerode. Owns the dockerode /
- * docker-modem client (one per engine, no idle timeout on any request, so long builds,
- * archives and exports never time out), API version negotiation on first use, and the
- * fast connect failure (< 2 s) whose message names the endpoint and where it came from.
- * Requests go through `modem.dial` with every HTTP status accepted, so status handling,
- * error messages and abort behaviour belong to http-engine.ts rather than docker-modem.
+ * The Transport for ssh endpoints, and the only module that imports dockerode (lazily, on
+ * the first request: loading it costs 167 ms). Owns the dockerode / docker-modem client
+ * (one per engine, no idle timeout on any request, so long builds, archives and exports
+ * never time out). Requests go through `modem.dial` with every HTTP status accepted, so
+ * status handling, error messages and abort behaviour belong to http-engine.ts.
  */
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import Docker from 'dockerode';
-import { detectBuildkit, negotiateApiVersion } from './api-version.js';
-import { errorMessage, rec, str } from './api-json.js';
-import { connectionOptions, resolveEndpoint, type ConnectionOptions, type EndpointOptions } from './endpoint.js';
-import { EngineError, type Endpoint, type Engine, type EngineInfo } from './engine.js';
-import { HttpEngine } from './http-engine.js';
-import { readText, type SendOptions, type Transport } from './transport.js';
-
-/** How long the first request (`info()`, or any method's implicit negotiation) waits for an answer. */
-export const CONNECT_TIMEOUT_MS = 1500;
-/** ssh needs a handshake and a remote `docker system dial-stdio` first. */
-export const SSH_CONNECT_TIMEOUT_MS = 10_000;
+import type Docker from 'dockerode';
+import type { ConnectionOptions } from './endpoint.js';
+import type { Endpoint, EngineInfo } from './engine.js';
+import { connectError, connectTimeoutMs, negotiate, Negotiation } from './negotiate.js';
+import type { SendOptions, Transport } from './transport.js';
 
 const ANY_STATUS: Record<number, true> = {};
 for (let s = 100; s < 600; s++) ANY_STATUS[s] = true;
-
-/** An Engine for `--host`, else DOCKER_HOST, else the default socket. Never throws; problems surface from its methods. */
-export function createEngine(opts: EndpointOptions = {}): Engine {
-  const env = opts.env ?? process.env;
-  return new HttpEngine(new DockerodeTransport(resolveEndpoint({ ...opts, env }), env));
-}
 
 /** dockerode constructor options for a connection, every key explicit (see `newClient`). */
 export function dockerodeOptions(conn: ConnectionOptions): Docker.DockerOptions & { agent?: HttpsAgent } {
@@ -53,40 +39,45 @@ export function dockerodeOptions(conn: ConnectionOptions): Docker.DockerOptions 
  * and reads DOCKER_CERT_PATH's files, throwing when they are missing. Hide DOCKER_HOST
  * during the synchronous constructor so only the endpoint resolved by endpoint.ts counts.
  */
-function newClient(options: Docker.DockerOptions): Docker {
+async function newClient(options: Docker.DockerOptions): Promise<Docker> {
+  const { default: Dockerode } = await import('dockerode');
   const saved = process.env['DOCKER_HOST'];
   delete process.env['DOCKER_HOST'];
   try {
-    return new Docker(options);
+    return new Dockerode(options);
   } finally {
     if (saved !== undefined) process.env['DOCKER_HOST'] = saved;
   }
 }
 
-class DockerodeTransport implements Transport {
-  private client: Docker | undefined;
-  private negotiated: Promise<EngineInfo> | undefined;
+export class DockerodeTransport implements Transport {
+  private client: Promise<Docker> | undefined;
+  private readonly negotiation: Negotiation;
 
   constructor(
     readonly endpoint: Endpoint,
-    private readonly env: NodeJS.ProcessEnv,
-  ) {}
-
-  private get from(): string {
-    return this.endpoint.source === 'default' ? 'the default endpoint' : `from ${this.endpoint.source}`;
+    private readonly conn: ConnectionOptions,
+    env: NodeJS.ProcessEnv,
+  ) {
+    this.negotiation = new Negotiation(async () => {
+      const info = await negotiate(endpoint, env, (path, signal) => this.send('GET', path, { signal }));
+      // docker-modem prefixes every later path with `/${version}`; its typings omit the field.
+      ((await this.docker()).modem as unknown as { version?: string }).version = `v${info.apiVersion}`;
+      return info;
+    });
   }
 
-  private get connectTimeoutMs(): number {
-    return this.endpoint.url.startsWith('ssh://') ? SSH_CONNECT_TIMEOUT_MS : CONNECT_TIMEOUT_MS;
-  }
-
-  private docker(): Docker {
-    this.client ??= newClient(dockerodeOptions(connectionOptions(this.endpoint, this.env)));
+  private docker(): Promise<Docker> {
+    this.client ??= newClient(dockerodeOptions(this.conn));
     return this.client;
   }
 
+  ready(signal?: AbortSignal): Promise<EngineInfo> {
+    return this.negotiation.ready(signal);
+  }
+
   async send(method: string, path: string, o: SendOptions = {}): Promise<IncomingMessage> {
-    const docker = this.docker();
+    const docker = await this.docker();
     return new Promise((resolve, reject) => {
       docker.modem.dial(
         {
@@ -105,62 +96,9 @@ class DockerodeTransport implements Transport {
           const reason: unknown = o.signal?.reason;
           const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
           if (o.signal?.aborted && !timedOut) return reject(reason);
-          reject(this.connectError(timedOut ? `no answer within ${this.connectTimeoutMs} ms` : err.message));
+          reject(connectError(this.endpoint, timedOut ? `no answer within ${connectTimeoutMs(this.endpoint)} ms` : err.message));
         },
       );
     });
-  }
-
-  private connectError(why: string): EngineError {
-    return new EngineError(`cannot connect to the Docker engine at ${this.endpoint.url} (${this.from}): ${why}`, this.endpoint);
-  }
-
-  ready(signal?: AbortSignal): Promise<EngineInfo> {
-    this.negotiated ??= this.negotiate().catch((e: unknown) => {
-      this.negotiated = undefined;
-      throw e;
-    });
-    if (!signal) return this.negotiated;
-    const negotiated = this.negotiated;
-    return new Promise((resolve, reject) => {
-      const onAbort = (): void => reject(signal.reason);
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      negotiated.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-    });
-  }
-
-  /** Unversioned `GET /_ping` (headers) and `GET /version` (body), then every later request uses `/v<version>`. */
-  private async negotiate(): Promise<EngineInfo> {
-    const signal = AbortSignal.timeout(this.connectTimeoutMs);
-    const [ping, version] = await Promise.all([this.send('GET', '/_ping', { signal }), this.send('GET', '/version', { signal })]);
-    const [, body] = await Promise.all([readText(ping), readText(version)]);
-    if (version.statusCode !== 200) throw this.connectError(`GET /version answered HTTP ${version.statusCode}: ${errorMessage(body)}`);
-    let v: Record<string, unknown>;
-    try {
-      v = rec(JSON.parse(body));
-    } catch {
-      throw this.connectError('GET /version did not answer JSON; is this a Docker engine?');
-    }
-    const header = (name: string): string | undefined => {
-      const h = ping.headers[name];
-      return typeof h === 'string' && h !== '' ? h : undefined;
-    };
-    const minApi = str(v['MinAPIVersion']);
-    const chosen = negotiateApiVersion(
-      { apiVersion: header('api-version') ?? str(v['ApiVersion']), ...(minApi !== '' && { minApiVersion: minApi }) },
-      this.env['DOCKER_API_VERSION'],
-    );
-    if (!chosen.ok) throw new EngineError(`cannot use the Docker engine at ${this.endpoint.url} (${this.from}): ${chosen.message}`, this.endpoint);
-    // docker-modem prefixes every later path with `/${version}`; its typings omit the field.
-    (this.docker().modem as unknown as { version?: string }).version = `v${chosen.version}`;
-    const os = str(v['Os']) || (header('ostype') ?? '');
-    return {
-      serverVersion: str(v['Version']),
-      apiVersion: chosen.version,
-      os,
-      arch: str(v['Arch']),
-      buildkit: detectBuildkit(chosen.version, header('builder-version'), os),
-    };
   }
 }

@@ -1,7 +1,8 @@
 /**
- * The narrow interface mbuild needs from a Docker Engine. Only
- * `docker/dockerode-engine.ts` implements it and only that module imports dockerode;
- * everything else (execute/, cli/) depends on this interface alone.
+ * The narrow interface mbuild needs from a Docker Engine. `docker/http-engine.ts`
+ * implements it over a transport chosen by `docker/connect.ts` (node:http, or dockerode
+ * for ssh; only `docker/dockerode-engine.ts` imports dockerode); everything else
+ * (execute/, cli/) depends on this interface alone.
  */
 import type { Readable } from 'node:stream';
 

@@ -12,15 +12,15 @@ import { CollisionError, packContext, type PackedContext } from '../context/tar.
 import { contextErrorText } from '../context/source.js';
 import type { EmitEvent, Failure, ImageOutcome } from '../core/events.js';
 import { err, type Result } from '../core/result.js';
-import { EngineError, type BuilderKind, type BuildOutcome, type Engine } from '../docker/engine.js';
+import { EngineError, type BuilderKind, type BuildOutcome, type Engine, type ImageInfo } from '../docker/engine.js';
 import { TransferError } from '../mounts/errors.js';
 import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sources.js';
 import { allMountEntries } from '../mounts/splice.js';
 import { TempContainers, tempLabels } from '../mounts/temp-containers.js';
 import { copyOutputs } from '../outputs/copy.js';
-import { decide, KEY_LABEL, keyIndex } from '../cache/freshness.js';
+import { decide, KEY_LABEL, KeyIndex } from '../cache/freshness.js';
 import type { FileInput, ImageInputs } from '../cache/inputs.js';
-import { manifestKey, writeManifest } from '../cache/manifest.js';
+import { recordedImage, writeManifest } from '../cache/manifest.js';
 import type { StatCache } from '../cache/stat-cache.js';
 import { ContextChangedError } from '../context/walk.js';
 import type { SentEntry } from '../context/tar.js';
@@ -76,6 +76,9 @@ export function tagsToApply(file: BuildFile, image: ImageSpec, imageId: string, 
   return builder === 'buildkit' && referencedByArg ? [...image.tags, pinnedRef(file.name, image.name, imageId)] : [...image.tags];
 }
 
+/** `name` as the engine lists it in RepoTags: with `:latest` when it names no tag or digest. */
+const withTag = (ref: string): string => (/:[^/]+$/.test(ref) || ref.includes('@') ? ref : `${ref}:latest`);
+
 export const mbuildLabels = (file: BuildFile, image: ImageSpec, key: string): Record<string, string> => ({
   ...image.labels,
   'io.mbuild.project': file.name,
@@ -113,17 +116,16 @@ async function mountsOf(engine: Engine, image: ImageSpec, upstream: ReadonlyMap<
 export function createBuildOne(opts: ImageBuildOptions): BuildOne {
   mkdirSync(opts.logDir, { recursive: true });
   const labels = tempLabels(opts.runId);
-  let index: Promise<Map<string, string>> | undefined;
+  const index = new KeyIndex(opts.engine, opts.file.name, opts.file.root);
   return async (name, upstream, signal) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
     const started = performance.now();
-    index ??= keyIndex(opts.engine, opts.file.name);
     let decision;
     try {
       decision = await decide({
         file: opts.file, image, builder: opts.builder, upstream, engine: opts.engine, statCache: opts.cache.statCache,
-        index: await index, noCache: opts.noCache,
+        index, noCache: opts.noCache,
       });
     } catch (e) {
       if (e instanceof EngineError) return fail({ reason: 'engine-error', message: e.message }, started);
@@ -133,8 +135,9 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
     const { key, inputs, verdict } = decision.value;
     if (verdict.fresh) {
       // An older image reused (a change reverted): it is now the one `why` compares against.
-      if ((await manifestKey(opts.file.root, name)) !== key) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, inputs });
-      return upToDate(opts, image, verdict.imageId, signal);
+      const recorded = await recordedImage(opts.file.root, name);
+      if (recorded?.key !== key || recorded.imageId !== verdict.imageId) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, inputs });
+      return upToDate(opts, image, verdict.imageId, verdict.info, signal);
     }
     opts.emit({ type: 'image-started', image: name, why: verdict.reasons.join('; ') });
     const containers = new TempContainers(opts.engine, labels);
@@ -161,7 +164,7 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
         await new Promise<void>((resolve) => log.end(resolve));
       }
       if (outcome.kind === 'built') {
-        (await index).set(key, outcome.imageId);
+        index.set(key, outcome.imageId);
         await writeManifest(opts.file.root, { image: name, key, imageId: outcome.imageId, inputs });
       }
       if (outcome.kind !== 'built' || opts.outputs === false || image.outputs.length === 0) return outcome;
@@ -175,11 +178,14 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
 }
 
 /** An image whose key the engine has: no context is sent and no build runs; the tags move to it. */
-async function upToDate(opts: ImageBuildOptions, image: ImageSpec, imageId: string, signal: AbortSignal): Promise<ImageOutcome> {
+async function upToDate(opts: ImageBuildOptions, image: ImageSpec, imageId: string, known: ImageInfo | undefined, signal: AbortSignal): Promise<ImageOutcome> {
   const started = performance.now();
   try {
-    for (const tag of tagsToApply(opts.file, image, imageId, opts.builder)) await opts.engine.tagImage(imageId, tag);
-    const size = (await opts.engine.inspectImage(imageId))?.size ?? 0;
+    const info = known ?? (await opts.engine.inspectImage(imageId));
+    // A no-op moves no tag that already names this image.
+    const tags = tagsToApply(opts.file, image, imageId, opts.builder).filter((t) => !info?.repoTags.includes(withTag(t)));
+    await Promise.all(tags.map((tag) => opts.engine.tagImage(imageId, tag)));
+    const size = info?.size ?? 0;
     const missing = image.outputs.filter((o) => !existsSync(o.to));
     if (opts.outputs !== false && missing.length > 0) {
       const containers = new TempContainers(opts.engine, tempLabels(opts.runId));

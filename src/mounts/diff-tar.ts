@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
-import tar, { type Header } from 'tar-stream';
+import { createRequire } from 'node:module';
+import type tarStream from 'tar-stream';
+import type { Header } from 'tar-stream';
 
 /** One entry of A or B below the mount path, as compared by both paths. */
 export interface Meta {
@@ -101,7 +103,8 @@ export interface TarItem {
 
 /** The members of a tar stream, read with backpressure; nothing is buffered beyond one chunk. */
 export async function* tarEntries(input: AsyncIterable<Uint8Array>): AsyncGenerator<TarItem> {
-  const extract = tar.extract();
+  // Loaded when a diff mount is read, not at startup.
+  const extract = (createRequire(import.meta.url)('tar-stream') as typeof tarStream).extract();
   void (async () => {
     for await (const chunk of input) {
       if (extract.destroyed) return;

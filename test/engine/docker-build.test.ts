@@ -9,8 +9,11 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/docker/dockerode-engine.js';
-import type { BuildOutcome, BuildStreamEvent, BuilderKind } from '../../src/docker/engine.js';
+import { createEngine } from '../../src/docker/connect.js';
+import { DockerodeTransport } from '../../src/docker/dockerode-engine.js';
+import { resolveEndpoint } from '../../src/docker/endpoint.js';
+import type { BuildOutcome, BuildStreamEvent, BuilderKind, Engine } from '../../src/docker/engine.js';
+import { HttpEngine } from '../../src/docker/http-engine.js';
 
 const RUN = `r${randomUUID().slice(0, 8)}`;
 const LABEL = 'mbuild-test-docker-run';
@@ -24,9 +27,12 @@ function contextTar(files: Record<string, string>): Readable {
   return Readable.from(p);
 }
 
-async function build(builder: BuilderKind, dockerfileBody: string, opts: { signal?: AbortSignal; onEvent?: (e: BuildStreamEvent) => void; buildArgs?: Record<string, string> } = {}) {
+async function build(
+  builder: BuilderKind, dockerfileBody: string,
+  opts: { signal?: AbortSignal; onEvent?: (e: BuildStreamEvent) => void; buildArgs?: Record<string, string>; engine?: Engine } = {},
+) {
   const events: BuildStreamEvent[] = [];
-  const outcome: BuildOutcome = await engine.build(
+  const outcome: BuildOutcome = await (opts.engine ?? engine).build(
     {
       context: contextTar({ Dockerfile: `FROM busybox\nLABEL ${LABEL}=${RUN}\n${dockerfileBody}\n`, 'hello.txt': 'hi\n' }),
       dockerfile: 'Dockerfile',
@@ -139,5 +145,22 @@ describe.each(['classic', 'buildkit'] as const)('%s builder', (builder) => {
     await expect.poll(() => processesWith(marker), { timeout: 10_000, interval: 100 }).toEqual([]);
     // Stopped and removed (forcerm), not just stopped.
     await expect.poll(() => containersWith(marker, true), { timeout: 10_000, interval: 100 }).toEqual([]);
+  });
+});
+
+describe('the dockerode transport (what ssh:// endpoints use), on the same daemon through its unix socket', () => {
+  const endpoint = resolveEndpoint();
+  const viaDockerode = new HttpEngine(new DockerodeTransport(endpoint, { transport: 'unix', socketPath: endpoint.url.replace(/^unix:\/\//, '') }, process.env));
+
+  it.each(['classic', 'buildkit'] as const)('negotiates, builds with %s, tags and inspects like the default transport', async (builder) => {
+    expect((await viaDockerode.info()).apiVersion).toBe((await engine.info()).apiVersion);
+    const { events, outcome } = await build(builder, `RUN echo "dockerode ${RUN}"`, { engine: viaDockerode });
+    expect(outcome.kind).toBe('succeeded');
+    const imageId = outcome.kind === 'succeeded' ? outcome.imageId : '';
+    expect(events.some((e) => e.type === 'log' && e.text.includes(`dockerode ${RUN}`))).toBe(true);
+    const tag = `mbuild-test-dockerode-${builder}:${RUN}`;
+    await viaDockerode.tagImage(imageId, tag);
+    expect(await engine.inspectImage(tag)).toMatchObject({ id: imageId, repoTags: [tag] });
+    expect(await viaDockerode.inspectImage(`mbuild-test-no-such-image:${RUN}`)).toBeUndefined();
   });
 });

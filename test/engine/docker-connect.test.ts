@@ -2,7 +2,7 @@
 import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { MAX_API_VERSION, compareApiVersions } from '../../src/docker/api-version.js';
-import { createEngine } from '../../src/docker/dockerode-engine.js';
+import { createEngine } from '../../src/docker/connect.js';
 import { resolveEndpoint } from '../../src/docker/endpoint.js';
 import { EngineError } from '../../src/docker/engine.js';
 

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { extract, pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/docker/dockerode-engine.js';
+import { createEngine } from '../../src/docker/connect.js';
 
 const RUN = `r${randomUUID().slice(0, 8)}`;
 const LABEL = 'mbuild-test-docker-run';

@@ -7,7 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { Readable } from 'node:stream';
 import tar from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/docker/dockerode-engine.js';
+import { createEngine } from '../../src/docker/connect.js';
 import { REPO } from '../helpers/run-cli.js';
 
 const engine = createEngine();

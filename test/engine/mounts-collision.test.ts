@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuildFile } from '../../src/config/load.js';
 import type { BuildEvent } from '../../src/core/events.js';
-import { createEngine } from '../../src/docker/dockerode-engine.js';
+import { createEngine } from '../../src/docker/connect.js';
 import { createBuildOne } from '../../src/execute/image-build.js';
 import { StatCache } from '../../src/cache/stat-cache.js';
 import { idOf } from '../helpers/engine-docker.js';

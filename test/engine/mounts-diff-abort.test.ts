@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/docker/dockerode-engine.js';
+import { createEngine } from '../../src/docker/connect.js';
 import type { Engine } from '../../src/docker/engine.js';
 import { DiffError, diffEntries, withTuning } from '../../src/mounts/diff.js';
 import type { RawEntry } from '../../src/mounts/types.js';

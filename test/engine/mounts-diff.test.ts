@@ -8,7 +8,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { pack } from 'tar-stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/docker/dockerode-engine.js';
+import { createEngine } from '../../src/docker/connect.js';
 import { diffEntries, withTuning, type DiffTuning } from '../../src/mounts/diff.js';
 import { newStats } from '../../src/mounts/diff-tar.js';
 

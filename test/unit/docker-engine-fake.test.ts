@@ -2,7 +2,7 @@
 import { createServer } from 'node:net';
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createEngine } from '../../src/docker/dockerode-engine.js';
+import { createEngine } from '../../src/docker/connect.js';
 import { EngineError, type BuildRequest, type BuildStreamEvent } from '../../src/docker/engine.js';
 import { startFakeEngine, type FakeEngine, type FakeEngineOptions } from '../helpers/fake-engine.js';
 

@@ -9,7 +9,7 @@ import { didYouMean } from '../../config/suggest.js';
 import { contextText, whyText } from '../../context/inspect-format.js';
 import { explainPath, inspectContext, type InspectMount } from '../../context/inspect.js';
 import { contextErrorText, planContext, type ContextInput } from '../../context/source.js';
-import { createEngine } from '../../docker/dockerode-engine.js';
+import { createEngine } from '../../docker/connect.js';
 import type { Engine } from '../../docker/engine.js';
 import type { ResolvedImage } from '../../mounts/sources.js';
 import { mountEntries } from '../../mounts/splice.js';

@@ -1,6 +1,6 @@
 /** `mbuild plan` and `mbuild graph`: the plan without building anything. */
 import type { Prediction } from '../../cache/predict.js';
-import { createEngine } from '../../docker/dockerode-engine.js';
+import { createEngine } from '../../docker/connect.js';
 import type { BuilderKind } from '../../docker/engine.js';
 import { graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
 import { predictions } from './cache.js';

@@ -1,7 +1,7 @@
 /** `mbuild up [NAMES...]`: plan, then build on the engine with progress; exit 0, 1 or 130. */
 import { join } from 'node:path';
-import { createEngine } from '../../docker/dockerode-engine.js';
-import type { BuilderKind, Engine } from '../../docker/engine.js';
+import { createEngine } from '../../docker/connect.js';
+import type { BuilderKind, Engine, EngineInfo } from '../../docker/engine.js';
 import type { EmitEvent } from '../../core/events.js';
 import type { RunReport } from '../../execute/executor.js';
 import { openSession, type SessionOptions } from '../session.js';
@@ -25,11 +25,26 @@ export interface UpOptions extends GlobalOptions {
   readonly host?: string;
 }
 
-/** Connects and picks the builder; prints why not and returns an exit code when it cannot. */
-export async function connect(io: CliIo, opts: { host?: string; builder: 'auto' | BuilderKind }): Promise<{ engine: Engine; builder: BuilderKind } | ExitCode> {
+/** A connection under way: the engine and its negotiation, started before the build file loads. */
+export interface Connecting {
+  readonly engine: Engine;
+  readonly info: Promise<EngineInfo>;
+}
+
+export function startConnecting(io: CliIo, opts: { host?: string }): Connecting {
   const engine = createEngine({ ...(opts.host !== undefined && { host: opts.host }), env: io.env as NodeJS.ProcessEnv });
+  const info = engine.info();
+  info.catch(() => undefined); // reported by `connect`, if the command gets that far
+  return { engine, info };
+}
+
+/** Connects and picks the builder; prints why not and returns an exit code when it cannot. */
+export async function connect(
+  io: CliIo, opts: { host?: string; builder: 'auto' | BuilderKind }, started: Connecting = startConnecting(io, opts),
+): Promise<{ engine: Engine; builder: BuilderKind } | ExitCode> {
+  const { engine } = started;
   try {
-    const info = await engine.info();
+    const info = await started.info;
     if (opts.builder === 'buildkit' && !info.buildkit) {
       io.stderr.write(`error: the engine at ${engine.endpoint.url} (Docker ${info.serverVersion}) does not support BuildKit; use --builder classic\n`);
       return ExitCode.failed;
@@ -52,10 +67,12 @@ export function exitCodeOf(report: RunReport): ExitCode {
 }
 
 export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<ExitCode> {
+  // The engine answers while the build file loads and plans.
+  const connecting = startConnecting(io, opts);
   const planned = await planOrReport(io, opts, names);
   if (typeof planned === 'number') return planned;
   const { loaded: { file }, plan } = planned;
-  const connected = await connect(io, opts);
+  const connected = await connect(io, opts, connecting);
   if (typeof connected === 'number') return connected;
   // Temporary containers of an mbuild that was killed before it could remove them.
   await reapTempContainers(connected.engine);

@@ -1,0 +1,85 @@
+/**
+ * The Transport for local and TCP endpoints (unix sockets, tcp, tcp+TLS): one request per
+ * call over node:http/https with a keep-alive agent, no idle timeout once connected.
+ * Loading dockerode costs more CPU than a whole no-op `mbuild up` (167 ms, measured with
+ * `node -e "require('dockerode')"` on the CI machine), so these endpoints do not load it;
+ * ssh endpoints go through dockerode (dockerode-engine.ts), which owns the ssh tunnel.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import https from 'node:https';
+import type { ConnectionOptions } from './endpoint.js';
+import type { Endpoint, EngineInfo } from './engine.js';
+import { connectError, connectTimeoutMs, negotiate, Negotiation } from './negotiate.js';
+import type { SendOptions, Transport } from './transport.js';
+
+type Local = Exclude<ConnectionOptions, { transport: 'ssh' }>;
+
+/** Query strings as docker-modem writes them: every value percent-encoded, spaces as %20. */
+export const queryString = (query: Readonly<Record<string, string>> = {}): string => {
+  const parts = Object.entries(query).map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  return parts.length === 0 ? '' : `?${parts.join('&')}`;
+};
+
+export class NodeTransport implements Transport {
+  private version = '';
+  private readonly negotiation: Negotiation;
+  private readonly agent: http.Agent;
+  private readonly target: http.RequestOptions;
+
+  constructor(
+    readonly endpoint: Endpoint,
+    conn: Local,
+    env: NodeJS.ProcessEnv,
+  ) {
+    const tls = conn.transport === 'tcp' ? conn.tls : undefined;
+    this.agent = tls ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    this.target =
+      conn.transport === 'unix'
+        ? { socketPath: conn.socketPath }
+        : {
+            host: conn.host,
+            port: conn.port,
+            // Without DOCKER_TLS_VERIFY the CLI encrypts but does not check the daemon's certificate.
+            ...(tls && { ca: tls.ca, cert: tls.cert, key: tls.key, rejectUnauthorized: tls.verify }),
+          };
+    this.negotiation = new Negotiation(async () => {
+      const info: EngineInfo = await negotiate(endpoint, env, (path, signal) => this.request('GET', path, { signal }));
+      this.version = `/v${info.apiVersion}`;
+      return info;
+    });
+  }
+
+  ready(signal?: AbortSignal): Promise<EngineInfo> {
+    return this.negotiation.ready(signal);
+  }
+
+  send(method: string, path: string, o: SendOptions = {}): Promise<IncomingMessage> {
+    return this.request(method, `${this.version}${path}`, o);
+  }
+
+  private request(method: string, path: string, o: SendOptions): Promise<IncomingMessage> {
+    const json = o.body === undefined ? undefined : JSON.stringify(o.body);
+    const headers: Record<string, string> = { ...o.headers };
+    if (json !== undefined) {
+      headers['Content-Type'] = 'application/json';
+      headers['Content-Length'] = String(Buffer.byteLength(json));
+    }
+    const lib = this.agent instanceof https.Agent ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = lib.request({ ...this.target, agent: this.agent, method, path: `${path}${queryString(o.query)}`, headers, ...(o.signal && { signal: o.signal }) });
+      req.once('response', resolve);
+      req.once('error', (e) => {
+        const reason: unknown = o.signal?.reason;
+        const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
+        if (o.signal?.aborted && !timedOut) return reject(reason);
+        reject(connectError(this.endpoint, timedOut ? `no answer within ${connectTimeoutMs(this.endpoint)} ms` : e.message));
+      });
+      if (o.file) {
+        o.file.once('error', (e) => req.destroy(e));
+        o.file.pipe(req);
+      } else {
+        req.end(json);
+      }
+    });
+  }
+}
