@@ -1,29 +1,49 @@
 /**
  * What a changed path means for watch mode: which images it is an input of, decided with
  * the same .dockerignore matcher that builds the context (watch and build agree on what
- * an input is), and which paths are never watched (outputs, .mbuild/, everything that is
- * no image's input).
+ * an input is); whether it is the build file, a Dockerfile (the plan's FROM edges may
+ * change) or an ignore file (the matcher itself changes); and which paths are never
+ * watched: `outputs` (with the temporary siblings an output is written through), .mbuild/,
+ * and everything that is no image's input.
  */
-import { dirname, isAbsolute, join, relative, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { BuildFile } from '../config/types.js';
-import { planContext } from '../context/source.js';
+import { planContext, STATE_DIR } from '../context/source.js';
 import { IgnoreMatcher } from '../context/ignore.js';
 
 export interface ImageWatch {
   readonly image: string;
   readonly context: string;
   readonly matcher: IgnoreMatcher;
-  /** Files outside the walk that are inputs too: the Dockerfile and the ignore files that may apply. */
-  readonly files: readonly string[];
+  /** The Dockerfile when it is a file (inline ones live in the build file). */
+  readonly dockerfile: string | undefined;
+  /** The ignore files that may apply: `<Dockerfile>.dockerignore`, `<context>/.dockerignore`. */
+  readonly ignoreFiles: readonly string[];
 }
 
 export interface WatchTargets {
   readonly root: string;
   readonly buildFile: string;
   readonly images: readonly ImageWatch[];
-  /** Host paths written by `outputs`, and .mbuild/: never watched. */
+  /** Host paths written by `outputs`, and .mbuild/: never watched, nor anything below them. */
   readonly excluded: readonly string[];
+  /** Output paths: their temporary siblings `<to>.mbuild-tmp-*` and `<to>.mbuild-old-*` are excluded too. */
+  readonly outputs: readonly string[];
 }
+
+/** What a path is to watch mode. */
+export interface PathMeaning {
+  /** Images the path is an input of (paused ones included). */
+  readonly images: readonly string[];
+  readonly buildFile: boolean;
+  /** A Dockerfile: plan again (its FROM lines are edges). */
+  readonly dockerfile: boolean;
+  /** An ignore file: recompute the matchers (and what the file watcher prunes). */
+  readonly ignoreFile: boolean;
+}
+
+/** A file named like this in the project root makes watch answer with a `watch-probe` event (see events.ts). */
+export const PROBE_PREFIX = '.mbuild-probe';
 
 const inside = (parent: string, child: string): string | undefined => {
   const rel = relative(parent, child);
@@ -34,40 +54,68 @@ const inside = (parent: string, child: string): string | undefined => {
 export async function watchTargets(file: BuildFile, images: readonly string[]): Promise<WatchTargets> {
   const out: ImageWatch[] = [];
   for (const name of images) {
-    const image = file.images.get(name)!;
+    const image = file.images.get(name);
+    if (image === undefined) continue;
     const dockerfile = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
     const planned = await planContext({ contextDir: image.context, dockerfile: dockerfile !== undefined ? { path: dockerfile } : { text: image.dockerfile.kind === 'inline' ? image.dockerfile.text : '' } });
+    // A missing context or an invalid ignore file: every path is an input until it is fixed (the build reports why).
     const matcher = planned.ok ? planned.value.matcher : new IgnoreMatcher([]);
-    const files = [join(image.context, '.dockerignore'), ...(dockerfile !== undefined ? [dockerfile, `${dockerfile}.dockerignore`] : [])];
-    out.push({ image: name, context: image.context, matcher, files });
+    const ignoreFiles = [...(dockerfile !== undefined ? [`${dockerfile}.dockerignore`] : []), join(image.context, '.dockerignore')];
+    out.push({ image: name, context: image.context, matcher, dockerfile, ignoreFiles });
   }
-  const excluded = [join(file.root, '.mbuild'), ...[...file.images.values()].flatMap((i) => i.outputs.map((o) => o.to))];
-  return { root: file.root, buildFile: file.source.path, images: out, excluded };
+  const all = [...file.images.values()];
+  const outputs = all.flatMap((i) => i.outputs.map((o) => o.to));
+  const excluded = [...new Set([join(file.root, STATE_DIR), ...out.map((w) => join(w.context, STATE_DIR)), ...outputs])];
+  return { root: file.root, buildFile: file.source.path, images: out, excluded, outputs };
+}
+
+/** Everything that decides what the file watcher prunes: a change means a new watcher. */
+export const pruneFingerprint = (t: WatchTargets): string =>
+  JSON.stringify([t.buildFile, t.excluded, t.images.map((w) => [w.context, w.dockerfile, w.ignoreFiles, w.matcher.patterns.map((p) => [p.pattern, p.exception])])]);
+
+export function isExcluded(t: WatchTargets, abs: string): boolean {
+  if (t.excluded.some((e) => inside(e, abs) !== undefined)) return true;
+  const name = basename(abs);
+  return t.outputs.some((o) => dirname(o) === dirname(abs) && (name.startsWith(`${basename(o)}.mbuild-tmp-`) || name.startsWith(`${basename(o)}.mbuild-old-`)));
+}
+
+export const isProbe = (t: WatchTargets, abs: string): boolean => dirname(abs) === t.root && basename(abs).startsWith(PROBE_PREFIX);
+
+/**
+ * The images `abs` is an input of. `isDir` undefined (unknown, e.g. a raw inotify event)
+ * is taken as a folder: never miss what a `!` exception below it re-includes.
+ */
+export function meaningOf(t: WatchTargets, abs: string, isDir?: boolean): PathMeaning {
+  const buildFile = abs === t.buildFile;
+  if (isExcluded(t, abs)) return { images: [], buildFile, dockerfile: false, ignoreFile: false };
+  const hit: string[] = [];
+  let dockerfile = false;
+  let ignoreFile = false;
+  for (const w of t.images) {
+    const isDockerfile = w.dockerfile === abs;
+    const isIgnore = w.ignoreFiles.includes(abs);
+    dockerfile ||= isDockerfile;
+    ignoreFile ||= isIgnore;
+    const rel = inside(w.context, abs);
+    const input = rel !== undefined && (rel === '' || !w.matcher.matches(rel) || ((isDir ?? true) && w.matcher.exceptionMayMatchBelow(rel)));
+    if (isDockerfile || isIgnore || input) hit.push(w.image);
+  }
+  return { images: hit, buildFile, dockerfile, ignoreFile };
 }
 
 /** The images `abs` is an input of (empty when none). */
-export function imagesForPath(t: WatchTargets, abs: string, isDir = false): string[] {
-  if (t.excluded.some((e) => inside(e, abs) !== undefined)) return [];
-  const hit: string[] = [];
-  for (const w of t.images) {
-    if (w.files.includes(abs)) {
-      hit.push(w.image);
-      continue;
-    }
-    const rel = inside(w.context, abs);
-    if (rel === undefined) continue;
-    if (rel === '' || !w.matcher.matches(rel) || (isDir && w.matcher.exceptionMayMatchBelow(rel))) hit.push(w.image);
-  }
-  return hit;
-}
+export const imagesForPath = (t: WatchTargets, abs: string, isDir?: boolean): string[] => [...meaningOf(t, abs, isDir).images];
 
 /** For chokidar's `ignored`: true for paths that can never matter, so whole trees are pruned. */
 export function isIgnored(t: WatchTargets, abs: string, isDir: boolean | undefined): boolean {
   if (abs === t.buildFile || abs === t.root) return false;
-  if (t.excluded.some((e) => inside(e, abs) !== undefined)) return true;
+  if (isExcluded(t, abs)) return true;
   // Folders on the way to a context or an input file must be walked.
   const leadsTo = (target: string) => inside(abs, target) !== undefined;
-  if (t.images.some((w) => leadsTo(w.context) || w.files.some((f) => leadsTo(dirname(f))))) return false;
-  // Without stats (chokidar asks twice), assume a folder: never prune what a later `!` may re-include.
-  return imagesForPath(t, abs, isDir ?? true).length === 0;
+  if (t.images.some((w) => leadsTo(w.context) || [w.dockerfile ?? w.context, ...w.ignoreFiles].some((f) => leadsTo(dirname(f))))) return false;
+  const m = meaningOf(t, abs, isDir);
+  return m.images.length === 0;
 }
+
+/** `abs` relative to the project root, '/'-separated, for display. */
+export const shown = (t: WatchTargets, abs: string): string => inside(t.root, abs) || (abs === t.root ? '.' : abs);

@@ -10,8 +10,11 @@
  *        └─────────────────────────────────────────────────────────────┘ │ queued │
  *                             run done, dirty: debouncing ◄──────────────┴────────┘
  *
- * Changes are accumulated as a set of dirty images (and a flag for the build file);
- * a run takes the whole set, and changes during a run queue at most one follow-up run.
+ * Changes are accumulated as a set of dirty images (and a flag: reload the build file);
+ * a run takes the whole set, and changes during a run queue at most one follow-up run
+ * (they are also passed to `duringRun`, which restarts in-flight builds they make stale).
+ * The quiet timer is reset by each change, but a run starts at the latest CEILING_MS after
+ * the first change of a batch. `runNow` starts a run at once (watch's first full build).
  * `aborted` is terminal.
  */
 
@@ -24,8 +27,8 @@ export const CEILING_MS = 1000;
 export interface Change {
   /** Images whose inputs may have changed. */
   readonly images: ReadonlySet<string>;
-  /** The build file changed: reload it before planning. */
-  readonly buildFile: boolean;
+  /** The build file, a Dockerfile or an ignore file changed: reload and plan again first. */
+  readonly reload: boolean;
 }
 
 export interface StateMachineOptions {
@@ -41,7 +44,7 @@ export interface StateMachineOptions {
 export class WatchStateMachine {
   #state: WatchState = 'watching';
   #dirty = new Set<string>();
-  #buildFile = false;
+  #reload = false;
   #timer: NodeJS.Timeout | undefined;
   #firstChangeAt = 0;
   #idle: (() => void)[] = [];
@@ -96,7 +99,7 @@ export class WatchStateMachine {
 
   #accumulate(change: Change): void {
     for (const image of change.images) this.#dirty.add(image);
-    this.#buildFile ||= change.buildFile;
+    this.#reload ||= change.reload;
   }
 
   #arm(): void {
@@ -106,14 +109,27 @@ export class WatchStateMachine {
     this.#timer = setTimeout(() => void this.#start(), Math.max(0, Math.min(debounce, left)));
   }
 
+  /** Starts a run for `change` (plus anything pending) at once; resolves when the machine leaves `running`/`queued` for it. */
+  async runNow(change: Change): Promise<void> {
+    if (this.#state !== 'watching' && this.#state !== 'debouncing') throw new Error(`Internal error: runNow in state ${this.#state}`);
+    clearTimeout(this.#timer);
+    this.#accumulate(change);
+    this.#to('debouncing');
+    await this.#start();
+  }
+
   async #start(): Promise<void> {
     if (this.#state !== 'debouncing') return;
-    const change: Change = { images: this.#dirty, buildFile: this.#buildFile };
+    const change: Change = { images: this.#dirty, reload: this.#reload };
     this.#dirty = new Set();
-    this.#buildFile = false;
+    this.#reload = false;
     this.#to('running');
-    await this.#o.run(change);
-    this.#runDone();
+    try {
+      await this.#o.run(change);
+    } finally {
+      // A run that throws (an internal error) must not leave the machine stuck in `running`.
+      this.#runDone();
+    }
   }
 
   #runDone(): void {

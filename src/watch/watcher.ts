@@ -1,28 +1,33 @@
 /**
- * `mbuild watch`: after a first full run, watches the project root with chokidar
- * (folders, not globs), filters events with each image's own .dockerignore matcher, and
+ * `mbuild watch`: the file watcher (fs-watch.ts) starts first, so no edit made during the
+ * first full build is lost; then the first run builds the whole plan; then every change
  * drives the state machine (state.ts). A run rebuilds the changed images and everything
- * downstream; the cache skips any whose key did not change. The build file is reloaded on
- * change (an invalid one is reported and the last good one kept). Outputs are never
- * watched, and an image that keeps triggering itself is paused.
+ * downstream (affected.ts), plus any upstream that has no built ID yet; the cache skips
+ * those whose key did not change. A change to an image whose build is in flight restarts
+ * that build (at most MAX_RESTARTS times per run; then the queued follow-up run catches
+ * it). The build file, Dockerfiles and ignore files are reloaded on change (an invalid
+ * build file is reported and the last good one kept). After each rebuilt image: its
+ * outputs were exported by the build, then a `watch-rebuilt` event and the hook.
  */
-import { spawn } from 'node:child_process';
-import { watch, type FSWatcher } from 'chokidar';
 import type { Loaded } from '../config/load.js';
 import type { BuildFile } from '../config/types.js';
 import type { Executor, RunReport } from '../execute/executor.js';
 import type { BuildPlan } from '../plan/types.js';
-import { affectedImages, subPlan } from './affected.js';
-import type { EmitWatchEvent } from './events.js';
-import { imagesForPath, isIgnored, watchTargets, type WatchTargets } from './paths.js';
+import { affectedImages, subPlan, withUnbuiltUpstream } from './affected.js';
+import { MAX_SHOWN, type EmitWatchEvent } from './events.js';
+import { FileWatch, type WatchFactory } from './fs-watch.js';
+import { LoopGuard, runHook } from './loop-guard.js';
+import { isIgnored, isProbe, meaningOf, pruneFingerprint, shown, watchTargets, type WatchTargets } from './paths.js';
 import { WatchStateMachine, type Change } from './state.js';
 
-/** Consecutive runs an image may trigger itself before it is paused. */
-export const SELF_TRIGGER_LIMIT = 3;
+/** Restarts of one image's in-flight build within one run. */
+export const MAX_RESTARTS = 3;
+/** How long changes are collected into one `watch-change` line while a run is in progress. */
+const CHANGE_LINE_MS = 50;
 
 export interface WatcherOptions {
   readonly initial: { readonly loaded: Loaded; readonly plan: BuildPlan };
-  /** Reloads and replans; `undefined` when the file is invalid (the callee reports why). */
+  /** Reloads and plans again: the new file and plan, or the diagnostics as text. */
   readonly reload: () => Promise<{ loaded: Loaded; plan: BuildPlan } | string>;
   readonly executor: (file: BuildFile, plan: BuildPlan, known: ReadonlyMap<string, string>) => Executor;
   readonly builder: string;
@@ -31,6 +36,8 @@ export interface WatcherOptions {
   readonly poll: boolean;
   readonly onRebuild?: string;
   readonly debounceMs?: number;
+  /** For tests: chokidar's `watch`. */
+  readonly watchFactory?: WatchFactory;
 }
 
 export class Watcher {
@@ -38,164 +45,199 @@ export class Watcher {
   #file: BuildFile;
   #plan: BuildPlan;
   #targets: WatchTargets | undefined;
-  #chokidar: FSWatcher | undefined;
+  #fs: FileWatch | undefined;
   #executor: Executor | undefined;
+  #ready = false;
+  #first = true;
+  #fallbackNote: string | undefined;
   readonly #ids = new Map<string, string>();
-  readonly #selfTriggers = new Map<string, number>();
-  readonly #paused = new Set<string>();
-  /** Images built in the current run, and the changes that arrived meanwhile. */
-  #builtNow = new Set<string>();
-  #changedDuringRun = new Set<string>();
+  readonly #guard = new LoopGuard();
+  readonly #restarts = new Map<string, number>();
   readonly #machine: WatchStateMachine;
-  #polling: boolean;
+  /** Changes not yet reported in a `watch-change` line; paths reported since the last run started. */
+  #pending = { paths: new Set<string>(), images: new Set<string>(), buildFile: false };
+  readonly #reported = new Set<string>();
+  #pendingTimer: NodeJS.Timeout | undefined;
 
   constructor(o: WatcherOptions) {
     this.#o = o;
     this.#file = o.initial.loaded.file;
     this.#plan = o.initial.plan;
-    this.#polling = o.poll;
     this.#machine = new WatchStateMachine({
       run: (c) => this.#run(c),
       duringRun: (c) => this.#duringRun(c),
+      onState: (s) => {
+        if (s === 'watching' && this.#ready && !o.signal.aborted) o.emit({ type: 'watch-idle' });
+      },
       ...(o.debounceMs !== undefined && { debounceMs: o.debounceMs }),
     });
   }
 
-  /** The first full run, then watching until the signal aborts. Resolves when stopped. */
-  async run(): Promise<RunReport> {
-    const first = await this.#build(this.#plan);
-    if (this.#o.signal.aborted) return first;
-    this.#targets = await watchTargets(this.#file, this.#plan.images.map((i) => i.name));
-    await this.#startWatching();
-    this.#o.emit({ type: 'watch-ready', images: this.#plan.images.map((i) => i.name), polling: this.#polling });
-    this.#o.emit({ type: 'watch-idle' });
-    await new Promise<void>((resolve) => this.#o.signal.addEventListener('abort', () => resolve(), { once: true }));
-    await this.#machine.abort();
-    await this.#chokidar?.close();
-    return first;
+  /** Watches, runs the first full build, then rebuilds on change until the signal aborts. */
+  async run(): Promise<RunReport | undefined> {
+    const names = () => this.#plan.images.map((i) => i.name);
+    this.#targets = await watchTargets(this.#file, names());
+    const fs = new FileWatch({
+      root: this.#file.root,
+      poll: this.#o.poll,
+      ignored: (path, stats) => this.#targets !== undefined && isIgnored(this.#targets, path, stats?.isDirectory()),
+      onPath: (path, isDir) => this.#onPath(path, isDir),
+      onFallback: (note) => {
+        if (this.#ready) this.#o.emit({ type: 'watch-ready', images: names(), polling: true, note });
+        else this.#fallbackNote = note;
+      },
+      onWarning: (message) => this.#o.emit({ type: 'watch-warning', message }),
+      ...(this.#o.watchFactory && { watch: this.#o.watchFactory }),
+    });
+    this.#fs = fs;
+    const stopped = new Promise<void>((resolve) => this.#o.signal.addEventListener('abort', () => resolve(), { once: true }));
+    try {
+      await fs.start();
+      let first: RunReport | undefined;
+      if (!this.#o.signal.aborted) {
+        await this.#machine.runNow({ images: new Set(names()), reload: false });
+        first = this.#firstReport;
+      }
+      if (!this.#o.signal.aborted) {
+        this.#ready = true;
+        this.#o.emit({ type: 'watch-ready', images: names(), polling: fs.polling, ...(this.#fallbackNote !== undefined && { note: this.#fallbackNote }) });
+        if (this.#machine.state === 'watching') this.#o.emit({ type: 'watch-idle' });
+      }
+      await stopped;
+      await this.#machine.abort();
+      return first;
+    } finally {
+      clearTimeout(this.#pendingTimer);
+      await fs.close();
+    }
   }
+
+  #firstReport: RunReport | undefined;
 
   /** Resolves when no run is pending (for tests and benchmarks). */
   settled(): Promise<void> {
     return this.#machine.settled();
   }
 
-  async #startWatching(): Promise<void> {
-    await this.#chokidar?.close();
-    const w = watch(this.#file.root, {
-      ignoreInitial: true,
-      usePolling: this.#polling,
-      interval: 100,
-      ignored: (path, stats) => this.#targets !== undefined && isIgnored(this.#targets, path, stats?.isDirectory()),
-    });
-    w.on('all', (event, path) => this.#onEvent(path, event === 'addDir' || event === 'unlinkDir'));
-    w.on('error', (e) => void this.#onError(e as NodeJS.ErrnoException));
-    await new Promise<void>((resolve) => w.once('ready', () => resolve()));
-    this.#chokidar = w;
-  }
-
-  async #onError(e: NodeJS.ErrnoException): Promise<void> {
-    if (e.code === 'ENOSPC' && !this.#polling) {
-      this.#polling = true;
-      this.#o.emit({ type: 'watch-ready', images: this.#plan.images.map((i) => i.name), polling: true,
-        note: 'the inotify watch limit is reached (ENOSPC): falling back to polling. Raise it with `sysctl fs.inotify.max_user_watches=524288`, or pass --poll.' });
-      await this.#startWatching();
+  #onPath(path: string, isDir: boolean | undefined): void {
+    const t = this.#targets;
+    if (t === undefined || this.#o.signal.aborted) return;
+    if (isProbe(t, path)) {
+      this.#flushChanges();
+      this.#o.emit({ type: 'watch-probe', name: shown(t, path), idle: this.#machine.state === 'watching' });
+      return;
     }
+    const m = meaningOf(t, path, isDir);
+    const images = m.images.filter((i) => !this.#guard.isPaused(i));
+    const reload = m.buildFile || m.dockerfile || m.ignoreFile;
+    if (images.length === 0 && !reload) return;
+    const rel = shown(t, path);
+    this.#guard.changed(images, rel);
+    // Raw and chokidar events report most changes twice: one line per path and run.
+    if (!this.#reported.has(rel)) {
+      this.#reported.add(rel);
+      this.#pending.paths.add(rel);
+      images.forEach((i) => this.#pending.images.add(i));
+      this.#pending.buildFile ||= m.buildFile;
+      this.#pendingTimer ??= setTimeout(() => this.#flushChanges(), CHANGE_LINE_MS);
+    }
+    this.#machine.changed({ images: new Set(images), reload });
   }
 
-  #pendingPaths: string[] = [];
-
-  #onEvent(path: string, isDir: boolean): void {
-    if (this.#targets === undefined) return;
-    const buildFile = path === this.#targets.buildFile;
-    // chokidar checks `ignored` while scanning; filter events again.
-    const images = buildFile ? [] : imagesForPath(this.#targets, path, isDir).filter((i) => !this.#paused.has(i));
-    if (!buildFile && images.length === 0) return;
-    this.#pendingPaths.push(path);
-    this.#o.emit({ type: 'watch-change', paths: [path], images, buildFile });
-    this.#machine.changed({ images: new Set(images), buildFile });
+  #flushChanges(): void {
+    clearTimeout(this.#pendingTimer);
+    this.#pendingTimer = undefined;
+    const p = this.#pending;
+    if (p.paths.size === 0) return;
+    this.#pending = { paths: new Set(), images: new Set(), buildFile: false };
+    const paths = [...p.paths].sort();
+    this.#o.emit({ type: 'watch-change', paths: paths.slice(0, MAX_SHOWN), more: Math.max(0, paths.length - MAX_SHOWN), images: [...p.images].sort(), buildFile: p.buildFile });
   }
 
   #duringRun(change: Change): void {
     for (const image of change.images) {
-      this.#changedDuringRun.add(image);
-      this.#executor?.restart(image);
+      const n = this.#restarts.get(image) ?? 0;
+      if (n < MAX_RESTARTS && this.#executor?.restart(image)) this.#restarts.set(image, n + 1);
     }
   }
 
   async #run(change: Change): Promise<void> {
+    this.#flushChanges();
+    this.#reported.clear();
+    this.#restarts.clear();
     const dirty = new Set(change.images);
-    if (change.buildFile) for (const image of await this.#reload()) dirty.add(image);
-    this.#guardLoops(dirty);
-    const affected = affectedImages(this.#plan, dirty);
-    this.#pendingPaths = [];
-    if (affected.length > 0 && !this.#o.signal.aborted) await this.#build(subPlan(this.#plan, affected));
-    if (!this.#o.signal.aborted) this.#o.emit({ type: 'watch-idle' });
+    if (change.reload) for (const image of await this.#reload()) dirty.add(image);
+    for (const { image, reason } of this.#guard.runStarts(dirty)) this.#o.emit({ type: 'watch-paused', image, reason });
+    const affected = affectedImages(this.#plan, dirty).filter((i) => !this.#guard.isPaused(i));
+    const todo = this.#first ? this.#plan.images.map((i) => i.name) : withUnbuiltUpstream(this.#plan, affected, this.#ids);
+    const built: string[] = [];
+    try {
+      if (todo.length > 0 && !this.#o.signal.aborted) built.push(...(await this.#build(subPlan(this.#plan, todo))));
+    } catch (e) {
+      this.#o.emit({ type: 'watch-warning', message: `internal error in a watch run: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
+    } finally {
+      this.#first = false;
+      this.#guard.runEnds(built);
+    }
   }
 
-  /** Reloads the build file; returns the images whose resolved settings changed. */
+  /** Reloads the build file and plans again; returns the images whose settings or edges changed. */
   async #reload(): Promise<string[]> {
     const next = await this.#o.reload();
+    // Ignore files and Dockerfiles decide what is watched and pruned even when the plan stays.
     if (typeof next === 'string') {
       this.#o.emit({ type: 'watch-reload', ok: false, message: next });
+      await this.#retarget();
       return [];
     }
-    const before = this.#file;
+    const before = { file: this.#file, plan: this.#plan };
     this.#file = next.loaded.file;
     this.#plan = next.plan;
+    await this.#retarget();
+    const resumed = this.#guard.resume();
+    const changed = changedImages(before, { file: this.#file, plan: this.#plan });
+    const text = changed.length > 0 ? `changed: ${changed.join(', ')}` : 'no image changed';
+    this.#o.emit({ type: 'watch-reload', ok: true, message: resumed.length > 0 ? `${text}; watching ${resumed.join(', ')} again` : text });
+    return [...new Set([...changed, ...resumed])];
+  }
+
+  async #retarget(): Promise<void> {
+    const old = this.#targets;
     this.#targets = await watchTargets(this.#file, this.#plan.images.map((i) => i.name));
-    const changed = this.#plan.images.map((i) => i.name).filter((name) => JSON.stringify(settings(before, name)) !== JSON.stringify(settings(this.#file, name)));
-    this.#o.emit({ type: 'watch-reload', ok: true, message: changed.length > 0 ? `changed: ${changed.join(', ')}` : 'no image changed' });
-    return changed;
+    if (old === undefined || pruneFingerprint(old) !== pruneFingerprint(this.#targets)) await this.#fs?.restart();
   }
 
-  /** An image rebuilt in the last run and dirty again from changes made during that run is self-triggered. */
-  #guardLoops(dirty: Set<string>): void {
-    for (const image of [...dirty]) {
-      const self = this.#builtNow.has(image) && this.#changedDuringRun.has(image);
-      const count = self ? (this.#selfTriggers.get(image) ?? 0) + 1 : 0;
-      this.#selfTriggers.set(image, count);
-      if (count >= SELF_TRIGGER_LIMIT) {
-        this.#paused.add(image);
-        dirty.delete(image);
-        this.#o.emit({ type: 'watch-paused', image, reason: `its own build changed its inputs ${count} times in a row (last: ${this.#pendingPaths.at(-1) ?? 'unknown'}); declare generated files in outputs or .dockerignore, then restart watch` });
-      }
-    }
-    this.#builtNow = new Set();
-    this.#changedDuringRun = new Set();
-  }
-
-  async #build(plan: BuildPlan): Promise<RunReport> {
+  /** Builds `plan`; returns the images built (not up to date), after their events and hooks. */
+  async #build(plan: BuildPlan): Promise<string[]> {
     this.#executor = this.#o.executor(this.#file, plan, this.#ids);
     const report = await this.#executor.run(this.#o.builder);
     this.#executor = undefined;
+    if (this.#first) this.#firstReport = report;
+    const built: string[] = [];
     for (const { image, outcome } of report.results) {
       if (outcome.kind === 'failed') continue;
       this.#ids.set(image, outcome.imageId);
       if (outcome.kind !== 'built') continue;
-      this.#builtNow.add(image);
+      built.push(image);
+      // The first run is `up`: only rebuilds are reported and hooked.
+      if (this.#first || this.#o.signal.aborted) continue;
       const tags = this.#file.images.get(image)?.tags ?? [];
       this.#o.emit({ type: 'watch-rebuilt', image, imageId: outcome.imageId, tags });
-      if (this.#o.onRebuild !== undefined) await this.#hook(image, outcome.imageId, tags);
+      if (this.#o.onRebuild === undefined) continue;
+      this.#guard.hooksStart();
+      const r = await runHook(this.#o.onRebuild, { cwd: this.#file.root, image, imageId: outcome.imageId, tags, signal: this.#o.signal });
+      if (!this.#o.signal.aborted) this.#o.emit({ type: 'watch-hook', image, ...r });
     }
-    return report;
+    return built;
   }
+}
 
-  #hook(image: string, imageId: string, tags: readonly string[]): Promise<void> {
-    return new Promise((resolve) => {
-      const child = spawn(this.#o.onRebuild!, {
-        shell: true, cwd: this.#file.root, stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, MBUILD_IMAGE: image, MBUILD_IMAGE_ID: imageId, MBUILD_TAGS: tags.join(' ') },
-      });
-      let output = '';
-      child.stdout.on('data', (c: Buffer) => (output += c.toString()));
-      child.stderr.on('data', (c: Buffer) => (output += c.toString()));
-      child.on('close', (code) => {
-        this.#o.emit({ type: 'watch-hook', image, exitCode: code, output });
-        resolve();
-      });
-    });
-  }
+/** Images whose resolved settings or upstream edges differ, new images, or all of them when the project changed. */
+function changedImages(a: { file: BuildFile; plan: BuildPlan }, b: { file: BuildFile; plan: BuildPlan }): string[] {
+  const names = b.plan.images.map((i) => i.name);
+  if (a.file.name !== b.file.name) return names;
+  const edges = (p: BuildPlan, name: string) => JSON.stringify(p.images.find((i) => i.name === name)?.dependsOn);
+  return names.filter((n) => JSON.stringify(settings(a.file, n)) !== JSON.stringify(settings(b.file, n)) || edges(a.plan, n) !== edges(b.plan, n));
 }
 
 const settings = (file: BuildFile, name: string) => {

@@ -3,9 +3,9 @@ import { WatchStateMachine, type Change, type WatchState } from '../../src/watch
 import { affectedImages } from '../../src/watch/affected.js';
 import type { BuildPlan } from '../../src/plan/types.js';
 
-const change = (...images: string[]): Change => ({ images: new Set(images), buildFile: false });
+const change = (...images: string[]): Change => ({ images: new Set(images), reload: false });
 
-function rig(opts: { debounceMs?: number; ceilingMs?: number } = {}) {
+function rig(opts: { debounceMs?: number; ceilingMs?: number; throwOnce?: boolean } = {}) {
   const runs: string[][] = [];
   const during: string[][] = [];
   const states: WatchState[] = [];
@@ -17,6 +17,7 @@ function rig(opts: { debounceMs?: number; ceilingMs?: number } = {}) {
     run: (c) => {
       runs.push([...c.images].sort());
       started?.();
+      if (opts.throwOnce && runs.length === 1) return Promise.reject(new Error('boom'));
       return new Promise<void>((r) => (release = r));
     },
     duringRun: (c) => during.push([...c.images]),
@@ -89,6 +90,71 @@ describe('WatchStateMachine', () => {
     await done;
     expect(r.machine.state).toBe('aborted');
     expect(r.runs).toEqual([['a']]);
+  });
+});
+
+describe('WatchStateMachine: more', () => {
+  it('the debounce is trailing: each change restarts the quiet timer', async () => {
+    const r = rig({ debounceMs: 60 });
+    const first = r.nextRun();
+    const t0 = performance.now();
+    r.machine.changed(change('a'));
+    await new Promise((res) => setTimeout(res, 40));
+    r.machine.changed(change('b'));
+    await first;
+    // The run waited 60 ms after the second change, not after the first.
+    expect(performance.now() - t0).toBeGreaterThanOrEqual(95);
+    expect(r.runs).toEqual([['a', 'b']]);
+    r.finishRun();
+  });
+
+  it('runNow runs at once, and a change meanwhile queues one follow-up', async () => {
+    const r = rig({ debounceMs: 10_000 });
+    const first = r.nextRun();
+    const done = r.machine.runNow(change('a', 'b'));
+    await first;
+    expect(r.machine.state).toBe('running');
+    r.machine.changed(change('a'));
+    expect(r.machine.state).toBe('queued');
+    r.finishRun();
+    await done;
+    expect(r.machine.state).toBe('debouncing');
+    expect(r.runs).toEqual([['a', 'b']]);
+    await r.machine.abort();
+  });
+
+  it('the reload flag is carried into the next run and then cleared', async () => {
+    const seen: boolean[] = [];
+    const machine = new WatchStateMachine({ debounceMs: 5, run: async (c) => void seen.push(c.reload) });
+    machine.changed({ images: new Set(), reload: true });
+    machine.changed(change('a'));
+    await new Promise<void>((res) => setTimeout(res, 30));
+    await machine.settled();
+    machine.changed(change('a'));
+    await new Promise<void>((res) => setTimeout(res, 30));
+    await machine.settled();
+    expect(seen).toEqual([true, false]);
+  });
+
+  it('a run that throws does not leave the machine stuck in running', async () => {
+    const r = rig({ throwOnce: true });
+    const errors: unknown[] = [];
+    const onRejection = (e: unknown) => errors.push(e);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const first = r.nextRun();
+      r.machine.changed(change('a'));
+      await first;
+      await new Promise<void>((res) => setTimeout(res, 10));
+      expect(r.machine.state).toBe('watching');
+      const second = r.nextRun();
+      r.machine.changed(change('b'));
+      await second;
+      expect(r.runs).toEqual([['a'], ['b']]);
+      r.finishRun();
+    } finally {
+      process.off('unhandledRejection', onRejection);
+    }
   });
 });
 

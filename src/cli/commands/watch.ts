@@ -1,12 +1,14 @@
 /**
  * `mbuild watch [NAMES...]`: `up`, then rebuild exactly what changes affect until Ctrl-C
- * (exit 130). Build progress is printed as plain lines (or NDJSON), watch events too.
+ * (exit 130: in-flight builds are cancelled on the daemon, hooks are killed). Build
+ * progress is printed as plain lines (or NDJSON with `--progress json`), watch events too.
  */
 import { join } from 'node:path';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { countLine, displayPath, formatDiagnostics } from '../../report/diagnostic-printer.js';
 import { createReporter } from '../../report/reporter.js';
 import { watchLog } from '../../report/watch-log.js';
+import { withCachedImageList } from '../../watch/engine-cache.js';
 import { Watcher } from '../../watch/watcher.js';
 import { loadBuildFile } from '../../config/load.js';
 import { readDockerfileRefs } from '../../dockerfile/images.js';
@@ -36,7 +38,9 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   });
   const signals = abortOnSignals();
   try {
-    const session = await openSession(io, planned.loaded.file.root, sessionOptions(opts, connected, reporter.onEvent.bind(reporter), signals.signal));
+    // The key index is read at every run: served from memory during the session (engine-cache.ts).
+    const engine = { ...connected, engine: withCachedImageList(connected.engine) };
+    const session = await openSession(io, planned.loaded.file.root, sessionOptions(opts, engine, reporter.onEvent.bind(reporter), signals.signal));
     const watcher = new Watcher({
       initial: planned,
       builder: connected.builder,

@@ -1,0 +1,137 @@
+/**
+ * The file watcher under watch mode: chokidar on the project root folder (never globs),
+ * with an `ignored` function that prunes every tree that holds no input.
+ *
+ * Two event sources feed `onPath`:
+ *  - chokidar's own events (add/change/unlink/addDir/unlinkDir), which also cover files
+ *    created in a new folder before a watch is placed on it;
+ *  - its `raw` events, straight from fs.watch, synchronously and in the kernel's order.
+ *    chokidar drops some changes we must not lose: a chmod of a file read since its last
+ *    write (it compares atime with mtime), a second write within its 5 ms throttle, and
+ *    names like `x~` or `.x.swp` (its `atomic` filter, turned off here too).
+ * Both may report one change several times; the dirty set and the cache make that free.
+ *
+ * When inotify runs out of watches (ENOSPC), it says so once and replaces itself with a
+ * polling watcher. `restart()` (the ignore rules or contexts changed) starts the new
+ * watcher and closes the old one only once the new one is ready, so nothing is missed.
+ */
+import type { Stats } from 'node:fs';
+import { basename, join } from 'node:path';
+import { watch as chokidarWatch, type ChokidarOptions, type FSWatcher } from 'chokidar';
+
+export type WatchFactory = (root: string, options: ChokidarOptions) => FSWatcher;
+
+export interface FileWatchOptions {
+  readonly root: string;
+  /** `--poll`: poll from the start. */
+  readonly poll: boolean;
+  readonly ignored: (path: string, stats?: Stats) => boolean;
+  /** A path may have changed; `isDir` when known. Called synchronously for raw events. */
+  readonly onPath: (path: string, isDir: boolean | undefined) => void;
+  /** inotify is exhausted: watch now polls. */
+  readonly onFallback: (note: string) => void;
+  readonly onWarning: (message: string) => void;
+  /** Polling interval in ms (default 100). */
+  readonly interval?: number;
+  /** chokidar's `watch`, replaceable in tests. */
+  readonly watch?: WatchFactory;
+}
+
+export const ENOSPC_NOTE =
+  'the inotify watch limit is reached (ENOSPC): watch falls back to polling, which costs more CPU. ' +
+  'Raise the limit (sudo sysctl fs.inotify.max_user_watches=524288), add what need not be watched to .dockerignore, or pass --poll to poll from the start.';
+
+/** The path a raw event is about: fs.watch reports a name inside the watched folder (or the watched file's own name); polling reports the path. */
+export function rawPath(evPath: unknown, details: unknown): string | undefined {
+  const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+  if (typeof watched !== 'string') return typeof evPath === 'string' ? evPath : undefined;
+  if (typeof evPath !== 'string' || evPath === '' || evPath === basename(watched)) return watched;
+  return join(watched, evPath);
+}
+
+export class FileWatch {
+  readonly #o: FileWatchOptions;
+  #polling: boolean;
+  #current: FSWatcher | undefined;
+  #chain: Promise<void> = Promise.resolve();
+  #closed = false;
+
+  constructor(o: FileWatchOptions) {
+    this.#o = o;
+    this.#polling = o.poll;
+  }
+
+  get polling(): boolean {
+    return this.#polling;
+  }
+
+  /** Starts watching; resolves once a watcher is ready, including a fallback that happened while starting. */
+  async start(): Promise<void> {
+    await this.restart();
+    await this.settled();
+  }
+
+  /** Resolves when no replacement is pending. */
+  async settled(): Promise<void> {
+    for (let seen = this.#chain; ; seen = this.#chain) {
+      await seen;
+      if (seen === this.#chain) return;
+    }
+  }
+
+  /** A fresh watcher (what `ignored` says changed); the old one reports until the new one is ready. */
+  restart(): Promise<void> {
+    this.#chain = this.#chain.then(() => this.#replace());
+    return this.#chain;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await this.#chain;
+    await this.#current?.close();
+    this.#current = undefined;
+  }
+
+  async #replace(): Promise<void> {
+    if (this.#closed) return;
+    const next = this.#create();
+    await new Promise<void>((resolve) => next.once('ready', () => resolve()));
+    const old = this.#current;
+    this.#current = next;
+    await old?.close();
+    if (this.#closed) await next.close();
+  }
+
+  #create(): FSWatcher {
+    const interval = this.#o.interval ?? 100;
+    const w = (this.#o.watch ?? chokidarWatch)(this.#o.root, {
+      ignoreInitial: true,
+      usePolling: this.#polling,
+      interval,
+      binaryInterval: interval,
+      atomic: false,
+      followSymlinks: false,
+      ignored: (path: string, stats?: Stats) => this.#o.ignored(path, stats),
+    });
+    w.on('all', (event, path) => this.#o.onPath(path, event === 'addDir' || event === 'unlinkDir' ? true : event === 'add' || event === 'change' || event === 'unlink' ? false : undefined));
+    w.on('raw', (_event, evPath, details) => {
+      // Polling reports a folder whose entries changed: chokidar's add/unlink say which.
+      if ((details as { curr?: Stats } | undefined)?.curr?.isDirectory()) return;
+      const path = rawPath(evPath, details);
+      if (path !== undefined) this.#o.onPath(path, undefined);
+    });
+    w.on('error', (e) => this.#onError(e as NodeJS.ErrnoException));
+    return w;
+  }
+
+  #onError(e: NodeJS.ErrnoException): void {
+    if (e.code === 'ENOSPC') {
+      if (this.#polling || this.#closed) return; // the old inotify watcher, still failing while it is replaced
+      this.#polling = true;
+      this.#o.onFallback(ENOSPC_NOTE);
+      void this.restart();
+      return;
+    }
+    this.#o.onWarning(`file watcher: ${e.message}`);
+  }
+}

@@ -1,0 +1,156 @@
+/**
+ * The file watcher on real files in a temp folder (no engine):
+ *  - ENOSPC injected into chokidar's error handler: one clear note, a polling watcher
+ *    replaces the inotify one, and a later edit is still seen; other errors are warnings;
+ *  - the same through a whole Watcher (fake executor): watch-ready says polling, with the
+ *    note, and the next edit still runs a build of its image;
+ *  - a chmod of a file that was read after its last write is seen (chokidar alone drops it);
+ *  - restart() replaces the watcher without a gap.
+ */
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { watch, type ChokidarOptions, type FSWatcher } from 'chokidar';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { loadBuildFile } from '../../src/config/load.js';
+import { readDockerfileRefs } from '../../src/dockerfile/images.js';
+import type { Executor, RunReport } from '../../src/execute/executor.js';
+import { createPlan } from '../../src/plan/plan.js';
+import type { WatchEvent } from '../../src/watch/events.js';
+import { ENOSPC_NOTE, FileWatch } from '../../src/watch/fs-watch.js';
+import { Watcher } from '../../src/watch/watcher.js';
+import { testdir } from '../helpers/testdir.js';
+
+const cleanups: (() => void | Promise<void>)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+/** Waits for a condition (checked every 5 ms), with a deadline. */
+const until = (what: string, test: () => boolean, timeout = 10_000) =>
+  vi.waitFor(() => {
+    if (!test()) throw new Error(`${what}: not yet`);
+  }, { timeout, interval: 5 });
+
+const enospc = () => Object.assign(new Error('ENOSPC: System limit for number of file watchers reached, watch'), { code: 'ENOSPC', errno: -28, syscall: 'watch' });
+
+function recordingFactory(created: { w: FSWatcher; polling: boolean }[]) {
+  return (root: string, options: ChokidarOptions) => {
+    const w = watch(root, options);
+    created.push({ w, polling: options.usePolling === true });
+    return w;
+  };
+}
+
+describe('FileWatch', () => {
+  it('ENOSPC: says so once, falls back to polling, and still sees edits', async () => {
+    const { dir, cleanup } = testdir({ 'ctx/a.txt': 'a1\n' }, 'mbt-watchfs-');
+    cleanups.push(cleanup);
+    const created: { w: FSWatcher; polling: boolean }[] = [];
+    const notes: string[] = [];
+    const warnings: string[] = [];
+    const seen: string[] = [];
+    const fw = new FileWatch({
+      root: dir, poll: false, interval: 20, ignored: () => false, watch: recordingFactory(created),
+      onPath: (p) => seen.push(p), onFallback: (n) => notes.push(n), onWarning: (m) => warnings.push(m),
+    });
+    cleanups.push(() => fw.close());
+    await fw.start();
+    expect(fw.polling).toBe(false);
+
+    created[0]!.w.emit('error', enospc());
+    created[0]!.w.emit('error', enospc());
+    created[0]!.w.emit('error', Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }));
+    await fw.settled(); // the replacement is in place
+    expect(notes).toEqual([ENOSPC_NOTE]);
+    expect(ENOSPC_NOTE).toMatch(/inotify watch limit is reached \(ENOSPC\).*polling.*max_user_watches/);
+    expect(warnings).toEqual(['file watcher: EACCES: permission denied']);
+    expect(fw.polling).toBe(true);
+    expect(created.map((c) => c.polling)).toEqual([false, true]);
+    expect(created[0]!.w.closed, 'the inotify watcher is closed').toBe(true);
+
+    writeFileSync(join(dir, 'ctx/a.txt'), 'a2, longer\n');
+    await until('the edit seen by polling', () => seen.includes(join(dir, 'ctx/a.txt')));
+  });
+
+  it('sees a chmod of a file that was read after its last write', async () => {
+    const { dir, cleanup } = testdir({ 'ctx/a.txt': 'a1\n' }, 'mbt-watchfs-');
+    cleanups.push(cleanup);
+    const seen: string[] = [];
+    const fw = new FileWatch({ root: dir, poll: false, ignored: () => false, onPath: (p) => seen.push(p), onFallback: () => undefined, onWarning: () => undefined });
+    cleanups.push(() => fw.close());
+    await fw.start();
+    readFileSync(join(dir, 'ctx/a.txt')); // atime > mtime now, as after a build hashed it
+    chmodSync(join(dir, 'ctx/a.txt'), 0o755);
+    await until('the chmod seen', () => seen.includes(join(dir, 'ctx/a.txt')));
+  });
+
+  it('restart() replaces the watcher and the new one sees what the old one pruned', async () => {
+    const { dir, cleanup } = testdir({ 'ctx/a.txt': 'a1\n', 'ctx/gen/b.txt': 'b1\n' }, 'mbt-watchfs-');
+    cleanups.push(cleanup);
+    let prune = true;
+    const created: { w: FSWatcher; polling: boolean }[] = [];
+    const seen: string[] = [];
+    const fw = new FileWatch({
+      root: dir, poll: false, watch: recordingFactory(created), ignored: (p) => prune && p.endsWith('/gen'),
+      onPath: (p) => seen.push(p), onFallback: () => undefined, onWarning: () => undefined,
+    });
+    cleanups.push(() => fw.close());
+    await fw.start();
+    prune = false;
+    await fw.restart();
+    expect(created.length).toBe(2);
+    expect(created[0]!.w.closed).toBe(true);
+    writeFileSync(join(dir, 'ctx/gen/c.txt'), 'c\n');
+    await until('an edit in the folder pruned before', () => seen.includes(join(dir, 'ctx/gen/c.txt')));
+  });
+});
+
+describe('Watcher with ENOSPC', () => {
+  it('reports the fallback in watch-ready and keeps building what edits affect', async () => {
+    const { dir, cleanup } = testdir({
+      'mbuild.yaml': 'version: 1\nname: wfs\nimages:\n  a:\n    context: a\n  b:\n    context: b\n',
+      'a/Dockerfile': 'FROM busybox\n', 'a/x.txt': '1\n', 'b/Dockerfile': 'FROM busybox\n',
+    }, 'mbt-watchfs-');
+    cleanups.push(cleanup);
+    const loaded = await loadBuildFile({ cwd: dir, env: {} });
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error.diagnostics));
+    const refs = await readDockerfileRefs(loaded.value.file);
+    if (!refs.ok) throw new Error('refs');
+    const plan = createPlan(loaded.value.file, refs.value, []);
+    if (!plan.ok) throw new Error('plan');
+
+    const runs: string[][] = [];
+    const events: WatchEvent[] = [];
+    const created: { w: FSWatcher; polling: boolean }[] = [];
+    const controller = new AbortController();
+    const watcher = new Watcher({
+      initial: { loaded: loaded.value, plan: plan.value }, builder: 'buildkit', signal: controller.signal, poll: false, debounceMs: 20,
+      reload: async () => 'not used', watchFactory: recordingFactory(created),
+      emit: (e) => events.push(e),
+      executor: (_file, p) => ({
+        run: async (): Promise<RunReport> => {
+          runs.push(p.images.map((i) => i.name));
+          return { results: p.images.map((i) => ({ image: i.name, outcome: { kind: 'built', imageId: `sha256:${i.name}${runs.length}`, durationMs: 1, size: 1 } })), interrupted: false, durationMs: 1 };
+        },
+        restart: () => false,
+      }) as unknown as Executor,
+    });
+    const running = watcher.run();
+    cleanups.push(async () => {
+      controller.abort();
+      await running;
+    });
+    await until('watch-ready', () => events.some((e) => e.type === 'watch-ready'));
+    expect(events.find((e) => e.type === 'watch-ready')).toEqual({ type: 'watch-ready', images: ['a', 'b'], polling: false });
+    expect(runs).toEqual([['a', 'b']]);
+
+    created[0]!.w.emit('error', enospc());
+    expect(events.filter((e) => e.type === 'watch-ready').at(-1)).toEqual({ type: 'watch-ready', images: ['a', 'b'], polling: true, note: ENOSPC_NOTE });
+    // Once the polling watcher has replaced the inotify one, an edit still builds its image.
+    await until('the polling watcher in place', () => created.length === 2 && created[1]!.polling && created[0]!.w.closed);
+    writeFileSync(join(dir, 'a/x.txt'), '2, longer\n');
+    await until('a rebuilt', () => runs.length === 2);
+    expect(runs.at(-1)).toEqual(['a']);
+    expect(events.some((e) => e.type === 'watch-rebuilt' && e.image === 'a')).toBe(true);
+  });
+});
