@@ -2,7 +2,7 @@
 // Diff mounts: the fast path (B's extra layers out of `docker save`) against the fallback
 // (archives of the path from a container of A and of B), on the same pair of images.
 //
-//   npx tsc -p .                      # it runs dist/
+//   npm run build                     # it runs dist/
 //   node bench/diff-mount.mjs         # A = busybox + 10 layers of 10 MiB below /data
 //   node bench/diff-mount.mjs --mib 40 --runs 5 [--clean]
 //
@@ -27,7 +27,7 @@ const mib = value('--mib', 100);
 const runs = value('--runs', 3);
 const LAYERS = 10;
 
-const { createEngine } = await import(new URL('docker/dockerode-engine.js', DIST).href);
+const { createEngine } = await import(new URL('docker/connect.js', DIST).href);
 const { diffEntries, withTuning } = await import(new URL('mounts/diff.js', DIST).href);
 const { newStats } = await import(new URL('mounts/diff-tar.js', DIST).href);
 const engine = createEngine();

@@ -5,7 +5,7 @@
 //   node bench/mounts.mjs --full          # 50,000 files, 1 GiB (the figure of issue 4)
 //   node bench/mounts.mjs --files N --mib M [--runs R] [--clean]
 //
-// Needs `npx tsc -p .` first (it runs dist/). Builds (once, reused) an image
+// Needs `npm run build` first (it runs dist/). Builds (once, reused) an image
 // mbuild-bench-mounts:<files>-<mib> whose /data holds the files, then alternates R times:
 //   docker cp   `docker cp <container>:/data - > /dev/null`
 //   mbuild      a child process that packs a one-file context with /data mounted under
@@ -80,7 +80,7 @@ function imageExists(tag) {
 /** Builds the image from a generated context tar: `COPY data /data`, files of random bytes in folders of 1000. */
 async function buildImage(tag, files, mib) {
   const { pack } = await import('tar-stream');
-  const { createEngine } = await import(new URL('docker/dockerode-engine.js', DIST).href);
+  const { createEngine } = await import(new URL('docker/connect.js', DIST).href);
   const size = Math.floor((mib * 1024 * 1024) / files);
   const p = pack();
   const buf = Buffer.alloc(size);
@@ -125,7 +125,7 @@ function runChild(tag) {
 /** In a fresh process: the real mount pipeline into a context tar, read to the end. */
 async function child() {
   const tag = args[args.indexOf('--child') + 1];
-  const { createEngine } = await import(new URL('docker/dockerode-engine.js', DIST).href);
+  const { createEngine } = await import(new URL('docker/connect.js', DIST).href);
   const { packContext } = await import(new URL('context/tar.js', DIST).href);
   const { allMountEntries } = await import(new URL('mounts/splice.js', DIST).href);
   const { TempContainers } = await import(new URL('mounts/temp-containers.js', DIST).href);

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+// The bundle (scripts/bundle.mjs) of what tsc compiled to dist/; `npm run build` makes both.
+import { main } from '../dist/bundle/main.js';
 
 process.exitCode = await main(process.argv.slice(2));

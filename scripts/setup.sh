@@ -9,3 +9,5 @@ if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ] || [ package.json -nt
 fi
 echo "setup: compiling TypeScript"
 npx tsc -p tsconfig.json
+echo "setup: bundling dist/bundle"
+node scripts/bundle.mjs

@@ -22,6 +22,12 @@ export interface ContextInput {
   /** Tar name for an injected Dockerfile. Default `.mbuild.Dockerfile`. */
   readonly injectedName?: string;
   /**
+   * Send this text as the Dockerfile (injected), instead of the file at `dockerfile.path`,
+   * which still decides everything else (the ignore file, what is sent). The classic
+   * builder's single LABEL line (dockerfile/label-line.ts).
+   */
+  readonly sendDockerfile?: string;
+  /**
    * The builder that receives the tar. The classic daemon deletes an excluded Dockerfile
    * and .dockerignore (and an injected Dockerfile listed in the tar's .dockerignore) before
    * COPY sees them; BuildKit behind POST /build does not, so for BuildKit the .dockerignore
@@ -52,6 +58,8 @@ export interface ContextPlan {
   readonly forceInclude: readonly string[];
   /** Context paths the walk must skip because an injected file replaces them. */
   readonly omit: readonly string[];
+  /** `sendDockerfile` was honoured: the tar's Dockerfile is that text. */
+  readonly dockerfileReplaced: boolean;
   /** Files written at the start of the tar (injected Dockerfile and the rewritten .dockerignore). */
   readonly injected: readonly InjectedFile[];
   readonly warnings: readonly string[];
@@ -139,10 +147,23 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   const activeIsRootDockerignore = ignore?.relInContext === '.dockerignore';
 
   const classic = (input.builder ?? 'classic') === 'classic';
+  // A replacement Dockerfile is injected (and listed in a synthesized .dockerignore, so the
+  // daemon deletes it before COPY). Only when no .dockerignore of the context is sent: COPY
+  // must never see a .dockerignore other than the user's.
+  let replaced = false;
+  if (input.sendDockerfile !== undefined && 'path' in input.dockerfile && classic && inject === null) {
+    const rootIgnore = await lstat(`${root}/.dockerignore`).catch(() => null);
+    if (!(rootIgnore?.isFile() && (activeIsRootDockerignore || !matcher.matches('.dockerignore')))) {
+      const st = await stat(input.dockerfile.path);
+      inject = { name: injectedName, content: Buffer.from(input.sendDockerfile, 'utf8'), mode: st.mode & 0o7777, mtime: st.mtime };
+      replaced = true;
+    }
+  }
   // mbuild's own state (logs, caches) is never an input, whatever .dockerignore says.
   const reserved = [STATE_DIR];
   const forceInclude: string[] = [];
-  if (dockerfileRel !== null) forceInclude.push(dockerfileRel);
+  // The Dockerfile is always sent; a replaced one only as the ordinary file it is, if not excluded.
+  if (dockerfileRel !== null && (!replaced || !matcher.matches(dockerfileRel))) forceInclude.push(dockerfileRel);
   if (activeIsRootDockerignore && classic) forceInclude.push('.dockerignore');
 
   const injected: InjectedFile[] = [];
@@ -174,6 +195,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   return ok({
     root,
     dockerfileInTar: inject ? injectedName : dockerfileRel!,
+    dockerfileReplaced: replaced,
     ignore,
     matcher,
     forceInclude,

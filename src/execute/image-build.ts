@@ -23,6 +23,7 @@ import type { FileInput, ImageInputs } from '../cache/inputs.js';
 import { recordedImage, writeManifest } from '../cache/manifest.js';
 import type { StatCache } from '../cache/stat-cache.js';
 import { ContextChangedError } from '../context/walk.js';
+import { withLabelInstruction } from '../dockerfile/label-line.js';
 import type { SentEntry } from '../context/tar.js';
 import type { BuildOne } from './executor.js';
 
@@ -147,9 +148,13 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
       const extra = mounts.value.length === 0 ? undefined : allMountEntries(mounts.value, {
         engine: opts.engine, signal, labels, containers, onWarning: (message) => opts.emit({ type: 'image-warning', image: name, message }),
       });
+      // Classic: all labels as one LABEL instruction rather than one step per label.
+      const imageLabels = mbuildLabels(opts.file, image, key);
+      const labelled = opts.builder === 'classic' ? withLabelInstruction(inputs.dockerfile, image.target, imageLabels) : undefined;
       const packed = await packContext({
         contextDir: image.context,
-        dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: inputs.dockerfile },
+        dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: labelled ?? inputs.dockerfile },
+        ...(labelled !== undefined && image.dockerfile.kind === 'file' && { sendDockerfile: labelled }),
         builder: opts.builder,
         onEntry: verifier(inputs),
         ...(extra && { extra }),
@@ -158,7 +163,8 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
       const log = createWriteStream(join(opts.logDir, `${name}.log`));
       let outcome: ImageOutcome;
       try {
-        outcome = await runBuild(opts, image, packed.value, upstream, signal, log, started, key);
+        const inDockerfile = labelled !== undefined && (image.dockerfile.kind === 'inline' || packed.value.plan.dockerfileReplaced);
+        outcome = await runBuild(opts, image, packed.value, upstream, signal, log, started, inDockerfile ? {} : imageLabels);
       } finally {
         packed.value.stream.destroy();
         await new Promise<void>((resolve) => log.end(resolve));
@@ -205,7 +211,7 @@ async function upToDate(opts: ImageBuildOptions, image: ImageSpec, imageId: stri
 
 async function runBuild(
   opts: ImageBuildOptions, image: ImageSpec, packed: PackedContext, upstream: ReadonlyMap<string, string>,
-  signal: AbortSignal, log: WriteStream, started: number, key: string,
+  signal: AbortSignal, log: WriteStream, started: number, labels: Readonly<Record<string, string>>,
 ): Promise<ImageOutcome> {
   const name = image.name;
   const tail: string[] = [];
@@ -225,7 +231,7 @@ async function runBuild(
         buildId: `mbuild-${name}-${process.pid}-${Date.now()}`,
         ...(image.target !== undefined && { target: image.target }),
         buildArgs: buildArgs(opts.file, image, upstream, opts.builder),
-        labels: mbuildLabels(opts.file, image, key),
+        labels,
         ...(image.network !== undefined && { network: image.network }),
         ...(image.platform !== undefined && { platform: image.platform }),
         pull: image.pull,
