@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// The floor for a no-op: what any tool must do at least to know that nothing changed,
+// without any build tool logic. It `lstat`s every entry of every context listed in
+// <dir>/contexts.txt (written by gen.mjs) and pings the engine (GET /_ping on DOCKER_HOST,
+// else /var/run/docker.sock). No config parsing, no ignore rules, no hashing, no cache.
+//   node bench/bare-walk.mjs <project dir>
+import { lstatSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import { join } from 'node:path';
+
+const dir = process.argv[2];
+const contexts = readFileSync(join(dir, 'contexts.txt'), 'utf8').split('\n').filter(Boolean);
+let entries = 0;
+
+function walk(abs) {
+  for (const d of readdirSync(abs, { withFileTypes: true })) {
+    const child = `${abs}/${d.name}`;
+    const st = lstatSync(child);
+    entries++;
+    if (st.isDirectory()) walk(child);
+  }
+}
+
+for (const c of contexts) walk(join(dir, c));
+
+const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
+const socketPath = host.replace(/^unix:\/\//, '');
+await new Promise((resolve, reject) => {
+  const req = http.request({ socketPath, path: '/_ping' }, (res) => {
+    res.resume();
+    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`/_ping: ${res.statusCode}`))));
+  });
+  req.on('error', reject);
+  req.end();
+});
+process.stdout.write(`${entries}\n`);
