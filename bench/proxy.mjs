@@ -20,7 +20,7 @@ function parseLabels(text) {
 
 /**
  * @param {{path: string, upstream?: string}} o
- * @returns {Promise<{path: string, reset(): void, snapshot(): {requests: number, builds: {tags: string[], labels: Record<string, string>, bytes: number, ms: number, start: number, end: number}[]}, close(): Promise<void>}>}
+ * @returns {Promise<{path: string, reset(): void, snapshot(): {requests: number, builds: {tags: string[], labels: Record<string, string>, buildId: string, bytes: number, ms: number, start: number, end: number}[]}, close(): Promise<void>}>}
  */
 export async function startProxy(o) {
   const upstream = o.upstream ?? '/var/run/docker.sock';
@@ -28,7 +28,7 @@ export async function startProxy(o) {
   let requests = 0;
   /** Every request: method, path, start and duration (ms). */
   let trace = [];
-  /** @type {{tags: string[], labels: Record<string, string>, bytes: number, ms: number, start: number, end: number}[]} */
+  /** @type {{tags: string[], labels: Record<string, string>, buildId: string, bytes: number, ms: number, start: number, end: number}[]} */
   let builds = [];
   const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
 
@@ -40,7 +40,7 @@ export async function startProxy(o) {
     res.on('finish', () => (traced.ms = performance.now() - started));
     const isBuild = req.method === 'POST' && BUILD.test(req.url ?? '');
     const query = new URL(req.url ?? '/', 'http://x').searchParams;
-    const record = isBuild ? { tags: query.getAll('t'), labels: parseLabels(query.get('labels')), bytes: 0, ms: 0, start: started, end: 0 } : null;
+    const record = isBuild ? { tags: query.getAll('t'), labels: parseLabels(query.get('labels')), buildId: query.get('buildid') ?? '', bytes: 0, ms: 0, start: started, end: 0 } : null;
     if (record) builds.push(record);
     const up = http.request({ socketPath: upstream, method: req.method, path: req.url, headers: req.headers, agent }, (ures) => {
       res.writeHead(ures.statusCode ?? 502, ures.statusMessage, ures.rawHeaders);

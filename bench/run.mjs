@@ -162,6 +162,9 @@ async function runTool(tool, p) {
 }
 
 function imageOfBuild(b, p) {
+  // mbuild names every build `mbuild-<image>-<pid>-<ms>` (its classic builds carry their labels in the Dockerfile).
+  const fromId = /^mbuild-(.+)-\d+-\d+$/.exec(b.buildId ?? '')?.[1];
+  if (fromId) return fromId;
   const fromLabel = b.labels?.['io.mbuild.image'];
   if (fromLabel) return fromLabel;
   const tag = b.tags[0] ?? '';

@@ -20,12 +20,10 @@ export function buildQuery(req: BuildRequest): Record<string, string> {
   if (req.target !== undefined && req.target !== '') q['target'] = req.target;
   if (req.network !== undefined && req.network !== '') q['networkmode'] = req.network;
   if (req.platform !== undefined && req.platform !== '') q['platform'] = req.platform;
-  if (req.builder === 'buildkit') {
-    q['version'] = '2';
-    q['buildid'] = req.buildId;
-  } else {
-    q['version'] = '1';
-  }
+  q['version'] = req.builder === 'buildkit' ? '2' : '1';
+  // BuildKit's handle for POST /build/cancel; the classic builder ignores it, but it still
+  // names the build in the request (the benchmarks' proxy maps builds to images by it).
+  q['buildid'] = req.buildId;
   return q;
 }
 

@@ -81,10 +81,9 @@ describe('buildQuery', () => {
       buildid: 'b-1',
     });
   });
-  it('sends version=1 and no build ID for the classic builder', () => {
+  it('sends version=1 (and the build ID, which names the build) for the classic builder', () => {
     const q = buildQuery({ ...base, builder: 'classic', network: undefined, pull: true });
-    expect(q).toMatchObject({ version: '1', pull: '1' });
-    expect(Object.keys(q)).not.toContain('buildid');
+    expect(q).toMatchObject({ version: '1', pull: '1', buildid: 'b-1' });
     expect(Object.keys(q)).not.toContain('networkmode');
     expect(Object.keys(q)).not.toContain('t');
   });
