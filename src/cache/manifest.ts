@@ -31,22 +31,32 @@ export async function readManifest(root: string, image: string): Promise<Manifes
   }
 }
 
+/** Keys remembered per image: what a revert or an undo in watch mode can reuse without asking the engine for a listing. */
+export const KEY_HISTORY = 500;
+
 /**
- * The key and image ID of the recorded manifest, from a tiny side file `<image>.json.key`
- * holding `<key> <image ID>` (a no-op must not read big manifests).
+ * The keys this checkout built (or reused) for `image`, newest first, from a small side
+ * file `<image>.json.key` of `<key> <image ID>` lines (a no-op must not read big
+ * manifests). The first line is the image now in use. Empty when there is no state.
  */
-export async function recordedImage(root: string, image: string): Promise<{ key: string; imageId?: string } | undefined> {
+export function keyHistory(root: string, image: string): { key: string; imageId?: string }[] {
   let text: string;
   try {
-    // Synchronous: ~150 bytes, where fs/promises costs four thread-pool round trips per file.
+    // Synchronous: a few KiB, where fs/promises costs four thread-pool round trips per file.
     text = readFileSync(`${manifestPath(root, image)}.key`, 'utf8');
   } catch {
-    return undefined;
+    return [];
   }
-  const [key = '', imageId] = text.trim().split(' ');
-  return imageId === undefined || !imageId.startsWith('sha256:') ? { key } : { key, imageId };
+  return text.split('\n').filter((l) => l.trim() !== '').map((line) => {
+    const [key = '', imageId] = line.trim().split(' ');
+    return imageId === undefined || !imageId.startsWith('sha256:') ? { key } : { key, imageId };
+  });
 }
 
+/** The key and image ID of the recorded manifest (the image now in use). */
+export async function recordedImage(root: string, image: string): Promise<{ key: string; imageId?: string } | undefined> {
+  return keyHistory(root, image)[0];
+}
 
 async function writeAtomically(path: string, text: string): Promise<void> {
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
@@ -63,5 +73,7 @@ export async function writeManifest(root: string, manifest: Omit<Manifest, 'form
   const path = manifestPath(root, manifest.image);
   await mkdir(join(stateDir(root), 'state'), { recursive: true });
   await writeAtomically(path, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
-  await writeAtomically(`${path}.key`, `${manifest.key} ${manifest.imageId}`);
+  const older = keyHistory(root, manifest.image).filter((h) => h.key !== manifest.key && h.imageId !== undefined);
+  const lines = [{ key: manifest.key, imageId: manifest.imageId }, ...older].slice(0, KEY_HISTORY).map((h) => `${h.key} ${h.imageId}`);
+  await writeAtomically(`${path}.key`, `${lines.join('\n')}\n`);
 }

@@ -15,8 +15,8 @@
  * polling watcher. `restart()` (the ignore rules or contexts changed) starts the new
  * watcher and closes the old one only once the new one is ready, so nothing is missed.
  */
-import type { Stats } from 'node:fs';
-import { basename, join } from 'node:path';
+import { lstatSync, type Stats } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { watch as chokidarWatch, type ChokidarOptions, type FSWatcher } from 'chokidar';
 
 export type WatchFactory = (root: string, options: ChokidarOptions) => FSWatcher;
@@ -47,6 +47,31 @@ export function rawPath(evPath: unknown, details: unknown): string | undefined {
   if (typeof watched !== 'string') return typeof evPath === 'string' ? evPath : undefined;
   if (typeof evPath !== 'string' || evPath === '' || evPath === basename(watched)) return watched;
   return join(watched, evPath);
+}
+
+/**
+ * A watched folder was deleted or moved away (inotify's DELETE_SELF / MOVE_SELF reach its own
+ * watch as a `rename` of its own name): its watch is dead. chokidar notices only when a read
+ * of the parent finds the folder missing, so a folder removed and made again before that
+ * read (`rm -r d && mkdir d`, a checkout) keeps the dead watch and nothing in it is seen
+ * again. Forget the folder now, as chokidar does for a removal it sees, and watch it afresh
+ * when it is there again (if it is made later, the parent's CREATE event does that).
+ * A folder holding an entry of its own name (`d/d`) reports that entry the same way: then
+ * the folder is forgotten and watched again for nothing, which costs a rescan, not an event.
+ */
+function forgetDeadFolder(w: FSWatcher, path: string, details: unknown): void {
+  const watched = (details as { watchedPath?: unknown } | undefined)?.watchedPath;
+  if (typeof watched !== 'string' || resolve(watched) !== resolve(path)) return; // an entry of the folder, not the folder itself
+  const full = resolve(path);
+  if (!w._watched.has(full) || dirname(full) === full) return; // not a folder chokidar reads, or the file system root
+  w._remove(dirname(full), basename(full));
+  let isDir = false;
+  try {
+    isDir = lstatSync(full).isDirectory();
+  } catch {
+    /* gone: nothing to watch until it is made again */
+  }
+  if (isDir) w.add(full);
 }
 
 export class FileWatch {
@@ -114,11 +139,13 @@ export class FileWatch {
       ignored: (path: string, stats?: Stats) => this.#o.ignored(path, stats),
     });
     w.on('all', (event, path) => this.#o.onPath(path, event === 'addDir' || event === 'unlinkDir' ? true : event === 'add' || event === 'change' || event === 'unlink' ? false : undefined));
-    w.on('raw', (_event, evPath, details) => {
+    w.on('raw', (event, evPath, details) => {
       // Polling reports a folder whose entries changed: chokidar's add/unlink say which.
       if ((details as { curr?: Stats } | undefined)?.curr?.isDirectory()) return;
       const path = rawPath(evPath, details);
-      if (path !== undefined) this.#o.onPath(path, undefined);
+      if (path === undefined) return;
+      if (event === 'rename' && !this.#polling) forgetDeadFolder(w, path, details);
+      this.#o.onPath(path, undefined);
     });
     w.on('error', (e) => this.#onError(e as NodeJS.ErrnoException));
     return w;

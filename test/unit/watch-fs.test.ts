@@ -5,9 +5,10 @@
  *  - the same through a whole Watcher (fake executor): watch-ready says polling, with the
  *    note, and the next edit still runs a build of its image;
  *  - a chmod of a file that was read after its last write is seen (chokidar alone drops it);
- *  - restart() replaces the watcher without a gap.
+ *  - restart() replaces the watcher without a gap;
+ *  - a folder removed and made again at once (chokidar keeps its dead watch) is watched again.
  */
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { watch, type ChokidarOptions, type FSWatcher } from 'chokidar';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -30,6 +31,19 @@ const until = (what: string, test: () => boolean, timeout = 10_000) =>
   vi.waitFor(() => {
     if (!test()) throw new Error(`${what}: not yet`);
   }, { timeout, interval: 5 });
+
+/**
+ * Writes `file` again and again until the watcher reports it: fails when nothing in its
+ * folder is watched. (A single write can land before a new watch takes its first look:
+ * a polling watcher is ready before its first stat of each file.)
+ */
+const seesWritesTo = (seen: string[], file: string) => {
+  let n = 0;
+  return until(`a write to ${file}`, () => {
+    writeFileSync(file, `${n++}\n`);
+    return seen.includes(file);
+  }, 5_000);
+};
 
 const enospc = () => Object.assign(new Error('ENOSPC: System limit for number of file watchers reached, watch'), { code: 'ENOSPC', errno: -28, syscall: 'watch' });
 
@@ -68,8 +82,7 @@ describe('FileWatch', () => {
     expect(created.map((c) => c.polling)).toEqual([false, true]);
     expect(created[0]!.w.closed, 'the inotify watcher is closed').toBe(true);
 
-    writeFileSync(join(dir, 'ctx/a.txt'), 'a2, longer\n');
-    await until('the edit seen by polling', () => seen.includes(join(dir, 'ctx/a.txt')));
+    await seesWritesTo(seen, join(dir, 'ctx/a.txt')); // seen by polling
   });
 
   it('sees a chmod of a file that was read after its last write', async () => {
@@ -102,6 +115,35 @@ describe('FileWatch', () => {
     expect(created[0]!.w.closed).toBe(true);
     writeFileSync(join(dir, 'ctx/gen/c.txt'), 'c\n');
     await until('an edit in the folder pruned before', () => seen.includes(join(dir, 'ctx/gen/c.txt')));
+  });
+
+  /** A FileWatch on `files`, recording the paths it reports. */
+  async function watching(files: Record<string, string>) {
+    const { dir, cleanup } = testdir(files, 'mbt-watchfs-');
+    cleanups.push(cleanup);
+    const seen: string[] = [];
+    const fw = new FileWatch({ root: dir, poll: false, ignored: () => false, onPath: (p) => seen.push(p), onFallback: () => undefined, onWarning: () => undefined });
+    cleanups.push(() => fw.close());
+    await fw.start();
+    return { dir, seen };
+  }
+
+  it('keeps watching a folder removed and made again before chokidar reads its parent', async () => {
+    const { dir, seen } = await watching({ 'ctx/d/a.txt': 'a\n', 'ctx/d/sub/b.txt': 'b\n' });
+    const d = join(dir, 'ctx/d');
+    rmSync(d, { recursive: true });
+    mkdirSync(join(d, 'sub'), { recursive: true }); // same tick: chokidar's read of ctx finds d in both lists
+    await until('the removal', () => seen.includes(d));
+    await seesWritesTo(seen, join(d, 'new.txt'));
+    await seesWritesTo(seen, join(d, 'sub/new.txt'));
+  });
+
+  it('keeps watching a folder whose entry of the same name is removed (d/d)', async () => {
+    const { dir, seen } = await watching({ 'ctx/d/d': 'same name\n', 'ctx/d/a.txt': 'a\n' });
+    rmSync(join(dir, 'ctx/d/d'));
+    await until('the removal', () => seen.includes(join(dir, 'ctx/d')) || seen.includes(join(dir, 'ctx/d/d')));
+    await seesWritesTo(seen, join(dir, 'ctx/d/new.txt'));
+    await seesWritesTo(seen, join(dir, 'ctx/d/a.txt'));
   });
 });
 
