@@ -9,6 +9,8 @@
 //   node bench/run.mjs --quick     # smaller sizes, fewer runs (< 3 min); writes bench/results/quick.*
 //   node bench/run.mjs --only noop,leaf   # some scenarios (cold runs first when needed)
 //   node bench/run.mjs --runs N    # counted runs per tool (default 5 full, 1 quick)
+//   node bench/run.mjs --refresh watch,sleepDag   # rerun those parts into bench/results/full.json
+//                                  # and docs/benchmarks.md, which then says so (the rest stays as measured)
 //
 // Every tool talks to the engine through a counting proxy (proxy.mjs): /build calls,
 // context bytes and the engine's time inside each /build are counted per run. Each
@@ -33,6 +35,8 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const ONLY = opt('--only')?.split(',');
+/** Reruns only these separately owned parts (sleepDag, mounts, watch) into the last full run's figures. */
+const REFRESH = opt('--refresh')?.split(',');
 const RUNS = Number(opt('--runs') ?? (QUICK ? 1 : 5));
 /** Warm-up rounds before the counted ones (the quick run skips them). */
 const WARMUP = QUICK ? 0 : 1;
@@ -243,7 +247,7 @@ const want = (id) => !ONLY || ONLY.includes(id);
 
 function save() {
   mkdirSync(join(HERE, 'results'), { recursive: true });
-  writeFileSync(join(HERE, 'results', `${QUICK ? 'quick' : 'full'}.json`), `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(join(HERE, 'results', `${QUICK ? 'quick' : ONLY ? 'partial' : 'full'}.json`), `${JSON.stringify(results, null, 1)}\n`);
 }
 
 async function machine() {
@@ -273,7 +277,41 @@ async function ensureCompose() {
 
 // ---------------------------------------------------------------------------------------
 
+/** The parts owned by their own scripts: each stores that script's output. */
+const TEXTS = {
+  sleepDag: async () => {
+    results.texts.sleepDag = (await exec(process.execPath, [join(HERE, 'sleep-dag.mjs'), '--runs', String(RUNS)], { cwd: REPO })).stdout.trim();
+  },
+  mounts: async () => {
+    results.texts.mounts = (await exec(process.execPath, [join(HERE, 'mounts.mjs'), ...SIZES.mounts], { cwd: REPO })).stdout.trim();
+  },
+  watch: async () => {
+    const w = await exec(process.execPath, [join(HERE, 'watch.mjs')], { cwd: REPO, allowFail: true });
+    results.texts.watch = w.code === 0 ? w.stdout.trim() : `bench/watch.mjs exited ${w.code}:\n${(w.stderr || w.stdout).trim().slice(-2000)}`;
+  },
+};
+
+/** `--refresh a,b`: reruns those parts into the last full run (same machine), and rewrites the docs. */
+async function refresh() {
+  const unknown = REFRESH.filter((id) => !(id in TEXTS));
+  if (unknown.length > 0 || QUICK || ONLY) throw new Error(`--refresh takes ${Object.keys(TEXTS).join(', ')} (not ${unknown.join(', ') || 'with --quick or --only'})`);
+  Object.assign(results, JSON.parse(readFileSync(join(HERE, 'results', 'full.json'), 'utf8')));
+  if (!existsSync(join(REPO, 'dist', 'bundle', 'main.js'))) await exec('npm', ['run', 'build'], { cwd: REPO });
+  for (const id of REFRESH) {
+    log(`refreshing ${id}`);
+    await TEXTS[id]();
+    results.refreshed = { ...results.refreshed, [id]: new Date().toISOString() };
+  }
+  results.targets = [];
+  evaluateTargets();
+  save();
+  writeFileSync(join(REPO, 'docs', 'benchmarks.md'), renderMarkdown());
+  writeFileSync(join(REPO, 'docs', 'benchmarks.svg'), renderChart(results));
+  log('wrote docs/benchmarks.md, docs/benchmarks.svg, bench/results/full.json');
+}
+
 async function main() {
+  if (REFRESH) return refresh();
   const t0 = performance.now();
   mkdirSync(WORK, { recursive: true });
   await ensureCompose();
@@ -321,7 +359,7 @@ async function main() {
     save();
     if (!QUICK) {
       log('running bench/sleep-dag.mjs');
-      results.texts.sleepDag = (await exec(process.execPath, [join(HERE, 'sleep-dag.mjs'), '--runs', String(RUNS)], { cwd: REPO })).stdout.trim();
+      await TEXTS.sleepDag();
     }
   }
 
@@ -347,14 +385,13 @@ async function main() {
   // Issue 4: the mount figures.
   if (want('mounts')) {
     log(`running bench/mounts.mjs ${SIZES.mounts.join(' ')}`);
-    results.texts.mounts = (await exec(process.execPath, [join(HERE, 'mounts.mjs'), ...SIZES.mounts], { cwd: REPO })).stdout.trim();
+    await TEXTS.mounts();
   }
 
   // Watch latency is bench/watch.mjs's (owned separately): run it and keep its output.
   if (want('watch') && !QUICK) {
     log('running bench/watch.mjs (latency, then idle CPU over 100,000 files)');
-    const w = await exec(process.execPath, [join(HERE, 'watch.mjs')], { cwd: REPO, allowFail: true });
-    results.texts.watch = w.code === 0 ? w.stdout.trim() : `bench/watch.mjs exited ${w.code}:\n${(w.stderr || w.stdout).trim().slice(-2000)}`;
+    await TEXTS.watch();
   }
 
   results.machine.loadEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -462,6 +499,10 @@ function renderMarkdown() {
   L.push('# Benchmarks', '');
   L.push(`Generated by \`${QUICK ? 'node bench/run.mjs --quick' : 'npm run bench'}\` (bench/run.mjs) on ${m.date.slice(0, 16).replace('T', ' ')} UTC; the raw figures are in`,
     `\`bench/results/${QUICK ? 'quick' : 'full'}.json\`. Nothing here is typed in by hand: rerun the bench to refresh it.`, '');
+  const refreshed = Object.entries(results.refreshed ?? {});
+  if (refreshed.length > 0) {
+    L.push(`Rerun later, on the same machine, by \`node bench/run.mjs --refresh ${refreshed.map(([id]) => id).join(',')}\` (after a code change): ${refreshed.map(([id, at]) => `${id} on ${at.slice(0, 16).replace('T', ' ')} UTC`).join(', ')}. Everything else is from the run above.`, '');
+  }
   L.push('## Machine and method', '');
   L.push(`* ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB.toFixed(1)} GiB memory, Linux ${m.kernel}; load average ${m.loadStart} at the start, ${m.loadEnd} at the end (the machine is shared: treat small differences as noise).`);
   L.push(`* ${m.engine}; docker CLI ${m.dockerCli}; docker-compose ${m.compose}; ${m.make}; Node ${m.node}. Total time ${m.totalMin.toFixed(1)} min.`);
@@ -543,7 +584,7 @@ function renderMarkdown() {
   L.push(`Median wall time on the ${mono()}-image monorepo (log scale), with min–max whiskers.`, '');
 
   if (results.texts.sleepDag) {
-    L.push('## bench/sleep-dag.mjs (issue 3: the bound from mbuild\'s own per-image build times; default builder)', '', '```', `$ node bench/sleep-dag.mjs --runs ${RUNS}`, results.texts.sleepDag, '```', '');
+    L.push('## bench/sleep-dag.mjs (issue 3: the bound from the engine\'s /build times, seen by the counting proxy; default builder)', '', '```', `$ node bench/sleep-dag.mjs --runs ${RUNS}`, results.texts.sleepDag, '```', '');
   }
   if (results.texts.mounts) {
     L.push('## Mounts (issue 4): bench/mounts.mjs', '', '```', `$ node bench/mounts.mjs ${SIZES.mounts.join(' ')}`.trimEnd(), results.texts.mounts, '```', '');
@@ -569,7 +610,7 @@ function describe(z) {
 
 main().catch(async (e) => {
   log(`error: ${e.stack ?? e}`);
-  save();
+  if (!REFRESH) save(); // a failed refresh leaves the last full run as it was
   await proxy?.close();
   process.exit(2);
 });
