@@ -6,7 +6,7 @@
  * the IDs of upstream in-file images and of mounted images.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { readFile, readlink } from 'node:fs/promises';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
@@ -62,6 +62,8 @@ export interface CollectOptions {
 }
 
 const HASH_CONCURRENCY = 16;
+/** Files up to this size are hashed with one synchronous read. */
+const SMALL_FILE = 64 * 1024;
 
 export async function hashFile(abs: string): Promise<string> {
   const hash = createHash('sha256');
@@ -99,6 +101,12 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
       const cached = cache.get(e.abs, e.stats);
       if (cached !== undefined) {
         row[3] = cached;
+        continue;
+      }
+      if (e.stats.size <= SMALL_FILE) {
+        // Read whole, synchronously: a read stream per small file costs more than the read.
+        row[3] = createHash('sha256').update(readFileSync(e.abs)).digest('hex');
+        cache.set(e.abs, e.stats, row[3]);
         continue;
       }
       while (inFlight >= HASH_CONCURRENCY) await new Promise<void>((r) => waiters.push(r));

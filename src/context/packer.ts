@@ -4,7 +4,7 @@
  * "changed while sent" checks.
  */
 import { createHash } from 'node:crypto';
-import { constants as fsc } from 'node:fs';
+import { closeSync, constants as fsc, fstatSync, openSync, readSync, type BigIntStats } from 'node:fs';
 import { open, readlink } from 'node:fs/promises';
 import { CHUNK, encodeHeader, paddingOf, TarStream } from './tar-writer.js';
 import { ContextChangedError, decodeName, type WalkEntry } from './walk.js';
@@ -26,6 +26,44 @@ export interface SentEntry {
 }
 
 export { CHUNK };
+/** Files up to this size are read whole, synchronously (see `addFile`). */
+const SMALL_FILE = 64 * 1024;
+const OPEN_FLAGS = fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK;
+
+function openError(e: WalkEntry, x: unknown): Error {
+  const code = (x as { code?: string }).code;
+  if (code === 'ENOENT' || code === 'ELOOP') return new ContextChangedError(e.rel, 'file vanished or was replaced');
+  return new Error(`cannot open ${e.rel}: ${(x as Error).message}`);
+}
+
+const changedSince = (before: BigIntStats, after: BigIntStats): boolean =>
+  after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs;
+
+/** The whole content of a small file, or undefined when it has grown past SMALL_FILE since the walk saw it. */
+function readSmallFile(e: WalkEntry): { before: BigIntStats; data: Buffer } | undefined {
+  let fd: number;
+  try {
+    fd = openSync(e.abs, OPEN_FLAGS);
+  } catch (x) {
+    throw openError(e, x);
+  }
+  try {
+    const before = fstatSync(fd, { bigint: true });
+    if (!before.isFile()) throw new ContextChangedError(e.rel, 'no longer a regular file');
+    const size = Number(before.size);
+    if (size > SMALL_FILE) return undefined;
+    const data = Buffer.allocUnsafe(size);
+    for (let pos = 0; pos < size; ) {
+      const n = readSync(fd, data, pos, size - pos, pos);
+      if (n === 0) throw new ContextChangedError(e.rel, 'file shrank');
+      pos += n;
+    }
+    if (changedSince(before, fstatSync(fd, { bigint: true }))) throw new ContextChangedError(e.rel, 'file was modified');
+    return { before, data };
+  } finally {
+    closeSync(fd);
+  }
+}
 const TAR_TYPE = { file: 'file', dir: 'directory', symlink: 'symlink', hardlink: 'link' } as const;
 const EMPTY_SHA256 = createHash('sha256').digest('hex');
 
@@ -88,12 +126,26 @@ export class Packer {
     this.#report({ path, type: 'file', mode, size, mtime, sha256: hash?.digest('hex') ?? '', source });
   }
 
-  /** A context file: exactly the size fstat reported, then a check that nothing changed meanwhile. */
+  /**
+   * A context file: exactly the size fstat reported, then a check that nothing changed
+   * meanwhile. A small file is read whole with synchronous calls: five round trips to
+   * libuv's thread pool per file would cost more than the reads (100,000 small files:
+   * about 30 s instead of about 2 s).
+   */
   async addFile(e: WalkEntry): Promise<void> {
-    const fh = await open(e.abs, fsc.O_RDONLY | fsc.O_NOFOLLOW | fsc.O_NONBLOCK).catch((x: unknown) => {
-      const code = (x as { code?: string }).code;
-      if (code === 'ENOENT' || code === 'ELOOP') throw new ContextChangedError(e.rel, 'file vanished or was replaced');
-      throw new Error(`cannot open ${e.rel}: ${(x as Error).message}`);
+    const small = e.stats.size <= SMALL_FILE ? readSmallFile(e) : undefined;
+    if (small !== undefined) {
+      const { before, data } = small;
+      const mtime = new Date(Number(before.mtimeMs));
+      await this.#header(e.rel, 'file', Number(before.mode), data.byteLength, mtime);
+      await this.#stream.write(data);
+      await this.#stream.write(paddingOf(data.byteLength));
+      const sha256 = this.#hashing ? createHash('sha256').update(data).digest('hex') : '';
+      this.#report({ path: e.rel, type: 'file', mode: Number(before.mode), size: data.byteLength, mtime, sha256, source: 'context' });
+      return;
+    }
+    const fh = await open(e.abs, OPEN_FLAGS).catch((x: unknown) => {
+      throw openError(e, x);
     });
     try {
       const before = await fh.stat({ bigint: true });
@@ -111,10 +163,7 @@ export class Packer {
         pos += bytesRead;
         await this.#stream.write(chunk);
       }
-      const after = await fh.stat({ bigint: true });
-      if (after.size !== before.size || after.mtimeNs !== before.mtimeNs || after.ctimeNs !== before.ctimeNs) {
-        throw new ContextChangedError(e.rel, 'file was modified');
-      }
+      if (changedSince(before, await fh.stat({ bigint: true }))) throw new ContextChangedError(e.rel, 'file was modified');
       await this.#stream.write(paddingOf(size));
       this.#report({ path: e.rel, type: 'file', mode: Number(before.mode), size, mtime, sha256: hash?.digest('hex') ?? '', source: 'context' });
     } finally {

@@ -122,8 +122,9 @@ describe('diffEntries A..B below /data', () => {
     expect(r.fast).toBe(true);
     expect(r.entries).toEqual(EXPECTED);
     expect(r.deletions).toEqual(EXPECTED_DELETIONS);
+    // B's two extra layers are the only ones parsed. How many of A's are drained before the
+    // last extra one arrives depends on the save's order (by layer ID), so it is not asserted.
     expect(r.stats.layersParsed).toBe(2);
-    expect(r.stats.layersSkipped).toBeGreaterThan(0);
   });
 
   it('fallback forced on the same pair gives the same result', async () => {

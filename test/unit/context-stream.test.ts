@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Packer } from '../../src/context/packer.js';
 import { ContextChangedError } from '../../src/context/walk.js';
 import { packContext, type ExtraEntry, type PackOptions, type PackedContext, type SentEntry } from '../../src/context/tar.js';
 
@@ -72,6 +73,49 @@ describe('files that change while they are sent', () => {
     expect(await p.done).toEqual({ entries: 2, files: 2, bytes: data.length + 13, warnings: [] });
     // 2 headers + padded contents + 1024 bytes of end-of-archive marker.
     expect(n).toBe(512 + 512 + 512 + Math.ceil(data.length / 512) * 512 + 1024);
+  });
+});
+
+describe('small files, read whole (synchronously)', () => {
+  /** Packs one file through a Packer as the walk saw it (`seen`), whatever it is now. */
+  async function packOne(abs: string, seen: { size: number }) {
+    const sent: SentEntry[] = [];
+    const packer = new Packer((e) => sent.push(e));
+    const chunks: Buffer[] = [];
+    let produced: Promise<void> = Promise.resolve();
+    const stream = packer.attach(() => {
+      produced = packer.addFile({ rel: 'f', abs, kind: 'file', stats: { ...lstatSync(abs, { throwIfNoEntry: false }), size: seen.size } as Stats }).then(() => stream.finish());
+      produced.catch((e: unknown) => stream.destroy(e as Error));
+    });
+    for await (const c of stream) chunks.push(c as Buffer);
+    await produced;
+    return { sent, tar: Buffer.concat(chunks) };
+  }
+
+  it('sends a file that grew past the small size after the walk saw it, whole and consistent', async () => {
+    const root = dir('grew');
+    const data = Buffer.alloc(200 * 1024, 5);
+    writeFileSync(join(root, 'f'), data);
+    const { sent, tar } = await packOne(join(root, 'f'), { size: 10 });
+    expect(sent).toMatchObject([{ path: 'f', size: data.length, sha256: createHash('sha256').update(data).digest('hex') }]);
+    expect(tar.subarray(512, 512 + data.length).equals(data)).toBe(true);
+  });
+
+  it('sends the content as it is when read, with its size and hash', async () => {
+    const root = dir('small');
+    writeFileSync(join(root, 'f'), 'now longer than when walked\n');
+    const { sent, tar } = await packOne(join(root, 'f'), { size: 3 });
+    expect(sent).toMatchObject([{ path: 'f', size: 28, sha256: createHash('sha256').update('now longer than when walked\n').digest('hex') }]);
+    expect(tar.subarray(512, 540).toString()).toBe('now longer than when walked\n');
+  });
+
+  it('fails with "context changed" when a small file vanished or became a symlink or a folder', async () => {
+    const root = dir('vanish');
+    await expect(packOne(join(root, 'gone'), { size: 3 })).rejects.toThrow('context changed while it was sent: f (file vanished or was replaced)');
+    symlinkSync('Dockerfile', join(root, 'link'));
+    await expect(packOne(join(root, 'link'), { size: 3 })).rejects.toThrow('context changed while it was sent: f (file vanished or was replaced)');
+    mkdirSync(join(root, 'd'));
+    await expect(packOne(join(root, 'd'), { size: 3 })).rejects.toThrow('context changed while it was sent: f (no longer a regular file)');
   });
 });
 

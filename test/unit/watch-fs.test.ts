@@ -5,10 +5,12 @@
  *  - the same through a whole Watcher (fake executor): watch-ready says polling, with the
  *    note, and the next edit still runs a build of its image;
  *  - a chmod of a file that was read after its last write is seen (chokidar alone drops it);
+ *  - with inotify, only folders are watched (inotify watches counted in /proc), and writes,
+ *    chmods, removals and renames of files are all still seen;
  *  - restart() replaces the watcher without a gap;
  *  - a folder removed and made again at once (chokidar keeps its dead watch) is watched again.
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { watch, type ChokidarOptions, type FSWatcher } from 'chokidar';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -44,6 +46,19 @@ const seesWritesTo = (seen: string[], file: string) => {
     return seen.includes(file);
   }, 5_000);
 };
+
+/** inotify watches held by this process (each `inotify wd:` line of an inotify fd's fdinfo). */
+function inotifyWatches(): number {
+  let n = 0;
+  for (const fd of readdirSync('/proc/self/fdinfo')) {
+    try {
+      n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return n;
+}
 
 const enospc = () => Object.assign(new Error('ENOSPC: System limit for number of file watchers reached, watch'), { code: 'ENOSPC', errno: -28, syscall: 'watch' });
 
@@ -127,6 +142,24 @@ describe('FileWatch', () => {
     await fw.start();
     return { dir, seen };
   }
+
+  it('with inotify, watches folders, not files, and still sees every kind of change to a file', async () => {
+    const files: Record<string, string> = {};
+    for (let d = 0; d < 4; d++) for (let f = 0; f < 100; f++) files[`ctx/d${d}/f${f}.txt`] = `${d}/${f}\n`;
+    const before = inotifyWatches();
+    const { dir, seen } = await watching(files);
+    // root, ctx and 4 folders: 6 watches, where a watch per file would be 406.
+    expect(inotifyWatches() - before).toBeLessThanOrEqual(6);
+    const f = (d: number, n: number) => join(dir, `ctx/d${d}/f${n}.txt`);
+    writeFileSync(f(0, 1), 'edited\n');
+    await until('a write to an existing file', () => seen.includes(f(0, 1)));
+    chmodSync(f(1, 2), 0o700);
+    await until('a chmod', () => seen.includes(f(1, 2)));
+    rmSync(f(2, 3));
+    await until('a removal', () => seen.includes(f(2, 3)));
+    renameSync(f(3, 4), f(3, 99) + '.moved');
+    await until('a rename, both names', () => seen.includes(f(3, 4)) && seen.includes(f(3, 99) + '.moved'));
+  });
 
   it('keeps watching a folder removed and made again before chokidar reads its parent', async () => {
     const { dir, seen } = await watching({ 'ctx/d/a.txt': 'a\n', 'ctx/d/sub/b.txt': 'b\n' });
