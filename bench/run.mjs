@@ -286,7 +286,7 @@ const TEXTS = {
     results.texts.mounts = (await exec(process.execPath, [join(HERE, 'mounts.mjs'), ...SIZES.mounts], { cwd: REPO })).stdout.trim();
   },
   watch: async () => {
-    const w = await exec(process.execPath, [join(HERE, 'watch.mjs')], { cwd: REPO, allowFail: true });
+    const w = await exec(process.execPath, [join(HERE, 'watch.mjs')], { cwd: REPO, allowFail: !REFRESH });
     results.texts.watch = w.code === 0 ? w.stdout.trim() : `bench/watch.mjs exited ${w.code}:\n${(w.stderr || w.stdout).trim().slice(-2000)}`;
   },
 };
@@ -296,6 +296,7 @@ async function refresh() {
   const unknown = REFRESH.filter((id) => !(id in TEXTS));
   if (unknown.length > 0 || QUICK || ONLY) throw new Error(`--refresh takes ${Object.keys(TEXTS).join(', ')} (not ${unknown.join(', ') || 'with --quick or --only'})`);
   Object.assign(results, JSON.parse(readFileSync(join(HERE, 'results', 'full.json'), 'utf8')));
+  mkdirSync(WORK, { recursive: true });
   if (!existsSync(join(REPO, 'dist', 'bundle', 'main.js'))) await exec('npm', ['run', 'build'], { cwd: REPO });
   for (const id of REFRESH) {
     log(`refreshing ${id}`);
