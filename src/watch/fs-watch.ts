@@ -14,10 +14,12 @@
  * Both may report one change several times; the dirty set and the cache make that free.
  *
  * When inotify runs out of watches (ENOSPC), it says so once and replaces itself with a
- * polling watcher. `restart()` (the ignore rules or contexts changed) starts the new
+ * polling watcher, then asks for a rescan (`onRescan`): what changed in folders inotify
+ * could not watch was never reported. `restart()` (the ignore rules or contexts changed) starts the new
  * watcher and closes the old one only once the new one is ready, so nothing is missed.
  */
 import { lstatSync, type Stats } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { watch as chokidarWatch, type ChokidarOptions, type FSWatcher } from 'chokidar';
 
@@ -32,6 +34,11 @@ export interface FileWatchOptions {
   readonly onPath: (path: string, isDir: boolean | undefined) => void;
   /** inotify is exhausted: watch now polls. */
   readonly onFallback: (note: string) => void;
+  /**
+   * The polling watcher that replaced an exhausted inotify one is in place: anything may
+   * have changed unseen meanwhile (in folders inotify could not watch), so check everything.
+   */
+  readonly onRescan?: () => void;
   readonly onWarning: (message: string) => void;
   /** Polling interval in ms (default 100). */
   readonly interval?: number;
@@ -86,10 +93,21 @@ function forgetDeadFolder(w: FSWatcher, path: string, details: unknown): void {
  */
 const isEntry = (stats: Stats | undefined): boolean => stats !== undefined && !stats.isDirectory();
 
+/**
+ * Waits until the stats fs.watchFile queued for a new polling watcher have been taken: one
+ * polling interval, then as many stats as the thread pool has threads, queued behind them.
+ */
+async function firstStatsTaken(root: string, interval: number): Promise<void> {
+  await new Promise((resolve) => setTimeout(resolve, interval));
+  const threads = Number(process.env.UV_THREADPOOL_SIZE) || 4;
+  await Promise.all(Array.from({ length: threads }, () => stat(root).catch(() => undefined)));
+}
+
 export class FileWatch {
   readonly #o: FileWatchOptions;
   #polling: boolean;
   #current: FSWatcher | undefined;
+  #currentPolls = false;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -131,12 +149,20 @@ export class FileWatch {
 
   async #replace(): Promise<void> {
     if (this.#closed) return;
+    const polling = this.#polling;
     const next = this.#create();
     await new Promise<void>((resolve) => next.once('ready', () => resolve()));
+    // A polling watcher is ready before its first stat of each file (fs.watchFile takes it
+    // in the thread pool): a change before that stat would be its baseline, never reported.
+    // The old watcher keeps reporting until those stats are taken.
+    if (polling) await firstStatsTaken(this.#o.root, this.#o.interval ?? 100);
     const old = this.#current;
+    const fellBack = old !== undefined && polling && !this.#currentPolls;
     this.#current = next;
+    this.#currentPolls = polling;
     await old?.close();
     if (this.#closed) await next.close();
+    else if (fellBack) this.#o.onRescan?.();
   }
 
   #create(): FSWatcher {

@@ -87,6 +87,10 @@ export class Watcher {
         else this.#fallbackNote = note;
       },
       onWarning: (message) => this.#o.emit({ type: 'watch-warning', message }),
+      // Every image is checked again; the cache makes the unchanged ones free.
+      onRescan: () => {
+        if (!this.#o.signal.aborted) this.#machine.changed({ images: new Set(names()), reload: false });
+      },
       ...(this.#o.watchFactory && { watch: this.#o.watchFactory }),
     });
     this.#fs = fs;

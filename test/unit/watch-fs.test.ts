@@ -1,9 +1,10 @@
 /**
  * The file watcher on real files in a temp folder (no engine):
  *  - ENOSPC injected into chokidar's error handler: one clear note, a polling watcher
- *    replaces the inotify one, and a later edit is still seen; other errors are warnings;
+ *    replaces the inotify one once its first stats are taken (a write at once is seen),
+ *    one rescan is asked for; other errors are warnings;
  *  - the same through a whole Watcher (fake executor): watch-ready says polling, with the
- *    note, and the next edit still runs a build of its image;
+ *    note, every image is checked again, and the next edit still runs a build of its image;
  *  - a chmod of a file that was read after its last write is seen (chokidar alone drops it);
  *  - with inotify, only folders are watched (inotify watches counted in /proc), and writes,
  *    chmods, removals and renames of files are all still seen;
@@ -78,9 +79,10 @@ describe('FileWatch', () => {
     const notes: string[] = [];
     const warnings: string[] = [];
     const seen: string[] = [];
+    let rescans = 0;
     const fw = new FileWatch({
       root: dir, poll: false, interval: 20, ignored: () => false, watch: recordingFactory(created),
-      onPath: (p) => seen.push(p), onFallback: (n) => notes.push(n), onWarning: (m) => warnings.push(m),
+      onPath: (p) => seen.push(p), onFallback: (n) => notes.push(n), onWarning: (m) => warnings.push(m), onRescan: () => rescans++,
     });
     cleanups.push(() => fw.close());
     await fw.start();
@@ -96,8 +98,11 @@ describe('FileWatch', () => {
     expect(fw.polling).toBe(true);
     expect(created.map((c) => c.polling)).toEqual([false, true]);
     expect(created[0]!.w.closed, 'the inotify watcher is closed').toBe(true);
+    expect(rescans, 'what inotify missed is checked again').toBe(1);
 
-    await seesWritesTo(seen, join(dir, 'ctx/a.txt')); // seen by polling
+    // In place means its first stats are taken: one write at once is seen by polling.
+    writeFileSync(join(dir, 'ctx/a.txt'), 'a2, longer\n');
+    await until('the write seen by polling', () => seen.includes(join(dir, 'ctx/a.txt')));
   });
 
   it('sees a chmod of a file that was read after its last write', async () => {
@@ -223,13 +228,13 @@ describe('Watcher with ENOSPC', () => {
     expect(events.filter((e) => e.type === 'watch-ready').at(-1)).toEqual({ type: 'watch-ready', images: ['a', 'b'], polling: true, note: ENOSPC_NOTE });
     // Once the polling watcher has replaced the inotify one, an edit still builds its image.
     await until('the polling watcher in place', () => created.length === 2 && created[1]!.polling && created[0]!.w.closed);
-    // Written until seen: a polling watcher is ready before its first stat of each file.
-    let n = 0;
-    await until('a rebuilt', () => {
-      if (runs.length < 2) writeFileSync(join(dir, 'a/x.txt'), `${n++}, longer\n`);
-      return runs.length >= 2;
-    });
-    expect(runs.slice(1).every((r) => r.length === 1 && r[0] === 'a')).toBe(true);
+    // What inotify could not watch was never reported: every image is checked again.
+    await until('the rescan', () => runs.length === 2);
+    expect(runs[1]).toEqual(['a', 'b']);
+    await watcher.settled();
+    writeFileSync(join(dir, 'a/x.txt'), '2, longer\n');
+    await until('a rebuilt', () => runs.length === 3);
+    expect(runs.at(-1)).toEqual(['a']);
     expect(events.some((e) => e.type === 'watch-rebuilt' && e.image === 'a')).toBe(true);
   });
 });
