@@ -297,7 +297,7 @@ async function refresh() {
   if (unknown.length > 0 || QUICK || ONLY) throw new Error(`--refresh takes ${Object.keys(TEXTS).join(', ')} (not ${unknown.join(', ') || 'with --quick or --only'})`);
   Object.assign(results, JSON.parse(readFileSync(join(HERE, 'results', 'full.json'), 'utf8')));
   mkdirSync(WORK, { recursive: true });
-  if (!existsSync(join(REPO, 'dist', 'bundle', 'main.js'))) await exec('npm', ['run', 'build'], { cwd: REPO });
+  if (!existsSync(join(REPO, 'dist', 'bundle', 'main.cjs'))) await exec('npm', ['run', 'build'], { cwd: REPO });
   for (const id of REFRESH) {
     log(`refreshing ${id}`);
     await TEXTS[id]();
@@ -316,7 +316,7 @@ async function main() {
   const t0 = performance.now();
   mkdirSync(WORK, { recursive: true });
   await ensureCompose();
-  if (!existsSync(join(REPO, 'dist', 'bundle', 'main.js'))) await exec('npm', ['run', 'build'], { cwd: REPO });
+  if (!existsSync(join(REPO, 'dist', 'bundle', 'main.cjs'))) await exec('npm', ['run', 'build'], { cwd: REPO });
   proxy = await startProxy({ path: join(WORK, 'engine.sock') });
   results.quick = QUICK;
   results.runs = RUNS;

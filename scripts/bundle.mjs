@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// Bundles dist/ (tsc's output) into dist/bundle/ with esbuild: the CLI entry plus one chunk
-// per lazily imported command. A run then loads a handful of files instead of ~200 ES
-// modules (module loading was ~100 ms of a ~450 ms no-op `mbuild up` on a 30-image
-// monorepo; see docs/benchmarks.md). Libraries that are only needed for some runs stay
-// outside the bundle and are loaded on demand (dockerode for ssh, protobufjs for BuildKit
-// traces, tar-stream for mounts, chokidar for watch, listr2 for the terminal view).
+// Bundles dist/ (tsc's output) into one CommonJS file, dist/bundle/main.cjs, with esbuild.
+// A run then loads one file instead of ~200 ES modules, and bin/mbuild.js can hand V8 a code
+// cache for it (Node 20 has no code cache for ES modules): start-up is part of every no-op.
+// Modules imported lazily stay lazy: esbuild evaluates a bundled module on its first import.
+// Libraries that are only needed for some runs stay outside the bundle and are loaded on
+// demand (dockerode for ssh, protobufjs for BuildKit traces, tar-stream for mounts, chokidar
+// for watch, listr2 for the terminal view).
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -14,15 +15,15 @@ const OUT = `${ROOT}dist/bundle`;
 rmSync(OUT, { recursive: true, force: true });
 await build({
   entryPoints: [`${ROOT}dist/cli/main.js`],
-  outdir: OUT,
+  outfile: `${OUT}/main.cjs`,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   sourcemap: true,
   logLevel: 'warning',
   external: ['dockerode', 'protobufjs', 'tar-stream', 'chokidar', 'listr2'],
-  // Bundled CommonJS dependencies (commander, yaml's helpers) call `require` for node: modules.
-  banner: { js: "import { createRequire as __mbuildCreateRequire } from 'node:module'; const require = __mbuildCreateRequire(import.meta.url);" },
+  // `import.meta.url` of the bundled modules: the bundle's own URL (dist/bundle/ is as deep as dist/cli/).
+  define: { 'import.meta.url': '__mbuildBundleUrl' },
+  banner: { js: "const __mbuildBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });

@@ -7,7 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
-import { readFile, readlink } from 'node:fs/promises';
+import { readlink } from 'node:fs/promises';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
 import { walkContextBatches } from '../context/walk.js';
@@ -17,6 +17,7 @@ import { parseDockerfile } from '../dockerfile/parse.js';
 import { referencedImages } from '../dockerfile/stages.js';
 import { familiarRef, tagIndex } from '../plan/graph.js';
 import type { StatCache } from './stat-cache.js';
+import { byText } from '../core/order.js';
 
 export const KEY_VERSION = 'mbuild-key-1';
 
@@ -73,7 +74,7 @@ export async function hashFile(abs: string): Promise<string> {
 
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { file, image } = o;
-  const dockerfile = image.dockerfile.kind === 'file' ? await readFile(image.dockerfile.path, 'utf8') : image.dockerfile.text;
+  const dockerfile = image.dockerfile.kind === 'file' ? readFileSync(image.dockerfile.path, 'utf8') : image.dockerfile.text;
   const plan = await planContext({ contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile }, builder: o.builder });
   if (!plan.ok) return err(plan.error);
 
@@ -124,7 +125,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
 
   const args: Record<string, string> = {};
   const planningArgs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(image.args).sort(([a], [b]) => a.localeCompare(b))) {
+  for (const [k, v] of Object.entries(image.args).sort(([a], [b]) => byText(a, b))) {
     args[k] = v.kind === 'literal' ? v.value : `image:${v.image}`;
     planningArgs[k] = v.kind === 'literal' ? v.value : (file.images.get(v.image)?.tags[0] ?? v.image);
   }
@@ -155,10 +156,10 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
     platform: image.platform ?? null,
     network: image.network ?? null,
     pull: image.pull,
-    labels: Object.fromEntries(Object.entries(image.labels).sort(([a], [b]) => a.localeCompare(b))),
+    labels: Object.fromEntries(Object.entries(image.labels).sort(([a], [b]) => byText(a, b))),
     args,
     bases,
-    upstream: Object.fromEntries([...o.upstream].sort(([a], [b]) => a.localeCompare(b))),
+    upstream: Object.fromEntries([...o.upstream].sort(([a], [b]) => byText(a, b))),
     mounts,
     files,
   });

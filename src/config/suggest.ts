@@ -1,4 +1,5 @@
 /** "Did you mean" suggestions by edit distance. */
+import { byText } from '../core/order.js';
 
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -21,7 +22,7 @@ export function closest(word: string, candidates: Iterable<string>): string | un
   const scored = [...candidates]
     .map((c) => ({ c, d: editDistance(word.toLowerCase(), c.toLowerCase()), l: Math.abs(c.length - word.length) }))
     .filter((s) => s.d <= limit && s.d < Math.max(word.length, s.c.length))
-    .sort((a, b) => a.d - b.d || a.l - b.l || a.c.localeCompare(b.c));
+    .sort((a, b) => a.d - b.d || a.l - b.l || byText(a.c, b.c));
   return scored[0]?.c;
 }
 

@@ -10,6 +10,7 @@ import { SentPaths } from './sent-paths.js';
 import { planContext, type ContextInput, type ContextPlan, type ContextPlanError } from './source.js';
 import type { ExtraEntry } from './tar.js';
 import { walkContext } from './walk.js';
+import { byText } from '../core/order.js';
 
 /** One mount as the caller could (or could not) read it. */
 export interface InspectMount {
@@ -134,7 +135,7 @@ export async function inspectContext(
     total.bytes += bytes;
     reports.push({ source: m.source, to: m.to, status: m.status, note: m.note, entries, files, bytes, ...(error !== undefined && { error }) });
   }
-  const largestFolders = [...folders].map(([path, f]) => ({ path, ...f })).sort((a, b) => b.bytes - a.bytes || a.path.localeCompare(b.path)).slice(0, LARGEST);
+  const largestFolders = [...folders].map(([path, f]) => ({ path, ...f })).sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path)).slice(0, LARGEST);
   return ok({
     plan,
     report: {

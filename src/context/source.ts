@@ -3,7 +3,7 @@
  * where the Dockerfile goes in the tar (or that it must be injected), which ignore file
  * applies (`<Dockerfile>.dockerignore`, else `<context>/.dockerignore`) and its matcher.
  */
-import { lstat, readFile, realpath, stat } from 'node:fs/promises';
+import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import { IgnoreMatcher, parseIgnoreFile } from './ignore.js';
@@ -88,14 +88,25 @@ function inside(root: string, target: string): string | null {
   return toPosix(rel);
 }
 
-const isFile = async (p: string): Promise<boolean> => (await stat(p).catch(() => null))?.isFile() ?? false;
+// Synchronous: a handful of small reads and stats per image, each cheaper than a round trip
+// to libuv's thread pool (every no-op pays them once per image).
+const orNull = (f: () => Stats): Stats | null => {
+  try {
+    return f();
+  } catch {
+    return null;
+  }
+};
+const lstatOrNull = (p: string): Stats | null => orNull(() => lstatSync(p));
+const isFile = (p: string): boolean => orNull(() => statSync(p))?.isFile() ?? false;
+const realpath = (p: string): string => realpathSync.native(p);
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export async function planContext(input: ContextInput): Promise<Result<ContextPlan, ContextPlanError>> {
   let root: string;
   try {
-    root = await realpath(input.contextDir);
-    if (!(await stat(root)).isDirectory()) throw new Error('not a directory');
+    root = realpath(input.contextDir);
+    if (!(statSync(root)).isDirectory()) throw new Error('not a directory');
   } catch (e) {
     return err({ kind: 'context-unreadable', path: input.contextDir, message: message(e) });
   }
@@ -108,11 +119,11 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   if ('path' in input.dockerfile) {
     const path = input.dockerfile.path;
     try {
-      const st = await stat(path);
+      const st = statSync(path);
       if (!st.isFile()) throw new Error('not a regular file');
-      dockerfileRel = inside(root, await realpath(path));
+      dockerfileRel = inside(root, realpath(path));
       if (dockerfileRel === null) {
-        inject = { name: injectedName, content: await readFile(path), mode: st.mode & 0o7777, mtime: st.mtime };
+        inject = { name: injectedName, content: readFileSync(path), mode: st.mode & 0o7777, mtime: st.mtime };
       }
     } catch (e) {
       return err({ kind: 'dockerfile-unreadable', path, message: message(e) });
@@ -124,9 +135,9 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   // Which ignore file applies.
   let ignorePath: string | null = null;
   if (input.ignoreFile !== undefined) ignorePath = input.ignoreFile;
-  else if ('path' in input.dockerfile && (await isFile(input.dockerfile.path + '.dockerignore'))) {
+  else if ('path' in input.dockerfile && (isFile(input.dockerfile.path + '.dockerignore'))) {
     ignorePath = input.dockerfile.path + '.dockerignore';
-  } else if (await isFile(`${root}/.dockerignore`)) ignorePath = `${root}/.dockerignore`;
+  } else if (isFile(`${root}/.dockerignore`)) ignorePath = `${root}/.dockerignore`;
 
   let ignore: ContextPlan['ignore'] = null;
   let matcher = new IgnoreMatcher([]);
@@ -134,8 +145,8 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
     let text: string;
     let relInContext: string | null;
     try {
-      text = await readFile(ignorePath, 'utf8');
-      relInContext = inside(root, await realpath(ignorePath));
+      text = readFileSync(ignorePath, 'utf8');
+      relInContext = inside(root, realpath(ignorePath));
     } catch (e) {
       return err({ kind: 'ignore-unreadable', path: ignorePath, message: message(e) });
     }
@@ -152,9 +163,9 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   // must never see a .dockerignore other than the user's.
   let replaced = false;
   if (input.sendDockerfile !== undefined && 'path' in input.dockerfile && classic && inject === null) {
-    const rootIgnore = await lstat(`${root}/.dockerignore`).catch(() => null);
+    const rootIgnore = lstatOrNull(`${root}/.dockerignore`);
     if (!(rootIgnore?.isFile() && (activeIsRootDockerignore || !matcher.matches('.dockerignore')))) {
-      const st = await stat(input.dockerfile.path);
+      const st = statSync(input.dockerfile.path);
       inject = { name: injectedName, content: Buffer.from(input.sendDockerfile, 'utf8'), mode: st.mode & 0o7777, mtime: st.mtime };
       replaced = true;
     }
@@ -171,15 +182,15 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   if (inject && !classic) {
     injected.push(inject);
     omit.push(injectedName);
-    if (await lstat(`${root}/${injectedName}`).catch(() => null)) {
+    if (lstatOrNull(`${root}/${injectedName}`)) {
       warnings.push(`${injectedName} in the context is replaced by the injected Dockerfile`);
     }
   } else if (inject) {
     // Like `docker build -f <outside>`: list the injected file in the tar's .dockerignore so
     // the classic builder deletes it (and a synthesized .dockerignore) before COPY sees them.
-    const rootIgnore = await lstat(`${root}/.dockerignore`).catch(() => null);
+    const rootIgnore = lstatOrNull(`${root}/.dockerignore`);
     const sendsRootIgnore = rootIgnore?.isFile() && (activeIsRootDockerignore || !matcher.matches('.dockerignore'));
-    const base = sendsRootIgnore ? await readFile(`${root}/.dockerignore`) : Buffer.from('.dockerignore');
+    const base = sendsRootIgnore ? readFileSync(`${root}/.dockerignore`) : Buffer.from('.dockerignore');
     injected.push(inject, {
       name: '.dockerignore',
       content: Buffer.concat([base, Buffer.from(`\n${injectedName}\n`)]),
@@ -187,7 +198,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
       mtime: sendsRootIgnore ? rootIgnore!.mtime : inject.mtime,
     });
     omit.push('.dockerignore', injectedName);
-    if (await lstat(`${root}/${injectedName}`).catch(() => null)) {
+    if (lstatOrNull(`${root}/${injectedName}`)) {
       warnings.push(`${injectedName} in the context is replaced by the injected Dockerfile`);
     }
   }

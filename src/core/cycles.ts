@@ -3,6 +3,7 @@
  * cycle is reported once, rotated to start at its smallest node, so the same file
  * always gives the same message (compose-go's checkCycle, wireit's sorted DFS).
  */
+import { byText } from './order.js';
 
 /** Returns every elementary cycle found by a sorted DFS, each as a node list `[a, b, a]`. */
 export function findCycles(nodes: Iterable<string>, edgesOf: (node: string) => readonly string[]): string[][] {
@@ -26,7 +27,7 @@ export function findCycles(nodes: Iterable<string>, edgesOf: (node: string) => r
     state.set(node, 'done');
   };
   for (const node of [...nodes].sort()) if (!state.has(node)) visit(node);
-  return [...found.values()].sort((a, b) => a.join(' ').localeCompare(b.join(' ')));
+  return [...found.values()].sort((a, b) => byText(a.join(' '), b.join(' ')));
 }
 
 function rotateToSmallest(cycle: string[]): string[] {

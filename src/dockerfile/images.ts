@@ -4,7 +4,7 @@
  * substitution) become plan edges; parse errors and an unknown `target` stage become
  * diagnostics located in the Dockerfile or the build file.
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
 import { didYouMean } from '../config/suggest.js';
@@ -21,7 +21,7 @@ export interface ReadDockerfile {
 
 export async function readDockerfile(file: BuildFile, image: ImageSpec): Promise<ReadDockerfile> {
   const source: SourceFile = image.dockerfile.kind === 'file'
-    ? { path: image.dockerfile.path, text: await readFile(image.dockerfile.path, 'utf8') }
+    ? { path: image.dockerfile.path, text: readFileSync(image.dockerfile.path, 'utf8') }
     : { path: `${file.source.path}#images.${image.name}.dockerfile_inline`, text: image.dockerfile.text };
   return { source, parsed: parseDockerfile(source.text) };
 }

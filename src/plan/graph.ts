@@ -5,6 +5,7 @@
  */
 import type { BuildFile } from '../config/types.js';
 import type { DockerfileReference, Edge } from './types.js';
+import { byText } from '../core/order.js';
 
 /** `docker.io/library/busybox` -> `busybox:latest`: the form tags are compared in. */
 export function familiarRef(ref: string): string {
@@ -41,7 +42,7 @@ export function edgesOf(file: BuildFile, dockerfileRefs: ReadonlyMap<string, rea
       }
     }
     const unique = new Map(out.map((e) => [`${e.image}\0${e.kind}\0${e.detail}`, e]));
-    edges.set(image.name, [...unique.values()].sort((a, b) => a.image.localeCompare(b.image) || a.kind.localeCompare(b.kind)));
+    edges.set(image.name, [...unique.values()].sort((a, b) => byText(a.image, b.image) || byText(a.kind, b.kind)));
   }
   return edges;
 }

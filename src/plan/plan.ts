@@ -8,6 +8,7 @@ import { err, ok, type Result } from '../core/result.js';
 import type { BuildFile } from '../config/types.js';
 import { edgesOf } from './graph.js';
 import type { BuildPlan, DockerfileReference, Edge, PlannedImage } from './types.js';
+import { byText } from '../core/order.js';
 
 export type PlanError =
   | { readonly reason: 'unknown-name'; readonly name: string; readonly suggestion?: string }
@@ -71,7 +72,7 @@ export function createPlan(
     return r;
   };
 
-  const order = [...included].sort((a, b) => waveOf(a) - waveOf(b) || remainingOf(b) - remainingOf(a) || a.localeCompare(b));
+  const order = [...included].sort((a, b) => waveOf(a) - waveOf(b) || remainingOf(b) - remainingOf(a) || byText(a, b));
   const images: PlannedImage[] = order.map((name) => ({
     name,
     dependsOn: edges.get(name) ?? [],
@@ -83,7 +84,7 @@ export function createPlan(
   for (const image of images) (waves[image.wave] ??= []).push(image.name);
 
   const criticalPath: string[] = [];
-  let next: string | undefined = images.filter((i) => i.wave === 0).sort((a, b) => b.remainingPath - a.remainingPath || a.name.localeCompare(b.name))[0]?.name;
+  let next: string | undefined = images.filter((i) => i.wave === 0).sort((a, b) => b.remainingPath - a.remainingPath || byText(a.name, b.name))[0]?.name;
   while (next !== undefined) {
     criticalPath.push(next);
     const below = dependents.get(next)!.filter((d) => remainingOf(d) === remainingOf(next!) - 1).sort();

@@ -94,6 +94,19 @@ function forgetDeadFolder(w: FSWatcher, path: string, details: unknown): void {
 const isEntry = (stats: Stats | undefined): boolean => stats !== undefined && !stats.isDirectory();
 
 /**
+ * A new folder is reported (addDir) before chokidar has read it and placed its watch: what
+ * is written in it meanwhile reaches no watch, and a build that walked the folder before
+ * that write would miss it. So the folder is reported again once its watch is in place
+ * (chokidar then holds a closer for it); the build that follows walks it again, and from
+ * then on its watch reports every change. Checked every 5 ms, for at most 10 s.
+ */
+function reportOnceWatched(w: FSWatcher, path: string, report: () => void, deadline = performance.now() + 10_000): void {
+  if (w.closed || performance.now() > deadline) return;
+  if (w._closers.has(path)) return report();
+  setTimeout(() => reportOnceWatched(w, path, report, deadline), 5).unref();
+}
+
+/**
  * Waits until the stats fs.watchFile queued for a new polling watcher have been taken: one
  * polling interval, then as many stats as the thread pool has threads, queued behind them.
  */
@@ -178,6 +191,7 @@ export class FileWatch {
       ignored: (path: string, stats?: Stats) => (!polling && isEntry(stats)) || this.#o.ignored(path, stats),
     });
     w.on('all', (event, path) => this.#o.onPath(path, event === 'addDir' || event === 'unlinkDir' ? true : event === 'add' || event === 'change' || event === 'unlink' ? false : undefined));
+    w.on('addDir', (path) => reportOnceWatched(w, path, () => this.#o.onPath(path, true)));
     w.on('raw', (event, evPath, details) => {
       // Polling reports a folder whose entries changed: chokidar's add/unlink say which.
       if ((details as { curr?: Stats } | undefined)?.curr?.isDirectory()) return;

@@ -166,6 +166,26 @@ describe('FileWatch', () => {
     await until('a rename, both names', () => seen.includes(f(3, 4)) && seen.includes(f(3, 99) + '.moved'));
   });
 
+  it('reports a new folder again once its watch is in place (what was written before that reached no watch)', async () => {
+    const { dir, cleanup } = testdir({ 'ctx/a.txt': 'a\n' }, 'mbt-watchfs-');
+    cleanups.push(cleanup);
+    const created: { w: FSWatcher; polling: boolean }[] = [];
+    const d = join(dir, 'ctx/new');
+    let reportedWhileWatched = false;
+    const fw = new FileWatch({
+      root: dir, poll: false, watch: recordingFactory(created), ignored: () => false,
+      onPath: (p) => {
+        if (p === d && created[0]!.w._closers.has(d)) reportedWhileWatched = true;
+      },
+      onFallback: () => undefined, onWarning: () => undefined,
+    });
+    cleanups.push(() => fw.close());
+    await fw.start();
+    mkdirSync(d);
+    writeFileSync(join(d, 'early.txt'), 'written before the folder is watched\n');
+    await until('the folder reported with its watch in place', () => reportedWhileWatched);
+  });
+
   it('keeps watching a folder removed and made again before chokidar reads its parent', async () => {
     const { dir, seen } = await watching({ 'ctx/d/a.txt': 'a\n', 'ctx/d/sub/b.txt': 'b\n' });
     const d = join(dir, 'ctx/d');

@@ -5,6 +5,7 @@
  */
 import type { Diagnostic, Location, RelatedInformation } from '../../core/diagnostic.js';
 import type { BuildFile, WrittenBuildFile, YamlPath } from '../types.js';
+import { byText } from '../../core/order.js';
 
 export interface RuleContext {
   readonly written: WrittenBuildFile;
@@ -34,7 +35,7 @@ export interface Reference {
 export function references(file: BuildFile): Reference[] {
   const out: Reference[] = [];
   for (const image of file.images.values()) {
-    for (const [arg, value] of Object.entries(image.args).sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [arg, value] of Object.entries(image.args).sort(([a], [b]) => byText(a, b))) {
       if (value.kind === 'image') {
         out.push({ from: image.name, to: value.image, via: 'args', at: [...(image.origins.args[arg] ?? []), 'image'] });
       }
