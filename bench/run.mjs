@@ -11,6 +11,8 @@
 //   node bench/run.mjs --runs N    # counted runs per tool (default 5 full, 1 quick)
 //   node bench/run.mjs --refresh watch,sleepDag   # rerun those parts into bench/results/full.json
 //                                  # and docs/benchmarks.md, which then says so (the rest stays as measured)
+//   node bench/run.mjs --only noop && node bench/run.mjs --refresh partial
+//                                  # the same for scenarios: the --only run's replace the full run's
 //
 // Every tool talks to the engine through a counting proxy (proxy.mjs): /build calls,
 // context bytes and the engine's time inside each /build are counted per run. Each
@@ -291,8 +293,25 @@ const TEXTS = {
   },
 };
 
-/** `--refresh a,b`: reruns those parts into the last full run (same machine), and rewrites the docs. */
+/**
+ * `--refresh a,b`: reruns those parts into the last full run (same machine), and rewrites the
+ * docs. A part is one of TEXTS, or `partial`: the scenarios of the last `--only` run
+ * (bench/results/partial.json) replace the full run's scenarios of the same ids.
+ */
 async function refresh() {
+  if (REFRESH.includes('partial')) {
+    const partial = JSON.parse(readFileSync(join(HERE, 'results', 'partial.json'), 'utf8'));
+    TEXTS.partial = async () => {
+      for (const sc of partial.scenarios) {
+        const at = results.scenarios.findIndex((x) => x.id === sc.id);
+        if (at === -1) results.scenarios.push(sc);
+        else results.scenarios[at] = sc;
+        results.digests = [...results.digests.filter((d) => d.scenario !== sc.id), ...partial.digests.filter((d) => d.scenario === sc.id)];
+        results.refreshed = { ...results.refreshed, [sc.id]: partial.machine.date };
+      }
+      results.failures.push(...partial.failures);
+    };
+  }
   const unknown = REFRESH.filter((id) => !(id in TEXTS));
   if (unknown.length > 0 || QUICK || ONLY) throw new Error(`--refresh takes ${Object.keys(TEXTS).join(', ')} (not ${unknown.join(', ') || 'with --quick or --only'})`);
   Object.assign(results, JSON.parse(readFileSync(join(HERE, 'results', 'full.json'), 'utf8')));
@@ -301,7 +320,7 @@ async function refresh() {
   for (const id of REFRESH) {
     log(`refreshing ${id}`);
     await TEXTS[id]();
-    results.refreshed = { ...results.refreshed, [id]: new Date().toISOString() };
+    if (id !== 'partial') results.refreshed = { ...results.refreshed, [id]: new Date().toISOString() };
   }
   results.targets = [];
   evaluateTargets();
@@ -502,7 +521,7 @@ function renderMarkdown() {
     `\`bench/results/${QUICK ? 'quick' : 'full'}.json\`. Nothing here is typed in by hand: rerun the bench to refresh it.`, '');
   const refreshed = Object.entries(results.refreshed ?? {});
   if (refreshed.length > 0) {
-    L.push(`Rerun later, on the same machine, by \`node bench/run.mjs --refresh ${refreshed.map(([id]) => id).join(',')}\` (after a code change): ${refreshed.map(([id, at]) => `${id} on ${at.slice(0, 16).replace('T', ' ')} UTC`).join(', ')}. Everything else is from the run above.`, '');
+    L.push(`Rerun later, on the same machine, after a code change (\`node bench/run.mjs --refresh <part>\`; a scenario: \`--only <id>\`, then \`--refresh partial\`): ${refreshed.map(([id, at]) => `${id} on ${at.slice(0, 16).replace('T', ' ')} UTC`).join(', ')}. Everything else is from the run above.`, '');
   }
   L.push('## Machine and method', '');
   L.push(`* ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB.toFixed(1)} GiB memory, Linux ${m.kernel}; load average ${m.loadStart} at the start, ${m.loadEnd} at the end (the machine is shared: treat small differences as noise).`);
