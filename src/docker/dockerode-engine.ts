@@ -7,6 +7,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { createRequire } from 'node:module';
 import type Docker from 'dockerode';
 import type { ConnectionOptions } from './endpoint.js';
 import type { Endpoint, EngineInfo } from './engine.js';
@@ -40,7 +41,12 @@ export function dockerodeOptions(conn: ConnectionOptions): Docker.DockerOptions 
  * during the synchronous constructor so only the endpoint resolved by endpoint.ts counts.
  */
 async function newClient(options: Docker.DockerOptions): Promise<Docker> {
-  const { default: Dockerode } = await import('dockerode');
+  // require, not import(): the CLI runs as a CommonJS bundle compiled through vm.Script,
+  // where a dynamic import() has no loader (dockerode is CommonJS anyway).
+  const Dockerode = createRequire(import.meta.url)('dockerode') as typeof Docker;
+  // docker-modem parses ssh:// URLs with the deprecated url.parse(): Node's DEP0170 warning
+  // would follow every ssh run, and no user can act on it.
+  process.noDeprecation = true;
   const saved = process.env['DOCKER_HOST'];
   delete process.env['DOCKER_HOST'];
   try {

@@ -1,8 +1,8 @@
 /**
  * `mbuild up` when the daemon cannot be reached, with both builders: exit code 1 in under
  * 2 s, and a message naming the endpoint and where it came from (DOCKER_HOST or --host).
- * Covers a socket that does not exist, a refused TCP port, and a socket that accepts but
- * never answers (the fake engine in silent mode: the connect timeout is what bounds it).
+ * Covers a socket that does not exist, a refused TCP port, a refused ssh:// endpoint (through
+ * the bundled CLI, which loads dockerode on demand), and a socket that accepts but never answers (the fake engine in silent mode: the connect timeout is what bounds it).
  * Timed in-process with performance.now(); the child-process run checks the real exit code.
  *
  * Needs the compiled CLI (`npx tsc -p .`) for the child-process case. Fixture test/fixtures/up/tiny.
@@ -57,6 +57,15 @@ describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: daemon 
     expect(r.stderr).toContain('tcp://127.0.0.1:1');
     expect(r.stderr).toContain('--host');
     expect(r.stderr).not.toContain('nonexistent.sock');
+  });
+
+  it('as a real process over ssh:// (dockerode, loaded by the bundle on demand): exit 1, one clear line', async () => {
+    const url = 'ssh://nobody@127.0.0.1:1';
+    const cli = spawnCli(['up', '--builder', builder], { cwd: p.dir, env: { DOCKER_HOST: url } });
+    const r = await cli.done;
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toEqual([`error: cannot connect to the Docker engine at ${url} (from DOCKER_HOST): connect ECONNREFUSED 127.0.0.1:1`]);
+    expect(r.stdout).toBe('');
   });
 
   it('as a real process: exit code 1 in under 2 s and the message on stderr', async () => {
