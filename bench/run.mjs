@@ -37,7 +37,7 @@ const argv = process.argv.slice(2);
 const QUICK = argv.includes('--quick');
 const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const ONLY = opt('--only')?.split(',');
-/** Reruns only these separately owned parts (sleepDag, mounts, watch) into the last full run's figures. */
+/** Reruns only these separately owned parts (sleepDag, mounts, watch), or merges the last --only run (partial), into the last full run's figures. */
 const REFRESH = opt('--refresh')?.split(',');
 const RUNS = Number(opt('--runs') ?? (QUICK ? 1 : 5));
 /** Warm-up rounds before the counted ones (the quick run skips them). */
@@ -293,34 +293,37 @@ const TEXTS = {
   },
 };
 
+/** `--refresh partial`: the scenarios of the last `--only` run replace the full run's of the same ids. */
+function mergePartial() {
+  const partial = JSON.parse(readFileSync(join(HERE, 'results', 'partial.json'), 'utf8'));
+  for (const sc of partial.scenarios) {
+    const at = results.scenarios.findIndex((x) => x.id === sc.id);
+    if (at === -1) results.scenarios.push(sc);
+    else results.scenarios[at] = sc;
+    results.digests = [...results.digests.filter((d) => d.scenario !== sc.id), ...partial.digests.filter((d) => d.scenario === sc.id)];
+    results.failures = [...results.failures.filter((f) => !f.startsWith(`${sc.id}: `)), ...partial.failures.filter((f) => f.startsWith(`${sc.id}: `))];
+    results.refreshed = { ...results.refreshed, [sc.id]: partial.machine.date };
+  }
+}
+
 /**
  * `--refresh a,b`: reruns those parts into the last full run (same machine), and rewrites the
  * docs. A part is one of TEXTS, or `partial`: the scenarios of the last `--only` run
  * (bench/results/partial.json) replace the full run's scenarios of the same ids.
  */
 async function refresh() {
-  if (REFRESH.includes('partial')) {
-    const partial = JSON.parse(readFileSync(join(HERE, 'results', 'partial.json'), 'utf8'));
-    TEXTS.partial = async () => {
-      for (const sc of partial.scenarios) {
-        const at = results.scenarios.findIndex((x) => x.id === sc.id);
-        if (at === -1) results.scenarios.push(sc);
-        else results.scenarios[at] = sc;
-        results.digests = [...results.digests.filter((d) => d.scenario !== sc.id), ...partial.digests.filter((d) => d.scenario === sc.id)];
-        results.refreshed = { ...results.refreshed, [sc.id]: partial.machine.date };
-      }
-      results.failures.push(...partial.failures);
-    };
-  }
-  const unknown = REFRESH.filter((id) => !(id in TEXTS));
-  if (unknown.length > 0 || QUICK || ONLY) throw new Error(`--refresh takes ${Object.keys(TEXTS).join(', ')} (not ${unknown.join(', ') || 'with --quick or --only'})`);
+  const unknown = REFRESH.filter((id) => !(id in TEXTS) && id !== 'partial');
+  if (unknown.length > 0 || QUICK || ONLY) throw new Error(`--refresh takes ${[...Object.keys(TEXTS), 'partial'].join(', ')} (not ${unknown.join(', ') || 'with --quick or --only'})`);
   Object.assign(results, JSON.parse(readFileSync(join(HERE, 'results', 'full.json'), 'utf8')));
   mkdirSync(WORK, { recursive: true });
   if (!existsSync(join(REPO, 'dist', 'bundle', 'main.cjs'))) await exec('npm', ['run', 'build'], { cwd: REPO });
   for (const id of REFRESH) {
     log(`refreshing ${id}`);
-    await TEXTS[id]();
-    if (id !== 'partial') results.refreshed = { ...results.refreshed, [id]: new Date().toISOString() };
+    if (id === 'partial') mergePartial();
+    else {
+      await TEXTS[id]();
+      results.refreshed = { ...results.refreshed, [id]: new Date().toISOString() };
+    }
   }
   results.targets = [];
   evaluateTargets();

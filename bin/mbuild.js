@@ -4,7 +4,7 @@
 // compiles depends on the command): a run with a cache V8 accepts skips most compiling. A
 // missing or rejected cache (another Node, a new bundle) is written again after the run; a
 // cache that cannot be written (a read-only install) is simply not kept.
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,14 +12,29 @@ import vm from 'node:vm';
 
 const bundle = fileURLToPath(new URL('../dist/bundle/main.cjs', import.meta.url));
 const args = process.argv.slice(2);
-const command = args.find((a) => !a.startsWith('-')) ?? '';
+/** The command: the first word that is neither an option nor the value of a global option (cli/main.ts: -f/--file, --var). */
+function commandOf(argv) {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '-f' || argv[i] === '--file' || argv[i] === '--var') i++;
+    else if (!argv[i].startsWith('-')) return argv[i];
+  }
+  return '';
+}
+const command = commandOf(args);
 const cache = join(dirname(bundle), `main.${/^[a-z]{1,16}$/.test(command) ? command : 'other'}.v8cache`);
-const cachedData = existsSync(cache) ? readFileSync(cache) : undefined;
+let cachedData;
+try {
+  cachedData = readFileSync(cache);
+} catch {
+  /* none yet */
+}
 const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${readFileSync(bundle, 'utf8')}\n})`, {
   filename: bundle,
   cachedData,
-  importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
 });
+// Deprecation warnings come from dependencies (docker-modem parses ssh:// URLs with
+// url.parse(), DEP0170): no user of the CLI can act on them.
+process.noDeprecation = true;
 const module = { exports: {} };
 script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
 

@@ -7,7 +7,7 @@
 // demand (dockerode for ssh, protobufjs for BuildKit traces, tar-stream for mounts, chokidar
 // for watch, listr2 for the terminal view).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -27,3 +27,8 @@ await build({
   define: { 'import.meta.url': '__mbuildBundleUrl' },
   banner: { js: "const __mbuildBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+// bin/mbuild.js runs the bundle through vm.Script, where a dynamic import() has no loader:
+// every module must be bundled or required (an external one through createRequire).
+if (/\bimport\(/.test(readFileSync(`${OUT}/main.cjs`, 'utf8'))) {
+  throw new Error('dist/bundle/main.cjs calls import(): load that module with createRequire instead');
+}

@@ -9,15 +9,16 @@ import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import type { BuildFile, ImageSpec } from '../config/types.js';
+import { readSmallFile } from '../context/small-file.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
 import { walkContextBatches } from '../context/walk.js';
+import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { referencedImages } from '../dockerfile/stages.js';
 import { familiarRef, tagIndex } from '../plan/graph.js';
 import type { StatCache } from './stat-cache.js';
-import { byText } from '../core/order.js';
 
 export const KEY_VERSION = 'mbuild-key-1';
 
@@ -63,8 +64,6 @@ export interface CollectOptions {
 }
 
 const HASH_CONCURRENCY = 16;
-/** Files up to this size are hashed with one synchronous read. */
-const SMALL_FILE = 64 * 1024;
 
 export async function hashFile(abs: string): Promise<string> {
   const hash = createHash('sha256');
@@ -104,9 +103,9 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
         row[3] = cached;
         continue;
       }
-      if (e.stats.size <= SMALL_FILE) {
-        // Read whole, synchronously: a read stream per small file costs more than the read.
-        row[3] = createHash('sha256').update(readFileSync(e.abs)).digest('hex');
+      const small = readSmallFile(e);
+      if (small !== undefined) {
+        row[3] = createHash('sha256').update(small.data).digest('hex');
         cache.set(e.abs, e.stats, row[3]);
         continue;
       }

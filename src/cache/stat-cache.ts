@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { byText } from '../core/order.js';
 
 export const STAT_CACHE_FORMAT = 'mbuild-stat-cache-2';
 const FORMAT_1 = 'mbuild-stat-cache-1';
@@ -57,7 +58,7 @@ function indexOf(d: Dir, name: string): number | undefined {
 const HIGH = /[\uD800-\uFFFF]/;
 function byBytes(a: string, b: string): number {
   if (HIGH.test(a) || HIGH.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
-  return a < b ? -1 : a > b ? 1 : 0;
+  return byText(a, b);
 }
 const WIDTH = 6;
 const LINK = '@';

@@ -4,13 +4,13 @@
  * the largest folders, every mounted entry with its source, and why a path is in or out.
  */
 import { lstat } from 'node:fs/promises';
+import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
 import { normalizeRel, type IgnorePattern } from './ignore.js';
 import { SentPaths } from './sent-paths.js';
 import { planContext, type ContextInput, type ContextPlan, type ContextPlanError } from './source.js';
 import type { ExtraEntry } from './tar.js';
 import { walkContext } from './walk.js';
-import { byText } from '../core/order.js';
 
 /** One mount as the caller could (or could not) read it. */
 export interface InspectMount {

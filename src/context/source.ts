@@ -106,7 +106,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   let root: string;
   try {
     root = realpath(input.contextDir);
-    if (!(statSync(root)).isDirectory()) throw new Error('not a directory');
+    if (!statSync(root).isDirectory()) throw new Error('not a directory');
   } catch (e) {
     return err({ kind: 'context-unreadable', path: input.contextDir, message: message(e) });
   }
@@ -135,7 +135,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   // Which ignore file applies.
   let ignorePath: string | null = null;
   if (input.ignoreFile !== undefined) ignorePath = input.ignoreFile;
-  else if ('path' in input.dockerfile && (isFile(input.dockerfile.path + '.dockerignore'))) {
+  else if ('path' in input.dockerfile && isFile(input.dockerfile.path + '.dockerignore')) {
     ignorePath = input.dockerfile.path + '.dockerignore';
   } else if (isFile(`${root}/.dockerignore`)) ignorePath = `${root}/.dockerignore`;
 

@@ -14,6 +14,7 @@ import { lstatSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
+import { byText } from '../core/order.js';
 import type { IgnoreMatcher, MatchState } from './ignore.js';
 
 export type WalkEntryKind = 'dir' | 'file' | 'symlink';
@@ -109,7 +110,7 @@ interface Listing {
 
 /** Code units that may be a replaced invalid byte (U+FFFD), or sort differently in UTF-16 than in UTF-8 (U+D800 and up). */
 const UNSAFE = /[\uD800-\uFFFF]/;
-const byString = (a: Dirent, b: Dirent): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+const byString = (a: Dirent, b: Dirent): number => byText(a.name, b.name);
 const byBytes = (a: Dirent<Buffer>, b: Dirent<Buffer>): number => Buffer.compare(a.name, b.name);
 
 /**

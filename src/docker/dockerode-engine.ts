@@ -44,9 +44,6 @@ async function newClient(options: Docker.DockerOptions): Promise<Docker> {
   // require, not import(): the CLI runs as a CommonJS bundle compiled through vm.Script,
   // where a dynamic import() has no loader (dockerode is CommonJS anyway).
   const Dockerode = createRequire(import.meta.url)('dockerode') as typeof Docker;
-  // docker-modem parses ssh:// URLs with the deprecated url.parse(): Node's DEP0170 warning
-  // would follow every ssh run, and no user can act on it.
-  process.noDeprecation = true;
   const saved = process.env['DOCKER_HOST'];
   delete process.env['DOCKER_HOST'];
   try {

@@ -4,8 +4,8 @@
  * tag of another image in the file.
  */
 import type { BuildFile } from '../config/types.js';
-import type { DockerfileReference, Edge } from './types.js';
 import { byText } from '../core/order.js';
+import type { DockerfileReference, Edge } from './types.js';
 
 /** `docker.io/library/busybox` -> `busybox:latest`: the form tags are compared in. */
 export function familiarRef(ref: string): string {

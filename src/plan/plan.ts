@@ -4,11 +4,11 @@
  * topologically, and ranks each by the longest chain of work still behind it.
  */
 import { findCycles } from '../core/cycles.js';
+import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { BuildFile } from '../config/types.js';
 import { edgesOf } from './graph.js';
 import type { BuildPlan, DockerfileReference, Edge, PlannedImage } from './types.js';
-import { byText } from '../core/order.js';
 
 export type PlanError =
   | { readonly reason: 'unknown-name'; readonly name: string; readonly suggestion?: string }

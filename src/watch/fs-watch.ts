@@ -120,7 +120,6 @@ export class FileWatch {
   readonly #o: FileWatchOptions;
   #polling: boolean;
   #current: FSWatcher | undefined;
-  #currentPolls = false;
   #chain: Promise<void> = Promise.resolve();
   #closed = false;
 
@@ -170,12 +169,9 @@ export class FileWatch {
     // The old watcher keeps reporting until those stats are taken.
     if (polling) await firstStatsTaken(this.#o.root, this.#o.interval ?? 100);
     const old = this.#current;
-    const fellBack = old !== undefined && polling && !this.#currentPolls;
     this.#current = next;
-    this.#currentPolls = polling;
     await old?.close();
     if (this.#closed) await next.close();
-    else if (fellBack) this.#o.onRescan?.();
   }
 
   #create(): FSWatcher {
@@ -197,7 +193,7 @@ export class FileWatch {
       if ((details as { curr?: Stats } | undefined)?.curr?.isDirectory()) return;
       const path = rawPath(evPath, details);
       if (path === undefined) return;
-      if (event === 'rename' && !this.#polling) forgetDeadFolder(w, path, details);
+      if (event === 'rename' && !polling) forgetDeadFolder(w, path, details);
       this.#o.onPath(path, undefined);
     });
     w.on('error', (e) => this.#onError(e as NodeJS.ErrnoException));
@@ -209,7 +205,10 @@ export class FileWatch {
       if (this.#polling || this.#closed) return; // the old inotify watcher, still failing while it is replaced
       this.#polling = true;
       this.#o.onFallback(ENOSPC_NOTE);
-      void this.restart();
+      // Once the polling watcher is in place: what changed in folders inotify could not watch was never reported.
+      void this.restart().then(() => {
+        if (!this.#closed) this.#o.onRescan?.();
+      });
       return;
     }
     this.#o.onWarning(`file watcher: ${e.message}`);

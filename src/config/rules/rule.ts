@@ -4,8 +4,8 @@
  * every problem is reported at once (changesets' `Rule[]`).
  */
 import type { Diagnostic, Location, RelatedInformation } from '../../core/diagnostic.js';
-import type { BuildFile, WrittenBuildFile, YamlPath } from '../types.js';
 import { byText } from '../../core/order.js';
+import type { BuildFile, WrittenBuildFile, YamlPath } from '../types.js';
 
 export interface RuleContext {
   readonly written: WrittenBuildFile;
