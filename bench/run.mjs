@@ -143,7 +143,8 @@ const COMMANDS = {
   bare: (p) => [process.execPath, [join(HERE, 'bare-walk.mjs'), p.dir]],
   node: () => [process.execPath, ['-e', '0']],
   'mbuild validate': () => [process.execPath, [BIN, 'validate']],
-  'mbuild plan': () => [process.execPath, [BIN, 'plan']],
+  // The builder the bench builds with: the prediction then finds the images the no-op reuses (and inspects them).
+  'mbuild plan': () => [process.execPath, [BIN, 'plan', '--builder', 'classic']],
 };
 const commandLine = (tool, p) => {
   const [cmd, args] = COMMANDS[tool](p);

@@ -1,16 +1,18 @@
 #!/usr/bin/env node
 // Runs the bundle (scripts/bundle.mjs) of what tsc compiled to dist/; `npm run build` makes both.
+// This file is CommonJS (bin/package.json): an ES module entry costs every run the start of
+// Node's ES module loader (~4 ms), and nothing here needs it.
 // The bundle is compiled with a V8 code cache kept next to it, one per command (what a run
 // compiles depends on the command): a run with a cache V8 accepts skips most compiling. A
 // missing or rejected cache (another Node, a new bundle) is written again after the run; a
 // cache that cannot be written (a read-only install) is simply not kept.
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+'use strict';
+const { readFileSync, renameSync, rmSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const vm = require('node:vm');
 
-const bundle = fileURLToPath(new URL('../dist/bundle/main.cjs', import.meta.url));
+const bundle = join(__dirname, '..', 'dist', 'bundle', 'main.cjs');
 const args = process.argv.slice(2);
 /** The command: the first word that is neither an option nor the value of a global option (cli/main.ts: -f/--file, --var). */
 function commandOf(argv) {
@@ -35,17 +37,18 @@ const script = new vm.Script(`(function (exports, require, module, __filename, _
 // Deprecation warnings come from dependencies (docker-modem parses ssh:// URLs with
 // url.parse(), DEP0170): no user of the CLI can act on them.
 process.noDeprecation = true;
-const module = { exports: {} };
-script.runInThisContext()(module.exports, createRequire(bundle), module, bundle, dirname(bundle));
+const loaded = { exports: {} };
+script.runInThisContext()(loaded.exports, createRequire(bundle), loaded, bundle, dirname(bundle));
 
-process.exitCode = await module.exports.main(args);
-
-if (cachedData === undefined || script.cachedDataRejected) {
-  const temp = `${cache}.${process.pid}.tmp`;
-  try {
-    writeFileSync(temp, script.createCachedData());
-    renameSync(temp, cache);
-  } catch {
-    rmSync(temp, { force: true });
+loaded.exports.main(args).then((code) => {
+  process.exitCode = code;
+  if (cachedData === undefined || script.cachedDataRejected) {
+    const temp = `${cache}.${process.pid}.tmp`;
+    try {
+      writeFileSync(temp, script.createCachedData());
+      renameSync(temp, cache);
+    } catch {
+      rmSync(temp, { force: true });
+    }
   }
-}
+});

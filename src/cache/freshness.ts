@@ -29,6 +29,8 @@ export class KeyIndex {
     private readonly engine: Pick<Engine, 'listImages' | 'inspectImage'>,
     private readonly project: string,
     private readonly root: string,
+    /** Inspects started ahead of this run (cache/prefetch.ts), each used at most once. */
+    private readonly ahead?: (imageId: string) => Promise<ImageInfo | undefined> | undefined,
   ) {}
 
   async find(image: string, key: string): Promise<{ readonly imageId: string; readonly info?: ImageInfo } | undefined> {
@@ -37,7 +39,7 @@ export class KeyIndex {
     const history = keyHistory(this.root, image);
     const recorded = history.find((h) => h.key === key);
     if (recorded?.imageId !== undefined) {
-      const info = await this.engine.inspectImage(recorded.imageId);
+      const info = await (this.ahead?.(recorded.imageId) ?? this.engine.inspectImage(recorded.imageId));
       if (info !== undefined && info.labels[KEY_LABEL] === key && info.labels[PROJECT_LABEL] === this.project) return { imageId: info.id, info };
     }
     // A key this checkout never had for this image: build (listing every image costs the

@@ -20,6 +20,7 @@ export interface Manifest {
 }
 
 export const stateDir = (root: string): string => join(root, '.mbuild');
+export const statCachePath = (root: string): string => join(stateDir(root), 'stat-cache.json');
 const manifestPath = (root: string, image: string) => join(stateDir(root), 'state', `${image}.json`);
 
 export async function readManifest(root: string, image: string): Promise<Manifest | undefined> {

@@ -3,6 +3,8 @@
  * atomically at the end), the per-image build step, and the executor options.
  */
 import { join } from 'node:path';
+import type { Prefetched } from '../cache/prefetch.js';
+import { statCachePath } from '../cache/manifest.js';
 import { StatCache } from '../cache/stat-cache.js';
 import type { BuildFile } from '../config/types.js';
 import type { EmitEvent } from '../core/events.js';
@@ -11,7 +13,6 @@ import { locateStep } from '../dockerfile/images.js';
 import { Executor } from '../execute/executor.js';
 import { createBuildOne } from '../execute/image-build.js';
 import type { BuildPlan } from '../plan/types.js';
-import { statCachePath } from './commands/cache.js';
 import type { CliIo } from './io.js';
 
 export interface SessionOptions {
@@ -23,6 +24,8 @@ export interface SessionOptions {
   readonly keepGoing: boolean;
   readonly noCache: boolean;
   readonly outputs: boolean;
+  /** Started while the build file loaded (`up`): the stat cache and the first run's inspects. */
+  readonly prefetched?: Prefetched;
 }
 
 export interface Session {
@@ -33,19 +36,27 @@ export interface Session {
 }
 
 export async function openSession(io: CliIo, root: string, o: SessionOptions): Promise<Session> {
-  const loaded = await StatCache.load(statCachePath(root));
+  const early = o.prefetched?.root === root ? o.prefetched : undefined;
+  const loaded = await (early?.statCache ?? StatCache.load(statCachePath(root)));
   if (loaded.warning) io.stderr.write(`warning: ${loaded.warning}\n`);
   const statCache = loaded.cache;
+  let ahead = early && ((id: string) => early.take(id));
   return {
-    executor: (file, plan, known) => new Executor({
-      plan, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
-      tagsOf: (image) => file.images.get(image)?.tags ?? [],
-      ...(known && { known }),
-      buildOne: createBuildOne({
-        file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: join(file.root, '.mbuild', 'logs'),
-        noCache: o.noCache, outputs: o.outputs, cache: { statCache }, locateStep: (image, step) => locateStep(file, image, step),
-      }),
-    }),
+    executor: (file, plan, known) => {
+      // The inspects started ahead belong to the first run only.
+      const first = ahead;
+      ahead = undefined;
+      return new Executor({
+        plan, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
+        tagsOf: (image) => file.images.get(image)?.tags ?? [],
+        ...(known && { known }),
+        buildOne: createBuildOne({
+          file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: join(file.root, '.mbuild', 'logs'),
+          noCache: o.noCache, outputs: o.outputs, cache: { statCache }, locateStep: (image, step) => locateStep(file, image, step),
+          ...(first && { ahead: first }),
+        }),
+      });
+    },
     close: () => statCache.save().catch((e: unknown) => {
       io.stderr.write(`warning: cannot write the stat cache: ${e instanceof Error ? e.message : String(e)}\n`);
     }),

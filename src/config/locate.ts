@@ -6,9 +6,10 @@ import { isMap, isNode, isPair, isScalar, isSeq, type Document, type Node } from
 import type { Location, SourceFile } from '../core/diagnostic.js';
 import type { Locator, YamlPath } from './types.js';
 
-export function createLocator(file: SourceFile, document: Document.Parsed): Locator {
+/** `document` is asked for on the first lookup only (a cached parse has none until then). */
+export function createLocator(file: SourceFile, document: () => Document.Parsed): Locator {
   const find = (path: YamlPath): { node: Node | undefined; key: Node | undefined } => {
-    let node: unknown = document.contents;
+    let node: unknown = document().contents;
     let key: Node | undefined;
     for (const segment of path) {
       if (isMap(node)) {

@@ -1,12 +1,16 @@
 /**
  * Phase 1 of the loading pipeline (docs/architecture.md): read the build file and
  * parse it as exactly one YAML document. Syntax errors, duplicate keys, extra
- * documents and alias bombs become located diagnostics; nothing is thrown.
+ * documents and alias bombs become located diagnostics; nothing is thrown. The value of
+ * text that parsed cleanly before comes from yaml-cache.ts; its document is then parsed
+ * only when a diagnostic asks where something is.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { parseAllDocuments, type Document } from 'yaml';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
+import { cachedValue, storeValue } from './yaml-cache.js';
 
 /** Larger build files are refused before parsing. */
 export const MAX_BUILD_FILE_BYTES = 1024 * 1024;
@@ -15,27 +19,39 @@ export const MAX_ALIAS_COUNT = 100;
 
 export interface ParsedSource {
   readonly file: SourceFile;
-  readonly document: Document.Parsed;
+  /** The YAML document (parsed on first use when the value came from the cache). */
+  readonly document: () => Document.Parsed;
   /** Plain JS value of the document (aliases expanded, merge keys applied). */
   readonly value: unknown;
 }
 
+/** Reads and parses the build file; a small file, read synchronously (a thread-pool round trip costs more). */
 export async function readSource(path: string): Promise<Result<ParsedSource, Diagnostic[]>> {
   let text: string;
   try {
-    const info = await stat(path);
+    const info = statSync(path);
     if (info.size > MAX_BUILD_FILE_BYTES) {
       return err([fileError(path, `build file is too large (${info.size} bytes; the limit is ${MAX_BUILD_FILE_BYTES})`)]);
     }
-    text = await readFile(path, 'utf8');
+    text = readFileSync(path, 'utf8');
   } catch (e) {
     return err([fileError(path, `cannot read build file ${path}: ${(e as Error).message}`)]);
   }
-  return parseSource({ path, text });
+  const file = { path, text };
+  const hit = cachedValue(dirname(path), text);
+  if (hit !== undefined) {
+    let document: Document.Parsed | undefined;
+    return ok({ file, value: hit.value, document: () => (document ??= parseDocuments(text)[0]!) });
+  }
+  const parsed = parseSource(file);
+  if (parsed.ok) storeValue(dirname(path), text, parsed.value.value);
+  return parsed;
 }
 
+const parseDocuments = (text: string) => parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, merge: true });
+
 export function parseSource(file: SourceFile): Result<ParsedSource, Diagnostic[]> {
-  const docs = parseAllDocuments(file.text, { uniqueKeys: true, prettyErrors: false, merge: true });
+  const docs = parseDocuments(file.text);
   if (!Array.isArray(docs) || docs.length === 0 || docs[0] === undefined) {
     return err([located(file, 'empty-file', 'build file is empty', 0, 0)]);
   }
@@ -64,7 +80,7 @@ export function parseSource(file: SourceFile): Result<ParsedSource, Diagnostic[]
       : `cannot read YAML: ${(e as Error).message}`;
     return err([located(file, 'alias-limit', message, 0, 0)]);
   }
-  return ok({ file, document, value });
+  return ok({ file, document: () => document, value });
 }
 
 function yamlCode(code: string): string {

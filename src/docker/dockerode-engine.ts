@@ -6,8 +6,8 @@
  * status handling, error messages and abort behaviour belong to http-engine.ts.
  */
 import type { IncomingMessage } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { createRequire } from 'node:module';
+import type { Agent } from 'node:https';
 import type Docker from 'dockerode';
 import type { ConnectionOptions } from './endpoint.js';
 import type { Endpoint, EngineInfo } from './engine.js';
@@ -18,7 +18,7 @@ const ANY_STATUS: Record<number, true> = {};
 for (let s = 100; s < 600; s++) ANY_STATUS[s] = true;
 
 /** dockerode constructor options for a connection, every key explicit (see `newClient`). */
-export function dockerodeOptions(conn: ConnectionOptions): Docker.DockerOptions & { agent?: HttpsAgent } {
+export function dockerodeOptions(conn: ConnectionOptions): Docker.DockerOptions & { agent?: Agent } {
   const none = { socketPath: undefined, host: undefined, port: undefined, ca: undefined, cert: undefined, key: undefined, timeout: undefined, version: undefined };
   switch (conn.transport) {
     case 'unix':
@@ -29,7 +29,7 @@ export function dockerodeOptions(conn: ConnectionOptions): Docker.DockerOptions 
       if (conn.tls === undefined) return { ...none, host: conn.host, port: conn.port, protocol: 'http' };
       const { ca, cert, key, verify } = conn.tls;
       // Without DOCKER_TLS_VERIFY the CLI encrypts but does not check the daemon's certificate.
-      return { ...none, host: conn.host, port: conn.port, protocol: 'https', ca, cert, key, ...(verify ? {} : { agent: new HttpsAgent({ rejectUnauthorized: false }) }) };
+      return { ...none, host: conn.host, port: conn.port, protocol: 'https', ca, cert, key, ...(verify ? {} : { agent: new (process.getBuiltinModule('node:https').Agent)({ rejectUnauthorized: false }) }) };
     }
   }
 }

@@ -16,11 +16,11 @@ export interface Endpoint {
 }
 
 export interface EngineInfo {
+  /** The engine's version (`Server: Docker/<version>` on `/_ping`, else `/version`), for messages. */
   readonly serverVersion: string;
   /** The API version negotiated for every request, e.g. `1.41`. */
   readonly apiVersion: string;
   readonly os: string;
-  readonly arch: string;
   /** True when `POST /build?version=2` is available (BuildKit). */
   readonly buildkit: boolean;
 }

@@ -1,10 +1,14 @@
 /**
- * API version negotiation, shared by both transports: unversioned `GET /_ping` (headers)
- * and `GET /version` (body) in parallel, then every later request uses `/v<version>`.
+ * API version negotiation, shared by both transports, as the docker CLI does it: the
+ * headers of an unversioned `GET /_ping` (`Api-Version`, `Ostype`, `Builder-Version`,
+ * `Server`); then every later request uses `/v<version>`. `GET /version` (~4 ms of the
+ * daemon's time: it asks its runtimes for their versions) is asked only when the ping
+ * cannot settle it: no usable `Api-Version` or `Server`, an engine newer than the API
+ * mbuild speaks (its minimum decides), or `DOCKER_API_VERSION` set (checked against it).
  * Also the wording of "cannot connect" errors, which name the endpoint and its source.
  */
 import type { IncomingMessage } from 'node:http';
-import { detectBuildkit, negotiateApiVersion } from './api-version.js';
+import { compareApiVersions, detectBuildkit, isApiVersion, MAX_API_VERSION, negotiateApiVersion } from './api-version.js';
 import { errorMessage, rec, str } from './api-json.js';
 import { EngineError, type Endpoint, type EngineInfo } from './engine.js';
 import { readText } from './transport.js';
@@ -21,44 +25,48 @@ export function connectError(endpoint: Endpoint, why: string): EngineError {
   return new EngineError(`cannot connect to the Docker engine at ${endpoint.url} (${from}): ${why}`, endpoint);
 }
 
-/** Sends the two unversioned requests with `signal` and picks the version every later request uses. */
+/** Asks the engine with `signal` and picks the version every later request uses. */
 export async function negotiate(
   endpoint: Endpoint,
   env: NodeJS.ProcessEnv,
   sendRaw: (path: string, signal: AbortSignal) => Promise<IncomingMessage>,
 ): Promise<EngineInfo> {
   const signal = AbortSignal.timeout(connectTimeoutMs(endpoint));
-  const [ping, version] = await Promise.all([sendRaw('/_ping', signal), sendRaw('/version', signal)]);
-  const [, body] = await Promise.all([readText(ping), readText(version)]);
-  if (version.statusCode !== 200) throw connectError(endpoint, `GET /version answered HTTP ${version.statusCode}: ${errorMessage(body)}`);
-  let v: Record<string, unknown>;
-  try {
-    v = rec(JSON.parse(body));
-  } catch {
-    throw connectError(endpoint, 'GET /version did not answer JSON; is this a Docker engine?');
-  }
+  const ping = await sendRaw('/_ping', signal);
+  await readText(ping);
   const header = (name: string): string | undefined => {
     const h = ping.headers[name];
     return typeof h === 'string' && h !== '' ? h : undefined;
   };
+  const api = header('api-version');
+  const server = /^Docker\/(\S+)/.exec(header('server') ?? '')?.[1];
+  const requested = env['DOCKER_API_VERSION']?.trim();
+  const pingSuffices = api !== undefined && isApiVersion(api) && compareApiVersions(api, MAX_API_VERSION) <= 0 && server !== undefined && !requested;
+  const v = pingSuffices ? {} : await versionBody(endpoint, sendRaw, signal);
   const minApi = str(v['MinAPIVersion']);
-  const chosen = negotiateApiVersion(
-    { apiVersion: header('api-version') ?? str(v['ApiVersion']), ...(minApi !== '' && { minApiVersion: minApi }) },
-    env['DOCKER_API_VERSION'],
-  );
+  const chosen = negotiateApiVersion({ apiVersion: api ?? str(v['ApiVersion']), ...(minApi !== '' && { minApiVersion: minApi }) }, requested);
   const from = endpoint.source === 'default' ? 'the default endpoint' : `from ${endpoint.source}`;
   if (!chosen.ok) throw new EngineError(`cannot use the Docker engine at ${endpoint.url} (${from}): ${chosen.message}`, endpoint);
-  const os = str(v['Os']) || (header('ostype') ?? '');
+  const os = header('ostype') ?? str(v['Os']);
   return {
-    serverVersion: str(v['Version']),
+    serverVersion: str(v['Version']) || (server ?? ''),
     apiVersion: chosen.version,
     os,
-    arch: str(v['Arch']),
     buildkit: detectBuildkit(chosen.version, header('builder-version'), os),
   };
 }
 
-/** A transport's `ready()`: negotiates once, retried after a failure, and honours the caller's signal. */
+async function versionBody(endpoint: Endpoint, sendRaw: (path: string, signal: AbortSignal) => Promise<IncomingMessage>, signal: AbortSignal): Promise<Record<string, unknown>> {
+  const version = await sendRaw('/version', signal);
+  const body = await readText(version);
+  if (version.statusCode !== 200) throw connectError(endpoint, `GET /version answered HTTP ${version.statusCode}: ${errorMessage(body)}`);
+  try {
+    return rec(JSON.parse(body));
+  } catch {
+    throw connectError(endpoint, 'GET /version did not answer JSON; is this a Docker engine?');
+  }
+}
+
 export class Negotiation {
   private negotiated: Promise<EngineInfo> | undefined;
 

@@ -50,6 +50,8 @@ export interface ImageBuildOptions {
   readonly outputs?: boolean;
   /** Labels every temporary container with this run (default: a random ID). */
   readonly runId?: string;
+  /** Inspects of recorded images started ahead of this run (cache/prefetch.ts). */
+  readonly ahead?: (imageId: string) => Promise<ImageInfo | undefined> | undefined;
 }
 
 export { contextErrorText };
@@ -117,7 +119,7 @@ async function mountsOf(engine: Engine, image: ImageSpec, upstream: ReadonlyMap<
 export function createBuildOne(opts: ImageBuildOptions): BuildOne {
   mkdirSync(opts.logDir, { recursive: true });
   const labels = tempLabels(opts.runId);
-  const index = new KeyIndex(opts.engine, opts.file.name, opts.file.root);
+  const index = new KeyIndex(opts.engine, opts.file.name, opts.file.root, opts.ahead);
   return async (name, upstream, signal) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);

@@ -38,7 +38,6 @@ describe('info() on the real daemon', () => {
     const info = await createEngine().info();
     expect(info.apiVersion).toBe(expected);
     expect(info.os).toBe('linux');
-    expect(info.arch).not.toBe('');
     expect(info.serverVersion).toMatch(/^\d+\.\d+\.\d+/);
     expect(info.buildkit).toBe(true);
   });

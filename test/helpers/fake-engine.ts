@@ -37,6 +37,8 @@ export interface FakeEngineOptions {
   readonly minApiVersion?: string;
   /** Sent as the `Builder-Version` header of /_ping when set. */
   readonly builderVersion?: string;
+  /** The `Server` header of /_ping (default `Docker/99.0.0-fake (linux)`; null: none, as behind some proxies). */
+  readonly serverHeader?: string | null;
   /** Accept connections but never answer /_ping or /version. */
   readonly silent?: boolean;
   readonly build?: BuildScript;
@@ -92,12 +94,16 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     const key = `${r.method} ${r.path}`;
     if (opts.silent && (r.path === '/_ping' || r.path === '/version')) return; // never answers
     if (r.path === '/_ping') {
-      res.writeHead(200, { 'Api-Version': apiVersion, Ostype: 'linux', ...(opts.builderVersion ? { 'Builder-Version': opts.builderVersion } : {}) });
+      const server = opts.serverHeader === undefined ? 'Docker/99.0.0-fake (linux)' : opts.serverHeader;
+      res.writeHead(200, {
+        'Api-Version': apiVersion, Ostype: 'linux',
+        ...(opts.builderVersion ? { 'Builder-Version': opts.builderVersion } : {}), ...(server !== null && { Server: server }),
+      });
       res.end('OK');
       return;
     }
     if (r.path === '/version') {
-      return json(res, 200, { Version: '99.0.0-fake', ApiVersion: apiVersion, MinAPIVersion: opts.minApiVersion ?? '1.12', Os: 'linux', Arch: 'amd64' });
+      return json(res, 200, { Version: '99.0.1-from-version', ApiVersion: apiVersion, MinAPIVersion: opts.minApiVersion ?? '1.12', Os: 'linux', Arch: 'amd64' });
     }
     const route = opts.routes?.[key];
     if (route) {

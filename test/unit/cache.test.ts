@@ -5,6 +5,8 @@ import { buildModel } from '../../src/config/load.js';
 import { changedFiles, explainChange } from '../../src/cache/explain.js';
 import { cacheKey, collectInputs, type ImageInputs } from '../../src/cache/inputs.js';
 import { StatCache, TIMESTAMP_GRANULARITY_MS } from '../../src/cache/stat-cache.js';
+import { prefetch, PREFETCH_LIMIT } from '../../src/cache/prefetch.js';
+import { KEY_LABEL, KeyIndex, PROJECT_LABEL } from '../../src/cache/freshness.js';
 import { testdir } from '../helpers/testdir.js';
 import { statSync } from 'node:fs';
 
@@ -104,5 +106,56 @@ describe('StatCache', () => {
     const a = await inputsOf(dir, loaded.cache);
     expect(a.files.find((f) => f[0] === 'src/main.txt')![3]).toBe('5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
     expect(readFileSync(path, 'utf8')).toBe('{not json');
+  });
+});
+
+describe('prefetch (the inspects a run starts while its build file loads)', () => {
+  const info = (id: string) => ({ id, repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true });
+  const recorder = () => {
+    const asked: string[] = [];
+    return { asked, engine: { inspectImage: async (ref: string) => (asked.push(ref), info(ref)) } };
+  };
+
+  it("inspects each image's recorded image once, hands each inspect out once, and loads the stat cache", async () => {
+    const dir = project({
+      '.mbuild/state/app.json.key': 'v1-new sha256:aaa\nv1-old sha256:bbb\n',
+      '.mbuild/state/web.json.key': 'v1-web sha256:aaa\n', // the same image: one inspect
+      '.mbuild/state/api.json.key': 'v1-api\n', // no image ID recorded: nothing to ask
+    });
+    const { asked, engine } = recorder();
+    const p = prefetch(dir, engine);
+    expect(asked).toEqual(['sha256:aaa']);
+    expect(p.root).toBe(dir);
+    expect((await p.take('sha256:aaa'))?.id).toBe('sha256:aaa');
+    expect(p.take('sha256:aaa')).toBeUndefined();
+    expect(p.take('sha256:bbb')).toBeUndefined();
+    expect((await p.statCache).cache).toBeInstanceOf(StatCache);
+  });
+
+  it('inspects nothing without state, or with more recorded images than a partial run may need', () => {
+    const none = recorder();
+    prefetch(project(), none.engine);
+    expect(none.asked).toEqual([]);
+    const many: Record<string, string> = {};
+    for (let i = 0; i <= PREFETCH_LIMIT; i++) many[`.mbuild/state/i${i}.json.key`] = `v1-${i} sha256:${i}\n`;
+    const big = recorder();
+    prefetch(project(many), big.engine);
+    expect(big.asked).toEqual([]);
+  });
+
+  it('a key index uses a prefetched inspect instead of asking again, and still checks its labels', async () => {
+    const dir = project({ '.mbuild/state/app.json.key': 'v1-k sha256:aaa\n' });
+    const asked: string[] = [];
+    const engine = {
+      inspectImage: async (ref: string) => (asked.push(ref), info(ref)),
+      listImages: async () => [],
+    };
+    const ahead = new Map([['sha256:aaa', Promise.resolve({ ...info('sha256:aaa'), labels: { [KEY_LABEL]: 'v1-k', [PROJECT_LABEL]: 'p' } })]]);
+    const index = new KeyIndex(engine, 'p', dir, (id) => ahead.get(id));
+    expect(await index.find('app', 'v1-k')).toMatchObject({ imageId: 'sha256:aaa' });
+    expect(asked).toEqual([]);
+    // Another project's image with that key is not this one's.
+    const foreign = new KeyIndex(engine, 'q', dir, (id) => ahead.get(id));
+    expect(await foreign.find('app', 'v1-k')).toBeUndefined();
   });
 });

@@ -6,12 +6,15 @@ import { sanitizeProjectName } from '../../src/config/normalize.js';
 import { testdir } from '../helpers/testdir.js';
 import { runCli } from '../helpers/run-cli.js';
 
-let cleanup: (() => void) | undefined;
-afterEach(() => cleanup?.());
+// Some tests make two projects: every one is removed, not only the last.
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
 
 function project(yaml: string, extra: Record<string, string> = {}) {
   const t = testdir({ 'mbuild.yaml': yaml, ...extra }, 'mbuild-Load Test-');
-  cleanup = t.cleanup;
+  cleanups.push(t.cleanup);
   return t.dir;
 }
 
@@ -75,7 +78,7 @@ images:
 
   it('finds mbuild.yml in the nearest parent folder, and the project root is that folder', async () => {
     const t = testdir({ 'mbuild.yml': 'version: 1\nimages:\n  app:\n    context: svc\n', 'svc/Dockerfile': 'FROM busybox\n', 'svc/deep/x': '' });
-    cleanup = t.cleanup;
+    cleanups.push(t.cleanup);
     const file = await load(join(t.dir, 'svc', 'deep'));
     expect(file.root).toBe(t.dir);
     expect(file.images.get('app')!.context).toBe(join(t.dir, 'svc'));
@@ -156,7 +159,7 @@ images:
 
   it('says where it looked when there is no build file', async () => {
     const t = testdir({ 'x/': '' });
-    cleanup = t.cleanup;
+    cleanups.push(t.cleanup);
     const r = await runCli(['validate'], { cwd: join(t.dir, 'x'), env: {} });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain(`error: no mbuild.yaml or mbuild.yml found in ${join(t.dir, 'x')} or any parent folder (use -f FILE)`);

@@ -44,12 +44,32 @@ describe('version negotiation', () => {
   it('uses the daemon version when lower than ours and prefixes later requests with it', async () => {
     const f = await fake({ apiVersion: '1.40', routes: { 'GET /images/json': () => ({ status: 200, body: [] }) } });
     const engine = createEngine({ host: f.url, env: {} });
-    expect(await engine.info()).toEqual({ serverVersion: '99.0.0-fake', apiVersion: '1.40', os: 'linux', arch: 'amd64', buildkit: true });
+    expect(await engine.info()).toEqual({ serverVersion: '99.0.0-fake', apiVersion: '1.40', os: 'linux', buildkit: true });
     await engine.listImages({ labels: ['a=b'] });
     const list = await f.waitForRequest((r) => r.path === '/images/json');
     expect(list.version).toBe('1.40');
     expect(list.query.get('filters')).toBe('{"label":["a=b"]}');
-    expect(f.requests.filter((r) => r.path === '/_ping' || r.path === '/version').map((r) => r.version)).toEqual([undefined, undefined]);
+    // The ping settles it: no /version (it costs the daemon ~4 ms).
+    expect(f.requests.filter((r) => r.path === '/_ping' || r.path === '/version').map((r) => `${r.path} ${r.version}`)).toEqual(['/_ping undefined']);
+  });
+
+  it('asks /version when the ping cannot settle it: an engine newer than mbuild, no Server header, DOCKER_API_VERSION', async () => {
+    const asked = async (o: Parameters<typeof fake>[0], env: Record<string, string> = {}) => {
+      const f = await fake(o);
+      const info = await createEngine({ host: f.url, env }).info();
+      return { info, paths: f.requests.map((r) => r.path) };
+    };
+    // Newer than MAX_API_VERSION: its minimum decides (here above ours).
+    const newer = await asked({ apiVersion: '1.60', minApiVersion: '1.50' });
+    expect(newer.info).toMatchObject({ apiVersion: '1.50', serverVersion: '99.0.1-from-version' });
+    expect(newer.paths).toEqual(['/_ping', '/version']);
+    const anonymous = await asked({ apiVersion: '1.41', serverHeader: null });
+    expect(anonymous.info).toMatchObject({ apiVersion: '1.41', serverVersion: '99.0.1-from-version' });
+    expect(anonymous.paths).toEqual(['/_ping', '/version']);
+    // DOCKER_API_VERSION is checked against the minimum only /version reports.
+    const f = await fake({ apiVersion: '1.41', minApiVersion: '1.40' });
+    await expect(createEngine({ host: f.url, env: { DOCKER_API_VERSION: '1.39' } }).info()).rejects.toThrow("DOCKER_API_VERSION=1.39 is older than the engine's minimum API version 1.40");
+    expect(f.requests.map((r) => r.path)).toEqual(['/_ping', '/version']);
   });
 
   it('honours DOCKER_API_VERSION and a Builder-Version: 1 header', async () => {
@@ -145,7 +165,7 @@ describe('build request', () => {
     ac.abort();
     expect(await running).toEqual({ kind: 'cancelled' });
     await f.buildDisconnected();
-    expect(f.requests.map((r) => r.path)).toEqual(['/_ping', '/version', '/build']);
+    expect(f.requests.map((r) => r.path)).toEqual(['/_ping', '/build']);
   });
 
   it('returns cancelled without a request when the signal is already aborted', async () => {

@@ -4,10 +4,9 @@
  * and the local state).
  */
 import { rm } from 'node:fs/promises';
-import { join } from 'node:path';
 import { changedFiles } from '../../cache/explain.js';
 import { PROJECT_LABEL } from '../../cache/freshness.js';
-import { readManifest, stateDir } from '../../cache/manifest.js';
+import { readManifest, stateDir, statCachePath } from '../../cache/manifest.js';
 import { predict, type Prediction } from '../../cache/predict.js';
 import { StatCache } from '../../cache/stat-cache.js';
 import type { BuildFile } from '../../config/types.js';
@@ -24,7 +23,6 @@ export interface EngineOptions extends GlobalOptions {
   readonly builder: 'auto' | BuilderKind;
 }
 
-export const statCachePath = (root: string): string => join(stateDir(root), 'stat-cache.json');
 
 export async function predictions(io: CliIo, file: BuildFile, plan: BuildPlan, engine: Engine, builder: BuilderKind): Promise<Prediction[]> {
   const loaded = await StatCache.load(statCachePath(file.root));

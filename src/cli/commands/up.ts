@@ -1,5 +1,8 @@
 /** `mbuild up [NAMES...]`: plan, then build on the engine with progress; exit 0, 1 or 130. */
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { setImmediate } from 'node:timers/promises';
+import { prefetch, type Prefetched } from '../../cache/prefetch.js';
+import { findBuildFile } from '../../config/find.js';
 import { createEngine } from '../../docker/connect.js';
 import type { BuilderKind, Engine, EngineInfo } from '../../docker/engine.js';
 import type { EmitEvent } from '../../core/events.js';
@@ -56,10 +59,23 @@ export async function connect(
   }
 }
 
-export const sessionOptions = (opts: UpOptions, c: { engine: Engine; builder: BuilderKind }, emit: EmitEvent, signal: AbortSignal): SessionOptions => ({
+export const sessionOptions = (
+  opts: UpOptions, c: { engine: Engine; builder: BuilderKind }, emit: EmitEvent, signal: AbortSignal, prefetched?: Prefetched,
+): SessionOptions => ({
   engine: c.engine, builder: c.builder, emit, signal, jobs: opts.jobs, keepGoing: opts.keepGoing ?? false,
-  noCache: opts.noCache ?? false, outputs: !opts.noOutputs,
+  noCache: opts.noCache ?? false, outputs: !opts.noOutputs, ...(prefetched && { prefetched }),
 });
+
+/**
+ * For a run of the whole file: the stat cache and the recorded images' inspects, started
+ * before the build file is parsed (cache/prefetch.ts). Nothing when the file cannot be found
+ * (loading reports it).
+ */
+function prefetchFor(io: CliIo, opts: UpOptions, names: readonly string[], engine: Engine): Prefetched | undefined {
+  if (names.length > 0 || opts.noCache) return undefined;
+  const found = findBuildFile(opts.file, io.cwd);
+  return found.ok ? prefetch(resolve(found.value, '..'), engine) : undefined;
+}
 
 export function exitCodeOf(report: RunReport): ExitCode {
   if (report.interrupted) return ExitCode.interrupted;
@@ -69,25 +85,33 @@ export function exitCodeOf(report: RunReport): ExitCode {
 export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<ExitCode> {
   // The engine answers while the build file loads and plans.
   const connecting = startConnecting(io, opts);
+  const prefetched = prefetchFor(io, opts, names, connecting.engine);
+  // Two turns of the event loop: a connection completes in the turn after it was asked
+  // for, and only then is its request written. The engine then answers on another core
+  // while this one parses the build file, instead of after it.
+  await setImmediate();
+  await setImmediate();
   const planned = await planOrReport(io, opts, names);
   if (typeof planned === 'number') return planned;
   const { loaded: { file }, plan } = planned;
   const connected = await connect(io, opts, connecting);
   if (typeof connected === 'number') return connected;
-  // Temporary containers of an mbuild that was killed before it could remove them.
-  await reapTempContainers(connected.engine);
+  // Temporary containers of an mbuild that was killed before it could remove them (only
+  // those of dead processes: this run's own are safe), removed while the run goes on.
+  const reaping = reapTempContainers(connected.engine);
   const logDir = join(file.root, '.mbuild', 'logs');
   const reporter = await createReporter(opts.quiet ? 'quiet' : opts.progress, {
     stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image) => displayPath(join(logDir, `${image}.log`), io.cwd),
   });
   const signals = abortOnSignals();
   try {
-    const session = await openSession(io, file.root, sessionOptions(opts, connected, reporter.onEvent.bind(reporter), signals.signal));
+    const session = await openSession(io, file.root, sessionOptions(opts, connected, reporter.onEvent.bind(reporter), signals.signal, prefetched));
     const report = await session.executor(file, plan).run(connected.builder);
     await session.close();
     await reporter.close();
     return exitCodeOf(report);
   } finally {
     signals.dispose();
+    await reaping;
   }
 }

@@ -44,10 +44,10 @@ const keyOrSelf = (image: ImageSpec, key: string): YamlPath => image.origins.key
 const where = (file: BuildFile, image: ImageSpec, key: string): Location =>
   image.origins.keys[key] ? file.locate.value(keyOrSelf(image, key)) : file.locate.key(image.origins.self);
 
-function escapes(file: BuildFile, path: string): 'outside' | 'symlink' | undefined {
-  const root = realPath(file.root);
+/** `realRoot`: the real path of the project root (one lookup per rule run, not per path). */
+function escapes(file: BuildFile, realRoot: string, path: string): 'outside' | 'symlink' | undefined {
   if (!isInside(file.root, path)) return 'outside';
-  return isInside(root, realPath(path)) ? undefined : 'symlink';
+  return isInside(realRoot, realPath(path)) ? undefined : 'symlink';
 }
 
 const escapeMessage = (what: string, path: string, how: 'outside' | 'symlink', file: BuildFile) =>
@@ -57,17 +57,18 @@ const escapeMessage = (what: string, path: string, how: 'outside' | 'symlink', f
 
 export const pathOutsideRoot: Rule = ({ file }) => {
   const out: Diagnostic[] = [];
+  const realRoot = realPath(file.root);
   for (const image of file.images.values()) {
-    const ctx = escapes(file, image.context);
+    const ctx = escapes(file, realRoot, image.context);
     if (ctx) out.push(error('path-outside-root', escapeMessage('context', image.context, ctx, file), where(file, image, 'context')));
     // A Dockerfile inside an escaping context escapes with it: one error is enough.
     const implied = ctx !== undefined && isInside(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : image.context);
     if (image.dockerfile.kind === 'file' && !implied) {
-      const df = escapes(file, image.dockerfile.path);
+      const df = escapes(file, realRoot, image.dockerfile.path);
       if (df) out.push(error('path-outside-root', escapeMessage('Dockerfile', image.dockerfile.path, df, file), where(file, image, 'dockerfile')));
     }
     for (const output of image.outputs) {
-      const how = output.to === file.root ? 'outside' : escapes(file, output.to);
+      const how = output.to === file.root ? 'outside' : escapes(file, realRoot, output.to);
       if (how) out.push(error('path-outside-root', output.to === file.root ? `output ${show(file, output.to)} would replace the project root itself` : escapeMessage('output', output.to, how, file), file.locate.value([...output.origin, 'to'])));
     }
   }

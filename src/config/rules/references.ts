@@ -1,5 +1,5 @@
 /** Rules about names: every reference points at a declared image or group. */
-import type { Diagnostic } from '../../core/diagnostic.js';
+import type { Diagnostic, Location } from '../../core/diagnostic.js';
 import { isImageReference } from '../reference.js';
 import { didYouMean } from '../suggest.js';
 import { error, type Rule } from './rule.js';
@@ -32,17 +32,17 @@ export const unknownMountSource: Rule = ({ written, file }) => {
   const out: Diagnostic[] = [];
   for (const [name, image] of Object.entries(written.images)) {
     (image.mounts ?? []).forEach((mount, i) => {
-      const at = file.locate.value(['images', name, 'mounts', i, 'from']);
+      const at = (): Location => file.locate.value(['images', name, 'mounts', i, 'from']);
       const parts = mount.from.includes('..') ? mount.from.split('..') : [mount.from];
       if (parts.length > 2 || parts.some((p) => p === '')) {
-        out.push(error('invalid-mount-source', `invalid mount source '${mount.from}': write IMAGE or A..B`, at));
+        out.push(error('invalid-mount-source', `invalid mount source '${mount.from}': write IMAGE or A..B`, at()));
         return;
       }
       for (const part of parts) {
         if (part in written.images) continue;
         const external = /[:@/]/.test(part) && isImageReference(part);
         if (!external) {
-          out.push(error('unknown-image', `unknown image '${part}' in mounts of image '${name}'${didYouMean(part, names)} (an external image needs a tag, e.g. '${part}:latest')`, at));
+          out.push(error('unknown-image', `unknown image '${part}' in mounts of image '${name}'${didYouMean(part, names)} (an external image needs a tag, e.g. '${part}:latest')`, at()));
         }
       }
     });

@@ -1,0 +1,68 @@
+/**
+ * Phase 1's memo: the plain value of the last build file text that parsed cleanly, kept in
+ * <root>/.mbuild/yaml-cache.json and keyed by a SHA-256 of that text and the yaml library's
+ * version. Parsing is a pure function of the text, so a hit is exactly what parsing would
+ * give; the YAML document itself (node positions for diagnostics) is then parsed only if a
+ * diagnostic needs a location. Parsing costs a no-op run ~8 ms of cold code.
+ *
+ * It can cost time, never correctness: a missing, corrupt or foreign file is a miss; the
+ * file is written atomically, only into an existing .mbuild/ (a first `validate` in a fresh
+ * checkout creates nothing), and only for values JSON keeps exactly.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+
+const FORMAT = 'mbuild-yaml-cache-1';
+
+let yamlVersion: string | undefined;
+function yamlPackageVersion(): string {
+  try {
+    return String((createRequire(import.meta.url)('yaml/package.json') as { version: unknown }).version);
+  } catch {
+    return 'unknown';
+  }
+}
+
+function keyOf(text: string): string {
+  yamlVersion ??= yamlPackageVersion();
+  return createHash('sha256').update(`${FORMAT}\0${yamlVersion}\0${text}`).digest('hex');
+}
+
+const cachePath = (root: string): string => join(root, '.mbuild', 'yaml-cache.json');
+
+/** The value parsed from `text` last time, or undefined. */
+export function cachedValue(root: string, text: string): { value: unknown } | undefined {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(cachePath(root), 'utf8'));
+  } catch {
+    return undefined;
+  }
+  const d = data as { format?: unknown; key?: unknown; value?: unknown } | null;
+  if (d === null || typeof d !== 'object' || d.format !== FORMAT || typeof d.key !== 'string' || !('value' in d)) return undefined;
+  return d.key === keyOf(text) ? { value: d.value } : undefined;
+}
+
+/** Plain objects, arrays, strings, booleans, null and finite numbers other than -0: what JSON round-trips. */
+export function jsonExact(v: unknown): boolean {
+  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
+  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
+  if (Array.isArray(v)) return v.every(jsonExact);
+  if (typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
+  return Object.values(v).every(jsonExact);
+}
+
+/** Remembers `value` as the parse of `text`; best effort. */
+export function storeValue(root: string, text: string, value: unknown): void {
+  if (!existsSync(join(root, '.mbuild')) || !jsonExact(value)) return;
+  const path = cachePath(root);
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFileSync(tmp, JSON.stringify({ format: FORMAT, key: keyOf(text), value }));
+    renameSync(tmp, path);
+  } catch {
+    rmSync(tmp, { force: true });
+  }
+}
