@@ -14,6 +14,8 @@ import { StatCache } from './stat-cache.js';
 
 /** More recorded images than this: a partial run (`up NAME`) may need few of them, so none are inspected ahead. */
 export const PREFETCH_LIMIT = 256;
+/** Inspects in flight at once. */
+const LANES = 4;
 
 export interface Prefetched {
   /** The project folder it was started for. */
@@ -33,11 +35,15 @@ export function prefetch(root: string, engine: Pick<Engine, 'inspectImage'>): Pr
     /* no state yet */
   }
   if (names.length <= PREFETCH_LIMIT) {
-    for (const n of names) {
-      const id = keyHistory(root, n.slice(0, -'.json.key'.length))[0]?.imageId;
+    // A few at a time: each then reuses a kept-alive connection instead of opening its own.
+    const lanes: Promise<unknown>[] = [];
+    let n = 0;
+    for (const name of names) {
+      const id = keyHistory(root, name.slice(0, -'.json.key'.length))[0]?.imageId;
       if (id === undefined || inspects.has(id)) continue;
-      const p = engine.inspectImage(id);
-      p.catch(() => undefined); // an error reaches the check that takes it
+      const lane = n++ % LANES;
+      const p = (lanes[lane] ?? Promise.resolve()).then(() => engine.inspectImage(id));
+      lanes[lane] = p.catch(() => undefined); // an error reaches the check that takes it
       inspects.set(id, p);
     }
   }
