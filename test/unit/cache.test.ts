@@ -124,23 +124,44 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
     });
     const { asked, engine } = recorder();
     const p = prefetch(dir, engine);
-    expect(asked).toEqual(['sha256:aaa']);
     expect(p.root).toBe(dir);
     expect((await p.take('sha256:aaa'))?.id).toBe('sha256:aaa');
+    expect(asked).toEqual(['sha256:aaa']);
     expect(p.take('sha256:aaa')).toBeUndefined();
     expect(p.take('sha256:bbb')).toBeUndefined();
     expect((await p.statCache).cache).toBeInstanceOf(StatCache);
   });
 
-  it('inspects nothing without state, or with more recorded images than a partial run may need', () => {
+  it('inspects nothing without state, or with more recorded images than a partial run may need', async () => {
     const none = recorder();
-    prefetch(project(), none.engine);
+    await prefetch(project(), none.engine).statCache;
     expect(none.asked).toEqual([]);
     const many: Record<string, string> = {};
     for (let i = 0; i <= PREFETCH_LIMIT; i++) many[`.mbuild/state/i${i}.json.key`] = `v1-${i} sha256:${i}\n`;
     const big = recorder();
-    prefetch(project(many), big.engine);
+    const p = prefetch(project(many), big.engine);
+    await p.statCache;
+    expect(p.take('sha256:0')).toBeUndefined();
     expect(big.asked).toEqual([]);
+  });
+
+  it('keeps a few inspects in flight, not one per image', async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) tree[`.mbuild/state/i${i}.json.key`] = `v1-${i} sha256:${i}\n`;
+    let inFlight = 0;
+    let most = 0;
+    const engine = {
+      inspectImage: async (ref: string) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((r) => setImmediate(r));
+        inFlight--;
+        return info(ref);
+      },
+    };
+    const p = prefetch(project(tree), engine);
+    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => p.take(`sha256:${i}`)));
+    expect(all.map((x) => x?.id)).toEqual(Array.from({ length: 10 }, (_, i) => `sha256:${i}`));
+    expect(most).toBe(4);
   });
 
   it('a key index uses a prefetched inspect instead of asking again, and still checks its labels', async () => {
