@@ -599,8 +599,9 @@ function renderMarkdown() {
       `\`mbuild plan\` (also Dockerfiles, the graph, the engine connection and the freshness prediction: every context walked, stat cache, keys, key index) ${s(part('mbuild plan'))} s;`,
       `\`mbuild up\` no-op ${s(part('mbuild'))} s; the bare walk (node start-up, lstat of every context entry, one ping) ${s(part('bare'))} s.`,
       `So start-up and loading the build file take ${s(part('mbuild validate') - part('node'))} s beyond node's own start-up, and planning with the cache check`,
-      `${s(part('mbuild plan') - part('mbuild validate'))} s more; \`up\` then adds the executor, the reporter and one engine call per up-to-date image (inspect of the image recorded last time; no tag is moved when it already names the image):`,
-      `${s(part('mbuild') - part('mbuild plan'))} s.`, '');
+      `${s(part('mbuild plan') - part('mbuild validate'))} s more. \`up\` does the same checks (one engine call per up-to-date image: an inspect of the image recorded last time; no tag is moved when it already names the image)`,
+      `plus the executor and the reporter, but starts those inspects and the stat cache's read before it parses the build file, which \`plan\` does not:`,
+      `${part('mbuild') >= part('mbuild plan') ? `${s(part('mbuild') - part('mbuild plan'))} s more than \`plan\`` : `${s(part('mbuild plan') - part('mbuild'))} s less than \`plan\``}.`, '');
   }
 
   L.push('## Chart', '');
