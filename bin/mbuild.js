@@ -40,6 +40,9 @@ process.noDeprecation = true;
 const loaded = { exports: {} };
 script.runInThisContext()(loaded.exports, createRequire(bundle), loaded, bundle, dirname(bundle));
 
+// A run whose main() never settles (a bug: nothing left to wait for) must not pass for a
+// success; an ES module entry would have exited 13 there.
+process.exitCode = 1;
 loaded.exports.main(args).then((code) => {
   process.exitCode = code;
   if (cachedData === undefined || script.cachedDataRejected) {

@@ -24,7 +24,11 @@ await build({
   logLevel: 'warning',
   external: ['dockerode', 'protobufjs', 'tar-stream', 'chokidar', 'listr2'],
   // `import.meta.url` of the bundled modules: the bundle's own URL (dist/bundle/ is as deep as dist/cli/).
-  define: { 'import.meta.url': '__mbuildBundleUrl' },
+  define: {
+    'import.meta.url': '__mbuildBundleUrl',
+    // The yaml library compiled in (config/yaml-cache.ts keys its cache by it).
+    __MBUILD_YAML_VERSION__: JSON.stringify(JSON.parse(readFileSync(`${ROOT}node_modules/yaml/package.json`, 'utf8')).version),
+  },
   banner: { js: "const __mbuildBundleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
 // bin/mbuild.js runs the bundle through vm.Script, where a dynamic import() has no loader:

@@ -25,7 +25,11 @@ export interface Prefetched {
   take(imageId: string): Promise<ImageInfo | undefined> | undefined;
 }
 
-export function prefetch(root: string, engine: Pick<Engine, 'inspectImage'>): Prefetched {
+/**
+ * `connected`: the engine's negotiation. Nothing is asked before it succeeds, and nothing
+ * at all when it fails (each request would try to connect again, up to a timeout each).
+ */
+export function prefetch(root: string, engine: Pick<Engine, 'inspectImage'>, connected: Promise<unknown>): Prefetched {
   const statCache = StatCache.load(statCachePath(root));
   const inspects = new Map<string, Promise<ImageInfo | undefined>>();
   let names: string[] = [];
@@ -42,8 +46,10 @@ export function prefetch(root: string, engine: Pick<Engine, 'inspectImage'>): Pr
       const id = keyHistory(root, name.slice(0, -'.json.key'.length))[0]?.imageId;
       if (id === undefined || inspects.has(id)) continue;
       const lane = n++ % LANES;
-      const p = (lanes[lane] ?? Promise.resolve()).then(() => engine.inspectImage(id));
-      lanes[lane] = p.catch(() => undefined); // an error reaches the check that takes it
+      const p = (lanes[lane] ?? connected).then(() => engine.inspectImage(id));
+      // An error reaches the check that takes it; a failed connection ends every lane.
+      lanes[lane] = p.catch(() => connected);
+      lanes[lane].catch(() => undefined);
       inspects.set(id, p);
     }
   }

@@ -5,7 +5,7 @@
  * text that parsed cleanly before comes from yaml-cache.ts; its document is then parsed
  * only when a diagnostic asks where something is.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseAllDocuments, type Document } from 'yaml';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
@@ -28,8 +28,9 @@ export interface ParsedSource {
 /** Reads and parses the build file; a small file, read synchronously (a thread-pool round trip costs more). */
 export async function readSource(path: string): Promise<Result<ParsedSource, Diagnostic[]>> {
   let text: string;
+  let info: Stats;
   try {
-    const info = statSync(path);
+    info = statSync(path);
     if (info.size > MAX_BUILD_FILE_BYTES) {
       return err([fileError(path, `build file is too large (${info.size} bytes; the limit is ${MAX_BUILD_FILE_BYTES})`)]);
     }
@@ -38,17 +39,21 @@ export async function readSource(path: string): Promise<Result<ParsedSource, Dia
     return err([fileError(path, `cannot read build file ${path}: ${(e as Error).message}`)]);
   }
   const file = { path, text };
-  const hit = cachedValue(dirname(path), text);
+  const id = { options: PARSE_IDENTITY, file: info };
+  const hit = cachedValue(dirname(path), text, id);
   if (hit !== undefined) {
     let document: Document.Parsed | undefined;
     return ok({ file, value: hit.value, document: () => (document ??= parseDocuments(text)[0]!) });
   }
   const parsed = parseSource(file);
-  if (parsed.ok) storeValue(dirname(path), text, parsed.value.value);
+  if (parsed.ok) storeValue(dirname(path), text, id, parsed.value.value);
   return parsed;
 }
 
-const parseDocuments = (text: string) => parseAllDocuments(text, { uniqueKeys: true, prettyErrors: false, merge: true });
+const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, merge: true } as const;
+/** Everything besides the text that the parsed value depends on (part of the cache key). */
+const PARSE_IDENTITY = JSON.stringify({ ...PARSE_OPTIONS, maxAliasCount: MAX_ALIAS_COUNT });
+const parseDocuments = (text: string) => parseAllDocuments(text, PARSE_OPTIONS);
 
 export function parseSource(file: SourceFile): Result<ParsedSource, Diagnostic[]> {
   const docs = parseDocuments(file.text);

@@ -1,9 +1,14 @@
 /**
  * Phase 1's memo: the plain value of the last build file text that parsed cleanly, kept in
- * <root>/.mbuild/yaml-cache.json and keyed by a SHA-256 of that text and the yaml library's
- * version. Parsing is a pure function of the text, so a hit is exactly what parsing would
- * give; the YAML document itself (node positions for diagnostics) is then parsed only if a
- * diagnostic needs a location. Parsing costs a no-op run ~8 ms of cold code.
+ * <root>/.mbuild/yaml-cache.json. Parsing is a pure function of the text, the parser's
+ * options and the yaml library's version, so a hit is exactly what parsing would give; the
+ * YAML document itself (node positions for diagnostics) is then parsed only if a diagnostic
+ * needs a location. Parsing costs a no-op run ~8 ms of cold code.
+ *
+ * The key is a SHA-256 of the text, those options and version (the one bundled, when the CLI
+ * runs from the bundle), and the build file's inode and ctime: a cache file that came with
+ * the checkout (committed, copied) cannot name them in advance, so it is never trusted over
+ * the file itself (any write of the file is a miss, as for the stat cache).
  *
  * It can cost time, never correctness: a missing, corrupt or foreign file is a miss; the
  * file is written atomically, only into an existing .mbuild/ (a first `validate` in a fresh
@@ -16,8 +21,12 @@ import { join } from 'node:path';
 
 const FORMAT = 'mbuild-yaml-cache-1';
 
+/** Set by scripts/bundle.mjs: the version of the yaml library compiled into the bundle. */
+declare const __MBUILD_YAML_VERSION__: string | undefined;
+
 let yamlVersion: string | undefined;
 function yamlPackageVersion(): string {
+  if (typeof __MBUILD_YAML_VERSION__ === 'string') return __MBUILD_YAML_VERSION__;
   try {
     return String((createRequire(import.meta.url)('yaml/package.json') as { version: unknown }).version);
   } catch {
@@ -25,15 +34,21 @@ function yamlPackageVersion(): string {
   }
 }
 
-function keyOf(text: string): string {
+/** What the parse depends on besides the text (options), and which file it is (inode, ctime). */
+export interface ParseIdentity {
+  readonly options: string;
+  readonly file: { readonly ino: number; readonly ctimeMs: number };
+}
+
+function keyOf(text: string, id: ParseIdentity): string {
   yamlVersion ??= yamlPackageVersion();
-  return createHash('sha256').update(`${FORMAT}\0${yamlVersion}\0${text}`).digest('hex');
+  return createHash('sha256').update(`${FORMAT}\0${yamlVersion}\0${id.options}\0${id.file.ino}:${id.file.ctimeMs}\0${text}`).digest('hex');
 }
 
 const cachePath = (root: string): string => join(root, '.mbuild', 'yaml-cache.json');
 
 /** The value parsed from `text` last time, or undefined. */
-export function cachedValue(root: string, text: string): { value: unknown } | undefined {
+export function cachedValue(root: string, text: string, id: ParseIdentity): { value: unknown } | undefined {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(cachePath(root), 'utf8'));
@@ -42,7 +57,7 @@ export function cachedValue(root: string, text: string): { value: unknown } | un
   }
   const d = data as { format?: unknown; key?: unknown; value?: unknown } | null;
   if (d === null || typeof d !== 'object' || d.format !== FORMAT || typeof d.key !== 'string' || !('value' in d)) return undefined;
-  return d.key === keyOf(text) ? { value: d.value } : undefined;
+  return d.key === keyOf(text, id) ? { value: d.value } : undefined;
 }
 
 /** Plain objects, arrays, strings, booleans, null and finite numbers other than -0: what JSON round-trips. */
@@ -55,12 +70,12 @@ export function jsonExact(v: unknown): boolean {
 }
 
 /** Remembers `value` as the parse of `text`; best effort. */
-export function storeValue(root: string, text: string, value: unknown): void {
+export function storeValue(root: string, text: string, id: ParseIdentity, value: unknown): void {
   if (!existsSync(join(root, '.mbuild')) || !jsonExact(value)) return;
   const path = cachePath(root);
   const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
   try {
-    writeFileSync(tmp, JSON.stringify({ format: FORMAT, key: keyOf(text), value }));
+    writeFileSync(tmp, JSON.stringify({ format: FORMAT, key: keyOf(text, id), value }));
     renameSync(tmp, path);
   } catch {
     rmSync(tmp, { force: true });

@@ -32,19 +32,24 @@ export async function negotiate(
   sendRaw: (path: string, signal: AbortSignal) => Promise<IncomingMessage>,
 ): Promise<EngineInfo> {
   const signal = AbortSignal.timeout(connectTimeoutMs(endpoint));
-  const ping = await sendRaw('/_ping', signal);
+  const requested = env['DOCKER_API_VERSION']?.trim();
+  const pinging = sendRaw('/_ping', signal);
+  // DOCKER_API_VERSION is checked against /version's minimum: then ask for both at once.
+  const early = requested ? versionBody(endpoint, sendRaw, signal) : undefined;
+  early?.catch(() => undefined); // awaited below, unless the ping fails first
+  const ping = await pinging;
   await readText(ping);
   const header = (name: string): string | undefined => {
     const h = ping.headers[name];
     return typeof h === 'string' && h !== '' ? h : undefined;
   };
-  const api = header('api-version');
+  const pinged = header('api-version');
+  const api = pinged !== undefined && isApiVersion(pinged) ? pinged : undefined;
   const server = /^Docker\/(\S+)/.exec(header('server') ?? '')?.[1];
-  const requested = env['DOCKER_API_VERSION']?.trim();
-  const pingSuffices = api !== undefined && isApiVersion(api) && compareApiVersions(api, MAX_API_VERSION) <= 0 && server !== undefined && !requested;
-  const v = pingSuffices ? {} : await versionBody(endpoint, sendRaw, signal);
+  const pingSuffices = ping.statusCode === 200 && api !== undefined && compareApiVersions(api, MAX_API_VERSION) <= 0 && server !== undefined && header('ostype') !== undefined;
+  const v = early ? await early : pingSuffices ? {} : await versionBody(endpoint, sendRaw, signal);
   const minApi = str(v['MinAPIVersion']);
-  const chosen = negotiateApiVersion({ apiVersion: api ?? str(v['ApiVersion']), ...(minApi !== '' && { minApiVersion: minApi }) }, requested);
+  const chosen = negotiateApiVersion({ apiVersion: api ?? (str(v['ApiVersion']) || (pinged ?? '')), ...(minApi !== '' && { minApiVersion: minApi }) }, requested);
   const from = endpoint.source === 'default' ? 'the default endpoint' : `from ${endpoint.source}`;
   if (!chosen.ok) throw new EngineError(`cannot use the Docker engine at ${endpoint.url} (${from}): ${chosen.message}`, endpoint);
   const os = header('ostype') ?? str(v['Os']);

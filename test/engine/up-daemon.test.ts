@@ -7,7 +7,7 @@
  *
  * Needs the compiled CLI (`npx tsc -p .`) for the child-process case. Fixture test/fixtures/up/tiny.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeEngine, type FakeEngine } from '../helpers/fake-engine.js';
@@ -78,5 +78,24 @@ describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: daemon 
     expect(r.stderr).toMatch(/unix:\/\/\/tmp\/nonexistent\.sock/);
     expect(r.stderr).toContain('DOCKER_HOST');
     expect(r.stdout).toBe('');
+  });
+});
+
+describe('mbuild up with local state and a daemon that never answers', () => {
+  it('tries to connect once: the inspects started ahead for the recorded images wait for the connection and are never sent', async () => {
+    const state = join(p.dir, '.mbuild', 'state');
+    mkdirSync(state, { recursive: true });
+    for (let i = 0; i < 12; i++) writeFileSync(join(state, `i${i}.json.key`), `v1-${i} sha256:${String(i).padStart(64, '0')}\n`);
+    const engine = await startFakeEngine({ silent: true });
+    try {
+      const r = await spawnCli(['up'], { cwd: p.dir, env: { DOCKER_HOST: engine.url } }).done;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/no answer within \d+ ms/);
+      // One negotiation; before the fix, each of the four lanes retried it (a timeout each).
+      expect(engine.requests.map((q) => q.path)).toEqual(['/_ping']);
+    } finally {
+      await engine.close();
+      rmSync(join(p.dir, '.mbuild'), { recursive: true, force: true });
+    }
   });
 });

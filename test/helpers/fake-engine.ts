@@ -39,6 +39,12 @@ export interface FakeEngineOptions {
   readonly builderVersion?: string;
   /** The `Server` header of /_ping (default `Docker/99.0.0-fake (linux)`; null: none, as behind some proxies). */
   readonly serverHeader?: string | null;
+  /** Headers of /_ping to replace (a string) or leave out (null). */
+  readonly pingHeaders?: Readonly<Record<string, string | null>>;
+  /** Status of /_ping (default 200). */
+  readonly pingStatus?: number;
+  /** What /version answers instead of the usual JSON. */
+  readonly versionReply?: RouteReply;
   /** Accept connections but never answer /_ping or /version. */
   readonly silent?: boolean;
   readonly build?: BuildScript;
@@ -95,14 +101,17 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     if (opts.silent && (r.path === '/_ping' || r.path === '/version')) return; // never answers
     if (r.path === '/_ping') {
       const server = opts.serverHeader === undefined ? 'Docker/99.0.0-fake (linux)' : opts.serverHeader;
-      res.writeHead(200, {
+      const headers: Record<string, string | null> = {
         'Api-Version': apiVersion, Ostype: 'linux',
         ...(opts.builderVersion ? { 'Builder-Version': opts.builderVersion } : {}), ...(server !== null && { Server: server }),
-      });
+        ...opts.pingHeaders,
+      };
+      res.writeHead(opts.pingStatus ?? 200, Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== null)));
       res.end('OK');
       return;
     }
     if (r.path === '/version') {
+      if (opts.versionReply) return json(res, opts.versionReply.status, opts.versionReply.body, opts.versionReply.headers);
       return json(res, 200, { Version: '99.0.1-from-version', ApiVersion: apiVersion, MinAPIVersion: opts.minApiVersion ?? '1.12', Os: 'linux', Arch: 'amd64' });
     }
     const route = opts.routes?.[key];

@@ -123,7 +123,7 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
       '.mbuild/state/api.json.key': 'v1-api\n', // no image ID recorded: nothing to ask
     });
     const { asked, engine } = recorder();
-    const p = prefetch(dir, engine);
+    const p = prefetch(dir, engine, Promise.resolve());
     expect(p.root).toBe(dir);
     expect((await p.take('sha256:aaa'))?.id).toBe('sha256:aaa');
     expect(asked).toEqual(['sha256:aaa']);
@@ -134,15 +134,30 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
 
   it('inspects nothing without state, or with more recorded images than a partial run may need', async () => {
     const none = recorder();
-    await prefetch(project(), none.engine).statCache;
+    await prefetch(project(), none.engine, Promise.resolve()).statCache;
     expect(none.asked).toEqual([]);
     const many: Record<string, string> = {};
     for (let i = 0; i <= PREFETCH_LIMIT; i++) many[`.mbuild/state/i${i}.json.key`] = `v1-${i} sha256:${i}\n`;
     const big = recorder();
-    const p = prefetch(project(many), big.engine);
+    const p = prefetch(project(many), big.engine, Promise.resolve());
     await p.statCache;
     expect(p.take('sha256:0')).toBeUndefined();
     expect(big.asked).toEqual([]);
+  });
+
+  it('asks nothing before the engine is connected, and nothing at all when it cannot be', async () => {
+    const tree: Record<string, string> = {};
+    for (let i = 0; i < 10; i++) tree[`.mbuild/state/i${i}.json.key`] = `v1-${i} sha256:${i}\n`;
+    const { asked, engine } = recorder();
+    let fail!: (e: Error) => void;
+    const connected = new Promise<void>((_, reject) => (fail = reject));
+    const p = prefetch(project(tree), engine, connected);
+    await p.statCache;
+    expect(asked).toEqual([]);
+    fail(new Error('cannot connect to the Docker engine'));
+    const all = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => p.take(`sha256:${i}`)));
+    expect(all.map((r) => r.status)).toEqual(Array(10).fill('rejected'));
+    expect(asked).toEqual([]);
   });
 
   it('keeps a few inspects in flight, not one per image', async () => {
@@ -158,7 +173,7 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
         return info(ref);
       },
     };
-    const p = prefetch(project(tree), engine);
+    const p = prefetch(project(tree), engine, Promise.resolve());
     const all = await Promise.all(Array.from({ length: 10 }, (_, i) => p.take(`sha256:${i}`)));
     expect(all.map((x) => x?.id)).toEqual(Array.from({ length: 10 }, (_, i) => `sha256:${i}`));
     expect(most).toBe(4);

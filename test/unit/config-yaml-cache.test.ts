@@ -58,6 +58,10 @@ describe('the YAML value cache', () => {
     cached.value.images = { doctored: { dockerfile_inline: 'FROM busybox' } };
     writeFileSync(cacheFile(dir), JSON.stringify(cached));
     expect([...(await load(dir)).file.images.keys()]).toEqual(['doctored']);
+    // The same file and cache in another checkout (committed, copied): another inode, not trusted.
+    const copy = project({});
+    cpSync(dir, copy, { recursive: true });
+    expect([...(await load(copy)).file.images.keys()]).toEqual(['app']);
     writeFileSync(join(dir, 'mbuild.yaml'), `${yaml}  web:\n    dockerfile_inline: "FROM busybox"\n`);
     expect([...(await load(dir)).file.images.keys()]).toEqual(['app', 'web']);
   });

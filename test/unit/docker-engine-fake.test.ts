@@ -69,7 +69,27 @@ describe('version negotiation', () => {
     // DOCKER_API_VERSION is checked against the minimum only /version reports.
     const f = await fake({ apiVersion: '1.41', minApiVersion: '1.40' });
     await expect(createEngine({ host: f.url, env: { DOCKER_API_VERSION: '1.39' } }).info()).rejects.toThrow("DOCKER_API_VERSION=1.39 is older than the engine's minimum API version 1.40");
-    expect(f.requests.map((r) => r.path)).toEqual(['/_ping', '/version']);
+    expect(f.requests.map((r) => r.path).sort()).toEqual(['/_ping', '/version']);
+  });
+
+  it('asks /version too for a ping that is not a plain Docker answer: no Ostype, an invalid Api-Version, a status other than 200', async () => {
+    // No Ostype (a proxy that drops headers): the OS, and with it BuildKit, comes from /version.
+    const f1 = await fake({ apiVersion: '1.41', pingHeaders: { Ostype: null } });
+    expect(await createEngine({ host: f1.url, env: {} }).info()).toMatchObject({ os: 'linux', buildkit: true });
+    expect(f1.requests.map((r) => r.path)).toEqual(['/_ping', '/version']);
+    // An invalid Api-Version header: /version's is used.
+    const f2 = await fake({ apiVersion: '1.41', pingHeaders: { 'Api-Version': 'junk' } });
+    expect(await createEngine({ host: f2.url, env: {} }).info()).toMatchObject({ apiVersion: '1.41' });
+    expect(f2.requests.map((r) => r.path)).toEqual(['/_ping', '/version']);
+    // A ping that failed, with Docker's headers on it.
+    const f3 = await fake({ apiVersion: '1.41', pingStatus: 500 });
+    expect(await createEngine({ host: f3.url, env: {} }).info()).toMatchObject({ apiVersion: '1.41' });
+    expect(f3.requests.map((r) => r.path)).toEqual(['/_ping', '/version']);
+  });
+
+  it('says what /version answered when the ping did not settle it and /version is not a Docker answer', async () => {
+    const f = await fake({ apiVersion: '1.41', serverHeader: null, versionReply: { status: 404, body: { message: 'page not found' } } });
+    await expect(createEngine({ host: f.url, env: {} }).info()).rejects.toThrow('GET /version answered HTTP 404: page not found');
   });
 
   it('honours DOCKER_API_VERSION and a Builder-Version: 1 header', async () => {

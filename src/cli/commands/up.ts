@@ -71,10 +71,10 @@ export const sessionOptions = (
  * before the build file is parsed (cache/prefetch.ts). Nothing when the file cannot be found
  * (loading reports it).
  */
-function prefetchFor(io: CliIo, opts: UpOptions, names: readonly string[], engine: Engine): Prefetched | undefined {
+function prefetchFor(io: CliIo, opts: UpOptions, names: readonly string[], connecting: Connecting): Prefetched | undefined {
   if (names.length > 0 || opts.noCache) return undefined;
   const found = findBuildFile(opts.file, io.cwd);
-  return found.ok ? prefetch(resolve(found.value, '..'), engine) : undefined;
+  return found.ok ? prefetch(resolve(found.value, '..'), connecting.engine, connecting.info) : undefined;
 }
 
 export function exitCodeOf(report: RunReport): ExitCode {
@@ -85,7 +85,7 @@ export function exitCodeOf(report: RunReport): ExitCode {
 export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<ExitCode> {
   // The engine answers while the build file loads and plans.
   const connecting = startConnecting(io, opts);
-  const prefetched = prefetchFor(io, opts, names, connecting.engine);
+  const prefetched = prefetchFor(io, opts, names, connecting);
   // Two turns of the event loop: a connection completes in the turn after it was asked
   // for, and only then is its request written. The engine then answers on another core
   // while this one parses the build file, instead of after it.
