@@ -559,7 +559,8 @@ function renderMarkdown() {
   L.push('## Scenarios', '');
   for (const sce of results.scenarios) {
     L.push(`### ${sce.title}`, '');
-    L.push(`Project \`${sce.project}\`: ${describe(sce.sizes)}.`, '');
+    const counted = sce.rows[sce.tools[0]].length;
+    L.push(`Project \`${sce.project}\`: ${describe(sce.sizes)}.${counted !== RUNS ? ` ${counted} counted rounds for this scenario.` : ''}`, '');
     L.push('| tool | median | min | max | /build calls | context sent | engine time in /build | peak RSS |', '|---|---|---|---|---|---|---|---|');
     for (const tool of sce.tools) {
       const rows = sce.rows[tool];
