@@ -33,14 +33,16 @@ export class KeyIndex {
     private readonly ahead?: (imageId: string) => Promise<ImageInfo | undefined> | undefined,
   ) {}
 
-  async find(image: string, key: string): Promise<{ readonly imageId: string; readonly info?: ImageInfo } | undefined> {
-    const known = this.added.get(key);
-    if (known !== undefined) return { imageId: known };
+  /** `inUse`: the local state already records this image as the one in use for `image` (nothing to record). */
+  async find(image: string, key: string): Promise<{ readonly imageId: string; readonly info?: ImageInfo; readonly inUse: boolean } | undefined> {
     const history = keyHistory(this.root, image);
+    const found = (imageId: string, info?: ImageInfo) => ({ imageId, ...(info && { info }), inUse: history[0]?.key === key && history[0].imageId === imageId });
+    const known = this.added.get(key);
+    if (known !== undefined) return found(known);
     const recorded = history.find((h) => h.key === key);
     if (recorded?.imageId !== undefined) {
       const info = await (this.ahead?.(recorded.imageId) ?? this.engine.inspectImage(recorded.imageId));
-      if (info !== undefined && info.labels[KEY_LABEL] === key && info.labels[PROJECT_LABEL] === this.project) return { imageId: info.id, info };
+      if (info !== undefined && info.labels[KEY_LABEL] === key && info.labels[PROJECT_LABEL] === this.project) return found(info.id, info);
     }
     // A key this checkout never had for this image: build (listing every image costs the
     // engine ~0.4 s once it holds a thousand). With no local state, or a recorded image
@@ -48,7 +50,7 @@ export class KeyIndex {
     if (recorded === undefined && history.length > 0) return undefined;
     this.listed ??= this.list();
     const id = (await this.listed).get(key);
-    return id === undefined ? undefined : { imageId: id };
+    return id === undefined ? undefined : found(id);
   }
 
   /** An image built during this run. */
@@ -68,8 +70,11 @@ export class KeyIndex {
 }
 
 export type Verdict =
-  /** `info` when the engine was asked about this very image (tags, size) while deciding. */
-  | { readonly fresh: true; readonly imageId: string; readonly info?: ImageInfo }
+  /**
+   * `info` when the engine was asked about this very image (tags, size) while deciding;
+   * `inUse` when the local state already records it as the image in use.
+   */
+  | { readonly fresh: true; readonly imageId: string; readonly info?: ImageInfo; readonly inUse: boolean }
   | { readonly fresh: false; readonly reasons: readonly string[] };
 
 export interface Decision {

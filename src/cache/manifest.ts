@@ -4,10 +4,10 @@
  * engine stays the truth: an image is up to date only if the engine still has an image
  * labelled with its key. Files are written atomically; a corrupt one is ignored.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../core/atomic-write.js';
 import type { ImageInputs } from './inputs.js';
 
 export interface Manifest {
@@ -54,27 +54,13 @@ export function keyHistory(root: string, image: string): { key: string; imageId?
   });
 }
 
-/** The key and image ID of the recorded manifest (the image now in use). */
-export async function recordedImage(root: string, image: string): Promise<{ key: string; imageId?: string } | undefined> {
-  return keyHistory(root, image)[0];
-}
-
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-  try {
-    await writeFile(tmp, text);
-    await rename(tmp, path);
-  } finally {
-    await rm(tmp, { force: true });
-  }
-}
 
 /** Records the inputs of the image now in use for `image` (after a build, or when an older image is reused). */
 export async function writeManifest(root: string, manifest: Omit<Manifest, 'format' | 'builtAt'>): Promise<void> {
   const path = manifestPath(root, manifest.image);
   await mkdir(join(stateDir(root), 'state'), { recursive: true });
-  await writeAtomically(path, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
+  await writeFileAtomic(path, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
   const older = keyHistory(root, manifest.image).filter((h) => h.key !== manifest.key && h.imageId !== undefined);
   const lines = [{ key: manifest.key, imageId: manifest.imageId }, ...older].slice(0, KEY_HISTORY).map((h) => `${h.key} ${h.imageId}`);
-  await writeAtomically(`${path}.key`, `${lines.join('\n')}\n`);
+  await writeFileAtomic(`${path}.key`, `${lines.join('\n')}\n`);
 }

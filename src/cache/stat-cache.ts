@@ -12,11 +12,11 @@
  * `[name, size, mtimeMs, ino, ctimeMs, value, name, ...]`, which parses several times
  * faster than one object per path. A file of format 1 (one `path: row` per file) is read too.
  */
-import { randomBytes } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { byText } from '../core/order.js';
+import { writeFileAtomic } from '../core/atomic-write.js';
+import { byUtf8 } from '../core/order.js';
 
 export const STAT_CACHE_FORMAT = 'mbuild-stat-cache-2';
 const FORMAT_1 = 'mbuild-stat-cache-1';
@@ -54,12 +54,6 @@ function indexOf(d: Dir, name: string): number | undefined {
   return o;
 }
 
-/** The walker's order: UTF-8 bytes (UTF-16 code units agree below U+D800). */
-const HIGH = /[\uD800-\uFFFF]/;
-function byBytes(a: string, b: string): number {
-  if (HIGH.test(a) || HIGH.test(b)) return Buffer.compare(Buffer.from(a), Buffer.from(b));
-  return byText(a, b);
-}
 const WIDTH = 6;
 const LINK = '@';
 
@@ -204,7 +198,7 @@ export class StatCache {
       const f = d.flat;
       const offsets: number[] = [];
       for (let o = 0; o < f.length; o += WIDTH) offsets.push(o);
-      if (d.unsorted) offsets.sort((a, b) => byBytes(f[a] as string, f[b] as string));
+      if (d.unsorted) offsets.sort((a, b) => byUtf8(f[a] as string, f[b] as string));
       const out: (string | number)[] = [];
       for (const o of offsets) {
         if ((f[o + 2] as number) < limit && (f[o + 4] as number) < limit) out.push(f[o]!, f[o + 1]!, f[o + 2]!, f[o + 3]!, f[o + 4]!, f[o + 5]!);
@@ -212,13 +206,7 @@ export class StatCache {
       if (out.length > 0) dirs[dir] = out;
     }
     await mkdir(dirname(this.#path), { recursive: true });
-    const tmp = `${this.#path}.${randomBytes(6).toString('hex')}.tmp`;
-    try {
-      await writeFile(tmp, JSON.stringify({ format: STAT_CACHE_FORMAT, written: now, dirs }));
-      await rename(tmp, this.#path);
-      this.#dirty = false;
-    } finally {
-      await rm(tmp, { force: true });
-    }
+    await writeFileAtomic(this.#path, JSON.stringify({ format: STAT_CACHE_FORMAT, written: now, dirs }));
+    this.#dirty = false;
   }
 }

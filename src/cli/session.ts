@@ -36,16 +36,15 @@ export interface Session {
 }
 
 export async function openSession(io: CliIo, root: string, o: SessionOptions): Promise<Session> {
-  const early = o.prefetched?.root === root ? o.prefetched : undefined;
+  // What was started ahead for this root: its inspects belong to the first run only.
+  let early = o.prefetched?.root === root ? o.prefetched : undefined;
   const loaded = await (early?.statCache ?? StatCache.load(statCachePath(root)));
   if (loaded.warning) io.stderr.write(`warning: ${loaded.warning}\n`);
   const statCache = loaded.cache;
-  let ahead = early && ((id: string) => early.take(id));
   return {
     executor: (file, plan, known) => {
-      // The inspects started ahead belong to the first run only.
-      const first = ahead;
-      ahead = undefined;
+      const first = early;
+      early = undefined;
       return new Executor({
         plan, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
         tagsOf: (image) => file.images.get(image)?.tags ?? [],
@@ -53,7 +52,7 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         buildOne: createBuildOne({
           file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: join(file.root, '.mbuild', 'logs'),
           noCache: o.noCache, outputs: o.outputs, cache: { statCache }, locateStep: (image, step) => locateStep(file, image, step),
-          ...(first && { ahead: first }),
+          ...(first && { ahead: (id: string) => first.take(id) }),
         }),
       });
     },

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { parseAllDocuments, type Document } from 'yaml';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
-import { cachedValue, storeValue } from './yaml-cache.js';
+import { cachedValue, storeValue, yamlCacheKey } from './yaml-cache.js';
 
 /** Larger build files are refused before parsing. */
 export const MAX_BUILD_FILE_BYTES = 1024 * 1024;
@@ -39,14 +39,14 @@ export async function readSource(path: string): Promise<Result<ParsedSource, Dia
     return err([fileError(path, `cannot read build file ${path}: ${(e as Error).message}`)]);
   }
   const file = { path, text };
-  const id = { options: PARSE_IDENTITY, file: info };
-  const hit = cachedValue(dirname(path), text, id);
+  const key = yamlCacheKey(text, PARSE_IDENTITY, info);
+  const hit = cachedValue(dirname(path), key);
   if (hit !== undefined) {
     let document: Document.Parsed | undefined;
     return ok({ file, value: hit.value, document: () => (document ??= parseDocuments(text)[0]!) });
   }
   const parsed = parseSource(file);
-  if (parsed.ok) storeValue(dirname(path), text, id, parsed.value.value);
+  if (parsed.ok) storeValue(dirname(path), key, parsed.value.value);
   return parsed;
 }
 

@@ -14,10 +14,12 @@
  * file is written atomically, only into an existing .mbuild/ (a first `validate` in a fresh
  * checkout creates nothing), and only for values JSON keeps exactly.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { writeFileAtomicSync } from '../core/atomic-write.js';
+import { STATE_DIR } from '../context/source.js';
 
 const FORMAT = 'mbuild-yaml-cache-1';
 
@@ -34,21 +36,19 @@ function yamlPackageVersion(): string {
   }
 }
 
-/** What the parse depends on besides the text (options), and which file it is (inode, ctime). */
-export interface ParseIdentity {
-  readonly options: string;
-  readonly file: { readonly ino: number; readonly ctimeMs: number };
-}
-
-function keyOf(text: string, id: ParseIdentity): string {
+/**
+ * The cache key of `text`: `options` is what the parse depends on besides the text; `file`
+ * the build file's inode and ctime (which file it is, as it is now).
+ */
+export function yamlCacheKey(text: string, options: string, file: { readonly ino: number; readonly ctimeMs: number }): string {
   yamlVersion ??= yamlPackageVersion();
-  return createHash('sha256').update(`${FORMAT}\0${yamlVersion}\0${id.options}\0${id.file.ino}:${id.file.ctimeMs}\0${text}`).digest('hex');
+  return createHash('sha256').update(`${FORMAT}\0${yamlVersion}\0${options}\0${file.ino}:${file.ctimeMs}\0${text}`).digest('hex');
 }
 
-const cachePath = (root: string): string => join(root, '.mbuild', 'yaml-cache.json');
+const cachePath = (root: string): string => join(root, STATE_DIR, 'yaml-cache.json');
 
-/** The value parsed from `text` last time, or undefined. */
-export function cachedValue(root: string, text: string, id: ParseIdentity): { value: unknown } | undefined {
+/** The value cached under `key`, or undefined. */
+export function cachedValue(root: string, key: string): { value: unknown } | undefined {
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(cachePath(root), 'utf8'));
@@ -56,8 +56,8 @@ export function cachedValue(root: string, text: string, id: ParseIdentity): { va
     return undefined;
   }
   const d = data as { format?: unknown; key?: unknown; value?: unknown } | null;
-  if (d === null || typeof d !== 'object' || d.format !== FORMAT || typeof d.key !== 'string' || !('value' in d)) return undefined;
-  return d.key === keyOf(text, id) ? { value: d.value } : undefined;
+  if (d === null || typeof d !== 'object' || d.format !== FORMAT || d.key !== key || !('value' in d)) return undefined;
+  return { value: d.value };
 }
 
 /** Plain objects, arrays, strings, booleans, null and finite numbers other than -0: what JSON round-trips. */
@@ -69,15 +69,12 @@ export function jsonExact(v: unknown): boolean {
   return Object.values(v).every(jsonExact);
 }
 
-/** Remembers `value` as the parse of `text`; best effort. */
-export function storeValue(root: string, text: string, id: ParseIdentity, value: unknown): void {
-  if (!existsSync(join(root, '.mbuild')) || !jsonExact(value)) return;
-  const path = cachePath(root);
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+/** Remembers `value` under `key`; best effort. */
+export function storeValue(root: string, key: string, value: unknown): void {
+  if (!existsSync(join(root, STATE_DIR)) || !jsonExact(value)) return;
   try {
-    writeFileSync(tmp, JSON.stringify({ format: FORMAT, key: keyOf(text, id), value }));
-    renameSync(tmp, path);
+    writeFileAtomicSync(cachePath(root), JSON.stringify({ format: FORMAT, key, value }));
   } catch {
-    rmSync(tmp, { force: true });
+    // the next run parses again
   }
 }

@@ -14,7 +14,7 @@ import { lstatSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
-import { byText } from '../core/order.js';
+import { BEYOND_BMP_ORDER, byText } from '../core/order.js';
 import type { IgnoreMatcher, MatchState } from './ignore.js';
 
 export type WalkEntryKind = 'dir' | 'file' | 'symlink';
@@ -108,8 +108,6 @@ interface Listing {
   readonly isDir: Uint8Array;
 }
 
-/** Code units that may be a replaced invalid byte (U+FFFD), or sort differently in UTF-16 than in UTF-8 (U+D800 and up). */
-const UNSAFE = /[\uD800-\uFFFF]/;
 const byString = (a: Dirent, b: Dirent): number => byText(a.name, b.name);
 const byBytes = (a: Dirent<Buffer>, b: Dirent<Buffer>): number => Buffer.compare(a.name, b.name);
 
@@ -121,7 +119,7 @@ const byBytes = (a: Dirent<Buffer>, b: Dirent<Buffer>): number => Buffer.compare
 async function listDir(abs: string, rel: string, warn: (m: string) => void): Promise<Listing> {
   try {
     const fast = await readdir(abs, { withFileTypes: true });
-    if (!fast.some((d) => UNSAFE.test(d.name))) {
+    if (!fast.some((d) => BEYOND_BMP_ORDER.test(d.name))) {
       fast.sort(byString);
       const isDir = new Uint8Array(fast.length);
       const names = fast.map((d, i) => ((isDir[i] = d.isDirectory() ? 1 : 0), d.name));

@@ -20,7 +20,7 @@ import { TempContainers, tempLabels } from '../mounts/temp-containers.js';
 import { copyOutputs } from '../outputs/copy.js';
 import { decide, KEY_LABEL, KeyIndex } from '../cache/freshness.js';
 import type { FileInput, ImageInputs } from '../cache/inputs.js';
-import { recordedImage, writeManifest } from '../cache/manifest.js';
+import { writeManifest } from '../cache/manifest.js';
 import type { StatCache } from '../cache/stat-cache.js';
 import { ContextChangedError } from '../context/walk.js';
 import { withLabelInstruction } from '../dockerfile/label-line.js';
@@ -138,8 +138,7 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
     const { key, inputs, verdict } = decision.value;
     if (verdict.fresh) {
       // An older image reused (a change reverted): it is now the one `why` compares against.
-      const recorded = await recordedImage(opts.file.root, name);
-      if (recorded?.key !== key || recorded.imageId !== verdict.imageId) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, inputs });
+      if (!verdict.inUse) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, inputs });
       return upToDate(opts, image, verdict.imageId, verdict.info, signal);
     }
     opts.emit({ type: 'image-started', image: name, why: verdict.reasons.join('; ') });

@@ -73,6 +73,13 @@ describe('cache mutation matrix', () => {
     expect(await up()).toEqual(fresh);
   });
 
+  it('an image gone from the engine is built again, though the local state still names it', async () => {
+    // The image in use for web (its tag is its only name): removed behind mbuild's back.
+    docker('rmi', `${project.name}/web:t`);
+    expect(await up()).toEqual({ base: 'up to date', app: 'up to date', web: 'the image built last time is gone from the engine' });
+    expect(await up()).toEqual(fresh);
+  });
+
   it('a change to a mode rebuilds', async () => {
     chmodSync(file('app/src/main.txt'), 0o755);
     expect(await up()).toMatchObject({ base: 'up to date', app: 'context changed: src/main.txt' });
