@@ -1,9 +1,18 @@
 /**
  * Prints diagnostics like a compiler: `path:line:col: error: message`, then the source
  * line with the offending node underlined (`^~~~`), then related notes the same way.
+ * A long line is shown as a window around the column (`…` where it is cut), control
+ * characters as `?`, and a message is never longer than MAX_MESSAGE characters.
  */
 import { relative, isAbsolute } from 'node:path';
 import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.js';
+import { excerpt, inward, printable } from '../core/excerpt.js';
+
+/** Characters of a source line shown at most; a longer line is cut around the column. */
+export const FRAME_WIDTH = 100;
+/** Characters of the line shown before the column when the line is cut. */
+const FRAME_LEAD = 30;
+export const MAX_MESSAGE = 1000;
 
 export interface PrintOptions {
   /** Paths are shown relative to this folder when inside it. */
@@ -40,27 +49,40 @@ function paint(color: boolean, code: string, text: string): string {
   return color ? `\x1b[${code}m${text}\x1b[0m` : text;
 }
 
+/** The part of `line` shown, and where `column` (0-based) falls in it. */
+function window(line: string, column: number): { shown: string; at: number; room: number } {
+  if (line.length <= FRAME_WIDTH) return { shown: printable(line), at: column, room: line.length - column };
+  const wanted = Math.max(0, Math.min(column - FRAME_LEAD, line.length - FRAME_WIDTH));
+  const [from, to] = inward(line, wanted, wanted + FRAME_WIDTH);
+  const lead = from > 0 ? '…' : '';
+  const shown = `${lead}${printable(line.slice(from, to))}${to < line.length ? '…' : ''}`;
+  return { shown, at: column - from + lead.length, room: to - column };
+}
+
 function frame(location: Location, opts: PrintOptions): string[] {
   const { file, range } = location;
   const { line, column } = position(file, range.offset);
   const start = range.offset - (column - 1);
   const end = file.text.indexOf('\n', start);
   const text = file.text.slice(start, end === -1 ? undefined : end).replace(/\r$/, '');
-  const width = Math.max(1, Math.min(range.length, text.length - (column - 1)));
+  if (text.includes('\0')) return []; // not text (a binary given as a build file): nothing worth showing
+  const { shown, at, room } = window(text, column - 1);
+  const width = Math.max(1, Math.min(range.length, room));
   const gutter = String(line).length;
-  const pad = text.slice(0, column - 1).replace(/[^\t]/g, ' ');
+  const pad = shown.slice(0, at).replace(/[^\t]/g, ' ');
   return [
-    `${String(line).padStart(gutter + 1)} | ${text}`,
+    `${String(line).padStart(gutter + 1)} | ${shown}`,
     `${' '.repeat(gutter + 1)} | ${pad}${paint(opts.color, '32', `^${'~'.repeat(width - 1)}`)}`,
   ];
 }
 
-function heading(severity: string, message: string, location: Location | undefined, opts: PrintOptions): string {
+function heading(severity: string, text: string, location: Location | undefined, opts: PrintOptions): string {
+  const message = excerpt(text, MAX_MESSAGE);
   const colorCode = severity === 'error' ? '31' : severity === 'warning' ? '33' : '36';
   const label = paint(opts.color, `1;${colorCode}`, `${severity}:`);
   if (!location) return `${label} ${message}`;
   const { line, column } = position(location.file, location.range.offset);
-  return `${paint(opts.color, '1', `${displayPath(location.file.path, opts.cwd)}:${line}:${column}:`)} ${label} ${message}`;
+  return `${paint(opts.color, '1', `${printable(displayPath(location.file.path, opts.cwd))}:${line}:${column}:`)} ${label} ${message}`;
 }
 
 export function formatDiagnostic(d: Diagnostic, opts: PrintOptions): string {
