@@ -2,36 +2,62 @@
  * Deterministic cycle finding: nodes and edges are visited in sorted order, and each
  * cycle is reported once, rotated to start at its smallest node, so the same file
  * always gives the same message (compose-go's checkCycle, wireit's sorted DFS).
+ * The DFS keeps its own stack: a chain of 100,000 nodes costs no call stack.
  */
 import { byText } from './order.js';
 
+/** At most this many cycles are returned (the first the DFS meets); a hostile graph can hold millions. */
+export const MAX_CYCLES = 100;
+
+interface Frame {
+  readonly node: string;
+  readonly next: readonly string[];
+  i: number;
+}
+
 /** Returns every elementary cycle found by a sorted DFS, each as a node list `[a, b, a]`. */
 export function findCycles(nodes: Iterable<string>, edgesOf: (node: string) => readonly string[]): string[][] {
-  const state = new Map<string, 'visiting' | 'done'>();
-  const stack: string[] = [];
+  const done = new Set<string>();
+  /** Node -> its index in `path` while it is being visited. */
+  const onPath = new Map<string, number>();
+  const path: string[] = [];
   const found = new Map<string, string[]>();
-  const visit = (node: string): void => {
-    state.set(node, 'visiting');
-    stack.push(node);
-    for (const next of [...new Set(edgesOf(node))].sort()) {
-      const s = state.get(next);
-      if (s === 'visiting') {
-        const cycle = stack.slice(stack.indexOf(next));
-        const rotated = rotateToSmallest(cycle);
-        found.set(rotated.join('\0'), [...rotated, rotated[0]!]);
-      } else if (s === undefined) {
-        visit(next);
+  const frames: Frame[] = [];
+  const enter = (node: string): void => {
+    onPath.set(node, path.length);
+    path.push(node);
+    frames.push({ node, next: [...new Set(edgesOf(node))].sort(), i: 0 });
+  };
+  for (const root of [...nodes].sort()) {
+    if (done.has(root) || onPath.has(root)) continue;
+    enter(root);
+    while (frames.length > 0) {
+      const frame = frames[frames.length - 1]!;
+      const next = frame.next[frame.i++];
+      if (next === undefined) {
+        frames.pop();
+        path.pop();
+        onPath.delete(frame.node);
+        done.add(frame.node);
+        continue;
+      }
+      const at = onPath.get(next);
+      if (at !== undefined) {
+        if (found.size < MAX_CYCLES) {
+          const cycle = closedCycle(path.slice(at));
+          found.set(cycle.join('\0'), cycle);
+        }
+      } else if (!done.has(next)) {
+        enter(next);
       }
     }
-    stack.pop();
-    state.set(node, 'done');
-  };
-  for (const node of [...nodes].sort()) if (!state.has(node)) visit(node);
+  }
   return [...found.values()].sort((a, b) => byText(a.join(' '), b.join(' ')));
 }
 
-function rotateToSmallest(cycle: string[]): string[] {
+/** `[b, c, a]` (b -> c -> a -> b) as `[a, b, c, a]`: started at its smallest node, closed. */
+export function closedCycle(path: readonly string[]): string[] {
   let min = 0;
-  for (let i = 1; i < cycle.length; i++) if (cycle[i]! < cycle[min]!) min = i;
-  return [...cycle.slice(min), ...cycle.slice(0, min)];
+  for (let i = 1; i < path.length; i++) if (path[i]! < path[min]!) min = i;
+  return [...path.slice(min), ...path.slice(0, min), path[min]!];
 }

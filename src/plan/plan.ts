@@ -20,7 +20,7 @@ export function selectImages(file: BuildFile, names: readonly string[]): Result<
   const out: string[] = [];
   for (const name of names) {
     if (file.images.has(name)) out.push(name);
-    else if (file.groups.has(name)) out.push(...file.groups.get(name)!);
+    else if (file.groups.has(name)) for (const member of file.groups.get(name)!) out.push(member);
     else return err({ reason: 'unknown-name', name });
   }
   return ok([...new Set(out)]);
@@ -36,14 +36,7 @@ export function createPlan(
   const edges = edgesOf(file, dockerfileRefs);
   const upstreamOf = (n: string) => (edges.get(n) ?? []).map((e) => e.image);
 
-  const included = new Set<string>();
-  const visit = (n: string): void => {
-    if (included.has(n)) return;
-    included.add(n);
-    upstreamOf(n).forEach(visit);
-  };
-  selected.value.forEach(visit);
-
+  const included = reachable(selected.value, upstreamOf);
   const cycles = findCycles(included, upstreamOf);
   if (cycles.length > 0) {
     // `[a, b, a]`: a waits for b, b waits for a.
@@ -54,23 +47,9 @@ export function createPlan(
 
   const dependents = new Map<string, string[]>([...included].map((n) => [n, []]));
   for (const n of included) for (const up of new Set(upstreamOf(n))) dependents.get(up)!.push(n);
-
-  const wave = new Map<string, number>();
-  const waveOf = (n: string): number => {
-    const known = wave.get(n);
-    if (known !== undefined) return known;
-    const w = Math.max(-1, ...upstreamOf(n).map(waveOf)) + 1;
-    wave.set(n, w);
-    return w;
-  };
-  const remaining = new Map<string, number>();
-  const remainingOf = (n: string): number => {
-    const known = remaining.get(n);
-    if (known !== undefined) return known;
-    const r = 1 + Math.max(0, ...dependents.get(n)!.map(remainingOf));
-    remaining.set(n, r);
-    return r;
-  };
+  const { wave, remaining } = levels(included, upstreamOf, dependents);
+  const waveOf = (n: string): number => wave.get(n)!;
+  const remainingOf = (n: string): number => remaining.get(n)!;
 
   const order = [...included].sort((a, b) => waveOf(a) - waveOf(b) || remainingOf(b) - remainingOf(a) || byText(a, b));
   const images: PlannedImage[] = order.map((name) => ({
@@ -91,4 +70,50 @@ export function createPlan(
     next = below[0];
   }
   return ok({ project: file.name, requested: [...names], images, waves, criticalPath });
+}
+
+/** `roots` and everything they depend on. */
+function reachable(roots: readonly string[], upstreamOf: (n: string) => readonly string[]): Set<string> {
+  const included = new Set<string>(roots);
+  const queue = [...included];
+  for (let i = 0; i < queue.length; i++) {
+    for (const up of upstreamOf(queue[i]!)) {
+      if (!included.has(up)) {
+        included.add(up);
+        queue.push(up);
+      }
+    }
+  }
+  return included;
+}
+
+/**
+ * Wave (longest chain of upstreams) and remaining path (longest chain of dependents, itself
+ * included) of every image of an acyclic graph, in one topological pass each way (Kahn).
+ */
+function levels(
+  included: ReadonlySet<string>,
+  upstreamOf: (n: string) => readonly string[],
+  dependents: ReadonlyMap<string, readonly string[]>,
+): { wave: Map<string, number>; remaining: Map<string, number> } {
+  const waiting = new Map<string, number>([...included].map((n) => [n, new Set(upstreamOf(n)).size]));
+  const topo = [...included].filter((n) => waiting.get(n) === 0);
+  const wave = new Map<string, number>(topo.map((n) => [n, 0]));
+  for (let i = 0; i < topo.length; i++) {
+    const n = topo[i]!;
+    for (const down of dependents.get(n)!) {
+      wave.set(down, Math.max(wave.get(down) ?? 0, wave.get(n)! + 1));
+      const left = waiting.get(down)! - 1;
+      waiting.set(down, left);
+      if (left === 0) topo.push(down);
+    }
+  }
+  const remaining = new Map<string, number>();
+  for (let i = topo.length - 1; i >= 0; i--) {
+    const n = topo[i]!;
+    let longest = 0;
+    for (const down of dependents.get(n)!) longest = Math.max(longest, remaining.get(down)!);
+    remaining.set(n, 1 + longest);
+  }
+  return { wave, remaining };
 }

@@ -5,10 +5,11 @@ import type { BuildPlan } from '../plan/types.js';
 export function planText(plan: BuildPlan, predictions?: readonly Prediction[]): string {
   const verdict = new Map(predictions?.map((p) => [p.image, p.fresh ? 'fresh' : `stale: ${p.reasons.join('; ')}`]));
   const lines = [`project ${plan.project}: ${plan.images.length} image${plan.images.length === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`, ''];
+  const byName = new Map(plan.images.map((x) => [x.name, x]));
   plan.waves.forEach((wave, i) => {
     lines.push(`wave ${i + 1}:`);
     for (const name of wave) {
-      const image = plan.images.find((x) => x.name === name)!;
+      const image = byName.get(name)!;
       const deps = image.dependsOn.map((e) => `${e.image} (${e.kind}${e.kind === 'args' || e.kind === 'mounts' || e.kind === 'depends_on' ? '' : `, ${e.detail}`})`);
       lines.push(`  ${name}${deps.length > 0 ? ` <- ${deps.join(', ')}` : ''}`);
       const v = verdict.get(name);

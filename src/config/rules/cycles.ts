@@ -1,36 +1,47 @@
 /** Rules about cycles: in the dependency graph as written, and in `extends` chains. */
+import type { Diagnostic, Location, RelatedInformation } from '../../core/diagnostic.js';
 import { findCycles } from '../../core/cycles.js';
 import { error, references, type Reference, type Rule } from './rule.js';
+
+/** A longer cycle is named by its first and last images, and noted step by step only that far. */
+const SHOWN_STEPS = 20;
+
+/** `a -> b -> c -> a`; a cycle of 6,000 images as its ends around `...`. */
+function cycleText(cycle: readonly string[]): string {
+  if (cycle.length - 1 <= SHOWN_STEPS) return cycle.join(' -> ');
+  const half = SHOWN_STEPS / 2;
+  return `${[...cycle.slice(0, half), '...', ...cycle.slice(-half)].join(' -> ')} (${cycle.length - 1} images)`;
+}
+
+/** `notes`: one per step shown (at most SHOWN_STEPS). */
+function cycleError(code: string, what: string, cycle: readonly string[], at: Location, notes: RelatedInformation[]): Diagnostic {
+  const steps = cycle.length - 1;
+  const more = steps > notes.length ? `; the first ${notes.length} of its ${steps} steps are shown` : '';
+  return error(code, `${what}: ${cycleText(cycle)}${more}`, at, notes);
+}
 
 export const dependencyCycle: Rule = ({ file }) => {
   const edges = new Map<string, Reference[]>();
   for (const ref of references(file)) {
-    if (file.images.has(ref.to)) edges.set(ref.from, [...(edges.get(ref.from) ?? []), ref]);
+    if (!file.images.has(ref.to)) continue;
+    const out = edges.get(ref.from);
+    if (out === undefined) edges.set(ref.from, [ref]);
+    else out.push(ref);
   }
   return findCycles(file.images.keys(), (n) => (edges.get(n) ?? []).map((r) => r.to)).map((cycle) => {
-    const steps = cycle.slice(1).map((to, i) => (edges.get(cycle[i]!) ?? []).find((r) => r.to === to)!);
-    const [first] = steps;
-    return error(
-      'dependency-cycle',
-      `dependency cycle: ${cycle.join(' -> ')}`,
-      file.locate.value(first!.at),
-      steps.map((s) => ({ message: `'${s.from}' depends on '${s.to}' through ${s.via}`, location: file.locate.value(s.at) })),
-    );
+    const steps = cycle.slice(1, SHOWN_STEPS + 1).map((to, i) => (edges.get(cycle[i]!) ?? []).find((r) => r.to === to)!);
+    const notes = steps.map((s) => ({ message: `'${s.from}' depends on '${s.to}' through ${s.via}`, location: file.locate.value(s.at) }));
+    return cycleError('dependency-cycle', 'dependency cycle', cycle, file.locate.value(steps[0]!.at), notes);
   });
 };
 
 export const extendsCycle: Rule = ({ written, file }) =>
   findCycles(Object.keys(written.images), (n) => {
     const parent = written.images[n]?.extends;
-    return parent !== undefined && parent in written.images ? [parent] : [];
+    return parent !== undefined && Object.hasOwn(written.images, parent) ? [parent] : [];
   }).map((cycle) =>
-    error(
-      'extends-cycle',
-      `extends cycle: ${cycle.join(' -> ')}`,
-      file.locate.value(['images', cycle[0]!, 'extends']),
-      cycle.slice(0, -1).map((name, i) => ({
-        message: `'${name}' extends '${cycle[i + 1]}'`,
-        location: file.locate.value(['images', name, 'extends']),
-      })),
-    ),
+    cycleError('extends-cycle', 'extends cycle', cycle, file.locate.value(['images', cycle[0]!, 'extends']), cycle.slice(0, -1).slice(0, SHOWN_STEPS).map((name, i) => ({
+      message: `'${name}' extends '${cycle[i + 1]}'`,
+      location: file.locate.value(['images', name, 'extends']),
+    }))),
   );

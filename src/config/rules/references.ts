@@ -10,7 +10,7 @@ export const unknownImageReference: Rule = ({ written, file }) => {
   const out: Diagnostic[] = [];
   for (const [name, image] of Object.entries(written.images)) {
     const check = (target: string, path: (string | number)[], what: string) => {
-      if (target in written.images) return;
+      if (Object.hasOwn(written.images, target)) return;
       out.push(error('unknown-image', `unknown image '${target}' in ${what} of image '${name}'${didYouMean(target, names)}`, file.locate.value(path)));
     };
     for (const [arg, value] of Object.entries(image.args ?? {})) {
@@ -39,7 +39,7 @@ export const unknownMountSource: Rule = ({ written, file }) => {
         return;
       }
       for (const part of parts) {
-        if (part in written.images) continue;
+        if (Object.hasOwn(written.images, part)) continue;
         const external = /[:@/]/.test(part) && isImageReference(part);
         if (!external) {
           out.push(error('unknown-image', `unknown image '${part}' in mounts of image '${name}'${didYouMean(part, names)} (an external image needs a tag, e.g. '${part}:latest')`, at()));
@@ -56,7 +56,7 @@ export const unknownGroupMember: Rule = ({ written, file }) => {
   const out: Diagnostic[] = [];
   for (const [group, members] of Object.entries(written.groups ?? {})) {
     members.forEach((member, i) => {
-      if (member in written.images || member in (written.groups ?? {})) return;
+      if (Object.hasOwn(written.images, member) || Object.hasOwn(written.groups ?? {}, member)) return;
       out.push(error('unknown-image', `unknown image or group '${member}' in group '${group}'${didYouMean(member, candidates)}`, file.locate.value(['groups', group, i])));
     });
   }
@@ -66,7 +66,7 @@ export const unknownGroupMember: Rule = ({ written, file }) => {
 /** `mbuild up NAME` must not be ambiguous. */
 export const groupNamedLikeImage: Rule = ({ written, file }) =>
   Object.keys(written.groups ?? {})
-    .filter((group) => group in written.images)
+    .filter((group) => Object.hasOwn(written.images, group))
     .map((group) => error('ambiguous-name', `group '${group}' has the same name as an image`, file.locate.key(['groups', group]), [
       { message: `image '${group}' is declared here`, location: file.locate.key(['images', group]) },
     ]));
