@@ -6,56 +6,18 @@
  * report; here they simply stop the walk.
  */
 import { basename, posix, resolve } from 'node:path';
-import type {
-  ArgValue, BuildFile, ImageOrigins, ImageRef, ImageSpec, Locator, MountSource, WrittenBuildFile, WrittenImage, YamlPath,
-} from './types.js';
 import type { SourceFile } from '../core/diagnostic.js';
+import { resolveImages } from './extends.js';
+import { ExpandedGroups } from './groups.js';
+import type { ArgValue, BuildFile, ImageRef, ImageSpec, Locator, MountSource, WrittenBuildFile } from './types.js';
 
-const MAP_KEYS = new Set(['args', 'labels']);
-/** An image's identity is not inherited through `extends` (it would always collide). */
-const NOT_INHERITED = new Set(['extends', 'tags']);
-
-interface Resolved {
-  readonly settings: WrittenImage;
-  readonly origins: ImageOrigins;
-}
-
-/** Applies `defaults`, then the `extends` chain from the root ancestor down (all but `tags`), then the image itself. */
-export function resolveImage(written: WrittenBuildFile, name: string): Resolved {
-  const chain: { path: YamlPath; image: WrittenImage }[] = [];
-  const seen = new Set<string>();
-  for (let current: string | undefined = name; current !== undefined && !seen.has(current); ) {
-    seen.add(current);
-    const image: WrittenImage | undefined = written.images[current];
-    if (image === undefined) break;
-    chain.unshift({ path: ['images', current], image });
-    current = image.extends;
-  }
-  if (written.defaults) chain.unshift({ path: ['defaults'], image: written.defaults });
-  const settings: Record<string, unknown> = {};
-  const keys: Record<string, YamlPath> = {};
-  const maps: Record<'args' | 'labels', Record<string, YamlPath>> = { args: {}, labels: {} };
-  for (const { path, image } of chain) {
-    const ancestor = path[0] === 'images' && path[1] !== name;
-    for (const [key, value] of Object.entries(image)) {
-      if (key === 'extends' || (ancestor && NOT_INHERITED.has(key))) continue;
-      keys[key] = [...path, key];
-      if (MAP_KEYS.has(key)) {
-        const merged = { ...(settings[key] as object | undefined), ...(value as object) };
-        settings[key] = merged;
-        for (const entry of Object.keys(value as object)) maps[key as 'args' | 'labels'][entry] = [...path, key, entry];
-      } else {
-        settings[key] = value;
-      }
-    }
-  }
-  return { settings: settings as WrittenImage, origins: { self: ['images', name], keys, ...maps } };
-}
-
-/** Lowercase, invalid characters to '-', trimmed to start and end with a letter or digit. */
+/**
+ * Lowercase, invalid characters to '-', trimmed to start and end with a letter or digit.
+ * '' when nothing is left: such a folder gives no name (rules/project.ts asks for `name:`),
+ * never a shared fallback that two checkouts would both carry.
+ */
 export function sanitizeProjectName(raw: string): string {
-  const cleaned = raw.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
-  return cleaned === '' ? 'mbuild' : cleaned;
+  return raw.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
 }
 
 export function parseImageRef(text: string, images: ReadonlySet<string>): ImageRef {
@@ -81,8 +43,9 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
   const name = written.name ?? sanitizeProjectName(basename(root));
   const names = new Set(Object.keys(written.images));
   const images = new Map<string, ImageSpec>();
+  const resolved = resolveImages(written);
   for (const imageName of [...names].sort()) {
-    const { settings: s, origins } = resolveImage(written, imageName);
+    const { settings: s, origins } = resolved.get(imageName)!;
     const context = resolve(root, s.context ?? '.');
     const args: Record<string, ArgValue> = {};
     for (const [k, v] of Object.entries(s.args ?? {})) {
@@ -98,7 +61,8 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
         : { kind: 'file', path: resolve(context, s.dockerfile ?? 'Dockerfile') },
       ...(s.target !== undefined && { target: s.target }),
       args,
-      tags: s.tags ?? [`${name}-${imageName}:latest`],
+      // No project name (a rule reports it): no default tag to report as well.
+      tags: s.tags ?? (name === '' ? [] : [`${name}-${imageName}:latest`]),
       labels: s.labels ?? {},
       dependsOn: s.depends_on ?? [],
       mounts: (s.mounts ?? []).map((m, i) => ({
@@ -112,15 +76,5 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       origins,
     });
   }
-  return { source, root, name, vars, images, groups: expandGroups(written.groups ?? {}), locate };
-}
-
-/** Group members may name images or other groups; nested groups are expanded (cycles stop). */
-function expandGroups(groups: Record<string, string[]>): Map<string, string[]> {
-  const expand = (group: string, seen: Set<string>): string[] => {
-    if (seen.has(group)) return [];
-    seen.add(group);
-    return (groups[group] ?? []).flatMap((m) => (m in groups ? expand(m, seen) : [m]));
-  };
-  return new Map(Object.keys(groups).sort().map((g) => [g, [...new Set(expand(g, new Set()))]]));
+  return { source, root, name, vars, images, groups: new ExpandedGroups(written.groups ?? {}), locate };
 }

@@ -6,7 +6,8 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { Location } from '../../core/diagnostic.js';
-import type { BuildFile, ImageSpec, WrittenImage, YamlPath } from '../types.js';
+import { brokenChains } from '../extends.js';
+import type { BuildFile, ImageSpec, YamlPath } from '../types.js';
 import { error, type Rule, type RuleContext } from './rule.js';
 
 const isInside = (parent: string, child: string): boolean => {
@@ -30,14 +31,10 @@ function realPath(p: string): string {
 /** Paths in messages are shown relative to the project root, as people write them. */
 export const show = (file: BuildFile, p: string): string => relative(file.root, p).split(sep).join('/') || '.';
 
-/** Images whose `extends` names no image: their resolved settings are incomplete. */
-const incomplete = (ctx: RuleContext, image: ImageSpec): boolean => {
-  for (let name: string | undefined = image.name, n = 0; name !== undefined && n < 100; n++) {
-    const written: WrittenImage | undefined = ctx.written.images[name];
-    if (written === undefined) return true;
-    name = written.extends;
-  }
-  return false;
+/** Images whose `extends` chain is broken (an unknown image, a cycle): their resolved settings are incomplete. */
+const incompleteImages = (ctx: RuleContext): ((image: ImageSpec) => boolean) => {
+  const broken = brokenChains(ctx.written);
+  return (image) => broken.has(image.name);
 };
 
 const keyOrSelf = (image: ImageSpec, key: string): YamlPath => image.origins.keys[key] ?? image.origins.self;
@@ -92,8 +89,9 @@ export const mountTargetInsideContext: Rule = ({ file }) => {
 export const contextMissing: Rule = (ctx) => {
   const { file } = ctx;
   const out: Diagnostic[] = [];
+  const incomplete = incompleteImages(ctx);
   for (const image of file.images.values()) {
-    if (incomplete(ctx, image)) continue;
+    if (incomplete(image)) continue;
     if (!existsSync(image.context)) {
       out.push(error('context-missing', `context folder ${show(file, image.context)} of image '${image.name}' does not exist`, where(file, image, 'context')));
     } else if (!statSync(image.context).isDirectory()) {
@@ -106,8 +104,9 @@ export const contextMissing: Rule = (ctx) => {
 export const dockerfileMissing: Rule = (ctx) => {
   const { file } = ctx;
   const out: Diagnostic[] = [];
+  const incomplete = incompleteImages(ctx);
   for (const image of file.images.values()) {
-    if (incomplete(ctx, image)) continue;
+    if (incomplete(image)) continue;
     if (image.dockerfile.kind !== 'file' || !existsSync(image.context)) continue;
     const path = image.dockerfile.path;
     const problem = !existsSync(path) ? 'does not exist' : statSync(path).isDirectory() ? 'is a folder' : undefined;
