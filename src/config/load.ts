@@ -4,7 +4,7 @@
  * Each phase reports every problem it finds; a phase runs only when the ones before it
  * found no error, so that later phases can trust their input.
  */
-import type { Diagnostic } from '../core/diagnostic.js';
+import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.js';
 import { hasErrors } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
 import { findBuildFile } from './find.js';
@@ -14,7 +14,8 @@ import { normalize } from './normalize.js';
 import { rules } from './rules/index.js';
 import { validateSchema } from './schema.js';
 import { readSource } from './source.js';
-import type { BuildFile, WrittenBuildFile } from './types.js';
+import type { BuildFile, Locator, WrittenBuildFile, YamlPath } from './types.js';
+import { resolveVars } from './vars.js';
 
 export interface LoadOptions {
   /** `-f/--file`: a file or a folder. */
@@ -43,7 +44,7 @@ export async function loadBuildFile(options: LoadOptions): Promise<Result<Loaded
   if (!model.ok) return model;
   const { file, written } = model.value;
   const diagnostics = [...model.value.diagnostics];
-  for (const rule of rules) diagnostics.push(...rule({ written, file }));
+  for (const rule of rules) for (const d of rule({ written, file })) diagnostics.push(d);
   const sorted = sortByPosition(diagnostics);
   return hasErrors(sorted) ? err({ diagnostics: sorted, path: file.source.path }) : ok({ file, written, diagnostics: sorted });
 }
@@ -54,26 +55,62 @@ export async function buildModel(options: LoadOptions): Promise<Result<Loaded, L
   if (!found.ok) return err({ diagnostics: [found.error] });
   const path = found.value;
   const parsed = await readSource(path);
-  if (!parsed.ok) return err({ diagnostics: parsed.error, path });
+  if (!parsed.ok) return err({ diagnostics: capped(parsed.error), path });
   const { file: source, document, value: raw } = parsed.value;
   const locate = createLocator(source, document);
 
-  const writtenVars = readVars(raw);
-  const lookup = (name: string): string | undefined => options.vars?.[name] ?? options.env[name] ?? writtenVars[name];
-  const interpolated = interpolateTree(raw, lookup, new Set(['vars']));
-  const diagnostics: Diagnostic[] = interpolated.errors.map((e) => {
-    const node = locate.value(e.path);
-    const inside = source.text.slice(node.range.offset, node.range.offset + node.range.length).indexOf(e.expression);
-    const range = inside === -1 ? node.range : { offset: node.range.offset + inside, length: e.expression.length };
-    return { severity: 'error', code: 'interpolation', message: e.message, location: { file: source, range } };
-  });
-  diagnostics.push(...validateSchema(interpolated.value, locate, source.text));
+  const { value, vars, diagnostics } = interpolate(raw, options, source, locate);
+  for (const d of validateSchema(value, locate, source.text)) diagnostics.push(d);
   if (hasErrors(diagnostics)) return err({ diagnostics: sortByPosition(diagnostics), path });
 
-  const written = interpolated.value as WrittenBuildFile;
-  const vars = Object.fromEntries(Object.keys(writtenVars).map((k) => [k, lookup(k) ?? '']));
+  const written = value as WrittenBuildFile;
   const file = normalize(written, vars, source, locate);
   return ok({ file, written, diagnostics });
+}
+
+/** Phase 2: `vars` first (in dependency order), then every other string with them. */
+function interpolate(raw: unknown, options: LoadOptions, source: SourceFile, locate: Locator) {
+  const outside = (name: string): string | undefined => options.vars?.[name] ?? options.env[name];
+  const writtenVars = readVars(raw);
+  const resolved = resolveVars(writtenVars, outside);
+  const lookup = (name: string): string | undefined =>
+    outside(name) ?? resolved.values.get(name) ?? (resolved.failed.has(name) ? '' : undefined);
+  const interpolated = interpolateTree(raw, lookup, new Set(['vars']));
+  const errors = [...resolved.errors.map((e) => ({ ...e, path: ['vars', e.name] })), ...interpolated.errors];
+  const diagnostics: Diagnostic[] = errors.map((e) => ({
+    severity: 'error', code: 'interpolation', message: e.message, location: within(source, locate, e.path, [e.expression]),
+  }));
+  for (const cycle of resolved.cycles) diagnostics.push(varCycle(cycle, source, locate));
+  const vars = Object.fromEntries(Object.keys(writtenVars).map((k) => [k, lookup(k) ?? '']));
+  const value = interpolated.value as { vars?: unknown } | null;
+  if (value !== null && typeof value === 'object' && Object.keys(vars).length > 0) value.vars = { ...(value.vars as object), ...vars };
+  return { value, vars, diagnostics };
+}
+
+function varCycle(cycle: readonly string[], source: SourceFile, locate: Locator): Diagnostic {
+  const steps = cycle.slice(1).map((to, i) => ({ from: cycle[i]!, to }));
+  const self = cycle.length === 2 ? "; the environment and --var already override a var, so it need not name itself" : '';
+  return {
+    severity: 'error',
+    code: 'vars-cycle',
+    message: `variable cycle: ${cycle.join(' -> ')}: a var may use other vars, but not itself through them${self}`,
+    location: locate.key(['vars', cycle[0]!]),
+    related: steps.map(({ from, to }) => ({
+      message: `'${from}' uses '${to}'`,
+      location: within(source, locate, ['vars', from], [`\${${to}`, `$${to}`]),
+    })),
+  };
+}
+
+/** The first of `needles` inside the scalar at `path`, else the whole scalar. */
+function within(source: SourceFile, locate: Locator, path: YamlPath, needles: readonly string[]): Location {
+  const node = locate.value(path);
+  const text = source.text.slice(node.range.offset, node.range.offset + node.range.length);
+  for (const needle of needles) {
+    const inside = text.indexOf(needle);
+    if (inside !== -1) return { file: source, range: { offset: node.range.offset + inside, length: needle.length } };
+  }
+  return node;
 }
 
 function readVars(raw: unknown): Record<string, string> {
@@ -82,10 +119,19 @@ function readVars(raw: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-/** Stable output: by position in the file, duplicates dropped. */
+/** More problems than this are one problem: a generated file with 300,000 bad entries would print 60 MB. */
+export const MAX_DIAGNOSTICS = 1000;
+
+function capped(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  if (diagnostics.length <= MAX_DIAGNOSTICS) return [...diagnostics];
+  const more = diagnostics.length - MAX_DIAGNOSTICS;
+  return [...diagnostics.slice(0, MAX_DIAGNOSTICS), { severity: 'error', code: 'too-many-problems', message: `${more} more problems are not shown` }];
+}
+
+/** Stable output: by position in the file, duplicates dropped, at most MAX_DIAGNOSTICS. */
 function sortByPosition(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
-  return diagnostics
+  return capped(diagnostics
     .filter((d) => {
       // Settings inherited through `extends` or `defaults` are checked once per image but written once.
       const key = `${d.code}\0${d.location?.range.offset ?? ''}\0${d.message}`;
@@ -93,5 +139,5 @@ function sortByPosition(diagnostics: Diagnostic[]): Diagnostic[] {
     })
     .map((d, i) => ({ d, i }))
     .sort((a, b) => (a.d.location?.range.offset ?? -1) - (b.d.location?.range.offset ?? -1) || a.i - b.i)
-    .map(({ d }) => d);
+    .map(({ d }) => d));
 }
