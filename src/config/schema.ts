@@ -6,6 +6,7 @@
  */
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../core/diagnostic.js';
+import { excerpt } from '../core/excerpt.js';
 import { formatPath } from './locate.js';
 import { closest, didYouMean } from './suggest.js';
 import type { Locator, YamlPath } from './types.js';
@@ -85,7 +86,7 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
       const key = String(p['additionalProperty']);
       const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
       const scope = path.length === 0 ? 'the build file' : where;
-      return error(`unknown key '${key}' in ${scope}${didYouMean(key, allowed)}`, [...path, key], true);
+      return error(`unknown key '${excerpt(key)}' in ${scope}${didYouMean(key, allowed)}`, [...path, key], true);
     }
     case 'required':
       return error(`${path.length === 0 ? 'the build file' : where} is missing the required key '${String(p['missingProperty'])}'`, path, path.length > 0);
@@ -95,11 +96,11 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
       const rule = what === 'variable' || path.at(-1) === 'args'
         ? 'use letters, digits and _, not starting with a digit'
         : "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
-      return error(`invalid ${what} name '${name}' in ${where}: ${rule}`, [...path, name], true);
+      return error(`invalid ${what} name '${excerpt(name)}' in ${where}: ${rule}`, [...path, name], true);
     }
     case 'const':
       if (path.length === 1 && path[0] === 'version') {
-        return error(`unsupported version ${JSON.stringify(e.data)}; the only version is 1`, path);
+        return error(`unsupported version ${excerpt(JSON.stringify(e.data) ?? String(e.data))}; the only version is 1`, path);
       }
       return error(`${where} must be ${JSON.stringify(p['allowedValue'])}`, path);
     case 'enum':
@@ -138,12 +139,12 @@ function quoteHint(data: unknown, expected: unknown, locate: Locator, path: Yaml
   if (expected !== 'string' || (typeof data !== 'number' && typeof data !== 'boolean')) return '';
   const { offset, length } = locate.value(path).range;
   const written = sourceText.slice(offset, offset + length);
-  return `; quote it to keep it as written: "${written}"`;
+  return `; quote it to keep it as written: "${excerpt(written)}"`;
 }
 
 function patternMessage(where: string, path: YamlPath, data: unknown): string {
   const last = path.at(-1);
-  const value = JSON.stringify(data);
+  const value = excerpt(JSON.stringify(data) ?? String(data));
   if (last === 'path') return `${where} must be an absolute path (starting with /), not ${value}`;
   if (last === 'platform') return `${where} must look like os/arch[/variant], e.g. linux/amd64, not ${value}`;
   if (last === 'name' && path.length === 1) return `invalid project name ${value}: use lowercase letters, digits, '.', '_' and '-'`;

@@ -1,21 +1,24 @@
 /**
  * Phase 1 of the loading pipeline (docs/architecture.md): read the build file and
- * parse it as exactly one YAML document. Syntax errors, duplicate keys, extra
- * documents and alias bombs become located diagnostics; nothing is thrown. The value of
+ * parse it as exactly one YAML document. Bytes that are not UTF-8 text, syntax errors,
+ * duplicate or non-string keys, extra documents, nesting deeper than MAX_DEPTH, unknown
+ * anchors and alias bombs become located diagnostics; nothing is thrown. The value of
  * text that parsed cleanly before comes from yaml-cache.ts; its document is then parsed
  * only when a diagnostic asks where something is.
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
-import { parseAllDocuments, type Document } from 'yaml';
+import type { Document } from 'yaml';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
+import { excerpt } from '../core/excerpt.js';
 import { err, ok, type Result } from '../core/result.js';
+import { decodeText, type TextProblem } from './text.js';
+import { checkDocument, MAX_ALIASES, MAX_EXPANDED } from './yaml-check.js';
 import { cachedValue, storeValue, yamlCacheKey } from './yaml-cache.js';
+import { MAX_DEPTH, PARSE_OPTIONS, parseYaml } from './yaml-parse.js';
 
 /** Larger build files are refused before parsing. */
 export const MAX_BUILD_FILE_BYTES = 1024 * 1024;
-/** Aliases expanded at most this many times (billion-laughs guard). */
-export const MAX_ALIAS_COUNT = 100;
 
 export interface ParsedSource {
   readonly file: SourceFile;
@@ -27,37 +30,55 @@ export interface ParsedSource {
 
 /** Reads and parses the build file; a small file, read synchronously (a thread-pool round trip costs more). */
 export async function readSource(path: string): Promise<Result<ParsedSource, Diagnostic[]>> {
-  let text: string;
+  let bytes: Buffer;
   let info: Stats;
   try {
     info = statSync(path);
     if (info.size > MAX_BUILD_FILE_BYTES) {
       return err([fileError(path, `build file is too large (${info.size} bytes; the limit is ${MAX_BUILD_FILE_BYTES})`)]);
     }
-    text = readFileSync(path, 'utf8');
+    bytes = readFileSync(path);
   } catch (e) {
     return err([fileError(path, `cannot read build file ${path}: ${(e as Error).message}`)]);
   }
+  const { text, problem } = decodeText(bytes);
   const file = { path, text };
+  if (problem) return err([textError(file, problem)]);
   const key = yamlCacheKey(text, PARSE_IDENTITY, info);
   const hit = cachedValue(dirname(path), key);
   if (hit !== undefined) {
     let document: Document.Parsed | undefined;
-    return ok({ file, value: hit.value, document: () => (document ??= parseDocuments(text)[0]!) });
+    return ok({ file, value: hit.value, document: () => (document ??= firstDocument(text)) });
   }
   const parsed = parseSource(file);
   if (parsed.ok) storeValue(dirname(path), key, parsed.value.value);
   return parsed;
 }
 
-const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, merge: true } as const;
-/** Everything besides the text that the parsed value depends on (part of the cache key). */
-const PARSE_IDENTITY = JSON.stringify({ ...PARSE_OPTIONS, maxAliasCount: MAX_ALIAS_COUNT });
-const parseDocuments = (text: string) => parseAllDocuments(text, PARSE_OPTIONS);
+/** Everything besides the text that the parsed value depends on (part of the cache key); bump `parser` when the pipeline changes. */
+const PARSE_IDENTITY = JSON.stringify({ parser: 'mbuild-parse-2', ...PARSE_OPTIONS, maxDepth: MAX_DEPTH, maxAliases: MAX_ALIASES, maxExpanded: MAX_EXPANDED });
+
+/** The document of text that parsed cleanly before (a cache hit). */
+function firstDocument(text: string): Document.Parsed {
+  const parsed = parseYaml(text);
+  if (!('docs' in parsed) || parsed.docs[0] === undefined) throw new Error('a cached build file no longer parses');
+  return parsed.docs[0];
+}
+
+function textError(file: SourceFile, problem: TextProblem): Diagnostic {
+  const message = problem.kind === 'binary'
+    ? 'not a text file: it holds NUL bytes (a build file is UTF-8 YAML text)'
+    : `invalid UTF-8: byte 0x${problem.byte.toString(16).padStart(2, '0')} starts no valid character here; save the build file as UTF-8`;
+  return located(file, problem.kind === 'binary' ? 'not-text' : 'invalid-utf8', message, problem.offset, 1);
+}
 
 export function parseSource(file: SourceFile): Result<ParsedSource, Diagnostic[]> {
-  const docs = parseDocuments(file.text);
-  if (!Array.isArray(docs) || docs.length === 0 || docs[0] === undefined) {
+  const parsed = parseYaml(file.text);
+  if ('tooDeepAt' in parsed) {
+    return err([located(file, 'too-deep', `nested deeper than ${MAX_DEPTH} levels (mappings and lists); a build file needs a handful`, parsed.tooDeepAt, 1)]);
+  }
+  const docs = parsed.docs;
+  if (docs.length === 0 || docs[0] === undefined) {
     return err([located(file, 'empty-file', 'build file is empty', 0, 0)]);
   }
   const diagnostics: Diagnostic[] = [];
@@ -76,24 +97,26 @@ export function parseSource(file: SourceFile): Result<ParsedSource, Diagnostic[]
   if (document.contents === null) {
     return err([located(file, 'empty-file', 'build file is empty', 0, 0)]);
   }
+  const problems = checkDocument(document);
+  if (problems.length > 0) return err(problems.map((p) => located(file, p.code, p.message, p.offset, p.length)));
   let value: unknown;
   try {
-    value = document.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    // The checks above bound what aliases expand to; the library's own count would refuse
+    // a plain anchor used more than 100 times.
+    value = document.toJS({ maxAliasCount: -1 });
   } catch (e) {
-    const message = /alias/i.test((e as Error).message)
-      ? `too many alias expansions (more than ${MAX_ALIAS_COUNT}); refusing a possible alias bomb`
-      : `cannot read YAML: ${(e as Error).message}`;
-    return err([located(file, 'alias-limit', message, 0, 0)]);
+    return err([located(file, 'yaml-syntax', `cannot read YAML: ${excerpt((e as Error).message, 200)}`, 0, 0)]);
   }
   return ok({ file, document: () => document, value });
 }
 
 function yamlCode(code: string): string {
-  return code === 'DUPLICATE_KEY' ? 'duplicate-key' : 'yaml-syntax';
+  return code === 'DUPLICATE_KEY' ? 'duplicate-key' : code === 'NON_STRING_KEY' ? 'non-string-key' : 'yaml-syntax';
 }
 
 function yamlMessage(code: string, message: string): string {
   if (code === 'DUPLICATE_KEY') return 'duplicate key: each key may appear only once in a mapping';
+  if (code === 'NON_STRING_KEY') return 'a key must be a plain name, not a list, a mapping, an alias or a tagged value';
   // The yaml package ends some messages with a position we print ourselves.
   return message.replace(/ at line \d+, column \d+.*$/s, '').replace(/\s+$/, '');
 }

@@ -61,12 +61,20 @@ export function cachedValue(root: string, key: string): { value: unknown } | und
 }
 
 /** Plain objects, arrays, strings, booleans, null and finite numbers other than -0: what JSON round-trips. */
-export function jsonExact(v: unknown): boolean {
-  if (v === null || typeof v === 'string' || typeof v === 'boolean') return true;
-  if (typeof v === 'number') return Number.isFinite(v) && !Object.is(v, -0);
-  if (Array.isArray(v)) return v.every(jsonExact);
-  if (typeof v !== 'object' || Object.getPrototypeOf(v) !== Object.prototype) return false;
-  return Object.values(v).every(jsonExact);
+export function jsonExact(value: unknown): boolean {
+  const pending: unknown[] = [value];
+  while (pending.length > 0) {
+    const v = pending.pop();
+    if (v === null || typeof v === 'string' || typeof v === 'boolean') continue;
+    if (typeof v === 'number') {
+      if (Number.isFinite(v) && !Object.is(v, -0)) continue;
+      return false;
+    }
+    if (Array.isArray(v)) for (const item of v) pending.push(item);
+    else if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) for (const item of Object.values(v)) pending.push(item);
+    else return false;
+  }
+  return true;
 }
 
 /** Remembers `value` under `key`; best effort. */
