@@ -2,11 +2,13 @@
 import { dependencyCycle, extendsCycle } from './cycles.js';
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from './images.js';
 import { mountCollision } from './mounts.js';
+import { projectNameMissing } from './project.js';
 import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from './paths.js';
 import { extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource } from './references.js';
 import type { Rule } from './rule.js';
 
 export const rules: readonly Rule[] = [
+  projectNameMissing,
   unknownImageReference,
   unknownMountSource,
   unknownGroupMember,
