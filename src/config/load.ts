@@ -55,7 +55,7 @@ export async function buildModel(options: LoadOptions): Promise<Result<Loaded, L
   if (!found.ok) return err({ diagnostics: [found.error] });
   const path = found.value;
   const parsed = await readSource(path);
-  if (!parsed.ok) return err({ diagnostics: capped(parsed.error), path });
+  if (!parsed.ok) return err({ diagnostics: parsed.error, path });
   const { file: source, document, value: raw } = parsed.value;
   const locate = createLocator(source, document);
 
@@ -119,19 +119,10 @@ function readVars(raw: unknown): Record<string, string> {
   return Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => typeof e[1] === 'string'));
 }
 
-/** More problems than this are one problem: a generated file with 300,000 bad entries would print 60 MB. */
-export const MAX_DIAGNOSTICS = 1000;
-
-function capped(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  if (diagnostics.length <= MAX_DIAGNOSTICS) return [...diagnostics];
-  const more = diagnostics.length - MAX_DIAGNOSTICS;
-  return [...diagnostics.slice(0, MAX_DIAGNOSTICS), { severity: 'error', code: 'too-many-problems', message: `${more} more problems are not shown` }];
-}
-
-/** Stable output: by position in the file, duplicates dropped, at most MAX_DIAGNOSTICS. */
+/** Stable output: by position in the file, duplicates dropped. */
 function sortByPosition(diagnostics: Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
-  return capped(diagnostics
+  return diagnostics
     .filter((d) => {
       // Settings inherited through `extends` or `defaults` are checked once per image but written once.
       const key = `${d.code}\0${d.location?.range.offset ?? ''}\0${d.message}`;
@@ -139,5 +130,5 @@ function sortByPosition(diagnostics: Diagnostic[]): Diagnostic[] {
     })
     .map((d, i) => ({ d, i }))
     .sort((a, b) => (a.d.location?.range.offset ?? -1) - (b.d.location?.range.offset ?? -1) || a.i - b.i)
-    .map(({ d }) => d));
+    .map(({ d }) => d);
 }

@@ -81,24 +81,16 @@ export function parseSource(file: SourceFile): Result<ParsedSource, Diagnostic[]
   if (docs.length === 0 || docs[0] === undefined) {
     return err([located(file, 'empty-file', 'build file is empty', 0, 0)]);
   }
-  const diagnostics: Diagnostic[] = [];
-  for (const [i, doc] of docs.entries()) {
-    if (i > 0) {
-      const start = doc.range[0];
-      diagnostics.push(located(file, 'multiple-documents', 'build file must hold exactly one YAML document; found another here', start, 3));
-      break;
-    }
-    for (const e of doc.errors) {
-      diagnostics.push(located(file, yamlCode(e.code), yamlMessage(e.code, e.message), e.pos[0], e.pos[1] - e.pos[0]));
-    }
-  }
   const document = docs[0];
-  if (diagnostics.length > 0) return err(diagnostics);
-  if (document.contents === null) {
+  const diagnostics: Diagnostic[] = document.errors.map((e) => located(file, yamlCode(e.code), yamlMessage(e.code, e.message), e.pos[0], e.pos[1] - e.pos[0]));
+  if (docs[1] !== undefined) {
+    diagnostics.push(located(file, 'multiple-documents', 'build file must hold exactly one YAML document; found another here', docs[1].range[0], 3));
+  }
+  if (document.contents === null && diagnostics.length === 0) {
     return err([located(file, 'empty-file', 'build file is empty', 0, 0)]);
   }
-  const problems = checkDocument(document);
-  if (problems.length > 0) return err(problems.map((p) => located(file, p.code, p.message, p.offset, p.length)));
+  for (const p of checkDocument(document)) diagnostics.push(located(file, p.code, p.message, p.offset, p.length));
+  if (diagnostics.length > 0) return err(diagnostics.sort((a, b) => a.location!.range.offset - b.location!.range.offset));
   let value: unknown;
   try {
     // The checks above bound what aliases expand to; the library's own count would refuse
@@ -111,11 +103,10 @@ export function parseSource(file: SourceFile): Result<ParsedSource, Diagnostic[]
 }
 
 function yamlCode(code: string): string {
-  return code === 'DUPLICATE_KEY' ? 'duplicate-key' : code === 'NON_STRING_KEY' ? 'non-string-key' : 'yaml-syntax';
+  return code === 'NON_STRING_KEY' ? 'non-string-key' : 'yaml-syntax';
 }
 
 function yamlMessage(code: string, message: string): string {
-  if (code === 'DUPLICATE_KEY') return 'duplicate key: each key may appear only once in a mapping';
   if (code === 'NON_STRING_KEY') return 'a key must be a plain name, not a list, a mapping, an alias or a tagged value';
   // The yaml package ends some messages with a position we print ourselves.
   return message.replace(/ at line \d+, column \d+.*$/s, '').replace(/\s+$/, '');

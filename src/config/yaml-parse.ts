@@ -14,8 +14,9 @@ export const MAX_DEPTH = 200;
 /**
  * `stringKeys`: every mapping key is the string written (`1.10` stays "1.10", `0x10` stays
  * "0x10"); a key that is a list, a mapping, an alias or a tagged value is an error.
+ * `uniqueKeys: false`: yaml-check.ts finds duplicate keys in linear time.
  */
-export const PARSE_OPTIONS = { uniqueKeys: true, prettyErrors: false, merge: true, stringKeys: true } as const;
+export const PARSE_OPTIONS = { uniqueKeys: false, prettyErrors: false, merge: true, stringKeys: true } as const;
 
 export type Parsed = { readonly docs: Document.Parsed[] } | { readonly tooDeepAt: number };
 

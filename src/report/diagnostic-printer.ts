@@ -94,8 +94,13 @@ export function formatDiagnostic(d: Diagnostic, opts: PrintOptions): string {
   return lines.join('\n');
 }
 
+/** Diagnostics printed at most: a generated file with 300,000 bad entries would print 60 MB. */
+export const MAX_PRINTED = 1000;
+
 export function formatDiagnostics(diagnostics: readonly Diagnostic[], opts: PrintOptions): string {
-  return diagnostics.map((d) => formatDiagnostic(d, opts)).join('\n');
+  const shown = diagnostics.slice(0, MAX_PRINTED).map((d) => formatDiagnostic(d, opts));
+  if (diagnostics.length > MAX_PRINTED) shown.push(`... and ${diagnostics.length - MAX_PRINTED} more (the first ${MAX_PRINTED} are shown)`);
+  return shown.join('\n');
 }
 
 export function countLine(diagnostics: readonly Diagnostic[]): string {
