@@ -89,11 +89,11 @@ function interpolate(raw: unknown, options: LoadOptions, source: SourceFile, loc
 
 function varCycle(cycle: readonly string[], source: SourceFile, locate: Locator): Diagnostic {
   const steps = cycle.slice(1).map((to, i) => ({ from: cycle[i]!, to }));
-  const self = cycle.length === 2 ? "; the environment and --var already override a var, so it need not name itself" : '';
+  const self = cycle.length === 2 ? " (the environment and --var already override a var: it need not name itself)" : '';
   return {
     severity: 'error',
     code: 'vars-cycle',
-    message: `variable cycle: ${cycle.join(' -> ')}: a var may use other vars, but not itself through them${self}`,
+    message: `variable cycle: ${cycle.join(' -> ')}: a var's value may use other vars, but not the var itself, directly or through others${self}`,
     location: locate.key(['vars', cycle[0]!]),
     related: steps.map(({ from, to }) => ({
       message: `'${from}' uses '${to}'`,
