@@ -70,7 +70,12 @@ export async function buildModel(options: LoadOptions): Promise<Result<Loaded, L
 
 /** Phase 2: `vars` first (in dependency order), then every other string with them. */
 function interpolate(raw: unknown, options: LoadOptions, source: SourceFile, locate: Locator) {
-  const outside = (name: string): string | undefined => options.vars?.[name] ?? options.env[name];
+  // Own strings only: `${constructor}` is not Object.prototype.constructor.
+  const own = (from: Readonly<Record<string, string | undefined>> | undefined, name: string): string | undefined => {
+    const value = from !== undefined && Object.hasOwn(from, name) ? from[name] : undefined;
+    return typeof value === 'string' ? value : undefined;
+  };
+  const outside = (name: string): string | undefined => own(options.vars, name) ?? own(options.env, name);
   const writtenVars = readVars(raw);
   const resolved = resolveVars(writtenVars, outside);
   const lookup = (name: string): string | undefined =>

@@ -42,6 +42,22 @@ describe('interpolateString', () => {
   });
 });
 
+describe('interpolateString on deep nesting', () => {
+  it('nests 100,000 words without recursion, in time linear in the text', () => {
+    const deep = (inner: string) => `${'${MISSING:-'.repeat(100_000)}${inner}${'}'.repeat(100_000)}`;
+    expect(run(deep('${TAG}'))).toBe('dev');
+    expect(run(`a${deep('b')}c`)).toBe('abc');
+    const r = interpolateString(deep('${NOPE}'), lookup);
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error).toEqual({ message: expect.stringMatching(/^variable 'NOPE' is not set/), expression: deep('${NOPE}') });
+  });
+
+  it('a required variable inside a word reports the outermost requirement', () => {
+    expect(run('${MISSING:?${EMPTY:?inner}}')).toBe("ERR variable 'MISSING' is required: not set @ ${MISSING:?${EMPTY:?inner}}");
+    expect(run('${MISSING:-${EMPTY:?inner}}')).toBe("ERR variable 'EMPTY' is required: inner @ ${MISSING:-${EMPTY:?inner}}");
+  });
+});
+
 describe('interpolateTree', () => {
   it('walks values, skips keys and the listed top-level sections, and collects every error with its path', () => {
     const { value, errors } = interpolateTree(

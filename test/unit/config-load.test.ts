@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { loadBuildFile } from '../../src/config/load.js';
 import { resolvedBuildFile } from '../../src/config/print.js';
 import { sanitizeProjectName } from '../../src/config/normalize.js';
-import { testdir } from '../helpers/testdir.js';
+import { testdir, writeTree } from '../helpers/testdir.js';
 import { runCli } from '../helpers/run-cli.js';
 
 // Some tests make two projects: every one is removed, not only the last.
@@ -66,6 +66,79 @@ images:
     expect((await load(dir)).images.get('app')!.tags).toEqual(['x/app:from-file-o']);
     expect((await load(dir, { TAG: 'from-env' })).images.get('app')!.tags).toEqual(['x/app:from-env-o']);
     expect((await load(dir, { TAG: 'from-env' }, { TAG: 'from-cli' })).images.get('app')!.tags).toEqual(['x/app:from-cli-o']);
+  });
+
+  it('interpolates vars values: the environment, --var and other vars, declared in any order', async () => {
+    const yaml = `
+version: 1
+vars:
+  IMAGE: "shop/base:\${TAG}"
+  TAG: "\${SHOP_TAG:-dev}"
+  LITERAL: "$$HOME"
+images:
+  app:
+    dockerfile_inline: "FROM busybox"
+    tags: ["\${IMAGE}"]
+    labels: {home: "\${LITERAL}"}
+`;
+    const dir = project(yaml);
+    const app = (f: Awaited<ReturnType<typeof load>>) => f.images.get('app')!;
+    expect(app(await load(dir)).tags).toEqual(['shop/base:dev']);
+    expect(app(await load(dir)).labels).toEqual({ home: '$HOME' });
+    expect(app(await load(dir, { SHOP_TAG: 'v2' })).tags).toEqual(['shop/base:v2']);
+    // --var and the environment still win over a var of the same name.
+    expect(app(await load(dir, { SHOP_TAG: 'v2' }, { TAG: 'v3' })).tags).toEqual(['shop/base:v3']);
+    expect(app(await load(dir, { TAG: 'v4' })).tags).toEqual(['shop/base:v4']);
+    expect((await load(dir, { SHOP_TAG: 'v2' })).vars).toEqual({ IMAGE: 'shop/base:v2', TAG: 'v2', LITERAL: '$HOME' });
+  });
+
+  it('a chain of 20,000 vars resolves (each var once, no recursion)', async () => {
+    const vars = Array.from({ length: 20000 }, (_, i) => `  V${i}: "${i < 19999 ? `x\${V${i + 1}}` : 'end'}"\n`).join('');
+    const dir = project(`version: 1\nvars:\n${vars}images:\n  app: {dockerfile_inline: "FROM busybox", labels: {v: "\${V19990}"}}\n`);
+    expect((await load(dir)).images.get('app')!.labels).toEqual({ v: 'xxxxxxxxxend' });
+  });
+
+  it('takes keys exactly as written: 1.10 and 0x10 stay image, arg, label and group names', async () => {
+    const dir = project(`
+version: 1
+vars: {A1_0: v}
+images:
+  1.10:
+    dockerfile_inline: "FROM busybox"
+    args: {_1: a}
+    labels: {1.10: a, 0x10: b, 1e3: c, ~: d, true: e}
+  0x10: {dockerfile_inline: "FROM busybox", depends_on: ["1.10"]}
+groups:
+  1.0: ["0x10"]
+`);
+    const file = await load(dir);
+    expect([...file.images.keys()]).toEqual(['0x10', '1.10']);
+    expect(file.images.get('1.10')!.labels).toEqual({ '1.10': 'a', '0x10': 'b', '1e3': 'c', '~': 'd', true: 'e' });
+    expect(file.images.get('0x10')!.dependsOn).toEqual(['1.10']);
+    expect([...file.groups]).toEqual([['1.0', ['0x10']]]);
+    const printed = await runCli(['config'], { cwd: dir, env: {} });
+    expect(printed.stdout).toContain('"1.10":');
+    expect(printed.stdout).toContain('"0x10":');
+  });
+
+  it('a folder name that sanitises to nothing is an error asking for name:', async () => {
+    expect(sanitizeProjectName('___')).toBe('');
+    expect(sanitizeProjectName('ÄÖÜ')).toBe('');
+    const t = testdir({}, 'mbuild-noname-');
+    cleanups.push(t.cleanup);
+    const dir = join(t.dir, '___');
+    writeTree(dir, { 'mbuild.yaml': '# a comment\nversion: 1\nimages:\n  app: {dockerfile_inline: "FROM busybox"}\n' });
+    const r = await runCli(['validate'], { cwd: dir, env: {} });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe([
+      "mbuild.yaml:2:1: error: the folder name '___' leaves no project name (lowercase letters, digits, '.', '_' and '-' are kept); write one at the top of the build file, e.g. 'name: my-project'",
+      ' 2 | version: 1',
+      '   | ^~~~~~~~~~',
+      '1 error',
+      '',
+    ].join('\n'));
+    writeTree(dir, { 'mbuild.yaml': 'version: 1\nname: shop\nimages:\n  app: {dockerfile_inline: "FROM busybox"}\n' });
+    expect((await load(dir)).images.get('app')!.tags).toEqual(['shop-app:latest']);
   });
 
   it('defaults the project name to the sanitised folder name and tags to <name>-<image>:latest', async () => {

@@ -2,11 +2,11 @@
  * The YAML value cache (config/yaml-cache.ts): a hit must give exactly what parsing gives,
  * diagnostics included (their document is parsed lazily); anything odd is a miss.
  */
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuildFile } from '../../src/config/load.js';
-import { jsonExact } from '../../src/config/yaml-cache.js';
+import { jsonExact, yamlCacheKey } from '../../src/config/yaml-cache.js';
 import { runCli } from '../helpers/run-cli.js';
 import { testdir } from '../helpers/testdir.js';
 
@@ -66,6 +66,20 @@ describe('the YAML value cache', () => {
     expect([...(await load(dir)).file.images.keys()]).toEqual(['app', 'web']);
   });
 
+  it('a value cached by the parser before keys were taken as written is not used, and a hit keeps keys as written', async () => {
+    const yaml = 'version: 1\nname: shop\nimages:\n  1.10:\n    dockerfile_inline: "FROM busybox"\n';
+    const dir = project({ 'mbuild.yaml': yaml, '.mbuild/': '' });
+    // What the previous parser (numeric keys, its own options) cached for this very file.
+    const previous = JSON.stringify({ uniqueKeys: true, prettyErrors: false, merge: true, maxAliasCount: 100 });
+    const key = yamlCacheKey(yaml, previous, statSync(join(dir, 'mbuild.yaml')));
+    writeFileSync(cacheFile(dir), JSON.stringify({ format: 'mbuild-yaml-cache-1', key, value: { version: 1, name: 'shop', images: { '1.1': { dockerfile_inline: 'FROM busybox' } } } }));
+    expect([...(await load(dir)).file.images.keys()]).toEqual(['1.10']);
+    expect(JSON.parse(readFileSync(cacheFile(dir), 'utf8')).key).not.toBe(key);
+    // The next run is a hit, with the key as written.
+    expect(JSON.parse(readFileSync(cacheFile(dir), 'utf8')).value.images).toEqual({ '1.10': { dockerfile_inline: 'FROM busybox' } });
+    expect([...(await load(dir)).file.images.keys()]).toEqual(['1.10']);
+  });
+
   it('ignores a corrupt or foreign cache file', async () => {
     const yaml = 'version: 1\nname: shop\nimages:\n  app:\n    dockerfile_inline: "FROM busybox"\n';
     const dir = project({ 'mbuild.yaml': yaml, '.mbuild/': '' });
@@ -89,6 +103,9 @@ describe('the YAML value cache', () => {
 
   it('keeps only what JSON round-trips exactly', () => {
     expect(jsonExact({ a: [1, 'x', true, null, { b: 2.5 }] })).toBe(true);
+    let deep: unknown = 'leaf';
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(jsonExact(deep)).toBe(true);
     for (const v of [Infinity, -Infinity, NaN, -0, new Date(0), new Map(), [1, undefined], { a: 1n }]) expect(jsonExact(v), String(v)).toBe(false);
   });
 });

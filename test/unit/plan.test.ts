@@ -98,6 +98,37 @@ describe('createPlan', () => {
   });
 });
 
+describe('createPlan on large graphs (no recursion per image)', () => {
+  const chain = (n: number, last: Partial<ImageSpec> = {}) =>
+    file(Array.from({ length: n }, (_, i) => image(`i${i}`, i < n - 1 ? { dependsOn: [`i${i + 1}`] } : last)));
+
+  it('plans a chain of 20,000 images: one wave each, the whole chain critical', () => {
+    const plan = createPlan(chain(20_000), new Map(), ['i0']);
+    if (!plan.ok) throw new Error(JSON.stringify(plan.error));
+    expect(plan.value.images.map((i) => i.name).slice(0, 2)).toEqual(['i19999', 'i19998']);
+    expect(plan.value.waves).toHaveLength(20_000);
+    expect(plan.value.images.at(-1)).toMatchObject({ name: 'i0', wave: 19_999, remainingPath: 1 });
+    expect(plan.value.images[0]).toMatchObject({ wave: 0, remainingPath: 20_000 });
+    expect(plan.value.criticalPath).toHaveLength(20_000);
+  });
+
+  it('finds the cycle that closes a chain of 100,000 images', () => {
+    const plan = createPlan(chain(100_000, { dependsOn: ['i0'] }), new Map(), ['i0']);
+    expect(plan.ok).toBe(false);
+    if (plan.ok || plan.error.reason !== 'cycle') throw new Error('expected a cycle');
+    expect(plan.error.cycle).toHaveLength(100_001);
+    expect(plan.error.cycle[0]).toBe('i0');
+  });
+
+  it('plans an image that waits for 150,000 others', () => {
+    const many = Array.from({ length: 150_000 }, (_, i) => image(`u${i}`));
+    const plan = createPlan(file([...many, image('top', { dependsOn: many.map((m) => m.name) })]), new Map(), ['top']);
+    if (!plan.ok) throw new Error(JSON.stringify(plan.error));
+    expect(plan.value.waves.map((w) => w.length)).toEqual([150_000, 1]);
+    expect(plan.value.criticalPath).toEqual(['u0', 'top']);
+  });
+});
+
 describe('familiarRef', () => {
   it.each([
     ['busybox', 'busybox:latest'],
