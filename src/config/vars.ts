@@ -44,12 +44,27 @@ export function namesIn(value: string): string[] {
 }
 
 export function resolveVars(written: Readonly<Record<string, string>>, outside: Lookup): ResolvedVars {
-  const own = (n: string): boolean => Object.hasOwn(written, n) && outside(n) === undefined;
-  const values = new Map<string, string>();
-  const failed = new Set<string>();
-  const errors: VarError[] = [];
-  const cycles = new Map<string, string[]>();
-  for (const root of likelyOrder(written, own)) {
+  const resolver = new Resolver(written, outside);
+  for (const root of likelyOrder(written, (n) => resolver.own(n))) resolver.resolve(root);
+  const cycles = [...resolver.cycles.values()].sort((a, b) => byText(a.join(' '), b.join(' ')));
+  return { values: resolver.values, failed: resolver.failed, errors: resolver.errors, cycles };
+}
+
+class Resolver {
+  readonly values = new Map<string, string>();
+  readonly failed = new Set<string>();
+  readonly errors: VarError[] = [];
+  readonly cycles = new Map<string, string[]>();
+
+  constructor(private readonly written: Readonly<Record<string, string>>, private readonly outside: Lookup) {}
+
+  /** A var whose value is read from the file (not overridden by --var or the environment). */
+  own(name: string): boolean {
+    return Object.hasOwn(this.written, name) && this.outside(name) === undefined;
+  }
+
+  /** Resolves `root`, and first each var it turns out to need, with a stack. */
+  resolve(root: string): void {
     const stack = [root];
     const onStack = new Map([[root, 0]]);
     const pop = (from: number): string[] => {
@@ -59,38 +74,40 @@ export function resolveVars(written: Readonly<Record<string, string>>, outside: 
     };
     while (stack.length > 0) {
       const name = stack[stack.length - 1]!;
-      if (values.has(name) || failed.has(name)) {
-        pop(stack.length - 1);
-        continue;
-      }
-      let waiting: string | undefined;
-      const lookup = (n: string): string | undefined => {
-        if (!own(n)) return outside(n);
-        if (failed.has(n)) return '';
-        if (!values.has(n)) waiting ??= n;
-        return values.get(n);
-      };
-      const r = interpolateString(written[name]!, lookup);
+      const waiting = this.values.has(name) || this.failed.has(name) ? undefined : this.attempt(name);
       const at = waiting === undefined ? undefined : onStack.get(waiting);
       if (waiting === undefined) {
-        if (r.ok) values.set(name, r.value);
-        else {
-          failed.add(name);
-          errors.push({ name, message: r.error.message, expression: r.error.expression });
-        }
         pop(stack.length - 1);
       } else if (at !== undefined) {
         // Each var on the stack from `waiting` up needs the next one, and the last needs `waiting`.
         const cycle = closedCycle(pop(at));
-        for (const n of cycle) failed.add(n);
-        cycles.set(cycle.join('\0'), cycle);
+        for (const n of cycle) this.failed.add(n);
+        this.cycles.set(cycle.join('\0'), cycle);
       } else {
         onStack.set(waiting, stack.length);
         stack.push(waiting);
       }
     }
   }
-  return { values, failed, errors, cycles: [...cycles.values()].sort((a, b) => byText(a.join(' '), b.join(' '))) };
+
+  /** Interpolates the value of `name` (a value or an error), or returns the own var it needs first. */
+  private attempt(name: string): string | undefined {
+    let waiting: string | undefined;
+    const lookup = (n: string): string | undefined => {
+      if (!this.own(n)) return this.outside(n);
+      if (this.failed.has(n)) return ''; // reported once, where it fails
+      if (!this.values.has(n)) waiting ??= n;
+      return this.values.get(n);
+    };
+    const r = interpolateString(this.written[name]!, lookup);
+    if (waiting !== undefined) return waiting;
+    if (r.ok) this.values.set(name, r.value);
+    else {
+      this.failed.add(name);
+      this.errors.push({ name, message: r.error.message, expression: r.error.expression });
+    }
+    return undefined;
+  }
 }
 
 /** Own vars, each after the own vars its value names (a depth-first post-order; cycles cut anywhere). */
