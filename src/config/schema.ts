@@ -50,22 +50,45 @@ function jsonType(v: unknown): string {
   return typeof v === 'number' ? 'number' : typeof v;
 }
 
+/** The branch of an `anyOf` error that matches its value's type, or -1. */
+function chosenBranch(any: ErrorObject): number {
+  const branches = (any.schema as { type?: string }[]).map((b) => b.type);
+  return branches.indexOf(jsonType(any.data));
+}
+
+/**
+ * The `anyOf` errors an error is under (same value or inside it, schema path below the
+ * `anyOf`), each with the branch the error belongs to. Looked up by path prefixes, so
+ * 30,000 bad args cost 30,000 lookups, not 30,000 squared comparisons.
+ */
+function ownersOf(e: ErrorObject, anyOfs: ReadonlyMap<string, ErrorObject>): { any: ErrorObject; branch: number }[] {
+  const out: { any: ErrorObject; branch: number }[] = [];
+  for (let cut = e.schemaPath.indexOf('/anyOf/'); cut !== -1; cut = e.schemaPath.indexOf('/anyOf/', cut + 1)) {
+    const schemaPath = e.schemaPath.slice(0, cut + '/anyOf'.length);
+    const branch = Number.parseInt(e.schemaPath.slice(cut + '/anyOf/'.length), 10);
+    for (let at = e.instancePath.length; at >= 0; at = e.instancePath.lastIndexOf('/', at - 1)) {
+      const any = anyOfs.get(`${e.instancePath.slice(0, at)}\0${schemaPath}`);
+      if (any !== undefined) out.push({ any, branch });
+      if (at === 0) break;
+    }
+  }
+  return out;
+}
+
 /** Keeps, for each `anyOf`, only the branch whose type matches the value; drops noise. */
 function reduce(errors: readonly ErrorObject[]): ErrorObject[] {
-  let kept = [...errors];
-  for (const any of errors.filter((e) => e.keyword === 'anyOf')) {
-    const branches = (any.schema as { type?: string }[]).map((b) => b.type);
-    const index = branches.indexOf(jsonType(any.data) === 'array' ? 'array' : jsonType(any.data));
-    kept = kept.filter((e) => {
-      if (!e.schemaPath.startsWith(`${any.schemaPath}/`)) return true;
-      return index !== -1 && e.schemaPath.startsWith(`${any.schemaPath}/${index}/`);
-    });
-    if (index !== -1) kept = kept.filter((e) => e !== any);
-  }
+  const anyOfs = new Map(errors.filter((e) => e.keyword === 'anyOf').map((e) => [`${e.instancePath}\0${e.schemaPath}`, e]));
+  let kept = errors.filter((e) => {
+    if (e.keyword === 'anyOf') return chosenBranch(e) === -1;
+    return ownersOf(e, anyOfs).every(({ any, branch }) => chosenBranch(any) === branch);
+  });
   // `{imag: x}` is reported as "unknown key 'imag'; did you mean 'image'?": the missing 'image' is the same mistake.
-  kept = kept.filter((e) => e.keyword !== 'required' || !kept.some((o) =>
-    o.keyword === 'additionalProperties' && o.instancePath === e.instancePath &&
-    closest(String(o.params['additionalProperty']), [String(e.params['missingProperty'])]) !== undefined));
+  const unknownKeys = new Map<string, string[]>();
+  for (const o of kept) {
+    if (o.keyword === 'additionalProperties') unknownKeys.set(o.instancePath, [...(unknownKeys.get(o.instancePath) ?? []), String(o.params['additionalProperty'])]);
+  }
+  kept = kept.filter((e) => e.keyword !== 'required' ||
+    !(unknownKeys.get(e.instancePath) ?? []).some((key) => closest(key, [String(e.params['missingProperty'])]) !== undefined));
   // A propertyNames failure also reports the inner pattern error; keep the outer one.
   kept = kept.filter((e) => !(e.keyword !== 'propertyNames' && e.propertyName !== undefined));
   return kept;

@@ -158,6 +158,15 @@ describe('long values and bad bytes', () => {
     ].join('\n'));
   });
 
+  it('30,000 args of the wrong type are each reported, in linear time', SLOW, async () => {
+    const args = Array.from({ length: 30000 }, (_, i) => (i % 2 === 0 ? `A${i}: ${i}` : `A${i}: {imag: x}`)).join(', ');
+    const r = await validate(project(`version: 1\nname: h\nimages:\n  a:\n    dockerfile_inline: x\n    args: {${args}}\n`));
+    expectCleanFailure(r);
+    expect(r.stderr).toMatch(/\n30000 errors\n$/);
+    expect(r.stderr).toContain("error: unknown key 'imag' in images.a.args.A1; did you mean 'image'?");
+    expect(r.stderr).toContain('error: images.a.args.A0 must be a string or {image: NAME}');
+  });
+
   it('150,000 problems print the first 1000 and how many more', SLOW, async () => {
     const r = await validate(project(`version: 1\nname: h\nimages:\n  a:\n    dockerfile_inline: x\n    depends_on: [${Array(150000).fill('zz').join(',')}]\n`));
     expectCleanFailure(r);
