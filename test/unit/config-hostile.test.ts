@@ -167,6 +167,14 @@ describe('long values and bad bytes', () => {
     expect(r.stderr).toContain('error: images.a.args.A0 must be a string or {image: NAME}');
   });
 
+  it('20,000 images with one tag: a short diagnostic per place (the message named every image, each time)', SLOW, async () => {
+    const r = await validate(project(`version: 1\nname: h\ndefaults: {dockerfile_inline: x}\nimages:\n${lines(20000, (i) => `  i${i}: {tags: [t]}\n`)}`));
+    expectCleanFailure(r);
+    expect(r.stderr).toMatch(/\n19999 errors\n$/);
+    expect(r.stderr).toContain("mbuild.yaml:6:15: error: tag 't:latest' is used by images 'i0', 'i1', 'i10', 'i100', 'i1000' and 19995 more\n");
+    expect(r.stderr.length).toBeLessThan(400_000);
+  });
+
   it('150,000 problems print the first 1000 and how many more', SLOW, async () => {
     const r = await validate(project(`version: 1\nname: h\nimages:\n  a:\n    dockerfile_inline: x\n    depends_on: [${Array(150000).fill('zz').join(',')}]\n`));
     expectCleanFailure(r);

@@ -1,5 +1,6 @@
 /** Rules about each image's own settings: tags, labels, args, Dockerfile source. */
 import type { Diagnostic } from '../../core/diagnostic.js';
+import { excerpt } from '../../core/excerpt.js';
 import type { ImageSpec } from '../types.js';
 import { tagProblem } from '../reference.js';
 import { error, warning, type Rule } from './rule.js';
@@ -17,18 +18,27 @@ export const invalidTag: Rule = ({ file }) => {
       const problem = tagProblem(tag);
       if (problem === undefined) return;
       const defaulted = image.origins.keys['tags'] === undefined ? ` (the default tag of image '${image.name}')` : '';
-      out.push(error('invalid-tag', `invalid tag '${tag}'${defaulted}: ${problem}`, tagLocation(file, image, i)));
+      out.push(error('invalid-tag', `invalid tag '${excerpt(tag)}'${defaulted}: ${problem}`, tagLocation(file, image, i)));
     });
   }
   return out;
 };
+
+/** `'a', 'b' and 'c'`; a long list as its first names and how many more. */
+function nameList(names: readonly string[], shown = 5): string {
+  const quoted = names.slice(0, shown).map((n) => `'${n}'`);
+  if (names.length > shown) return `${quoted.join(', ')} and ${names.length - shown} more`;
+  return quoted.join(', ').replace(/, ([^,]*)$/, ' and $1');
+}
 
 export const duplicateTag: Rule = ({ file }) => {
   const byTag = new Map<string, { image: ImageSpec; index: number }[]>();
   for (const image of file.images.values()) {
     image.tags.forEach((tag, index) => {
       const key = tag.includes(':', tag.lastIndexOf('/') + 1) ? tag : `${tag}:latest`;
-      byTag.set(key, [...(byTag.get(key) ?? []), { image, index }]);
+      const uses = byTag.get(key);
+      if (uses === undefined) byTag.set(key, [{ image, index }]);
+      else uses.push({ image, index });
     });
   }
   const out: Diagnostic[] = [];
@@ -44,16 +54,13 @@ export const duplicateTag: Rule = ({ file }) => {
       places.set(location.range.offset, place);
     }
     const [first, ...rest] = [...places.values()];
-    const list = names.map((n) => `'${n}'`).join(', ').replace(/, ([^,]*)$/, ' and $1');
+    const list = nameList(names);
     if (rest.length === 0) {
-      out.push(error('duplicate-tag', `tag '${tag}' is used by images ${list} (through extends)`, first!.location));
+      out.push(error('duplicate-tag', `tag '${excerpt(tag)}' is used by images ${list} (through extends)`, first!.location));
       continue;
     }
-    for (const place of rest) {
-      out.push(error('duplicate-tag', `tag '${tag}' is used by images ${list}`, place.location, [
-        { message: `image${first!.images.length > 1 ? 's' : ''} ${first!.images.map((n) => `'${n}'`).join(', ')} use${first!.images.length > 1 ? '' : 's'} it here`, location: first!.location },
-      ]));
-    }
+    const note = { message: `image${first!.images.length > 1 ? 's' : ''} ${nameList(first!.images)} use${first!.images.length > 1 ? '' : 's'} it here`, location: first!.location };
+    for (const place of rest) out.push(error('duplicate-tag', `tag '${excerpt(tag)}' is used by images ${list}`, place.location, [note]));
   }
   return out;
 };
