@@ -24,7 +24,7 @@ const COLLECTIONS = new Set(['block-map', 'block-seq', 'flow-collection']);
 
 /** Open collections: the parser's stack holds the document, the collections and at most one node being read. */
 function depth(stack: readonly CST.Token[]): number {
-  if (stack.length - 2 <= MAX_DEPTH) return 0;
+  if (stack.length - 1 <= MAX_DEPTH) return 0;
   let n = 0;
   for (const token of stack) if (COLLECTIONS.has(token.type)) n++;
   return n;

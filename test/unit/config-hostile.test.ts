@@ -105,9 +105,9 @@ describe('deep graphs', () => {
 
 describe('deep nesting', () => {
   it.each([
-    ['a flow list', `x: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, '5:204:'],
-    ['a flow mapping', `x: ${'{a: '.repeat(5000)}${'}'.repeat(5000)}\n`, '5:804:'],
-    ['compact block lists', `x:\n${'- '.repeat(5000)}a\n`, '6:401:'],
+    ['a flow list', `x: ${'['.repeat(5000)}${']'.repeat(5000)}\n`, '5:203:'],
+    ['a flow mapping', `x: ${'{a: '.repeat(5000)}${'}'.repeat(5000)}\n`, '5:800:'],
+    ['compact block lists', `x:\n${'- '.repeat(5000)}a\n`, '6:399:'],
   ])('%s 5,000 deep is a located diagnostic', SLOW, async (_what, yaml, at) => {
     const r = await validate(project(`version: 1\nname: h\nimages:\n  a: {dockerfile_inline: x}\n${yaml}`));
     expectCleanFailure(r);
