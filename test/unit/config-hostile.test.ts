@@ -7,6 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadBuildFile } from '../../src/config/load.js';
+import { parseSource } from '../../src/config/source.js';
 import { createPlan } from '../../src/plan/plan.js';
 import { testdir } from '../helpers/testdir.js';
 import { runCli, type CliResult } from '../helpers/run-cli.js';
@@ -113,6 +114,17 @@ describe('deep nesting', () => {
     expectCleanFailure(r);
     expect(r.stderr).toContain(`mbuild.yaml:${at} error: nested deeper than 200 levels`);
     expect(r.stderr.length).toBeLessThan(1000);
+  });
+
+  it('the limit is 200 levels exactly, written or through aliases', () => {
+    const flow = (n: number) => `x: ${'['.repeat(n - 1)}1${']'.repeat(n - 1)}\n`;
+    const block = (n: number) => `x:\n${Array.from({ length: n - 1 }, (_, i) => `${' '.repeat(i + 1)}k:\n`).join('')}${' '.repeat(n)}v\n`;
+    const aliased = (n: number) => `a: &a ${'['.repeat(n - 2)}1${']'.repeat(n - 2)}\nb: [*a]\n`;
+    const code = (text: string) => {
+      const r = parseSource({ path: '/x', text });
+      return r.ok ? 'ok' : r.error[0]!.code;
+    };
+    for (const make of [flow, block, aliased]) expect([code(make(200)), code(make(201))]).toEqual(['ok', 'too-deep']);
   });
 
   it('${...} nested 100,000 deep in one value interpolates; an error inside points at the outer expression', SLOW, async () => {
