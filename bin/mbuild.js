@@ -17,7 +17,7 @@ const args = process.argv.slice(2);
 /** The command: the first word that is neither an option nor the value of a global option (cli/main.ts: -f/--file, --var). */
 function commandOf(argv) {
   for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '-f' || argv[i] === '--file' || argv[i] === '--var') i++;
+    if (argv[i] === '-f' || argv[i] === '--file' || argv[i] === '--var' || argv[i] === '-H' || argv[i] === '--host') i++;
     else if (!argv[i].startsWith('-')) return argv[i];
   }
   return '';
