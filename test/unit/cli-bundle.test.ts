@@ -7,7 +7,8 @@
  * is ignored and written again, and a folder that cannot be written only means no cache.
  * Each test has its own cache folder.
  */
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
@@ -120,4 +121,16 @@ it("knows exactly cli/main.ts's commands", async () => {
   const help = (await runCli(['--help'], { cwd: REPO })).stdout;
   const commands = [...help.split('Commands:\n')[1]!.matchAll(/^ {2}([a-z]+)/gm)].map((m) => m[1]).filter((c) => c !== 'help');
   expect([...listed].sort()).toEqual([...commands].sort());
+});
+
+it('says how to build it, without a stack trace, when dist/ is missing (a fresh clone)', async () => {
+  const copy = cacheHome();
+  cpSync(join(REPO, 'bin'), join(copy, 'bin'), { recursive: true });
+  const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [join(copy, 'bin', 'mbuild.js'), 'validate'], { cwd: copy, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => resolve({ code, stderr }));
+  });
+  expect(r).toEqual({ code: 1, stderr: `mbuild: cannot read ${join(copy, 'dist', 'bundle', 'main.cjs')} (ENOENT): this copy of mbuild is not built; run \`npm run build\` in ${copy}\n` });
 });
