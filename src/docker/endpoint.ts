@@ -30,7 +30,7 @@ export interface TlsFiles {
   readonly ca?: Buffer;
   readonly cert?: Buffer;
   readonly key?: Buffer;
-  /** DOCKER_TLS_VERIFY: check the daemon's certificate against `ca`. */
+  /** Check the daemon's certificate (DOCKER_TLS_VERIFY, or a context without SkipTLSVerify): against `ca`, else the system's roots. */
   readonly verify: boolean;
 }
 
