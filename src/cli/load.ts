@@ -6,6 +6,10 @@ import { ExitCode, useColor, type CliIo } from './io.js';
 export interface GlobalOptions {
   readonly file?: string;
   readonly var?: readonly string[];
+  /** `-H/--host`: the Docker engine endpoint (cli/engine.ts). */
+  readonly host?: string;
+  /** `-v/--verbose`: say which engine endpoint is used, and why. */
+  readonly verbose?: boolean;
 }
 
 export function parseVars(pairs: readonly string[] | undefined): Record<string, string> | string {

@@ -19,7 +19,6 @@ import { planOrReport } from '../plan-load.js';
 import { connect } from './up.js';
 
 export interface EngineOptions extends GlobalOptions {
-  readonly host?: string;
   readonly builder: 'auto' | BuilderKind;
 }
 
