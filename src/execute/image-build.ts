@@ -33,8 +33,6 @@ export interface BuildCache {
   readonly statCache: StatCache;
 }
 
-export { LOG_TAIL_LINES } from './build-log.js';
-
 export interface ImageBuildOptions {
   readonly file: BuildFile;
   readonly engine: Engine;
