@@ -81,7 +81,16 @@ export async function hashFile(abs: string): Promise<string> {
 
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { file, image } = o;
-  const dockerfile = image.dockerfile.kind === 'file' ? readFileSync(image.dockerfile.path, 'utf8') : image.dockerfile.text;
+  const df = image.dockerfile;
+  let dockerfile = df.kind === 'inline' ? df.text : '';
+  if (df.kind === 'file') {
+    try {
+      dockerfile = readFileSync(df.path, 'utf8');
+    } catch (e) {
+      // Gone since the plan was made (deleted during watch): the image's failure, not an internal error.
+      return err({ kind: 'dockerfile-unreadable', path: df.path, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
   const plan = await planContext({ contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile }, builder: o.builder });
   if (!plan.ok) return err(plan.error);
 

@@ -48,7 +48,8 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
       poll: opts.poll ?? false,
       ...(opts.onRebuild !== undefined && { onRebuild: opts.onRebuild }),
       emit: watchLog(io.stdout, json),
-      reload: () => reload(io, opts, names),
+      // The same build file, never one found in a parent folder once it is deleted or renamed.
+      reload: () => reload(io, { ...opts, file: opts.file ?? planned.loaded.file.root }, names),
       executor: (file, plan, known) => session.executor(file, plan, known),
     });
     await watcher.run();
