@@ -1,0 +1,63 @@
+/**
+ * Where a Dockerfile line is, for diagnostics: a line of a Dockerfile on disk, or the
+ * same line of a `dockerfile_inline` block scalar (`|`) in the build file. An inline text
+ * written any other way cannot be mapped line by line; its whole value is located and the
+ * message names the line.
+ */
+import type { Location, Range, SourceFile } from '../core/diagnostic.js';
+import type { BuildFile, ImageSpec } from '../config/types.js';
+
+/** The Dockerfile text a diagnostic can point into. */
+export interface DockerfileText {
+  readonly source: SourceFile;
+  /** For `dockerfile_inline`: the build file's value node holding it. */
+  readonly inline?: Location;
+}
+
+/** Line `line` (1-based) of `text` from `start`, without its indentation; `end` bounds it. */
+function lineIn(text: string, start: number, end: number, line: number): Range | undefined {
+  let offset = start;
+  for (let i = 1; i < line; i++) {
+    const nl = text.indexOf('\n', offset);
+    if (nl === -1 || nl + 1 >= end) return undefined;
+    offset = nl + 1;
+  }
+  while (text[offset] === ' ' || text[offset] === '\t') offset++;
+  const nl = text.indexOf('\n', offset);
+  const stop = Math.min(nl === -1 ? text.length : nl, end);
+  return offset <= stop ? { offset, length: stop - offset } : undefined;
+}
+
+/** The build file's range of line `line` of a block scalar value, if it is one. */
+function blockScalarLine(value: Location, line: number): Range | undefined {
+  const { text } = value.file;
+  const start = value.range.offset;
+  if (text[start] !== '|') return undefined;
+  const header = text.indexOf('\n', start);
+  if (header === -1) return undefined;
+  return lineIn(text, header + 1, start + value.range.length, line);
+}
+
+/** Line `line` of the Dockerfile (whole line underlined), and the message to print with it. */
+export function dockerfileLine(df: DockerfileText, line: number, message: string): { location: Location; message: string } {
+  if (df.inline === undefined) {
+    return { location: { file: df.source, range: lineIn(df.source.text, 0, df.source.text.length, line) ?? { offset: df.source.text.length, length: 0 } }, message };
+  }
+  const range = blockScalarLine(df.inline, line);
+  return range ? { location: { file: df.inline.file, range }, message } : { location: df.inline, message: `dockerfile_inline line ${line}: ${message}` };
+}
+
+/** A word on line `line` (e.g. the reference of a FROM), underlined when the line holds it as written. */
+export function dockerfileWord(df: DockerfileText, line: number, word: string, message: string): { location: Location; message: string } {
+  const at = dockerfileLine(df, line, message);
+  const { file, range } = at.location;
+  const inLine = word === '' ? -1 : file.text.slice(range.offset, range.offset + range.length).indexOf(word);
+  if (at.message !== message || inLine === -1) return at;
+  return { location: { file, range: { offset: range.offset + inLine, length: word.length } }, message };
+}
+
+/** The text of an image's Dockerfile as diagnostics locate it. */
+export function dockerfileText(file: BuildFile, image: ImageSpec, source: SourceFile): DockerfileText {
+  if (image.dockerfile.kind === 'file') return { source };
+  return { source, inline: file.locate.value(image.origins.keys['dockerfile_inline'] ?? image.origins.self) };
+}

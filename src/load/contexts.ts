@@ -1,0 +1,88 @@
+/**
+ * Checks of what each image's build sends (phase 5b), so that a context that cannot be
+ * packed is an error before anything runs: its ignore file parses (the `.dockerignore`'s
+ * own line), and neither the context nor the Dockerfile lies in a `.mbuild/` folder, which
+ * holds mbuild's own state and is left out of every context and every watch.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { relative, sep } from 'node:path';
+import type { Diagnostic, Range, SourceFile } from '../core/diagnostic.js';
+import { show } from '../config/rules/paths.js';
+import type { BuildFile, ImageSpec } from '../config/types.js';
+import { parseIgnoreFile } from '../context/ignore.js';
+import { ignoreFileOf, STATE_DIR } from '../context/source.js';
+
+const realOrSelf = (p: string): string => {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return p;
+  }
+};
+
+/** The `.mbuild` folder `path` lies in (relative to the project root, e.g. `a/.mbuild`), if any. */
+function stateDirOf(file: BuildFile, path: string): string | undefined {
+  for (const [root, p] of [[file.root, path], [realOrSelf(file.root), realOrSelf(path)]] as const) {
+    const parts = relative(root, p).split(sep);
+    const at = parts.indexOf(STATE_DIR);
+    if (at !== -1 && !parts.includes('..')) return parts.slice(0, at + 1).join('/');
+  }
+  return undefined;
+}
+
+function insideStateDir(file: BuildFile, image: ImageSpec): Diagnostic | undefined {
+  const context = stateDirOf(file, image.context);
+  const dockerfile = image.dockerfile.kind === 'file' ? stateDirOf(file, image.dockerfile.path) : undefined;
+  const [key, what, path, dir] = context !== undefined
+    ? ['context', 'context', image.context, context] as const
+    : ['dockerfile', 'Dockerfile', image.dockerfile.kind === 'file' ? image.dockerfile.path : '', dockerfile] as const;
+  if (dir === undefined) return undefined;
+  return {
+    severity: 'error', code: 'inside-state-dir',
+    message: `${what} ${show(file, path)} of image '${image.name}' is inside ${dir}/, mbuild's own state folder, which mbuild leaves out of every context and never watches; move it out`,
+    location: file.locate.value(image.origins.keys[key] ?? image.origins.self),
+  };
+}
+
+/** The pattern on line `line` (1-based), without the spaces around it. */
+function patternRange(text: string, line: number): Range {
+  let offset = 0;
+  for (let i = 1; i < line && offset !== -1; i++) offset = text.indexOf('\n', offset) + 1 || -1;
+  if (offset === -1) return { offset: text.length, length: 0 };
+  const end = text.indexOf('\n', offset);
+  const raw = text.slice(offset, end === -1 ? undefined : end);
+  const lead = raw.length - raw.trimStart().length;
+  return { offset: offset + lead, length: Math.max(1, raw.trim().length) };
+}
+
+function ignoreFileProblem(path: string): Diagnostic | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return { severity: 'error', code: 'ignore-unreadable', message: `cannot read ${path}: ${(e as Error).message}` };
+  }
+  const parsed = parseIgnoreFile(text);
+  if (!('error' in parsed)) return undefined;
+  const source: SourceFile = { path, text };
+  return { severity: 'error', code: 'dockerignore-syntax', message: parsed.error.message, location: { file: source, range: patternRange(text, parsed.error.line) } };
+}
+
+/** Every image's context checks; an ignore file shared by several images is reported once. */
+export function contextProblems(file: BuildFile): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const ignoreFiles = new Set<string>();
+  for (const image of file.images.values()) {
+    const state = insideStateDir(file, image);
+    if (state) {
+      out.push(state);
+      continue;
+    }
+    const ignore = ignoreFileOf(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined);
+    if (ignore === null || ignoreFiles.has(ignore)) continue;
+    ignoreFiles.add(ignore);
+    const problem = ignoreFileProblem(ignore);
+    if (problem) out.push(problem);
+  }
+  return out;
+}
