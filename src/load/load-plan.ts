@@ -39,15 +39,24 @@ function planProblem(file: BuildFile, e: PlanError): Diagnostic {
   return { severity: 'error', code: 'unknown-name', message: `no image or group named '${e.name}'${didYouMean(e.name, candidates)}` };
 }
 
+export interface PlanChecks {
+  /**
+   * Also refuse references to a tag an image carried in its last build here (load/last-run.ts).
+   * It reads every image's manifest, which can be large: `validate` and `plan` pay for it,
+   * not every `up`.
+   */
+  readonly lastRun?: boolean;
+}
+
 /** `names`: images or groups (none: the default selection); `'all'`: every image of the file. */
-export async function loadPlan(options: LoadOptions, names: readonly string[] | 'all'): Promise<Result<Planned, LoadFailure>> {
+export async function loadPlan(options: LoadOptions, names: readonly string[] | 'all', checks: PlanChecks = {}): Promise<Result<Planned, LoadFailure>> {
   const loaded = await loadBuildFile(options);
   if (!loaded.ok) return loaded;
   const { file } = loaded.value;
   const fail = (found: readonly Diagnostic[]) => err({ diagnostics: [...loaded.value.diagnostics, ...found], path: file.source.path });
 
   const { dockerfiles, problems } = await readDockerfiles(file);
-  const checked = byLocation(file, [...problems, ...contextProblems(file), ...referenceProblems(file, dockerfiles, await lastRunTags(file))]);
+  const checked = byLocation(file, [...problems, ...contextProblems(file), ...referenceProblems(file, dockerfiles, checks.lastRun === true ? await lastRunTags(file) : new Map())]);
   if (hasErrors(checked)) return fail(checked);
   const cycles = dockerfileCycles(file, dockerfiles);
   if (cycles.length > 0) return fail(cycles);

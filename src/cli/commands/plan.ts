@@ -61,7 +61,7 @@ async function askEngine(io: CliIo, file: BuildFile, plan: BuildPlan, opts: { ho
  * plan is still printed, with a note (exit 0). Input `up` would fail on is an error (exit 2).
  */
 export async function planCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string; host?: string; builder: 'auto' | BuilderKind }): Promise<ExitCode> {
-  const planned = await planOrReport(io, opts, names);
+  const planned = await planOrReport(io, opts, names, { lastRun: true });
   if (typeof planned === 'number') return planned;
   const { predicted, note, problems } = await askEngine(io, planned.loaded.file, planned.plan, opts);
   if (opts.format === 'json') {

@@ -5,7 +5,7 @@ import type { GlobalOptions } from '../load.js';
 import { planOrReport } from '../plan-load.js';
 
 export async function validateCommand(io: CliIo, opts: GlobalOptions): Promise<ExitCode> {
-  const planned = await planOrReport(io, opts, 'all');
+  const planned = await planOrReport(io, opts, 'all', { lastRun: true });
   if (typeof planned === 'number') return planned;
   const { file, diagnostics } = planned.loaded;
   const warnings = diagnostics.length;
