@@ -10,8 +10,8 @@ import type { BuildFile, ImageSpec } from '../config/types.js';
 /** The Dockerfile text a diagnostic can point into. */
 export interface DockerfileText {
   readonly source: SourceFile;
-  /** For `dockerfile_inline`: the build file's value node holding it. */
-  readonly inline?: Location;
+  /** For `dockerfile_inline`: the build file's value node holding it (looked up only for a diagnostic). */
+  readonly inline?: () => Location;
 }
 
 /** Line `line` (1-based) of `text` from `start`, without its indentation; `end` bounds it. */
@@ -43,8 +43,9 @@ export function dockerfileLine(df: DockerfileText, line: number, message: string
   if (df.inline === undefined) {
     return { location: { file: df.source, range: lineIn(df.source.text, 0, df.source.text.length, line) ?? { offset: df.source.text.length, length: 0 } }, message };
   }
-  const range = blockScalarLine(df.inline, line);
-  return range ? { location: { file: df.inline.file, range }, message } : { location: df.inline, message: `dockerfile_inline line ${line}: ${message}` };
+  const value = df.inline();
+  const range = blockScalarLine(value, line);
+  return range ? { location: { file: value.file, range }, message } : { location: value, message: `dockerfile_inline line ${line}: ${message}` };
 }
 
 /** A word on line `line` (e.g. the reference of a FROM), underlined when the line holds it as written. */
@@ -59,5 +60,5 @@ export function dockerfileWord(df: DockerfileText, line: number, word: string, m
 /** The text of an image's Dockerfile as diagnostics locate it. */
 export function dockerfileText(file: BuildFile, image: ImageSpec, source: SourceFile): DockerfileText {
   if (image.dockerfile.kind === 'file') return { source };
-  return { source, inline: file.locate.value(image.origins.keys['dockerfile_inline'] ?? image.origins.self) };
+  return { source, inline: () => file.locate.value(image.origins.keys['dockerfile_inline'] ?? image.origins.self) };
 }

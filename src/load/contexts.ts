@@ -21,8 +21,8 @@ const realOrSelf = (p: string): string => {
 };
 
 /** The `.mbuild` folder `path` lies in (relative to the project root, e.g. `a/.mbuild`), if any. */
-function stateDirOf(file: BuildFile, path: string): string | undefined {
-  for (const [root, p] of [[file.root, path], [realOrSelf(file.root), realOrSelf(path)]] as const) {
+function stateDirOf(file: BuildFile, realRoot: string, path: string): string | undefined {
+  for (const [root, p] of [[file.root, path], [realRoot, realOrSelf(path)]] as const) {
     const parts = relative(root, p).split(sep);
     const at = parts.indexOf(STATE_DIR);
     if (at !== -1 && !parts.includes('..')) return parts.slice(0, at + 1).join('/');
@@ -30,9 +30,9 @@ function stateDirOf(file: BuildFile, path: string): string | undefined {
   return undefined;
 }
 
-function insideStateDir(file: BuildFile, image: ImageSpec): Diagnostic | undefined {
-  const context = stateDirOf(file, image.context);
-  const dockerfile = image.dockerfile.kind === 'file' ? stateDirOf(file, image.dockerfile.path) : undefined;
+function insideStateDir(file: BuildFile, realRoot: string, image: ImageSpec): Diagnostic | undefined {
+  const context = stateDirOf(file, realRoot, image.context);
+  const dockerfile = image.dockerfile.kind === 'file' ? stateDirOf(file, realRoot, image.dockerfile.path) : undefined;
   const [key, what, path, dir] = context !== undefined
     ? ['context', 'context', image.context, context] as const
     : ['dockerfile', 'Dockerfile', image.dockerfile.kind === 'file' ? image.dockerfile.path : '', dockerfile] as const;
@@ -72,8 +72,9 @@ function ignoreFileProblem(path: string): Diagnostic | undefined {
 export function contextProblems(file: BuildFile): Diagnostic[] {
   const out: Diagnostic[] = [];
   const ignoreFiles = new Set<string>();
+  const realRoot = realOrSelf(file.root);
   for (const image of file.images.values()) {
-    const state = insideStateDir(file, image);
+    const state = insideStateDir(file, realRoot, image);
     if (state) {
       out.push(state);
       continue;
