@@ -4,7 +4,7 @@
  * written any other way cannot be mapped line by line; its whole value is located and the
  * message names the line.
  */
-import type { Location, Range, SourceFile } from '../core/diagnostic.js';
+import { lineRange, type Location, type Range, type SourceFile } from '../core/diagnostic.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 
 /** The Dockerfile text a diagnostic can point into. */
@@ -14,20 +14,6 @@ export interface DockerfileText {
   readonly inline?: () => Location;
 }
 
-/** Line `line` (1-based) of `text` from `start`, without its indentation; `end` bounds it. */
-function lineIn(text: string, start: number, end: number, line: number): Range | undefined {
-  let offset = start;
-  for (let i = 1; i < line; i++) {
-    const nl = text.indexOf('\n', offset);
-    if (nl === -1 || nl + 1 >= end) return undefined;
-    offset = nl + 1;
-  }
-  while (text[offset] === ' ' || text[offset] === '\t') offset++;
-  const nl = text.indexOf('\n', offset);
-  const stop = Math.min(nl === -1 ? text.length : nl, end);
-  return offset <= stop ? { offset, length: stop - offset } : undefined;
-}
-
 /** The build file's range of line `line` of a block scalar value, if it is one. */
 function blockScalarLine(value: Location, line: number): Range | undefined {
   const { text } = value.file;
@@ -35,13 +21,13 @@ function blockScalarLine(value: Location, line: number): Range | undefined {
   if (text[start] !== '|') return undefined;
   const header = text.indexOf('\n', start);
   if (header === -1) return undefined;
-  return lineIn(text, header + 1, start + value.range.length, line);
+  return lineRange(text, line, header + 1, start + value.range.length);
 }
 
 /** Line `line` of the Dockerfile (whole line underlined), and the message to print with it. */
 export function dockerfileLine(df: DockerfileText, line: number, message: string): { location: Location; message: string } {
   if (df.inline === undefined) {
-    return { location: { file: df.source, range: lineIn(df.source.text, 0, df.source.text.length, line) ?? { offset: df.source.text.length, length: 0 } }, message };
+    return { location: { file: df.source, range: lineRange(df.source.text, line) ?? { offset: df.source.text.length, length: 0 } }, message };
   }
   const value = df.inline();
   const range = blockScalarLine(value, line);

@@ -6,7 +6,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { relative, sep } from 'node:path';
-import type { Diagnostic, Range, SourceFile } from '../core/diagnostic.js';
+import { lineRange, type Diagnostic, type SourceFile } from '../core/diagnostic.js';
 import { show } from '../config/rules/paths.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { parseIgnoreFile } from '../context/ignore.js';
@@ -44,17 +44,6 @@ function insideStateDir(file: BuildFile, realRoot: string, image: ImageSpec): Di
   };
 }
 
-/** The pattern on line `line` (1-based), without the spaces around it. */
-function patternRange(text: string, line: number): Range {
-  let offset = 0;
-  for (let i = 1; i < line && offset !== -1; i++) offset = text.indexOf('\n', offset) + 1 || -1;
-  if (offset === -1) return { offset: text.length, length: 0 };
-  const end = text.indexOf('\n', offset);
-  const raw = text.slice(offset, end === -1 ? undefined : end);
-  const lead = raw.length - raw.trimStart().length;
-  return { offset: offset + lead, length: Math.max(1, raw.trim().length) };
-}
-
 function ignoreFileProblem(path: string): Diagnostic | undefined {
   let text: string;
   try {
@@ -65,7 +54,7 @@ function ignoreFileProblem(path: string): Diagnostic | undefined {
   const parsed = parseIgnoreFile(text);
   if (!('error' in parsed)) return undefined;
   const source: SourceFile = { path, text };
-  return { severity: 'error', code: 'dockerignore-syntax', message: parsed.error.message, location: { file: source, range: patternRange(text, parsed.error.line) } };
+  return { severity: 'error', code: 'dockerignore-syntax', message: parsed.error.message, location: { file: source, range: lineRange(text, parsed.error.line) ?? { offset: text.length, length: 0 } } };
 }
 
 /** Every image's context checks; an ignore file shared by several images is reported once. */
