@@ -29,8 +29,12 @@ export interface Planned {
 
 /** Stable output: problems of the build file first, then by file, each file's in text order. */
 function byLocation(file: BuildFile, diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const key = (d: Diagnostic): string => (d.location === undefined ? '' : d.location.file.path === file.source.path ? '\u0001' : `\u0002${d.location.file.path}`);
-  return diagnostics.map((d, i) => ({ d, i })).sort((a, b) => byText(key(a.d), key(b.d)) || (a.d.location?.range.offset ?? 0) - (b.d.location?.range.offset ?? 0) || a.i - b.i).map(({ d }) => d);
+  const where = (d: Diagnostic): string => (d.location === undefined ? '' : d.location.file.path === file.source.path ? '\u0001' : `\u0002${d.location.file.path}`);
+  const offset = (d: Diagnostic): number => d.location?.range.offset ?? 0;
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => byText(where(a.d), where(b.d)) || offset(a.d) - offset(b.d) || a.i - b.i)
+    .map(({ d }) => d);
 }
 
 function planProblem(file: BuildFile, e: PlanError): Diagnostic {
@@ -56,7 +60,8 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
   const fail = (found: readonly Diagnostic[]) => err({ diagnostics: [...loaded.value.diagnostics, ...found], path: file.source.path });
 
   const { dockerfiles, problems } = await readDockerfiles(file);
-  const checked = byLocation(file, [...problems, ...contextProblems(file), ...referenceProblems(file, dockerfiles, checks.lastRun === true ? await lastRunTags(file) : new Map())]);
+  const lastRun = checks.lastRun === true ? await lastRunTags(file) : new Map<string, string>();
+  const checked = byLocation(file, [...problems, ...contextProblems(file), ...referenceProblems(file, dockerfiles, lastRun)]);
   if (hasErrors(checked)) return fail(checked);
   const cycles = dockerfileCycles(file, dockerfiles);
   if (cycles.length > 0) return fail(cycles);
