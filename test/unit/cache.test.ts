@@ -10,7 +10,7 @@ import { KEY_LABEL, KeyIndex, PROJECT_LABEL } from '../../src/cache/freshness.js
 import { PENDING } from '../../src/cache/inputs.js';
 import { recordedImages, writeManifest } from '../../src/cache/manifest.js';
 import { predict } from '../../src/cache/predict.js';
-import { readDockerfileRefs } from '../../src/dockerfile/images.js';
+import { readDockerfiles } from '../../src/dockerfile/images.js';
 import { createPlan } from '../../src/plan/plan.js';
 import type { BuildFile } from '../../src/config/types.js';
 import { testdir } from '../helpers/testdir.js';
@@ -113,8 +113,8 @@ describe('what is an input of the key, and how a change is told', () => {
   async function load(dir: string) {
     const model = await buildModel({ cwd: dir, env: {} });
     if (!model.ok) throw new Error('bad model');
-    const refs = await readDockerfileRefs(model.value.file);
-    const plan = createPlan(model.value.file, refs.ok ? refs.value : new Map(), []);
+    const { dockerfiles } = await readDockerfiles(model.value.file);
+    const plan = createPlan(model.value.file, new Map([...dockerfiles].map(([n, df]) => [n, df.refs])), []);
     if (!plan.ok) throw new Error('bad plan');
     return { file: model.value.file, plan: plan.value };
   }
