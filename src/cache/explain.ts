@@ -1,9 +1,10 @@
 /**
  * Why an image is built: the difference between the inputs of its last build (the
  * manifest) and the inputs now, in words: "context changed: src/main.go (+2 more)",
- * "arg VERSION 1.2 -> 1.3", "upstream base rebuilt", "Dockerfile changed at line 7".
+ * "arg VERSION 1.2 -> 1.3", "upstream base rebuilt", "Dockerfile changed at line 7"; for a
+ * prediction, "upstream base will be rebuilt" (its new ID is `PENDING`).
  */
-import type { FileInput, ImageInputs } from './inputs.js';
+import { PENDING, type FileInput, type ImageInputs } from './inputs.js';
 
 const MAX_NAMED = 1;
 
@@ -33,14 +34,43 @@ function firstChangedLine(before: string, now: string): number {
   return i + 1;
 }
 
-function mapChanges(what: string, before: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>, render: (k: string, a?: string, b?: string) => string): string[] {
+function mapChanges(before: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>, render: (k: string, a?: string, b?: string) => string): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
-  void what;
   return keys.filter((k) => before[k] !== now[k]).map((k) => render(k, before[k], now[k]));
 }
 
-/** Every difference, most telling first. Empty when the inputs are the same. */
-export function explainChange(before: ImageInputs, now: ImageInputs): string[] {
+const mountName = (k: string): string => k.split(' ').slice(0, 2).join(':');
+
+/**
+ * An upstream in-file image. Only images the build reads this run are in `now`, so
+ * "rebuilt" never names an edge the plan does not have: one only in `before` is said to
+ * be gone, as what it is (a `depends_on`, order only, or an image no longer read).
+ */
+function upstreamChange(orderOnly: ReadonlySet<string>) {
+  return (k: string, a?: string, b?: string): string => {
+    if (b === undefined) return orderOnly.has(k) ? `depends_on ${k} is order only: no longer part of the key` : `no longer built from in-file image ${k}`;
+    if (a === undefined) return `new upstream ${k}`;
+    return b === PENDING ? `upstream ${k} will be rebuilt` : `upstream ${k} rebuilt`;
+  };
+}
+
+function baseChange(k: string, a?: string, b?: string): string {
+  if (b === 'missing') return `base image ${k} is missing`;
+  if (a === undefined) return `new base image ${k}`;
+  return b === undefined ? `base image ${k} no longer used` : `base image ${k} changed`;
+}
+
+function mountChange(k: string, a?: string, b?: string): string {
+  if (a === undefined) return `mount ${mountName(k)} added`;
+  if (b === undefined) return `mount ${mountName(k)} removed`;
+  return b.split('..').includes(PENDING) ? `mounted image will change: ${mountName(k)}` : `mounted image changed: ${mountName(k)}`;
+}
+
+/**
+ * Every difference, most telling first. Empty when the inputs are the same. `orderOnly`:
+ * the image's `depends_on` names (in the key of an older mbuild, never read by a build).
+ */
+export function explainChange(before: ImageInputs, now: ImageInputs, orderOnly: readonly string[] = []): string[] {
   const reasons: string[] = [];
   if (before.version !== now.version) return [`mbuild's cache format changed (${before.version} -> ${now.version})`];
   // The Dockerfile is reported on its own line, with the line that changed.
@@ -48,12 +78,12 @@ export function explainChange(before: ImageInputs, now: ImageInputs): string[] {
   if (files.length > 0) reasons.push(listed('context changed', files));
   if (before.dockerfile !== now.dockerfile) reasons.push(`Dockerfile changed at line ${firstChangedLine(before.dockerfile, now.dockerfile)}`);
   if (before.ignore !== now.ignore) reasons.push('.dockerignore changed');
-  reasons.push(...mapChanges('args', before.args, now.args, (k, a, b) =>
+  reasons.push(...mapChanges(before.args, now.args, (k, a, b) =>
     a === undefined ? `arg ${k} added (${b})` : b === undefined ? `arg ${k} removed` : `arg ${k} ${a} -> ${b}`));
-  reasons.push(...mapChanges('upstream', before.upstream, now.upstream, (k, a) => (a === undefined ? `new upstream ${k}` : `upstream ${k} rebuilt`)));
-  reasons.push(...mapChanges('bases', before.bases, now.bases, (k, _a, b) => (b === 'missing' ? `base image ${k} is missing` : `base image ${k} changed`)));
-  reasons.push(...mapChanges('mounts', before.mounts, now.mounts, (k, a, b) => (a === undefined ? `mount ${k.split(' ').slice(0, 2).join(':')} added` : b === undefined ? `mount ${k.split(' ').slice(0, 2).join(':')} removed` : `mounted image changed: ${k.split(' ').slice(0, 2).join(':')}`)));
-  reasons.push(...mapChanges('labels', before.labels, now.labels, (k) => `label ${k} changed`));
+  reasons.push(...mapChanges(before.upstream, now.upstream, upstreamChange(new Set(orderOnly))));
+  reasons.push(...mapChanges(before.bases, now.bases, baseChange));
+  reasons.push(...mapChanges(before.mounts, now.mounts, mountChange));
+  reasons.push(...mapChanges(before.labels, now.labels, (k) => `label ${k} changed`));
   for (const key of ['target', 'platform', 'network', 'pull', 'builder'] as const) {
     if (before[key] !== now[key]) reasons.push(`${key} ${String(before[key] ?? 'unset')} -> ${String(now[key] ?? 'unset')}`);
   }

@@ -7,7 +7,7 @@ import type { ContextPlanError } from '../context/source.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Engine, ImageInfo } from '../docker/engine.js';
 import { explainChange } from './explain.js';
-import { cacheKey, collectInputs, type CollectOptions, type ImageInputs } from './inputs.js';
+import { cacheKey, collectInputs, PENDING, type CollectOptions, type ImageInputs } from './inputs.js';
 import { keyHistory, readManifest } from './manifest.js';
 
 export const KEY_LABEL = 'io.mbuild.key';
@@ -89,21 +89,38 @@ export interface DecideOptions extends CollectOptions {
   readonly noCache: boolean;
 }
 
+/**
+ * Fresh when the engine has this project's image with the key; else stale, with every
+ * reason. An upstream `PENDING` (a prediction: it will be rebuilt first) makes the key
+ * unknowable, so the image is stale, and its own inputs are still compared with its last
+ * build: the reasons are the ones `up` will give.
+ */
 export async function decide(o: DecideOptions): Promise<Result<Decision, ContextPlanError>> {
   const collected = await collectInputs({ ...o, baseIds: o.baseIds ?? o.index.baseIds });
   if (!collected.ok) return err(collected.error);
   const inputs = collected.value;
   const key = cacheKey(inputs);
-  const stale = (reasons: string[]) => ok({ key, inputs, verdict: { fresh: false as const, reasons } });
-  if (o.noCache) return stale(['--no-cache']);
-  if (o.image.noCache) return stale(['no_cache: true']);
-  // A pull may change the base; mbuild cannot know without pulling, so it builds.
-  if (o.image.pull) return stale(['pull: true']);
-  const hit = await o.index.find(o.image.name, key);
+  const stale = (reasons: readonly string[]) => ok({ key, inputs, verdict: { fresh: false as const, reasons } });
+  const forced = forcedBuild(o);
+  if (forced !== undefined) return stale([forced]);
+  const pending = Object.values(inputs.upstream).includes(PENDING);
+  const hit = pending ? undefined : await o.index.find(o.image.name, key);
   if (hit !== undefined) return ok({ key, inputs, verdict: { fresh: true, ...hit } });
+  return stale(await reasonsSinceLastBuild(o, inputs, pending ? undefined : key));
+}
+
+/** A build no cache can skip: `--no-cache`, `no_cache: true`, `pull: true` (mbuild cannot know what a pull brings). */
+function forcedBuild(o: DecideOptions): string | undefined {
+  if (o.noCache) return '--no-cache';
+  if (o.image.noCache) return 'no_cache: true';
+  return o.image.pull ? 'pull: true' : undefined;
+}
+
+/** The difference with the last build's manifest; `key` undefined when it cannot be known yet. */
+async function reasonsSinceLastBuild(o: DecideOptions, inputs: ImageInputs, key: string | undefined): Promise<string[]> {
   const last = await readManifest(o.file.root, o.image.name);
-  if (last === undefined) return stale(['first build']);
-  if (last.key === key) return stale(['the image built last time is gone from the engine']);
-  const reasons = explainChange(last.inputs, inputs);
-  return stale(reasons.length > 0 ? reasons : ['inputs changed']);
+  if (last === undefined) return ['first build'];
+  if (last.key === key) return ['the image built last time is gone from the engine'];
+  const reasons = explainChange(last.inputs, inputs, o.image.dependsOn);
+  return reasons.length > 0 ? reasons : ['inputs changed'];
 }

@@ -3,7 +3,8 @@
  * byte is sent: Dockerfile and .dockerignore text, every entry that will be sent (path,
  * type, mode, content hash, link target; not mtime, not uid), resolved args, target,
  * platform, network, pull, labels, builder kind, the local IDs of external base images,
- * the IDs of upstream in-file images and of mounted images.
+ * the IDs of the in-file images the build reads (not those of `depends_on`, which only
+ * orders) and of mounted images.
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync } from 'node:fs';
@@ -21,6 +22,9 @@ import { familiarRef, tagIndex } from '../plan/graph.js';
 import type { StatCache } from './stat-cache.js';
 
 export const KEY_VERSION = 'mbuild-key-1';
+
+/** The ID of an upstream that a prediction knows will be rebuilt first: its new ID is not known yet. */
+export const PENDING = 'pending';
 
 /** `[path, type, mode, sha256 | link target | '']`, in walk order. */
 export type FileInput = readonly [string, 'file' | 'dir' | 'symlink', number, string];
@@ -41,7 +45,7 @@ export interface ImageInputs {
   readonly args: Readonly<Record<string, string>>;
   /** External image references in the Dockerfile -> local image ID, or `missing`. */
   readonly bases: Readonly<Record<string, string>>;
-  /** In-file images this one depends on -> their built IDs. */
+  /** In-file images this one's build reads (not `depends_on` alone) -> their built IDs. */
   readonly upstream: Readonly<Record<string, string>>;
   /** `from path to` -> the ID(s) of the mounted image(s). */
   readonly mounts: Readonly<Record<string, string>>;
@@ -52,7 +56,11 @@ export interface CollectOptions {
   readonly file: BuildFile;
   readonly image: ImageSpec;
   readonly builder: BuilderKind;
-  /** Built IDs of the in-file images this one depends on. */
+  /**
+   * Built IDs of the in-file images this one waits for (`PENDING` for one a prediction
+   * knows will be rebuilt). Only those its build reads enter the key: a `depends_on`
+   * edge orders, it is no input.
+   */
   readonly upstream: ReadonlyMap<string, string>;
   readonly engine: Pick<Engine, 'inspectImage'>;
   readonly statCache: StatCache;
@@ -73,7 +81,16 @@ export async function hashFile(abs: string): Promise<string> {
 
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { file, image } = o;
-  const dockerfile = image.dockerfile.kind === 'file' ? readFileSync(image.dockerfile.path, 'utf8') : image.dockerfile.text;
+  const df = image.dockerfile;
+  let dockerfile = df.kind === 'inline' ? df.text : '';
+  if (df.kind === 'file') {
+    try {
+      dockerfile = readFileSync(df.path, 'utf8');
+    } catch (e) {
+      // Gone since the plan was made (deleted during watch): the image's failure, not an internal error.
+      return err({ kind: 'dockerfile-unreadable', path: df.path, message: e instanceof Error ? e.message : String(e) });
+    }
+  }
   const plan = await planContext({ contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile }, builder: o.builder });
   if (!plan.ok) return err(plan.error);
 
@@ -122,29 +139,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   }
   await Promise.all(pending);
 
-  const args: Record<string, string> = {};
-  const planningArgs: Record<string, string> = {};
-  for (const [k, v] of Object.entries(image.args).sort(([a], [b]) => byText(a, b))) {
-    args[k] = v.kind === 'literal' ? v.value : `image:${v.image}`;
-    planningArgs[k] = v.kind === 'literal' ? v.value : (file.images.get(v.image)?.tags[0] ?? v.image);
-  }
-  const inFile = tagIndex(file);
-  const bases: Record<string, string> = {};
-  for (const ref of referencedImages(parseDockerfile(dockerfile), planningArgs)) {
-    if (inFile.has(familiarRef(ref.ref)) || ref.ref in bases) continue;
-    let id = o.baseIds?.get(ref.ref);
-    if (id === undefined) {
-      id = o.engine.inspectImage(ref.ref).then((info) => info?.id ?? 'missing');
-      o.baseIds?.set(ref.ref, id);
-    }
-    bases[ref.ref] = await id;
-  }
-  const mounts: Record<string, string> = {};
-  for (const m of image.mounts) {
-    const sides = m.source.kind === 'diff' ? [m.source.base, m.source.head] : [m.source];
-    const ids = await Promise.all(sides.map(async (s) => (s.kind === 'image' ? (o.upstream.get(s.image) ?? 'unbuilt') : ((await o.engine.inspectImage(s.ref))?.id ?? 'missing'))));
-    mounts[`${m.from} ${m.path} ${m.to}`] = ids.join('..');
-  }
+  const read = await readInputs(o, dockerfile);
   return ok({
     version: KEY_VERSION,
     builder: o.builder,
@@ -156,12 +151,52 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
     network: image.network ?? null,
     pull: image.pull,
     labels: Object.fromEntries(Object.entries(image.labels).sort(([a], [b]) => byText(a, b))),
-    args,
-    bases,
-    upstream: Object.fromEntries([...o.upstream].sort(([a], [b]) => byText(a, b))),
-    mounts,
+    args: read.args,
+    bases: read.bases,
+    // Only what the build reads: a `depends_on` edge orders, it is no input.
+    upstream: Object.fromEntries([...o.upstream].filter(([name]) => read.images.has(name)).sort(([a], [b]) => byText(a, b))),
+    mounts: read.mounts,
     files,
   });
+}
+
+/**
+ * What a build reads besides its context: its args, the local IDs of the external images
+ * its Dockerfile names, its mounts, and the names of the in-file images it reads (an
+ * `{image:}` arg, a mount, a FROM / COPY --from / --mount=from naming one of their tags):
+ * the same edges the plan finds, `depends_on` excepted.
+ */
+async function readInputs(o: CollectOptions, dockerfile: string) {
+  const { file, image } = o;
+  const images = new Set<string>();
+  const args: Record<string, string> = {};
+  const planningArgs: Record<string, string> = {};
+  for (const [k, v] of Object.entries(image.args).sort(([a], [b]) => byText(a, b))) {
+    if (v.kind === 'image') images.add(v.image);
+    args[k] = v.kind === 'literal' ? v.value : `image:${v.image}`;
+    planningArgs[k] = v.kind === 'literal' ? v.value : (file.images.get(v.image)?.tags[0] ?? v.image);
+  }
+  const inFile = tagIndex(file);
+  const bases: Record<string, string> = {};
+  for (const ref of referencedImages(parseDockerfile(dockerfile), planningArgs)) {
+    const upstream = inFile.get(familiarRef(ref.ref));
+    if (upstream !== undefined) images.add(upstream);
+    if (upstream !== undefined || ref.ref in bases) continue;
+    let id = o.baseIds?.get(ref.ref);
+    if (id === undefined) {
+      id = o.engine.inspectImage(ref.ref).then((info) => info?.id ?? 'missing');
+      o.baseIds?.set(ref.ref, id);
+    }
+    bases[ref.ref] = await id;
+  }
+  const mounts: Record<string, string> = {};
+  for (const m of image.mounts) {
+    const sides = m.source.kind === 'diff' ? [m.source.base, m.source.head] : [m.source];
+    for (const s of sides) if (s.kind === 'image') images.add(s.image);
+    const ids = await Promise.all(sides.map(async (s) => (s.kind === 'image' ? (o.upstream.get(s.image) ?? 'unbuilt') : ((await o.engine.inspectImage(s.ref))?.id ?? 'missing'))));
+    mounts[`${m.from} ${m.path} ${m.to}`] = ids.join('..');
+  }
+  return { args, bases, mounts, images };
 }
 
 /** The cache key: a versioned SHA-256 over the canonical JSON of the inputs. */

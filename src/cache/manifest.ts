@@ -5,7 +5,7 @@
  * labelled with its key. Files are written atomically; a corrupt one is ignored.
  */
 import { readFileSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import type { ImageInputs } from './inputs.js';
@@ -54,6 +54,31 @@ export function keyHistory(root: string, image: string): { key: string; imageId?
   });
 }
 
+
+/**
+ * Every image ID this checkout's state recorded (each image's key history and last
+ * manifest, images no longer in the build file included) -> the keys it was recorded with.
+ * `clean` removes only these: another checkout of a project with the same name has its own.
+ */
+export async function recordedImages(root: string): Promise<Map<string, Set<string>>> {
+  const recorded = new Map<string, Set<string>>();
+  const add = (imageId: string, key: string) => (recorded.get(imageId) ?? recorded.set(imageId, new Set()).get(imageId)!).add(key);
+  let names: string[];
+  try {
+    names = await readdir(join(stateDir(root), 'state'));
+  } catch {
+    return recorded;
+  }
+  for (const name of names) {
+    if (name.endsWith('.json.key')) {
+      for (const h of keyHistory(root, name.slice(0, -'.json.key'.length))) if (h.imageId !== undefined) add(h.imageId, h.key);
+    } else if (name.endsWith('.json')) {
+      const m = await readManifest(root, name.slice(0, -'.json'.length));
+      if (m !== undefined) add(m.imageId, m.key);
+    }
+  }
+  return recorded;
+}
 
 /** Records the inputs of the image now in use for `image` (after a build, or when an older image is reused). */
 export async function writeManifest(root: string, manifest: Omit<Manifest, 'format' | 'builtAt'>): Promise<void> {

@@ -1,13 +1,16 @@
 /**
  * Predicts, without building, which images `up` would build and why: images are decided
- * in plan order; an image whose upstream will be rebuilt is stale for that reason alone
- * (its upstream's new ID is not known yet). Independent images are decided concurrently
+ * in plan order. An image whose build reads an upstream that will be rebuilt is stale
+ * (its upstream's new ID is not known yet); its own inputs are still compared with its
+ * last build, so every reason `up` will give is listed. A `depends_on` upstream is no
+ * input: its rebuild makes nothing stale. Independent images are decided concurrently
  * (each waits only for its own upstream images), a few at a time.
  */
 import type { BuildFile } from '../config/types.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import type { BuildPlan } from '../plan/types.js';
 import { decide, KeyIndex, type Decision } from './freshness.js';
+import { PENDING } from './inputs.js';
 import type { StatCache } from './stat-cache.js';
 
 export type Prediction =
@@ -38,9 +41,8 @@ export async function predict(o: {
   const predictOne = async (planned: BuildPlan['images'][number]): Promise<Prediction> => {
     const upstreamNames = [...new Set(planned.dependsOn.map((e) => e.image))];
     const ups = await Promise.all(upstreamNames.map((n) => known.get(n)!));
-    const rebuilt = ups.filter((p) => !p.fresh).map((p) => p.image);
-    if (rebuilt.length > 0) return { image: planned.name, fresh: false, reasons: rebuilt.map((n) => `upstream ${n} will be rebuilt`) };
-    const upstream = new Map(ups.map((p) => [p.image, (p as { imageId: string }).imageId]));
+    // collectInputs keeps only the upstream images the build reads.
+    const upstream = new Map(ups.map((p) => [p.image, p.fresh ? p.imageId : PENDING]));
     const image = o.file.images.get(planned.name)!;
     const d = await slot(() => decide({ file: o.file, image, builder: o.builder, upstream, engine: o.engine, statCache: o.statCache, index, noCache: o.noCache }));
     if (!d.ok) return { image: planned.name, fresh: false, reasons: [`the context cannot be read: ${d.error.path}: ${d.error.message}`] };

@@ -1,11 +1,16 @@
 /** Loads the build file for a command and prints its diagnostics; shared by every command. */
-import { loadBuildFile, type Loaded } from '../config/load.js';
-import { countLine, formatDiagnostics } from '../report/diagnostic-printer.js';
+import type { Diagnostic } from '../core/diagnostic.js';
+import { loadBuildFile, type Loaded, type LoadOptions } from '../config/load.js';
+import { formatDiagnostics, formatReport } from '../report/diagnostic-printer.js';
 import { ExitCode, useColor, type CliIo } from './io.js';
 
 export interface GlobalOptions {
   readonly file?: string;
   readonly var?: readonly string[];
+  /** `-H/--host`: the Docker engine endpoint (cli/engine.ts). */
+  readonly host?: string;
+  /** `-v/--verbose`: say which engine endpoint is used, and why. */
+  readonly verbose?: boolean;
 }
 
 export function parseVars(pairs: readonly string[] | undefined): Record<string, string> | string {
@@ -18,21 +23,28 @@ export function parseVars(pairs: readonly string[] | undefined): Record<string, 
   return vars;
 }
 
+/** What the loading pipeline needs from the command line, or the usage error to print. */
+export function loadOptions(io: CliIo, opts: GlobalOptions): LoadOptions | string {
+  const vars = parseVars(opts.var);
+  if (typeof vars === 'string') return vars;
+  return { ...(opts.file !== undefined && { file: opts.file }), cwd: io.cwd, env: io.env, vars };
+}
+
+/** Prints diagnostics to stderr: after a failure with a count when there is more than one; warnings alone as they are. */
+export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], failed: boolean): void {
+  if (diagnostics.length === 0) return;
+  const opts = { cwd: io.cwd, color: useColor(io, 'stderr') };
+  io.stderr.write(`${failed ? formatReport(diagnostics, opts) : formatDiagnostics(diagnostics, opts)}\n`);
+}
+
 /** Either the loaded file (warnings printed to stderr) or an exit code after printing the errors. */
 export async function loadOrReport(io: CliIo, opts: GlobalOptions): Promise<Loaded | ExitCode> {
-  const vars = parseVars(opts.var);
-  if (typeof vars === 'string') {
-    io.stderr.write(`error: ${vars}\n`);
+  const options = loadOptions(io, opts);
+  if (typeof options === 'string') {
+    io.stderr.write(`error: ${options}\n`);
     return ExitCode.invalid;
   }
-  const loaded = await loadBuildFile({ ...(opts.file !== undefined && { file: opts.file }), cwd: io.cwd, env: io.env, vars });
-  const diagnostics = loaded.ok ? loaded.value.diagnostics : loaded.error.diagnostics;
-  if (diagnostics.length > 0) {
-    io.stderr.write(`${formatDiagnostics(diagnostics, { cwd: io.cwd, color: useColor(io, 'stderr') })}\n`);
-  }
-  if (!loaded.ok) {
-    io.stderr.write(`${countLine(diagnostics)}\n`);
-    return ExitCode.invalid;
-  }
-  return loaded.value;
+  const loaded = await loadBuildFile(options);
+  printDiagnostics(io, loaded.ok ? loaded.value.diagnostics : loaded.error.diagnostics, !loaded.ok);
+  return loaded.ok ? loaded.value : ExitCode.invalid;
 }

@@ -23,7 +23,10 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
     .version(VERSION, '-V, --version')
     .option('-f, --file <path>', 'build file (default: mbuild.yaml or mbuild.yml here or in the nearest parent)')
     .option('--var <NAME=VALUE>', 'set a variable, overriding the environment and vars (repeatable)', collect)
+    .option('-H, --host <url>', 'Docker engine endpoint (default: DOCKER_HOST, else DOCKER_CONTEXT, else the docker CLI\'s current context, else the default socket)')
+    .option('-v, --verbose', 'say which Docker engine endpoint is used, and why')
     .showHelpAfterError()
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
@@ -43,24 +46,21 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
     .argument('[names...]', 'images or groups (default: the default group, or every image)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(builderOption())
-    .option('-H, --host <url>', 'Docker engine endpoint')
-    .action((names: string[], o: { format: string; builder: 'auto' | BuilderKind; host?: string }, cmd: Command) =>
+    .action((names: string[], o: { format: string; builder: 'auto' | BuilderKind }, cmd: Command) =>
       run(import('./commands/plan.js').then((m) => m.planCommand(io, names, { ...globals(cmd), ...o }))));
   program
     .command('why')
     .description('say why an image would be built: the input diff between now and its last build')
     .argument('<image>', 'an image of the build file')
     .addOption(builderOption())
-    .option('-H, --host <url>', 'Docker engine endpoint')
-    .action((image: string, o: { builder: 'auto' | BuilderKind; host?: string }, cmd: Command) =>
+    .action((image: string, o: { builder: 'auto' | BuilderKind }, cmd: Command) =>
       run(import('./commands/cache.js').then((m) => m.whyCommand(io, image, { ...globals(cmd), ...o }))));
   program
     .command('clean')
     .description("remove this project's images that no current tag or cache key refers to, and the local state")
     .option('--dry-run', 'only list what would be removed')
     .addOption(builderOption())
-    .option('-H, --host <url>', 'Docker engine endpoint')
-    .action((o: { builder: 'auto' | BuilderKind; host?: string; dryRun?: boolean }, cmd: Command) =>
+    .action((o: { builder: 'auto' | BuilderKind; dryRun?: boolean }, cmd: Command) =>
       run(import('./commands/cache.js').then((m) => m.cleanCommand(io, { ...globals(cmd), ...o }))));
   program
     .command('graph')
@@ -76,8 +76,7 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
     .option('-q, --quiet', 'print only errors')
     .option('-k, --keep-going', 'build everything not downstream of a failure')
     .option('--no-cache', 'build every image, without the engine\'s layer cache')
-    .option('--no-outputs', 'do not copy `outputs` to the host')
-    .option('-H, --host <url>', 'Docker engine endpoint (default: DOCKER_HOST, else the default socket)');
+    .option('--no-outputs', 'do not copy `outputs` to the host');
   type BuildFlags = Omit<WatchOptions, 'noCache' | 'noOutputs'> & { cache: boolean; outputs: boolean };
   const buildFlags = (o: BuildFlags, cmd: Command): WatchOptions => ({ ...globals(cmd), ...o, noCache: !o.cache, noOutputs: !o.outputs });
   buildOptions(program.command('up').description('build the selected images and everything they depend on'))
@@ -92,8 +91,7 @@ function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Comman
     .argument('<image>', 'an image of the build file')
     .option('--why <path>', 'say which .dockerignore line includes or excludes PATH (relative to the context; ./PATH or /PATH: from here)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
-    .option('-H, --host <url>', 'Docker engine endpoint, to list mounted entries (default: DOCKER_HOST, else the default socket)')
-    .action((image: string, o: { why?: string; format: string; host?: string }, cmd: Command) =>
+    .action((image: string, o: { why?: string; format: string }, cmd: Command) =>
       run(import('./commands/context.js').then((m) => m.contextCommand(io, image, { ...globals(cmd), ...o }))));
   return program;
 }

@@ -102,6 +102,12 @@ const isFile = (p: string): boolean => orNull(() => statSync(p))?.isFile() ?? fa
 const realpath = (p: string): string => realpathSync.native(p);
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
+/** The ignore file of a context: `<Dockerfile>.dockerignore` if it is a file, else the context's `.dockerignore`, else none. */
+export function ignoreFileOf(contextDir: string, dockerfilePath: string | undefined): string | null {
+  if (dockerfilePath !== undefined && isFile(`${dockerfilePath}.dockerignore`)) return `${dockerfilePath}.dockerignore`;
+  return isFile(`${contextDir}/.dockerignore`) ? `${contextDir}/.dockerignore` : null;
+}
+
 export async function planContext(input: ContextInput): Promise<Result<ContextPlan, ContextPlanError>> {
   let root: string;
   try {
@@ -132,12 +138,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
     inject = { name: injectedName, content: Buffer.from(input.dockerfile.text, 'utf8'), mode: 0o644, mtime: new Date(0) };
   }
 
-  // Which ignore file applies.
-  let ignorePath: string | null = null;
-  if (input.ignoreFile !== undefined) ignorePath = input.ignoreFile;
-  else if ('path' in input.dockerfile && isFile(input.dockerfile.path + '.dockerignore')) {
-    ignorePath = input.dockerfile.path + '.dockerignore';
-  } else if (isFile(`${root}/.dockerignore`)) ignorePath = `${root}/.dockerignore`;
+  const ignorePath = input.ignoreFile !== undefined ? input.ignoreFile : ignoreFileOf(root, 'path' in input.dockerfile ? input.dockerfile.path : undefined);
 
   let ignore: ContextPlan['ignore'] = null;
   let matcher = new IgnoreMatcher([]);

@@ -37,3 +37,20 @@ export interface Diagnostic {
 
 export const hasErrors = (diagnostics: readonly Diagnostic[]): boolean =>
   diagnostics.some((d) => d.severity === 'error');
+
+/**
+ * Line `line` (1-based) of `text` counted from `start`, without the blanks around it; `end`
+ * bounds the search (a value inside a larger file). Undefined when there is no such line.
+ */
+export function lineRange(text: string, line: number, start = 0, end = text.length): Range | undefined {
+  let offset = start;
+  for (let i = 1; i < line; i++) {
+    const nl = text.indexOf('\n', offset);
+    if (nl === -1 || nl + 1 >= end) return undefined;
+    offset = nl + 1;
+  }
+  const nl = text.indexOf('\n', offset);
+  const raw = text.slice(offset, Math.min(nl === -1 ? text.length : nl, end));
+  const lead = raw.length - raw.trimStart().length;
+  return { offset: offset + lead, length: raw.trim().length };
+}

@@ -9,6 +9,10 @@
  * they become a `warning` event and do not decide the outcome by themselves. The outcome
  * is decided by `error`/`errorDetail` (failed) and the aux image ID (succeeded); a stream
  * that ends with neither is failed ("build stream ended without an image ID").
+ *
+ * Text from the daemon (output, step names, warnings, errors) is passed on without terminal
+ * escape sequences (colours, cursor moves, titles, links: CSI and OSC): it is shown in rows,
+ * in failure tails and in the log file, each meant to be read, never interpreted.
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { BuildOutcome, BuildStreamEvent } from './engine.js';
@@ -18,6 +22,25 @@ const STEP = /^Step (\d+)\/(\d+) : (.*)$/;
 /** Builder bookkeeping printed by the classic builder: not the step's own output. */
 const CLASSIC_CHATTER = /^( ---> |Removing intermediate container |Successfully built |Successfully tagged )/;
 export const NO_IMAGE_ID = 'build stream ended without an image ID';
+
+/**
+ * ECMA-48 escape sequences: OSC strings (titles, links) and DCS/SOS/PM/APC strings, ended by
+ * BEL or ST or cut by the line's end; CSI sequences (colours, cursor moves); two-character
+ * escapes (`ESC 7`, `ESC ( B`); and any escape character left alone.
+ */
+const ESCAPES = /\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\|$)|\u001b[PX^_][^\u001b]*(?:\u001b\\|$)|(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-~]|[\u001b\u009b]/g;
+
+/** Daemon text as it reads: without terminal escape sequences. */
+export const plainText = (text: string): string => (text.includes('\u001b') || text.includes('\u009b') ? text.replace(ESCAPES, '') : text);
+
+function plainEvent(e: BuildStreamEvent): BuildStreamEvent {
+  switch (e.type) {
+    case 'step-started': return { ...e, name: plainText(e.name) };
+    case 'step-completed': return e.error === undefined ? { ...e, name: plainText(e.name) } : { ...e, name: plainText(e.name), error: plainText(e.error) };
+    case 'log': return { ...e, text: plainText(e.text) };
+    case 'warning': return { ...e, text: plainText(e.text) };
+  }
+}
 
 export class BuildStreamParser {
   private readonly decoder = new StringDecoder('utf8');
@@ -29,9 +52,12 @@ export class BuildStreamParser {
   private error: { message: string; step?: { stepId: string; name: string } } | undefined;
   private outcome: BuildOutcome | undefined;
 
-  constructor(private readonly emit: (e: BuildStreamEvent) => void) {
-    this.classic = new ClassicSteps(emit);
-    this.trace = new BuildkitTrace(emit);
+  private readonly emit: (e: BuildStreamEvent) => void;
+
+  constructor(emit: (e: BuildStreamEvent) => void) {
+    this.emit = (e) => emit(plainEvent(e));
+    this.classic = new ClassicSteps(this.emit);
+    this.trace = new BuildkitTrace(this.emit);
   }
 
   /** Feeds one chunk of the response body. */
@@ -115,12 +141,13 @@ export class BuildStreamParser {
     }
   }
 
-  private fail(message: string): void {
+  private fail(raw: string): void {
     if (this.error !== undefined) return;
+    const message = plainText(raw);
     let step: { stepId: string; name: string } | undefined;
     if (this.sawTrace) {
       const f = this.trace.failedStep;
-      if (f) step = { stepId: f.stepId, name: f.name };
+      if (f) step = { stepId: f.stepId, name: plainText(f.name) };
     } else {
       this.classic.flush();
       step = this.classic.complete(message);
@@ -142,7 +169,7 @@ class ClassicSteps {
     while ((nl = this.partial.indexOf('\n')) >= 0) {
       const line = this.partial.slice(0, nl);
       this.partial = this.partial.slice(nl + 1);
-      this.line(line.endsWith('\r') ? line.slice(0, -1) : line);
+      this.line(plainText(line.endsWith('\r') ? line.slice(0, -1) : line));
     }
   }
 
@@ -154,7 +181,7 @@ class ClassicSteps {
   flush(): void {
     const rest = this.partial;
     this.partial = '';
-    if (rest !== '') this.line(rest);
+    if (rest !== '') this.line(plainText(rest));
   }
 
   /** Completes the open step, if any, and returns it. */

@@ -6,13 +6,33 @@
  */
 import type { Readable } from 'node:stream';
 
-/** Where the endpoint came from, printed in "cannot connect" errors. */
-export type EndpointSource = '--host' | 'DOCKER_HOST' | 'default';
+/**
+ * Where the endpoint came from, printed in "cannot connect" errors and in `plan`'s engine
+ * line: the `--host` flag, DOCKER_HOST, a docker context named by DOCKER_CONTEXT or by
+ * `currentContext` in the docker CLI's config.json, or the default socket.
+ */
+export type EndpointSource = '--host' | 'DOCKER_HOST' | 'DOCKER_CONTEXT' | 'currentContext' | 'default';
 
 export interface Endpoint {
   /** e.g. `unix:///var/run/docker.sock`, `tcp://127.0.0.1:2376`, `ssh://user@host`. */
   readonly url: string;
   readonly source: EndpointSource;
+  /** The docker context, when DOCKER_CONTEXT or currentContext named one (`default` included). */
+  readonly context?: string;
+  /** The config.json whose `currentContext` named the context. */
+  readonly configFile?: string;
+  /** A docker context that `--host` or DOCKER_HOST took precedence over, e.g. `DOCKER_CONTEXT "x"`. */
+  readonly overrides?: string;
+}
+
+/**
+ * Where an endpoint came from, in words: `the default endpoint`, `from DOCKER_HOST`,
+ * `docker context "x", named by DOCKER_CONTEXT`; and the context it took precedence over.
+ */
+export function endpointOrigin(e: Endpoint): string {
+  const context = `docker context "${e.context ?? ''}", named by ${e.source === 'currentContext' ? `currentContext in ${e.configFile ?? 'config.json'}` : e.source}`;
+  const origin = e.context !== undefined ? context : e.source === 'default' ? 'the default endpoint' : `from ${e.source}`;
+  return e.overrides === undefined ? origin : `${origin}, which takes precedence over ${e.overrides}`;
 }
 
 export interface EngineInfo {

@@ -10,7 +10,7 @@
 import type { IncomingMessage } from 'node:http';
 import { compareApiVersions, detectBuildkit, isApiVersion, MAX_API_VERSION, negotiateApiVersion } from './api-version.js';
 import { errorMessage, rec, str } from './api-json.js';
-import { EngineError, type Endpoint, type EngineInfo } from './engine.js';
+import { EngineError, endpointOrigin, type Endpoint, type EngineInfo } from './engine.js';
 import { readText } from './transport.js';
 
 /** How long the first request (`info()`, or any method's implicit negotiation) waits for an answer. */
@@ -21,7 +21,7 @@ export const SSH_CONNECT_TIMEOUT_MS = 10_000;
 export const connectTimeoutMs = (endpoint: Endpoint): number => (endpoint.url.startsWith('ssh://') ? SSH_CONNECT_TIMEOUT_MS : CONNECT_TIMEOUT_MS);
 
 export function connectError(endpoint: Endpoint, why: string): EngineError {
-  const from = endpoint.source === 'default' ? 'the default endpoint' : `from ${endpoint.source}`;
+  const from = endpointOrigin(endpoint);
   return new EngineError(`cannot connect to the Docker engine at ${endpoint.url} (${from}): ${why}`, endpoint);
 }
 
@@ -50,7 +50,7 @@ export async function negotiate(
   const v = early ? await early : pingSuffices ? {} : await versionBody(endpoint, sendRaw, signal);
   const minApi = str(v['MinAPIVersion']);
   const chosen = negotiateApiVersion({ apiVersion: api ?? (str(v['ApiVersion']) || (pinged ?? '')), ...(minApi !== '' && { minApiVersion: minApi }) }, requested);
-  const from = endpoint.source === 'default' ? 'the default endpoint' : `from ${endpoint.source}`;
+  const from = endpointOrigin(endpoint);
   if (!chosen.ok) throw new EngineError(`cannot use the Docker engine at ${endpoint.url} (${from}): ${chosen.message}`, endpoint);
   const os = header('ostype') ?? str(v['Os']);
   return {

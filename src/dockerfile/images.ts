@@ -2,16 +2,15 @@
  * Reads and parses the Dockerfile of every image of a build file (phase 5b): the image
  * references its FROM / COPY --from / RUN --mount=from lines name (after ARG
  * substitution) become plan edges; parse errors and an unknown `target` stage become
- * diagnostics located in the Dockerfile or the build file.
+ * diagnostics located in the Dockerfile (an inline one: in the build file) or the build file.
  */
 import { readFileSync } from 'node:fs';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
-import { err, ok, type Result } from '../core/result.js';
 import { didYouMean } from '../config/suggest.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
-import type { DockerfileReference } from '../plan/types.js';
 import { parseDockerfile, type ParsedDockerfile } from './parse.js';
-import { referencedImages, resolveStages, stageNames } from './stages.js';
+import { dockerfileLine, dockerfileText, type DockerfileText } from './location.js';
+import { referencedImages, resolveStages, stageNames, type ImageReference } from './stages.js';
 import { findStep } from './step.js';
 
 export interface ReadDockerfile {
@@ -31,16 +30,31 @@ function planningArgs(file: BuildFile, image: ImageSpec): Record<string, string>
   return Object.fromEntries(Object.entries(image.args).map(([k, v]) => [k, v.kind === 'literal' ? v.value : (file.images.get(v.image)?.tags[0] ?? v.image)]));
 }
 
-function lineRange(source: SourceFile, line: number): { offset: number; length: number } {
-  let offset = 0;
-  for (let i = 1; i < line && offset !== -1; i++) offset = source.text.indexOf('\n', offset) + 1 || -1;
-  if (offset === -1) offset = source.text.length;
-  const end = source.text.indexOf('\n', offset);
-  return { offset, length: (end === -1 ? source.text.length : end) - offset };
+/** What the Dockerfile of one image says, as the plan and the reference checks need it. */
+export interface ImageDockerfile extends DockerfileText {
+  /** External images named by FROM / COPY --from / RUN --mount=from, after ARG substitution. */
+  readonly refs: readonly ImageReference[];
 }
 
-export async function readDockerfileRefs(file: BuildFile): Promise<Result<Map<string, DockerfileReference[]>, Diagnostic[]>> {
-  const refs = new Map<string, DockerfileReference[]>();
+export interface ReadDockerfiles {
+  readonly dockerfiles: ReadonlyMap<string, ImageDockerfile>;
+  /** Syntax errors and unknown `target` stages, located in the Dockerfile or the build file. */
+  readonly problems: readonly Diagnostic[];
+}
+
+function unknownTarget(file: BuildFile, image: ImageSpec, parsed: ParsedDockerfile): Diagnostic | undefined {
+  const names = stageNames(parsed);
+  if (image.target === undefined || names.includes(image.target.toLowerCase())) return undefined;
+  return {
+    severity: 'error', code: 'unknown-target',
+    message: `target stage '${image.target}' of image '${image.name}' is not in its Dockerfile${didYouMean(image.target, names)}${names.length > 0 ? ` (stages: ${names.join(', ')})` : ' (it has no named stages)'}`,
+    location: file.locate.value(image.origins.keys['target'] ?? image.origins.self),
+  };
+}
+
+/** Phase 5b: every image's Dockerfile read and parsed once; all problems of all images at once. */
+export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles> {
+  const dockerfiles = new Map<string, ImageDockerfile>();
   const problems: Diagnostic[] = [];
   for (const image of file.images.values()) {
     let df: ReadDockerfile;
@@ -50,22 +64,16 @@ export async function readDockerfileRefs(file: BuildFile): Promise<Result<Map<st
       problems.push({ severity: 'error', code: 'dockerfile-unreadable', message: `cannot read the Dockerfile of image '${image.name}': ${(e as Error).message}` });
       continue;
     }
+    const text = dockerfileText(file, image, df.source);
     const args = planningArgs(file, image);
-    const stages = resolveStages(df.parsed, args);
-    for (const p of [...df.parsed.errors, ...stages.errors]) {
-      problems.push({ severity: 'error', code: 'dockerfile-syntax', message: p.message, location: { file: df.source, range: lineRange(df.source, p.line) } });
+    for (const p of [...df.parsed.errors, ...resolveStages(df.parsed, args).errors]) {
+      problems.push({ severity: 'error', code: 'dockerfile-syntax', ...dockerfileLine(text, p.line, p.message) });
     }
-    if (image.target !== undefined && !stageNames(df.parsed).includes(image.target.toLowerCase())) {
-      const names = stageNames(df.parsed);
-      problems.push({
-        severity: 'error', code: 'unknown-target',
-        message: `target stage '${image.target}' of image '${image.name}' is not in its Dockerfile${didYouMean(image.target, names)}${names.length > 0 ? ` (stages: ${names.join(', ')})` : ' (it has no named stages)'}`,
-        location: file.locate.value(image.origins.keys['target'] ?? image.origins.self),
-      });
-    }
-    refs.set(image.name, referencedImages(df.parsed, args).map((r) => ({ ref: r.ref, line: r.line, kind: r.kind })));
+    const target = unknownTarget(file, image, df.parsed);
+    if (target) problems.push(target);
+    dockerfiles.set(image.name, { ...text, refs: referencedImages(df.parsed, args) });
   }
-  return problems.length > 0 ? err(problems) : ok(refs);
+  return { dockerfiles, problems };
 }
 
 /** The Dockerfile line of a failing step such as `[2/3] RUN make`, for the failure report. */

@@ -38,3 +38,20 @@ export function withLabelInstruction(text: string, target: string | undefined, l
   lines.splice(last.endLine, 0, eol === '\r\n' ? `${label}\r` : label);
   return lines.join('\n');
 }
+
+/** How a failed label step of mbuild's is named (the classic builder's own name would count it). */
+export const LABEL_STEP = "mbuild's LABEL step";
+
+/**
+ * The classic builder counts label steps as steps of the build (`[3/4]` for a Dockerfile of
+ * three), and they are always its last ones: the LABEL line closes the built stage, where the
+ * builder stops, and label parameters become steps after it. A classic step name `[n/m] …`
+ * as the user should see it, counted over the Dockerfile's own steps; undefined for one of
+ * the `labelSteps` steps that are mbuild's.
+ */
+export function userStepName(name: string, labelSteps: number): string | undefined {
+  const m = /^\[(\d+)\/(\d+)\]( [\s\S]*)?$/.exec(name);
+  if (labelSteps === 0 || !m) return name;
+  const total = Number(m[2]) - labelSteps;
+  return Number(m[1]) > total ? undefined : `[${m[1]}/${total}]${m[3] ?? ''}`;
+}

@@ -25,6 +25,9 @@ export interface GlobalArg {
 
 export type ReferenceKind = 'from' | 'copy-from' | 'mount-from';
 
+/** How each kind of reference is written, for messages: `FROM x`, `COPY --from=x`, `RUN --mount=from=x`. */
+export const REFERENCE_PREFIX: Readonly<Record<ReferenceKind, string>> = { from: 'FROM ', 'copy-from': 'COPY --from=', 'mount-from': 'RUN --mount=from=' };
+
 export interface StageReference {
   readonly kind: ReferenceKind;
   /** As written (flag value / FROM word), before expansion. */
@@ -187,6 +190,8 @@ export function stageNames(df: ParsedDockerfile): string[] {
 
 export interface ImageReference {
   readonly ref: string;
+  /** As written (flag value / FROM word), before ARG substitution. */
+  readonly text: string;
   readonly line: number;
   readonly kind: ReferenceKind;
   /** Index of the stage the reference appears in. */
@@ -196,6 +201,6 @@ export interface ImageReference {
 /** External images the build needs (not internal stages, not `scratch`), in source order. */
 export function referencedImages(df: ParsedDockerfile, buildArgs: BuildArgs = {}): ImageReference[] {
   return resolveStages(df, buildArgs).stages.flatMap((s) =>
-    s.references.flatMap((r) => (r.source.kind === 'image' ? [{ ref: r.source.ref, line: r.line, kind: r.kind, stage: s.index }] : [])),
+    s.references.flatMap((r) => (r.source.kind === 'image' ? [{ ref: r.source.ref, text: r.text, line: r.line, kind: r.kind, stage: s.index }] : [])),
   );
 }

@@ -74,6 +74,13 @@ export function findStep(df: ParsedDockerfile, step: string): Instruction | null
   return byText(pool.flatMap((s) => [s.from, ...s.instructions]), text);
 }
 
+/**
+ * A classic step as mbuild names it (`[3/4] RUN make`, like BuildKit's) in the classic
+ * builder's own words (`Step 3/4 : RUN make`), so that findStep numbers it over the whole
+ * file rather than as a BuildKit step of one stage.
+ */
+export const classicStepLabel = (name: string): string => name.replace(/^\[(\d+)\/(\d+)\] /, 'Step $1/$2 : ');
+
 /** The instruction covering a 1-based line (continuations and heredoc bodies included). */
 export function instructionAtLine(df: ParsedDockerfile, line: number): Instruction | null {
   return df.instructions.find((i) => i.startLine <= line && line <= i.endLine) ?? null;

@@ -5,14 +5,13 @@
  * success, then copies the outputs to the host. The temporary containers of mounts and
  * outputs are removed before the image's outcome is returned, whatever it is.
  */
-import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { CollisionError, packContext, type PackedContext } from '../context/tar.js';
 import { contextErrorText } from '../context/source.js';
 import type { EmitEvent, Failure, ImageOutcome } from '../core/events.js';
 import { err, type Result } from '../core/result.js';
-import { EngineError, type BuilderKind, type BuildOutcome, type Engine, type ImageInfo } from '../docker/engine.js';
+import { EngineError, type BuilderKind, type BuildOutcome, type BuildStreamEvent, type Engine, type ImageInfo } from '../docker/engine.js';
 import { TransferError } from '../mounts/errors.js';
 import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sources.js';
 import { allMountEntries } from '../mounts/splice.js';
@@ -23,16 +22,16 @@ import type { FileInput, ImageInputs } from '../cache/inputs.js';
 import { writeManifest } from '../cache/manifest.js';
 import type { StatCache } from '../cache/stat-cache.js';
 import { ContextChangedError } from '../context/walk.js';
-import { withLabelInstruction } from '../dockerfile/label-line.js';
+import { LABEL_STEP, userStepName, withLabelInstruction } from '../dockerfile/label-line.js';
+import { classicStepLabel } from '../dockerfile/step.js';
 import type { SentEntry } from '../context/tar.js';
 import type { BuildOne } from './executor.js';
+import { BuildLog } from './build-log.js';
 
 /** The cache for a run; the key index is read from the engine once per BuildOne. */
 export interface BuildCache {
   readonly statCache: StatCache;
 }
-
-export const LOG_TAIL_LINES = 30;
 
 export interface ImageBuildOptions {
   readonly file: BuildFile;
@@ -117,7 +116,6 @@ async function mountsOf(engine: Engine, image: ImageSpec, upstream: ReadonlyMap<
 }
 
 export function createBuildOne(opts: ImageBuildOptions): BuildOne {
-  mkdirSync(opts.logDir, { recursive: true });
   const labels = tempLabels(opts.runId);
   const index = new KeyIndex(opts.engine, opts.file.name, opts.file.root, opts.ahead);
   return async (name, upstream, signal) => {
@@ -161,14 +159,14 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
         ...(extra && { extra }),
       });
       if (!packed.ok) return fail({ reason: 'context-error', message: contextErrorText(packed.error) }, started);
-      const log = createWriteStream(join(opts.logDir, `${name}.log`));
+      const log = BuildLog.open({ dir: opts.logDir, image: name, root: opts.file.root, onError: (message) => opts.emit({ type: 'image-warning', image: name, message }) });
       let outcome: ImageOutcome;
       try {
         const inDockerfile = labelled !== undefined && (image.dockerfile.kind === 'inline' || packed.value.plan.dockerfileReplaced);
         outcome = await runBuild(opts, image, packed.value, upstream, signal, log, started, inDockerfile ? {} : imageLabels);
       } finally {
         packed.value.stream.destroy();
-        await new Promise<void>((resolve) => log.end(resolve));
+        await log.close();
       }
       if (outcome.kind === 'built') {
         index.set(key, outcome.imageId);
@@ -212,16 +210,11 @@ async function upToDate(opts: ImageBuildOptions, image: ImageSpec, imageId: stri
 
 async function runBuild(
   opts: ImageBuildOptions, image: ImageSpec, packed: PackedContext, upstream: ReadonlyMap<string, string>,
-  signal: AbortSignal, log: WriteStream, started: number, labels: Readonly<Record<string, string>>,
+  signal: AbortSignal, log: BuildLog, started: number, labels: Readonly<Record<string, string>>,
 ): Promise<ImageOutcome> {
   const name = image.name;
-  const tail: string[] = [];
-  const steps = new Map<string, string>();
-  const line = (text: string) => {
-    log.write(`${text}\n`);
-    tail.push(text);
-    if (tail.length > LOG_TAIL_LINES) tail.shift();
-  };
+  // Classic: mbuild's labels are the build's last steps, one LABEL line or a step per label parameter.
+  const labelSteps = opts.builder === 'classic' ? Math.max(1, Object.keys(labels).length) : 0;
   let outcome: BuildOutcome;
   try {
     outcome = await opts.engine.build(
@@ -240,29 +233,7 @@ async function runBuild(
       },
       {
         signal,
-        onEvent: (e) => {
-          switch (e.type) {
-            case 'step-started':
-              steps.set(e.stepId, e.name);
-              line(`#${e.name}`);
-              opts.emit({ type: 'image-step', image: name, step: e.name, cached: false });
-              break;
-            case 'step-completed':
-              if (e.cached) opts.emit({ type: 'image-step', image: name, step: e.name, cached: true });
-              if (e.error) line(`ERROR ${e.name}: ${e.error}`);
-              break;
-            case 'log':
-              for (const l of e.text.replace(/\n$/, '').split('\n')) {
-                line(l);
-                opts.emit({ type: 'image-log', image: name, line: l });
-              }
-              break;
-            case 'warning':
-              line(`WARNING ${e.text}`);
-              opts.emit({ type: 'image-warning', image: name, message: e.text });
-              break;
-          }
-        },
+        onEvent: buildEvents(opts.emit, name, log, labelSteps),
       },
     );
   } catch (e) {
@@ -272,7 +243,7 @@ async function runBuild(
   // If the context could not be read whole, that is the real failure, not the daemon's complaint.
   const sentError = await packed.done.then(() => undefined, (e: unknown) => (e instanceof Error ? e : new Error(String(e))));
   if (sentError !== undefined && outcome.kind !== 'cancelled' && !/closed before it was fully read/.test(sentError.message)) {
-    line(`ERROR: ${sentError.message}`);
+    log.line(`ERROR: ${sentError.message}`);
     const mount = sentError instanceof TransferError || sentError instanceof CollisionError;
     return fail({ reason: mount ? 'mount-failed' : 'context-error', message: sentError.message }, started);
   }
@@ -280,10 +251,10 @@ async function runBuild(
     case 'cancelled':
       return fail({ reason: 'cancelled' }, started);
     case 'failed': {
-      const step = outcome.step?.name;
-      const where = step !== undefined ? await opts.locateStep?.(image, step) : undefined;
-      line(`ERROR: ${outcome.message}`);
-      return fail({ reason: 'build-failed', message: outcome.message, ...(step !== undefined && { step }), ...(where && { dockerfileLine: where }), logTail: [...tail] }, started);
+      const step = outcome.step === undefined ? undefined : userStepName(outcome.step.name, labelSteps) ?? LABEL_STEP;
+      const where = step !== undefined && step !== LABEL_STEP ? await opts.locateStep?.(image, opts.builder === 'classic' ? classicStepLabel(step) : step) : undefined;
+      log.line(`ERROR: ${outcome.message}`);
+      return fail({ reason: 'build-failed', message: outcome.message, ...(step !== undefined && { step }), ...(where && { dockerfileLine: where }), logTail: log.tail }, started);
     }
     case 'succeeded': {
       try {
@@ -295,4 +266,43 @@ async function runBuild(
       }
     }
   }
+}
+
+/**
+ * Maps the engine's step events to BuildEvents and log lines. Classic step names are counted
+ * over the Dockerfile's own steps; mbuild's label steps go to the log file only.
+ */
+function buildEvents(emit: EmitEvent, image: string, log: BuildLog, labelSteps: number): (e: BuildStreamEvent) => void {
+  const hidden = new Set<string>();
+  return (e) => {
+    switch (e.type) {
+      case 'step-started': {
+        const step = userStepName(e.name, labelSteps);
+        if (step === undefined) {
+          hidden.add(e.stepId);
+          log.note(`# ${LABEL_STEP} (${e.name.replace(/^\[\d+\/\d+\] /, '')})`);
+          return;
+        }
+        log.step(step);
+        emit({ type: 'image-step', image, step, cached: false });
+        return;
+      }
+      case 'step-completed': {
+        const step = userStepName(e.name, labelSteps) ?? LABEL_STEP;
+        if (e.cached && !hidden.has(e.stepId)) emit({ type: 'image-step', image, step, cached: true });
+        if (e.error) log.line(`ERROR ${step}: ${e.error}`);
+        return;
+      }
+      case 'log':
+        for (const l of e.text.replace(/\n$/, '').split('\n')) {
+          log.line(l);
+          emit({ type: 'image-log', image, line: l });
+        }
+        return;
+      case 'warning':
+        log.line(`WARNING ${e.text}`);
+        emit({ type: 'image-warning', image, message: e.text });
+        return;
+    }
+  };
 }

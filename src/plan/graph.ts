@@ -4,6 +4,7 @@
  * tag of another image in the file.
  */
 import type { BuildFile } from '../config/types.js';
+import { findCycles } from '../core/cycles.js';
 import { byText } from '../core/order.js';
 import type { DockerfileReference, Edge } from './types.js';
 
@@ -45,4 +46,18 @@ export function edgesOf(file: BuildFile, dockerfileRefs: ReadonlyMap<string, rea
     edges.set(image.name, [...unique.values()].sort((a, b) => byText(a.image, b.image) || byText(a.kind, b.kind)));
   }
   return edges;
+}
+
+/** A cycle `[a, b, a]` (a waits for b, b waits for a) with the edge of every step. */
+export interface GraphCycle {
+  readonly cycle: readonly string[];
+  readonly edges: readonly (Edge & { readonly from: string })[];
+}
+
+/** The cycles among `nodes` (deterministic: core/cycles.ts), each with the edges that close it. */
+export function cyclesAmong(edges: ReadonlyMap<string, readonly Edge[]>, nodes: Iterable<string>): GraphCycle[] {
+  return findCycles(nodes, (n) => (edges.get(n) ?? []).map((e) => e.image)).map((cycle) => ({
+    cycle,
+    edges: cycle.slice(1).map((to, i) => ({ from: cycle[i]!, ...(edges.get(cycle[i]!) ?? []).find((e) => e.image === to)! })),
+  }));
 }

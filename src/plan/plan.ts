@@ -3,16 +3,15 @@
  * Selects the requested images or groups plus everything they depend on, orders them
  * topologically, and ranks each by the longest chain of work still behind it.
  */
-import { findCycles } from '../core/cycles.js';
 import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { BuildFile } from '../config/types.js';
-import { edgesOf } from './graph.js';
-import type { BuildPlan, DockerfileReference, Edge, PlannedImage } from './types.js';
+import { cyclesAmong, edgesOf, type GraphCycle } from './graph.js';
+import type { BuildPlan, DockerfileReference, PlannedImage } from './types.js';
 
 export type PlanError =
   | { readonly reason: 'unknown-name'; readonly name: string; readonly suggestion?: string }
-  | { readonly reason: 'cycle'; readonly cycle: readonly string[]; readonly edges: readonly (Edge & { from: string })[] };
+  | ({ readonly reason: 'cycle' } & GraphCycle);
 
 /** Images named by `names` (images or groups); no names: the `default` group, else every image. */
 export function selectImages(file: BuildFile, names: readonly string[]): Result<string[], PlanError> {
@@ -37,13 +36,8 @@ export function createPlan(
   const upstreamOf = (n: string) => (edges.get(n) ?? []).map((e) => e.image);
 
   const included = reachable(selected.value, upstreamOf);
-  const cycles = findCycles(included, upstreamOf);
-  if (cycles.length > 0) {
-    // `[a, b, a]`: a waits for b, b waits for a.
-    const cycle = cycles[0]!;
-    const cycleEdges = cycle.slice(1).map((to, i) => ({ from: cycle[i]!, ...(edges.get(cycle[i]!) ?? []).find((e) => e.image === to)! }));
-    return err({ reason: 'cycle', cycle, edges: cycleEdges });
-  }
+  const [cycle] = cyclesAmong(edges, included);
+  if (cycle) return err({ reason: 'cycle', ...cycle });
 
   const dependents = new Map<string, string[]>([...included].map((n) => [n, []]));
   for (const n of included) for (const up of new Set(upstreamOf(n))) dependents.get(up)!.push(n);

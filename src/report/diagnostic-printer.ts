@@ -103,6 +103,12 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[], opts: Prin
   return shown.join('\n');
 }
 
+/** The diagnostics, then how many there are when more than one (a single problem says it all). */
+export function formatReport(diagnostics: readonly Diagnostic[], opts: PrintOptions): string {
+  const text = formatDiagnostics(diagnostics, opts);
+  return diagnostics.length > 1 ? `${text}\n${countLine(diagnostics)}` : text;
+}
+
 export function countLine(diagnostics: readonly Diagnostic[]): string {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;

@@ -7,6 +7,8 @@ import type { Reporter, ReporterOutput } from './reporter.js';
 export class PlainReporter implements Reporter {
   readonly #out: ReporterOutput;
   readonly #quiet: boolean;
+  /** Said before the run's first build: a run whose images are all up to date announces none. */
+  #announce: string | undefined;
 
   constructor(out: ReporterOutput, opts: { quiet: boolean }) {
     this.#out = out;
@@ -19,11 +21,13 @@ export class PlainReporter implements Reporter {
     };
     switch (e.type) {
       case 'run-started':
-        line(`building ${e.images.length} image${e.images.length === 1 ? '' : 's'} with ${e.builder}, ${e.jobs} at a time`);
+        this.#announce = `building with ${e.builder}, ${e.jobs} at a time`;
         break;
       case 'image-queued':
         break;
       case 'image-started':
+        if (this.#announce !== undefined) line(this.#announce);
+        this.#announce = undefined;
         line(`[${e.image}] building: ${e.why}`);
         break;
       case 'image-step':

@@ -28,6 +28,10 @@ export function plainLine(e: WatchEvent): string {
       return `[${e.image}] on-rebuild hook exited ${e.exitCode ?? 'by a signal'}${e.output ? `:\n${e.output.replace(/\n$/, '')}` : ''}`;
     case 'watch-paused':
       return `paused ${e.image}: ${e.reason}`;
+    case 'watch-waiting':
+      return e.upstream !== undefined
+        ? `waiting ${e.image}: its upstream ${e.upstream} waits`
+        : `waiting ${e.image}: ${e.missing.join(', ')} ${e.missing.length === 1 ? 'is' : 'are'} missing; ${e.image} is built when ${e.missing.length === 1 ? 'it is' : 'they are'} back`;
     case 'watch-warning':
       return `warning: ${e.message}`;
     case 'watch-probe':

@@ -19,6 +19,7 @@ import { FileWatch, type WatchFactory } from './fs-watch.js';
 import { LoopGuard, runHook } from './loop-guard.js';
 import { isIgnored, isProbe, meaningOf, pruneFingerprint, shown, watchTargets, type WatchTargets } from './paths.js';
 import { WatchStateMachine, type Change } from './state.js';
+import { waitingImages } from './waiting.js';
 
 /** Restarts of one image's in-flight build within one run. */
 export const MAX_RESTARTS = 3;
@@ -173,7 +174,7 @@ export class Watcher {
     if (change.reload) for (const image of await this.#reload()) dirty.add(image);
     for (const { image, reason } of this.#guard.runStarts(dirty)) this.#o.emit({ type: 'watch-paused', image, reason });
     const affected = affectedImages(this.#plan, dirty).filter((i) => !this.#guard.isPaused(i));
-    const todo = this.#first ? this.#plan.images.map((i) => i.name) : withUnbuiltUpstream(this.#plan, affected, this.#ids);
+    const todo = this.#notWaiting(this.#first ? this.#plan.images.map((i) => i.name) : withUnbuiltUpstream(this.#plan, affected, this.#ids));
     const built: string[] = [];
     try {
       if (todo.length > 0 && !this.#o.signal.aborted) built.push(...(await this.#build(subPlan(this.#plan, todo))));
@@ -183,6 +184,18 @@ export class Watcher {
       this.#first = false;
       this.#guard.runEnds(built);
     }
+  }
+
+  /** `todo` without the images that wait for an input that is gone (each reported). */
+  #notWaiting(todo: readonly string[]): string[] {
+    const t = this.#targets;
+    const waiting = waitingImages(this.#file, this.#plan, todo, this.#ids);
+    for (const w of waiting) {
+      const missing = w.missing.map((path) => (t === undefined ? path : shown(t, path)));
+      this.#o.emit({ type: 'watch-waiting', image: w.image, missing, ...(w.upstream !== undefined && { upstream: w.upstream }) });
+    }
+    const skip = new Set(waiting.map((w) => w.image));
+    return todo.filter((i) => !skip.has(i));
   }
 
   /** Reloads the build file and plans again; returns the images whose settings or edges changed. */

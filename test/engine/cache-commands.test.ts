@@ -34,7 +34,8 @@ describe('plan, why and clean', () => {
     expect(text.code).toBe(0);
     expect(text.stdout).toContain('  base\n      fresh\n');
     expect(text.stdout).toContain('      stale: context changed: src/main.txt\n');
-    expect(text.stdout).toContain('      stale: upstream app will be rebuilt\n');
+    // Every reason up will give ("upstream app rebuilt; mounted image changed: app:/srv/app"), predicted.
+    expect(text.stdout).toContain('      stale: upstream app will be rebuilt; mounted image will change: app:/srv/app\n');
     expect(text.stdout).toContain('2 of 3 images would be built.');
     const json = JSON.parse((await run('plan', '--builder', 'buildkit', '--format', 'json')).stdout) as { predictions: { image: string; fresh: boolean; reasons?: string[] }[] };
     expect(json.predictions.map((x) => [x.image, x.fresh])).toEqual([['base', true], ['app', false], ['web', false]]);

@@ -11,7 +11,6 @@ import { pack } from 'tar-stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/docker/connect.js';
 import { DockerodeTransport } from '../../src/docker/dockerode-engine.js';
-import { resolveEndpoint } from '../../src/docker/endpoint.js';
 import type { BuildOutcome, BuildStreamEvent, BuilderKind, Engine } from '../../src/docker/engine.js';
 import { HttpEngine } from '../../src/docker/http-engine.js';
 
@@ -149,7 +148,7 @@ describe.each(['classic', 'buildkit'] as const)('%s builder', (builder) => {
 });
 
 describe('the dockerode transport (what ssh:// endpoints use), on the same daemon through its unix socket', () => {
-  const endpoint = resolveEndpoint();
+  const endpoint = engine.endpoint;
   const viaDockerode = new HttpEngine(new DockerodeTransport(endpoint, { transport: 'unix', socketPath: endpoint.url.replace(/^unix:\/\//, '') }, process.env));
 
   it.each(['classic', 'buildkit'] as const)('negotiates, builds with %s, tags and inspects like the default transport', async (builder) => {

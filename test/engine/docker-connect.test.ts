@@ -3,11 +3,10 @@ import { request } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { MAX_API_VERSION, compareApiVersions } from '../../src/docker/api-version.js';
 import { createEngine } from '../../src/docker/connect.js';
-import { resolveEndpoint } from '../../src/docker/endpoint.js';
 import { EngineError } from '../../src/docker/engine.js';
 
 /** The socket the engine tests use (scripts/engine.sh starts the daemon on a unix socket). */
-const SOCKET = resolveEndpoint().url.replace(/^unix:\/\//, '');
+const SOCKET = createEngine().endpoint.url.replace(/^unix:\/\//, '');
 
 /** The daemon's own `Api-Version` header, read without the code under test. */
 function pingApiVersion(): Promise<string> {

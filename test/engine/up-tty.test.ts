@@ -1,6 +1,7 @@
 /**
  * The listr2 reporter on a real pseudo-terminal (util-linux `script`): one row per image
- * with its state, the failing step on the failed row, then the summary table.
+ * with its state, the failing step on the failed row (counted over the Dockerfile's own
+ * steps under the classic builder too), then the summary table.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -37,6 +38,13 @@ describe.runIf(hasScript)('mbuild up on a terminal', () => {
     expect(screen).toContain('✖ bad failed at [2/2] RUN exit 3');
     expect(screen).toMatch(/IMAGE +RESULT +TIME +IMAGE ID +SIZE/);
     expect(screen).toContain('done in');
+  });
+
+  it('counts a classic build over the Dockerfile\'s own steps, never mbuild\'s LABEL step', () => {
+    const { code, screen } = inTerminal('up bad --builder classic', 120);
+    expect(code).toBe(1);
+    expect(screen).toContain('✖ bad failed at [2/2] RUN exit 3');
+    expect(screen).not.toContain('LABEL "io.mbuild');
   });
 
   it('falls back to plain lines on a terminal without a width', () => {

@@ -18,8 +18,9 @@ import { fileInImage, idOf } from '../helpers/engine-docker.js';
 import { copyFixture, type TestProject } from '../helpers/engine-project.js';
 import { WatchSession, type WEvent } from '../fixtures/watch/watch-session.js';
 
-const DEPENDENTS = ['viaarg', 'viafrom', 'viamount', 'ordered'];
-const ALL = ['base', ...DEPENDENTS, 'other'];
+/** The dependents that read base; `ordered` only waits for it (depends_on). */
+const DEPENDENTS = ['viaarg', 'viafrom', 'viamount'];
+const ALL = ['base', ...DEPENDENTS, 'ordered', 'other'];
 const of = (e: WEvent): string | undefined => (e as { image?: string }).image;
 
 let p: TestProject;
@@ -43,7 +44,7 @@ afterAll(async () => {
 });
 
 describe('mbuild watch: edits', () => {
-  it('one edit rebuilds that image and its dependents once each, in dependency order, and nothing else', async () => {
+  it('one edit rebuilds that image and the dependents that read it once each, in dependency order, and nothing else', async () => {
     const before = Object.fromEntries(ALL.map((n) => [n, idOf(`${p.name}/${n}:t`)]));
     const m = w.mark();
     writeFileSync(join(p.dir, 'base/v.txt'), 'base v2\n');
@@ -51,6 +52,7 @@ describe('mbuild watch: edits', () => {
 
     for (const image of ['base', ...DEPENDENTS]) expect(w.starts(m, image), `${image} builds\n${w.describe()}`).toBe(1);
     expect(w.since(m).filter((e) => of(e) === 'other'), 'other is not touched').toEqual([]);
+    expect(w.starts(m, 'ordered'), 'depends_on orders only: ordered is not rebuilt').toBe(0);
     for (const run of w.since(m, 'run-started')) expect(run['images']).not.toContain('other');
     const baseDone = w.events.findIndex((e, i) => i >= m && e.type === 'image-done' && of(e) === 'base');
     for (const image of DEPENDENTS) {
@@ -71,6 +73,7 @@ describe('mbuild watch: edits', () => {
       expect(hook?.['output']).toBe(`hook ${of(e)} ${id} ${p.name}/${of(e)}:t\n`);
     }
     expect(idOf(`${p.name}/other:t`)).toBe(before['other']);
+    expect(idOf(`${p.name}/ordered:t`)).toBe(before['ordered']);
 
     expect(fileInImage(`${p.name}/viaarg:t`, '/srv/base/v.txt')).toBe('base v2\n');
     expect(fileInImage(`${p.name}/viafrom:t`, '/srv/base/v.txt')).toBe('base v2\n');

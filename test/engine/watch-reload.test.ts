@@ -5,7 +5,9 @@
  *     built, and watch goes on with the last good file (an edit of x still rebuilds x);
  *  2. the fixed file with y's arg changed: only y is rebuilt, with the new value;
  *  3. z's Dockerfile gains `FROM <x's tag>`: the plan is made again, so the next edit of x
- *     rebuilds z too, from the new x.
+ *     rebuilds z too, from the new x;
+ *  4. z's FROM names x by a tag x does not carry: the reload is refused with the same
+ *     diagnostic as `validate` (it runs the same checks).
  * Needs the compiled CLI.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -67,5 +69,13 @@ it('a broken build file keeps the last good one; the fixed one rebuilds only wha
   await w.settle();
   expect(builds(m), w.describe()).toEqual({ x: 1, y: 0, z: 1 });
   expect(fileInImage(`${p.name}/z:t`, '/x.txt')).toBe('x3\n');
+
+  // 4. z's FROM names x by a tag x does not carry: the reload is refused with validate's diagnostic.
+  m = w.mark();
+  writeFileSync(join(p.dir, 'z/Dockerfile'), `FROM ${p.name}/x:old\nCOPY v.txt /z.txt\n`);
+  await w.settle();
+  const refused = w.since(m, 'watch-reload').at(-1);
+  expect(refused?.['ok']).toBe(false);
+  expect(String(refused?.['message'])).toContain(`z/Dockerfile:1:6: error: FROM ${p.name}/x:old names image 'x' by a tag it does not carry`);
   expect((await w.stop('SIGINT')).code).toBe(130);
 });

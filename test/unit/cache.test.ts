@@ -7,6 +7,12 @@ import { cacheKey, collectInputs, type ImageInputs } from '../../src/cache/input
 import { StatCache, TIMESTAMP_GRANULARITY_MS } from '../../src/cache/stat-cache.js';
 import { prefetch, PREFETCH_LIMIT } from '../../src/cache/prefetch.js';
 import { KEY_LABEL, KeyIndex, PROJECT_LABEL } from '../../src/cache/freshness.js';
+import { PENDING } from '../../src/cache/inputs.js';
+import { recordedImages, writeManifest } from '../../src/cache/manifest.js';
+import { predict } from '../../src/cache/predict.js';
+import { readDockerfiles } from '../../src/dockerfile/images.js';
+import { createPlan } from '../../src/plan/plan.js';
+import type { BuildFile } from '../../src/config/types.js';
 import { testdir } from '../helpers/testdir.js';
 import { statSync } from 'node:fs';
 
@@ -72,6 +78,106 @@ describe('cache key inputs', () => {
     ]);
     expect(changedFiles(base.files, now.files)).toEqual(['b', 'c', 'd']);
     expect(explainChange(base, base)).toEqual([]);
+  });
+});
+
+describe('what is an input of the key, and how a change is told', () => {
+  const inputs = (over: Partial<ImageInputs>): ImageInputs => ({
+    version: 'mbuild-key-1', builder: 'buildkit', dockerfile: 'FROM shop/base:dev\n', dockerfileInTar: 'Dockerfile', ignore: null, target: null, platform: null,
+    network: null, pull: false, labels: {}, args: {}, bases: {}, upstream: {}, mounts: {}, files: [], ...over,
+  });
+
+  it('an upstream the plan no longer has is never said to be rebuilt (a FROM tag no in-file image carries now)', () => {
+    const before = inputs({ upstream: { base: 'sha256:1' } });
+    const now = inputs({ bases: { 'shop/base:dev': 'sha256:1' } });
+    expect(explainChange(before, now)).toEqual(['no longer built from in-file image base', 'new base image shop/base:dev']);
+    // The key of an older mbuild held depends_on upstreams: say what changed, not "rebuilt".
+    expect(explainChange(inputs({ upstream: { x: 'sha256:1' } }), inputs({}), ['x'])).toEqual(['depends_on x is order only: no longer part of the key']);
+  });
+
+  it('a prediction names an upstream that will be rebuilt, and a mount of it', () => {
+    const before = inputs({ upstream: { mid: 'sha256:1' }, mounts: { 'mid /srv to': 'sha256:1' }, files: [['hello.txt', 'file', 0o644, 'h1']] });
+    const now = inputs({ upstream: { mid: PENDING }, mounts: { 'mid /srv to': PENDING }, files: [['hello.txt', 'file', 0o644, 'h2']] });
+    expect(explainChange(before, now)).toEqual(['context changed: hello.txt', 'upstream mid will be rebuilt', 'mounted image will change: mid:/srv']);
+  });
+
+  const graph = {
+    'mbuild.yaml': 'version: 1\nname: p\nimages:\n  x: {context: x, tags: ["p/x:t"]}\n  y: {context: y, depends_on: [x]}\n'
+      + '  mid: {context: mid, tags: ["p/mid:t"]}\n  top: {context: top}\n  arg: {context: y, args: {X: {image: x}}}\n',
+    'x/Dockerfile': 'FROM busybox\nCOPY . /x\n', 'x/x.txt': 'x1\n',
+    'y/Dockerfile': 'FROM busybox\nCOPY . /y\n',
+    'mid/Dockerfile': 'FROM busybox\nCOPY . /mid\n', 'mid/mid.txt': 'mid1\n',
+    'top/Dockerfile': 'FROM p/mid:t\nCOPY . /top\n', 'top/hello.txt': 'hello\n',
+  };
+
+  async function load(dir: string) {
+    const model = await buildModel({ cwd: dir, env: {} });
+    if (!model.ok) throw new Error('bad model');
+    const { dockerfiles } = await readDockerfiles(model.value.file);
+    const plan = createPlan(model.value.file, new Map([...dockerfiles].map(([n, df]) => [n, df.refs])), []);
+    if (!plan.ok) throw new Error('bad plan');
+    return { file: model.value.file, plan: plan.value };
+  }
+
+  /** What `up` records: each image built as `sha256:<name>`, labelled with its key. */
+  async function built(file: BuildFile, names: readonly string[], statCache: StatCache) {
+    const labels = new Map<string, Record<string, string>>();
+    for (const name of names) {
+      const upstream = new Map(names.map((n) => [n, `sha256:${n}`]));
+      const r = await collectInputs({ file, image: file.images.get(name)!, builder: 'buildkit', upstream, engine: noEngine, statCache });
+      if (!r.ok) throw new Error('unreadable');
+      const key = cacheKey(r.value);
+      await writeManifest(file.root, { image: name, key, imageId: `sha256:${name}`, inputs: r.value });
+      labels.set(`sha256:${name}`, { [KEY_LABEL]: key, [PROJECT_LABEL]: 'p' });
+    }
+    return {
+      inspectImage: async (ref: string) => ({ ...(await noEngine.inspectImage()), ...(labels.has(ref) && { id: ref, labels: labels.get(ref)! }) }),
+      listImages: async () => [],
+    };
+  }
+
+  it('depends_on orders only: the upstream is no input of the key, an {image:} arg or a FROM is', async () => {
+    const dir = project(graph);
+    const { file } = await load(dir);
+    const statCache = (await StatCache.load(join(dir, '.mbuild', 'stat-cache.json'))).cache;
+    const keyOf = async (name: string, upstream: Record<string, string>) => {
+      const r = await collectInputs({ file, image: file.images.get(name)!, builder: 'buildkit', upstream: new Map(Object.entries(upstream)), engine: noEngine, statCache });
+      if (!r.ok) throw new Error('unreadable');
+      return r.value;
+    };
+    expect((await keyOf('y', { x: 'sha256:1' })).upstream).toEqual({});
+    expect(cacheKey(await keyOf('y', { x: 'sha256:1' }))).toBe(cacheKey(await keyOf('y', { x: 'sha256:2' })));
+    expect((await keyOf('arg', { x: 'sha256:1' })).upstream).toEqual({ x: 'sha256:1' });
+    expect((await keyOf('top', { mid: 'sha256:1' })).upstream).toEqual({ mid: 'sha256:1' });
+  });
+
+  it('plan: a depends_on upstream to be rebuilt makes nothing stale; a stale upstream hides no own change', async () => {
+    const dir = project(graph);
+    const { file, plan } = await load(dir);
+    const statCache = (await StatCache.load(join(dir, '.mbuild', 'stat-cache.json'))).cache;
+    const engine = await built(file, ['x', 'y', 'mid', 'top', 'arg'], statCache);
+    writeFileSync(join(dir, 'x/x.txt'), 'x2\n');
+    writeFileSync(join(dir, 'mid/mid.txt'), 'mid2\n');
+    writeFileSync(join(dir, 'top/hello.txt'), 'hello again\n');
+    const predicted = await predict({ file, plan, engine, builder: 'buildkit', statCache, noCache: false });
+    const said = Object.fromEntries(predicted.map((p) => [p.image, p.fresh ? 'fresh' : p.reasons.join('; ')]));
+    expect(said).toEqual({
+      x: 'context changed: x.txt',
+      y: 'fresh',
+      arg: 'upstream x will be rebuilt',
+      mid: 'context changed: mid.txt',
+      top: 'context changed: hello.txt; upstream mid will be rebuilt',
+    });
+  });
+
+  it("the images this checkout's state recorded, with their keys", async () => {
+    const dir = project({
+      '.mbuild/state/app.json.key': 'v1-new sha256:aaa\nv1-old sha256:bbb\n',
+      '.mbuild/state/gone.json.key': 'v1-gone sha256:ccc\nv1-nothing\n',
+      '.mbuild/state/web.json': '{corrupt',
+    });
+    expect(await recordedImages(dir)).toEqual(new Map([['sha256:aaa', new Set(['v1-new'])], ['sha256:bbb', new Set(['v1-old'])], ['sha256:ccc', new Set(['v1-gone'])]]));
+    expect(await recordedImages(project())).toEqual(new Map());
   });
 });
 

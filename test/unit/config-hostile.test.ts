@@ -66,7 +66,7 @@ describe('deep graphs', () => {
     const r = await validate(dir);
     expectCleanFailure(r);
     expect(r.stderr).toMatch(/^mbuild\.yaml:6004:24: error: dependency cycle: i5999 -> i5999\n/);
-    expect(r.stderr).toMatch(/\n1 error\n$/);
+    expect(r.stderr.match(/error: /g)).toHaveLength(1);
   });
 
   it('chains of 20,000 images (depends_on, extends) load and plan', SLOW, async () => {
@@ -155,7 +155,7 @@ describe('long values and bad bytes', () => {
     writeFileSync(binary, Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 0, 0, 0x1b, 0x5b, 0x33, 0x31, 0x6d, 0x0a, 0xff, 0xfe, 0, 0x41]));
     const r = await validate(dir, ['-f', binary]);
     expectCleanFailure(r);
-    expect(r.stderr).toBe('tool.bin:1:7: error: not a text file: it holds NUL bytes (a build file is UTF-8 YAML text)\n1 error\n');
+    expect(r.stderr).toBe('tool.bin:1:7: error: not a text file: it holds NUL bytes (a build file is UTF-8 YAML text)\n');
   });
 
   it('a BOM and CRLF line ends are read, and diagnostics point at the right column', async () => {
@@ -165,7 +165,6 @@ describe('long values and bad bytes', () => {
       'mbuild.yaml:4:49: error: images.a.tags[0] must be a string; quote it to keep it as written: "1.10"',
       ' 4 |   a: {dockerfile_inline: "FROM busybox", tags: [1.10]}',
       '   |                                                 ^~~~',
-      '1 error',
       '',
     ].join('\n'));
   });

@@ -104,3 +104,33 @@ describe('stream faults', () => {
     expect(parse(line({ error: 'only error' })).outcome).toEqual({ kind: 'failed', message: 'only error' });
   });
 });
+
+describe('terminal escapes from the daemon', () => {
+  const RED = '\x1b[31mred\x1b[0m';
+  const TITLE = '\x1b]0;a title\x07';
+  const LINK = '\x1b]8;;https://example.invalid\x1b\\link\x1b]8;;\x1b\\';
+
+  it('never reach a classic log line, a step name or the error; spacing and other text stay', () => {
+    const { events, outcome } = parse(
+      line({ stream: 'Step 1/1 : RUN \x1b[1mmake\x1b[0m\n' }),
+      line({ stream: `${RED}\n  two  spaces ${TITLE}${LINK}\n\x1b[2K\x1b[1G\x1b(Bdone \x1b[\n` }),
+      line({ errorDetail: { message: `${RED} failed` }, error: `${RED} failed` }),
+    );
+    expect(events).toEqual([
+      { type: 'step-started', stepId: 'classic-1', name: '[1/1] RUN make' },
+      { type: 'log', stepId: 'classic-1', text: 'red' },
+      { type: 'log', stepId: 'classic-1', text: '  two  spaces link' },
+      { type: 'log', stepId: 'classic-1', text: 'done ' },
+      { type: 'step-completed', stepId: 'classic-1', name: '[1/1] RUN make', cached: false, error: 'red failed' },
+    ]);
+    expect(outcome).toEqual({ kind: 'failed', message: 'red failed', step: { stepId: 'classic-1', name: '[1/1] RUN make' } });
+  });
+
+  it('never reach a status line or a warning', () => {
+    const { events } = parse(line({ status: `${RED} pulling` }), line({ aux: { ID } }), `${RED}\n`);
+    expect(events).toEqual([
+      { type: 'log', text: 'red pulling' },
+      { type: 'warning', text: 'ignored a build-stream line that is not a JSON object: red' },
+    ]);
+  });
+});

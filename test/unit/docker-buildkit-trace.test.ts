@@ -109,6 +109,24 @@ describe('BuildKit build stream', () => {
     expect(outcome).toEqual({ kind: 'succeeded', imageId: 'sha256:feed' });
   });
 
+  it('passes no terminal escape on: not in output, step names, errors or warnings; spacing stays', () => {
+    const red = (s: string) => `\x1b[31m${s}\x1b[0m`;
+    const { events, outcome } = parse(
+      trace({ vertexes: [{ digest: 'sha256:a', name: red('[1/1] RUN a'), started: ts }] }),
+      trace({ logs: [{ vertex: 'sha256:a', msg: Buffer.from(`${red('red')}\n  two  spaces\x1b]0;title\x07\n`), timestamp: ts }] }),
+      trace({ vertexes: [{ digest: 'sha256:a', name: red('[1/1] RUN a'), started: ts, completed: ts, error: red('exit code: 3') }] }),
+      trace({ warnings: [{ vertex: 'sha256:a', short: Buffer.from(red('careful')), url: '' }] }),
+      `${JSON.stringify({ errorDetail: { message: red('exit code: 3') }, error: red('exit code: 3') })}\n`,
+    );
+    expect(events).toEqual([
+      { type: 'step-started', stepId: 'sha256:a', name: '[1/1] RUN a' },
+      { type: 'log', stepId: 'sha256:a', text: 'red\n  two  spaces' },
+      { type: 'step-completed', stepId: 'sha256:a', name: '[1/1] RUN a', cached: false, error: 'exit code: 3' },
+      { type: 'warning', text: 'careful' },
+    ]);
+    expect(outcome).toEqual({ kind: 'failed', message: 'exit code: 3', step: { stepId: 'sha256:a', name: '[1/1] RUN a' } });
+  });
+
   it('blames the vertex that failed, not the ones BuildKit cancelled because of it', () => {
     const { outcome } = parse(
       trace({ vertexes: [{ digest: 'sha256:x', name: '[a 1/1] RUN sleep 9', started: ts, completed: ts, error: 'context canceled' }] }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { withLabelInstruction } from '../../src/dockerfile/label-line.js';
+import { userStepName, withLabelInstruction } from '../../src/dockerfile/label-line.js';
 
 const L = { 'io.mbuild.project': 'shop', 'io.mbuild.key': 'v1-abc' };
 const LINE = 'LABEL "io.mbuild.project"="shop" "io.mbuild.key"="v1-abc"';
@@ -36,5 +36,21 @@ describe('withLabelInstruction (classic builder: one LABEL step for every label)
     expect(withLabelInstruction('# only a comment\n', undefined, L)).toBeUndefined();
     expect(withLabelInstruction('FROM busybox AS a\n', 'b', L)).toBeUndefined();
     expect(withLabelInstruction('FROM busybox\nRUN echo \uFFFD\n', undefined, L)).toBeUndefined();
+  });
+});
+
+describe('userStepName (classic steps counted without mbuild\'s label steps)', () => {
+  it('counts over the Dockerfile\'s own steps and hides the label steps, always the last ones', () => {
+    const one = ['[1/4] FROM busybox', '[2/4] RUN a', '[3/4] RUN b', '[4/4] LABEL "io.mbuild.project"="shop"'].map((n) => userStepName(n, 1));
+    expect(one).toEqual(['[1/3] FROM busybox', '[2/3] RUN a', '[3/3] RUN b', undefined]);
+    // Label parameters: one step per label, after the Dockerfile's.
+    expect(['[2/5] RUN a', '[3/5] LABEL a=b', '[5/5] LABEL c=d'].map((n) => userStepName(n, 3))).toEqual(['[2/2] RUN a', undefined, undefined]);
+  });
+
+  it('keeps names it does not count: BuildKit\'s (no label steps), and names without a counter', () => {
+    expect(userStepName('[stage-1 2/3] RUN a', 0)).toBe('[stage-1 2/3] RUN a');
+    expect(userStepName('[2/3] RUN a', 0)).toBe('[2/3] RUN a');
+    expect(userStepName('[internal] load metadata', 1)).toBe('[internal] load metadata');
+    expect(userStepName('[1/2] RUN echo "a\nb"', 1)).toBe('[1/1] RUN echo "a\nb"');
   });
 });

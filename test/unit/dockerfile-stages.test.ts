@@ -130,18 +130,18 @@ describe('references between stages and images', () => {
 
   it('referencedImages lists only external images, with lines and kinds', () => {
     expect(referencedImages(file)).toEqual([
-      { ref: 'golang:1.22', line: 2, kind: 'from', stage: 0 },
-      { ref: 'busybox', line: 4, kind: 'from', stage: 1 },
-      { ref: 'alpine:3', line: 6, kind: 'mount-from', stage: 2 },
-      { ref: 'nginx:1.25', line: 10, kind: 'copy-from', stage: 3 },
+      { ref: 'golang:1.22', text: '${GO}', line: 2, kind: 'from', stage: 0 },
+      { ref: 'busybox', text: 'busybox', line: 4, kind: 'from', stage: 1 },
+      { ref: 'alpine:3', text: 'alpine:3', line: 6, kind: 'mount-from', stage: 2 },
+      { ref: 'nginx:1.25', text: 'nginx:1.25', line: 10, kind: 'copy-from', stage: 3 },
     ]);
     expect(referencedImages(file, { GO: 'golang:1.23' })[0]?.ref).toBe('golang:1.23');
   });
 
   it('a stage name used in FROM before it is defined is an image', () => {
     expect(referencedImages(df(['FROM later', 'FROM busybox AS later']))).toEqual([
-      { ref: 'later', line: 1, kind: 'from', stage: 0 },
-      { ref: 'busybox', line: 2, kind: 'from', stage: 1 },
+      { ref: 'later', text: 'later', line: 1, kind: 'from', stage: 0 },
+      { ref: 'busybox', text: 'busybox', line: 2, kind: 'from', stage: 1 },
     ]);
   });
 

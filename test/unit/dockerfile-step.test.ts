@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
-import { findStep, instructionAtLine } from '../../src/dockerfile/step.js';
+import { classicStepLabel, findStep, instructionAtLine } from '../../src/dockerfile/step.js';
 
 // The classic labels below are what Docker 20.10's classic builder printed for this file.
 const df = parseDockerfile(
@@ -33,6 +33,16 @@ describe('findStep: classic builder labels', () => {
   it('falls back to the text when the numbering does not fit', () => {
     expect(line('Step 2/99 : RUN false')).toBe(9);
     expect(line('Step 9/9 : RUN nothing-like-this')).toBeUndefined();
+  });
+});
+
+describe('classicStepLabel', () => {
+  it('gives a classic step as mbuild names it the builder\'s own words, found by number over the whole file', () => {
+    expect(classicStepLabel('[8/8] RUN false')).toBe('Step 8/8 : RUN false');
+    expect(line(classicStepLabel('[7/8] COPY --from=one /bin/sh /x'))).toBe(8);
+    // As a BuildKit label, [5/8] RUN would be read as a step of one stage.
+    expect(line(classicStepLabel('[4/8] RUN echo   hi'))).toBe(4);
+    expect(classicStepLabel('[internal] load')).toBe('[internal] load');
   });
 });
 

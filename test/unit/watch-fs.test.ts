@@ -15,10 +15,8 @@ import { chmodSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, wr
 import { join } from 'node:path';
 import { watch, type ChokidarOptions, type FSWatcher } from 'chokidar';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { loadBuildFile } from '../../src/config/load.js';
-import { readDockerfileRefs } from '../../src/dockerfile/images.js';
+import { loadPlan } from '../../src/load/load-plan.js';
 import type { Executor, RunReport } from '../../src/execute/executor.js';
-import { createPlan } from '../../src/plan/plan.js';
 import type { WatchEvent } from '../../src/watch/events.js';
 import { ENOSPC_NOTE, FileWatch } from '../../src/watch/fs-watch.js';
 import { Watcher } from '../../src/watch/watcher.js';
@@ -212,19 +210,15 @@ describe('Watcher with ENOSPC', () => {
       'a/Dockerfile': 'FROM busybox\n', 'a/x.txt': '1\n', 'b/Dockerfile': 'FROM busybox\n',
     }, 'mbt-watchfs-');
     cleanups.push(cleanup);
-    const loaded = await loadBuildFile({ cwd: dir, env: {} });
-    if (!loaded.ok) throw new Error(JSON.stringify(loaded.error.diagnostics));
-    const refs = await readDockerfileRefs(loaded.value.file);
-    if (!refs.ok) throw new Error('refs');
-    const plan = createPlan(loaded.value.file, refs.value, []);
-    if (!plan.ok) throw new Error('plan');
+    const planned = await loadPlan({ cwd: dir, env: {} }, []);
+    if (!planned.ok) throw new Error(JSON.stringify(planned.error.diagnostics));
 
     const runs: string[][] = [];
     const events: WatchEvent[] = [];
     const created: { w: FSWatcher; polling: boolean }[] = [];
     const controller = new AbortController();
     const watcher = new Watcher({
-      initial: { loaded: loaded.value, plan: plan.value }, builder: 'buildkit', signal: controller.signal, poll: false, debounceMs: 20,
+      initial: planned.value, builder: 'buildkit', signal: controller.signal, poll: false, debounceMs: 20,
       reload: async () => 'not used', watchFactory: recordingFactory(created),
       emit: (e) => events.push(e),
       executor: (_file, p) => ({

@@ -1,12 +1,12 @@
 /**
  * The cache-facing commands: `mbuild why IMAGE` (the input diff between now and the last
- * build) and `mbuild clean` (remove this project's images no current tag or key refers to,
- * and the local state).
+ * build) and `mbuild clean` (remove the images this checkout's state recorded that no
+ * current tag or key refers to, and the local state).
  */
 import { rm } from 'node:fs/promises';
 import { changedFiles } from '../../cache/explain.js';
-import { PROJECT_LABEL } from '../../cache/freshness.js';
-import { readManifest, stateDir, statCachePath } from '../../cache/manifest.js';
+import { KEY_LABEL, PROJECT_LABEL } from '../../cache/freshness.js';
+import { readManifest, recordedImages, stateDir, statCachePath } from '../../cache/manifest.js';
 import { predict, type Prediction } from '../../cache/predict.js';
 import { StatCache } from '../../cache/stat-cache.js';
 import type { BuildFile } from '../../config/types.js';
@@ -19,7 +19,6 @@ import { planOrReport } from '../plan-load.js';
 import { connect } from './up.js';
 
 export interface EngineOptions extends GlobalOptions {
-  readonly host?: string;
   readonly builder: 'auto' | BuilderKind;
 }
 
@@ -72,9 +71,12 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
     }
   }
   for (const p of await predictions(io, file, planned.plan, engine, connected.builder)) if (p.fresh) keep.add(p.imageId);
+  // Only what this checkout recorded, with the key it recorded: never by project label alone
+  // (another checkout may have the same project name), never an image another tag names.
+  const recorded = await recordedImages(file.root);
   const ours = (tag: string) => tag.startsWith(`mbuild-pin/${file.name}-`) || tag === '<none>:<none>';
   const candidates = (await engine.listImages({ labels: [`${PROJECT_LABEL}=${file.name}`] }))
-    .filter((i) => !keep.has(i.id) && i.repoTags.every(ours));
+    .filter((i) => recorded.get(i.id)?.has(i.labels[KEY_LABEL] ?? '') === true && !keep.has(i.id) && i.repoTags.every(ours));
   for (const c of candidates) {
     io.stdout.write(`${opts.dryRun ? 'would remove' : 'removing'} ${shortId(c.id)} (${c.labels['io.mbuild.image'] ?? '?'})\n`);
     if (!opts.dryRun) await engine.removeImage(c.id, { force: true });

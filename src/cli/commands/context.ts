@@ -9,11 +9,11 @@ import { didYouMean } from '../../config/suggest.js';
 import { contextText, whyText } from '../../context/inspect-format.js';
 import { explainPath, inspectContext, type InspectMount } from '../../context/inspect.js';
 import { contextErrorText, planContext, type ContextInput } from '../../context/source.js';
-import { createEngine } from '../../docker/connect.js';
 import type { Engine } from '../../docker/engine.js';
 import type { ResolvedImage } from '../../mounts/sources.js';
 import { mountEntries } from '../../mounts/splice.js';
 import { TempContainers } from '../../mounts/temp-containers.js';
+import { engineOrReport } from '../engine.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { loadOrReport, type GlobalOptions } from '../load.js';
 import { abortOnSignals } from '../signals.js';
@@ -21,7 +21,6 @@ import { abortOnSignals } from '../signals.js';
 export interface ContextOptions extends GlobalOptions {
   readonly why?: string;
   readonly format: string;
-  readonly host?: string;
 }
 
 const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
@@ -115,7 +114,8 @@ export async function contextCommand(io: CliIo, name: string, opts: ContextOptio
   try {
     let reader: Reader | string = 'no engine needed';
     if (image.mounts.length > 0) {
-      const engine = createEngine({ ...(opts.host !== undefined && { host: opts.host }), env: io.env as NodeJS.ProcessEnv });
+      const engine = engineOrReport(io, opts);
+      if (typeof engine === 'number') return engine;
       const problem = await engine.info().then(() => undefined, (e: unknown) => (e instanceof Error ? e.message : String(e)));
       if (problem === undefined) containers = new TempContainers(engine);
       reader = containers ? { engine, containers, signal: signals.signal } : problem ?? 'unknown';

@@ -3,7 +3,6 @@ import { join, resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { prefetch, type Prefetched } from '../../cache/prefetch.js';
 import { findBuildFile } from '../../config/find.js';
-import { createEngine } from '../../docker/connect.js';
 import type { BuilderKind, Engine, EngineInfo } from '../../docker/engine.js';
 import type { EmitEvent } from '../../core/events.js';
 import type { RunReport } from '../../execute/executor.js';
@@ -11,6 +10,7 @@ import { openSession, type SessionOptions } from '../session.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter, type ProgressMode } from '../../report/reporter.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
+import { engineOrReport, type EngineFlags } from '../engine.js';
 import { ExitCode, type CliIo } from '../io.js';
 import type { GlobalOptions } from '../load.js';
 import { planOrReport } from '../plan-load.js';
@@ -25,7 +25,6 @@ export interface UpOptions extends GlobalOptions {
   readonly noCache?: boolean;
   /** `--no-outputs`: build, but do not copy `outputs` to the host. */
   readonly noOutputs?: boolean;
-  readonly host?: string;
 }
 
 /** A connection under way: the engine and its negotiation, started before the build file loads. */
@@ -34,8 +33,10 @@ export interface Connecting {
   readonly info: Promise<EngineInfo>;
 }
 
-export function startConnecting(io: CliIo, opts: { host?: string }): Connecting {
-  const engine = createEngine({ ...(opts.host !== undefined && { host: opts.host }), env: io.env as NodeJS.ProcessEnv });
+/** Starts connecting; an exit code when the endpoint cannot be resolved (engineOrReport said why). */
+export function startConnecting(io: CliIo, opts: EngineFlags): Connecting | ExitCode {
+  const engine = engineOrReport(io, opts);
+  if (typeof engine === 'number') return engine;
   const info = engine.info();
   info.catch(() => undefined); // reported by `connect`, if the command gets that far
   return { engine, info };
@@ -43,8 +44,9 @@ export function startConnecting(io: CliIo, opts: { host?: string }): Connecting 
 
 /** Connects and picks the builder; prints why not and returns an exit code when it cannot. */
 export async function connect(
-  io: CliIo, opts: { host?: string; builder: 'auto' | BuilderKind }, started: Connecting = startConnecting(io, opts),
+  io: CliIo, opts: EngineFlags & { builder: 'auto' | BuilderKind }, started: Connecting | ExitCode = startConnecting(io, opts),
 ): Promise<{ engine: Engine; builder: BuilderKind } | ExitCode> {
+  if (typeof started === 'number') return started;
   const { engine } = started;
   try {
     const info = await started.info;
@@ -85,6 +87,7 @@ export function exitCodeOf(report: RunReport): ExitCode {
 export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<ExitCode> {
   // The engine answers while the build file loads and plans.
   const connecting = startConnecting(io, opts);
+  if (typeof connecting === 'number') return connecting;
   const prefetched = prefetchFor(io, opts, names, connecting);
   // Two turns of the event loop: a connection completes in the turn after it was asked
   // for, and only then is its request written. The engine then answers on another core

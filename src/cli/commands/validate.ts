@@ -1,13 +1,14 @@
-/** `mbuild validate`: the diagnostics, or one line saying the file is valid. */
+/** `mbuild validate`: every static check `plan` and `up` run (Dockerfiles included), or one line saying the file is valid. */
 import { displayPath } from '../../report/diagnostic-printer.js';
 import { ExitCode, type CliIo } from '../io.js';
-import { loadOrReport, type GlobalOptions } from '../load.js';
+import type { GlobalOptions } from '../load.js';
+import { planOrReport } from '../plan-load.js';
 
 export async function validateCommand(io: CliIo, opts: GlobalOptions): Promise<ExitCode> {
-  const loaded = await loadOrReport(io, opts);
-  if (typeof loaded === 'number') return loaded;
-  const { file } = loaded;
-  const warnings = loaded.diagnostics.length;
+  const planned = await planOrReport(io, opts, 'all', { lastRun: true });
+  if (typeof planned === 'number') return planned;
+  const { file, diagnostics } = planned.loaded;
+  const warnings = diagnostics.length;
   const groups = file.groups.size;
   io.stdout.write(
     `${displayPath(file.source.path, io.cwd)} is valid: ${file.images.size} image${file.images.size === 1 ? '' : 's'}` +

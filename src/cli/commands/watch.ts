@@ -5,16 +5,14 @@
  */
 import { join } from 'node:path';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
-import { countLine, displayPath, formatDiagnostics } from '../../report/diagnostic-printer.js';
+import { displayPath, formatReport } from '../../report/diagnostic-printer.js';
 import { createReporter } from '../../report/reporter.js';
 import { watchLog } from '../../report/watch-log.js';
 import { withCachedImageList } from '../../watch/engine-cache.js';
 import { Watcher } from '../../watch/watcher.js';
-import { loadBuildFile } from '../../config/load.js';
-import { readDockerfileRefs } from '../../dockerfile/images.js';
-import { createPlan } from '../../plan/plan.js';
+import { loadPlan } from '../../load/load-plan.js';
 import { ExitCode, type CliIo } from '../io.js';
-import { parseVars } from '../load.js';
+import { loadOptions } from '../load.js';
 import { planOrReport } from '../plan-load.js';
 import { abortOnSignals } from '../signals.js';
 import { openSession } from '../session.js';
@@ -48,7 +46,8 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
       poll: opts.poll ?? false,
       ...(opts.onRebuild !== undefined && { onRebuild: opts.onRebuild }),
       emit: watchLog(io.stdout, json),
-      reload: () => reload(io, opts, names),
+      // The same build file, never one found in a parent folder once it is deleted or renamed.
+      reload: () => reload(io, { ...opts, file: opts.file ?? planned.loaded.file.root }, names),
       executor: (file, plan, known) => session.executor(file, plan, known),
     });
     await watcher.run();
@@ -60,15 +59,10 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   }
 }
 
-/** Reload for watch mode: the new file and plan, or the diagnostics as text. */
+/** Reload for watch mode: the new file and plan (the same checks as at the start), or the diagnostics as text. */
 async function reload(io: CliIo, opts: WatchOptions, names: readonly string[]) {
-  const vars = parseVars(opts.var);
-  const loaded = await loadBuildFile({ ...(opts.file !== undefined && { file: opts.file }), cwd: io.cwd, env: io.env, ...(typeof vars === 'object' && { vars }) });
-  const print = (d: Parameters<typeof formatDiagnostics>[0]) => `${formatDiagnostics(d, { cwd: io.cwd, color: false })}\n${countLine(d)}`;
-  if (!loaded.ok) return print(loaded.error.diagnostics);
-  const refs = await readDockerfileRefs(loaded.value.file);
-  if (!refs.ok) return print(refs.error);
-  const plan = createPlan(loaded.value.file, refs.value, names);
-  if (!plan.ok) return plan.error.reason === 'cycle' ? `dependency cycle: ${plan.error.cycle.join(' -> ')}` : `no image or group named '${plan.error.name}'`;
-  return { loaded: loaded.value, plan: plan.value };
+  const options = loadOptions(io, opts);
+  if (typeof options === 'string') return options;
+  const planned = await loadPlan(options, names);
+  return planned.ok ? planned.value : formatReport(planned.error.diagnostics, { cwd: io.cwd, color: false });
 }

@@ -1,0 +1,78 @@
+/**
+ * Checks of what each image's build sends (phase 5b), so that a context that cannot be
+ * packed is an error before anything runs: its ignore file parses (the `.dockerignore`'s
+ * own line), and neither the context nor the Dockerfile lies in a `.mbuild/` folder, which
+ * holds mbuild's own state and is left out of every context and every watch.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { relative, sep } from 'node:path';
+import { lineRange, type Diagnostic, type SourceFile } from '../core/diagnostic.js';
+import { show } from '../config/rules/paths.js';
+import type { BuildFile, ImageSpec } from '../config/types.js';
+import { parseIgnoreFile } from '../context/ignore.js';
+import { ignoreFileOf, STATE_DIR } from '../context/source.js';
+
+const realOrSelf = (p: string): string => {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return p;
+  }
+};
+
+/** The `.mbuild` folder `path` lies in (relative to the project root, e.g. `a/.mbuild`), if any. */
+function stateDirOf(file: BuildFile, realRoot: string, path: string): string | undefined {
+  for (const [root, p] of [[file.root, path], [realRoot, realOrSelf(path)]] as const) {
+    const parts = relative(root, p).split(sep);
+    const at = parts.indexOf(STATE_DIR);
+    if (at !== -1 && !parts.includes('..')) return parts.slice(0, at + 1).join('/');
+  }
+  return undefined;
+}
+
+function insideStateDir(file: BuildFile, realRoot: string, image: ImageSpec): Diagnostic | undefined {
+  const context = stateDirOf(file, realRoot, image.context);
+  const dockerfile = image.dockerfile.kind === 'file' ? stateDirOf(file, realRoot, image.dockerfile.path) : undefined;
+  const [key, what, path, dir] = context !== undefined
+    ? ['context', 'context', image.context, context] as const
+    : ['dockerfile', 'Dockerfile', image.dockerfile.kind === 'file' ? image.dockerfile.path : '', dockerfile] as const;
+  if (dir === undefined) return undefined;
+  return {
+    severity: 'error', code: 'inside-state-dir',
+    message: `${what} ${show(file, path)} of image '${image.name}' is inside ${dir}/, mbuild's own state folder, which mbuild leaves out of every context and never watches; move it out`,
+    location: file.locate.value(image.origins.keys[key] ?? image.origins.self),
+  };
+}
+
+function ignoreFileProblem(path: string): Diagnostic | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return { severity: 'error', code: 'ignore-unreadable', message: `cannot read ${path}: ${(e as Error).message}` };
+  }
+  const parsed = parseIgnoreFile(text);
+  if (!('error' in parsed)) return undefined;
+  const source: SourceFile = { path, text };
+  return { severity: 'error', code: 'dockerignore-syntax', message: parsed.error.message, location: { file: source, range: lineRange(text, parsed.error.line) ?? { offset: text.length, length: 0 } } };
+}
+
+/** Every image's context checks; an ignore file shared by several images is reported once. */
+export function contextProblems(file: BuildFile): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const ignoreFiles = new Set<string>();
+  const realRoot = realOrSelf(file.root);
+  for (const image of file.images.values()) {
+    const state = insideStateDir(file, realRoot, image);
+    if (state) {
+      out.push(state);
+      continue;
+    }
+    const ignore = ignoreFileOf(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined);
+    if (ignore === null || ignoreFiles.has(ignore)) continue;
+    ignoreFiles.add(ignore);
+    const problem = ignoreFileProblem(ignore);
+    if (problem) out.push(problem);
+  }
+  return out;
+}

@@ -1,0 +1,21 @@
+/**
+ * The tags the images of this file carried when this checkout last built them, read (never
+ * written) from the manifests under `.mbuild/state/` (cache/manifest.ts), for references
+ * that still name a tag an image has since lost. A manifest that does not record its
+ * image's tags, or none at all, adds nothing.
+ */
+import { readManifest } from '../cache/manifest.js';
+import type { BuildFile } from '../config/types.js';
+import { familiarRef } from '../plan/graph.js';
+
+/** Familiar tag (`shop/base:dev`) -> the image of the file that carried it in its last build. */
+export async function lastRunTags(file: BuildFile): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const manifests = await Promise.all([...file.images.keys()].map(async (name) => [name, await readManifest(file.root, name)] as const));
+  for (const [name, manifest] of manifests) {
+    const tags = (manifest as { tags?: unknown } | undefined)?.tags;
+    if (!Array.isArray(tags)) continue;
+    for (const tag of tags) if (typeof tag === 'string') out.set(familiarRef(tag), name);
+  }
+  return out;
+}

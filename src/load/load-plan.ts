@@ -1,0 +1,73 @@
+/**
+ * Every static check, written once, for every command (validate, plan, up, watch and its
+ * reloads): the build file (config/ phases 0-5); then each image's Dockerfile, ignore file
+ * and image references (5b); then the plan (6): cycles that Dockerfile lines close, over all
+ * images, and the requested selection. A phase runs when the ones before it found no error,
+ * and reports every problem it finds. Nothing here talks to Docker or writes a file (besides
+ * config/'s cache of the parsed build file).
+ */
+import type { Diagnostic } from '../core/diagnostic.js';
+import { hasErrors } from '../core/diagnostic.js';
+import { byText } from '../core/order.js';
+import { err, ok, type Result } from '../core/result.js';
+import { loadBuildFile, type Loaded, type LoadFailure, type LoadOptions } from '../config/load.js';
+import { didYouMean } from '../config/suggest.js';
+import type { BuildFile } from '../config/types.js';
+import { readDockerfiles } from '../dockerfile/images.js';
+import { createPlan, type PlanError } from '../plan/plan.js';
+import type { BuildPlan } from '../plan/types.js';
+import { contextProblems } from './contexts.js';
+import { dockerfileCycles } from './cycles.js';
+import { lastRunTags } from './last-run.js';
+import { referenceProblems } from './references.js';
+
+export interface Planned {
+  /** The file, with every warning of every phase. */
+  readonly loaded: Loaded;
+  readonly plan: BuildPlan;
+}
+
+/** Stable output: problems of the build file first, then by file, each file's in text order. */
+function byLocation(file: BuildFile, diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const where = (d: Diagnostic): string => (d.location === undefined ? '' : d.location.file.path === file.source.path ? '\u0001' : `\u0002${d.location.file.path}`);
+  const offset = (d: Diagnostic): number => d.location?.range.offset ?? 0;
+  return diagnostics
+    .map((d, i) => ({ d, i }))
+    .sort((a, b) => byText(where(a.d), where(b.d)) || offset(a.d) - offset(b.d) || a.i - b.i)
+    .map(({ d }) => d);
+}
+
+function planProblem(file: BuildFile, e: PlanError): Diagnostic {
+  if (e.reason === 'cycle') return { severity: 'error', code: 'dependency-cycle', message: `dependency cycle: ${e.cycle.join(' -> ')}` };
+  const candidates = [...file.images.keys(), ...file.groups.keys()];
+  return { severity: 'error', code: 'unknown-name', message: `no image or group named '${e.name}'${didYouMean(e.name, candidates)}` };
+}
+
+export interface PlanChecks {
+  /**
+   * Also refuse references to a tag an image carried in its last build here (load/last-run.ts).
+   * It reads every image's manifest, which can be large: `validate` and `plan` pay for it,
+   * not every `up`.
+   */
+  readonly lastRun?: boolean;
+}
+
+/** `names`: images or groups (none: the default selection); `'all'`: every image of the file. */
+export async function loadPlan(options: LoadOptions, names: readonly string[] | 'all', checks: PlanChecks = {}): Promise<Result<Planned, LoadFailure>> {
+  const loaded = await loadBuildFile(options);
+  if (!loaded.ok) return loaded;
+  const { file } = loaded.value;
+  const fail = (found: readonly Diagnostic[]) => err({ diagnostics: [...loaded.value.diagnostics, ...found], path: file.source.path });
+
+  const { dockerfiles, problems } = await readDockerfiles(file);
+  const lastRun = checks.lastRun === true ? await lastRunTags(file) : new Map<string, string>();
+  const checked = byLocation(file, [...problems, ...contextProblems(file), ...referenceProblems(file, dockerfiles, lastRun)]);
+  if (hasErrors(checked)) return fail(checked);
+  const cycles = dockerfileCycles(file, dockerfiles);
+  if (cycles.length > 0) return fail(cycles);
+
+  const refs = new Map([...dockerfiles].map(([name, df]) => [name, df.refs]));
+  const plan = createPlan(file, refs, names === 'all' ? [...file.images.keys()] : names);
+  if (!plan.ok) return fail([planProblem(file, plan.error)]);
+  return ok({ loaded: { ...loaded.value, diagnostics: [...loaded.value.diagnostics, ...checked] }, plan: plan.value });
+}

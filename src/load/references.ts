@@ -1,0 +1,112 @@
+/**
+ * Checks of the image references in Dockerfiles (phase 5b), each a small named rule: a
+ * FROM / COPY --from / RUN --mount=from must be something the engine can resolve, and must
+ * not name an image of this file by a tag that image does not carry now: that is no edge, so
+ * the image would be built at the same time as its "base", from an old image (a silent wrong
+ * result). The first rule that finds a problem with a reference reports it.
+ */
+import type { Diagnostic, RelatedInformation } from '../core/diagnostic.js';
+import { isImageReference } from '../config/reference.js';
+import type { BuildFile, ImageSpec } from '../config/types.js';
+import type { ImageDockerfile } from '../dockerfile/images.js';
+import { dockerfileWord } from '../dockerfile/location.js';
+import { REFERENCE_PREFIX, type ImageReference } from '../dockerfile/stages.js';
+import { familiarRef, tagIndex } from '../plan/graph.js';
+
+interface RefContext {
+  readonly file: BuildFile;
+  readonly image: ImageSpec;
+  readonly df: ImageDockerfile;
+  readonly ref: ImageReference;
+  /** Familiar tag -> in-file image, now. */
+  readonly tags: ReadonlyMap<string, string>;
+  /** Familiar tag -> in-file image, in the last run (`last-run.ts`). */
+  readonly lastRun: ReadonlyMap<string, string>;
+}
+
+type RefRule = (c: RefContext) => Diagnostic | undefined;
+
+/** `FROM shop/base:dev`, or `FROM ${BASE} (shop/base:dev)` when ARG substitution changed it. */
+const shown = (r: ImageReference): string => `${REFERENCE_PREFIX[r.kind]}${r.text}${r.text !== r.ref && r.ref !== '' ? ` (${r.ref})` : ''}`;
+
+function problem(c: RefContext, code: string, message: string, related?: RelatedInformation[]): Diagnostic {
+  return { severity: 'error', code, ...dockerfileWord(c.df, c.ref.line, c.ref.text, message), ...(related && { related }) };
+}
+
+/** `shop/base:dev` -> `shop/base`; undefined for a digest (a pin, on purpose). */
+const repositoryOf = (familiar: string): string | undefined =>
+  familiar.includes('@') ? undefined : familiar.slice(0, familiar.lastIndexOf(':'));
+
+/** How to name an in-file image in a Dockerfile so that it is an edge whatever its tags. */
+function buildArgHint(c: RefContext, upstream: string): string {
+  const upper = upstream.toUpperCase().replace(/[^A-Z0-9_]/g, '_');
+  const arg = /^[0-9]/.test(upper) ? `IMAGE_${upper}` : upper;
+  return `pass it as a build arg instead: ${arg}: {image: ${upstream}} under the args of '${c.image.name}', then ARG ${arg} and ${REFERENCE_PREFIX[c.ref.kind]}\${${arg}}`;
+}
+
+function taggedHere(file: BuildFile, name: string): RelatedInformation {
+  const image = file.images.get(name)!;
+  const tags = image.origins.keys['tags'];
+  return {
+    message: `image '${name}' is tagged ${image.tags.join(', ')}${tags ? ' here' : ' by default'}`,
+    location: tags ? file.locate.value(tags) : file.locate.key(image.origins.self),
+  };
+}
+
+const diffReference: RefRule = (c) => {
+  const at = c.ref.ref.indexOf('..');
+  if (at === -1) return undefined;
+  const side = (ref: string) => c.tags.get(familiarRef(ref)) ?? ref;
+  const from = `${side(c.ref.ref.slice(0, at))}..${side(c.ref.ref.slice(at + 2))}`;
+  return problem(c, 'dockerfile-diff-reference', `${shown(c.ref)}: diff references are not supported in Dockerfiles yet; use a mounts entry with from: ${from}`);
+};
+
+const invalidReference: RefRule = (c) => {
+  if (isImageReference(c.ref.ref) || (c.ref.ref === '' && c.ref.kind === 'from')) return undefined;
+  const what = c.ref.ref === '' ? 'names no image (it is empty after ARG substitution)' : 'is not a valid image reference';
+  return problem(c, 'dockerfile-invalid-reference', `${shown(c.ref)} ${what}`);
+};
+
+/** Another tag of an in-file image's repository: no edge, so an old image. */
+const otherTag: RefRule = (c) => {
+  const familiar = familiarRef(c.ref.ref);
+  const repo = repositoryOf(familiar);
+  if (repo === undefined || c.tags.has(familiar)) return undefined;
+  const owners = [...new Set([...c.tags].filter(([tag, name]) => name !== c.image.name && repositoryOf(tag) === repo).map(([, name]) => name))];
+  const [first] = owners;
+  if (first === undefined) return undefined;
+  const whose = owners.map((n) => `'${n}'`).join(' and ');
+  return problem(c, 'tag-mismatch',
+    `${shown(c.ref)} names ${owners.length > 1 ? 'images' : 'image'} ${whose} by a tag ${owners.length > 1 ? 'they do' : 'it does'} not carry: '${c.image.name}' would not wait for ${whose} and would be built from an old image; ${buildArgHint(c, first)}`,
+    owners.map((n) => taggedHere(c.file, n)));
+};
+
+/** A tag an in-file image carried in the last run but lost since. */
+const formerTag: RefRule = (c) => {
+  const owner = c.lastRun.get(familiarRef(c.ref.ref));
+  if (owner === undefined || owner === c.image.name || !c.file.images.has(owner) || c.tags.has(familiarRef(c.ref.ref))) return undefined;
+  return problem(c, 'tag-mismatch',
+    `${shown(c.ref)} names a tag image '${owner}' carried in the last run but not any more: '${c.image.name}' would not wait for '${owner}' and would be built from its old image; ${buildArgHint(c, owner)}`,
+    [taggedHere(c.file, owner)]);
+};
+
+export const referenceRules: readonly RefRule[] = [diffReference, invalidReference, otherTag, formerTag];
+
+export function referenceProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>, lastRun: ReadonlyMap<string, string>): Diagnostic[] {
+  const tags = tagIndex(file);
+  const out: Diagnostic[] = [];
+  for (const [name, df] of dockerfiles) {
+    const image = file.images.get(name)!;
+    for (const ref of df.refs) {
+      const c: RefContext = { file, image, df, ref, tags, lastRun };
+      for (const rule of referenceRules) {
+        const found = rule(c);
+        if (found) {
+          out.push(found);
+          break;
+        }
+      }
+    }
+  }
+  return out;
+}
