@@ -20,6 +20,8 @@ interface RefContext {
   readonly ref: ImageReference;
   /** Familiar tag -> in-file image, now. */
   readonly tags: ReadonlyMap<string, string>;
+  /** Repository -> the in-file images that carry a tag of it now (one lookup per reference, not a scan of every tag). */
+  readonly repositories: ReadonlyMap<string, ReadonlySet<string>>;
   /** Familiar tag -> in-file image, in the last run (`last-run.ts`). */
   readonly lastRun: ReadonlyMap<string, string>;
 }
@@ -72,7 +74,7 @@ const otherTag: RefRule = (c) => {
   const familiar = familiarRef(c.ref.ref);
   const repo = repositoryOf(familiar);
   if (repo === undefined || c.tags.has(familiar)) return undefined;
-  const owners = [...new Set([...c.tags].filter(([tag, name]) => name !== c.image.name && repositoryOf(tag) === repo).map(([, name]) => name))];
+  const owners = [...(c.repositories.get(repo) ?? [])].filter((name) => name !== c.image.name);
   const [first] = owners;
   if (first === undefined) return undefined;
   const whose = owners.map((n) => `'${n}'`).join(' and ');
@@ -94,11 +96,16 @@ export const referenceRules: readonly RefRule[] = [diffReference, invalidReferen
 
 export function referenceProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>, lastRun: ReadonlyMap<string, string>): Diagnostic[] {
   const tags = tagIndex(file);
+  const repositories = new Map<string, Set<string>>();
+  for (const [tag, name] of tags) {
+    const repo = repositoryOf(tag);
+    if (repo !== undefined) repositories.set(repo, (repositories.get(repo) ?? new Set()).add(name));
+  }
   const out: Diagnostic[] = [];
   for (const [name, df] of dockerfiles) {
     const image = file.images.get(name)!;
     for (const ref of df.refs) {
-      const c: RefContext = { file, image, df, ref, tags, lastRun };
+      const c: RefContext = { file, image, df, ref, tags, repositories, lastRun };
       for (const rule of referenceRules) {
         const found = rule(c);
         if (found) {

@@ -84,6 +84,14 @@ describe('deep graphs', () => {
     expect(cpuMs(start)).toBeLessThan(QUICK_MS);
   });
 
+  it('validate of 20,000 images, Dockerfile checks included, takes linear time', SLOW, async () => {
+    const dir = project(`version: 1\nname: h\ndefaults: {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(20000, (i) => `  i${i}: {${i < 19999 ? `depends_on: [i${i + 1}]` : ''}}\n`)}`);
+    const r = await validate(dir);
+    expect(r.stderr).toBe('');
+    expect(r).toMatchObject({ code: 0, stdout: 'mbuild.yaml is valid: 20000 images\n', warnings: [] });
+    expect(r.ms).toBeLessThan(QUICK_MS);
+  });
+
   it('an extends cycle of 20,000 images is one diagnostic that names its ends and notes 20 steps', SLOW, async () => {
     const dir = project(`version: 1\nname: h\nimages:\n${lines(20000, (i) => `  i${i}: {extends: i${(i + 1) % 20000}, dockerfile_inline: x}\n`)}`);
     const r = await validate(dir);
