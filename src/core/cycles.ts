@@ -6,6 +6,20 @@
  */
 import { byText } from './order.js';
 
+/** A longer cycle is named by its first and last nodes, and noted step by step only that far. */
+export const SHOWN_STEPS = 20;
+
+/**
+ * `dependency cycle: a -> b -> c -> a`; a cycle of 6,000 images by its ends around `...` and
+ * its length, saying so when its notes (`noted` of them) do not cover every step.
+ */
+export function cycleMessage(what: string, cycle: readonly string[], noted: number): string {
+  const steps = cycle.length - 1;
+  const half = SHOWN_STEPS / 2;
+  const text = steps <= SHOWN_STEPS ? cycle.join(' -> ') : `${[...cycle.slice(0, half), '...', ...cycle.slice(-half)].join(' -> ')} (${steps} images)`;
+  return `${what}: ${text}${steps > noted ? `; the first ${noted} of its ${steps} steps are shown` : ''}`;
+}
+
 /** At most this many cycles are returned (the first the DFS meets); a hostile graph can hold millions. */
 export const MAX_CYCLES = 100;
 

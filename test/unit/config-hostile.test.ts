@@ -69,6 +69,14 @@ describe('deep graphs', () => {
     expect(r.stderr.match(/error: /g)).toHaveLength(1);
   });
 
+  it('a chain of 6,000 closed by a FROM line is one short diagnostic at that line', SLOW, async () => {
+    const dir = project(`version: 1\nname: h\ndefaults: {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(6000, (i) => `  i${i}: {${i < 5999 ? `depends_on: [i${i + 1}]` : 'dockerfile_inline: "FROM h-i0"'}}\n`)}`);
+    const r = await validate(dir);
+    expectCleanFailure(r);
+    expect(r.stderr).toMatch(/^mbuild\.yaml:6004:30: error: dependency cycle: i0 -> i1 -> .* -> i5999 -> i0 \(6000 images\); the first 20 of its 6000 steps are shown\n/);
+    expect(r.stderr.match(/note: /g)).toHaveLength(20);
+  });
+
   it('chains of 20,000 images (depends_on, extends) load and plan', SLOW, async () => {
     const start = process.cpuUsage();
     const dir = project(`version: 1\nname: h\ndefaults: {network: none}\nimages:\n${lines(20000, (i) =>

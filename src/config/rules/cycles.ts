@@ -1,23 +1,11 @@
 /** Rules about cycles: in the dependency graph as written, and in `extends` chains. */
 import type { Diagnostic, Location, RelatedInformation } from '../../core/diagnostic.js';
-import { findCycles } from '../../core/cycles.js';
+import { cycleMessage, findCycles, SHOWN_STEPS } from '../../core/cycles.js';
 import { error, references, type Reference, type Rule } from './rule.js';
-
-/** A longer cycle is named by its first and last images, and noted step by step only that far. */
-const SHOWN_STEPS = 20;
-
-/** `a -> b -> c -> a`; a cycle of 6,000 images as its ends around `...`. */
-function cycleText(cycle: readonly string[]): string {
-  if (cycle.length - 1 <= SHOWN_STEPS) return cycle.join(' -> ');
-  const half = SHOWN_STEPS / 2;
-  return `${[...cycle.slice(0, half), '...', ...cycle.slice(-half)].join(' -> ')} (${cycle.length - 1} images)`;
-}
 
 /** `notes`: one per step shown (at most SHOWN_STEPS). */
 function cycleError(code: string, what: string, cycle: readonly string[], at: Location, notes: RelatedInformation[]): Diagnostic {
-  const steps = cycle.length - 1;
-  const more = steps > notes.length ? `; the first ${notes.length} of its ${steps} steps are shown` : '';
-  return error(code, `${what}: ${cycleText(cycle)}${more}`, at, notes);
+  return error(code, cycleMessage(what, cycle, notes.length), at, notes);
 }
 
 export const dependencyCycle: Rule = ({ file }) => {
