@@ -24,3 +24,13 @@ export function inward(text: string, from: number, to: number): [number, number]
 }
 
 const safeSlice = (text: string, from: number, to: number): string => text.slice(...inward(text, from, to));
+
+/**
+ * A message as it may be printed: each run of more than `word` non-blank characters (a long
+ * path, a 300,000-digit number) cut in its middle, then the whole cut to `max` characters. The
+ * words around a long value (an error code after a path) stay readable.
+ */
+export function clipMessage(text: string, word = 200, max = 10_000): string {
+  const clipped = text.replace(new RegExp(`\\S{${word + 1},}`, 'g'), (run) => excerpt(run, Math.floor(word * 0.6)));
+  return excerpt(clipped, max);
+}

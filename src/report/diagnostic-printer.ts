@@ -2,17 +2,19 @@
  * Prints diagnostics like a compiler: `path:line:col: error: message`, then the source
  * line with the offending node underlined (`^~~~`), then related notes the same way.
  * A long line is shown as a window around the column (`…` where it is cut), control
- * characters as `?`, and a message is never longer than MAX_MESSAGE characters.
+ * characters as `?`, a long word in a message (a path, a huge number) is cut in its middle
+ * and a message is never longer than MAX_MESSAGE characters.
  */
 import { relative, isAbsolute } from 'node:path';
 import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.js';
-import { excerpt, inward, printable } from '../core/excerpt.js';
+import { clipMessage, inward, printable } from '../core/excerpt.js';
 
 /** Characters of a source line shown at most; a longer line is cut around the column. */
 export const FRAME_WIDTH = 100;
 /** Characters of the line shown before the column when the line is cut. */
 const FRAME_LEAD = 30;
-export const MAX_MESSAGE = 1000;
+/** Characters of a message printed at most, after each long word in it is cut. */
+export const MAX_MESSAGE = 10_000;
 
 export interface PrintOptions {
   /** Paths are shown relative to this folder when inside it. */
@@ -77,7 +79,7 @@ function frame(location: Location, opts: PrintOptions): string[] {
 }
 
 function heading(severity: string, text: string, location: Location | undefined, opts: PrintOptions): string {
-  const message = excerpt(text, MAX_MESSAGE);
+  const message = clipMessage(text, 200, MAX_MESSAGE);
   const colorCode = severity === 'error' ? '31' : severity === 'warning' ? '33' : '36';
   const label = paint(opts.color, `1;${colorCode}`, `${severity}:`);
   if (!location) return `${label} ${message}`;

@@ -39,6 +39,13 @@ describe('formatDiagnostic', () => {
     expect(formatDiagnostic(at('\x7fELF\x00\x1b[31m', 4, 1, 'not a text file'), opts)).toBe('mbuild.yaml:1:5: error: not a text file');
   });
 
+  it('cuts each long word of a message in its middle, keeping the words around it', () => {
+    const path = `/p/${'d'.repeat(100)}/`.repeat(60);
+    const out = formatDiagnostic({ severity: 'error', code: 'x', message: `cannot stat ${path}: ENAMETOOLONG: name too long, stat '${path}'` }, opts);
+    expect(out).toMatch(/^error: cannot stat \/p\/d+…d+\/: ENAMETOOLONG: name too long, stat '\/p\/d+…d+\/'$/);
+    expect(out.length).toBeLessThan(400);
+  });
+
   it('cuts a huge message, and prints at most MAX_PRINTED diagnostics, then how many more', () => {
     const long = formatDiagnostic({ severity: 'error', code: 'x', message: `v ${'9'.repeat(100_000)}` }, opts);
     expect(long.length).toBeLessThan(1100);
