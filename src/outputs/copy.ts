@@ -20,6 +20,7 @@ import { readImagePath } from '../mounts/read.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { approve } from './approve.js';
 import { identify } from './identity.js';
+import { lockOutputs } from './lock.js';
 import { removeStaleSiblings } from './siblings.js';
 import { writeRecord, type NewRecord } from './state.js';
 import { writeOutput } from './write.js';
@@ -59,11 +60,23 @@ async function planOutputs(image: ImageSpec, imageId: string, outputs: readonly 
 }
 
 /**
- * Copies `outputs` (some or all of `image`'s) from `imageId`. Each is first recorded as
- * pending (behind its image until written), refused ones too; one refusal and nothing is
- * written. The first failure stops and is returned.
+ * Copies `outputs` (some or all of `image`'s) from `imageId`, holding their locks (lock.ts).
+ * Each is first recorded as pending (behind its image until written), refused ones too;
+ * one refusal and nothing is written. The first failure stops and is returned.
  */
 export async function copyOutputs(image: ImageSpec, imageId: string, outputs: readonly OutputSpec[], opts: CopyOptions): Promise<Result<void, string>> {
+  const onWait = (message: string): void => opts.emit({ type: 'image-warning', image: image.name, message });
+  const locked = await lockOutputs(opts.root, outputs.map((o) => outputShown(opts.root, o.to)), { signal: opts.signal, onWait })
+    .catch((e: unknown) => err(`cannot lock the outputs of image '${image.name}' in ${STATE_DIR}: ${e instanceof Error ? e.message : String(e)}`));
+  if (!locked.ok) return locked;
+  try {
+    return await copyLocked(image, imageId, outputs, opts);
+  } finally {
+    await locked.value();
+  }
+}
+
+async function copyLocked(image: ImageSpec, imageId: string, outputs: readonly OutputSpec[], opts: CopyOptions): Promise<Result<void, string>> {
   let planned: Planned[];
   let refused: string[];
   try {

@@ -31,18 +31,35 @@ const kindOf = (st: BigIntStats): OutputIdentity['kind'] =>
 
 const fields = (st: BigIntStats): string => `${kindOf(st)} ${st.mode} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
 
-/** The digest of every entry below `dir` (walked with an explicit stack, names in code-unit order). */
-export function treeDigest(dir: string): string {
+/** A folder's names; one mbuild cannot read (an output may hold a folder of mode 0) counts as empty: its own stat fields still say when it changes. */
+function namesIn(dir: string): string[] {
+  try {
+    return readdirSync(dir).sort(byText);
+  } catch {
+    return [];
+  }
+}
+
+/** Entries stat-ed between two turns of the event loop (a 100,000-file output takes seconds to stat). */
+const YIELD_EVERY = 1024;
+
+/**
+ * The digest of every entry below `dir` (walked with an explicit stack, names in code-unit
+ * order). Synchronous calls, cheaper than a thread-pool round trip each, with the event loop
+ * let through now and then so that other builds and the progress view go on.
+ */
+export async function treeDigest(dir: string): Promise<string> {
   const hash = createHash('sha256');
   const stack: string[] = [''];
+  let n = 0;
   while (stack.length > 0) {
     const rel = stack.pop()!;
-    const names = readdirSync(join(dir, rel)).sort(byText).reverse();
-    for (const name of names) {
+    for (const name of namesIn(join(dir, rel))) {
       const child = rel === '' ? name : `${rel}/${name}`;
       const st = lstatSync(join(dir, child), { bigint: true });
       hash.update(`${child}\0${fields(st)}\n`);
       if (st.isDirectory()) stack.push(child);
+      if (++n % YIELD_EVERY === 0) await new Promise((resolve) => setImmediate(resolve));
     }
   }
   return hash.digest('hex');
@@ -60,7 +77,7 @@ export async function identify(path: string, opts: { tree: boolean } = { tree: t
   const kind = kindOf(st);
   return {
     ...nodeOf(st), size: String(st.size), mtime: String(st.mtimeNs), ctime: String(st.ctimeNs),
-    ...(kind === 'dir' && opts.tree && { tree: treeDigest(path) }),
+    ...(kind === 'dir' && opts.tree && { tree: await treeDigest(path) }),
   };
 }
 

@@ -37,9 +37,11 @@ export interface OutputRecord {
 
 export type NewRecord = Omit<OutputRecord, 'format' | 'at'>;
 
-const folder = (root: string): string => join(root, STATE_DIR, 'outputs');
-const recordPath = (root: string, to: string): string =>
-  join(folder(root), `${createHash('sha256').update(to).digest('hex').slice(0, 24)}.json`);
+export const outputsStateDir = (root: string): string => join(root, STATE_DIR, 'outputs');
+/** `.mbuild/outputs/<hash of to>.<ext>`: the record (`json`) or the lock (`lock`) of one output. */
+export const outputStatePath = (root: string, to: string, ext: 'json' | 'lock'): string =>
+  join(outputsStateDir(root), `${createHash('sha256').update(to).digest('hex').slice(0, 24)}.${ext}`);
+const recordPath = (root: string, to: string): string => outputStatePath(root, to, 'json');
 
 /** Synchronous: a few hundred bytes, read on every no-op of an image with outputs. */
 export function readRecord(root: string, to: string): OutputRecord | undefined {
@@ -53,6 +55,6 @@ export function readRecord(root: string, to: string): OutputRecord | undefined {
 }
 
 export async function writeRecord(root: string, record: NewRecord): Promise<void> {
-  await mkdir(folder(root), { recursive: true });
+  await mkdir(outputsStateDir(root), { recursive: true });
   await writeFileAtomic(recordPath(root, record.to), JSON.stringify({ format: 'mbuild-output-1', at: new Date().toISOString(), ...record }));
 }

@@ -4,9 +4,12 @@
  *  - a file at `to` that mbuild did not write is refused (exit 1, left as it is, no other
  *    output of the image written) unless the output says `replace: true`; a later build
  *    replaces mbuild's own output, but not a file the user put in its place since;
+ *  - two runs at once write each output one after the other (its lock), and both succeed;
  *  - an output whose copy broke off (the daemon's connection dropped, Ctrl-C, kill -9, a full
  *    disk) is written again by the next run although the image is up to date, `why` says so,
- *    and the temporary a killed run left next to it is removed.
+ *    and the temporary a killed run left next to it is removed;
+ *  - a folder on the way to `to` swapped for a symlink during the build is refused, and
+ *    nothing is written outside the project.
  * A proxy in front of the engine (test/helpers/engine-proxy.ts) stops the archive at an exact
  * point; the signal tests run the compiled CLI (`npx tsc -p . && node scripts/bundle.mjs`).
  */
@@ -113,6 +116,23 @@ describe('outputs replace only what mbuild wrote', () => {
     const r = await p.run(['up', '--progress', 'plain']);
     expect(r.code, r.stderr).toBe(0);
     expect(read(p, 'dist/x')).toBe('v2\n');
+  });
+});
+
+describe('two runs at once', () => {
+  it('write each output one after the other: both succeed, the outputs are whole, and the next run has nothing to do', async () => {
+    const p = project('twice', '      - {path: /out/x, to: dist/x}\n      - {path: /out/d, to: dist/d}\n      - {path: /out/big, to: dist/big}\n', 8);
+    expect((await p.run(['up', '--progress', 'plain'])).code).toBe(0);
+    writeFileSync(join(p.dir, 'gen/Dockerfile'), dockerfile(p, 'v2', 8));
+    const runs = [1, 2, 3].map(() => spawnCli(['up', '--progress', 'plain'], { cwd: p.dir }));
+    const results = await Promise.all(runs.map((r) => r.done));
+    for (const r of results) expect(r.code, r.stderr).toBe(0);
+    expect([read(p, 'dist/x'), read(p, 'dist/d/f'), firstLine(p, 'dist/big')]).toEqual(['v2\n', 'v2\n', 'v2']);
+    expect(listing(p, 'dist')).toEqual(['big', 'd', 'x']);
+    expect((await p.run(['why', 'gen'])).stdout).not.toContain('outputs to write again');
+    const noop = await p.run(['up', '--progress', 'plain']);
+    expect(noop.code, noop.stderr).toBe(0);
+    expect(noop.stdout).not.toContain('[gen] output');
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * What mbuild knows about the outputs it wrote (src/outputs/): the identity that recognises
  * its own output later, the decision whether an output may replace what is at its `to`,
- * the outputs of an up-to-date image that are written again (and why), and the stale
- * temporaries of killed runs that are removed.
+ * the outputs of an up-to-date image that are written again (and why), the stale
+ * temporaries of killed runs that are removed, and the locks that keep two runs from
+ * writing one output at once.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ImageSpec, OutputSpec } from '../../src/config/types.js';
@@ -14,7 +15,8 @@ import { approve } from '../../src/outputs/approve.js';
 import { outputsDue } from '../../src/outputs/due.js';
 import { fileSha256, identify, isWritten, type OutputIdentity } from '../../src/outputs/identity.js';
 import { removeStaleSiblings } from '../../src/outputs/siblings.js';
-import { writeRecord, type NewRecord } from '../../src/outputs/state.js';
+import { lockOutputs } from '../../src/outputs/lock.js';
+import { outputStatePath, outputsStateDir, writeRecord, type NewRecord } from '../../src/outputs/state.js';
 
 const base = mkdtempSync(join(tmpdir(), 'mbuild-outputs-state-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));
@@ -142,5 +144,51 @@ describe('stale temporaries', () => {
     spawnSync('chmod', ['-R', '0555', join(r, `x.mbuild-tmp-${dead}-0123456789ab`)]);
     expect((await removeStaleSiblings(join(r, 'x'))).sort()).toEqual(names.slice(0, 3).sort());
     expect(readdirSync(r).sort()).toEqual(names.slice(3).sort());
+  });
+});
+
+describe('output locks', () => {
+  const lockFile = (r: string, to: string): string => outputStatePath(r, to, 'lock');
+  const opts = (onWait: (m: string) => void = () => undefined, signal = new AbortController().signal) => ({ signal, onWait });
+
+  it('are taken in one order and released; a lock of a process that is gone is taken over', async () => {
+    const r = root();
+    mkdirSync(outputsStateDir(r), { recursive: true });
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    writeFileSync(lockFile(r, 'b'), `${dead} ${hostname()}\n`);
+    const got = await lockOutputs(r, ['b', 'a'], opts());
+    if (!got.ok) throw new Error(got.error);
+    expect(readFileSync(lockFile(r, 'a'), 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    expect(readFileSync(lockFile(r, 'b'), 'utf8')).toBe(`${process.pid} ${hostname()}\n`);
+    await got.value();
+    expect(readdirSync(outputsStateDir(r))).toEqual([]);
+  });
+
+  it('wait for a live holder of this host, and give up on Ctrl-C', async () => {
+    const r = root();
+    mkdirSync(outputsStateDir(r), { recursive: true });
+    writeFileSync(lockFile(r, 'x'), `${process.ppid} ${hostname()}\n`);
+    const waits: string[] = [];
+    const got = lockOutputs(r, ['x'], opts((m) => {
+      waits.push(m);
+      rmSync(lockFile(r, 'x'));
+    }));
+    const held = await got;
+    expect(held.ok).toBe(true);
+    expect(waits).toEqual([`waiting for mbuild ${process.ppid}, which is writing output x`]);
+    if (held.ok) await held.value();
+
+    writeFileSync(lockFile(r, 'x'), `${process.ppid} ${hostname()}\n`);
+    const ac = new AbortController();
+    expect(await lockOutputs(r, ['x'], opts(() => ac.abort(), ac.signal))).toEqual({ ok: false, error: `cancelled while waiting for mbuild ${process.ppid}, which is writing output x` });
+  });
+
+  it('are never taken from another host', async () => {
+    const r = root();
+    mkdirSync(outputsStateDir(r), { recursive: true });
+    writeFileSync(lockFile(r, 'x'), '1 elsewhere\n');
+    const name = lockFile(r, 'x').slice(r.length + 1);
+    expect(await lockOutputs(r, ['a', 'x'], opts())).toEqual({ ok: false, error: `x is being written by mbuild 1 on host elsewhere; if no mbuild runs there, remove ${name}` });
+    expect(readdirSync(outputsStateDir(r))).toEqual([name.split('/').pop()]);
   });
 });
