@@ -19,7 +19,7 @@ import { labelText, TransferError, type TransferLabel } from '../mounts/errors.j
 import { readImagePath } from '../mounts/read.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { approve } from './approve.js';
-import { identify } from './identity.js';
+import { identify, type OutputIdentity } from './identity.js';
 import { lockOutputs } from './lock.js';
 import { removeStaleSiblings } from './siblings.js';
 import { writeRecord, type NewRecord } from './state.js';
@@ -38,6 +38,8 @@ export const outputShown = shownPath;
 
 export const outputLabel = (root: string, o: OutputSpec): TransferLabel => ({ what: 'output', source: o.path, to: outputShown(root, o.to) });
 
+const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
 interface Planned {
   readonly output: OutputSpec;
   readonly label: TransferLabel;
@@ -49,7 +51,7 @@ async function planOutputs(image: ImageSpec, imageId: string, outputs: readonly 
   const out: Planned[] = [];
   for (const output of outputs) {
     const label = outputLabel(root, output);
-    const a = await approve(root, output, label.to).catch((e: unknown) => err(e instanceof Error ? e.message : String(e)));
+    const a = await approve(root, output, label.to).catch((e: unknown) => err(messageOf(e)));
     const previous = a.ok && a.value.ours ? a.value.current : undefined;
     const pending: NewRecord = {
       to: label.to, image: image.name, path: output.path, imageId, status: 'pending', ...(previous && { previous }), ...(!a.ok && { refused: a.error }),
@@ -67,7 +69,7 @@ async function planOutputs(image: ImageSpec, imageId: string, outputs: readonly 
 export async function copyOutputs(image: ImageSpec, imageId: string, outputs: readonly OutputSpec[], opts: CopyOptions): Promise<Result<void, string>> {
   const onWait = (message: string): void => opts.emit({ type: 'image-warning', image: image.name, message });
   const locked = await lockOutputs(opts.root, outputs.map((o) => outputShown(opts.root, o.to)), { signal: opts.signal, onWait })
-    .catch((e: unknown) => err(`cannot lock the outputs of image '${image.name}' in ${STATE_DIR}: ${e instanceof Error ? e.message : String(e)}`));
+    .catch((e: unknown) => err(`cannot lock the outputs of image '${image.name}' in ${STATE_DIR}: ${messageOf(e)}`));
   if (!locked.ok) return locked;
   try {
     return await copyLocked(image, imageId, outputs, opts);
@@ -87,7 +89,7 @@ async function copyLocked(image: ImageSpec, imageId: string, outputs: readonly O
       await writeRecord(opts.root, why === undefined ? p.pending : { ...p.pending, refused: why });
     }
   } catch (e) {
-    return err(`cannot record the outputs of image '${image.name}' in ${STATE_DIR}: ${e instanceof Error ? e.message : String(e)}; nothing was written`);
+    return err(`cannot record the outputs of image '${image.name}' in ${STATE_DIR}: ${messageOf(e)}; nothing was written`);
   }
   if (refused.length > 0) return err(refused.join('; '));
   for (const p of planned) {
@@ -97,6 +99,15 @@ async function copyLocked(image: ImageSpec, imageId: string, outputs: readonly O
   return ok(undefined);
 }
 
+/** Right before the rename: records the finished temporary, then decides again what may be replaced at `to` now. */
+async function recheck(root: string, o: OutputSpec, pending: NewRecord, tmp: string): Promise<OutputIdentity | undefined> {
+  const next = await identify(tmp, { tree: false });
+  await writeRecord(root, { ...pending, ...(next && { next }) });
+  const again = await approve(root, o, pending.to);
+  if (!again.ok) throw new Error(again.error);
+  return again.value.current;
+}
+
 async function copyOne({ output: o, label, pending }: Planned, opts: CopyOptions): Promise<Result<void, string>> {
   const { root, signal } = opts;
   try {
@@ -104,16 +115,7 @@ async function copyOne({ output: o, label, pending }: Planned, opts: CopyOptions
     const raw = readImagePath(pending.imageId, o.path, {
       engine: opts.engine, signal, labels: opts.containers.labels, containers: opts.containers, label, imageName: pending.image,
     });
-    const summary = await writeOutput(checkEntries(raw, { label, imagePath: o.path }), o.to, {
-      signal, root,
-      beforeRename: async (tmp) => {
-        const next = await identify(tmp, { tree: false });
-        await writeRecord(root, { ...pending, ...(next && { next }) });
-        const again = await approve(root, o, label.to);
-        if (!again.ok) throw new Error(again.error);
-        return again.value.current;
-      },
-    });
+    const summary = await writeOutput(checkEntries(raw, { label, imagePath: o.path }), o.to, { signal, root, beforeRename: (tmp) => recheck(root, o, pending, tmp) });
     const written = await identify(o.to);
     const { to, image, path, imageId } = pending;
     await writeRecord(root, { to, image, path, imageId, status: 'done', ...(written && { written: { ...written, ...(summary.sha256 && { sha256: summary.sha256 }) } }) });
@@ -122,6 +124,6 @@ async function copyOne({ output: o, label, pending }: Planned, opts: CopyOptions
   } catch (e) {
     if (e instanceof TransferError) return err(e.message);
     if (signal.aborted) return err(`${labelText(label)}: cancelled; the previous output is unchanged`);
-    return err(`${labelText(label)}: ${e instanceof Error ? e.message : String(e)}`);
+    return err(`${labelText(label)}: ${messageOf(e)}`);
   }
 }
