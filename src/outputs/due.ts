@@ -22,11 +22,20 @@ export interface DueOutput {
   readonly reason: string;
 }
 
+/** Something is at `path` (a folder on the way that cannot be read counts as nothing: the write then says what is wrong). */
+function exists(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+  } catch {
+    return false;
+  }
+}
+
 function reasonFor(root: string, o: OutputSpec, shown: string, imageId: string): string | undefined {
   const record = readRecord(root, shown);
   if (record?.refused !== undefined) return `it was not written: ${record.refused}`;
   if (record?.status === 'pending') return 'the last write did not complete';
-  if (lstatSync(o.to, { throwIfNoEntry: false }) === undefined) return 'it is missing';
+  if (!exists(o.to)) return 'it is missing';
   if (record === undefined) return undefined;
   if (record.imageId !== imageId) return 'it was copied from another image';
   if (record.path !== o.path) return `it was copied from ${record.path}`;

@@ -2,7 +2,10 @@
  * The host side of `outputs` (src/outputs/write.ts, behind src/mounts/check.ts): the tree
  * written with its modes, symlinks and hard links; the previous output replaced in one
  * rename (file or folder, either way round); a failed or cancelled copy leaving the previous
- * output and no temporary behind; nothing written through a symlink or outside `to`.
+ * output and no temporary behind; nothing written through a symlink or outside `to`: the
+ * folders on the way are made one at a time and refused when they are (or become, before
+ * the temporary, between entries, right before the rename) a symlink; what appears at `to`
+ * while the output is written is left as it is.
  */
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
