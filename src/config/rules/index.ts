@@ -2,6 +2,7 @@
 import { dependencyCycle, extendsCycle } from './cycles.js';
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from './images.js';
 import { mountCollision } from './mounts.js';
+import { outputOverlap, outputProtected, outputThroughSymlink } from './outputs.js';
 import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from './paths.js';
 import { extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource } from './references.js';
 import type { Rule } from './rule.js';
@@ -19,6 +20,9 @@ export const rules: readonly Rule[] = [
   duplicateTag,
   reservedLabel,
   pathOutsideRoot,
+  outputProtected,
+  outputOverlap,
+  outputThroughSymlink,
   mountTargetInsideContext,
   mountCollision,
   contextMissing,
