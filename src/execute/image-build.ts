@@ -136,7 +136,7 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
     const { key, inputs, verdict } = decision.value;
     if (verdict.fresh) {
       // An older image reused (a change reverted): it is now the one `why` compares against.
-      if (!verdict.inUse) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, inputs });
+      if (!verdict.inUse) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, tags: image.tags, inputs });
       return upToDate(opts, image, verdict.imageId, verdict.info, signal);
     }
     opts.emit({ type: 'image-started', image: name, why: verdict.reasons.join('; ') });
@@ -170,7 +170,7 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
       }
       if (outcome.kind === 'built') {
         index.set(key, outcome.imageId);
-        await writeManifest(opts.file.root, { image: name, key, imageId: outcome.imageId, inputs });
+        await writeManifest(opts.file.root, { image: name, key, imageId: outcome.imageId, tags: image.tags, inputs });
       }
       if (outcome.kind !== 'built' || opts.outputs === false || image.outputs.length === 0) return outcome;
       const copied = await copyOutputs(image, outcome.imageId, image.outputs, { engine: opts.engine, signal, containers, root: opts.file.root, emit: opts.emit });
