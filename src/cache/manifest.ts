@@ -16,6 +16,8 @@ export interface Manifest {
   readonly key: string;
   readonly imageId: string;
   readonly builtAt: string;
+  /** The image's tags when it was built or reused (load/last-run.ts: references to a tag it has since lost). */
+  readonly tags?: readonly string[];
   readonly inputs: ImageInputs;
 }
 

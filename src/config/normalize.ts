@@ -68,7 +68,7 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       mounts: (s.mounts ?? []).map((m, i) => ({
         from: m.from, source: parseMountSource(m.from, names), path: m.path, to: normalizeContextPath(m.to), origin: [...mountOrigin, i],
       })),
-      outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), origin: [...outputOrigin, i] })),
+      outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
       ...(s.network !== undefined && { network: s.network }),
       ...(s.platform !== undefined && { platform: s.platform }),
       pull: s.pull ?? false,

@@ -21,7 +21,7 @@ export interface WrittenImage {
   extends?: string;
   depends_on?: string[];
   mounts?: { from: string; path: string; to: string }[];
-  outputs?: { path: string; to: string }[];
+  outputs?: { path: string; to: string; replace?: boolean }[];
   network?: 'default' | 'none' | 'host';
   platform?: string;
   pull?: boolean;
@@ -71,6 +71,8 @@ export interface OutputSpec {
   readonly path: string;
   /** Absolute host path. */
   readonly to: string;
+  /** May replace what is at `to` though mbuild did not write it (default false). */
+  readonly replace: boolean;
   readonly origin: YamlPath;
 }
 

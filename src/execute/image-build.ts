@@ -5,7 +5,6 @@
  * success, then copies the outputs to the host. The temporary containers of mounts and
  * outputs are removed before the image's outcome is returned, whatever it is.
  */
-import { existsSync } from 'node:fs';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { CollisionError, packContext, type PackedContext } from '../context/tar.js';
 import { contextErrorText } from '../context/source.js';
@@ -17,6 +16,7 @@ import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sour
 import { allMountEntries } from '../mounts/splice.js';
 import { TempContainers, tempLabels } from '../mounts/temp-containers.js';
 import { copyOutputs } from '../outputs/copy.js';
+import { refreshOutputs } from '../outputs/due.js';
 import { decide, KEY_LABEL, KeyIndex } from '../cache/freshness.js';
 import type { FileInput, ImageInputs } from '../cache/inputs.js';
 import { writeManifest } from '../cache/manifest.js';
@@ -136,7 +136,7 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
     const { key, inputs, verdict } = decision.value;
     if (verdict.fresh) {
       // An older image reused (a change reverted): it is now the one `why` compares against.
-      if (!verdict.inUse) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, inputs });
+      if (!verdict.inUse) await writeManifest(opts.file.root, { image: name, key, imageId: verdict.imageId, tags: image.tags, inputs });
       return upToDate(opts, image, verdict.imageId, verdict.info, signal);
     }
     opts.emit({ type: 'image-started', image: name, why: verdict.reasons.join('; ') });
@@ -170,10 +170,10 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
       }
       if (outcome.kind === 'built') {
         index.set(key, outcome.imageId);
-        await writeManifest(opts.file.root, { image: name, key, imageId: outcome.imageId, inputs });
+        await writeManifest(opts.file.root, { image: name, key, imageId: outcome.imageId, tags: image.tags, inputs });
       }
       if (outcome.kind !== 'built' || opts.outputs === false || image.outputs.length === 0) return outcome;
-      const copied = await copyOutputs(image, outcome.imageId, { engine: opts.engine, signal, containers, root: opts.file.root, emit: opts.emit });
+      const copied = await copyOutputs(image, outcome.imageId, image.outputs, { engine: opts.engine, signal, containers, root: opts.file.root, emit: opts.emit });
       if (copied.ok) return outcome;
       return fail(signal.aborted ? { reason: 'cancelled' } : { reason: 'output-failed', message: copied.error }, started);
     } finally {
@@ -191,15 +191,9 @@ async function upToDate(opts: ImageBuildOptions, image: ImageSpec, imageId: stri
     const tags = tagsToApply(opts.file, image, imageId, opts.builder).filter((t) => !info?.repoTags.includes(withTag(t)));
     await Promise.all(tags.map((tag) => opts.engine.tagImage(imageId, tag)));
     const size = info?.size ?? 0;
-    const missing = image.outputs.filter((o) => !existsSync(o.to));
-    if (opts.outputs !== false && missing.length > 0) {
-      const containers = new TempContainers(opts.engine, tempLabels(opts.runId));
-      try {
-        const copied = await copyOutputs({ ...image, outputs: missing }, imageId, { engine: opts.engine, signal, containers, root: opts.file.root, emit: opts.emit });
-        if (!copied.ok) return fail(signal.aborted ? { reason: 'cancelled' } : { reason: 'output-failed', message: copied.error }, started);
-      } finally {
-        await containers.close();
-      }
+    if (opts.outputs !== false && image.outputs.length > 0) {
+      const copied = await refreshOutputs(image, imageId, { engine: opts.engine, signal, labels: tempLabels(opts.runId), root: opts.file.root, emit: opts.emit });
+      if (!copied.ok) return fail(signal.aborted ? { reason: 'cancelled' } : { reason: 'output-failed', message: copied.error }, started);
     }
     return { kind: 'up-to-date', imageId, size };
   } catch (e) {

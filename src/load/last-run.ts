@@ -13,7 +13,7 @@ export async function lastRunTags(file: BuildFile): Promise<Map<string, string>>
   const out = new Map<string, string>();
   const manifests = await Promise.all([...file.images.keys()].map(async (name) => [name, await readManifest(file.root, name)] as const));
   for (const [name, manifest] of manifests) {
-    const tags = (manifest as { tags?: unknown } | undefined)?.tags;
+    const tags: unknown = manifest?.tags;
     if (!Array.isArray(tags)) continue;
     for (const tag of tags) if (typeof tag === 'string') out.set(familiarRef(tag), name);
   }

@@ -6,6 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { processAlive as alive } from '../core/process.js';
 import type { Engine } from '../docker/engine.js';
 
 export const TEMP_LABEL = 'io.mbuild.temp';
@@ -70,14 +71,6 @@ export class TempContainers {
   }
 }
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as { code?: string }).code === 'EPERM';
-  }
-};
 
 /**
  * Removes temporary containers left behind by an mbuild process of this host that no longer

@@ -29,9 +29,12 @@ export function plainLine(e: WatchEvent): string {
     case 'watch-paused':
       return `paused ${e.image}: ${e.reason}`;
     case 'watch-waiting':
-      return e.upstream !== undefined
-        ? `waiting ${e.image}: its upstream ${e.upstream} waits`
-        : `waiting ${e.image}: ${e.missing.join(', ')} ${e.missing.length === 1 ? 'is' : 'are'} missing; ${e.image} is built when ${e.missing.length === 1 ? 'it is' : 'they are'} back`;
+      if (e.upstream !== undefined) return `waiting ${e.image}: its upstream ${e.upstream} waits`;
+      if (e.invalid !== undefined && e.invalid.length > 0) {
+        const one = e.invalid.length === 1;
+        return `waiting ${e.image}: ${e.invalid.join(', ')} ${one ? 'has' : 'have'} errors (above); ${e.image} is built when ${one ? 'it is' : 'they are'} fixed`;
+      }
+      return `waiting ${e.image}: ${e.missing.join(', ')} ${e.missing.length === 1 ? 'is' : 'are'} missing; ${e.image} is built when ${e.missing.length === 1 ? 'it is' : 'they are'} back`;
     case 'watch-warning':
       return `warning: ${e.message}`;
     case 'watch-probe':

@@ -15,8 +15,11 @@ export type WatchEvent =
   | { readonly type: 'watch-rebuilt'; readonly image: string; readonly imageId: string; readonly tags: readonly string[] }
   | { readonly type: 'watch-hook'; readonly image: string; readonly exitCode: number | null; readonly output: string }
   | { readonly type: 'watch-paused'; readonly image: string; readonly reason: string }
-  /** The image is not built until its `missing` inputs (relative to the project root) are back, or until `upstream` is built. */
-  | { readonly type: 'watch-waiting'; readonly image: string; readonly missing: readonly string[]; readonly upstream?: string }
+  /**
+   * The image is not built until its `missing` inputs (relative to the project root) are back,
+   * its `invalid` Dockerfile or ignore file passes the checks again, or `upstream` is built.
+   */
+  | { readonly type: 'watch-waiting'; readonly image: string; readonly missing: readonly string[]; readonly invalid?: readonly string[]; readonly upstream?: string }
   | { readonly type: 'watch-warning'; readonly message: string }
   | { readonly type: 'watch-probe'; readonly name: string; readonly idle: boolean }
   | { readonly type: 'watch-idle' };

@@ -26,10 +26,17 @@ export const MAX_RESTARTS = 3;
 /** How long changes are collected into one `watch-change` line while a run is in progress. */
 const CHANGE_LINE_MS = 50;
 
+/** A reload refused by the static checks: the diagnostics as text, and the files they are in. */
+export interface ReloadFailure {
+  readonly message: string;
+  /** Absolute paths of the files with errors (Dockerfiles, ignore files, the build file). */
+  readonly files: readonly string[];
+}
+
 export interface WatcherOptions {
   readonly initial: { readonly loaded: Loaded; readonly plan: BuildPlan };
-  /** Reloads and plans again: the new file and plan, or the diagnostics as text. */
-  readonly reload: () => Promise<{ loaded: Loaded; plan: BuildPlan } | string>;
+  /** Reloads and plans again: the new file and plan, or why not. */
+  readonly reload: () => Promise<{ loaded: Loaded; plan: BuildPlan } | ReloadFailure>;
   readonly executor: (file: BuildFile, plan: BuildPlan, known: ReadonlyMap<string, string>) => Executor;
   readonly builder: string;
   readonly emit: EmitWatchEvent;
@@ -52,6 +59,8 @@ export class Watcher {
   #first = true;
   #fallbackNote: string | undefined;
   readonly #ids = new Map<string, string>();
+  /** Files the last reload found errors in; cleared by a reload that passes. */
+  #invalid: ReadonlySet<string> = new Set();
   readonly #guard = new LoopGuard();
   readonly #restarts = new Map<string, number>();
   readonly #machine: WatchStateMachine;
@@ -189,10 +198,13 @@ export class Watcher {
   /** `todo` without the images that wait for an input that is gone (each reported). */
   #notWaiting(todo: readonly string[]): string[] {
     const t = this.#targets;
-    const waiting = waitingImages(this.#file, this.#plan, todo, this.#ids);
+    const waiting = waitingImages(this.#file, this.#plan, todo, this.#ids, this.#invalid);
+    const show = (paths: readonly string[]) => paths.map((path) => (t === undefined ? path : shown(t, path)));
     for (const w of waiting) {
-      const missing = w.missing.map((path) => (t === undefined ? path : shown(t, path)));
-      this.#o.emit({ type: 'watch-waiting', image: w.image, missing, ...(w.upstream !== undefined && { upstream: w.upstream }) });
+      this.#o.emit({
+        type: 'watch-waiting', image: w.image, missing: show(w.missing),
+        ...(w.invalid !== undefined && { invalid: show(w.invalid) }), ...(w.upstream !== undefined && { upstream: w.upstream }),
+      });
     }
     const skip = new Set(waiting.map((w) => w.image));
     return todo.filter((i) => !skip.has(i));
@@ -202,11 +214,13 @@ export class Watcher {
   async #reload(): Promise<string[]> {
     const next = await this.#o.reload();
     // Ignore files and Dockerfiles decide what is watched and pruned even when the plan stays.
-    if (typeof next === 'string') {
-      this.#o.emit({ type: 'watch-reload', ok: false, message: next });
+    if ('message' in next) {
+      this.#o.emit({ type: 'watch-reload', ok: false, message: next.message });
+      this.#invalid = new Set(next.files);
       await this.#retarget();
       return [];
     }
+    this.#invalid = new Set();
     const before = { file: this.#file, plan: this.#plan };
     this.#file = next.loaded.file;
     this.#plan = next.plan;

@@ -78,4 +78,18 @@ describe('examples/shop under --var TAG', () => {
     );
     expect(r.stderr).toMatch(/mbuild\.yaml:\d+:\d+: note: image 'base' is tagged .*\/base:v2 here/);
   });
+
+  it('validate refuses a Dockerfile naming a tag base carried when it was last built here, after base was renamed', async () => {
+    const { dir, name } = copyExample();
+    const built = await runCli(['up', 'base', '--no-outputs', '-q'], { cwd: dir, env: process.env });
+    expect(built).toMatchObject({ code: 0, stderr: '' });
+    const yaml = join(dir, 'mbuild.yaml');
+    writeFileSync(yaml, readFileSync(yaml, 'utf8').replace(`"${name}/base:\${TAG}"`, `"${name}/core:\${TAG}"`));
+    writeFileSync(join(dir, 'tools', 'Dockerfile'), readFileSync(join(dir, 'tools', 'Dockerfile'), 'utf8').replace('FROM ${BASE}', `FROM ${name}/base:dev`));
+    const r = await runCli(['validate'], { cwd: dir, env: {} });
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.split(dir).join('<root>')).toContain(
+      `tools/Dockerfile:5:6: error: FROM ${name}/base:dev names a tag image 'base' carried in the last run but not any more`,
+    );
+  });
 });

@@ -6,7 +6,7 @@
  * left; `--no-outputs`; a second run replaces the outputs whole.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { hostTree, imageTree, mountsProject, tempContainersOf, type MountsProject } from './mounts-helpers.js';
@@ -110,11 +110,13 @@ describe.each(['buildkit', 'classic'] as const)('mounts and outputs, --builder %
     expect(statSync(join(p.dir, 'out/static/linked-from-etc')).nlink).toBe(1);
     expect(readFileSync(join(p.dir, 'out/static/linked-from-etc'), 'utf8')).toBe('outside');
 
-    // A second build replaces each output whole; --no-outputs leaves them alone.
-    writeFileSync(join(p.dir, 'out/static/stale.txt'), 'stale');
+    // A second build replaces each output whole (a new folder in its place); --no-outputs leaves them alone.
+    const first = statSync(join(p.dir, 'out/static')).ino;
     const again = await p.run(['up', 'app', '--builder', builder, '--progress', 'plain', '--no-cache']);
-    expect(again.code).toBe(0);
-    expect(existsSync(join(p.dir, 'out/static/stale.txt'))).toBe(false);
+    expect(again.code, again.stderr).toBe(0);
+    expect(statSync(join(p.dir, 'out/static')).ino).not.toBe(first);
+    expect(hostTree(join(p.dir, 'out/static'))).toEqual(STATIC);
+    expect(readdirSync(join(p.dir, 'out')).sort()).toEqual(['static', 'tool']);
     writeFileSync(join(p.dir, 'out/static/mine.txt'), 'mine');
     const none = await p.run(['up', 'app', '--builder', builder, '--progress', 'plain', '--no-outputs', '--no-cache']);
     expect(none.code).toBe(0);

@@ -32,7 +32,7 @@ images:
     mounts: [{from: big, path: /big, to: m}]
   copier:
     context: o
-    outputs: [{path: /big, to: out/big}]
+    outputs: [{path: /big, to: out/big, replace: true}] # its previous output is put there by the test
   small:
     context: c2
 `,

@@ -3,6 +3,7 @@
  * fails the image with `output failed` (after it was built and tagged), the previous output
  * stays exactly as it was, and no temporary sibling or container is left. Outputs are
  * written only after the image's build succeeded: a failing build leaves them alone.
+ * (The previous outputs are put there by the test, hence `replace: true`.)
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,7 +27,7 @@ images:
     context: gen
     outputs:
       - {path: /out/report.txt, to: out/report.txt}
-      - {path: /out/missing, to: out/missing}
+      - {path: /out/missing, to: out/missing, replace: true}
   broken:
     context: broken
     outputs:

@@ -7,7 +7,9 @@
  *  3. z's Dockerfile gains `FROM <x's tag>`: the plan is made again, so the next edit of x
  *     rebuilds z too, from the new x;
  *  4. z's FROM names x by a tag x does not carry: the reload is refused with the same
- *     diagnostic as `validate` (it runs the same checks).
+ *     diagnostic as `validate` (it runs the same checks), and z waits: built under the last
+ *     good plan from its refused Dockerfile, it would lose its edge to x; once the Dockerfile
+ *     passes again, z is built from it.
  * Needs the compiled CLI.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -77,5 +79,17 @@ it('a broken build file keeps the last good one; the fixed one rebuilds only wha
   const refused = w.since(m, 'watch-reload').at(-1);
   expect(refused?.['ok']).toBe(false);
   expect(String(refused?.['message'])).toContain(`z/Dockerfile:1:6: error: FROM ${p.name}/x:old names image 'x' by a tag it does not carry`);
+  expect(w.since(m, 'watch-waiting'), w.describe()).toEqual([expect.objectContaining({ image: 'z', invalid: ['z/Dockerfile'] })]);
+  expect(builds(m), 'z waits while its Dockerfile is refused').toEqual({ x: 0, y: 0, z: 0 });
+  m = w.mark();
+  writeFileSync(join(p.dir, 'z/v.txt'), 'z2\n');
+  await w.settle();
+  expect(builds(m), 'an edit of z still waits').toEqual({ x: 0, y: 0, z: 0 });
+  m = w.mark();
+  writeFileSync(join(p.dir, 'z/Dockerfile'), 'FROM busybox\nCOPY v.txt /z.txt\n');
+  await w.settle();
+  expect(w.since(m, 'watch-reload').at(-1)?.['ok']).toBe(true);
+  expect(builds(m), w.describe()).toEqual({ x: 0, y: 0, z: 1 });
+  expect(fileInImage(`${p.name}/z:t`, '/z.txt')).toBe('z2\n');
   expect((await w.stop('SIGINT')).code).toBe(130);
 });

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { buildModel } from '../../src/config/load.js';
 import { dependencyCycle, extendsCycle } from '../../src/config/rules/cycles.js';
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from '../../src/config/rules/images.js';
+import { outputOverlap, outputProtected, outputThroughSymlink } from '../../src/config/rules/outputs.js';
 import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from '../../src/config/rules/paths.js';
 import {
   extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource,
@@ -118,6 +119,49 @@ describe('rules', () => {
     })).toEqual([
       expect.stringMatching(/^4:16 error context link leads outside the project root through a symlink \(to (\.\.\/)*\.\.\)$/),
       '5:33 error Dockerfile ../Dockerfile is outside the project root',
+    ]);
+  });
+
+  it('outputProtected: the build file, contexts and what holds them, Dockerfiles, .dockerignore files, .mbuild/', async () => {
+    const files = { 'app/Dockerfile': '', 'src/api/Dockerfile': '', 'web/Dockerfile': '', 'web/.dockerignore': '', lnapp: { symlink: 'app' } };
+    const images = (outputs: string) => `  app: {context: app, outputs: [${outputs}]}\n  api: {context: src/api}\n  web: {context: web}\n`;
+    expect(await check(outputProtected, images('{path: /x, to: dist/x}, {path: /y, to: app/dist}, {path: /z, to: web/Dockerfile.txt}'), files)).toEqual([]);
+    const bad = ['mbuild.yaml', 'app', 'src', 'web/Dockerfile', 'web/.dockerignore', 'app/Dockerfile.dockerignore', '.mbuild/state', '.mbuild', 'x/.dockerignore', 'lnapp/Dockerfile'];
+    expect(await check(outputProtected, images(bad.map((to) => `{path: /a, to: ${to}}`).join(', ')), files)).toEqual([
+      "4:48 error output mbuild.yaml of image 'app' would replace the build file",
+      "4:77 error output app of image 'app' would replace the context folder of image 'app'",
+      "4:98 error output src of image 'app' would replace the context folder of image 'api' (src/api), which is inside it",
+      "4:119 error output web/Dockerfile of image 'app' would replace the Dockerfile of image 'web'",
+      "4:151 error output web/.dockerignore of image 'app' would replace the .dockerignore of image 'web'",
+      "4:186 error output app/Dockerfile.dockerignore of image 'app' would replace the .dockerignore of image 'app'",
+      "4:231 error output .mbuild/state of image 'app' would write into mbuild's state folder .mbuild",
+      "4:262 error output .mbuild of image 'app' would write into mbuild's state folder .mbuild",
+      "4:287 error output x/.dockerignore of image 'app' would replace a .dockerignore file, which decides what a build sends",
+      "4:320 error output lnapp/Dockerfile of image 'app' would replace the Dockerfile of image 'app'",
+    ]);
+  });
+
+  it('outputOverlap: equal or nested targets, of one image or two, with the other one as related information', async () => {
+    expect(await check(outputOverlap, `  a: {${FROM}, outputs: [{path: /x, to: out/x}, {path: /y, to: out/xy}]}\n  b: {${FROM}, outputs: [{path: /z, to: out/y}]}\n`)).toEqual([]);
+    const model = `  a: {${FROM}, outputs: [{path: /x, to: out}, {path: /y, to: ./out/}]}\n  b: {${FROM}, outputs: [{path: /z, to: out/sub/f}]}\n  c: {${FROM}, outputs: [{path: /w, to: keep/a/b}]}\n  d: {${FROM}, outputs: [{path: /v, to: keep}]}\n`;
+    expect(await check(outputOverlap, model)).toEqual([
+      "4:88 error output /y -> out of image 'a' has the same target as output /x -> out of image 'a'",
+      "5:67 error output /z -> out/sub/f of image 'b' is inside output /x -> out of image 'a'",
+      "7:67 error output /v -> keep of image 'd' holds output /w -> keep/a/b of image 'c'",
+    ]);
+    const t = testdir({ 'mbuild.yaml': `version: 1\nname: p\nimages:\n${model}` });
+    cleanups.push(t.cleanup);
+    const built = await buildModel({ cwd: t.dir, env: {} });
+    if (!built.ok) throw new Error('invalid');
+    expect(outputOverlap(built.value).map((d) => d.related?.map((r) => position(r.location.file, r.location.range.offset).line))).toEqual([[4], [4], [6]]);
+  });
+
+  it('outputThroughSymlink: every folder on the way to `to` is a real folder', async () => {
+    const files = { 'real/f': '', ln: { symlink: 'real' }, afile: '' };
+    expect(await check(outputThroughSymlink, `  a: {${FROM}, outputs: [{path: /x, to: real/x}, {path: /y, to: new/deeper/y}, {path: /z, to: ln}]}\n`, files)).toEqual([]);
+    expect(await check(outputThroughSymlink, `  a: {${FROM}, outputs: [{path: /x, to: ln/x}, {path: /y, to: afile/y}]}\n`, files)).toEqual([
+      "4:67 error output ln/x of image 'a' would be written through the symlink ln; mbuild writes outputs only through real folders",
+      "4:89 error output afile/y of image 'a' needs the folder afile, which is a file",
     ]);
   });
 

@@ -2,14 +2,19 @@
  * The host side of `outputs` (src/outputs/write.ts, behind src/mounts/check.ts): the tree
  * written with its modes, symlinks and hard links; the previous output replaced in one
  * rename (file or folder, either way round); a failed or cancelled copy leaving the previous
- * output and no temporary behind; nothing written through a symlink or outside `to`.
+ * output and no temporary behind; nothing written through a symlink or outside `to`: the
+ * folders on the way are made one at a time and refused when they are (or become, before
+ * the temporary, between entries, right before the rename) a symlink; what appears at `to`
+ * while the output is written is left as it is.
  */
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { checkEntries } from '../../src/mounts/check.js';
 import type { RawEntry } from '../../src/mounts/types.js';
+import { identify } from '../../src/outputs/identity.js';
 import { writeOutput } from '../../src/outputs/write.js';
 
 const base = mkdtempSync(join(tmpdir(), 'mbuild-outputs-'));
@@ -35,11 +40,14 @@ const file = (name: string, text: string, mode = 0o644): RawEntry => ({
 const symlink = (name: string, target: string): RawEntry => ({ name, type: 'symlink', mode: 0o777, size: 0, linkTarget: target });
 const hardlink = (name: string, target: string): RawEntry => ({ name, type: 'hardlink', mode: 0o644, size: 0, linkTarget: target });
 
-async function write(entries: RawEntry[], to: string, signal = new AbortController().signal) {
+/** Approves whatever is at `to` right before the rename (what outputs/approve.ts decides is tested elsewhere). */
+const anything = (to: string) => async () => identify(to, { tree: false });
+
+async function write(entries: Iterable<RawEntry> | AsyncIterable<RawEntry>, to: string, signal = new AbortController().signal, beforeRename = anything(to)) {
   async function* src() {
     yield* entries;
   }
-  return writeOutput(checkEntries(src(), { label: { what: 'output', source: '/out', to: 'out' }, imagePath: '/out' }), to, { signal });
+  return writeOutput(checkEntries(src(), { label: { what: 'output', source: '/out', to: 'out' }, imagePath: '/out' }), to, { signal, root: base, beforeRename });
 }
 
 /** `path mode type [-> target]`, sorted, for a host tree. */
@@ -78,7 +86,7 @@ describe('writeOutput', () => {
     expect(siblings(parent)).toEqual(['out']);
 
     const single = join(parent, 'tool');
-    expect(await write([file('', 'bin!', 0o755)], single)).toEqual({ kind: 'file', files: 1, bytes: 4 });
+    expect(await write([file('', 'bin!', 0o755)], single)).toEqual({ kind: 'file', files: 1, bytes: 4, sha256: createHash('sha256').update('bin!').digest('hex') });
     expect(tree(single)).toEqual(['. 0755 file 4 links=1']);
   });
 
@@ -130,5 +138,93 @@ describe('writeOutput', () => {
     expect(readFileSync(join(elsewhere, 'precious'), 'utf8')).toBe('p');
     expect(lstatSync(join(parent, 'out')).isDirectory()).toBe(true);
     expect(readFileSync(join(parent, 'out/precious'), 'utf8')).toBe('overwritten?');
+  });
+
+  it('makes missing folders one at a time, names its temporary after its process, and refuses a symlink or a file on the way', async () => {
+    const to = join(base, 'mk/a/b/out');
+    let seen: string[] = [];
+    await write((function* () {
+      yield dir('');
+      seen = readdirSync(join(base, 'mk/a/b'));
+      yield file('f', 'f');
+    })(), to);
+    expect(seen).toEqual([expect.stringMatching(new RegExp(`^out\\.mbuild-tmp-${process.pid}-[0-9a-f]{12}$`))]);
+    expect(tree(to)).toEqual(['./ 0755 dir', 'f 0644 file 1 links=1']);
+
+    const elsewhere = mkdtempSync(join(base, 'elsewhere-'));
+    mkdirSync(join(base, 'sl'));
+    symlinkSync(elsewhere, join(base, 'sl/link'));
+    await expect(write([file('', 'x')], join(base, 'sl/link/deeper/out'))).rejects.toThrow('sl/link is a symlink; outputs are never written through one');
+    writeFileSync(join(base, 'afile'), 'a');
+    await expect(write([file('', 'x')], join(base, 'afile/out'))).rejects.toThrow('afile is not a folder');
+    expect(readdirSync(elsewhere)).toEqual([]);
+  });
+
+  describe('a folder on the way swapped for a symlink while the output is written', () => {
+    /** `<base>/<name>/a/` with the output at `a/out`, and a function swapping `a` for a symlink to an empty folder elsewhere. */
+    function swappable(name: string) {
+      const parent = join(base, name);
+      mkdirSync(join(parent, 'a'), { recursive: true });
+      const elsewhere = mkdtempSync(join(base, `${name}-elsewhere-`));
+      const swap = () => {
+        renameSync(join(parent, 'a'), join(parent, 'a-moved'));
+        symlinkSync(elsewhere, join(parent, 'a'));
+      };
+      return { to: join(parent, 'a/out'), elsewhere, swap };
+    }
+
+    it('before the temporary is made', async () => {
+      const s = swappable('swap-before');
+      await expect(write((function* () {
+        s.swap();
+        yield file('', 'x');
+      })(), s.to)).rejects.toThrow('swap-before/a became a symlink while the output was written; nothing was written there');
+      expect(readdirSync(s.elsewhere)).toEqual([]);
+    });
+
+    it('between two entries', async () => {
+      const s = swappable('swap-between');
+      await expect(write((function* () {
+        yield dir('');
+        s.swap();
+        yield file('f', 'x');
+      })(), s.to)).rejects.toThrow('the temporary output was moved or replaced while it was written; nothing was written there');
+      expect(readdirSync(s.elsewhere)).toEqual([]);
+    });
+
+    it('right before the rename', async () => {
+      const s = swappable('swap-rename');
+      await expect(write([dir(''), file('f', 'x')], s.to, undefined, async () => {
+        s.swap();
+        return undefined;
+      })).rejects.toThrow('swap-rename/a became a symlink while the output was written; nothing was written there');
+      expect(readdirSync(s.elsewhere)).toEqual([]);
+    });
+  });
+
+  it('leaves what appeared at `to` while the output was written, file or folder', async () => {
+    const parent = join(base, 'appeared');
+    mkdirSync(parent);
+    const to = join(parent, 'out');
+    await expect(write([file('', 'new')], to, undefined, async () => {
+      writeFileSync(to, 'theirs');
+      return undefined;
+    })).rejects.toThrow('something else was put at out while the output was written; it was left as it is');
+    expect(readFileSync(to, 'utf8')).toBe('theirs');
+    expect(siblings(parent)).toEqual(['out']);
+
+    // Approved: the folder that was there; replaced meanwhile by another folder.
+    rmSync(to);
+    mkdirSync(to);
+    await expect(write([dir(''), file('f', 'new')], to, undefined, async () => {
+      const approved = await identify(to, { tree: false });
+      renameSync(to, join(parent, 'gone'));
+      mkdirSync(to);
+      writeFileSync(join(to, 'precious'), 'p');
+      return approved;
+    })).rejects.toThrow('something else was put at out while the output was written; it was left as it is');
+    expect(readFileSync(join(to, 'precious'), 'utf8')).toBe('p');
+    expect(siblings(parent)).toEqual(['gone', 'out']);
+    expect(existsSync(join(parent, 'gone'))).toBe(true);
   });
 });

@@ -219,7 +219,7 @@ describe('Watcher with ENOSPC', () => {
     const controller = new AbortController();
     const watcher = new Watcher({
       initial: planned.value, builder: 'buildkit', signal: controller.signal, poll: false, debounceMs: 20,
-      reload: async () => 'not used', watchFactory: recordingFactory(created),
+      reload: async () => ({ message: 'not used', files: [] }), watchFactory: recordingFactory(created),
       emit: (e) => events.push(e),
       executor: (_file, p) => ({
         run: async (): Promise<RunReport> => {

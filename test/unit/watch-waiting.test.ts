@@ -77,10 +77,28 @@ describe('waitingImages', () => {
   });
 });
 
+describe('images whose Dockerfile or ignore file the last reload refused', () => {
+  it('wait, and their dependents with no image yet wait with them', () => {
+    tree([...complete, 'mid/.dockerignore']);
+    const refused = new Set([join(R, 'base/Dockerfile'), join(R, 'mid/.dockerignore')]);
+    expect(waitingImages(file, plan, ALL, new Map(), refused)).toEqual([
+      { image: 'base', missing: [], invalid: [join(R, 'base/Dockerfile')] },
+      { image: 'mid', missing: [], invalid: [join(R, 'mid/.dockerignore')] },
+      { image: 'top', missing: [], upstream: 'mid' },
+    ]);
+  });
+
+  it('do not hold back an image whose own files are fine', () => {
+    tree(complete);
+    expect(waitingImages(file, plan, ALL, new Map([['base', 'sha256:b']]), new Set([join(R, 'mbuild.yaml')]))).toEqual([]);
+  });
+});
+
 describe('the watch-waiting line', () => {
   it('says which files are missing and that the image is built when they are back, or which upstream it waits for', () => {
     expect(plainLine({ type: 'watch-waiting', image: 'api', missing: ['api/Dockerfile'] })).toBe('waiting api: api/Dockerfile is missing; api is built when it is back');
     expect(plainLine({ type: 'watch-waiting', image: 'web', missing: ['web', 'docker/web.Dockerfile'] })).toBe('waiting web: web, docker/web.Dockerfile are missing; web is built when they are back');
     expect(plainLine({ type: 'watch-waiting', image: 'top', missing: [], upstream: 'api' })).toBe('waiting top: its upstream api waits');
+    expect(plainLine({ type: 'watch-waiting', image: 'z', missing: [], invalid: ['z/Dockerfile'] })).toBe('waiting z: z/Dockerfile has errors (above); z is built when it is fixed');
   });
 });

@@ -10,6 +10,7 @@ import { readManifest, recordedImages, stateDir, statCachePath } from '../../cac
 import { predict, type Prediction } from '../../cache/predict.js';
 import { StatCache } from '../../cache/stat-cache.js';
 import type { BuildFile } from '../../config/types.js';
+import { outputsDue } from '../../outputs/due.js';
 import type { BuilderKind, Engine } from '../../docker/engine.js';
 import type { BuildPlan } from '../../plan/types.js';
 import { shortId } from '../../report/format.js';
@@ -45,6 +46,8 @@ export async function whyCommand(io: CliIo, image: string, opts: EngineOptions):
   const last = await readManifest(file.root, image);
   if (p.fresh) {
     io.stdout.write(`${image} is up to date: image ${shortId(p.imageId)}${last ? `, built ${last.builtAt}` : ''}\n`);
+    const due = outputsDue(file.root, file.images.get(image)!, p.imageId);
+    if (due.length > 0) io.stdout.write(`outputs to write again:\n${due.map((d) => `  - output ${d.to}: ${d.reason}`).join('\n')}\n`);
     return ExitCode.ok;
   }
   io.stdout.write(`${image} would be built:\n${p.reasons.map((r) => `  - ${r}`).join('\n')}\n`);

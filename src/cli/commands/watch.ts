@@ -9,8 +9,8 @@ import { displayPath, formatReport } from '../../report/diagnostic-printer.js';
 import { createReporter } from '../../report/reporter.js';
 import { watchLog } from '../../report/watch-log.js';
 import { withCachedImageList } from '../../watch/engine-cache.js';
-import { Watcher } from '../../watch/watcher.js';
-import { loadPlan } from '../../load/load-plan.js';
+import { Watcher, type ReloadFailure } from '../../watch/watcher.js';
+import { loadPlan, type Planned } from '../../load/load-plan.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { loadOptions } from '../load.js';
 import { planOrReport } from '../plan-load.js';
@@ -59,10 +59,13 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   }
 }
 
-/** Reload for watch mode: the new file and plan (the same checks as at the start), or the diagnostics as text. */
-async function reload(io: CliIo, opts: WatchOptions, names: readonly string[]) {
+/** Reload for watch mode: the new file and plan (the same checks as at the start), or the diagnostics and their files. */
+async function reload(io: CliIo, opts: WatchOptions, names: readonly string[]): Promise<Planned | ReloadFailure> {
   const options = loadOptions(io, opts);
-  if (typeof options === 'string') return options;
+  if (typeof options === 'string') return { message: options, files: [] };
   const planned = await loadPlan(options, names);
-  return planned.ok ? planned.value : formatReport(planned.error.diagnostics, { cwd: io.cwd, color: false });
+  if (planned.ok) return planned.value;
+  const { diagnostics } = planned.error;
+  const files = diagnostics.flatMap((d) => (d.severity === 'error' && d.location !== undefined ? [d.location.file.path] : []));
+  return { message: formatReport(diagnostics, { cwd: io.cwd, color: false }), files: [...new Set(files)] };
 }

@@ -2,6 +2,7 @@
 import { dependencyCycle, extendsCycle } from './cycles.js';
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from './images.js';
 import { mountCollision } from './mounts.js';
+import { outputOverlap, outputProtected, outputThroughSymlink } from './outputs.js';
 import { projectNameMissing } from './project.js';
 import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from './paths.js';
 import { extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource } from './references.js';
@@ -21,6 +22,9 @@ export const rules: readonly Rule[] = [
   duplicateTag,
   reservedLabel,
   pathOutsideRoot,
+  outputProtected,
+  outputOverlap,
+  outputThroughSymlink,
   mountTargetInsideContext,
   mountCollision,
   contextMissing,

@@ -10,13 +10,13 @@ import { brokenChains } from '../extends.js';
 import type { BuildFile, ImageSpec, YamlPath } from '../types.js';
 import { error, type Rule, type RuleContext } from './rule.js';
 
-const isInside = (parent: string, child: string): boolean => {
+export const isInside = (parent: string, child: string): boolean => {
   const rel = relative(parent, child);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 };
 
 /** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
-function realPath(p: string): string {
+export function realPath(p: string): string {
   let current = p;
   const rest: string[] = [];
   while (!existsSync(current)) {
@@ -42,7 +42,7 @@ const where = (file: BuildFile, image: ImageSpec, key: string): Location =>
   image.origins.keys[key] ? file.locate.value(keyOrSelf(image, key)) : file.locate.key(image.origins.self);
 
 /** `realRoot`: the real path of the project root (one lookup per rule run, not per path). */
-function escapes(file: BuildFile, realRoot: string, path: string): 'outside' | 'symlink' | undefined {
+export function escapes(file: BuildFile, realRoot: string, path: string): 'outside' | 'symlink' | undefined {
   if (!isInside(file.root, path)) return 'outside';
   return isInside(realRoot, realPath(path)) ? undefined : 'symlink';
 }

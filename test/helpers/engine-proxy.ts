@@ -1,0 +1,114 @@
+/**
+ * A pass-through proxy in front of the real Docker engine, on a unix socket in a temp dir,
+ * that can stop one matching response at an exact point: hold it (before its head, or
+ * once N bytes of its body went through) until the test releases it, or cut the connection
+ * there (the daemon's connection dropped). Everything else is the real engine's answer.
+ * It gives engine tests a moment to act in the middle of a run (swap a folder while an
+ * output is read, interrupt mbuild mid-copy) without sleeping.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const ENGINE_SOCKET = process.env['DOCKER_HOST']?.startsWith('unix://') ? process.env['DOCKER_HOST'].slice('unix://'.length) : '/var/run/docker.sock';
+
+/** `METHOD /path` without the API version prefix or the query, e.g. `GET /containers/abc/archive`. */
+export type Match = (route: string) => boolean;
+
+export interface Stop {
+  /** Resolves when the response got to the point. */
+  readonly reached: Promise<void>;
+  /** Lets a held response go on (no effect on a cut one). */
+  release(): void;
+}
+
+interface Rule {
+  readonly match: Match;
+  readonly action: 'hold' | 'cut';
+  /** Body bytes let through first; undefined: stop before the head (hold only). */
+  readonly afterBytes?: number;
+  readonly reached: () => void;
+  readonly released: Promise<void>;
+}
+
+export interface EngineProxy {
+  /** `unix://...`, for DOCKER_HOST. */
+  readonly url: string;
+  /** Holds the next response matching `match`, before its head or after `afterBytes` body bytes. */
+  hold(match: Match, afterBytes?: number): Stop;
+  /** Cuts the connection of the next response matching `match` once `afterBytes` body bytes went through. */
+  cut(match: Match, afterBytes: number): Stop;
+  close(): Promise<void>;
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+const endToEnd = (h: IncomingHttpHeaders): IncomingHttpHeaders => Object.fromEntries(Object.entries(h).filter(([k]) => !HOP_BY_HOP.has(k)));
+const routeOf = (req: IncomingMessage): string => `${req.method} ${(req.url ?? '/').replace(/^\/v\d+\.\d+/, '').replace(/\?.*$/, '')}`;
+
+export async function startEngineProxy(): Promise<EngineProxy> {
+  const dir = mkdtempSync(join(tmpdir(), 'mbuild-engine-proxy-'));
+  const socketPath = join(dir, 'docker.sock');
+  const rules: Rule[] = [];
+  const take = (route: string): Rule | undefined => {
+    const i = rules.findIndex((r) => r.match(route));
+    return i < 0 ? undefined : rules.splice(i, 1)[0];
+  };
+
+  const server = createServer((req, res) => {
+    const rule = take(routeOf(req));
+    const up = request({ socketPath: ENGINE_SOCKET, method: req.method, path: req.url, headers: endToEnd(req.headers) }, (ures) => {
+      void (async () => {
+        if (rule?.action === 'hold' && rule.afterBytes === undefined) {
+          rule.reached();
+          await rule.released;
+        }
+        res.writeHead(ures.statusCode ?? 502, endToEnd(ures.headers));
+        let sent = 0;
+        let stopped = rule === undefined || rule.afterBytes === undefined;
+        ures.on('data', (chunk: Buffer) => {
+          res.write(chunk);
+          sent += chunk.length;
+          if (stopped || sent < rule!.afterBytes!) return;
+          stopped = true;
+          rule!.reached();
+          if (rule!.action === 'cut') {
+            res.socket?.destroy();
+            ures.destroy();
+            return;
+          }
+          ures.pause();
+          void rule!.released.then(() => ures.resume());
+        });
+        ures.on('end', () => res.end());
+        ures.on('error', () => res.destroy());
+      })();
+    });
+    up.on('error', () => res.destroy());
+    res.on('close', () => up.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => resolve());
+  });
+
+  const add = (match: Match, action: Rule['action'], afterBytes: number | undefined): Stop => {
+    let reached!: () => void;
+    let release!: () => void;
+    const stop = { reached: new Promise<void>((r) => (reached = r)), release: () => release() };
+    rules.push({ match, action, ...(afterBytes !== undefined && { afterBytes }), reached, released: new Promise<void>((r) => (release = r)) });
+    return stop;
+  };
+
+  return {
+    url: `unix://${socketPath}`,
+    hold: (match, afterBytes) => add(match, 'hold', afterBytes),
+    cut: (match, afterBytes) => add(match, 'cut', afterBytes),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
