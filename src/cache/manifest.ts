@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
+import { manifestPath, manifestsDir } from '../core/layout.js';
 import type { ImageInputs } from './inputs.js';
 
 export interface Manifest {
@@ -20,10 +20,6 @@ export interface Manifest {
   readonly tags?: readonly string[];
   readonly inputs: ImageInputs;
 }
-
-export const stateDir = (root: string): string => join(root, '.mbuild');
-export const statCachePath = (root: string): string => join(stateDir(root), 'stat-cache.json');
-const manifestPath = (root: string, image: string) => join(stateDir(root), 'state', `${image}.json`);
 
 export async function readManifest(root: string, image: string): Promise<Manifest | undefined> {
   try {
@@ -67,7 +63,7 @@ export async function recordedImages(root: string): Promise<Map<string, Set<stri
   const add = (imageId: string, key: string) => (recorded.get(imageId) ?? recorded.set(imageId, new Set()).get(imageId)!).add(key);
   let names: string[];
   try {
-    names = await readdir(join(stateDir(root), 'state'));
+    names = await readdir(manifestsDir(root));
   } catch {
     return recorded;
   }
@@ -85,7 +81,7 @@ export async function recordedImages(root: string): Promise<Map<string, Set<stri
 /** Records the inputs of the image now in use for `image` (after a build, or when an older image is reused). */
 export async function writeManifest(root: string, manifest: Omit<Manifest, 'format' | 'builtAt'>): Promise<void> {
   const path = manifestPath(root, manifest.image);
-  await mkdir(join(stateDir(root), 'state'), { recursive: true });
+  await mkdir(manifestsDir(root), { recursive: true });
   await writeFileAtomic(path, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
   const older = keyHistory(root, manifest.image).filter((h) => h.key !== manifest.key && h.imageId !== undefined);
   const lines = [{ key: manifest.key, imageId: manifest.imageId }, ...older].slice(0, KEY_HISTORY).map((h) => `${h.key} ${h.imageId}`);

@@ -7,9 +7,9 @@
  * that the image carries the key and the project it looks for.
  */
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Engine, ImageInfo } from '../docker/engine.js';
-import { keyHistory, stateDir, statCachePath } from './manifest.js';
+import { manifestsDir, statCachePath } from '../core/layout.js';
+import { keyHistory } from './manifest.js';
 import { StatCache } from './stat-cache.js';
 
 /** More recorded images than this: a partial run (`up NAME`) may need few of them, so none are inspected ahead. */
@@ -34,7 +34,7 @@ export function prefetch(root: string, engine: Pick<Engine, 'inspectImage'>, con
   const inspects = new Map<string, Promise<ImageInfo | undefined>>();
   let names: string[] = [];
   try {
-    names = readdirSync(join(stateDir(root), 'state')).filter((n) => n.endsWith('.json.key'));
+    names = readdirSync(manifestsDir(root)).filter((n) => n.endsWith('.json.key'));
   } catch {
     /* no state yet */
   }

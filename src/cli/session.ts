@@ -2,12 +2,11 @@
  * What `up` and `watch` share around the executor: the stat cache (loaded once, saved
  * atomically at the end), the per-image build step, and the executor options.
  */
-import { join } from 'node:path';
 import type { Prefetched } from '../cache/prefetch.js';
-import { statCachePath } from '../cache/manifest.js';
 import { StatCache } from '../cache/stat-cache.js';
 import type { BuildFile } from '../config/types.js';
 import type { EmitEvent } from '../core/events.js';
+import { logsDir, statCachePath } from '../core/layout.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { locateStep } from '../dockerfile/images.js';
 import { Executor } from '../execute/executor.js';
@@ -50,7 +49,7 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         tagsOf: (image) => file.images.get(image)?.tags ?? [],
         ...(known && { known }),
         buildOne: createBuildOne({
-          file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: join(file.root, '.mbuild', 'logs'),
+          file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: logsDir(file.root),
           noCache: o.noCache, outputs: o.outputs, cache: { statCache }, locateStep: (image, step) => locateStep(file, image, step),
           ...(first && { ahead: (id: string) => first.take(id) }),
         }),

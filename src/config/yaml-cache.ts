@@ -17,9 +17,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { join } from 'node:path';
 import { writeFileAtomicSync } from '../core/atomic-write.js';
-import { STATE_DIR } from '../context/source.js';
+import { stateDir, yamlCachePath } from '../core/layout.js';
 
 const FORMAT = 'mbuild-yaml-cache-1';
 
@@ -45,13 +44,11 @@ export function yamlCacheKey(text: string, options: string, file: { readonly ino
   return createHash('sha256').update(`${FORMAT}\0${yamlVersion}\0${options}\0${file.ino}:${file.ctimeMs}\0${text}`).digest('hex');
 }
 
-const cachePath = (root: string): string => join(root, STATE_DIR, 'yaml-cache.json');
-
 /** The value cached under `key`, or undefined. */
 export function cachedValue(root: string, key: string): { value: unknown } | undefined {
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(cachePath(root), 'utf8'));
+    data = JSON.parse(readFileSync(yamlCachePath(root), 'utf8'));
   } catch {
     return undefined;
   }
@@ -79,9 +76,9 @@ export function jsonExact(value: unknown): boolean {
 
 /** Remembers `value` under `key`; best effort. */
 export function storeValue(root: string, key: string, value: unknown): void {
-  if (!existsSync(join(root, STATE_DIR)) || !jsonExact(value)) return;
+  if (!existsSync(stateDir(root)) || !jsonExact(value)) return;
   try {
-    writeFileAtomicSync(cachePath(root), JSON.stringify({ format: FORMAT, key, value }));
+    writeFileAtomicSync(yamlCachePath(root), JSON.stringify({ format: FORMAT, key, value }));
   } catch {
     // the next run parses again
   }

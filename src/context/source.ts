@@ -5,12 +5,9 @@
  */
 import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
+import { DEFAULT_INJECTED_DOCKERFILE, STATE_DIR } from '../core/layout.js';
 import { err, ok, type Result } from '../core/result.js';
 import { IgnoreMatcher, parseIgnoreFile } from './ignore.js';
-
-export const DEFAULT_INJECTED_DOCKERFILE = '.mbuild.Dockerfile';
-/** mbuild's state folder; at the top of a context it is never sent. */
-export const STATE_DIR = '.mbuild';
 
 export interface ContextInput {
   /** Absolute path of the context directory. */

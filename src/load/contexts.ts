@@ -7,10 +7,11 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { lineRange, type Diagnostic, type SourceFile } from '../core/diagnostic.js';
+import { STATE_DIR } from '../core/layout.js';
 import { show } from '../config/rules/paths.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { parseIgnoreFile } from '../context/ignore.js';
-import { ignoreFileOf, STATE_DIR } from '../context/source.js';
+import { ignoreFileOf } from '../context/source.js';
 
 const realOrSelf = (p: string): string => {
   try {

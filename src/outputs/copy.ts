@@ -9,9 +9,9 @@
  * of killed runs next to `to` are removed first.
  */
 import type { ImageSpec, OutputSpec } from '../config/types.js';
-import { STATE_DIR } from '../context/source.js';
 import type { EmitEvent } from '../core/events.js';
 import { shownPath } from '../core/folders.js';
+import { STATE_DIR } from '../core/layout.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Engine } from '../docker/engine.js';
 import { checkEntries } from '../mounts/check.js';

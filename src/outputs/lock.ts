@@ -14,10 +14,11 @@ import { link, mkdir, rename, rm, unlink, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { shownPath } from '../core/folders.js';
+import { outputsStateDir } from '../core/layout.js';
 import { byText } from '../core/order.js';
 import { processAlive } from '../core/process.js';
 import { err, ok, type Result } from '../core/result.js';
-import { outputStatePath, outputsStateDir } from './state.js';
+import { outputStatePath } from './state.js';
 
 /** How often a waiting run looks at the lock again. */
 const POLL_MS = 100;

@@ -11,8 +11,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { STATE_DIR } from '../context/source.js';
 import { writeFileAtomic } from '../core/atomic-write.js';
+import { outputsStateDir } from '../core/layout.js';
 import type { OutputIdentity } from './identity.js';
 
 export interface OutputRecord {
@@ -37,7 +37,6 @@ export interface OutputRecord {
 
 export type NewRecord = Omit<OutputRecord, 'format' | 'at'>;
 
-export const outputsStateDir = (root: string): string => join(root, STATE_DIR, 'outputs');
 /** `.mbuild/outputs/<hash of to>.<ext>`: the record (`json`) or the lock (`lock`) of one output. */
 export const outputStatePath = (root: string, to: string, ext: 'json' | 'lock'): string =>
   join(outputsStateDir(root), `${createHash('sha256').update(to).digest('hex').slice(0, 24)}.${ext}`);

@@ -8,7 +8,8 @@
  */
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { BuildFile } from '../config/types.js';
-import { planContext, STATE_DIR } from '../context/source.js';
+import { STATE_DIR } from '../core/layout.js';
+import { planContext } from '../context/source.js';
 import { IgnoreMatcher } from '../context/ignore.js';
 
 export interface ImageWatch {

@@ -16,7 +16,8 @@ import { outputsDue } from '../../src/outputs/due.js';
 import { fileSha256, identify, isWritten, type OutputIdentity } from '../../src/outputs/identity.js';
 import { removeStaleSiblings } from '../../src/outputs/siblings.js';
 import { lockOutputs } from '../../src/outputs/lock.js';
-import { outputStatePath, outputsStateDir, writeRecord, type NewRecord } from '../../src/outputs/state.js';
+import { outputsStateDir } from '../../src/core/layout.js';
+import { outputStatePath, writeRecord, type NewRecord } from '../../src/outputs/state.js';
 
 const base = mkdtempSync(join(tmpdir(), 'mbuild-outputs-state-'));
 afterAll(() => rmSync(base, { recursive: true, force: true }));

@@ -6,10 +6,11 @@
 import { rm } from 'node:fs/promises';
 import { changedFiles } from '../../cache/explain.js';
 import { KEY_LABEL, PROJECT_LABEL } from '../../cache/freshness.js';
-import { readManifest, recordedImages, stateDir, statCachePath } from '../../cache/manifest.js';
+import { readManifest, recordedImages } from '../../cache/manifest.js';
 import { predict, type Prediction } from '../../cache/predict.js';
 import { StatCache } from '../../cache/stat-cache.js';
 import type { BuildFile } from '../../config/types.js';
+import { stateDir, statCachePath } from '../../core/layout.js';
 import { outputsDue } from '../../outputs/due.js';
 import type { BuilderKind, Engine } from '../../docker/engine.js';
 import type { BuildPlan } from '../../plan/types.js';

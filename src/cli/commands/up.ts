@@ -1,10 +1,11 @@
 /** `mbuild up [NAMES...]`: plan, then build on the engine with progress; exit 0, 1 or 130. */
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { prefetch, type Prefetched } from '../../cache/prefetch.js';
 import { findBuildFile } from '../../config/find.js';
 import type { BuilderKind, Engine, EngineInfo } from '../../docker/engine.js';
 import type { EmitEvent } from '../../core/events.js';
+import { logPath } from '../../core/layout.js';
 import type { RunReport } from '../../execute/executor.js';
 import { openSession, type SessionOptions } from '../session.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
@@ -102,9 +103,8 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   // Temporary containers of an mbuild that was killed before it could remove them (only
   // those of dead processes: this run's own are safe), removed while the run goes on.
   const reaping = reapTempContainers(connected.engine);
-  const logDir = join(file.root, '.mbuild', 'logs');
   const reporter = await createReporter(opts.quiet ? 'quiet' : opts.progress, {
-    stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image) => displayPath(join(logDir, `${image}.log`), io.cwd),
+    stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image) => displayPath(logPath(file.root, image), io.cwd),
   });
   const signals = abortOnSignals();
   try {

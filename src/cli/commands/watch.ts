@@ -3,7 +3,7 @@
  * (exit 130: in-flight builds are cancelled on the daemon, hooks are killed). Build
  * progress is printed as plain lines (or NDJSON with `--progress json`), watch events too.
  */
-import { join } from 'node:path';
+import { logPath } from '../../core/layout.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { displayPath, formatReport } from '../../report/diagnostic-printer.js';
 import { createReporter } from '../../report/reporter.js';
@@ -32,7 +32,7 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   const json = opts.progress === 'json';
   const reporter = await createReporter(opts.quiet ? 'quiet' : json ? 'json' : 'plain', {
     stdout: io.stdout, stderr: io.stderr, env: io.env,
-    logPath: (image) => displayPath(join(planned.loaded.file.root, '.mbuild', 'logs', `${image}.log`), io.cwd),
+    logPath: (image) => displayPath(logPath(planned.loaded.file.root, image), io.cwd),
   });
   const signals = abortOnSignals();
   try {

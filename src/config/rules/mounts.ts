@@ -8,8 +8,8 @@
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import { IgnoreMatcher, parseIgnoreFile } from '../../context/ignore.js';
-import { DEFAULT_INJECTED_DOCKERFILE } from '../../context/source.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
+import { DEFAULT_INJECTED_DOCKERFILE } from '../../core/layout.js';
 import { mountOverlaps } from '../../mounts/sources.js';
 import type { BuildFile, ImageSpec, MountSpec } from '../types.js';
 import { show } from './paths.js';

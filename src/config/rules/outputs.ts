@@ -10,9 +10,9 @@
  * Anything else already at `to` is checked when the output is written (outputs/approve.ts).
  */
 import { basename, dirname, join } from 'node:path';
-import { STATE_DIR } from '../../context/source.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { firstNotAFolder } from '../../core/folders.js';
+import { STATE_DIR } from '../../core/layout.js';
 import type { BuildFile, ImageSpec, OutputSpec } from '../types.js';
 import { escapes, isInside, realPath, show } from './paths.js';
 import { error, type Rule } from './rule.js';
