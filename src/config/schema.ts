@@ -7,8 +7,8 @@
 import type { ErrorObject } from 'ajv/dist/2020.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { excerpt } from '../core/excerpt.js';
+import { closest, didYouMean } from '../core/suggest.js';
 import { formatPath } from './locate.js';
-import { closest, didYouMean } from './suggest.js';
 import type { Locator, YamlPath } from './types.js';
 
 import validateGenerated from './schema-validator.generated.js';

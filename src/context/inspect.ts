@@ -6,7 +6,7 @@
 import { lstat } from 'node:fs/promises';
 import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
-import { normalizeRel, type IgnorePattern } from './ignore.js';
+import { normalizeRel, type IgnorePattern } from '../dockerignore/ignore.js';
 import { SentPaths } from './sent-paths.js';
 import { planContext, type ContextInput, type ContextPlan, type ContextPlanError } from './source.js';
 import type { ExtraEntry } from './tar.js';

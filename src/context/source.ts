@@ -7,7 +7,7 @@ import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'nod
 import { isAbsolute, relative, sep } from 'node:path';
 import { DEFAULT_INJECTED_DOCKERFILE, STATE_DIR } from '../core/layout.js';
 import { err, ok, type Result } from '../core/result.js';
-import { IgnoreMatcher, parseIgnoreFile } from './ignore.js';
+import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
 
 export interface ContextInput {
   /** Absolute path of the context directory. */

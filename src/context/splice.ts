@@ -4,7 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type tarStream from 'tar-stream';
-import { normalizeRel } from './ignore.js';
+import { normalizeRel } from '../dockerignore/ignore.js';
 import type { ExtraEntry } from './tar.js';
 
 /** Re-roots entries under `prefix` (e.g. `.mbuild/mounts/base`), first yielding its directories. */

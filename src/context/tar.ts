@@ -6,7 +6,7 @@
  */
 import type { Readable } from 'node:stream';
 import { err, ok, type Result } from '../core/result.js';
-import { normalizeRel } from './ignore.js';
+import { normalizeRel } from '../dockerignore/ignore.js';
 import { Packer, type EntryType, type SentEntry } from './packer.js';
 import { SentPaths } from './sent-paths.js';
 import { planContext, type ContextInput, type ContextPlan, type ContextPlanError } from './source.js';

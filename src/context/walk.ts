@@ -15,7 +15,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { BEYOND_BMP_ORDER, byText } from '../core/order.js';
-import type { IgnoreMatcher, MatchState } from './ignore.js';
+import type { IgnoreMatcher, MatchState } from '../dockerignore/ignore.js';
 
 export type WalkEntryKind = 'dir' | 'file' | 'symlink';
 

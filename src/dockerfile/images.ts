@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { parseDockerfile, type ParsedDockerfile } from './parse.js';
 import { dockerfileLine, dockerfileText, type DockerfileText } from './location.js';

@@ -3,7 +3,7 @@
  * line continuations with the escape character, heredoc bodies (kept opaque), flags and JSON
  * form. Produces instructions with 1-based line ranges; problems are values, never thrown.
  */
-import { goTrimLeft } from '../context/gopath.js';
+import { goTrimLeft } from '../core/gopath.js';
 import { extractFlags, splitWordsRaw, expandWord, type Flag } from './words.js';
 
 export interface Directive {

@@ -10,7 +10,7 @@ import { lineRange, type Diagnostic, type SourceFile } from '../core/diagnostic.
 import { STATE_DIR } from '../core/layout.js';
 import { show } from '../config/rules/paths.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
-import { parseIgnoreFile } from '../context/ignore.js';
+import { parseIgnoreFile } from '../dockerignore/ignore.js';
 import { ignoreFileOf } from '../context/source.js';
 
 const realOrSelf = (p: string): string => {

@@ -11,7 +11,7 @@ import { hasErrors } from '../core/diagnostic.js';
 import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
 import { loadBuildFile, type Loaded, type LoadFailure, type LoadOptions } from '../config/load.js';
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../core/suggest.js';
 import type { BuildFile } from '../config/types.js';
 import { readDockerfiles } from '../dockerfile/images.js';
 import { createPlan, type PlanError } from '../plan/plan.js';

@@ -5,6 +5,7 @@
  * rule, and how messages name a mount.
  */
 import type { ImageRef, ImageSpec, MountSpec } from '../config/types.js';
+import { mountOverlaps } from '../core/overlap.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Engine } from '../docker/engine.js';
 import type { TransferLabel } from './errors.js';
@@ -69,17 +70,4 @@ export async function resolveMounts(image: ImageSpec, resolve: RefResolver): Pro
     }
   }
   return ok(out);
-}
-
-/** `a` is `b` or a folder that holds it. */
-export const coversPath = (a: string, b: string): boolean => a === b || b.startsWith(`${a}/`);
-
-/** Pairs of mounts of one image whose targets are equal or nested (`static` and `static/js`). */
-export function mountOverlaps(mounts: readonly MountSpec[]): { first: MountSpec; second: MountSpec }[] {
-  const out: { first: MountSpec; second: MountSpec }[] = [];
-  mounts.forEach((second, j) => {
-    const first = mounts.slice(0, j).find((m) => m.to !== '' && second.to !== '' && (coversPath(m.to, second.to) || coversPath(second.to, m.to)));
-    if (first) out.push({ first, second });
-  });
-  return out;
 }

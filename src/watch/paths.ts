@@ -10,7 +10,7 @@ import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { BuildFile } from '../config/types.js';
 import { STATE_DIR } from '../core/layout.js';
 import { planContext } from '../context/source.js';
-import { IgnoreMatcher } from '../context/ignore.js';
+import { IgnoreMatcher } from '../dockerignore/ignore.js';
 
 export interface ImageWatch {
   readonly image: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cleanPath, goTrimSpace, scanLines } from '../../src/context/gopath.js';
+import { cleanPath, goTrimSpace, scanLines } from '../../src/core/gopath.js';
 import {
   IgnoreMatcher,
   compilePattern,
@@ -7,7 +7,7 @@ import {
   parsePatternList,
   type IgnorePattern,
   type MatchState,
-} from '../../src/context/ignore.js';
+} from '../../src/dockerignore/ignore.js';
 
 function matcher(patterns: string[]): IgnoreMatcher {
   const r = parsePatternList(patterns);

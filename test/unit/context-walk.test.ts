@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { IgnoreMatcher, parsePatternList } from '../../src/context/ignore.js';
+import { IgnoreMatcher, parsePatternList } from '../../src/dockerignore/ignore.js';
 import { ContextChangedError, walkContext, type WalkOptions } from '../../src/context/walk.js';
 
 let base: string;

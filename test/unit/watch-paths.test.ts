@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { IgnoreMatcher } from '../../src/context/ignore.js';
+import { IgnoreMatcher } from '../../src/dockerignore/ignore.js';
 import type { BuildPlan } from '../../src/plan/types.js';
 import { affectedImages, subPlan, withUnbuiltUpstream } from '../../src/watch/affected.js';
 import { rawPath } from '../../src/watch/fs-watch.js';

@@ -5,7 +5,7 @@
  */
 import { relative, resolve, sep } from 'node:path';
 import type { ImageRef, ImageSpec, MountSpec } from '../../config/types.js';
-import { didYouMean } from '../../config/suggest.js';
+import { didYouMean } from '../../core/suggest.js';
 import { contextText, whyText } from '../../context/inspect-format.js';
 import { explainPath, inspectContext, type InspectMount } from '../../context/inspect.js';
 import { contextErrorText, planContext, type ContextInput } from '../../context/source.js';

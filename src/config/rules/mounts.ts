@@ -7,10 +7,10 @@
  */
 import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
-import { IgnoreMatcher, parseIgnoreFile } from '../../context/ignore.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { DEFAULT_INJECTED_DOCKERFILE } from '../../core/layout.js';
-import { mountOverlaps } from '../../mounts/sources.js';
+import { mountOverlaps } from '../../core/overlap.js';
+import { IgnoreMatcher, parseIgnoreFile } from '../../dockerignore/ignore.js';
 import type { BuildFile, ImageSpec, MountSpec } from '../types.js';
 import { show } from './paths.js';
 import { error, type Rule } from './rule.js';

@@ -1,7 +1,7 @@
 /** Rules about names: every reference points at a declared image or group. */
 import type { Diagnostic, Location } from '../../core/diagnostic.js';
+import { didYouMean } from '../../core/suggest.js';
 import { isImageReference } from '../reference.js';
-import { didYouMean } from '../suggest.js';
 import { error, type Rule } from './rule.js';
 
 /** `args: {X: {image: NAME}}`, `depends_on` and `extends` must name an image of this file. */

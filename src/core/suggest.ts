@@ -1,5 +1,5 @@
 /** "Did you mean" suggestions by edit distance. */
-import { byText } from '../core/order.js';
+import { byText } from './order.js';
 
 export function editDistance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, j) => j);

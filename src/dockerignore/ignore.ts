@@ -3,7 +3,7 @@
  * numbers) and MatchesUsingParentResults as docker's tar walker uses it, plus a sound
  * "can this excluded directory be pruned?" check. Pure: no file system access.
  */
-import { cleanPath, goTrimSpace, scanLines } from './gopath.js';
+import { cleanPath, goTrimSpace, scanLines } from '../core/gopath.js';
 import { compilePattern, matchCompiled, type Compiled } from './pattern.js';
 
 export { compilePattern, type Compiled } from './pattern.js';
