@@ -14,7 +14,6 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
-import type { TlsFiles } from './endpoint.js';
 
 export const DEFAULT_CONTEXT = 'default';
 
@@ -53,6 +52,15 @@ export interface DockerContext {
   /** `Endpoints.docker.Host`; empty means the default socket. */
   readonly host: string;
   readonly tls: ContextTls;
+}
+
+/** TLS material for a tcp endpoint, from a context or from DOCKER_CERT_PATH (endpoint.ts). */
+export interface TlsFiles {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+  /** Check the daemon's certificate (DOCKER_TLS_VERIFY, or a context without SkipTLSVerify): against `ca`, else the system's roots. */
+  readonly verify: boolean;
 }
 
 /** Where a context's TLS material is, and its `SkipTLSVerify`. */

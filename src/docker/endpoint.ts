@@ -15,7 +15,7 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import {
-  chosenContext, contextTlsFiles, DEFAULT_CONTEXT, dockerConfigDir, homeDir, namedBy, readContext, type ContextChoice, type ContextTls,
+  chosenContext, contextTlsFiles, DEFAULT_CONTEXT, dockerConfigDir, homeDir, namedBy, readContext, type ContextChoice, type ContextTls, type TlsFiles,
 } from './docker-context.js';
 import { EngineError, endpointOrigin, type Endpoint } from './engine.js';
 
@@ -24,14 +24,6 @@ export interface EndpointOptions {
   readonly host?: string;
   /** Defaults to `process.env`. */
   readonly env?: NodeJS.ProcessEnv;
-}
-
-export interface TlsFiles {
-  readonly ca?: Buffer;
-  readonly cert?: Buffer;
-  readonly key?: Buffer;
-  /** Check the daemon's certificate (DOCKER_TLS_VERIFY, or a context without SkipTLSVerify): against `ca`, else the system's roots. */
-  readonly verify: boolean;
 }
 
 /** Everything needed to open a connection; exactly one of `socketPath` / `host` is set. */

@@ -1,8 +1,12 @@
 /** Renders a BuildPlan: `mbuild plan` (text or JSON) and `mbuild graph` (dot, mermaid, JSON). */
-import type { Prediction } from '../cache/predict.js';
 import type { BuildPlan } from '../plan/types.js';
 
-export function planText(plan: BuildPlan, predictions?: readonly Prediction[]): string {
+/** What `plan` says of an image's freshness (cache/predict.ts predicts it). */
+export type Verdict =
+  | { readonly image: string; readonly fresh: true }
+  | { readonly image: string; readonly fresh: false; readonly reasons: readonly string[] };
+
+export function planText(plan: BuildPlan, predictions?: readonly Verdict[]): string {
   const verdict = new Map(predictions?.map((p) => [p.image, p.fresh ? 'fresh' : `stale: ${p.reasons.join('; ')}`]));
   const lines = [`project ${plan.project}: ${plan.images.length} image${plan.images.length === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`, ''];
   const byName = new Map(plan.images.map((x) => [x.name, x]));

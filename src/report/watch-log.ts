@@ -2,8 +2,8 @@
  * Prints watch-mode events: plain lines, or NDJSON with `--progress json` (one object per
  * line with its `time`, like BuildEvents). Changed paths arrive relative to the project root.
  */
+import type { WatchEvent } from '../core/events.js';
 import { unreachable } from '../core/result.js';
-import type { WatchEvent } from '../watch/events.js';
 import { shortId } from './format.js';
 
 export function watchLog(out: NodeJS.WritableStream, json: boolean): (e: WatchEvent) => void {

@@ -9,12 +9,12 @@
  * build file is reported and the last good one kept). After each rebuilt image: its
  * outputs were exported by the build, then a `watch-rebuilt` event and the hook.
  */
+import type { EmitWatchEvent } from '../core/events.js';
 import type { Loaded } from '../config/load.js';
 import type { BuildFile } from '../config/types.js';
 import type { Executor, RunReport } from '../execute/executor.js';
 import type { BuildPlan } from '../plan/types.js';
 import { affectedImages, subPlan, withUnbuiltUpstream } from './affected.js';
-import { MAX_SHOWN, type EmitWatchEvent } from './events.js';
 import { FileWatch, type WatchFactory } from './fs-watch.js';
 import { LoopGuard, runHook } from './loop-guard.js';
 import { isIgnored, isProbe, meaningOf, pruneFingerprint, shown, watchTargets, type WatchTargets } from './paths.js';
@@ -23,6 +23,8 @@ import { waitingImages } from './waiting.js';
 
 /** Restarts of one image's in-flight build within one run. */
 export const MAX_RESTARTS = 3;
+/** Paths listed in one `watch-change` event. */
+export const MAX_SHOWN = 20;
 /** How long changes are collected into one `watch-change` line while a run is in progress. */
 const CHANGE_LINE_MS = 50;
 

@@ -17,7 +17,7 @@ import { watch, type ChokidarOptions, type FSWatcher } from 'chokidar';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadPlan } from '../../src/load/load-plan.js';
 import type { Executor, RunReport } from '../../src/execute/executor.js';
-import type { WatchEvent } from '../../src/watch/events.js';
+import type { WatchEvent } from '../../src/core/events.js';
 import { ENOSPC_NOTE, FileWatch } from '../../src/watch/fs-watch.js';
 import { Watcher } from '../../src/watch/watcher.js';
 import { testdir } from '../helpers/testdir.js';

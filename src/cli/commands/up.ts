@@ -9,7 +9,7 @@ import { logPath } from '../../core/layout.js';
 import type { RunReport } from '../../execute/executor.js';
 import { openSession, type SessionOptions } from '../session.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
-import { createReporter, type ProgressMode } from '../../report/reporter.js';
+import { createReporter, type ProgressMode } from '../../report/create.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
 import { engineOrReport, type EngineFlags } from '../engine.js';
 import { ExitCode, type CliIo } from '../io.js';

@@ -6,7 +6,7 @@
 import { logPath } from '../../core/layout.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { displayPath, formatReport } from '../../report/diagnostic-printer.js';
-import { createReporter } from '../../report/reporter.js';
+import { createReporter } from '../../report/create.js';
 import { watchLog } from '../../report/watch-log.js';
 import { withCachedImageList } from '../../watch/engine-cache.js';
 import { Watcher, type ReloadFailure } from '../../watch/watcher.js';
