@@ -6,12 +6,12 @@
  * input: its rebuild makes nothing stale. Independent images are decided concurrently
  * (each waits only for its own upstream images), a few at a time.
  */
-import type { BuildFile } from '../config/types.js';
+import { statCachePath } from '../core/layout.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
-import type { BuildPlan } from '../plan/types.js';
+import type { BuildPlan, Planned } from '../plan/types.js';
 import { decide, KeyIndex, type Decision } from './freshness.js';
 import { PENDING } from './inputs.js';
-import type { StatCache } from './stat-cache.js';
+import { StatCache } from './stat-cache.js';
 
 export type Prediction =
   | { readonly image: string; readonly fresh: true; readonly imageId: string; readonly key: string }
@@ -20,8 +20,8 @@ export type Prediction =
 /** Contexts walked at once. */
 const CONCURRENCY = 8;
 
-export async function predict(o: {
-  file: BuildFile; plan: BuildPlan; engine: Pick<Engine, 'inspectImage' | 'listImages'>; builder: BuilderKind; statCache: StatCache; noCache: boolean;
+export async function predict(o: Planned & {
+  engine: Pick<Engine, 'inspectImage' | 'listImages'>; builder: BuilderKind; statCache: StatCache; noCache: boolean;
 }): Promise<Prediction[]> {
   const index = new KeyIndex(o.engine, o.file.name, o.file.root);
   const known = new Map<string, Promise<Prediction>>();
@@ -52,4 +52,19 @@ export async function predict(o: {
   // Plan order is topological: every upstream promise exists before its dependents ask for it.
   for (const planned of o.plan.images) known.set(planned.name, predictOne(planned));
   return Promise.all(o.plan.images.map((i) => known.get(i.name)!));
+}
+
+/**
+ * The predictions of `plan`, `why` and `clean`, with the project's stat cache: read first (a
+ * cache that cannot be read is `onWarning`, and an empty one is used), saved after, so the
+ * next command hashes only what changed since.
+ */
+export async function predictPlanned(
+  planned: Planned, engine: Pick<Engine, 'inspectImage' | 'listImages'>, builder: BuilderKind, onWarning: (message: string) => void,
+): Promise<Prediction[]> {
+  const loaded = await StatCache.load(statCachePath(planned.file.root));
+  if (loaded.warning) onWarning(loaded.warning);
+  const result = await predict({ ...planned, engine, builder, statCache: loaded.cache, noCache: false });
+  await loaded.cache.save().catch(() => undefined);
+  return result;
 }

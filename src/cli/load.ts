@@ -1,6 +1,11 @@
-/** Loads the build file for a command and prints its diagnostics; shared by every command. */
+/**
+ * What a command loads, with its diagnostics printed: the build file alone (`config`,
+ * `context`), or the build file, its Dockerfiles and the plan (load/load-plan.ts: validate,
+ * plan, graph, why, clean, up, watch).
+ */
 import type { Diagnostic } from '../core/diagnostic.js';
 import { loadBuildFile, type Loaded, type LoadOptions } from '../config/load.js';
+import { loadPlan, type LoadedPlan, type PlanChecks } from '../load/load-plan.js';
 import { formatDiagnostics, formatReport } from '../report/diagnostic-printer.js';
 import { ExitCode, useColor, type CliIo } from './io.js';
 
@@ -47,4 +52,16 @@ export async function loadOrReport(io: CliIo, opts: GlobalOptions): Promise<Load
   const loaded = await loadBuildFile(options);
   printDiagnostics(io, loaded.ok ? loaded.value.diagnostics : loaded.error.diagnostics, !loaded.ok);
   return loaded.ok ? loaded.value : ExitCode.invalid;
+}
+
+/** `names`: images or groups; `'all'`: every image of the file. */
+export async function planOrReport(io: CliIo, opts: GlobalOptions, names: readonly string[] | 'all', checks: PlanChecks = {}): Promise<LoadedPlan | ExitCode> {
+  const options = loadOptions(io, opts);
+  if (typeof options === 'string') {
+    io.stderr.write(`error: ${options}\n`);
+    return ExitCode.invalid;
+  }
+  const planned = await loadPlan(options, names, checks);
+  printDiagnostics(io, planned.ok ? planned.value.diagnostics : planned.error.diagnostics, !planned.ok);
+  return planned.ok ? planned.value : ExitCode.invalid;
 }

@@ -1,18 +1,31 @@
 /**
- * What `up` and `watch` share around the executor: the stat cache (loaded once, saved
- * atomically at the end), the per-image build step, and the executor options.
+ * What `up` and `watch` share around the executor: their flags, the stat cache (loaded
+ * once, saved atomically at the end), the per-image build step, and the executor options.
  */
 import type { Prefetched } from '../cache/prefetch.js';
 import { StatCache } from '../cache/stat-cache.js';
-import type { BuildFile } from '../config/types.js';
 import type { EmitEvent } from '../core/events.js';
 import { logsDir, statCachePath } from '../core/layout.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { locateStep } from '../dockerfile/images.js';
 import { Executor } from '../execute/executor.js';
 import { createBuildOne } from '../execute/image-build.js';
-import type { BuildPlan } from '../plan/types.js';
+import type { BuildPlan, Planned } from '../plan/types.js';
+import type { ProgressMode } from '../report/create.js';
 import type { CliIo } from './io.js';
+import type { GlobalOptions } from './load.js';
+
+/** The flags of `up` (and of `watch`, which has a few more). */
+export interface UpOptions extends GlobalOptions {
+  readonly jobs: number;
+  readonly builder: 'auto' | BuilderKind;
+  readonly progress: ProgressMode;
+  readonly quiet?: boolean;
+  readonly keepGoing?: boolean;
+  readonly noCache?: boolean;
+  /** `--no-outputs`: build, but do not copy `outputs` to the host. */
+  readonly noOutputs?: boolean;
+}
 
 export interface SessionOptions {
   readonly engine: Engine;
@@ -27,9 +40,19 @@ export interface SessionOptions {
   readonly prefetched?: Prefetched;
 }
 
+export const sessionOptions = (
+  opts: UpOptions, c: { engine: Engine; builder: BuilderKind }, emit: EmitEvent, signal: AbortSignal, prefetched?: Prefetched,
+): SessionOptions => ({
+  engine: c.engine, builder: c.builder, emit, signal, jobs: opts.jobs, keepGoing: opts.keepGoing ?? false,
+  noCache: opts.noCache ?? false, outputs: !opts.noOutputs, ...(prefetched && { prefetched }),
+});
+
 export interface Session {
-  /** A fresh executor over `plan` (a new run: the engine's key index is read again). */
-  executor(file: BuildFile, plan: BuildPlan, known?: ReadonlyMap<string, string>): Executor;
+  /**
+   * A fresh executor (a new run: the engine's key index is read again) for `part` of
+   * `planned` (all of it by default); upstream images outside `part` are taken from `known`.
+   */
+  executor(planned: Planned, part?: BuildPlan, known?: ReadonlyMap<string, string>): Executor;
   /** Saves the stat cache. */
   close(): Promise<void>;
 }
@@ -41,11 +64,11 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
   if (loaded.warning) io.stderr.write(`warning: ${loaded.warning}\n`);
   const statCache = loaded.cache;
   return {
-    executor: (file, plan, known) => {
+    executor: ({ file, plan }, part = plan, known) => {
       const first = early;
       early = undefined;
       return new Executor({
-        plan, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
+        plan: part, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
         tagsOf: (image) => file.images.get(image)?.tags ?? [],
         ...(known && { known }),
         buildOne: createBuildOne({

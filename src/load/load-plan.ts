@@ -10,21 +10,20 @@ import type { Diagnostic } from '../core/diagnostic.js';
 import { hasErrors } from '../core/diagnostic.js';
 import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
-import { loadBuildFile, type Loaded, type LoadFailure, type LoadOptions } from '../config/load.js';
+import { loadBuildFile, type LoadFailure, type LoadOptions } from '../config/load.js';
 import { didYouMean } from '../core/suggest.js';
 import type { BuildFile } from '../config/types.js';
 import { readDockerfiles } from '../dockerfile/images.js';
 import { createPlan, type PlanError } from '../plan/plan.js';
-import type { BuildPlan } from '../plan/types.js';
+import type { Planned } from '../plan/types.js';
 import { contextProblems } from './contexts.js';
 import { dockerfileCycles } from './cycles.js';
 import { lastRunTags } from './last-run.js';
 import { referenceProblems } from './references.js';
 
-export interface Planned {
-  /** The file, with every warning of every phase. */
-  readonly loaded: Loaded;
-  readonly plan: BuildPlan;
+/** The plan and its build file, with every warning of every phase. */
+export interface LoadedPlan extends Planned {
+  readonly diagnostics: readonly Diagnostic[];
 }
 
 /** Stable output: problems of the build file first, then by file, each file's in text order. */
@@ -53,7 +52,7 @@ export interface PlanChecks {
 }
 
 /** `names`: images or groups (none: the default selection); `'all'`: every image of the file. */
-export async function loadPlan(options: LoadOptions, names: readonly string[] | 'all', checks: PlanChecks = {}): Promise<Result<Planned, LoadFailure>> {
+export async function loadPlan(options: LoadOptions, names: readonly string[] | 'all', checks: PlanChecks = {}): Promise<Result<LoadedPlan, LoadFailure>> {
   const loaded = await loadBuildFile(options);
   if (!loaded.ok) return loaded;
   const { file } = loaded.value;
@@ -69,5 +68,5 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
   const refs = new Map([...dockerfiles].map(([name, df]) => [name, df.refs]));
   const plan = createPlan(file, refs, names === 'all' ? [...file.images.keys()] : names);
   if (!plan.ok) return fail([planProblem(file, plan.error)]);
-  return ok({ loaded: { ...loaded.value, diagnostics: [...loaded.value.diagnostics, ...checked] }, plan: plan.value });
+  return ok({ file, plan: plan.value, diagnostics: [...loaded.value.diagnostics, ...checked] });
 }

@@ -2,6 +2,7 @@
  * The plan: pure, serialisable data computed from a BuildFile and the references found
  * in its Dockerfiles. `mbuild plan --format json` prints it as it is.
  */
+import type { BuildFile } from '../config/types.js';
 
 export type EdgeKind = 'args' | 'mounts' | 'depends_on' | 'from' | 'copy-from' | 'mount-from';
 
@@ -34,6 +35,15 @@ export interface BuildPlan {
   readonly waves: readonly (readonly string[])[];
   /** The longest dependency chain, upstream first. */
   readonly criticalPath: readonly string[];
+}
+
+/**
+ * A plan with the build file it was made from: all that the executor, watch and the commands
+ * need of a load, as one value (load/load-plan.ts makes it).
+ */
+export interface Planned {
+  readonly file: BuildFile;
+  readonly plan: BuildPlan;
 }
 
 /** An image reference found in a Dockerfile (FROM, COPY --from, RUN --mount=from), after ARG substitution. */

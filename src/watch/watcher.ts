@@ -9,11 +9,10 @@
  * build file is reported and the last good one kept). After each rebuilt image: its
  * outputs were exported by the build, then a `watch-rebuilt` event and the hook.
  */
-import type { EmitWatchEvent } from '../core/events.js';
-import type { Loaded } from '../config/load.js';
 import type { BuildFile } from '../config/types.js';
+import type { EmitWatchEvent } from '../core/events.js';
 import type { Executor, RunReport } from '../execute/executor.js';
-import type { BuildPlan } from '../plan/types.js';
+import type { BuildPlan, Planned } from '../plan/types.js';
 import { affectedImages, subPlan, withUnbuiltUpstream } from './affected.js';
 import { FileWatch, type WatchFactory } from './fs-watch.js';
 import { LoopGuard, runHook } from './loop-guard.js';
@@ -36,10 +35,11 @@ export interface ReloadFailure {
 }
 
 export interface WatcherOptions {
-  readonly initial: { readonly loaded: Loaded; readonly plan: BuildPlan };
-  /** Reloads and plans again: the new file and plan, or why not. */
-  readonly reload: () => Promise<{ loaded: Loaded; plan: BuildPlan } | ReloadFailure>;
-  readonly executor: (file: BuildFile, plan: BuildPlan, known: ReadonlyMap<string, string>) => Executor;
+  readonly initial: Planned;
+  /** Reloads and plans again: the new plan, or why not. */
+  readonly reload: () => Promise<Planned | ReloadFailure>;
+  /** An executor for `part` of `planned` (a sub-plan); the images outside `part` it needs are in `known`. */
+  readonly executor: (planned: Planned, part: BuildPlan, known: ReadonlyMap<string, string>) => Executor;
   readonly builder: string;
   readonly emit: EmitWatchEvent;
   readonly signal: AbortSignal;
@@ -52,8 +52,8 @@ export interface WatcherOptions {
 
 export class Watcher {
   readonly #o: WatcherOptions;
-  #file: BuildFile;
-  #plan: BuildPlan;
+  /** The last good plan. */
+  #planned: Planned;
   #targets: WatchTargets | undefined;
   #fs: FileWatch | undefined;
   #executor: Executor | undefined;
@@ -73,8 +73,7 @@ export class Watcher {
 
   constructor(o: WatcherOptions) {
     this.#o = o;
-    this.#file = o.initial.loaded.file;
-    this.#plan = o.initial.plan;
+    this.#planned = o.initial;
     this.#machine = new WatchStateMachine({
       run: (c) => this.#run(c),
       duringRun: (c) => this.#duringRun(c),
@@ -87,10 +86,10 @@ export class Watcher {
 
   /** Watches, runs the first full build, then rebuilds on change until the signal aborts. */
   async run(): Promise<RunReport | undefined> {
-    const names = () => this.#plan.images.map((i) => i.name);
-    this.#targets = await watchTargets(this.#file, names());
+    const names = () => this.#planned.plan.images.map((i) => i.name);
+    this.#targets = await watchTargets(this.#planned.file, names());
     const fs = new FileWatch({
-      root: this.#file.root,
+      root: this.#planned.file.root,
       poll: this.#o.poll,
       ignored: (path, stats) => this.#targets !== undefined && isIgnored(this.#targets, path, stats?.isDirectory()),
       onPath: (path, isDir) => this.#onPath(path, isDir),
@@ -184,11 +183,12 @@ export class Watcher {
     const dirty = new Set(change.images);
     if (change.reload) for (const image of await this.#reload()) dirty.add(image);
     for (const { image, reason } of this.#guard.runStarts(dirty)) this.#o.emit({ type: 'watch-paused', image, reason });
-    const affected = affectedImages(this.#plan, dirty).filter((i) => !this.#guard.isPaused(i));
-    const todo = this.#notWaiting(this.#first ? this.#plan.images.map((i) => i.name) : withUnbuiltUpstream(this.#plan, affected, this.#ids));
+    const { plan } = this.#planned;
+    const affected = affectedImages(plan, dirty).filter((i) => !this.#guard.isPaused(i));
+    const todo = this.#notWaiting(this.#first ? plan.images.map((i) => i.name) : withUnbuiltUpstream(plan, affected, this.#ids));
     const built: string[] = [];
     try {
-      if (todo.length > 0 && !this.#o.signal.aborted) built.push(...(await this.#build(subPlan(this.#plan, todo))));
+      if (todo.length > 0 && !this.#o.signal.aborted) built.push(...(await this.#build(subPlan(plan, todo))));
     } catch (e) {
       this.#o.emit({ type: 'watch-warning', message: `internal error in a watch run: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
     } finally {
@@ -200,7 +200,7 @@ export class Watcher {
   /** `todo` without the images that wait for an input that is gone (each reported). */
   #notWaiting(todo: readonly string[]): string[] {
     const t = this.#targets;
-    const waiting = waitingImages(this.#file, this.#plan, todo, this.#ids, this.#invalid);
+    const waiting = waitingImages(this.#planned.file, this.#planned.plan, todo, this.#ids, this.#invalid);
     const show = (paths: readonly string[]) => paths.map((path) => (t === undefined ? path : shown(t, path)));
     for (const w of waiting) {
       this.#o.emit({
@@ -223,12 +223,11 @@ export class Watcher {
       return [];
     }
     this.#invalid = new Set();
-    const before = { file: this.#file, plan: this.#plan };
-    this.#file = next.loaded.file;
-    this.#plan = next.plan;
+    const before = this.#planned;
+    this.#planned = next;
     await this.#retarget();
     const resumed = this.#guard.resume();
-    const changed = changedImages(before, { file: this.#file, plan: this.#plan });
+    const changed = changedImages(before, next);
     const text = changed.length > 0 ? `changed: ${changed.join(', ')}` : 'no image changed';
     this.#o.emit({ type: 'watch-reload', ok: true, message: resumed.length > 0 ? `${text}; watching ${resumed.join(', ')} again` : text });
     return [...new Set([...changed, ...resumed])];
@@ -236,13 +235,14 @@ export class Watcher {
 
   async #retarget(): Promise<void> {
     const old = this.#targets;
-    this.#targets = await watchTargets(this.#file, this.#plan.images.map((i) => i.name));
+    this.#targets = await watchTargets(this.#planned.file, this.#planned.plan.images.map((i) => i.name));
     if (old === undefined || pruneFingerprint(old) !== pruneFingerprint(this.#targets)) await this.#fs?.restart();
   }
 
-  /** Builds `plan`; returns the images built (not up to date), after their events and hooks. */
-  async #build(plan: BuildPlan): Promise<string[]> {
-    this.#executor = this.#o.executor(this.#file, plan, this.#ids);
+  /** Builds `part` of the plan; returns the images built (not up to date), after their events and hooks. */
+  async #build(part: BuildPlan): Promise<string[]> {
+    const { file } = this.#planned;
+    this.#executor = this.#o.executor(this.#planned, part, this.#ids);
     const report = await this.#executor.run(this.#o.builder);
     this.#executor = undefined;
     if (this.#first) this.#firstReport = report;
@@ -254,11 +254,11 @@ export class Watcher {
       built.push(image);
       // The first run is `up`: only rebuilds are reported and hooked.
       if (this.#first || this.#o.signal.aborted) continue;
-      const tags = this.#file.images.get(image)?.tags ?? [];
+      const tags = file.images.get(image)?.tags ?? [];
       this.#o.emit({ type: 'watch-rebuilt', image, imageId: outcome.imageId, tags });
       if (this.#o.onRebuild === undefined) continue;
       this.#guard.hooksStart();
-      const r = await runHook(this.#o.onRebuild, { cwd: this.#file.root, image, imageId: outcome.imageId, tags, signal: this.#o.signal });
+      const r = await runHook(this.#o.onRebuild, { cwd: file.root, image, imageId: outcome.imageId, tags, signal: this.#o.signal });
       if (!this.#o.signal.aborted) this.#o.emit({ type: 'watch-hook', image, ...r });
     }
     return built;
@@ -266,7 +266,7 @@ export class Watcher {
 }
 
 /** Images whose resolved settings or upstream edges differ, new images, or all of them when the project changed. */
-function changedImages(a: { file: BuildFile; plan: BuildPlan }, b: { file: BuildFile; plan: BuildPlan }): string[] {
+function changedImages(a: Planned, b: Planned): string[] {
   const names = b.plan.images.map((i) => i.name);
   if (a.file.name !== b.file.name) return names;
   const edges = (p: BuildPlan, name: string) => JSON.stringify(p.images.find((i) => i.name === name)?.dependsOn);

@@ -7,43 +7,31 @@ import { rm } from 'node:fs/promises';
 import { changedFiles } from '../../cache/explain.js';
 import { KEY_LABEL, PROJECT_LABEL } from '../../cache/freshness.js';
 import { readManifest, recordedImages } from '../../cache/manifest.js';
-import { predict, type Prediction } from '../../cache/predict.js';
-import { StatCache } from '../../cache/stat-cache.js';
-import type { BuildFile } from '../../config/types.js';
-import { stateDir, statCachePath } from '../../core/layout.js';
+import { predictPlanned } from '../../cache/predict.js';
+import { stateDir } from '../../core/layout.js';
 import { outputsDue } from '../../outputs/due.js';
-import type { BuilderKind, Engine } from '../../docker/engine.js';
-import type { BuildPlan } from '../../plan/types.js';
+import type { BuilderKind } from '../../docker/engine.js';
 import { shortId } from '../../report/format.js';
-import { ExitCode, type CliIo } from '../io.js';
-import type { GlobalOptions } from '../load.js';
-import { planOrReport } from '../plan-load.js';
-import { connect } from './up.js';
+import { connect } from '../engine.js';
+import { ExitCode, warnOn, type CliIo } from '../io.js';
+import { planOrReport, type GlobalOptions } from '../load.js';
 
 export interface EngineOptions extends GlobalOptions {
   readonly builder: 'auto' | BuilderKind;
 }
 
 
-export async function predictions(io: CliIo, file: BuildFile, plan: BuildPlan, engine: Engine, builder: BuilderKind): Promise<Prediction[]> {
-  const loaded = await StatCache.load(statCachePath(file.root));
-  if (loaded.warning) io.stderr.write(`warning: ${loaded.warning}\n`);
-  const result = await predict({ file, plan, engine, builder, statCache: loaded.cache, noCache: false });
-  await loaded.cache.save().catch(() => undefined);
-  return result;
-}
-
 export async function whyCommand(io: CliIo, image: string, opts: EngineOptions): Promise<ExitCode> {
   const planned = await planOrReport(io, opts, [image]);
   if (typeof planned === 'number') return planned;
-  if (!planned.loaded.file.images.has(image)) {
+  if (!planned.file.images.has(image)) {
     io.stderr.write(`error: '${image}' is a group; mbuild why takes one image\n`);
     return ExitCode.invalid;
   }
   const connected = await connect(io, opts);
   if (typeof connected === 'number') return connected;
-  const { file } = planned.loaded;
-  const p = (await predictions(io, file, planned.plan, connected.engine, connected.builder)).find((x) => x.image === image)!;
+  const { file } = planned;
+  const p = (await predictPlanned(planned, connected.engine, connected.builder, warnOn(io))).find((x) => x.image === image)!;
   const last = await readManifest(file.root, image);
   if (p.fresh) {
     io.stdout.write(`${image} is up to date: image ${shortId(p.imageId)}${last ? `, built ${last.builtAt}` : ''}\n`);
@@ -65,7 +53,7 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
   if (typeof planned === 'number') return planned;
   const connected = await connect(io, opts);
   if (typeof connected === 'number') return connected;
-  const { file } = planned.loaded;
+  const { file } = planned;
   const engine = connected.engine;
   const keep = new Set<string>();
   for (const image of file.images.values()) {
@@ -74,7 +62,7 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
       if (id) keep.add(id);
     }
   }
-  for (const p of await predictions(io, file, planned.plan, engine, connected.builder)) if (p.fresh) keep.add(p.imageId);
+  for (const p of await predictPlanned(planned, engine, connected.builder, warnOn(io))) if (p.fresh) keep.add(p.imageId);
   // Only what this checkout recorded, with the key it recorded: never by project label alone
   // (another checkout may have the same project name), never an image another tag names.
   const recorded = await recordedImages(file.root);

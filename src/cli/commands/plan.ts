@@ -1,16 +1,13 @@
 /** `mbuild plan` and `mbuild graph`: the plan without building anything. */
-import type { Prediction } from '../../cache/predict.js';
+import { predictPlanned, type Prediction } from '../../cache/predict.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
-import type { BuildFile } from '../../config/types.js';
 import { EngineError, type BuilderKind, type Engine } from '../../docker/engine.js';
 import { buildResolver } from '../../mounts/sources.js';
-import type { BuildPlan } from '../../plan/types.js';
+import type { Planned } from '../../plan/types.js';
 import { graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
-import { predictions } from './cache.js';
 import { engineJson, engineLine, engineOrReport } from '../engine.js';
-import { ExitCode, type CliIo } from '../io.js';
-import { printDiagnostics, type GlobalOptions } from '../load.js';
-import { planOrReport } from '../plan-load.js';
+import { ExitCode, warnOn, type CliIo } from '../io.js';
+import { planOrReport, printDiagnostics, type GlobalOptions } from '../load.js';
 
 /** What the engine says about the plan: predictions, or a note saying why there are none, and the problems `up` would fail on. */
 interface EngineView {
@@ -20,7 +17,7 @@ interface EngineView {
 }
 
 /** Mounts whose external source image does not exist locally: `up` never pulls one, so it would fail. */
-async function missingMountSources(file: BuildFile, plan: BuildPlan, engine: Engine): Promise<Diagnostic[]> {
+async function missingMountSources({ file, plan }: Planned, engine: Engine): Promise<Diagnostic[]> {
   const resolve = buildResolver(engine, new Map());
   const out: Diagnostic[] = [];
   for (const { name } of plan.images) {
@@ -41,13 +38,13 @@ async function missingMountSources(file: BuildFile, plan: BuildPlan, engine: Eng
  * predictions, with a note: the plan stands without it. A context that cannot be read is a
  * problem of the input, as is a mount source that is not there: `up` would fail on both.
  */
-async function askEngine(io: CliIo, file: BuildFile, plan: BuildPlan, engine: Engine, opts: { builder: 'auto' | BuilderKind }): Promise<EngineView> {
+async function askEngine(io: CliIo, planned: Planned, engine: Engine, opts: { builder: 'auto' | BuilderKind }): Promise<EngineView> {
   const note = (e: unknown): EngineView => ({ note: `freshness not predicted: ${e instanceof Error ? e.message : String(e)}`, problems: [] });
   try {
     const info = await engine.info();
     const builder = opts.builder === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : opts.builder;
-    const predicted = await predictions(io, file, plan, engine, builder);
-    return { predicted, problems: await missingMountSources(file, plan, engine) };
+    const predicted = await predictPlanned(planned, engine, builder, warnOn(io));
+    return { predicted, problems: await missingMountSources(planned, engine) };
   } catch (e) {
     if (e instanceof EngineError) return note(e);
     if (e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError) throw e;
@@ -65,7 +62,7 @@ export async function planCommand(io: CliIo, names: readonly string[], opts: Glo
   // The engine line is printed on stdout below, not on stderr under --verbose.
   const engine = engineOrReport(io, { ...opts, verbose: false });
   if (typeof engine === 'number') return engine;
-  const { predicted, note, problems } = await askEngine(io, planned.loaded.file, planned.plan, engine, opts);
+  const { predicted, note, problems } = await askEngine(io, planned, engine, opts);
   if (opts.format === 'json') {
     io.stdout.write(`${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...(predicted && { predictions: predicted.map(({ image, fresh, ...rest }) => ({ image, fresh, ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }) })) }) }, null, 2)}\n`);
   } else {

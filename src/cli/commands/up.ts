@@ -3,71 +3,16 @@ import { resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { prefetch, type Prefetched } from '../../cache/prefetch.js';
 import { findBuildFile } from '../../config/find.js';
-import type { BuilderKind, Engine, EngineInfo } from '../../docker/engine.js';
-import type { EmitEvent } from '../../core/events.js';
 import { logPath } from '../../core/layout.js';
 import type { RunReport } from '../../execute/executor.js';
-import { openSession, type SessionOptions } from '../session.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
-import { createReporter, type ProgressMode } from '../../report/create.js';
+import { createReporter } from '../../report/create.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
-import { engineOrReport, type EngineFlags } from '../engine.js';
+import { connect, startConnecting, type Connecting } from '../engine.js';
 import { ExitCode, type CliIo } from '../io.js';
-import type { GlobalOptions } from '../load.js';
-import { planOrReport } from '../plan-load.js';
+import { planOrReport } from '../load.js';
+import { openSession, sessionOptions, type UpOptions } from '../session.js';
 import { abortOnSignals } from '../signals.js';
-
-export interface UpOptions extends GlobalOptions {
-  readonly jobs: number;
-  readonly builder: 'auto' | BuilderKind;
-  readonly progress: ProgressMode;
-  readonly quiet?: boolean;
-  readonly keepGoing?: boolean;
-  readonly noCache?: boolean;
-  /** `--no-outputs`: build, but do not copy `outputs` to the host. */
-  readonly noOutputs?: boolean;
-}
-
-/** A connection under way: the engine and its negotiation, started before the build file loads. */
-export interface Connecting {
-  readonly engine: Engine;
-  readonly info: Promise<EngineInfo>;
-}
-
-/** Starts connecting; an exit code when the endpoint cannot be resolved (engineOrReport said why). */
-export function startConnecting(io: CliIo, opts: EngineFlags): Connecting | ExitCode {
-  const engine = engineOrReport(io, opts);
-  if (typeof engine === 'number') return engine;
-  const info = engine.info();
-  info.catch(() => undefined); // reported by `connect`, if the command gets that far
-  return { engine, info };
-}
-
-/** Connects and picks the builder; prints why not and returns an exit code when it cannot. */
-export async function connect(
-  io: CliIo, opts: EngineFlags & { builder: 'auto' | BuilderKind }, started: Connecting | ExitCode = startConnecting(io, opts),
-): Promise<{ engine: Engine; builder: BuilderKind } | ExitCode> {
-  if (typeof started === 'number') return started;
-  const { engine } = started;
-  try {
-    const info = await started.info;
-    if (opts.builder === 'buildkit' && !info.buildkit) {
-      io.stderr.write(`error: the engine at ${engine.endpoint.url} (Docker ${info.serverVersion}) does not support BuildKit; use --builder classic\n`);
-      return ExitCode.failed;
-    }
-    return { engine, builder: opts.builder === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : opts.builder };
-  } catch (e) {
-    io.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-    return ExitCode.failed;
-  }
-}
-
-export const sessionOptions = (
-  opts: UpOptions, c: { engine: Engine; builder: BuilderKind }, emit: EmitEvent, signal: AbortSignal, prefetched?: Prefetched,
-): SessionOptions => ({
-  engine: c.engine, builder: c.builder, emit, signal, jobs: opts.jobs, keepGoing: opts.keepGoing ?? false,
-  noCache: opts.noCache ?? false, outputs: !opts.noOutputs, ...(prefetched && { prefetched }),
-});
 
 /**
  * For a run of the whole file: the stat cache and the recorded images' inspects, started
@@ -97,7 +42,7 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   await setImmediate();
   const planned = await planOrReport(io, opts, names);
   if (typeof planned === 'number') return planned;
-  const { loaded: { file }, plan } = planned;
+  const { file } = planned;
   const connected = await connect(io, opts, connecting);
   if (typeof connected === 'number') return connected;
   // Temporary containers of an mbuild that was killed before it could remove them (only
@@ -109,7 +54,7 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   const signals = abortOnSignals();
   try {
     const session = await openSession(io, file.root, sessionOptions(opts, connected, reporter.onEvent.bind(reporter), signals.signal, prefetched));
-    const report = await session.executor(file, plan).run(connected.builder);
+    const report = await session.executor(planned).run(connected.builder);
     await session.close();
     await reporter.close();
     return exitCodeOf(report);

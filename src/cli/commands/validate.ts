@@ -1,13 +1,12 @@
 /** `mbuild validate`: every static check `plan` and `up` run (Dockerfiles included), or one line saying the file is valid. */
 import { displayPath } from '../../report/diagnostic-printer.js';
 import { ExitCode, type CliIo } from '../io.js';
-import type { GlobalOptions } from '../load.js';
-import { planOrReport } from '../plan-load.js';
+import { planOrReport, type GlobalOptions } from '../load.js';
 
 export async function validateCommand(io: CliIo, opts: GlobalOptions): Promise<ExitCode> {
   const planned = await planOrReport(io, opts, 'all', { lastRun: true });
   if (typeof planned === 'number') return planned;
-  const { file, diagnostics } = planned.loaded;
+  const { file, diagnostics } = planned;
   const warnings = diagnostics.length;
   const groups = file.groups.size;
   io.stdout.write(

@@ -10,13 +10,12 @@ import { createReporter } from '../../report/create.js';
 import { watchLog } from '../../report/watch-log.js';
 import { withCachedImageList } from '../../watch/engine-cache.js';
 import { Watcher, type ReloadFailure } from '../../watch/watcher.js';
-import { loadPlan, type Planned } from '../../load/load-plan.js';
+import { loadPlan, type LoadedPlan } from '../../load/load-plan.js';
+import { connect } from '../engine.js';
 import { ExitCode, type CliIo } from '../io.js';
-import { loadOptions } from '../load.js';
-import { planOrReport } from '../plan-load.js';
+import { loadOptions, planOrReport } from '../load.js';
 import { abortOnSignals } from '../signals.js';
-import { openSession } from '../session.js';
-import { connect, sessionOptions, type UpOptions } from './up.js';
+import { openSession, sessionOptions, type UpOptions } from '../session.js';
 
 export interface WatchOptions extends UpOptions {
   readonly poll?: boolean;
@@ -32,13 +31,13 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   const json = opts.progress === 'json';
   const reporter = await createReporter(opts.quiet ? 'quiet' : json ? 'json' : 'plain', {
     stdout: io.stdout, stderr: io.stderr, env: io.env,
-    logPath: (image) => displayPath(logPath(planned.loaded.file.root, image), io.cwd),
+    logPath: (image) => displayPath(logPath(planned.file.root, image), io.cwd),
   });
   const signals = abortOnSignals();
   try {
     // The key index is read at every run: served from memory during the session (engine-cache.ts).
     const engine = { ...connected, engine: withCachedImageList(connected.engine) };
-    const session = await openSession(io, planned.loaded.file.root, sessionOptions(opts, engine, reporter.onEvent.bind(reporter), signals.signal));
+    const session = await openSession(io, planned.file.root, sessionOptions(opts, engine, reporter.onEvent.bind(reporter), signals.signal));
     const watcher = new Watcher({
       initial: planned,
       builder: connected.builder,
@@ -47,8 +46,8 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
       ...(opts.onRebuild !== undefined && { onRebuild: opts.onRebuild }),
       emit: watchLog(io.stdout, json),
       // The same build file, never one found in a parent folder once it is deleted or renamed.
-      reload: () => reload(io, { ...opts, file: opts.file ?? planned.loaded.file.root }, names),
-      executor: (file, plan, known) => session.executor(file, plan, known),
+      reload: () => reload(io, { ...opts, file: opts.file ?? planned.file.root }, names),
+      executor: (p, part, known) => session.executor(p, part, known),
     });
     await watcher.run();
     await session.close();
@@ -60,7 +59,7 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
 }
 
 /** Reload for watch mode: the new file and plan (the same checks as at the start), or the diagnostics and their files. */
-async function reload(io: CliIo, opts: WatchOptions, names: readonly string[]): Promise<Planned | ReloadFailure> {
+async function reload(io: CliIo, opts: WatchOptions, names: readonly string[]): Promise<LoadedPlan | ReloadFailure> {
   const options = loadOptions(io, opts);
   if (typeof options === 'string') return { message: options, files: [] };
   const planned = await loadPlan(options, names);
