@@ -3,10 +3,13 @@
  * (docker/endpoint.ts), the line that says which one and why, and connecting to it with
  * the builder it is asked for.
  */
+import { err, messageOf, ok, settled, type Result } from '../core/result.js';
 import { engineAt } from '../docker/connect.js';
 import { resolveEndpoint } from '../docker/endpoint.js';
 import { endpointOrigin, type BuilderKind, type Endpoint, type Engine, type EngineInfo } from '../docker/engine.js';
-import { ExitCode, type CliIo } from './io.js';
+import type { CommandFailure } from './failure.js';
+import type { CliIo } from './io.js';
+import { warnOn } from './print.js';
 
 /** The global `-H/--host` and `-v/--verbose`. */
 export interface EngineFlags {
@@ -24,18 +27,15 @@ export const engineJson = ({ url, source, context, configFile, overrides }: Endp
 
 /**
  * The engine, its endpoint's warning printed (and with `--verbose` its engine line) on
- * stderr; a docker context that does not exist or cannot be read is bad input (exit 2).
+ * stderr; a docker context that does not exist or cannot be read is bad input.
  */
-export function engineOrReport(io: CliIo, opts: EngineFlags): Engine | ExitCode {
+export function engineFor(io: CliIo, opts: EngineFlags): Result<Engine, CommandFailure> {
   const env = io.env as NodeJS.ProcessEnv;
   const resolved = resolveEndpoint({ ...(opts.host !== undefined && { host: opts.host }), env });
-  if (!resolved.ok) {
-    io.stderr.write(`error: ${resolved.error}\n`);
-    return ExitCode.invalid;
-  }
-  if (resolved.value.warning !== undefined) io.stderr.write(`warning: ${resolved.value.warning}\n`);
+  if (!resolved.ok) return err({ reason: 'invalid-input', message: resolved.error });
+  if (resolved.value.warning !== undefined) warnOn(io)(resolved.value.warning);
   if (opts.verbose === true) io.stderr.write(`${engineLine(resolved.value)}\n`);
-  return engineAt(resolved.value, env);
+  return ok(engineAt(resolved.value, env));
 }
 
 /** A connection under way: the engine and its negotiation, started before the build file loads. */
@@ -44,30 +44,35 @@ export interface Connecting {
   readonly info: Promise<EngineInfo>;
 }
 
-/** Starts connecting; an exit code when the endpoint cannot be resolved (engineOrReport said why). */
-export function startConnecting(io: CliIo, opts: EngineFlags): Connecting | ExitCode {
-  const engine = engineOrReport(io, opts);
-  if (typeof engine === 'number') return engine;
-  const info = engine.info();
-  info.catch(() => undefined); // reported by `connect`, if the command gets that far
-  return { engine, info };
+/** An engine that answered, and the builder to use on it. */
+export interface Connected {
+  readonly engine: Engine;
+  readonly builder: BuilderKind;
 }
 
-/** Connects and picks the builder; prints why not and returns an exit code when it cannot. */
-export async function connect(
-  io: CliIo, opts: EngineFlags & { builder: 'auto' | BuilderKind }, started: Connecting | ExitCode = startConnecting(io, opts),
-): Promise<{ engine: Engine; builder: BuilderKind } | ExitCode> {
-  if (typeof started === 'number') return started;
-  const { engine } = started;
-  try {
-    const info = await started.info;
-    if (opts.builder === 'buildkit' && !info.buildkit) {
-      io.stderr.write(`error: the engine at ${engine.endpoint.url} (Docker ${info.serverVersion}) does not support BuildKit; use --builder classic\n`);
-      return ExitCode.failed;
-    }
-    return { engine, builder: opts.builder === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : opts.builder };
-  } catch (e) {
-    io.stderr.write(`error: ${e instanceof Error ? e.message : String(e)}\n`);
-    return ExitCode.failed;
-  }
+/** Starts connecting (the endpoint resolved as engineFor does). */
+export function startConnecting(io: CliIo, opts: EngineFlags): Result<Connecting, CommandFailure> {
+  const engine = engineFor(io, opts);
+  if (!engine.ok) return engine;
+  const info = engine.value.info();
+  info.catch(() => undefined); // reported by `connect`, if the command gets that far
+  return ok({ engine: engine.value, info });
 }
+
+/** Connects, and picks the builder (builderOn). */
+export async function connect(
+  io: CliIo, opts: EngineFlags & { builder: 'auto' | BuilderKind }, started: Result<Connecting, CommandFailure> = startConnecting(io, opts),
+): Promise<Result<Connected, CommandFailure>> {
+  if (!started.ok) return started;
+  const { engine } = started.value;
+  const info = await settled(started.value.info);
+  if (!info.ok) return err({ reason: 'engine-unavailable', message: messageOf(info.error) });
+  if (opts.builder === 'buildkit' && !info.value.buildkit) {
+    return err({ reason: 'engine-unavailable', message: `the engine at ${engine.endpoint.url} (Docker ${info.value.serverVersion}) does not support BuildKit; use --builder classic` });
+  }
+  return ok({ engine, builder: builderOn(info.value, opts.builder) });
+}
+
+/** The builder asked for; `auto`: BuildKit when the engine has it, else the classic builder. */
+export const builderOn = (info: EngineInfo, asked: 'auto' | BuilderKind): BuilderKind =>
+  asked === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : asked;

@@ -12,10 +12,5 @@ export const processIo = (): CliIo => ({ cwd: process.cwd(), env: process.env, s
 export const ExitCode = { ok: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
 export type ExitCode = (typeof ExitCode)[keyof typeof ExitCode];
 
-/** Prints `warning: MESSAGE` on stderr. */
-export const warnOn = (io: CliIo) => (message: string): void => {
-  io.stderr.write(`warning: ${message}\n`);
-};
-
 export const useColor = (io: CliIo, stream: 'stdout' | 'stderr'): boolean =>
   io[stream].isTTY === true && io.env['NO_COLOR'] === undefined && io.env['TERM'] !== 'dumb';

@@ -1,13 +1,15 @@
 /**
- * What a command loads, with its diagnostics printed: the build file alone (`config`,
- * `context`), or the build file, its Dockerfiles and the plan (load/load-plan.ts: validate,
- * plan, graph, why, clean, up, watch).
+ * What a command loads, its warnings printed: the build file alone (`config`, `context`), or
+ * the build file, its Dockerfiles and the plan (load/load-plan.ts: validate, plan, graph,
+ * why, clean, up, watch). Errors are the command's failure, printed at the edge.
  */
+import { loadBuildFile, type Loaded, type LoadFailure, type LoadOptions } from '../config/load.js';
 import type { Diagnostic } from '../core/diagnostic.js';
-import { loadBuildFile, type Loaded, type LoadOptions } from '../config/load.js';
+import { err, ok, type Result } from '../core/result.js';
 import { loadPlan, type LoadedPlan, type PlanChecks } from '../load/load-plan.js';
-import { formatDiagnostics, formatReport } from '../report/diagnostic-printer.js';
-import { ExitCode, useColor, type CliIo } from './io.js';
+import type { CommandFailure } from './failure.js';
+import type { CliIo } from './io.js';
+import { printDiagnostics } from './print.js';
 
 export interface GlobalOptions {
   readonly file?: string;
@@ -18,50 +20,38 @@ export interface GlobalOptions {
   readonly verbose?: boolean;
 }
 
-export function parseVars(pairs: readonly string[] | undefined): Record<string, string> | string {
+export function parseVars(pairs: readonly string[] | undefined): Result<Record<string, string>, string> {
   const vars: Record<string, string> = {};
   for (const pair of pairs ?? []) {
     const eq = pair.indexOf('=');
-    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(pair.slice(0, eq))) return `invalid --var '${pair}': expected NAME=VALUE`;
+    if (eq <= 0 || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(pair.slice(0, eq))) return err(`invalid --var '${pair}': expected NAME=VALUE`);
     vars[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
-  return vars;
+  return ok(vars);
 }
 
 /** What the loading pipeline needs from the command line, or the usage error to print. */
-export function loadOptions(io: CliIo, opts: GlobalOptions): LoadOptions | string {
+export function loadOptions(io: CliIo, opts: GlobalOptions): Result<LoadOptions, string> {
   const vars = parseVars(opts.var);
-  if (typeof vars === 'string') return vars;
-  return { ...(opts.file !== undefined && { file: opts.file }), cwd: io.cwd, env: io.env, vars };
+  if (!vars.ok) return vars;
+  return ok({ ...(opts.file !== undefined && { file: opts.file }), cwd: io.cwd, env: io.env, vars: vars.value });
 }
 
-/** Prints diagnostics to stderr: after a failure with a count when there is more than one; warnings alone as they are. */
-export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], failed: boolean): void {
-  if (diagnostics.length === 0) return;
-  const opts = { cwd: io.cwd, color: useColor(io, 'stderr') };
-  io.stderr.write(`${failed ? formatReport(diagnostics, opts) : formatDiagnostics(diagnostics, opts)}\n`);
-}
-
-/** Either the loaded file (warnings printed to stderr) or an exit code after printing the errors. */
-export async function loadOrReport(io: CliIo, opts: GlobalOptions): Promise<Loaded | ExitCode> {
+/** The loaded value, its warnings printed; or the failure: a usage error, or every diagnostic of the load. */
+async function loadWith<T extends { readonly diagnostics: readonly Diagnostic[] }>(
+  io: CliIo, opts: GlobalOptions, load: (options: LoadOptions) => Promise<Result<T, LoadFailure>>,
+): Promise<Result<T, CommandFailure>> {
   const options = loadOptions(io, opts);
-  if (typeof options === 'string') {
-    io.stderr.write(`error: ${options}\n`);
-    return ExitCode.invalid;
-  }
-  const loaded = await loadBuildFile(options);
-  printDiagnostics(io, loaded.ok ? loaded.value.diagnostics : loaded.error.diagnostics, !loaded.ok);
-  return loaded.ok ? loaded.value : ExitCode.invalid;
+  if (!options.ok) return err({ reason: 'invalid-input', message: options.error });
+  const loaded = await load(options.value);
+  if (!loaded.ok) return err({ reason: 'invalid-build-file', diagnostics: loaded.error.diagnostics });
+  printDiagnostics(io, loaded.value.diagnostics, false);
+  return loaded;
 }
 
-/** `names`: images or groups; `'all'`: every image of the file. */
-export async function planOrReport(io: CliIo, opts: GlobalOptions, names: readonly string[] | 'all', checks: PlanChecks = {}): Promise<LoadedPlan | ExitCode> {
-  const options = loadOptions(io, opts);
-  if (typeof options === 'string') {
-    io.stderr.write(`error: ${options}\n`);
-    return ExitCode.invalid;
-  }
-  const planned = await loadPlan(options, names, checks);
-  printDiagnostics(io, planned.ok ? planned.value.diagnostics : planned.error.diagnostics, !planned.ok);
-  return planned.ok ? planned.value : ExitCode.invalid;
-}
+/** The build file alone. */
+export const loadFor = (io: CliIo, opts: GlobalOptions): Promise<Result<Loaded, CommandFailure>> => loadWith(io, opts, loadBuildFile);
+
+/** The build file, its Dockerfiles and the plan of `names` (images or groups; `'all'`: every image). */
+export const planFor = (io: CliIo, opts: GlobalOptions, names: readonly string[] | 'all', checks: PlanChecks = {}): Promise<Result<LoadedPlan, CommandFailure>> =>
+  loadWith(io, opts, (options) => loadPlan(options, names, checks));

@@ -4,12 +4,14 @@
  *
  * The CLI edge: parses argv with commander, dispatches to a command, and maps the
  * outcome to an exit code (0 ok, 1 build failed, 2 invalid input or usage,
- * 130 interrupted). The one try/catch of the program lives here.
+ * 130 interrupted): a command's failure is printed here (failure.ts). The one try/catch of
+ * the program lives here.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { WatchOptions } from './commands/watch.js';
 import type { BuilderKind } from '../docker/engine.js';
+import { reportFailure, type CommandResult } from './failure.js';
 import { ExitCode, processIo, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
 
@@ -17,7 +19,7 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-function buildProgram(io: CliIo, run: (code: Promise<ExitCode>) => void): Command {
+function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void): Command {
   const program = new Command('mbuild')
     .description('Build whole graphs of Docker images from one declarative YAML file.')
     .version(VERSION, '-V, --version')
@@ -105,7 +107,7 @@ function positiveInt(value: string): number {
 }
 
 export async function main(argv: readonly string[], io: CliIo = processIo()): Promise<number> {
-  let pending: Promise<ExitCode> | undefined;
+  let pending: Promise<CommandResult> | undefined;
   const program = buildProgram(io, (p) => {
     pending = p;
   });
@@ -115,7 +117,8 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       program.outputHelp({ error: true });
       return ExitCode.invalid;
     }
-    return await pending;
+    const result = await pending;
+    return result.ok ? result.value : reportFailure(io, result.error);
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.ok : ExitCode.invalid;

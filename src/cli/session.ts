@@ -6,6 +6,7 @@ import type { Prefetched } from '../cache/prefetch.js';
 import { StatCache } from '../cache/stat-cache.js';
 import type { EmitEvent } from '../core/events.js';
 import { logsDir, statCachePath } from '../core/layout.js';
+import { messageOf } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { locateStep } from '../dockerfile/images.js';
 import { Executor } from '../execute/executor.js';
@@ -14,6 +15,7 @@ import type { BuildPlan, Planned } from '../plan/types.js';
 import type { ProgressMode } from '../report/create.js';
 import type { CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
+import { warnOn } from './print.js';
 
 /** The flags of `up` (and of `watch`, which has a few more). */
 export interface UpOptions extends GlobalOptions {
@@ -61,7 +63,7 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
   // What was started ahead for this root: its inspects belong to the first run only.
   let early = o.prefetched?.root === root ? o.prefetched : undefined;
   const loaded = await (early?.statCache ?? StatCache.load(statCachePath(root)));
-  if (loaded.warning) io.stderr.write(`warning: ${loaded.warning}\n`);
+  if (loaded.warning) warnOn(io)(loaded.warning);
   const statCache = loaded.cache;
   return {
     executor: ({ file, plan }, part = plan, known) => {
@@ -78,8 +80,6 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         }),
       });
     },
-    close: () => statCache.save().catch((e: unknown) => {
-      io.stderr.write(`warning: cannot write the stat cache: ${e instanceof Error ? e.message : String(e)}\n`);
-    }),
+    close: () => statCache.save().catch((e: unknown) => warnOn(io)(`cannot write the stat cache: ${messageOf(e)}`)),
   };
 }

@@ -9,35 +9,36 @@ import { KEY_LABEL, PROJECT_LABEL } from '../../cache/freshness.js';
 import { readManifest, recordedImages } from '../../cache/manifest.js';
 import { predictPlanned } from '../../cache/predict.js';
 import { stateDir } from '../../core/layout.js';
-import { outputsDue } from '../../outputs/due.js';
+import { err, ok } from '../../core/result.js';
 import type { BuilderKind } from '../../docker/engine.js';
+import { outputsDue } from '../../outputs/due.js';
 import { shortId } from '../../report/format.js';
 import { connect } from '../engine.js';
-import { ExitCode, warnOn, type CliIo } from '../io.js';
-import { planOrReport, type GlobalOptions } from '../load.js';
+import type { CommandResult } from '../failure.js';
+import { ExitCode, type CliIo } from '../io.js';
+import { planFor, type GlobalOptions } from '../load.js';
+import { warnOn } from '../print.js';
 
 export interface EngineOptions extends GlobalOptions {
   readonly builder: 'auto' | BuilderKind;
 }
 
 
-export async function whyCommand(io: CliIo, image: string, opts: EngineOptions): Promise<ExitCode> {
-  const planned = await planOrReport(io, opts, [image]);
-  if (typeof planned === 'number') return planned;
-  if (!planned.file.images.has(image)) {
-    io.stderr.write(`error: '${image}' is a group; mbuild why takes one image\n`);
-    return ExitCode.invalid;
-  }
+export async function whyCommand(io: CliIo, image: string, opts: EngineOptions): Promise<CommandResult> {
+  const planned = await planFor(io, opts, [image]);
+  if (!planned.ok) return planned;
+  const { file } = planned.value;
+  if (!file.images.has(image)) return err({ reason: 'invalid-input', message: `'${image}' is a group; mbuild why takes one image` });
   const connected = await connect(io, opts);
-  if (typeof connected === 'number') return connected;
-  const { file } = planned;
-  const p = (await predictPlanned(planned, connected.engine, connected.builder, warnOn(io))).find((x) => x.image === image)!;
+  if (!connected.ok) return connected;
+  const { engine, builder } = connected.value;
+  const p = (await predictPlanned(planned.value, engine, builder, warnOn(io))).find((x) => x.image === image)!;
   const last = await readManifest(file.root, image);
   if (p.fresh) {
     io.stdout.write(`${image} is up to date: image ${shortId(p.imageId)}${last ? `, built ${last.builtAt}` : ''}\n`);
     const due = outputsDue(file.root, file.images.get(image)!, p.imageId);
     if (due.length > 0) io.stdout.write(`outputs to write again:\n${due.map((d) => `  - output ${d.to}: ${d.reason}`).join('\n')}\n`);
-    return ExitCode.ok;
+    return ok(ExitCode.ok);
   }
   io.stdout.write(`${image} would be built:\n${p.reasons.map((r) => `  - ${r}`).join('\n')}\n`);
   const now = p.decision?.inputs;
@@ -45,16 +46,16 @@ export async function whyCommand(io: CliIo, image: string, opts: EngineOptions):
     const files = changedFiles(last.inputs.files, now.files);
     if (files.length > 1) io.stdout.write(`changed context paths since the build of ${last.builtAt}:\n${files.map((f) => `  ${f}`).join('\n')}\n`);
   }
-  return ExitCode.ok;
+  return ok(ExitCode.ok);
 }
 
-export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: boolean }): Promise<ExitCode> {
-  const planned = await planOrReport(io, opts, 'all');
-  if (typeof planned === 'number') return planned;
+export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: boolean }): Promise<CommandResult> {
+  const planned = await planFor(io, opts, 'all');
+  if (!planned.ok) return planned;
   const connected = await connect(io, opts);
-  if (typeof connected === 'number') return connected;
-  const { file } = planned;
-  const engine = connected.engine;
+  if (!connected.ok) return connected;
+  const { file } = planned.value;
+  const { engine, builder } = connected.value;
   const keep = new Set<string>();
   for (const image of file.images.values()) {
     for (const tag of image.tags) {
@@ -62,7 +63,7 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
       if (id) keep.add(id);
     }
   }
-  for (const p of await predictPlanned(planned, engine, connected.builder, warnOn(io))) if (p.fresh) keep.add(p.imageId);
+  for (const p of await predictPlanned(planned.value, engine, builder, warnOn(io))) if (p.fresh) keep.add(p.imageId);
   // Only what this checkout recorded, with the key it recorded: never by project label alone
   // (another checkout may have the same project name), never an image another tag names.
   const recorded = await recordedImages(file.root);
@@ -76,6 +77,5 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
   if (opts.dryRun) io.stdout.write(`would remove the local state ${stateDir(file.root)}\n`);
   else await rm(stateDir(file.root), { recursive: true, force: true });
   io.stdout.write(`${candidates.length} image${candidates.length === 1 ? '' : 's'} ${opts.dryRun ? 'would be ' : ''}removed\n`);
-  return ExitCode.ok;
+  return ok(ExitCode.ok);
 }
-

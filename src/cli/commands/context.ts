@@ -9,13 +9,15 @@ import { didYouMean } from '../../core/suggest.js';
 import { contextText, whyText } from '../../context/inspect-format.js';
 import { explainPath, inspectContext, type InspectMount } from '../../context/inspect.js';
 import { contextErrorText, planContext, type ContextInput } from '../../context/source.js';
+import { err, messageOf, ok, settled, type Result } from '../../core/result.js';
 import type { Engine } from '../../docker/engine.js';
 import type { ResolvedImage } from '../../mounts/sources.js';
 import { mountEntries } from '../../mounts/splice.js';
 import { TempContainers } from '../../mounts/temp-containers.js';
-import { engineOrReport } from '../engine.js';
+import { engineFor } from '../engine.js';
+import type { CommandFailure, CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
-import { loadOrReport, type GlobalOptions } from '../load.js';
+import { loadFor, type GlobalOptions } from '../load.js';
 import { abortOnSignals } from '../signals.js';
 
 export interface ContextOptions extends GlobalOptions {
@@ -55,10 +57,17 @@ interface Reader {
   readonly signal: AbortSignal;
 }
 
+/** Mounts are read through `engine` when it answers; else the reason why not is shown with each. */
+async function readerOf(engine: Engine, signal: AbortSignal): Promise<Result<Reader, string>> {
+  const answered = await settled(engine.info());
+  return answered.ok ? ok({ engine, containers: new TempContainers(engine), signal }) : err(messageOf(answered.error));
+}
+
 /** One mount as `mbuild context` shows it: its entries when its sources exist locally, else why not. */
-async function inspectMount(spec: MountSpec, images: ReadonlyMap<string, ImageSpec>, reader: Reader | string): Promise<InspectMount> {
+async function inspectMount(spec: MountSpec, images: ReadonlyMap<string, ImageSpec>, readable: Result<Reader, string>): Promise<InspectMount> {
   const base = { source: `${spec.from}:${spec.path}`, to: spec.to };
-  if (typeof reader === 'string') return { ...base, status: 'unavailable', note: `cannot list its entries: ${reader}` };
+  if (!readable.ok) return { ...base, status: 'unavailable', note: `cannot list its entries: ${readable.error}` };
+  const reader = readable.value;
   const lookup = (side: ImageRef) => resolveSide(reader.engine, side.kind === 'image' ? images.get(side.image) : undefined, side);
   const opts = { engine: reader.engine, signal: reader.signal, labels: reader.containers.labels, containers: reader.containers };
   if (spec.source.kind === 'diff') {
@@ -76,63 +85,53 @@ async function inspectMount(spec: MountSpec, images: ReadonlyMap<string, ImageSp
   return { ...base, status: 'listed', note: `read from ${one.note}${current}`, entries };
 }
 
+const unreadable = (image: ImageSpec, text: string): { ok: false; error: CommandFailure } =>
+  err({ reason: 'context-unreadable', message: `the context of image '${image.name}' cannot be read: ${text}` });
+
 /** `--why PATH`: needs the plan only, not the engine. */
-async function why(io: CliIo, image: ImageSpec, input: ContextInput, path: string, format: string): Promise<ExitCode> {
+async function why(io: CliIo, image: ImageSpec, input: ContextInput, path: string, format: string): Promise<CommandResult> {
   const planned = await planContext(input);
-  if (!planned.ok) {
-    io.stderr.write(`error: the context of image '${image.name}' cannot be read: ${contextErrorText(planned.error)}\n`);
-    return ExitCode.failed;
-  }
+  if (!planned.ok) return unreadable(image, contextErrorText(planned.error));
   // `./x`, `../x` and `/x` are paths from here; anything else is relative to the context.
   let rel = path;
   if (/^(\.{1,2}(\/|$)|\/)/.test(path)) {
     rel = relative(planned.value.root, resolve(io.cwd, path)).split(sep).join('/');
     if (rel === '' || rel === '..' || rel.startsWith('../') || rel.startsWith('/')) {
-      io.stderr.write(`error: ${path} is not inside the context of image '${image.name}' (${relative(io.cwd, planned.value.root) || '.'})\n`);
-      return ExitCode.invalid;
+      return err({ reason: 'invalid-input', message: `${path} is not inside the context of image '${image.name}' (${relative(io.cwd, planned.value.root) || '.'})` });
     }
   }
   const targets = image.mounts.map((m) => ({ source: `${m.from}:${m.path}`, to: m.to }));
   const w = await explainPath(planned.value, targets, rel);
   io.stdout.write(format === 'json' ? `${JSON.stringify(w, null, 2)}\n` : whyText(w));
-  return ExitCode.ok;
+  return ok(ExitCode.ok);
 }
 
-export async function contextCommand(io: CliIo, name: string, opts: ContextOptions): Promise<ExitCode> {
-  const loaded = await loadOrReport(io, opts);
-  if (typeof loaded === 'number') return loaded;
-  const { file } = loaded;
-  const image = file.images.get(name);
-  if (image === undefined) {
-    io.stderr.write(`error: no image named '${name}'${didYouMean(name, [...file.images.keys()])}\n`);
-    return ExitCode.invalid;
-  }
+export async function contextCommand(io: CliIo, name: string, opts: ContextOptions): Promise<CommandResult> {
+  const loaded = await loadFor(io, opts);
+  if (!loaded.ok) return loaded;
+  const { images } = loaded.value.file;
+  const image = images.get(name);
+  if (image === undefined) return err({ reason: 'invalid-input', message: `no image named '${name}'${didYouMean(name, [...images.keys()])}` });
   const input: ContextInput = { contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text } };
   if (opts.why !== undefined) return why(io, image, input, opts.why, opts.format);
   const signals = abortOnSignals();
-  let containers: TempContainers | undefined;
+  let readable: Result<Reader, string> = err('no engine needed');
   try {
-    let reader: Reader | string = 'no engine needed';
     if (image.mounts.length > 0) {
-      const engine = engineOrReport(io, opts);
-      if (typeof engine === 'number') return engine;
-      const problem = await engine.info().then(() => undefined, (e: unknown) => (e instanceof Error ? e.message : String(e)));
-      if (problem === undefined) containers = new TempContainers(engine);
-      reader = containers ? { engine, containers, signal: signals.signal } : problem ?? 'unknown';
+      const engine = engineFor(io, opts);
+      if (!engine.ok) return engine;
+      readable = await readerOf(engine.value, signals.signal);
     }
     const mounts: InspectMount[] = [];
-    for (const spec of image.mounts) mounts.push(await inspectMount(spec, file.images, reader));
+    for (const spec of image.mounts) mounts.push(await inspectMount(spec, images, readable));
     const inspected = await inspectContext(image.name, input, mounts);
-    if (!inspected.ok) {
-      io.stderr.write(`error: the context of image '${image.name}' cannot be read: ${contextErrorText(inspected.error)}\n`);
-      return ExitCode.failed;
-    }
+    if (!inspected.ok) return unreadable(image, contextErrorText(inspected.error));
     const shown = (p: string): string => relative(io.cwd, p).split(sep).join('/') || '.';
     const { report } = inspected.value;
     io.stdout.write(opts.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : contextText(report, shown));
-    return ExitCode.ok;
+    return ok(ExitCode.ok);
   } finally {
-    await containers?.close();
+    if (readable.ok) await readable.value.containers.close();
     signals.dispose();
   }
 }

@@ -1,13 +1,16 @@
 /** `mbuild plan` and `mbuild graph`: the plan without building anything. */
 import { predictPlanned, type Prediction } from '../../cache/predict.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
+import { err, messageOf, ok, settled } from '../../core/result.js';
 import { EngineError, type BuilderKind, type Engine } from '../../docker/engine.js';
 import { buildResolver } from '../../mounts/sources.js';
 import type { Planned } from '../../plan/types.js';
 import { graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
-import { engineJson, engineLine, engineOrReport } from '../engine.js';
-import { ExitCode, warnOn, type CliIo } from '../io.js';
-import { planOrReport, printDiagnostics, type GlobalOptions } from '../load.js';
+import { builderOn, engineFor, engineJson, engineLine } from '../engine.js';
+import type { CommandResult } from '../failure.js';
+import { ExitCode, type CliIo } from '../io.js';
+import { planFor, type GlobalOptions } from '../load.js';
+import { warnOn } from '../print.js';
 
 /** What the engine says about the plan: predictions, or a note saying why there are none, and the problems `up` would fail on. */
 interface EngineView {
@@ -39,29 +42,34 @@ async function missingMountSources({ file, plan }: Planned, engine: Engine): Pro
  * problem of the input, as is a mount source that is not there: `up` would fail on both.
  */
 async function askEngine(io: CliIo, planned: Planned, engine: Engine, opts: { builder: 'auto' | BuilderKind }): Promise<EngineView> {
-  const note = (e: unknown): EngineView => ({ note: `freshness not predicted: ${e instanceof Error ? e.message : String(e)}`, problems: [] });
-  try {
-    const info = await engine.info();
-    const builder = opts.builder === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : opts.builder;
-    const predicted = await predictPlanned(planned, engine, builder, warnOn(io));
-    return { predicted, problems: await missingMountSources(planned, engine) };
-  } catch (e) {
-    if (e instanceof EngineError) return note(e);
-    if (e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError) throw e;
-    return { ...note(e), problems: [{ severity: 'error', code: 'context-unreadable', message: `a context cannot be read: ${e instanceof Error ? e.message : String(e)}` }] };
-  }
+  const asked = await settled(predictions(io, planned, engine, opts.builder));
+  if (asked.ok) return asked.value;
+  const e = asked.error;
+  const note = `freshness not predicted: ${messageOf(e)}`;
+  if (e instanceof EngineError) return { note, problems: [] };
+  if (e instanceof TypeError || e instanceof RangeError || e instanceof ReferenceError) throw e;
+  return { note, problems: [{ severity: 'error', code: 'context-unreadable', message: `a context cannot be read: ${messageOf(e)}` }] };
+}
+
+/** The predictions, and the mount sources `up` would miss; rejects when the engine or a context cannot be read. */
+async function predictions(io: CliIo, planned: Planned, engine: Engine, builder: 'auto' | BuilderKind): Promise<EngineView> {
+  const info = await engine.info();
+  const predicted = await predictPlanned(planned, engine, builderOn(info, builder), warnOn(io));
+  return { predicted, problems: await missingMountSources(planned, engine) };
 }
 
 /**
  * With an engine, each image is predicted fresh or stale with its reasons; without one the
  * plan is still printed, with a note (exit 0). Input `up` would fail on is an error (exit 2).
  */
-export async function planCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string; builder: 'auto' | BuilderKind }): Promise<ExitCode> {
-  const planned = await planOrReport(io, opts, names, { lastRun: true });
-  if (typeof planned === 'number') return planned;
+export async function planCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string; builder: 'auto' | BuilderKind }): Promise<CommandResult> {
+  const loaded = await planFor(io, opts, names, { lastRun: true });
+  if (!loaded.ok) return loaded;
+  const planned = loaded.value;
   // The engine line is printed on stdout below, not on stderr under --verbose.
-  const engine = engineOrReport(io, { ...opts, verbose: false });
-  if (typeof engine === 'number') return engine;
+  const found = engineFor(io, { ...opts, verbose: false });
+  if (!found.ok) return found;
+  const engine = found.value;
   const { predicted, note, problems } = await askEngine(io, planned, engine, opts);
   if (opts.format === 'json') {
     io.stdout.write(`${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...(predicted && { predictions: predicted.map(({ image, fresh, ...rest }) => ({ image, fresh, ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }) })) }) }, null, 2)}\n`);
@@ -69,13 +77,13 @@ export async function planCommand(io: CliIo, names: readonly string[], opts: Glo
     io.stdout.write(`${planText(planned.plan, predicted)}${engineLine(engine.endpoint)}\n`);
     if (note !== undefined && problems.length === 0) io.stdout.write(`(${note})\n`);
   }
-  printDiagnostics(io, problems, true);
-  return problems.length > 0 ? ExitCode.invalid : ExitCode.ok;
+  return problems.length > 0 ? err({ reason: 'invalid-build-file', diagnostics: problems }) : ok(ExitCode.ok);
 }
-export async function graphCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string }): Promise<ExitCode> {
-  const planned = await planOrReport(io, opts, names);
-  if (typeof planned === 'number') return planned;
+
+export async function graphCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string }): Promise<CommandResult> {
+  const planned = await planFor(io, opts, names);
+  if (!planned.ok) return planned;
   const render = opts.format === 'mermaid' ? graphMermaid : opts.format === 'json' ? graphJson : graphDot;
-  io.stdout.write(render(planned.plan));
-  return ExitCode.ok;
+  io.stdout.write(render(planned.value.plan));
+  return ok(ExitCode.ok);
 }

@@ -4,13 +4,15 @@ import { setImmediate } from 'node:timers/promises';
 import { prefetch, type Prefetched } from '../../cache/prefetch.js';
 import { findBuildFile } from '../../config/find.js';
 import { logPath } from '../../core/layout.js';
+import { ok } from '../../core/result.js';
 import type { RunReport } from '../../execute/executor.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter } from '../../report/create.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
 import { connect, startConnecting, type Connecting } from '../engine.js';
+import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
-import { planOrReport } from '../load.js';
+import { planFor } from '../load.js';
 import { openSession, sessionOptions, type UpOptions } from '../session.js';
 import { abortOnSignals } from '../signals.js';
 
@@ -30,34 +32,35 @@ export function exitCodeOf(report: RunReport): ExitCode {
   return report.results.some((r) => r.outcome.kind === 'failed') ? ExitCode.failed : ExitCode.ok;
 }
 
-export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<ExitCode> {
+export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<CommandResult> {
   // The engine answers while the build file loads and plans.
   const connecting = startConnecting(io, opts);
-  if (typeof connecting === 'number') return connecting;
-  const prefetched = prefetchFor(io, opts, names, connecting);
+  if (!connecting.ok) return connecting;
+  const prefetched = prefetchFor(io, opts, names, connecting.value);
   // Two turns of the event loop: a connection completes in the turn after it was asked
   // for, and only then is its request written. The engine then answers on another core
   // while this one parses the build file, instead of after it.
   await setImmediate();
   await setImmediate();
-  const planned = await planOrReport(io, opts, names);
-  if (typeof planned === 'number') return planned;
-  const { file } = planned;
+  const planned = await planFor(io, opts, names);
+  if (!planned.ok) return planned;
+  const { file } = planned.value;
   const connected = await connect(io, opts, connecting);
-  if (typeof connected === 'number') return connected;
+  if (!connected.ok) return connected;
+  const { engine, builder } = connected.value;
   // Temporary containers of an mbuild that was killed before it could remove them (only
   // those of dead processes: this run's own are safe), removed while the run goes on.
-  const reaping = reapTempContainers(connected.engine);
+  const reaping = reapTempContainers(engine);
   const reporter = await createReporter(opts.quiet ? 'quiet' : opts.progress, {
     stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image) => displayPath(logPath(file.root, image), io.cwd),
   });
   const signals = abortOnSignals();
   try {
-    const session = await openSession(io, file.root, sessionOptions(opts, connected, reporter.onEvent.bind(reporter), signals.signal, prefetched));
-    const report = await session.executor(planned).run(connected.builder);
+    const session = await openSession(io, file.root, sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, prefetched));
+    const report = await session.executor(planned.value).run(builder);
     await session.close();
     await reporter.close();
-    return exitCodeOf(report);
+    return ok(exitCodeOf(report));
   } finally {
     signals.dispose();
     await reaping;

@@ -1,17 +1,19 @@
 /** `mbuild validate`: every static check `plan` and `up` run (Dockerfiles included), or one line saying the file is valid. */
+import { ok } from '../../core/result.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
+import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
-import { planOrReport, type GlobalOptions } from '../load.js';
+import { planFor, type GlobalOptions } from '../load.js';
 
-export async function validateCommand(io: CliIo, opts: GlobalOptions): Promise<ExitCode> {
-  const planned = await planOrReport(io, opts, 'all', { lastRun: true });
-  if (typeof planned === 'number') return planned;
-  const { file, diagnostics } = planned;
+export async function validateCommand(io: CliIo, opts: GlobalOptions): Promise<CommandResult> {
+  const planned = await planFor(io, opts, 'all', { lastRun: true });
+  if (!planned.ok) return planned;
+  const { file, diagnostics } = planned.value;
   const warnings = diagnostics.length;
   const groups = file.groups.size;
   io.stdout.write(
     `${displayPath(file.source.path, io.cwd)} is valid: ${file.images.size} image${file.images.size === 1 ? '' : 's'}` +
       `${groups > 0 ? `, ${groups} group${groups === 1 ? '' : 's'}` : ''}${warnings > 0 ? `, ${warnings} warning${warnings === 1 ? '' : 's'}` : ''}\n`,
   );
-  return ExitCode.ok;
+  return ok(ExitCode.ok);
 }
