@@ -15,7 +15,7 @@ import type { ResolvedImage } from '../../mounts/sources.js';
 import { mountEntries } from '../../mounts/splice.js';
 import { TempContainers } from '../../mounts/temp-containers.js';
 import { engineFor } from '../engine.js';
-import type { CommandFailure, CommandResult } from '../failure.js';
+import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { loadFor, type GlobalOptions } from '../load.js';
 import { abortOnSignals } from '../signals.js';
@@ -85,7 +85,7 @@ async function inspectMount(spec: MountSpec, images: ReadonlyMap<string, ImageSp
   return { ...base, status: 'listed', note: `read from ${one.note}${current}`, entries };
 }
 
-const unreadable = (image: ImageSpec, text: string): { ok: false; error: CommandFailure } =>
+const unreadable = (image: ImageSpec, text: string): CommandResult =>
   err({ reason: 'context-unreadable', message: `the context of image '${image.name}' cannot be read: ${text}` });
 
 /** `--why PATH`: needs the plan only, not the engine. */
