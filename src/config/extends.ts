@@ -35,6 +35,10 @@ function apply(draft: Draft, image: WrittenImage, path: YamlPath): void {
   }
 }
 
+/** A copy of `entries` without the keys an image does not inherit. */
+const inheritable = <T>(entries: Readonly<Record<string, T>>): Record<string, T> =>
+  Object.fromEntries(Object.entries(entries).filter(([key]) => !(NOT_INHERITED as readonly string[]).includes(key)));
+
 /** The settings an image starts from: its parent's, less the parent's identity, or `defaults`. */
 function start(written: WrittenBuildFile, parent: Resolved | undefined): Draft {
   const draft: Draft = { settings: {}, keys: {}, maps: { args: {}, labels: {} } };
@@ -42,12 +46,10 @@ function start(written: WrittenBuildFile, parent: Resolved | undefined): Draft {
     if (written.defaults) apply(draft, written.defaults, ['defaults']);
     return draft;
   }
-  draft.settings = { ...parent.settings };
-  draft.keys = { ...parent.origins.keys };
+  draft.settings = inheritable({ ...parent.settings });
+  draft.keys = inheritable(parent.origins.keys);
   draft.maps = { args: { ...parent.origins.args }, labels: { ...parent.origins.labels } };
   for (const key of NOT_INHERITED) {
-    delete draft.settings[key];
-    delete draft.keys[key];
     const fallback = written.defaults?.[key];
     if (fallback !== undefined) apply(draft, { [key]: fallback }, ['defaults']);
   }
@@ -72,7 +74,7 @@ export function resolveImages(written: WrittenBuildFile): Map<string, Resolved> 
     for (const image of pending.reverse()) {
       const draft = start(written, parent);
       apply(draft, images[image]!, ['images', image]);
-      parent = { settings: draft.settings as WrittenImage, origins: { self: ['images', image], keys: draft.keys, ...draft.maps } };
+      parent = { settings: draft.settings, origins: { self: ['images', image], keys: draft.keys, ...draft.maps } };
       out.set(image, parent);
     }
   }

@@ -131,7 +131,9 @@ function sortByPosition(diagnostics: Diagnostic[]): Diagnostic[] {
     .filter((d) => {
       // Settings inherited through `extends` or `defaults` are checked once per image but written once.
       const key = `${d.code}\0${d.location?.range.offset ?? ''}\0${d.message}`;
-      return !seen.has(key) && seen.add(key) !== undefined;
+      if (seen.has(key)) return false;
+      seen.add(key);
+      return true;
     })
     .map((d, i) => ({ d, i }))
     .sort((a, b) => (a.d.location?.range.offset ?? -1) - (b.d.location?.range.offset ?? -1) || a.i - b.i)

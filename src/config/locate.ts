@@ -26,7 +26,7 @@ export function createLocator(file: SourceFile, document: () => Document.Parsed)
     for (const segment of path) {
       if (isMap(node)) {
         const pair = pairOf(node, segment);
-        if (!pair) return { node: node as Node, key: undefined };
+        if (!pair) return { node, key: undefined };
         key = isNode(pair.key) ? pair.key : undefined;
         node = pair.value ?? pair.key;
       } else if (isSeq(node) && typeof segment === 'number' && node.items[segment] !== undefined) {

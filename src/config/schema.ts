@@ -27,7 +27,7 @@ export function validateSchema(value: unknown, locate: Locator, sourceText: stri
   const out: Diagnostic[] = [];
   for (const e of errors) {
     const d = toDiagnostic(e, locate, sourceText);
-    const key = `${d.location?.range.offset}:${d.message}`;
+    const key = `${d.location?.range.offset ?? ''}:${d.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(d);
@@ -43,6 +43,9 @@ const pathOf = (e: ErrorObject): (string | number)[] =>
         .split('/')
         .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
         .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
+
+/** JSON.stringify as it behaves: undefined for undefined, a function or a symbol (its declaration says string). */
+const stringify: (v: unknown) => string | undefined = JSON.stringify;
 
 function jsonType(v: unknown): string {
   if (v === null) return 'null';
@@ -123,7 +126,7 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
     }
     case 'const':
       if (path.length === 1 && path[0] === 'version') {
-        return error(`unsupported version ${excerpt(JSON.stringify(e.data) ?? String(e.data))}; the only version is 1`, path);
+        return error(`unsupported version ${excerpt(stringify(e.data) ?? String(e.data))}; the only version is 1`, path);
       }
       return error(`${where} must be ${JSON.stringify(p['allowedValue'])}`, path);
     case 'enum':
@@ -167,7 +170,7 @@ function quoteHint(data: unknown, expected: unknown, locate: Locator, path: Yaml
 
 function patternMessage(where: string, path: YamlPath, data: unknown): string {
   const last = path.at(-1);
-  const value = excerpt(JSON.stringify(data) ?? String(data));
+  const value = excerpt(stringify(data) ?? String(data));
   if (last === 'path') return `${where} must be an absolute path (starting with /), not ${value}`;
   if (last === 'platform') return `${where} must look like os/arch[/variant], e.g. linux/amd64, not ${value}`;
   if (last === 'name' && path.length === 1) return `invalid project name ${value}: use lowercase letters, digits, '.', '_' and '-'`;

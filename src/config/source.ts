@@ -116,7 +116,6 @@ function located(file: SourceFile, code: string, message: string, offset: number
   return { severity: 'error', code, message, location: { file, range: { offset, length } } };
 }
 
-function fileError(path: string, message: string): Diagnostic {
-  void path;
+function fileError(_path: string, message: string): Diagnostic {
   return { severity: 'error', code: 'cannot-read', message };
 }

@@ -157,7 +157,7 @@ class Walk {
     for (const value of this.merges) {
       const source = deref(value);
       if (source === undefined) continue; // an unknown anchor, already reported
-      const parts = isSeq(source) ? (source.items as Node[]) : [source];
+      const parts = isSeq(source) ? (source.items as (Node | null)[]) : [source];
       if (parts.every((part) => part !== null && (deref(part) === undefined || isMap(deref(part))))) continue;
       out.push(at(value, 'invalid-merge', "merge key '<<' takes a mapping, an alias of one, or a list of them"));
     }

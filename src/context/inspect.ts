@@ -150,7 +150,9 @@ async function drain(content: ExtraEntry['content']): Promise<number> {
   if (content === undefined) return 0;
   if (typeof content === 'string') return Buffer.byteLength(content);
   if (content instanceof Uint8Array) return content.byteLength;
-  for await (const chunk of content.stream) void chunk;
+  for await (const _chunk of content.stream) {
+    // drained
+  }
   return content.size;
 }
 

@@ -136,7 +136,10 @@ export class Packer {
       throw new ContextChangedError(e.rel, 'symlink vanished');
     });
     const target = decodeName(raw);
-    if (target === null) return warn(`skipping symlink ${e.rel}: target is not valid UTF-8`);
+    if (target === null) {
+      warn(`skipping symlink ${e.rel}: target is not valid UTF-8`);
+      return;
+    }
     await this.addVoid(e.rel, 'symlink', e.stats.mode, e.stats.mtime, 'context', target);
   }
 }

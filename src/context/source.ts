@@ -6,7 +6,7 @@
 import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import { DEFAULT_INJECTED_DOCKERFILE, STATE_DIR } from '../core/layout.js';
-import { err, ok, type Result } from '../core/result.js';
+import { err, ok, unreachable, type Result } from '../core/result.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
 
 export interface ContextInput {
@@ -72,7 +72,11 @@ export type ContextPlanError =
 export function contextErrorText(e: ContextPlanError): string {
   switch (e.kind) {
     case 'ignore-invalid': return `${e.path}:${e.line}: ${e.message}`;
-    default: return `${e.path}: ${e.message}`;
+    case 'context-unreadable':
+    case 'dockerfile-unreadable':
+    case 'ignore-unreadable':
+      return `${e.path}: ${e.message}`;
+    default: return unreachable(e);
   }
 }
 

@@ -4,6 +4,7 @@
  */
 import { createRequire } from 'node:module';
 import type tarStream from 'tar-stream';
+import type { Header } from 'tar-stream';
 import { normalizeRel } from '../dockerignore/ignore.js';
 import type { ExtraEntry } from './tar.js';
 
@@ -26,9 +27,15 @@ export async function* withPrefix(
   }
 }
 
+/**
+ * tar-stream's header as it is at run time: its declaration says `type` and `linkname` are
+ * always set, but an unknown type flag decodes to null, and so does an empty link name.
+ */
+export type TarStreamHeader = Omit<Header, 'type' | 'linkname'> & { readonly type: Header['type'] | null; readonly linkname: string | null };
+
 export interface TarSpliceOptions {
-  /** Called for entries that cannot be spliced (hard links, devices, fifos). */
-  readonly onSkip?: (name: string, type: string) => void;
+  /** Called for entries that cannot be spliced (hard links, devices, fifos; `type` null for a type tar-stream does not know). */
+  readonly onSkip?: (name: string, type: string | null) => void;
 }
 
 /**
@@ -53,7 +60,7 @@ export async function* entriesFromTar(
   })().catch((e: unknown) => extract.destroy(e instanceof Error ? e : new Error(String(e))));
   try {
     for await (const entry of extract) {
-      const h = entry.header;
+      const h: TarStreamHeader = entry.header;
       const path = normalizeRel(h.name);
       const common = { path, mode: h.mode & 0o7777, mtime: h.mtime };
       if (h.type === 'file' || h.type === 'contiguous-file') {

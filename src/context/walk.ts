@@ -72,7 +72,7 @@ export function decodeName(raw: Buffer): string | null {
 }
 
 const errCode = (e: unknown): string | undefined =>
-  typeof e === 'object' && e !== null && 'code' in e ? String((e as { code: unknown }).code) : undefined;
+  typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : undefined;
 
 function readdirError(e: unknown, rel: string): Error {
   if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return new ContextChangedError(rel || '.', 'directory vanished');
@@ -84,7 +84,8 @@ function statError(e: unknown, rel: string): Error {
   return new Error(`cannot stat ${rel}: ${(e as Error).message}`);
 }
 
-function kindOf(st: Stats): WalkEntryKind | string {
+/** A WalkEntryKind, or what else the file is, in words. */
+function kindOf(st: Stats): string {
   if (st.isDirectory()) return 'dir';
   if (st.isFile()) return 'file';
   if (st.isSymbolicLink()) return 'symlink';
@@ -201,7 +202,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       f.dirStates.set(k, s);
       if (!(s?.excluded && !forced.has(childRel)) || walkExcluded(childRel)) f.descend.push(k);
     }
-    for (const k of f.descend.slice(0, PREFETCH)) prefetch(f, k);
+    // Listings started ahead: prefetch keeps each one, and its error, for when the walk reaches it.
+    for (const k of f.descend.slice(0, PREFETCH)) void prefetch(f, k);
     return f;
   }
 
@@ -209,8 +211,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   async function fillSlice(f: Frame, k: number): Promise<void> {
     const end = Math.min(f.names.length, k + BATCH);
     f.sliceStart = k;
-    f.stats = new Array(end - k);
-    f.states = new Array(end - k);
+    f.stats = new Array<Stats | Error | undefined>(end - k);
+    f.states = new Array<MatchState | undefined>(end - k);
     for (let j = k; j < end; j++) {
       const childRel = relOf(f, f.names[j]!);
       if (omit.has(childRel)) continue;
@@ -218,7 +220,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       f.states[j - k] = s;
       if (s?.excluded && !forced.has(childRel) && !(f.isDir[j] === 1 && walkExcluded(childRel))) continue;
       try {
-        f.stats[j - k] = lstatSync(f.prefix + f.names[j], { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
+        f.stats[j - k] = lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
       } catch (e) {
         f.stats[j - k] = statError(e, childRel);
       }
@@ -229,7 +231,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   function prefetch(f: Frame, k: number): Promise<Listing> {
     let p = f.listings.get(k);
     if (p === undefined) {
-      p = listDir(f.prefix + f.names[k], relOf(f, f.names[k]!), warn);
+      p = listDir(f.prefix + f.names[k]!, relOf(f, f.names[k]!), warn);
       p.catch(() => {}); // raised when the walk reaches it
       f.listings.set(k, p);
     }
@@ -243,7 +245,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     f.listings.delete(k);
     const d = f.descend;
     while (f.next < d.length && d[f.next]! <= k) f.next++;
-    for (let j = f.next; j < Math.min(d.length, f.next + PREFETCH); j++) prefetch(f, d[j]!);
+    for (let j = f.next; j < Math.min(d.length, f.next + PREFETCH); j++) void prefetch(f, d[j]!); // kept in f.listings, as in open()
     return p;
   }
 

@@ -10,5 +10,5 @@ export function formatBytes(n: number): string {
     v /= 1024;
     u++;
   }
-  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]}`;
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[u]!}`;
 }

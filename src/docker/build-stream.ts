@@ -28,6 +28,7 @@ export const NO_IMAGE_ID = 'build stream ended without an image ID';
  * BEL or ST or cut by the line's end; CSI sequences (colours, cursor moves); two-character
  * escapes (`ESC 7`, `ESC ( B`); and any escape character left alone.
  */
+// eslint-disable-next-line no-control-regex -- escape sequences are what it finds
 const ESCAPES = /\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\|$)|\u001b[PX^_][^\u001b]*(?:\u001b\\|$)|(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-~]|[\u001b\u009b]/g;
 
 /** Daemon text as it reads: without terminal escape sequences. */
@@ -199,7 +200,7 @@ class ClassicSteps {
     if (step) {
       this.complete();
       const [, n, m, instruction] = step;
-      this.current = { stepId: `classic-${n}`, name: `[${n}/${m}] ${instruction}`, cached: false };
+      this.current = { stepId: `classic-${n!}`, name: `[${n!}/${m!}] ${instruction!}`, cached: false };
       this.emit({ type: 'step-started', stepId: this.current.stepId, name: this.current.name });
       return;
     }

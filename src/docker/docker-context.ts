@@ -23,13 +23,10 @@ export const homeDir = (env: NodeJS.ProcessEnv): string => (env['HOME']?.trim() 
 /** DOCKER_CONFIG, else `~/.docker`. */
 export const dockerConfigDir = (env: NodeJS.ProcessEnv): string => env['DOCKER_CONFIG'] || join(homeDir(env), '.docker');
 
-/** A context name and what named it. */
-export interface ContextChoice {
-  readonly name: string;
-  readonly source: 'DOCKER_CONTEXT' | 'currentContext';
-  /** For `currentContext`: the config.json that holds it. */
-  readonly configFile?: string;
-}
+/** A context name and what named it (for `currentContext`, `configFile`: the config.json that holds it). */
+export type ContextChoice =
+  | { readonly name: string; readonly source: 'DOCKER_CONTEXT'; readonly configFile?: undefined }
+  | { readonly name: string; readonly source: 'currentContext'; readonly configFile: string };
 
 /** The context DOCKER_CONTEXT names, else config.json's `currentContext`; none, with a warning when config.json cannot be used. */
 export function chosenContext(env: NodeJS.ProcessEnv): { readonly choice?: ContextChoice; readonly warning?: string } {

@@ -88,6 +88,7 @@ export class HttpEngine implements Engine {
       // Errors found before any output (classic: a Dockerfile syntax error) come as an HTTP error.
       const body = await readText(res).catch(() => '');
       dropContext();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- it may abort during the awaits above; TypeScript keeps the narrowing of the check before them
       return signal.aborted ? cancelled() : { kind: 'failed', message: wire.errorMessage(body) };
     }
     const outcome = await driveBuildStream(res, signal, onEvent);
@@ -101,7 +102,7 @@ export class HttpEngine implements Engine {
     try {
       const res = await this.t.send('POST', '/build/cancel', { query: { id: buildId }, signal: AbortSignal.timeout(CANCEL_TIMEOUT_MS) });
       const body = await readText(res);
-      if (res.statusCode !== 200) onEvent({ type: 'warning', text: `POST /build/cancel?id=${buildId}: ${wire.errorMessage(body)} (HTTP ${res.statusCode})` });
+      if (res.statusCode !== 200) onEvent({ type: 'warning', text: `POST /build/cancel?id=${buildId}: ${wire.errorMessage(body)} (HTTP ${res.statusCode!})` });
     } catch (e) {
       onEvent({ type: 'warning', text: `could not cancel BuildKit build ${buildId}: ${why(e)}` });
     }

@@ -64,7 +64,7 @@ export async function negotiate(
 async function versionBody(endpoint: Endpoint, sendRaw: (path: string, signal: AbortSignal) => Promise<IncomingMessage>, signal: AbortSignal): Promise<Record<string, unknown>> {
   const version = await sendRaw('/version', signal);
   const body = await readText(version);
-  if (version.statusCode !== 200) throw connectError(endpoint, `GET /version answered HTTP ${version.statusCode}: ${errorMessage(body)}`);
+  if (version.statusCode !== 200) throw connectError(endpoint, `GET /version answered HTTP ${version.statusCode!}: ${errorMessage(body)}`);
   try {
     return rec(JSON.parse(body));
   } catch {

@@ -53,5 +53,5 @@ export function userStepName(name: string, labelSteps: number): string | undefin
   const m = /^\[(\d+)\/(\d+)\]( [\s\S]*)?$/.exec(name);
   if (labelSteps === 0 || !m) return name;
   const total = Number(m[2]) - labelSteps;
-  return Number(m[1]) > total ? undefined : `[${m[1]}/${total}]${m[3] ?? ''}`;
+  return Number(m[1]) > total ? undefined : `[${m[1]!}/${total}]${m[3] ?? ''}`;
 }

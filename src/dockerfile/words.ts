@@ -30,7 +30,7 @@ export function expandWord(word: string, lookup: Lookup, escape = '\\'): Expande
     if (c === '{') {
       i++;
       let name = '';
-      while (i < cps.length && NAME_CHAR.test(cps[i]!)) name += cps[i++];
+      while (i < cps.length && NAME_CHAR.test(cps[i]!)) name += cps[i++]!;
       if (name === '') fail(`invalid variable name in ${JSON.stringify(word)}`);
       const next = cps[i];
       if (next === '}') {
@@ -70,7 +70,7 @@ export function expandWord(word: string, lookup: Lookup, escape = '\\'): Expande
     }
     if (c !== undefined && NAME_START.test(c)) {
       let name = '';
-      while (i < cps.length && NAME_CHAR.test(cps[i]!)) name += cps[i++];
+      while (i < cps.length && NAME_CHAR.test(cps[i]!)) name += cps[i++]!;
       return lookup(name) ?? '';
     }
     if (c !== undefined && /[0-9]/.test(c)) {
@@ -92,7 +92,7 @@ export function expandWord(word: string, lookup: Lookup, escape = '\\'): Expande
       }
       if (c === '$') out += dollar();
       else if (c === escape && (cps[i + 1] === '$' || cps[i + 1] === '"' || cps[i + 1] === escape)) {
-        out += cps[i + 1];
+        out += cps[i + 1]!;
         i += 2;
       } else {
         out += c;
@@ -145,7 +145,7 @@ export function splitWordsRaw(text: string, escape = '\\'): string[] {
     const c = cps[i]!;
     if (quote) {
       cur += c;
-      if (c === escape && quote === '"' && i + 1 < cps.length) cur += cps[++i];
+      if (c === escape && quote === '"' && i + 1 < cps.length) cur += cps[++i]!;
       else if (c === quote) quote = null;
       continue;
     }
@@ -158,7 +158,7 @@ export function splitWordsRaw(text: string, escape = '\\'): string[] {
     inWord = true;
     cur += c;
     if (c === "'" || c === '"') quote = c;
-    else if (c === escape && i + 1 < cps.length) cur += cps[++i];
+    else if (c === escape && i + 1 < cps.length) cur += cps[++i]!;
   }
   if (inWord) words.push(cur);
   return words;
@@ -185,7 +185,7 @@ export function extractFlags(args: string): { flags: Flag[]; rest: string } {
       if (!quote && /\s/.test(c)) break;
       if (!quote && (c === "'" || c === '"')) quote = c;
       else if (quote && c === quote) quote = null;
-      else if (c === '\\' && pos + 1 < args.length) word += args[++pos];
+      else if (c === '\\' && pos + 1 < args.length) word += args[++pos]!;
       else if (c !== '\\') word += c;
     }
     if (word === '--') return { flags, rest: args.slice(pos).replace(/^\s+/, '') };

@@ -62,7 +62,7 @@ export async function* archiveMetas(src: ArchiveSource, rel: string, opts: { sta
       if ('linkTo' in m) {
         const target = files.get(archiveRel(m.linkTo, abs, rel));
         if (target === undefined) throw new DiffError(`hard link ${name} in the archive of ${abs} points to ${m.linkTo}, not seen before`);
-        const link: Meta = { ...target, name, mode: (header.mode ?? 0) & 0o7777, ...(header.mtime && { mtime: header.mtime }) };
+        const link: Meta = { ...target, name, mode: header.mode & 0o7777, mtime: header.mtime };
         files.set(name, link);
         yield link;
         continue;
@@ -117,7 +117,11 @@ export async function planFromArchives(a: AsyncIterable<Meta>, b: AsyncIterable<
         while (stack.length > 0 && !isBelow(y.name, stack[stack.length - 1]?.meta.name ?? '')) stack.pop();
         const changed = old === undefined || !sameEntry(old, y);
         if (changed) {
-          for (const d of stack) if (!d.added) (d.added = true), entries.push(d.meta);
+          for (const d of stack) {
+            if (d.added) continue;
+            d.added = true;
+            entries.push(d.meta);
+          }
           entries.push(y);
         }
         if (y.type === 'dir') stack.push({ meta: y, added: changed });

@@ -92,7 +92,7 @@ async function* fetchFile(src: ArchiveSource, p: Planned): AsyncGenerator<RawEnt
 }
 
 type Item = TarItem & { readonly name: string };
-async function* namedEntries(src: ArchiveSource): AsyncGenerator<Item> {
+async function* namedEntries(src: ArchiveSource): AsyncGenerator<Item, void> {
   src.stats.requests++;
   const got = await src.engine.getArchive(src.container, src.mountPath, src.signal);
   if (got === undefined) return;

@@ -103,7 +103,7 @@ export async function parseLayer(layer: AsyncIterable<Uint8Array>, mountPath: st
       const content = files.get(target);
       if (content === undefined) throw new FastPathUnavailable(`hard link ${name} to ${target}, not a file before it in its layer`);
       const to = relOf(target, prefix) ?? `/${target}`;
-      ops.push({ op: 'link', name: rel, to, ...content, mode: (header.mode ?? 0) & 0o7777, ...(header.mtime && { mtime: header.mtime }) });
+      ops.push({ op: 'link', name: rel, to, ...content, mode: header.mode & 0o7777, mtime: header.mtime });
     } else {
       if (m.type === 'file') files.set(name, { digest: m.digest, size: m.size });
       ops.push({ op: 'entry', meta: m });

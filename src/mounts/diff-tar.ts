@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { createRequire } from 'node:module';
 import type tarStream from 'tar-stream';
-import type { Header } from 'tar-stream';
+import type { TarStreamHeader } from '../context/splice.js';
 
 /** One entry of A or B below the mount path, as compared by both paths. */
 export interface Meta {
@@ -94,7 +94,7 @@ export function cleanName(name: string): string {
   return n.slice(1);
 }
 
-export type TarHeader = Header;
+export type TarHeader = TarStreamHeader;
 export interface TarItem {
   readonly header: TarHeader;
   /** Must be consumed (or drained) before the next item is requested. */
@@ -110,7 +110,11 @@ export async function* tarEntries(input: AsyncIterable<Uint8Array>): AsyncGenera
       if (extract.destroyed) return;
       if (!extract.write(chunk)) {
         await new Promise<void>((resolve) => {
-          const done = (): void => void (extract.off('drain', done), extract.off('close', done), resolve());
+          const done = (): void => {
+            extract.off('drain', done);
+            extract.off('close', done);
+            resolve();
+          };
           extract.on('drain', done).on('close', done);
         });
       }
@@ -125,7 +129,9 @@ export async function* tarEntries(input: AsyncIterable<Uint8Array>): AsyncGenera
 }
 
 export async function drain(body: AsyncIterable<Uint8Array>): Promise<void> {
-  for await (const _ of body) void _;
+  for await (const _ of body) {
+    // drained
+  }
 }
 
 export async function hashBody(body: AsyncIterable<Uint8Array>): Promise<{ digest: string; size: number }> {
@@ -163,12 +169,12 @@ const OTHER_KINDS: Readonly<Record<string, string>> = { fifo: 'fifo', 'character
 
 /** Meta from the header alone: a file (or hard link) has no digest yet. */
 export function statMeta(h: TarHeader, name: string): Meta {
-  const common = { name, mode: (h.mode ?? 0) & 0o7777, size: 0, digest: '', ...(h.mtime && { mtime: h.mtime }) };
-  if (h.type === 'file' || h.type === 'contiguous-file' || h.type === 'link') return { ...common, type: 'file', size: h.size ?? 0 };
+  const common = { name, mode: h.mode & 0o7777, size: 0, digest: '', mtime: h.mtime };
+  if (h.type === 'file' || h.type === 'contiguous-file' || h.type === 'link') return { ...common, type: 'file', size: h.size };
   if (h.type === 'directory') return { ...common, type: 'dir' };
   if (h.type === 'symlink') return { ...common, type: 'symlink', digest: h.linkname ?? '' };
   const kind = OTHER_KINDS[h.type ?? ''] ?? String(h.type);
-  return { ...common, type: 'other', kind, digest: `${kind}:${h.devmajor ?? 0}:${h.devminor ?? 0}` };
+  return { ...common, type: 'other', kind, digest: `${kind}:${h.devmajor}:${h.devminor}` };
 }
 
 /**

@@ -178,6 +178,8 @@ export function diffEntries(base: string, head: string, path: string, opts: Moun
       const unfinished = new DiffError('the diff entries were not read to the end');
       fastPath.reject(unfinished);
       deletions.reject(unfinished);
+      // A failed clean-up fails the diff, even when the consumer stopped early; thrown only when the try part did not fail, so it hides no error.
+      // eslint-disable-next-line no-unsafe-finally, @typescript-eslint/only-throw-error -- the first removal error, as the engine rejected it
       if (removal !== undefined && !failed) throw removal;
     }
   }

@@ -90,6 +90,7 @@ export async function* readAhead(stream: Readable, limit: number): AsyncGenerato
         if (stream.isPaused() && queued < limit / 2) stream.resume();
         yield c;
       } else if (failure) throw failure;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by the 'end' listener; TypeScript does not see assignments in callbacks
       else if (ended) return;
       else await new Promise<void>((resolve) => (wake = resolve));
     }

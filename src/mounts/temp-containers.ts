@@ -37,6 +37,7 @@ export class TempContainers {
     this.#pending.add(creating);
     try {
       const id = await creating;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may run during the await; TypeScript keeps the narrowing of the check before it
       if (this.#closed) {
         await this.engine.removeContainer(id).catch(() => undefined);
         throw new Error('temporary containers: the session closed while a container was created');

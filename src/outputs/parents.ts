@@ -41,8 +41,8 @@ export async function makeFolders(root: string, to: string): Promise<Folder[]> {
   for (const path of folderPaths(root, to).slice(1)) {
     let st = lstatOrNull(path);
     if (st === null) {
-      await mkdir(path).catch((e: NodeJS.ErrnoException) => {
-        if (e.code !== 'EEXIST') throw e;
+      await mkdir(path).catch((e: unknown) => {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       });
       st = lstatSync(path);
     }

@@ -45,9 +45,10 @@ const recordPath = (root: string, to: string): string => outputStatePath(root, t
 /** Synchronous: a few hundred bytes, read on every no-op of an image with outputs. */
 export function readRecord(root: string, to: string): OutputRecord | undefined {
   try {
-    const r = JSON.parse(readFileSync(recordPath(root, to), 'utf8')) as OutputRecord;
+    // What the file holds is checked here: any value, as far as the types know.
+    const r = JSON.parse(readFileSync(recordPath(root, to), 'utf8')) as { readonly [K in keyof OutputRecord]?: unknown };
     const valid = r.format === 'mbuild-output-1' && r.to === to && (r.status === 'pending' || r.status === 'done') && typeof r.imageId === 'string';
-    return valid ? r : undefined;
+    return valid ? (r as OutputRecord) : undefined;
   } catch {
     return undefined;
   }

@@ -99,7 +99,7 @@ function firstSentBelow(ctx: SentContext, root: string, rel: string, st: Stats):
 
 function contextCollision(file: BuildFile, image: ImageSpec, ctx: SentContext, m: MountSpec): string | undefined {
   const what = `mount ${m.from}:${m.path} -> ${m.to}`;
-  const where = (rel: string): string => `${show(file, join(image.context, rel))}`;
+  const where = (rel: string): string => show(file, join(image.context, rel));
   const parts = m.to.split('/');
   for (let i = 1; i <= parts.length; i++) {
     const rel = parts.slice(0, i).join('/');
