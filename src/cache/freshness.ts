@@ -4,14 +4,12 @@
  * state only explains; it never makes an image fresh.
  */
 import type { ContextPlanError } from '../context/source.js';
+import { KEY_LABEL, PROJECT_LABEL, projectFilter } from '../core/labels.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Engine, ImageInfo } from '../docker/engine.js';
 import { explainChange } from './explain.js';
 import { cacheKey, collectInputs, PENDING, type CollectOptions, type ImageInputs } from './inputs.js';
 import { keyHistory, readManifest } from './manifest.js';
-
-export const KEY_LABEL = 'io.mbuild.key';
-export const PROJECT_LABEL = 'io.mbuild.project';
 
 /**
  * Finds this project's image for a cache key on the engine. First the image this checkout
@@ -59,7 +57,7 @@ export class KeyIndex {
   }
 
   private async list(): Promise<Map<string, string>> {
-    const images = await this.engine.listImages({ labels: [`${PROJECT_LABEL}=${this.project}`] });
+    const images = await this.engine.listImages({ labels: [projectFilter(this.project)] });
     const index = new Map<string, string>();
     for (const image of images) {
       const key = image.labels[KEY_LABEL];

@@ -4,7 +4,8 @@
  *  - `.mbuild/logs` on a full disk (a 64 KiB tmpfs; needs root to mount): exit 0, one
  *    warning naming the log and the cause, the image built and tagged, no partial log
  *    left, and the next run is up to date;
- *  - `.mbuild/logs` replaced by a file: the same, and the file is left as it was.
+ *  - `.mbuild/logs` replaced by a file: the same, and the file is left as it was;
+ *  - the same for a build that fails: its failure report points at no log file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -79,5 +80,22 @@ describe('mbuild up: a build log that cannot be written', () => {
     expect(idOf(`${p.name}/ok:t`)).toMatch(/^sha256:/);
     expect(readFileSync(join(p.dir, '.mbuild', 'logs'), 'utf8')).toBe('not mbuild\'s\n');
     expect(existsSync(join(p.dir, '.mbuild', 'state'))).toBe(true);
+  });
+
+  it('.mbuild/logs replaced by a file and the build fails: the failure report has the tail, and points at no log', async () => {
+    const p = project('logfail');
+    mkdirSync(join(p.dir, '.mbuild'), { recursive: true });
+    writeFileSync(join(p.dir, '.mbuild', 'logs'), 'not mbuild\'s\n');
+    const r = await p.up(['three', '--progress', 'plain']);
+    noTrace(r.stderr);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('[three] warning: cannot write the build log .mbuild/logs/three.log: .mbuild/logs is not a folder; the build goes on without it\n');
+    const err = r.stderr.split('\n');
+    const head = err.findIndex((l) => l.startsWith("error: image 'three' failed at "));
+    expect(head, r.stderr).toBeGreaterThan(-1);
+    // The last log lines are still shown (they are kept in memory).
+    expect(err.slice(head)).toContain('   | red');
+    expect(r.stderr).not.toContain('full log:');
+    expect(readFileSync(join(p.dir, '.mbuild', 'logs'), 'utf8')).toBe('not mbuild\'s\n');
   });
 });
