@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idOf } from '../helpers/engine-docker.js';
 import { copyFixture, type TestProject } from '../helpers/engine-project.js';
+import type { CliResult } from '../helpers/run-cli.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -43,6 +44,16 @@ const noTrace = (text: string): void => {
   expect(text).not.toMatch(/internal error|node:events|^\s+at .+:\d+:\d+\)?$|Unhandled/m);
 };
 
+/** `up IMAGE` with `.mbuild/logs` replaced by a file that is not mbuild's. */
+async function upWithLogsAsFile(label: string, image: string): Promise<{ p: TestProject; r: CliResult }> {
+  const p = project(label);
+  mkdirSync(join(p.dir, '.mbuild'), { recursive: true });
+  writeFileSync(join(p.dir, '.mbuild', 'logs'), 'not mbuild\'s\n');
+  const r = await p.up([image, '--progress', 'plain']);
+  noTrace(r.stderr);
+  return { p, r };
+}
+
 describe('mbuild up: a build log that cannot be written', () => {
   it.runIf(canMount())('a full disk under .mbuild/logs: a warning, the image built and tagged, exit 0, and the next run is up to date', async () => {
     const p = project('enospc');
@@ -70,11 +81,7 @@ describe('mbuild up: a build log that cannot be written', () => {
   });
 
   it('.mbuild/logs replaced by a file: a warning, the build stands, the file is left as it was', async () => {
-    const p = project('logfile');
-    mkdirSync(join(p.dir, '.mbuild'), { recursive: true });
-    writeFileSync(join(p.dir, '.mbuild', 'logs'), 'not mbuild\'s\n');
-    const r = await p.up(['ok', '--progress', 'plain']);
-    noTrace(r.stderr);
+    const { p, r } = await upWithLogsAsFile('logfile', 'ok');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('[ok] warning: cannot write the build log .mbuild/logs/ok.log: .mbuild/logs is not a folder; the build goes on without it\n');
     expect(idOf(`${p.name}/ok:t`)).toMatch(/^sha256:/);
@@ -83,11 +90,7 @@ describe('mbuild up: a build log that cannot be written', () => {
   });
 
   it('.mbuild/logs replaced by a file and the build fails: the failure report has the tail, and points at no log', async () => {
-    const p = project('logfail');
-    mkdirSync(join(p.dir, '.mbuild'), { recursive: true });
-    writeFileSync(join(p.dir, '.mbuild', 'logs'), 'not mbuild\'s\n');
-    const r = await p.up(['three', '--progress', 'plain']);
-    noTrace(r.stderr);
+    const { p, r } = await upWithLogsAsFile('logfail', 'three');
     expect(r.code, r.stderr).toBe(1);
     expect(r.stderr).toContain('[three] warning: cannot write the build log .mbuild/logs/three.log: .mbuild/logs is not a folder; the build goes on without it\n');
     const err = r.stderr.split('\n');
