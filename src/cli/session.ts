@@ -1,8 +1,10 @@
 /**
  * What `up` and `watch` share around the executor: the stat cache (loaded once, saved
- * atomically at the end), the per-image build step, and the executor options.
+ * atomically at the end), the image index (cache/image-index.ts: one for the session), the
+ * per-image build step, and the executor options.
  */
 import { join } from 'node:path';
+import { ImageIndex } from '../cache/image-index.js';
 import type { Prefetched } from '../cache/prefetch.js';
 import { statCachePath } from '../cache/manifest.js';
 import { StatCache } from '../cache/stat-cache.js';
@@ -24,35 +26,34 @@ export interface SessionOptions {
   readonly keepGoing: boolean;
   readonly noCache: boolean;
   readonly outputs: boolean;
-  /** Started while the build file loaded (`up`): the stat cache and the first run's inspects. */
+  /** Started while the build file loaded (`up`): the stat cache's read. */
   readonly prefetched?: Prefetched;
+  /** What the engine said about images, kept for the session (default: a new index). */
+  readonly images?: ImageIndex;
 }
 
 export interface Session {
-  /** A fresh executor over `plan` (a new run: the engine's key index is read again). */
+  /** A fresh executor over `plan` (a new run of the session's image index). */
   executor(file: BuildFile, plan: BuildPlan, known?: ReadonlyMap<string, string>): Executor;
   /** Saves the stat cache. */
   close(): Promise<void>;
 }
 
 export async function openSession(io: CliIo, root: string, o: SessionOptions): Promise<Session> {
-  // What was started ahead for this root: its inspects belong to the first run only.
-  let early = o.prefetched?.root === root ? o.prefetched : undefined;
+  const early = o.prefetched?.root === root ? o.prefetched : undefined;
   const loaded = await (early?.statCache ?? StatCache.load(statCachePath(root)));
+  const images = o.images ?? new ImageIndex(o.engine);
   if (loaded.warning) io.stderr.write(`warning: ${loaded.warning}\n`);
   const statCache = loaded.cache;
   return {
     executor: (file, plan, known) => {
-      const first = early;
-      early = undefined;
       return new Executor({
         plan, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
         tagsOf: (image) => file.images.get(image)?.tags ?? [],
         ...(known && { known }),
         buildOne: createBuildOne({
           file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: join(file.root, '.mbuild', 'logs'),
-          noCache: o.noCache, outputs: o.outputs, cache: { statCache }, locateStep: (image, step) => locateStep(file, image, step),
-          ...(first && { ahead: (id: string) => first.take(id) }),
+          noCache: o.noCache, outputs: o.outputs, cache: { statCache }, images, locateStep: (image, step) => locateStep(file, image, step),
         }),
       });
     },

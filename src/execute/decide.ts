@@ -3,13 +3,14 @@
  * byte, and whether the engine already has an image of the project built from it; if not,
  * why it must be built (cache/freshness.ts).
  */
-import { decide, type Decision, type KeyIndex } from '../cache/freshness.js';
+import { decide, type Decision } from '../cache/freshness.js';
+import type { RunIndex } from '../cache/image-index.js';
 import type { Failure } from '../core/events.js';
 import { err, type Result } from '../core/result.js';
 import { contextFailure, guarded } from './failure.js';
 import type { ImageJob } from './job.js';
 
-export function decideImage(job: ImageJob, index: KeyIndex): Promise<Result<Decision, Failure>> {
+export function decideImage(job: ImageJob, index: RunIndex): Promise<Result<Decision, Failure>> {
   const { opts, image, upstream } = job;
   return guarded('engine', async () => {
     const decided = await decide({

@@ -8,7 +8,7 @@
  * The temporary containers of mounts and outputs are removed before the image's outcome is
  * returned, whatever it is.
  */
-import { KeyIndex } from '../cache/freshness.js';
+import { ImageIndex, type RunIndex } from '../cache/image-index.js';
 import type { Failure, ImageOutcome } from '../core/events.js';
 import { tempLabels } from '../core/labels.js';
 import type { Result } from '../core/result.js';
@@ -24,7 +24,7 @@ export type { BuildCache, ImageBuildOptions } from './job.js';
 
 export function createBuildOne(opts: ImageBuildOptions): BuildOne {
   const labels = tempLabels(opts.runId);
-  const index = new KeyIndex(opts.engine, opts.file.name, opts.file.root, opts.ahead);
+  const index = (opts.images ?? new ImageIndex(opts.engine)).run(opts.file.name, opts.file.root);
   return async (name, upstream, signal) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
@@ -34,11 +34,11 @@ export function createBuildOne(opts: ImageBuildOptions): BuildOne {
   };
 }
 
-async function buildImage(job: ImageJob, index: KeyIndex): Promise<Result<ImageOutcome, Failure>> {
+async function buildImage(job: ImageJob, index: RunIndex): Promise<Result<ImageOutcome, Failure>> {
   const decided = await decideImage(job, index);
   if (!decided.ok) return decided;
   const { verdict } = decided.value;
-  if (verdict.fresh) return finishUpToDate(job, decided.value, verdict);
+  if (verdict.fresh) return finishUpToDate(job, decided.value, verdict, index);
   job.opts.emit({ type: 'image-started', image: job.image.name, why: verdict.reasons.join('; ') });
   const containers = new TempContainers(job.opts.engine, job.tempLabels);
   try {

@@ -1,10 +1,11 @@
 /** What every step of one image's build (image-build.ts) is given: the run's options and the image at hand. */
+import type { ImageIndex } from '../cache/image-index.js';
 import type { StatCache } from '../cache/stat-cache.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import type { EmitEvent } from '../core/events.js';
-import type { BuilderKind, Engine, ImageInfo } from '../docker/engine.js';
+import type { BuilderKind, Engine } from '../docker/engine.js';
 
-/** The cache for a run; the key index is read from the engine once per BuildOne. */
+/** The cache for a run. */
 export interface BuildCache {
   readonly statCache: StatCache;
 }
@@ -25,8 +26,8 @@ export interface ImageBuildOptions {
   readonly outputs?: boolean;
   /** Labels every temporary container with this run (default: a random ID). */
   readonly runId?: string;
-  /** Inspects of recorded images started ahead of this run (cache/prefetch.ts). */
-  readonly ahead?: (imageId: string) => Promise<ImageInfo | undefined> | undefined;
+  /** The session's image index (default: one for this run alone). */
+  readonly images?: ImageIndex;
 }
 
 /** One image's build, as each step sees it. */

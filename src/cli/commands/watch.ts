@@ -8,7 +8,6 @@ import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { displayPath, formatReport } from '../../report/diagnostic-printer.js';
 import { createReporter } from '../../report/reporter.js';
 import { watchLog } from '../../report/watch-log.js';
-import { withCachedImageList } from '../../watch/engine-cache.js';
 import { Watcher, type ReloadFailure } from '../../watch/watcher.js';
 import { loadPlan, type Planned } from '../../load/load-plan.js';
 import { ExitCode, type CliIo } from '../io.js';
@@ -36,9 +35,8 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   });
   const signals = abortOnSignals();
   try {
-    // The key index is read at every run: served from memory during the session (engine-cache.ts).
-    const engine = { ...connected, engine: withCachedImageList(connected.engine) };
-    const session = await openSession(io, planned.loaded.file.root, sessionOptions(opts, engine, reporter.onEvent.bind(reporter), signals.signal));
+    // One image index for every run of the session (cache/image-index.ts).
+    const session = await openSession(io, planned.loaded.file.root, sessionOptions(opts, connected, reporter.onEvent.bind(reporter), signals.signal));
     const watcher = new Watcher({
       initial: planned,
       builder: connected.builder,
