@@ -9,7 +9,8 @@
 import { statCachePath } from '../core/layout.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import type { BuildPlan, Planned } from '../plan/types.js';
-import { decide, KeyIndex, type Decision } from './freshness.js';
+import { decide, type Decision } from './freshness.js';
+import { ImageIndex } from './image-index.js';
 import { PENDING } from './inputs.js';
 import { StatCache } from './stat-cache.js';
 
@@ -23,7 +24,7 @@ const CONCURRENCY = 8;
 export async function predict(o: Planned & {
   engine: Pick<Engine, 'inspectImage' | 'listImages'>; builder: BuilderKind; statCache: StatCache; noCache: boolean;
 }): Promise<Prediction[]> {
-  const index = new KeyIndex(o.engine, o.file.name, o.file.root);
+  const index = new ImageIndex(o.engine).run(o.file.name, o.file.root);
   const known = new Map<string, Promise<Prediction>>();
   let running = 0;
   const waiting: (() => void)[] = [];

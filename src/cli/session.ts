@@ -1,7 +1,10 @@
 /**
+/**
  * What `up` and `watch` share around the executor: their flags, the stat cache (loaded
- * once, saved atomically at the end), the per-image build step, and the executor options.
+ * once, saved atomically at the end), the image index (cache/image-index.ts: one for the
+ * session), the per-image build step, and the executor options.
  */
+import { ImageIndex } from '../cache/image-index.js';
 import type { Prefetched } from '../cache/prefetch.js';
 import { StatCache } from '../cache/stat-cache.js';
 import type { EmitEvent } from '../core/events.js';
@@ -38,21 +41,23 @@ export interface SessionOptions {
   readonly keepGoing: boolean;
   readonly noCache: boolean;
   readonly outputs: boolean;
-  /** Started while the build file loaded (`up`): the stat cache and the first run's inspects. */
+  /** Started while the build file loaded (`up`): the stat cache's read. */
   readonly prefetched?: Prefetched;
+  /** What the engine said about images, kept for the session (default: a new index). */
+  readonly images?: ImageIndex;
 }
 
 export const sessionOptions = (
-  opts: UpOptions, c: { engine: Engine; builder: BuilderKind }, emit: EmitEvent, signal: AbortSignal, prefetched?: Prefetched,
+  opts: UpOptions, c: { engine: Engine; builder: BuilderKind }, emit: EmitEvent, signal: AbortSignal, prefetched?: Prefetched, images?: ImageIndex,
 ): SessionOptions => ({
   engine: c.engine, builder: c.builder, emit, signal, jobs: opts.jobs, keepGoing: opts.keepGoing ?? false,
-  noCache: opts.noCache ?? false, outputs: !opts.noOutputs, ...(prefetched && { prefetched }),
+  noCache: opts.noCache ?? false, outputs: !opts.noOutputs, ...(prefetched && { prefetched }), ...(images && { images }),
 });
 
 export interface Session {
   /**
-   * A fresh executor (a new run: the engine's key index is read again) for `part` of
-   * `planned` (all of it by default); upstream images outside `part` are taken from `known`.
+   * A fresh executor (a new run of the session's image index) for `part` of `planned`
+   * (all of it by default); upstream images outside `part` are taken from `known`.
    */
   executor(planned: Planned, part?: BuildPlan, known?: ReadonlyMap<string, string>): Executor;
   /** Saves the stat cache. */
@@ -60,23 +65,20 @@ export interface Session {
 }
 
 export async function openSession(io: CliIo, root: string, o: SessionOptions): Promise<Session> {
-  // What was started ahead for this root: its inspects belong to the first run only.
-  let early = o.prefetched?.root === root ? o.prefetched : undefined;
+  const early = o.prefetched?.root === root ? o.prefetched : undefined;
   const loaded = await (early?.statCache ?? StatCache.load(statCachePath(root)));
+  const images = o.images ?? new ImageIndex(o.engine);
   if (loaded.warning) warnOn(io)(loaded.warning);
   const statCache = loaded.cache;
   return {
     executor: ({ file, plan }, part = plan, known) => {
-      const first = early;
-      early = undefined;
       return new Executor({
         plan: part, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
         tagsOf: (image) => file.images.get(image)?.tags ?? [],
         ...(known && { known }),
         buildOne: createBuildOne({
           file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: logsDir(file.root),
-          noCache: o.noCache, outputs: o.outputs, cache: { statCache }, locateStep: (image, step) => locateStep(file, image, step),
-          ...(first && { ahead: (id: string) => first.take(id) }),
+          noCache: o.noCache, outputs: o.outputs, cache: { statCache }, images, locateStep: (image, step) => locateStep(file, image, step),
         }),
       });
     },

@@ -14,6 +14,8 @@ export type Failure =
       readonly dockerfileLine?: { readonly path: string; readonly line: number; readonly text: string };
       /** The last lines of the build log. */
       readonly logTail: readonly string[];
+      /** The build log could not be written (an `image-warning` said why): there is no file to point at. */
+      readonly logLost?: true;
     }
   | { readonly reason: 'engine-error'; readonly message: string }
   | { readonly reason: 'context-error'; readonly message: string }

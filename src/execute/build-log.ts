@@ -68,6 +68,11 @@ export class BuildLog {
     this.#write(text);
   }
 
+  /** The log could not be written (reported through `onError`): there is no file of it. */
+  get lost(): boolean {
+    return this.#failed;
+  }
+
   /** The last LOG_TAIL_LINES lines. */
   get tail(): readonly string[] {
     return [...this.#tail];

@@ -8,6 +8,7 @@
  */
 import type { BuildPlan } from '../plan/types.js';
 import type { EmitEvent, Failure, ImageOutcome, ImageResult } from '../core/events.js';
+import { messageOf } from './failure.js';
 import { WorkerPool } from './worker-pool.js';
 
 export type FailureMode = 'no-new' | 'continue';
@@ -103,7 +104,7 @@ export class Executor {
         try {
           outcome = await this.#opts.buildOne(name, ids, AbortSignal.any([this.#opts.signal, local.signal]));
         } catch (e) {
-          outcome = failed({ reason: 'unknown-error', message: e instanceof Error ? e.message : String(e) });
+          outcome = failed({ reason: 'unknown-error', message: messageOf(e) });
         } finally {
           this.#inFlight.delete(name);
         }

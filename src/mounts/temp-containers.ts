@@ -4,20 +4,10 @@
  * by `close()` of their session once a build is over (also after a failure or Ctrl-C), and
  * at the start of the next `mbuild up` for those whose process died (`reapTempContainers`).
  */
-import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
+import { HOST_LABEL, PID_LABEL, TEMP_FILTER, tempLabels } from '../core/labels.js';
 import { processAlive as alive } from '../core/process.js';
 import type { Engine } from '../docker/engine.js';
-
-export const TEMP_LABEL = 'io.mbuild.temp';
-export const RUN_LABEL = 'io.mbuild.run';
-export const PID_LABEL = 'io.mbuild.pid';
-export const HOST_LABEL = 'io.mbuild.host';
-
-/** Labels for the temporary containers of this process. */
-export function tempLabels(runId: string = randomUUID().slice(0, 12)): Record<string, string> {
-  return { [TEMP_LABEL]: '1', [RUN_LABEL]: runId, [PID_LABEL]: String(process.pid), [HOST_LABEL]: hostname() };
-}
 
 /** The containers one build (or one `mbuild context`) created; `close()` removes every one still there. */
 export class TempContainers {
@@ -82,7 +72,7 @@ export async function reapTempContainers(engine: Engine): Promise<number> {
   let removed = 0;
   try {
     const host = hostname();
-    for (const c of await engine.listContainers({ labels: [`${TEMP_LABEL}=1`] })) {
+    for (const c of await engine.listContainers({ labels: [TEMP_FILTER] })) {
       const pid = Number(c.labels[PID_LABEL]);
       if (c.labels[HOST_LABEL] !== host || !Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
       await engine.removeContainer(c.id).then(() => removed++, () => undefined);

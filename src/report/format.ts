@@ -61,7 +61,7 @@ export function failureDetails(results: readonly ImageResult[], logPath: (image:
     if (f.reason === 'build-failed') {
       if (f.dockerfileLine) out.push(`  --> ${f.dockerfileLine.path}:${f.dockerfileLine.line}`, `   | ${f.dockerfileLine.text}`);
       if (f.logTail.length > 0) out.push(`  last ${f.logTail.length} log lines:`, ...f.logTail.map((l) => `   | ${l}`));
-      out.push(`  full log: ${logPath(image)}`);
+      if (f.logLost !== true) out.push(`  full log: ${logPath(image)}`);
     }
   }
   return out.join('\n');

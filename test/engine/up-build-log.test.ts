@@ -4,7 +4,8 @@
  *  - `.mbuild/logs` on a full disk (a 64 KiB tmpfs; needs root to mount): exit 0, one
  *    warning naming the log and the cause, the image built and tagged, no partial log
  *    left, and the next run is up to date;
- *  - `.mbuild/logs` replaced by a file: the same, and the file is left as it was.
+ *  - `.mbuild/logs` replaced by a file: the same, and the file is left as it was;
+ *  - the same for a build that fails: its failure report points at no log file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,6 +14,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idOf } from '../helpers/engine-docker.js';
 import { copyFixture, type TestProject } from '../helpers/engine-project.js';
+import type { CliResult } from '../helpers/run-cli.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -42,6 +44,16 @@ const noTrace = (text: string): void => {
   expect(text).not.toMatch(/internal error|node:events|^\s+at .+:\d+:\d+\)?$|Unhandled/m);
 };
 
+/** `up IMAGE` with `.mbuild/logs` replaced by a file that is not mbuild's. */
+async function upWithLogsAsFile(label: string, image: string): Promise<{ p: TestProject; r: CliResult }> {
+  const p = project(label);
+  mkdirSync(join(p.dir, '.mbuild'), { recursive: true });
+  writeFileSync(join(p.dir, '.mbuild', 'logs'), 'not mbuild\'s\n');
+  const r = await p.up([image, '--progress', 'plain']);
+  noTrace(r.stderr);
+  return { p, r };
+}
+
 describe('mbuild up: a build log that cannot be written', () => {
   it.runIf(canMount())('a full disk under .mbuild/logs: a warning, the image built and tagged, exit 0, and the next run is up to date', async () => {
     const p = project('enospc');
@@ -69,15 +81,24 @@ describe('mbuild up: a build log that cannot be written', () => {
   });
 
   it('.mbuild/logs replaced by a file: a warning, the build stands, the file is left as it was', async () => {
-    const p = project('logfile');
-    mkdirSync(join(p.dir, '.mbuild'), { recursive: true });
-    writeFileSync(join(p.dir, '.mbuild', 'logs'), 'not mbuild\'s\n');
-    const r = await p.up(['ok', '--progress', 'plain']);
-    noTrace(r.stderr);
+    const { p, r } = await upWithLogsAsFile('logfile', 'ok');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('[ok] warning: cannot write the build log .mbuild/logs/ok.log: .mbuild/logs is not a folder; the build goes on without it\n');
     expect(idOf(`${p.name}/ok:t`)).toMatch(/^sha256:/);
     expect(readFileSync(join(p.dir, '.mbuild', 'logs'), 'utf8')).toBe('not mbuild\'s\n');
     expect(existsSync(join(p.dir, '.mbuild', 'state'))).toBe(true);
+  });
+
+  it('.mbuild/logs replaced by a file and the build fails: the failure report has the tail, and points at no log', async () => {
+    const { p, r } = await upWithLogsAsFile('logfail', 'three');
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('[three] warning: cannot write the build log .mbuild/logs/three.log: .mbuild/logs is not a folder; the build goes on without it\n');
+    const err = r.stderr.split('\n');
+    const head = err.findIndex((l) => l.startsWith("error: image 'three' failed at "));
+    expect(head, r.stderr).toBeGreaterThan(-1);
+    // The last log lines are still shown (they are kept in memory).
+    expect(err.slice(head)).toContain('   | red');
+    expect(r.stderr).not.toContain('full log:');
+    expect(readFileSync(join(p.dir, '.mbuild', 'logs'), 'utf8')).toBe('not mbuild\'s\n');
   });
 });

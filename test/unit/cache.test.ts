@@ -5,8 +5,9 @@ import { buildModel } from '../../src/config/load.js';
 import { changedFiles, explainChange } from '../../src/cache/explain.js';
 import { cacheKey, collectInputs, type ImageInputs } from '../../src/cache/inputs.js';
 import { StatCache, TIMESTAMP_GRANULARITY_MS } from '../../src/cache/stat-cache.js';
-import { prefetch, PREFETCH_LIMIT } from '../../src/cache/prefetch.js';
-import { KEY_LABEL, KeyIndex, PROJECT_LABEL } from '../../src/cache/freshness.js';
+import { prefetch } from '../../src/cache/prefetch.js';
+import { ImageIndex, PREFETCH_LIMIT } from '../../src/cache/image-index.js';
+import { KEY_LABEL, PROJECT_LABEL } from '../../src/core/labels.js';
 import { PENDING } from '../../src/cache/inputs.js';
 import { recordedImages, writeManifest } from '../../src/cache/manifest.js';
 import { predict } from '../../src/cache/predict.js';
@@ -219,7 +220,7 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
   const info = (id: string) => ({ id, repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true });
   const recorder = () => {
     const asked: string[] = [];
-    return { asked, engine: { inspectImage: async (ref: string) => (asked.push(ref), info(ref)) } };
+    return { asked, engine: { inspectImage: async (ref: string) => (asked.push(ref), info(ref)), listImages: async () => [] } };
   };
 
   it("inspects each image's recorded image once, hands each inspect out once, and loads the stat cache", async () => {
@@ -229,26 +230,33 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
       '.mbuild/state/api.json.key': 'v1-api\n', // no image ID recorded: nothing to ask
     });
     const { asked, engine } = recorder();
-    const p = prefetch(dir, engine, Promise.resolve());
+    const images = new ImageIndex(engine, Promise.resolve());
+    const p = prefetch(dir, images);
     expect(p.root).toBe(dir);
-    expect((await p.take('sha256:aaa'))?.id).toBe('sha256:aaa');
+    const run = images.run('p', dir);
+    expect((await run.inspect('sha256:aaa'))?.id).toBe('sha256:aaa');
     expect(asked).toEqual(['sha256:aaa']);
-    expect(p.take('sha256:aaa')).toBeUndefined();
-    expect(p.take('sha256:bbb')).toBeUndefined();
+    // Each is handed out once; what was not started ahead is asked when needed.
+    await run.inspect('sha256:aaa');
+    await run.inspect('sha256:bbb');
+    expect(asked).toEqual(['sha256:aaa', 'sha256:aaa', 'sha256:bbb']);
     expect((await p.statCache).cache).toBeInstanceOf(StatCache);
   });
 
   it('inspects nothing without state, or with more recorded images than a partial run may need', async () => {
     const none = recorder();
-    await prefetch(project(), none.engine, Promise.resolve()).statCache;
+    await prefetch(project(), new ImageIndex(none.engine)).statCache;
     expect(none.asked).toEqual([]);
     const many: Record<string, string> = {};
     for (let i = 0; i <= PREFETCH_LIMIT; i++) many[`.mbuild/state/i${i}.json.key`] = `v1-${i} sha256:${i}\n`;
     const big = recorder();
-    const p = prefetch(project(many), big.engine, Promise.resolve());
-    await p.statCache;
-    expect(p.take('sha256:0')).toBeUndefined();
+    const dir = project(many);
+    const images = new ImageIndex(big.engine);
+    await prefetch(dir, images).statCache;
+    await new Promise((r) => setImmediate(r));
     expect(big.asked).toEqual([]);
+    await images.run('p', dir).inspect('sha256:0');
+    expect(big.asked).toEqual(['sha256:0']);
   });
 
   it('asks nothing before the engine is connected, and nothing at all when it cannot be', async () => {
@@ -257,11 +265,13 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
     const { asked, engine } = recorder();
     let fail!: (e: Error) => void;
     const connected = new Promise<void>((_, reject) => (fail = reject));
-    const p = prefetch(project(tree), engine, connected);
-    await p.statCache;
+    const dir = project(tree);
+    const images = new ImageIndex(engine, connected);
+    await prefetch(dir, images).statCache;
     expect(asked).toEqual([]);
     fail(new Error('cannot connect to the Docker engine'));
-    const all = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => p.take(`sha256:${i}`)));
+    const run = images.run('p', dir);
+    const all = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => run.inspect(`sha256:${i}`)));
     expect(all.map((r) => r.status)).toEqual(Array(10).fill('rejected'));
     expect(asked).toEqual([]);
   });
@@ -278,9 +288,13 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
         inFlight--;
         return info(ref);
       },
+      listImages: async () => [],
     };
-    const p = prefetch(project(tree), engine, Promise.resolve());
-    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => p.take(`sha256:${i}`)));
+    const dir = project(tree);
+    const images = new ImageIndex(engine);
+    prefetch(dir, images);
+    const run = images.run('p', dir);
+    const all = await Promise.all(Array.from({ length: 10 }, (_, i) => run.inspect(`sha256:${i}`)));
     expect(all.map((x) => x?.id)).toEqual(Array.from({ length: 10 }, (_, i) => `sha256:${i}`));
     expect(most).toBe(4);
   });
@@ -289,15 +303,16 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
     const dir = project({ '.mbuild/state/app.json.key': 'v1-k sha256:aaa\n' });
     const asked: string[] = [];
     const engine = {
-      inspectImage: async (ref: string) => (asked.push(ref), info(ref)),
+      inspectImage: async (ref: string) => (asked.push(ref), { ...info(ref), labels: { [KEY_LABEL]: 'v1-k', [PROJECT_LABEL]: 'p' } }),
       listImages: async () => [],
     };
-    const ahead = new Map([['sha256:aaa', Promise.resolve({ ...info('sha256:aaa'), labels: { [KEY_LABEL]: 'v1-k', [PROJECT_LABEL]: 'p' } })]]);
-    const index = new KeyIndex(engine, 'p', dir, (id) => ahead.get(id));
-    expect(await index.find('app', 'v1-k')).toMatchObject({ imageId: 'sha256:aaa' });
-    expect(asked).toEqual([]);
+    const images = new ImageIndex(engine);
+    prefetch(dir, images);
+    expect(await images.run('p', dir).find('app', 'v1-k')).toMatchObject({ imageId: 'sha256:aaa' });
+    expect(asked).toEqual(['sha256:aaa']);
     // Another project's image with that key is not this one's.
-    const foreign = new KeyIndex(engine, 'q', dir, (id) => ahead.get(id));
-    expect(await foreign.find('app', 'v1-k')).toBeUndefined();
+    const foreign = new ImageIndex(engine);
+    prefetch(dir, foreign);
+    expect(await foreign.run('q', dir).find('app', 'v1-k')).toBeUndefined();
   });
 });

@@ -104,4 +104,20 @@ describe('BuildLog', () => {
     expect(readFileSync(outside, 'utf8')).toBe('keep');
     expect(existsSync(join(p.dir, 'sym.log'))).toBe(true);
   });
+
+  it.runIf(canMount())('says whether the log is lost, once it is closed: a write that fails late (a full disk) too', async () => {
+    const p = project();
+    const kept = open(p, 'kept');
+    kept.log.line('x');
+    await kept.log.close();
+    expect(kept.log.lost).toBe(false);
+    const full = join(p.root, 'full');
+    mkdirSync(full);
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', full]);
+    mounts.push(full);
+    const { log } = open({ root: p.root, dir: full });
+    for (let i = 0; i < 5000; i++) log.line(`line ${i} of a build that prints more than the disk holds`);
+    await log.close();
+    expect(log.lost).toBe(true);
+  });
 });

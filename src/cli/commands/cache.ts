@@ -5,9 +5,9 @@
  */
 import { rm } from 'node:fs/promises';
 import { changedFiles } from '../../cache/explain.js';
-import { KEY_LABEL, PROJECT_LABEL } from '../../cache/freshness.js';
 import { readManifest, recordedImages } from '../../cache/manifest.js';
 import { predictPlanned } from '../../cache/predict.js';
+import { IMAGE_LABEL, isPinOf, KEY_LABEL, projectFilter } from '../../core/labels.js';
 import { stateDir } from '../../core/layout.js';
 import { err, ok } from '../../core/result.js';
 import type { BuilderKind } from '../../docker/engine.js';
@@ -67,11 +67,11 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
   // Only what this checkout recorded, with the key it recorded: never by project label alone
   // (another checkout may have the same project name), never an image another tag names.
   const recorded = await recordedImages(file.root);
-  const ours = (tag: string) => tag.startsWith(`mbuild-pin/${file.name}-`) || tag === '<none>:<none>';
-  const candidates = (await engine.listImages({ labels: [`${PROJECT_LABEL}=${file.name}`] }))
+  const ours = (tag: string) => isPinOf(file.name, tag) || tag === '<none>:<none>';
+  const candidates = (await engine.listImages({ labels: [projectFilter(file.name)] }))
     .filter((i) => recorded.get(i.id)?.has(i.labels[KEY_LABEL] ?? '') === true && !keep.has(i.id) && i.repoTags.every(ours));
   for (const c of candidates) {
-    io.stdout.write(`${opts.dryRun ? 'would remove' : 'removing'} ${shortId(c.id)} (${c.labels['io.mbuild.image'] ?? '?'})\n`);
+    io.stdout.write(`${opts.dryRun ? 'would remove' : 'removing'} ${shortId(c.id)} (${c.labels[IMAGE_LABEL] ?? '?'})\n`);
     if (!opts.dryRun) await engine.removeImage(c.id, { force: true });
   }
   if (opts.dryRun) io.stdout.write(`would remove the local state ${stateDir(file.root)}\n`);

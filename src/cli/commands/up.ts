@@ -1,6 +1,7 @@
 /** `mbuild up [NAMES...]`: plan, then build on the engine with progress; exit 0, 1 or 130. */
 import { resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
+import { ImageIndex } from '../../cache/image-index.js';
 import { prefetch, type Prefetched } from '../../cache/prefetch.js';
 import { findBuildFile } from '../../config/find.js';
 import { logPath } from '../../core/layout.js';
@@ -21,10 +22,10 @@ import { abortOnSignals } from '../signals.js';
  * before the build file is parsed (cache/prefetch.ts). Nothing when the file cannot be found
  * (loading reports it).
  */
-function prefetchFor(io: CliIo, opts: UpOptions, names: readonly string[], connecting: Connecting): Prefetched | undefined {
+function prefetchFor(io: CliIo, opts: UpOptions, names: readonly string[], images: ImageIndex): Prefetched | undefined {
   if (names.length > 0 || opts.noCache) return undefined;
   const found = findBuildFile(opts.file, io.cwd);
-  return found.ok ? prefetch(resolve(found.value, '..'), connecting.engine, connecting.info) : undefined;
+  return found.ok ? prefetch(resolve(found.value, '..'), images) : undefined;
 }
 
 export function exitCodeOf(report: RunReport): ExitCode {
@@ -36,7 +37,9 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   // The engine answers while the build file loads and plans.
   const connecting = startConnecting(io, opts);
   if (!connecting.ok) return connecting;
-  const prefetched = prefetchFor(io, opts, names, connecting.value);
+  // The session's image index, asked nothing before the engine is connected.
+  const images = new ImageIndex(connecting.value.engine, connecting.value.info);
+  const prefetched = prefetchFor(io, opts, names, images);
   // Two turns of the event loop: a connection completes in the turn after it was asked
   // for, and only then is its request written. The engine then answers on another core
   // while this one parses the build file, instead of after it.
@@ -56,7 +59,7 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   });
   const signals = abortOnSignals();
   try {
-    const session = await openSession(io, file.root, sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, prefetched));
+    const session = await openSession(io, file.root, sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, prefetched, images));
     const report = await session.executor(planned.value).run(builder);
     await session.close();
     await reporter.close();

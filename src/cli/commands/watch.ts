@@ -10,7 +10,6 @@ import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter } from '../../report/create.js';
 import { displayPath, formatReport } from '../../report/diagnostic-printer.js';
 import { watchLog } from '../../report/watch-log.js';
-import { withCachedImageList } from '../../watch/engine-cache.js';
 import { Watcher, type ReloadFailure } from '../../watch/watcher.js';
 import { connect } from '../engine.js';
 import type { CommandResult } from '../failure.js';
@@ -38,12 +37,11 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   });
   const signals = abortOnSignals();
   try {
-    // The key index is read at every run: served from memory during the session (engine-cache.ts).
-    const engine = { ...connected.value, engine: withCachedImageList(connected.value.engine) };
-    const session = await openSession(io, root, sessionOptions(opts, engine, reporter.onEvent.bind(reporter), signals.signal));
+    // One image index for every run of the session (cache/image-index.ts).
+    const session = await openSession(io, root, sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal));
     const watcher = new Watcher({
       initial: planned,
-      builder: engine.builder,
+      builder: connected.value.builder,
       signal: signals.signal,
       poll: opts.poll ?? false,
       ...(opts.onRebuild !== undefined && { onRebuild: opts.onRebuild }),

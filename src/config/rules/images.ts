@@ -1,6 +1,7 @@
 /** Rules about each image's own settings: tags, labels, args, Dockerfile source. */
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { excerpt } from '../../core/excerpt.js';
+import { RESERVED_PREFIX } from '../../core/labels.js';
 import type { ImageSpec } from '../types.js';
 import { tagProblem } from '../reference.js';
 import { error, warning, type Rule } from './rule.js';
@@ -80,8 +81,8 @@ export const dockerfileAndInline: Rule = ({ written, file }) => {
 export const reservedLabel: Rule = ({ file }) => {
   const out: Diagnostic[] = [];
   for (const image of file.images.values()) {
-    for (const key of Object.keys(image.labels).filter((k) => k.startsWith('io.mbuild.'))) {
-      out.push(error('reserved-label', `label '${key}' is reserved: keys under io.mbuild. are set by mbuild`, file.locate.key(image.origins.labels[key] ?? image.origins.self)));
+    for (const key of Object.keys(image.labels).filter((k) => k.startsWith(RESERVED_PREFIX))) {
+      out.push(error('reserved-label', `label '${key}' is reserved: keys under ${RESERVED_PREFIX} are set by mbuild`, file.locate.key(image.origins.labels[key] ?? image.origins.self)));
     }
   }
   return out;

@@ -1,0 +1,51 @@
+/**
+ * mbuild's own marks on the engine, spelled here and nowhere else: the labels of the images
+ * it builds (the cache finds an image by project and key), the labels of its temporary
+ * containers (a later run removes those of a process that died), the label prefix a build
+ * file may not use, and the pin tags through which BuildKit resolves `{image:}` args.
+ */
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+
+/** Labels under this prefix are mbuild's; a build file may not set them. */
+export const RESERVED_PREFIX = 'io.mbuild.';
+
+export const PROJECT_LABEL = 'io.mbuild.project';
+export const IMAGE_LABEL = 'io.mbuild.image';
+/** The cache key the image was built from: the engine's images are the truth of the cache. */
+export const KEY_LABEL = 'io.mbuild.key';
+
+export const TEMP_LABEL = 'io.mbuild.temp';
+export const RUN_LABEL = 'io.mbuild.run';
+export const PID_LABEL = 'io.mbuild.pid';
+export const HOST_LABEL = 'io.mbuild.host';
+
+/** The labels of a built image: the build file's own, then mbuild's. */
+export const imageLabels = (project: string, image: string, key: string, own: Readonly<Record<string, string>>): Record<string, string> => ({
+  ...own,
+  [PROJECT_LABEL]: project,
+  [IMAGE_LABEL]: image,
+  [KEY_LABEL]: key,
+});
+
+/** The label filter of a project's images. */
+export const projectFilter = (project: string): string => `${PROJECT_LABEL}=${project}`;
+
+/** Labels for the temporary containers of this process. */
+export function tempLabels(runId: string = randomUUID().slice(0, 12)): Record<string, string> {
+  return { [TEMP_LABEL]: '1', [RUN_LABEL]: runId, [PID_LABEL]: String(process.pid), [HOST_LABEL]: hostname() };
+}
+
+/** The label filter of every temporary container. */
+export const TEMP_FILTER = `${TEMP_LABEL}=1`;
+
+/**
+ * A tag that names exactly one image ID. BuildKit behind `POST /build` resolves `FROM`
+ * only by name (a bare `sha256:…` is taken for a Docker Hub repository), so for BuildKit
+ * an `{image: NAME}` arg becomes this pin; the classic builder gets the ID itself.
+ */
+export const pinnedRef = (project: string, image: string, imageId: string): string =>
+  `mbuild-pin/${project}-${image}:${imageId.replace(/^sha256:/, '')}`;
+
+/** Whether `tag` is a pin of one of `project`'s images. */
+export const isPinOf = (project: string, tag: string): boolean => tag.startsWith(`mbuild-pin/${project}-`);

@@ -1,0 +1,55 @@
+/**
+ * Step 4 of an image's build, for an image built now or found up to date: the tags moved
+ * to it (only after success), the manifest that `why` and the next run compare against,
+ * and the outputs copied to the host (for an up-to-date image, only those `outputs/due.ts`
+ * names).
+ */
+import type { Decision, Verdict } from '../cache/freshness.js';
+import type { RunIndex } from '../cache/image-index.js';
+import { writeManifest } from '../cache/manifest.js';
+import type { Failure, ImageOutcome } from '../core/events.js';
+import { err, ok, type Result } from '../core/result.js';
+import type { TempContainers } from '../mounts/temp-containers.js';
+import { copyOutputs } from '../outputs/copy.js';
+import { refreshOutputs } from '../outputs/due.js';
+import { guarded, outputFailure } from './failure.js';
+import { wantsOutputs, type ImageJob } from './job.js';
+import { tagsToApply, tagsToMove } from './pins.js';
+
+export async function finishBuilt(
+  job: ImageJob, decision: Decision, imageId: string, c: { readonly index: RunIndex; readonly containers: TempContainers },
+): Promise<Result<ImageOutcome, Failure>> {
+  const { opts, image, signal } = job;
+  const { engine, file } = opts;
+  const size = await guarded('tagging', async () => {
+    for (const tag of tagsToApply(file, image, imageId, opts.builder)) await engine.tagImage(imageId, tag);
+    return ok((await engine.inspectImage(imageId))?.size ?? 0);
+  });
+  if (!size.ok) return size;
+  const built: ImageOutcome = { kind: 'built', imageId, durationMs: performance.now() - job.started, size: size.value };
+  c.index.built(decision.key, imageId);
+  await writeManifest(file.root, { image: image.name, key: decision.key, imageId, tags: image.tags, inputs: decision.inputs });
+  if (!wantsOutputs(job)) return ok(built);
+  const copied = await copyOutputs(image, imageId, image.outputs, { engine, signal, containers: c.containers, root: file.root, emit: opts.emit });
+  return copied.ok ? ok(built) : err(outputFailure(copied.error, signal));
+}
+
+/** An image whose key the engine has: no context is sent and no build runs; the tags move to it. */
+export async function finishUpToDate(
+  job: ImageJob, decision: Decision, verdict: Extract<Verdict, { fresh: true }>, index: RunIndex,
+): Promise<Result<ImageOutcome, Failure>> {
+  const { opts, image, signal } = job;
+  const { engine, file } = opts;
+  const { imageId } = verdict;
+  // An older image reused (a change reverted): it is now the one `why` compares against.
+  if (!verdict.inUse) await writeManifest(file.root, { image: image.name, key: decision.key, imageId, tags: image.tags, inputs: decision.inputs });
+  return guarded('engine', async () => {
+    const info = verdict.info ?? (await index.inspect(imageId));
+    await Promise.all(tagsToMove(file, image, imageId, opts.builder, info).map((tag) => engine.tagImage(imageId, tag)));
+    if (wantsOutputs(job)) {
+      const copied = await refreshOutputs(image, imageId, { engine, signal, labels: job.tempLabels, root: file.root, emit: opts.emit });
+      if (!copied.ok) return err(outputFailure(copied.error, signal));
+    }
+    return ok({ kind: 'up-to-date', imageId, size: info?.size ?? 0 });
+  });
+}

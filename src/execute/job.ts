@@ -1,0 +1,50 @@
+/** What every step of one image's build (image-build.ts) is given: the run's options and the image at hand. */
+import type { ImageIndex } from '../cache/image-index.js';
+import type { StatCache } from '../cache/stat-cache.js';
+import type { BuildFile, ImageSpec } from '../config/types.js';
+import type { EmitEvent } from '../core/events.js';
+import type { BuilderKind, Engine } from '../docker/engine.js';
+
+/** The cache for a run. */
+export interface BuildCache {
+  readonly statCache: StatCache;
+}
+
+export interface ImageBuildOptions {
+  readonly file: BuildFile;
+  readonly engine: Engine;
+  readonly builder: BuilderKind;
+  readonly emit: EmitEvent;
+  readonly logDir: string;
+  /** `--no-cache`: build every image (keys are still computed and recorded), without the engine's layer cache. */
+  readonly noCache: boolean;
+  /** Maps a failing step (`[2/3] RUN make`) to its Dockerfile line, when it can. */
+  readonly locateStep?: (image: ImageSpec, step: string) => Promise<{ path: string; line: number; text: string } | undefined>;
+  /** The cache: skip images whose key the engine already has. */
+  readonly cache: BuildCache;
+  /** Copy `outputs` to the host after a successful build (default true; `--no-outputs`). */
+  readonly outputs?: boolean;
+  /** Labels every temporary container with this run (default: a random ID). */
+  readonly runId?: string;
+  /** The session's image index (default: one for this run alone). */
+  readonly images?: ImageIndex;
+}
+
+/** One image's build, as each step sees it. */
+export interface ImageJob {
+  readonly opts: ImageBuildOptions;
+  readonly image: ImageSpec;
+  /** Image IDs of the upstream images, built or up to date. */
+  readonly upstream: ReadonlyMap<string, string>;
+  readonly signal: AbortSignal;
+  /** `performance.now()` when this image's build began. */
+  readonly started: number;
+  /** Labels of the temporary containers of mounts and outputs. */
+  readonly tempLabels: Readonly<Record<string, string>>;
+}
+
+/** An `image-warning` of this image: a problem that leaves its outcome as it is. */
+export const warn = (job: ImageJob, message: string): void => job.opts.emit({ type: 'image-warning', image: job.image.name, message });
+
+/** Copying `outputs` to the host was asked for and the image has some. */
+export const wantsOutputs = (job: ImageJob): boolean => job.opts.outputs !== false && job.image.outputs.length > 0;

@@ -1,0 +1,75 @@
+/**
+ * Step 2 of an image's build: the context as it will be sent. The mounts' sources are
+ * resolved (upstream IDs, external images that exist locally) and their entries spliced
+ * into the tar; mbuild's labels are added (classic: as one LABEL instruction closing the
+ * built stage of the Dockerfile sent, dockerfile/label-line.ts); every context entry is
+ * checked, as it is sent, against what the key was computed from.
+ */
+import type { Decision } from '../cache/freshness.js';
+import type { FileInput, ImageInputs } from '../cache/inputs.js';
+import { ContextChangedError, packContext, type PackedContext, type SentEntry } from '../context/tar.js';
+import type { Failure } from '../core/events.js';
+import { imageLabels } from '../core/labels.js';
+import { err, ok, type Result } from '../core/result.js';
+import { withLabelInstruction } from '../dockerfile/label-line.js';
+import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sources.js';
+import { allMountEntries } from '../mounts/splice.js';
+import type { TempContainers } from '../mounts/temp-containers.js';
+import { contextFailure, guarded } from './failure.js';
+import { warn, type ImageJob } from './job.js';
+
+export interface PreparedContext {
+  /** The tar, not read yet: the build reads it. */
+  readonly packed: PackedContext;
+  /** The labels sent as build parameters (none when the Dockerfile sent carries them). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Classic: mbuild's label steps that close the build (the log alone shows them). */
+  readonly labelSteps: number;
+}
+
+export async function prepareContext(job: ImageJob, decision: Decision, containers: TempContainers): Promise<Result<PreparedContext, Failure>> {
+  const { opts, image } = job;
+  const mounts = await mountsOf(job);
+  if (!mounts.ok) return mounts;
+  const extra = mounts.value.length === 0 ? undefined : allMountEntries(mounts.value, {
+    engine: opts.engine, signal: job.signal, labels: job.tempLabels, containers, onWarning: (message) => warn(job, message),
+  });
+  const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
+  // Classic: all labels as one LABEL instruction rather than one step per label.
+  const labelled = opts.builder === 'classic' ? withLabelInstruction(decision.inputs.dockerfile, image.target, labels) : undefined;
+  const packed = await packContext({
+    contextDir: image.context,
+    dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: labelled ?? decision.inputs.dockerfile },
+    ...(labelled !== undefined && image.dockerfile.kind === 'file' && { sendDockerfile: labelled }),
+    builder: opts.builder,
+    onEntry: verifier(decision.inputs),
+    ...(extra && { extra }),
+  });
+  if (!packed.ok) return err(contextFailure(packed.error));
+  const inDockerfile = labelled !== undefined && (image.dockerfile.kind === 'inline' || packed.value.plan.dockerfileReplaced);
+  const sent = inDockerfile ? {} : labels;
+  // Classic: mbuild's labels are the build's last steps, one LABEL line or a step per label parameter.
+  return ok({ packed: packed.value, labels: sent, labelSteps: opts.builder === 'classic' ? Math.max(1, Object.keys(sent).length) : 0 });
+}
+
+/** The image's mounts with their sources resolved (upstream IDs, local external images). */
+function mountsOf(job: ImageJob): Promise<Result<ResolvedMount[], Failure>> {
+  return guarded('engine', async () => {
+    const r = await resolveMounts(job.image, buildResolver(job.opts.engine, job.upstream));
+    return r.ok ? r : err({ reason: 'mount-failed', message: r.error });
+  });
+}
+
+/**
+ * Fails the context stream when what is sent differs from what the key was computed
+ * from (a file changed in between): an image must never carry a key it was not built from.
+ */
+function verifier(inputs: ImageInputs): (e: SentEntry) => void {
+  const expected = new Map<string, FileInput>(inputs.files.map((f) => [f[0], f]));
+  return (e) => {
+    if (e.source !== 'context') return;
+    const f = expected.get(e.path);
+    const same = f !== undefined && f[1] === e.type && f[2] === e.mode && (e.type === 'file' ? f[3] === e.sha256 : e.type === 'symlink' ? f[3] === e.linkTarget : true);
+    if (!same) throw new ContextChangedError(e.path, 'changed after its hash was taken');
+  };
+}
