@@ -66,11 +66,14 @@ function mountChange(k: string, a?: string, b?: string): string {
   return b.split('..').includes(PENDING) ? `mounted image will change: ${mountName(k)}` : `mounted image changed: ${mountName(k)}`;
 }
 
+/** Inputs as a manifest recorded them: an older mbuild may have written another key version. */
+export type RecordedInputs = Omit<ImageInputs, 'version'> & { readonly version: string };
+
 /**
  * Every difference, most telling first. Empty when the inputs are the same. `orderOnly`:
  * the image's `depends_on` names (in the key of an older mbuild, never read by a build).
  */
-export function explainChange(before: ImageInputs, now: ImageInputs, orderOnly: readonly string[] = []): string[] {
+export function explainChange(before: RecordedInputs, now: ImageInputs, orderOnly: readonly string[] = []): string[] {
   const reasons: string[] = [];
   if (before.version !== now.version) return [`mbuild's cache format changed (${before.version} -> ${now.version})`];
   // The Dockerfile is reported on its own line, with the line that changed.
@@ -79,7 +82,7 @@ export function explainChange(before: ImageInputs, now: ImageInputs, orderOnly: 
   if (before.dockerfile !== now.dockerfile) reasons.push(`Dockerfile changed at line ${firstChangedLine(before.dockerfile, now.dockerfile)}`);
   if (before.ignore !== now.ignore) reasons.push('.dockerignore changed');
   reasons.push(...mapChanges(before.args, now.args, (k, a, b) =>
-    a === undefined ? `arg ${k} added (${b})` : b === undefined ? `arg ${k} removed` : `arg ${k} ${a} -> ${b}`));
+    a === undefined ? `arg ${k} added (${b ?? ''})` : b === undefined ? `arg ${k} removed` : `arg ${k} ${a} -> ${b}`));
   reasons.push(...mapChanges(before.upstream, now.upstream, upstreamChange(new Set(orderOnly))));
   reasons.push(...mapChanges(before.bases, now.bases, baseChange));
   reasons.push(...mapChanges(before.mounts, now.mounts, mountChange));

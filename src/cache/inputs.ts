@@ -80,7 +80,7 @@ export async function hashFile(abs: string): Promise<string> {
 }
 
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
-  const { file, image } = o;
+  const { image } = o;
   const df = image.dockerfile;
   let dockerfile = df.kind === 'inline' ? df.text : '';
   if (df.kind === 'file') {

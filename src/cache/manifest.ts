@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { manifestPath, manifestsDir } from '../core/layout.js';
-import type { ImageInputs } from './inputs.js';
+import type { RecordedInputs } from './explain.js';
 
 export interface Manifest {
   readonly format: 'mbuild-manifest-1';
@@ -18,13 +18,14 @@ export interface Manifest {
   readonly builtAt: string;
   /** The image's tags when it was built or reused (load/last-run.ts: references to a tag it has since lost). */
   readonly tags?: readonly string[];
-  readonly inputs: ImageInputs;
+  readonly inputs: RecordedInputs;
 }
 
 export async function readManifest(root: string, image: string): Promise<Manifest | undefined> {
   try {
-    const data = JSON.parse(await readFile(manifestPath(root, image), 'utf8')) as Manifest;
-    return data.format === 'mbuild-manifest-1' && data.image === image && typeof data.key === 'string' && data.inputs !== undefined ? data : undefined;
+    const data = JSON.parse(await readFile(manifestPath(root, image), 'utf8')) as Partial<Record<keyof Manifest, unknown>> | null;
+    const valid = data?.format === 'mbuild-manifest-1' && data.image === image && typeof data.key === 'string' && typeof data.inputs === 'object' && data.inputs !== null;
+    return valid ? (data as Manifest) : undefined;
   } catch {
     return undefined;
   }
@@ -83,7 +84,7 @@ export async function writeManifest(root: string, manifest: Omit<Manifest, 'form
   const path = manifestPath(root, manifest.image);
   await mkdir(manifestsDir(root), { recursive: true });
   await writeFileAtomic(path, JSON.stringify({ format: 'mbuild-manifest-1', builtAt: new Date().toISOString(), ...manifest }));
-  const older = keyHistory(root, manifest.image).filter((h) => h.key !== manifest.key && h.imageId !== undefined);
+  const older = keyHistory(root, manifest.image).filter((h): h is { key: string; imageId: string } => h.key !== manifest.key && h.imageId !== undefined);
   const lines = [{ key: manifest.key, imageId: manifest.imageId }, ...older].slice(0, KEY_HISTORY).map((h) => `${h.key} ${h.imageId}`);
   await writeFileAtomic(`${path}.key`, `${lines.join('\n')}\n`);
 }

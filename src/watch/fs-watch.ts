@@ -171,6 +171,7 @@ export class FileWatch {
     const old = this.#current;
     this.#current = next;
     await old?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- close() may have run during the awaits above
     if (this.#closed) await next.close();
   }
 

@@ -56,7 +56,7 @@ export class LoopGuard {
       dirty.delete(image);
       paused.push({
         image,
-        reason: `its inputs changed while the --on-rebuild hook ran after its own build, ${count} runs in a row (last: ${path}): the hook, or something it starts, writes into its context. ` +
+        reason: `its inputs changed while the --on-rebuild hook ran after its own build, ${count} runs in a row (last: ${path ?? '?'}): the hook, or something it starts, writes into its context. ` +
           'Changes to it are ignored until the build file or a .dockerignore changes (or watch restarts); put generated files in outputs or .dockerignore.',
       });
     }

@@ -259,6 +259,7 @@ export class Watcher {
       if (this.#o.onRebuild === undefined) continue;
       this.#guard.hooksStart();
       const r = await runHook(this.#o.onRebuild, { cwd: file.root, image, imageId: outcome.imageId, tags, signal: this.#o.signal });
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- Ctrl-C may abort the signal while the hook runs
       if (!this.#o.signal.aborted) this.#o.emit({ type: 'watch-hook', image, ...r });
     }
     return built;

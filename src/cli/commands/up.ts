@@ -10,7 +10,7 @@ import type { RunReport } from '../../execute/executor.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter } from '../../report/create.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
-import { connect, startConnecting, type Connecting } from '../engine.js';
+import { connect, startConnecting } from '../engine.js';
 import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor } from '../load.js';
