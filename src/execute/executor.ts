@@ -8,7 +8,7 @@
  */
 import type { BuildPlan } from '../plan/types.js';
 import type { EmitEvent, Failure, ImageOutcome, ImageResult } from '../core/events.js';
-import { messageOf } from './failure.js';
+import { messageOf } from '../core/result.js';
 import { WorkerPool } from './worker-pool.js';
 
 export type FailureMode = 'no-new' | 'continue';

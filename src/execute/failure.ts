@@ -8,7 +8,7 @@
 import { contextErrorText, type ContextPlanError } from '../context/source.js';
 import { CollisionError } from '../context/tar.js';
 import type { Failure } from '../core/events.js';
-import { err, unreachable, type Result } from '../core/result.js';
+import { err, messageOf, unreachable, type Result } from '../core/result.js';
 import { EngineError } from '../docker/engine.js';
 import { TransferError } from '../mounts/errors.js';
 
@@ -22,7 +22,6 @@ import { TransferError } from '../mounts/errors.js';
  */
 export type During = 'engine' | 'sending' | 'tagging';
 
-export const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The Failure an exception stands for; undefined for a bug. */
 export function failureOf(e: unknown, during: 'sending' | 'tagging'): Failure;

@@ -8,7 +8,7 @@ import type { Decision, Verdict } from '../cache/freshness.js';
 import type { RunIndex } from '../cache/image-index.js';
 import { writeManifest } from '../cache/manifest.js';
 import type { Failure, ImageOutcome } from '../core/events.js';
-import { err, ok, type Result } from '../core/result.js';
+import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { copyOutputs } from '../outputs/copy.js';
 import { refreshOutputs } from '../outputs/due.js';
@@ -28,7 +28,7 @@ export async function finishBuilt(
   if (!size.ok) return size;
   const built: ImageOutcome = { kind: 'built', imageId, durationMs: performance.now() - job.started, size: size.value };
   c.index.built(decision.key, imageId);
-  await writeManifest(file.root, { image: image.name, key: decision.key, imageId, tags: image.tags, inputs: decision.inputs });
+  await recordBuild(job, decision, imageId);
   if (!wantsOutputs(job)) return ok(built);
   const copied = await copyOutputs(image, imageId, image.outputs, { engine, signal, containers: c.containers, root: file.root, emit: opts.emit });
   return copied.ok ? ok(built) : err(outputFailure(copied.error, signal));
@@ -42,7 +42,7 @@ export async function finishUpToDate(
   const { engine, file } = opts;
   const { imageId } = verdict;
   // An older image reused (a change reverted): it is now the one `why` compares against.
-  if (!verdict.inUse) await writeManifest(file.root, { image: image.name, key: decision.key, imageId, tags: image.tags, inputs: decision.inputs });
+  if (!verdict.inUse) await recordBuild(job, decision, imageId);
   return guarded('engine', async () => {
     const info = verdict.info ?? (await index.inspect(imageId));
     await Promise.all(tagsToMove(file, image, imageId, opts.builder, info).map((tag) => engine.tagImage(imageId, tag)));
@@ -52,4 +52,18 @@ export async function finishUpToDate(
     }
     return ok({ kind: 'up-to-date', imageId, size: info?.size ?? 0 });
   });
+}
+
+/**
+ * The manifest and key history of the image now in use. A write that fails (a full disk,
+ * `.mbuild/state` not writable) is one warning: the image is built and tagged, and the
+ * engine's key label still finds it; only this checkout's record of it is missing.
+ */
+async function recordBuild(job: ImageJob, decision: Decision, imageId: string): Promise<void> {
+  const { image, opts } = job;
+  try {
+    await writeManifest(opts.file.root, { image: image.name, key: decision.key, imageId, tags: image.tags, inputs: decision.inputs });
+  } catch (e) {
+    opts.emit({ type: 'image-warning', image: image.name, message: `cannot record this build in .mbuild/state (${messageOf(e)}); the next run may build it again` });
+  }
 }

@@ -80,6 +80,29 @@ describe('mbuild up: a build log that cannot be written', () => {
     expect(again.stdout).toMatch(/^done in [\d.]+s: 1 up to date$/m);
   });
 
+  it.runIf(canMount())('a full disk under .mbuild/state: a warning, the image built and tagged, exit 0, no temp file left, and the engine still finds it', async () => {
+    const p = project('statefull');
+    const state = join(p.dir, '.mbuild', 'state');
+    mkdirSync(state, { recursive: true });
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]);
+    cleanups.push(() => execFileSync('umount', [state]));
+    // Fill it: the manifest of the build cannot be written.
+    spawnSync('dd', ['if=/dev/zero', `of=${join(state, 'filler')}`, 'bs=4k']);
+
+    const r = await p.up(['ok', '--progress', 'plain']);
+    noTrace(r.stderr);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^\[ok\] warning: cannot record this build in \.mbuild\/state \(ENOSPC: no space left on device, write\); the next run may build it again$/m);
+    expect(r.stdout).toMatch(/^ok +built /m);
+    expect(idOf(`${p.name}/ok:t`)).toMatch(/^sha256:/);
+    expect(readdirSync(state)).toEqual(['filler']);
+
+    rmSync(join(state, 'filler'));
+    const again = await p.up(['ok', '--progress', 'plain']);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).toMatch(/^done in [\d.]+s: 1 up to date$/m);
+  });
+
   it('.mbuild/logs replaced by a file: a warning, the build stands, the file is left as it was', async () => {
     const { p, r } = await upWithLogsAsFile('logfile', 'ok');
     expect(r.code, r.stderr).toBe(0);
