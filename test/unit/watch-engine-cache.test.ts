@@ -24,7 +24,7 @@ function fake(initial: ImageSummary[]) {
     build: vi.fn(async (req: { labels: Record<string, string> }): Promise<BuildOutcome> => {
       const id = `sha256:${state.images.length + 100}`;
       state.images.push({ id, repoTags: [], labels: req.labels });
-      return { kind: 'succeeded', imageId: id } as BuildOutcome;
+      return { kind: 'succeeded', imageId: id };
     }),
     removeImage: vi.fn(async () => undefined),
     inspectImage: vi.fn(async () => {
