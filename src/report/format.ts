@@ -69,8 +69,9 @@ export function failureDetails(results: readonly ImageResult[], logPath: (image:
 
 export function totals(results: readonly ImageResult[], durationMs: number, interrupted: boolean): string {
   const count = (k: string) => results.filter((r) => resultWord(r.outcome) === k).length;
-  const parts = [['built', count('built')], ['up to date', count('up to date')], ['failed', count('FAILED')], ['skipped', count('skipped')], ['cancelled', count('cancelled')], ['not started', count('not started')]]
-    .filter(([, n]) => (n as number) > 0)
+  const rows: [string, number][] = [['built', count('built')], ['up to date', count('up to date')], ['failed', count('FAILED')], ['skipped', count('skipped')], ['cancelled', count('cancelled')], ['not started', count('not started')]];
+  const parts = rows
+    .filter(([, n]) => n > 0)
     .map(([k, n]) => `${n} ${k}`);
   return `${interrupted ? 'interrupted' : 'done'} in ${seconds(durationMs)}: ${parts.join(', ')}`;
 }

@@ -42,11 +42,13 @@ export function graphDot(plan: BuildPlan): string {
 }
 
 export function graphMermaid(plan: BuildPlan): string {
-  const id = new Map(plan.images.map((image, i) => [image.name, `n${i}`]));
+  const ids = new Map(plan.images.map((image, i) => [image.name, `n${i}`]));
+  // A plan holds every upstream of its images, so each name has an id.
+  const id = (name: string): string => ids.get(name)!;
   const lines = ['graph LR'];
-  for (const image of plan.images) lines.push(`  ${id.get(image.name)}["${image.name}"]`);
+  for (const image of plan.images) lines.push(`  ${id(image.name)}["${image.name}"]`);
   for (const image of plan.images) {
-    for (const e of image.dependsOn) lines.push(`  ${id.get(e.image)} -->|${e.kind}| ${id.get(image.name)}`);
+    for (const e of image.dependsOn) lines.push(`  ${id(e.image)} -->|${e.kind}| ${id(image.name)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -54,7 +54,7 @@ describe('plan, why and clean', () => {
 
   it('clean removes images no current tag or key refers to, and nothing else', async () => {
     const r = await p.up(['--builder', 'buildkit', '--progress', 'json']);
-    expect(parseEvents(r.stdout).filter((e) => e.type === 'image-started').map((e) => e.type === 'image-started' && e.image)).toEqual(['app', 'web']);
+    expect(parseEvents(r.stdout).filter((e) => e.type === 'image-started').map((e) => e.image)).toEqual(['app', 'web']);
     const current = ['base', 'app', 'web'].map((i) => idOf(`${p.name}/${i}:t`)!);
     const all = projectImages();
     const stale = all.filter((id) => !current.includes(id));

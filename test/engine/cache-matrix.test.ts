@@ -89,7 +89,9 @@ describe('cache mutation matrix', () => {
 
   it('a change to a Dockerfile comment rebuilds, and says where', async () => {
     writeFileSync(file('app/Dockerfile'), '# the app image, commented\nFROM __P__/base:t\nCOPY src/ /srv/app/\n'.replace('__P__', project.name));
-    expect(await up()).toMatchObject({ base: 'up to date', app: 'Dockerfile changed at line 1', web: expect.stringMatching(/^upstream app rebuilt/) });
+    const reasons = await up();
+    expect(reasons).toMatchObject({ base: 'up to date', app: 'Dockerfile changed at line 1' });
+    expect(reasons['web']).toMatch(/^upstream app rebuilt/);
   });
 
   it('a change to an arg rebuilds the image and everything downstream', async () => {

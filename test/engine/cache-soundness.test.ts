@@ -443,8 +443,9 @@ async function step(): Promise<void> {
   stats.mainBuilds += started.size;
   // Precision: inputs seen before (nothing changed, only ignored files or times, or a change reverted) build nothing.
   for (const image of IMAGES) {
-    if (seen.has(digests[image]) && started.has(image)) {
-      expect.fail(`${image} was built although its inputs are those of an earlier step (why: ${started.get(image)}); ${context()}`);
+    const built = started.get(image);
+    if (seen.has(digests[image]) && built !== undefined) {
+      expect.fail(`${image} was built although its inputs are those of an earlier step (why: ${built}); ${context()}`);
     }
   }
   for (const image of IMAGES) seen.add(digests[image]);
@@ -454,7 +455,8 @@ async function step(): Promise<void> {
   const why = context();
   for (const image of IMAGES) {
     const id = imageIdOf(events, image);
-    const how = started.has(image) ? `built (${started.get(image)})` : 'SKIPPED as up to date';
+    const built = started.get(image);
+    const how = built !== undefined ? `built (${built})` : 'SKIPPED as up to date';
     comparisons.push(Promise.all([references.get(digests[image])!, reader.listing(id, '/srv')]).then(([expected, actual]) => {
       if (digestOf(expected) !== digestOf(actual)) {
         throw new Error(`stale ${image} (${how}, ${id}): its /srv differs from a --no-cache build of the same inputs:\n${diff(expected, actual)}\n${why}`);
@@ -496,11 +498,13 @@ function removeBuilt(project: TestProject | undefined): void {
 }
 
 afterAll(() => {
-  if (pristine !== undefined) rmSync(pristine, { recursive: true, force: true });
-  removeBuilt(ref);
-  removeBuilt(main);
+  // beforeAll may have stopped before it set any of these.
+  const [made, refCopy, mainCopy] = [pristine, ref, main] as [string?, TestProject?, TestProject?];
+  if (made !== undefined) rmSync(made, { recursive: true, force: true });
+  removeBuilt(refCopy);
+  removeBuilt(mainCopy);
   // The reference copy first: its src tags name the prepared images of the main copy.
-  const left = [...(ref?.cleanup() ?? []), ...(main?.cleanup() ?? [])];
+  const left = [...(refCopy?.cleanup() ?? []), ...(mainCopy?.cleanup() ?? [])];
   expect(left).toEqual([]);
 });
 

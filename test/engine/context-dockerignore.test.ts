@@ -48,7 +48,7 @@ function postBuild(body: NodeJS.ReadableStream, dockerfile: string, tag: string)
         const msgs = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string; aux?: { ID?: string } });
         const error = msgs.find((m) => m.error)?.error ?? (res.statusCode !== 200 ? text : undefined);
         const id = msgs.find((m) => m.aux?.ID)?.aux?.ID;
-        if (error || !id) reject(new Error(`build failed (${res.statusCode}): ${error ?? text}`));
+        if (error || !id) reject(new Error(`build failed (${res.statusCode!}): ${error ?? text}`)); // a client's response has a status
         else resolve(id);
       });
     });

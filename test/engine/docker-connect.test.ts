@@ -44,7 +44,9 @@ describe('info() on the real daemon', () => {
   it('honours DOCKER_API_VERSION on the requests that follow', async () => {
     const engine = createEngine({ host: `unix://${SOCKET}`, env: { DOCKER_API_VERSION: '1.40' } });
     expect((await engine.info()).apiVersion).toBe('1.40');
-    expect(await engine.inspectImage('busybox:latest')).toMatchObject({ repoTags: expect.arrayContaining(['busybox:latest']), hasCmd: true });
+    const busybox = await engine.inspectImage('busybox:latest');
+    expect(busybox?.repoTags).toContain('busybox:latest');
+    expect(busybox?.hasCmd).toBe(true);
   });
 });
 

@@ -21,7 +21,7 @@ function oneLineContext(): Readable {
   const pack = tar.pack();
   pack.entry({ name: 'Dockerfile', uid: 0, gid: 0, mode: 0o644 }, 'FROM busybox\n');
   pack.finalize();
-  return Readable.from(pack as unknown as AsyncIterable<Buffer>);
+  return Readable.from(pack);
 }
 
 describe('scripts/engine.sh', () => {

@@ -84,7 +84,10 @@ async function diff(base: string, head: string, path: string, tuning: DiffTuning
     if (e.content) {
       const h = createHash('sha256');
       let n = 0;
-      for await (const c of e.content) (h.update(c), (n += c.length));
+      for await (const c of e.content) {
+        h.update(c);
+        n += c.length;
+      }
       expect(n).toBe(e.size);
       s.sha = h.digest('hex');
     }
@@ -192,7 +195,7 @@ describe('diffEntries, other pairs and paths', () => {
     expect(fast.fast).toBe(true);
     expect(fast.entries).toEqual(slow.entries);
     expect(fast.deletions).toEqual(slow.deletions);
-    expect(fast.entries).toEqual([{ name: 'data', type: 'dir', mode: '755' }, ...EXPECTED.map((e) => ({ ...e, name: `data/${e.name}`, ...(e.type === 'hardlink' && { link: `data/${e.link}` }) }))]);
+    expect(fast.entries).toEqual([{ name: 'data', type: 'dir', mode: '755' }, ...EXPECTED.map((e) => ({ ...e, name: `data/${e.name}`, ...(e.type === 'hardlink' && { link: `data/${e.link!}` }) }))]);
     expect(fast.deletions).toEqual(EXPECTED_DELETIONS.map((d) => `data/${d}`));
   });
 

@@ -35,9 +35,10 @@ describe('labels under the classic builder', () => {
     for (const image of ['plain', 'staged']) {
       const facts = inspectImage(imageIdOf(events, image))!;
       expect(facts.labels).toMatchObject({ 'io.mbuild.project': project.name, 'io.mbuild.image': image, 'mbt.project': project.name });
-      expect(facts.labels['io.mbuild.key']).toMatch(/^v\d+-[0-9a-f]{64}$/);
+      const key = facts.labels['io.mbuild.key'];
+      expect(key).toMatch(/^v\d+-[0-9a-f]{64}$/);
       expect(labelSteps(image)).toHaveLength(1);
-      expect(labelSteps(image)[0]).toContain(`"io.mbuild.key"="${facts.labels['io.mbuild.key']}"`);
+      expect(labelSteps(image)[0]).toContain(`"io.mbuild.key"="${key!}"`);
       expect(logLines(image).filter((l) => /^#\d+ \[\d+\/\d+\] LABEL "io\.mbuild/.test(l))).toEqual([]);
     }
     expect(events.filter((e) => e.type === 'image-step' && e.step.includes('io.mbuild'))).toEqual([]);

@@ -55,7 +55,7 @@ describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: interru
     const marker = `${p.name}-sleeping`;
 
     const cli = spawnCli(['up', '--builder', builder, '--progress', 'plain', '-j', '2'], { cwd: p.dir, env: { TMPDIR: tmp } });
-    let exited = false;
+    let exited = false as boolean; // set in a callback, which TypeScript's narrowing does not see
     void cli.done.then(() => (exited = true));
     try {
       // quick is built, slow's RUN step has started and its shell is running.

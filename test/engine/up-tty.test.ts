@@ -7,6 +7,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { stripVTControlCharacters } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/run-cli.js';
 import { removeProjectImages } from '../helpers/engine-docker.js';
@@ -24,7 +25,7 @@ afterAll(() => {
 function inTerminal(args: string, cols: number): { code: number; screen: string } {
   const out = join(tmpdir(), `${name}-typescript`);
   const r = spawnSync('script', ['-qec', `stty cols ${cols} rows 40; ${process.execPath} ${BIN} ${args}`, out], { cwd: dir, env: { ...process.env, CI: '' }, encoding: 'utf8' });
-  const screen = execFileSync('cat', [out], { encoding: 'utf8' }).replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '').replace(/\r/g, '\n');
+  const screen = stripVTControlCharacters(execFileSync('cat', [out], { encoding: 'utf8' })).replace(/\r/g, '\n');
   rmSync(out, { force: true });
   return { code: r.status ?? -1, screen };
 }

@@ -65,12 +65,14 @@ describe('mbuild watch: edits', () => {
     const rebuilt = w.since(m, 'watch-rebuilt');
     expect(rebuilt.map(of).sort()).toEqual(['base', ...DEPENDENTS].sort());
     for (const e of rebuilt) {
-      const id = idOf(`${p.name}/${of(e)}:t`);
+      const image = of(e)!; // watch-rebuilt names its image
+      const id = idOf(`${p.name}/${image}:t`);
+      expect(id, `${image} is tagged`).toBeDefined();
       expect(e['imageId']).toBe(id);
-      expect(id).not.toBe(before[of(e)!]);
-      const hook = w.since(m, 'watch-hook').find((h) => of(h) === of(e));
+      expect(id).not.toBe(before[image]);
+      const hook = w.since(m, 'watch-hook').find((h) => of(h) === image);
       expect(hook?.['exitCode']).toBe(0);
-      expect(hook?.['output']).toBe(`hook ${of(e)} ${id} ${p.name}/${of(e)}:t\n`);
+      expect(hook?.['output']).toBe(`hook ${image} ${id!} ${p.name}/${image}:t\n`);
     }
     expect(idOf(`${p.name}/other:t`)).toBe(before['other']);
     expect(idOf(`${p.name}/ordered:t`)).toBe(before['ordered']);

@@ -72,7 +72,7 @@ async function treeOf(ref: string): Promise<Entry[]> {
       stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
       stream.on('end', () => {
         const type = h.type === 'directory' ? 'dir' : h.type === 'symlink' ? 'symlink' : 'file';
-        entries.push([h.name.replace(/\/$/, ''), type, type === 'symlink' ? 0 : (h.mode ?? 0) & 0o7777, type === 'symlink' ? h.linkname ?? '' : type === 'dir' ? '' : sha(Buffer.concat(chunks))]);
+        entries.push([h.name.replace(/\/$/, ''), type, type === 'symlink' ? 0 : h.mode & 0o7777, type === 'symlink' ? h.linkname : type === 'dir' ? '' : sha(Buffer.concat(chunks))]);
         next();
       });
     });
@@ -159,9 +159,11 @@ let w: WatchSession;
 let snapshots: string;
 
 afterAll(() => {
-  w?.kill();
-  if (snapshots) rmSync(snapshots, { recursive: true, force: true });
-  expect([...(watched?.cleanup() ?? []), ...(mirror?.cleanup() ?? [])], 'images left behind').toEqual([]);
+  // The test may have stopped before it set any of these.
+  const [session, made, watchedCopy, mirrorCopy] = [w, snapshots, watched, mirror] as [WatchSession?, string?, TestProject?, TestProject?];
+  session?.kill();
+  if (made) rmSync(made, { recursive: true, force: true });
+  expect([...(watchedCopy?.cleanup() ?? []), ...(mirrorCopy?.cleanup() ?? [])], 'images left behind').toEqual([]);
 });
 
 /** What one settled sequence left: its final files (a snapshot) and the image IDs watch tagged. */
@@ -230,7 +232,8 @@ it(`${SEQUENCES} random edit sequences: after each settles, every image equals a
 
     // Before the next edit: the final files, and which images watch's tags name now.
     const digests: Record<string, string> = {};
-    for (const i of IMAGES) digests[i] = sha(JSON.stringify(walk(join(watched.dir, i))) + (i === 'b' ? digests['a'] : ''));
+    // b's digest takes in a's, done first (IMAGES is in that order).
+    for (const i of IMAGES) digests[i] = sha(JSON.stringify(walk(join(watched.dir, i))) + (i === 'b' ? digests['a']! : ''));
     const snapshot = join(snapshots, String(seq));
     for (const i of IMAGES) cpSync(join(watched.dir, i), join(snapshot, i), { recursive: true, verbatimSymlinks: true });
     const ids = Object.fromEntries(await Promise.all(IMAGES.map(async (i) => [i, (await engine.getImage(`${watched.name}/${i}:t`).inspect()).Id] as const)));

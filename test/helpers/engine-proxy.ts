@@ -44,7 +44,7 @@ export interface EngineProxy {
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
 const endToEnd = (h: IncomingHttpHeaders): IncomingHttpHeaders => Object.fromEntries(Object.entries(h).filter(([k]) => !HOP_BY_HOP.has(k)));
-const routeOf = (req: IncomingMessage): string => `${req.method} ${(req.url ?? '/').replace(/^\/v\d+\.\d+/, '').replace(/\?.*$/, '')}`;
+const routeOf = (req: IncomingMessage): string => `${req.method!} ${(req.url ?? '/').replace(/^\/v\d+\.\d+/, '').replace(/\?.*$/, '')}`; // a server's request has a method
 
 export async function startEngineProxy(): Promise<EngineProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'mbuild-engine-proxy-'));

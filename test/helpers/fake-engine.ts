@@ -111,17 +111,19 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
       return;
     }
     if (r.path === '/version') {
-      if (opts.versionReply) return json(res, opts.versionReply.status, opts.versionReply.body, opts.versionReply.headers);
-      return json(res, 200, { Version: '99.0.1-from-version', ApiVersion: apiVersion, MinAPIVersion: opts.minApiVersion ?? '1.12', Os: 'linux', Arch: 'amd64' });
+      if (opts.versionReply) json(res, opts.versionReply.status, opts.versionReply.body, opts.versionReply.headers);
+      else json(res, 200, { Version: '99.0.1-from-version', ApiVersion: apiVersion, MinAPIVersion: opts.minApiVersion ?? '1.12', Os: 'linux', Arch: 'amd64' });
+      return;
     }
     const route = opts.routes?.[key];
     if (route) {
       const reply = route(r);
-      return json(res, reply.status, reply.body, reply.headers);
+      json(res, reply.status, reply.body, reply.headers);
+      return;
     }
     if (key === 'POST /build' && opts.build) return replay(opts.build, res);
-    if (key === 'POST /build/cancel') return json(res, 200, undefined);
-    json(res, 404, { message: `fake engine: no route for ${key}` });
+    if (key === 'POST /build/cancel') json(res, 200, undefined);
+    else json(res, 404, { message: `fake engine: no route for ${key}` });
   }
 
   async function replay(script: BuildScript, res: ServerResponse): Promise<void> {

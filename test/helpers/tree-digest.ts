@@ -35,12 +35,12 @@ async function readTar(stream: Readable, normalize: (content: Buffer) => Buffer)
       chunks.push(c as Buffer);
     });
     body.on('end', () => {
-      const type = TYPES[h.type ?? 'file'] ?? `other:${h.type}`;
+      const type = TYPES[h.type] ?? `other:${h.type}`;
       const name = h.name.replace(/\/+$/, '');
       const what = type === 'file'
         ? createHash('sha256').update(normalize(Buffer.concat(chunks))).digest('hex').slice(0, 16)
-        : type === 'link' || type === 'hardlink' ? `-> ${h.linkname ?? ''}` : '';
-      lines.push(`${name} ${type} ${((h.mode ?? 0) & 0o7777).toString(8)} ${h.uid ?? 0}:${h.gid ?? 0} ${what}`.trimEnd());
+        : type === 'link' || type === 'hardlink' ? `-> ${h.linkname}` : '';
+      lines.push(`${name} ${type} ${(h.mode & 0o7777).toString(8)} ${h.uid}:${h.gid} ${what}`.trimEnd());
       next();
     });
     body.resume();

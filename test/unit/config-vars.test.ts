@@ -33,7 +33,8 @@ describe('resolveVars', () => {
 
   it('an error in a var is reported at that var only', () => {
     const r = resolveVars({ A: '${NOPE}', B: '${A}b' }, none);
-    expect(r.errors).toEqual([{ name: 'A', message: expect.stringMatching(/^variable 'NOPE' is not set/), expression: '${NOPE}' }]);
+    expect(r.errors.map(({ message, ...rest }) => rest)).toEqual([{ name: 'A', expression: '${NOPE}' }]);
+    expect(r.errors[0]?.message).toMatch(/^variable 'NOPE' is not set/);
     expect(Object.fromEntries(r.values)).toEqual({ B: 'b' });
   });
 });

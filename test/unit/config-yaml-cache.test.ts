@@ -4,6 +4,7 @@
  */
 import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadBuildFile } from '../../src/config/load.js';
 import { jsonExact, yamlCacheKey } from '../../src/config/yaml-cache.js';
@@ -25,6 +26,8 @@ function project(tree: Record<string, string>): string {
 }
 
 const cacheFile = (dir: string) => join(dir, '.mbuild', 'yaml-cache.json');
+/** The cache file as storeValue writes it. */
+const readCache = (dir: string) => JSON.parse(readFileSync(cacheFile(dir), 'utf8')) as { format: string; key: string; value: { images: unknown } };
 
 async function load(dir: string) {
   const r = await loadBuildFile({ cwd: dir, env: {} });
@@ -54,7 +57,7 @@ describe('the YAML value cache', () => {
     const yaml = 'version: 1\nname: shop\nimages:\n  app:\n    dockerfile_inline: "FROM busybox"\n';
     const dir = project({ 'mbuild.yaml': yaml, '.mbuild/': '' });
     expect([...(await load(dir)).file.images.keys()]).toEqual(['app']);
-    const cached = JSON.parse(readFileSync(cacheFile(dir), 'utf8'));
+    const cached = readCache(dir);
     cached.value.images = { doctored: { dockerfile_inline: 'FROM busybox' } };
     writeFileSync(cacheFile(dir), JSON.stringify(cached));
     expect([...(await load(dir)).file.images.keys()]).toEqual(['doctored']);
@@ -74,9 +77,9 @@ describe('the YAML value cache', () => {
     const key = yamlCacheKey(yaml, previous, statSync(join(dir, 'mbuild.yaml')));
     writeFileSync(cacheFile(dir), JSON.stringify({ format: 'mbuild-yaml-cache-1', key, value: { version: 1, name: 'shop', images: { '1.1': { dockerfile_inline: 'FROM busybox' } } } }));
     expect([...(await load(dir)).file.images.keys()]).toEqual(['1.10']);
-    expect(JSON.parse(readFileSync(cacheFile(dir), 'utf8')).key).not.toBe(key);
+    expect(readCache(dir).key).not.toBe(key);
     // The next run is a hit, with the key as written.
-    expect(JSON.parse(readFileSync(cacheFile(dir), 'utf8')).value.images).toEqual({ '1.10': { dockerfile_inline: 'FROM busybox' } });
+    expect(readCache(dir).value.images).toEqual({ '1.10': { dockerfile_inline: 'FROM busybox' } });
     expect([...(await load(dir)).file.images.keys()]).toEqual(['1.10']);
   });
 
@@ -87,7 +90,7 @@ describe('the YAML value cache', () => {
       writeFileSync(cacheFile(dir), junk);
       expect([...(await load(dir)).file.images.keys()]).toEqual(['app']);
       // A miss writes the cache again.
-      expect(JSON.parse(readFileSync(cacheFile(dir), 'utf8')).format).toBe('mbuild-yaml-cache-1');
+      expect(readCache(dir).format).toBe('mbuild-yaml-cache-1');
     }
   });
 
@@ -106,6 +109,6 @@ describe('the YAML value cache', () => {
     let deep: unknown = 'leaf';
     for (let i = 0; i < 100_000; i++) deep = [deep];
     expect(jsonExact(deep)).toBe(true);
-    for (const v of [Infinity, -Infinity, NaN, -0, new Date(0), new Map(), [1, undefined], { a: 1n }]) expect(jsonExact(v), String(v)).toBe(false);
+    for (const v of [Infinity, -Infinity, NaN, -0, new Date(0), new Map(), [1, undefined], { a: 1n }]) expect(jsonExact(v), inspect(v)).toBe(false);
   });
 });

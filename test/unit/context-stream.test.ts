@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync, type Stats } from 'node:fs';
+import { lstatSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Packer } from '../../src/context/packer.js';
 import { ContextChangedError } from '../../src/context/walk.js';
@@ -77,14 +78,16 @@ describe('files that change while they are sent', () => {
 });
 
 describe('small files, read whole (synchronously)', () => {
-  /** Packs one file through a Packer as the walk saw it (`seen`), whatever it is now. */
+  /** Packs one file through a Packer as the walk saw it (a regular file of `seen.size` bytes), whatever it is now. */
   async function packOne(abs: string, seen: { size: number }) {
+    // A real Stats (methods and all) of a regular file, with the size the walk saw.
+    const stats = Object.assign(lstatSync(fileURLToPath(import.meta.url)), { size: seen.size });
     const sent: SentEntry[] = [];
     const packer = new Packer((e) => sent.push(e));
     const chunks: Buffer[] = [];
     let produced: Promise<void> = Promise.resolve();
     const stream = packer.attach(() => {
-      produced = packer.addFile({ rel: 'f', abs, kind: 'file', stats: { ...lstatSync(abs, { throwIfNoEntry: false }), size: seen.size } as Stats }).then(() => stream.finish());
+      produced = packer.addFile({ rel: 'f', abs, kind: 'file', stats }).then(() => stream.finish());
       produced.catch((e: unknown) => stream.destroy(e as Error));
     });
     for await (const c of stream) chunks.push(c as Buffer);

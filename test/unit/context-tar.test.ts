@@ -41,7 +41,7 @@ async function listTar(buf: Buffer): Promise<TarEntry[]> {
         gname: h.gname,
         size: h.size,
         mtime: h.mtime.getTime() / 1000,
-        linkname: h.linkname ?? null,
+        linkname: h.linkname,
         content: Buffer.concat(chunks).toString('utf8'),
       });
     }
@@ -64,7 +64,8 @@ const names = (es: TarEntry[]): string[] => es.map((e) => e.name);
 const sha = (s: string | Buffer): string => createHash('sha256').update(s).digest('hex');
 
 let base: string;
-let sock: Server;
+/** The socket one test listens on, until afterAll. */
+let sock: Server | undefined;
 beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), 'mbuild-tar-'));
 });
@@ -127,8 +128,9 @@ describe('packContext: entries', () => {
   it('skips sockets and fifos with a warning', async () => {
     const root = tree('special', { 'Dockerfile': 'FROM busybox\n', 'keep': 'k' });
     execFileSync('mkfifo', [join(root, 'fifo')]);
-    sock = createServer();
-    await new Promise<void>((resolve) => sock.listen(join(root, 'sock'), resolve));
+    const server = createServer();
+    sock = server;
+    await new Promise<void>((resolve) => server.listen(join(root, 'sock'), resolve));
     const { entries, warnings } = await pack({ contextDir: root, dockerfile: { path: join(root, 'Dockerfile') } });
     expect(names(entries)).toEqual(['Dockerfile', 'keep']);
     expect(warnings).toEqual(['skipping fifo: fifo cannot be sent in a build context', 'skipping sock: socket cannot be sent in a build context']);

@@ -76,7 +76,7 @@ describe('connectionOptions', () => {
     expect(c).toMatchObject({ transport: 'tcp', host: '10.0.0.1', port: 2376, tls: { verify: true } });
     const o = dockerodeOptions(c);
     expect(o.protocol).toBe('https');
-    expect([String(o.ca), String(o.cert), String(o.key)]).toEqual(['<ca.pem>', '<cert.pem>', '<key.pem>']);
+    expect([o.ca, o.cert, o.key]).toEqual(['<ca.pem>', '<cert.pem>', '<key.pem>'].map((s) => Buffer.from(s)));
   });
 
   it('names the missing certificate files', () => {
@@ -193,7 +193,7 @@ describe('docker contexts, resolved as the docker CLI resolves them', () => {
     const c = conn('c');
     expect(c).toMatchObject({ transport: 'tcp', host: '10.0.0.3', port: 2376, tls: { verify: true } });
     const o = dockerodeOptions(c);
-    expect([o.protocol, String(o.ca), String(o.cert), String(o.key)]).toEqual(['https', '<ca>', '<cert>', '<key>']);
+    expect([o.protocol, o.ca, o.cert, o.key]).toEqual(['https', ...['<ca>', '<cert>', '<key>'].map((s) => Buffer.from(s))]);
     expect(conn('b')).toEqual({ transport: 'tcp', host: '10.0.0.2', port: 2375 });
   });
 

@@ -50,7 +50,7 @@ describe('version negotiation', () => {
     expect(list.version).toBe('1.40');
     expect(list.query.get('filters')).toBe('{"label":["a=b"]}');
     // The ping settles it: no /version (it costs the daemon ~4 ms).
-    expect(f.requests.filter((r) => r.path === '/_ping' || r.path === '/version').map((r) => `${r.path} ${r.version}`)).toEqual(['/_ping undefined']);
+    expect(f.requests.filter((r) => r.path === '/_ping' || r.path === '/version').map((r) => [r.path, r.version])).toEqual([['/_ping', undefined]]);
   });
 
   it('asks /version when the ping cannot settle it: an engine newer than mbuild, no Server header, DOCKER_API_VERSION', async () => {
@@ -213,7 +213,7 @@ describe('the endpoint decides the transport, not docker-modem defaults from pro
   const saved = { ...process.env };
   afterEach(() => {
     for (const k of ['DOCKER_HOST', 'DOCKER_TLS_VERIFY', 'DOCKER_CERT_PATH']) {
-      if (saved[k] === undefined) delete process.env[k];
+      if (saved[k] === undefined) Reflect.deleteProperty(process.env, k);
       else process.env[k] = saved[k];
     }
   });

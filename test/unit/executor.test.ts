@@ -141,7 +141,7 @@ describe('Executor', () => {
     const report = await run;
     expect(report.interrupted).toBe(true);
     expect(outcomeOf(report)).toEqual({ a: 'cancelled', b: 'not-started', c: 'not-started' });
-    expect(rig.events.filter((e) => e.type === 'image-done').map((e) => e.type === 'image-done' && e.image).sort()).toEqual(['a', 'b', 'c']);
+    expect(rig.events.filter((e) => e.type === 'image-done').map((e) => e.image).sort()).toEqual(['a', 'b', 'c']);
   });
 });
 

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkEntries, resolveLexically, staysInside, type CheckedEntry } from '../../src/mounts/check.js';
+import { drain } from '../../src/mounts/diff-tar.js';
 import { TransferError, type TransferLabel } from '../../src/mounts/errors.js';
 import type { RawEntry } from '../../src/mounts/types.js';
 
@@ -25,7 +26,7 @@ async function run(entries: RawEntry[], label = MOUNT): Promise<CheckedEntry[]> 
     yield* entries;
   }
   for await (const e of checkEntries(src(), { label, imagePath: label === MOUNT ? '/app/dist' : '/out' })) {
-    for await (const c of e.content ?? []) void c;
+    if (e.content) await drain(e.content);
     out.push(e);
   }
   return out;
@@ -99,7 +100,7 @@ describe('checkEntries: refusals', () => {
     }
     await expect((async () => {
       for await (const e of checkEntries(src(), { label: MOUNT, imagePath: '/app/dist' })) {
-        for await (const c of e.content ?? []) void c;
+        if (e.content) await drain(e.content);
         seen.push(e.name);
       }
     })()).rejects.toThrow('refusing fifo');

@@ -65,7 +65,12 @@ function randomStep(tree: Tree, r: () => number): { next: Tree; touched: Set<str
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
   const contents = ['a', 'b', 'ccc'];
   const rmrf = (p: string): void => {
-    for (const k of [...next.keys()]) if (k === p || isBelow(k, p)) (next.delete(k), removed.add(k));
+    for (const k of [...next.keys()]) {
+      if (k === p || isBelow(k, p)) {
+        next.delete(k);
+        removed.add(k);
+      }
+    }
     for (const o of opaque) if (o === p || isBelow(o, p)) opaque.delete(o);
   };
   for (let i = 0, n = 1 + Math.floor(r() * 4); i < n; i++) {
@@ -90,8 +95,13 @@ function randomStep(tree: Tree, r: () => number): { next: Tree; touched: Set<str
       rmrf(old);
       create(old, { type: 'dir', mode, data: '' });
       create(`${old}/${pick(['d', 'x'])}`, { type: 'file', mode: 0o644, data: pick(contents) });
-    } else if (op === 5) (rmrf(target), create(target, { type: 'symlink', mode: 0o777, data: pick(['../x', 't']) }));
-    else if (op === 6) (rmrf(old), create(old, r() < 0.5 ? { type: 'file', mode: 0o644, data: 'now' } : { type: 'dir', mode: 0o755, data: '' }));
+    } else if (op === 5) {
+      rmrf(target);
+      create(target, { type: 'symlink', mode: 0o777, data: pick(['../x', 't']) });
+    } else if (op === 6) {
+      rmrf(old);
+      create(old, r() < 0.5 ? { type: 'file', mode: 0o644, data: 'now' } : { type: 'dir', mode: 0o755, data: '' });
+    }
   }
   return { next, touched, opaque };
 }

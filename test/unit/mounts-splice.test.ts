@@ -118,7 +118,7 @@ async function listTar(p: PackedContext): Promise<string[]> {
       const chunks: Buffer[] = [];
       for await (const c of e) chunks.push(c as Buffer);
       const h = e.header;
-      out.push(`${h.type} ${h.name} ${(h.mode ?? 0).toString(8)}${h.linkname ? ` -> ${h.linkname}` : ''}${chunks.length ? ` "${Buffer.concat(chunks).toString()}"` : ''}`);
+      out.push(`${h.type} ${h.name} ${h.mode.toString(8)}${h.linkname ? ` -> ${h.linkname}` : ''}${chunks.length ? ` "${Buffer.concat(chunks).toString()}"` : ''}`);
     }
   })();
   ex.end(buf);

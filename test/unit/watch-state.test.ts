@@ -63,7 +63,7 @@ describe('WatchStateMachine', () => {
   it('a never-ending stream of events still builds within the ceiling', async () => {
     const r = rig({ debounceMs: 50, ceilingMs: 120 });
     const first = r.nextRun();
-    let stop = false;
+    let stop = false as boolean; // set below, after the loop started: TypeScript's narrowing does not see it
     const stream = (async () => {
       while (!stop) {
         r.machine.changed(change('a'));
