@@ -38,8 +38,12 @@ export function renderChart(results) {
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`);
   out.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   const m = results.machine ?? {};
-  out.push(`<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">mbuild vs docker-compose build vs make -j (classic builder)</text>`);
-  out.push(`<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">median wall time (log scale), whiskers min–max; ${esc(m.cpus ?? '?')} CPUs, ${esc(String(m.engine ?? '').split(' (')[0])}</text>`);
+  out.push(
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">mbuild vs docker-compose build vs make -j (classic builder)</text>`,
+  );
+  out.push(
+    `<text x="${W / 2}" y="40" text-anchor="middle" fill="#555">median wall time (log scale), whiskers min–max; ${esc(m.cpus ?? '?')} CPUs, ${esc(String(m.engine ?? '').split(' (')[0])}</text>`,
+  );
   for (let d = lo; d <= hi * 1.0001; d *= 10) {
     const yy = y(d);
     out.push(`<line x1="${left}" x2="${W - right}" y1="${yy}" y2="${yy}" stroke="#ddd"/>`);
@@ -56,7 +60,9 @@ export function renderChart(results) {
       const v = median(xs);
       const x = x0 + ti * bw;
       const yy = y(v);
-      out.push(`<rect x="${x + 2}" y="${yy}" width="${bw - 4}" height="${H - bottom - yy}" fill="${color}"><title>${esc(t)} ${esc(g.name)}: ${label(v)} s</title></rect>`);
+      out.push(
+        `<rect x="${x + 2}" y="${yy}" width="${bw - 4}" height="${H - bottom - yy}" fill="${color}"><title>${esc(t)} ${esc(g.name)}: ${label(v)} s</title></rect>`,
+      );
       const cx = x + bw / 2;
       out.push(`<line x1="${cx}" x2="${cx}" y1="${y(Math.max(...xs))}" y2="${y(Math.min(...xs))}" stroke="#222"/>`);
       out.push(`<text x="${cx}" y="${yy - 5}" text-anchor="middle" font-size="10">${label(v)}</text>`);

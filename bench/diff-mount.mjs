@@ -38,7 +38,17 @@ async function build(tag, dockerfile) {
   p.entry({ name: 'Dockerfile' }, dockerfile);
   p.finalize();
   const outcome = await engine.build(
-    { context: Readable.from(p), dockerfile: 'Dockerfile', builder: 'classic', buildId: `mbuild-bench-${randomUUID()}`, buildArgs: {}, labels: {}, network: 'none', pull: false, noCache: false },
+    {
+      context: Readable.from(p),
+      dockerfile: 'Dockerfile',
+      builder: 'classic',
+      buildId: `mbuild-bench-${randomUUID()}`,
+      buildArgs: {},
+      labels: {},
+      network: 'none',
+      pull: false,
+      noCache: false,
+    },
     { signal: new AbortController().signal, onEvent: () => {} },
   );
   if (outcome.kind !== 'succeeded') throw new Error(`${tag} did not build: ${JSON.stringify(outcome)}`);
@@ -80,14 +90,21 @@ for (let i = 0; i < runs; i++) for (const mode of ['auto', 'fallback']) results[
 const median = (xs) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)];
 const same = JSON.stringify(results.auto[0].names) === JSON.stringify(results.fallback[0].names);
 console.log(`entries: ${JSON.stringify(results.auto[0].names)} (same both ways: ${same}), deletions: ${JSON.stringify(results.auto[0].deletions)}`);
-console.log(`\n${'path'.padEnd(10)}${'median ms'.padStart(11)}${'MiB read'.padStart(10)}${'requests'.padStart(10)}${'containers'.padStart(12)}   layer tarballs of the export`);
+console.log(
+  `\n${'path'.padEnd(10)}${'median ms'.padStart(11)}${'MiB read'.padStart(10)}${'requests'.padStart(10)}${'containers'.padStart(12)}   layer tarballs of the export`,
+);
 for (const [mode, rs] of Object.entries(results)) {
   const s = rs[0].stats;
   const unread = b.layers.length - s.layersParsed - s.layersSkipped;
-  const layers = mode === 'auto' ? `parsed ${s.layersParsed}, drained unparsed ${s.layersSkipped}, never read ${unread} (of ${b.layers.length})` : 'none (no export)';
+  const layers =
+    mode === 'auto' ? `parsed ${s.layersParsed}, drained unparsed ${s.layersSkipped}, never read ${unread} (of ${b.layers.length})` : 'none (no export)';
   const name = mode === 'auto' ? (rs[0].fast ? 'fast' : 'auto→fb') : 'fallback';
   const mibRead = median(rs.map((r) => r.stats.bytesRead)) / 2 ** 20;
-  console.log(`${name.padEnd(10)}${median(rs.map((r) => r.ms)).toFixed(0).padStart(11)}${mibRead.toFixed(1).padStart(10)}${String(s.requests).padStart(10)}${String(s.containers).padStart(12)}   ${layers}`);
+  console.log(
+    `${name.padEnd(10)}${median(rs.map((r) => r.ms))
+      .toFixed(0)
+      .padStart(11)}${mibRead.toFixed(1).padStart(10)}${String(s.requests).padStart(10)}${String(s.containers).padStart(12)}   ${layers}`,
+  );
 }
 const t0 = performance.now();
 const save = await engine.exportImage(B);

@@ -151,8 +151,14 @@ export function generateMonorepo(o) {
     if (m.up) yaml.push('    args:', `      UP: {image: ${m.up}}`);
     if (m.mount) yaml.push('    mounts:', `      - {from: ${m.mount}, path: /srv/${m.mount}, to: mounted}`);
     const deps = [...new Set([m.parent, m.up, m.mount].filter(Boolean))];
-    compose.push(`  ${m.name}:`, `    image: ${tagOf('compose', m.name)}`, '    build:', `      context: ./${m.name}`,
-      '      dockerfile: Dockerfile.compose', '      network: none');
+    compose.push(
+      `  ${m.name}:`,
+      `    image: ${tagOf('compose', m.name)}`,
+      '    build:',
+      `      context: ./${m.name}`,
+      '      dockerfile: Dockerfile.compose',
+      '      network: none',
+    );
     if (m.up) compose.push('      args:', `        UP: ${tagOf('compose', m.up)}`);
     if (deps.length > 0) compose.push(`    depends_on: [${deps.join(', ')}]`);
     const arg = m.up ? ` --build-arg UP=${tagOf('make', m.up)}` : '';

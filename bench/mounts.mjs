@@ -95,7 +95,17 @@ async function buildImage(tag, files, mib) {
   console.error(`building ${tag}: ${files} files of ${size} bytes ...`);
   const engine = createEngine();
   const outcome = await engine.build(
-    { context: Readable.from(p), dockerfile: 'Dockerfile', builder: 'classic', buildId: `bench-${Date.now()}`, buildArgs: {}, labels: { 'mbuild-bench': '1' }, network: 'none', pull: false, noCache: false },
+    {
+      context: Readable.from(p),
+      dockerfile: 'Dockerfile',
+      builder: 'classic',
+      buildId: `bench-${Date.now()}`,
+      buildArgs: {},
+      labels: { 'mbuild-bench': '1' },
+      network: 'none',
+      pull: false,
+      noCache: false,
+    },
     { signal: new AbortController().signal, onEvent: () => {} },
   );
   if (outcome.kind !== 'succeeded') throw new Error(`building the bench image failed: ${JSON.stringify(outcome)}`);
@@ -141,12 +151,22 @@ async function child() {
     const packed = await packContext({
       contextDir: dir,
       dockerfile: { path: join(dir, 'Dockerfile') },
-      extra: allMountEntries([{ spec, source: { kind: 'image', image: { ref: info.id, name: tag } } }], { engine, signal, labels: containers.labels, containers }),
+      extra: allMountEntries([{ spec, source: { kind: 'image', image: { ref: info.id, name: tag } } }], {
+        engine,
+        signal,
+        labels: containers.labels,
+        containers,
+      }),
     });
     if (!packed.ok) throw new Error(JSON.stringify(packed.error));
     // Consumed like POST /build does (docker-modem pipes it into the request), bytes discarded.
     let bytes = 0;
-    const sink = new Writable({ write(chunk, _enc, cb) { bytes += chunk.length; cb(); } });
+    const sink = new Writable({
+      write(chunk, _enc, cb) {
+        bytes += chunk.length;
+        cb();
+      },
+    });
     await pipeline(packed.value.stream, sink);
     await packed.value.done;
     const ms = performance.now() - t0;

@@ -40,7 +40,9 @@ export async function startProxy(o) {
     res.on('finish', () => (traced.ms = performance.now() - started));
     const isBuild = req.method === 'POST' && BUILD.test(req.url ?? '');
     const query = new URL(req.url ?? '/', 'http://x').searchParams;
-    const record = isBuild ? { tags: query.getAll('t'), labels: parseLabels(query.get('labels')), buildId: query.get('buildid') ?? '', bytes: 0, ms: 0, start: started, end: 0 } : null;
+    const record = isBuild
+      ? { tags: query.getAll('t'), labels: parseLabels(query.get('labels')), buildId: query.get('buildid') ?? '', bytes: 0, ms: 0, start: started, end: 0 }
+      : null;
     if (record) builds.push(record);
     const up = http.request({ socketPath: upstream, method: req.method, path: req.url, headers: req.headers, agent }, (ures) => {
       res.writeHead(ures.statusCode ?? 502, ures.statusMessage, ures.rawHeaders);
@@ -92,11 +94,12 @@ export async function startProxy(o) {
       trace = [];
     },
     snapshot: () => ({ requests, builds: builds.map((b) => ({ ...b })), trace: [...trace] }),
-    close: () => new Promise((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-      agent.destroy();
-      rmSync(o.path, { force: true });
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+        agent.destroy();
+        rmSync(o.path, { force: true });
+      }),
   };
 }

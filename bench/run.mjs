@@ -48,21 +48,21 @@ const MiB = 1024 * 1024;
 
 const SIZES = QUICK
   ? {
-    mono: { images: 5, depth: 3, fanout: 2, files: 20, fileBytes: 512, argEvery: 3, mountEvery: 2 },
-    sleep: { images: 4, depth: 2, fanout: 1, roots: 2, sleep: 1 },
-    plan: { images: 500, depth: 5, fanout: 5 },
-    many: { files: 2_000, fileBytes: 64 },
-    big: { files: 16, fileBytes: MiB },
-    mounts: ['--files', '1000', '--mib', '20', '--runs', '1'],
-  }
+      mono: { images: 5, depth: 3, fanout: 2, files: 20, fileBytes: 512, argEvery: 3, mountEvery: 2 },
+      sleep: { images: 4, depth: 2, fanout: 1, roots: 2, sleep: 1 },
+      plan: { images: 500, depth: 5, fanout: 5 },
+      many: { files: 2_000, fileBytes: 64 },
+      big: { files: 16, fileBytes: MiB },
+      mounts: ['--files', '1000', '--mib', '20', '--runs', '1'],
+    }
   : {
-    mono: { images: 30, depth: 4, fanout: 3, files: 200, fileBytes: 1024, argEvery: 3, mountEvery: 4 },
-    sleep: { images: 20, depth: 4, fanout: 1, roots: 5, sleep: 1 },
-    plan: { images: 5000, depth: 6, fanout: 5 },
-    many: { files: 100_000, fileBytes: 64 },
-    big: { files: 2048, fileBytes: MiB },
-    mounts: ['--full'],
-  };
+      mono: { images: 30, depth: 4, fanout: 3, files: 200, fileBytes: 1024, argEvery: 3, mountEvery: 4 },
+      sleep: { images: 20, depth: 4, fanout: 1, roots: 5, sleep: 1 },
+      plan: { images: 5000, depth: 6, fanout: 5 },
+      many: { files: 100_000, fileBytes: 64 },
+      big: { files: 2048, fileBytes: MiB },
+      mounts: ['--full'],
+    };
 
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
 const median = (xs) => {
@@ -79,7 +79,11 @@ function exec(cmd, args, o = {}) {
   const timeFile = join(WORK, `time-${process.pid}-${Math.random().toString(36).slice(2)}`);
   return new Promise((resolve, reject) => {
     const started = performance.now();
-    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args], { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn('/usr/bin/time', ['-f', '%M', '-o', timeFile, cmd, ...args], {
+      cwd: o.cwd,
+      env: o.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
@@ -91,8 +95,11 @@ function exec(cmd, args, o = {}) {
       try {
         maxRssKb = Number(readFileSync(timeFile, 'utf8').trim().split('\n').pop());
         rmSync(timeFile, { force: true });
-      } catch { /* no figure */ }
-      if (code !== 0 && !o.allowFail) reject(new Error(`${cmd} ${args.join(' ')} (in ${o.cwd ?? '.'}) exited ${code}\n${stderr.slice(-4000)}${stdout.slice(-2000)}`));
+      } catch {
+        /* no figure */
+      }
+      if (code !== 0 && !o.allowFail)
+        reject(new Error(`${cmd} ${args.join(' ')} (in ${o.cwd ?? '.'}) exited ${code}\n${stderr.slice(-4000)}${stdout.slice(-2000)}`));
       else resolve({ code, wallMs, maxRssKb, stdout, stderr });
     });
   });
@@ -105,7 +112,9 @@ function engineApi(method, path) {
     const req = http.request({ socketPath: '/var/run/docker.sock', method, path }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
-      res.on('end', () => ((res.statusCode ?? 500) < 300 ? resolve(text ? JSON.parse(text) : null) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`))));
+      res.on('end', () =>
+        (res.statusCode ?? 500) < 300 ? resolve(text ? JSON.parse(text) : null) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
+      );
     });
     req.on('error', reject);
     req.end();
@@ -119,7 +128,10 @@ async function pruneImages(tool, project) {
     const r = await engineApi('POST', `/images/prune?filters=${filters}`);
     if (!r?.ImagesDeleted?.length) break;
   }
-  const left = await engineApi('GET', `/images/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`bench.tool=${tool}`, `bench.project=${project}`] }))}`);
+  const left = await engineApi(
+    'GET',
+    `/images/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`bench.tool=${tool}`, `bench.project=${project}`] }))}`,
+  );
   if (left.length > 0) throw new Error(`could not remove ${left.length} images of ${tool} in ${project}`);
 }
 
@@ -215,9 +227,24 @@ async function scenario(id, title, p, tools, before, o = {}) {
       log(`  ${round <= 0 ? 'warm-up' : `round ${round}`} ${tool}: ${(r.wallMs / 1000).toFixed(2)} s, ${r.builds} /build, ${(r.bytes / MiB).toFixed(1)} MiB`);
     }
   }
-  const s = { id, title, project: p.name, sizes: p.sizes, jobs: p.jobs ?? JOBS, warmup: WARMUP, tools, commands: Object.fromEntries(tools.map((t) => [t, commandLine(t, p)])), rows };
+  const s = {
+    id,
+    title,
+    project: p.name,
+    sizes: p.sizes,
+    jobs: p.jobs ?? JOBS,
+    warmup: WARMUP,
+    tools,
+    commands: Object.fromEntries(tools.map((t) => [t, commandLine(t, p)])),
+    rows,
+  };
   results.scenarios.push(s);
-  if (o.digest !== false) await compareImages(id, p, tools.filter((t) => TOOLS.includes(t)));
+  if (o.digest !== false)
+    await compareImages(
+      id,
+      p,
+      tools.filter((t) => TOOLS.includes(t)),
+    );
   save();
   return s;
 }
@@ -262,20 +289,24 @@ async function machine() {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? '?',
     memGiB: totalmem() / 1024 ** 3,
-    kernel: (await out('uname -r')),
+    kernel: await out('uname -r'),
     engine: `Docker Engine ${v.Version} (API ${v.ApiVersion}), storage driver ${info.Driver}`,
     dockerCli: await out('docker version --format "{{.Client.Version}}"'),
-    compose: (await out('docker-compose version --short')),
-    make: (await out('make --version | head -1')),
+    compose: await out('docker-compose version --short'),
+    make: await out('make --version | head -1'),
     node: process.version,
-    loadStart: loadavg().map((x) => x.toFixed(2)).join(' '),
+    loadStart: loadavg()
+      .map((x) => x.toFixed(2))
+      .join(' '),
   };
 }
 
 async function ensureCompose() {
   if ((await sh('command -v docker-compose', { allowFail: true })).code === 0) return;
   log('installing docker-compose (Debian package) with apt-get');
-  await sh('DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }');
+  await sh(
+    'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }',
+  );
 }
 
 // ---------------------------------------------------------------------------------------
@@ -314,7 +345,8 @@ function mergePartial() {
  */
 async function refresh() {
   const unknown = REFRESH.filter((id) => !(id in TEXTS) && id !== 'partial');
-  if (unknown.length > 0 || QUICK || ONLY) throw new Error(`--refresh takes ${[...Object.keys(TEXTS), 'partial'].join(', ')} (not ${unknown.join(', ') || 'with --quick or --only'})`);
+  if (unknown.length > 0 || QUICK || ONLY)
+    throw new Error(`--refresh takes ${[...Object.keys(TEXTS), 'partial'].join(', ')} (not ${unknown.join(', ') || 'with --quick or --only'})`);
   Object.assign(results, JSON.parse(readFileSync(join(HERE, 'results', 'full.json'), 'utf8')));
   mkdirSync(WORK, { recursive: true });
   if (!existsSync(join(REPO, 'dist', 'bundle', 'main.cjs'))) await exec('npm', ['run', 'build'], { cwd: REPO });
@@ -362,14 +394,28 @@ async function main() {
   }
   // The edit is made once per round, before the first tool runs: every tool sees one changed file.
   if (want('leaf')) {
-    await scenario('leaf', `one-file edit in a leaf (${mono.leaf})`, mono, TOOLS, async (t, round) => {
-      if (t === 'mbuild') editFile(mono.dir, mono.leaf, `leaf round ${round}`);
-    }, { prime });
+    await scenario(
+      'leaf',
+      `one-file edit in a leaf (${mono.leaf})`,
+      mono,
+      TOOLS,
+      async (t, round) => {
+        if (t === 'mbuild') editFile(mono.dir, mono.leaf, `leaf round ${round}`);
+      },
+      { prime },
+    );
   }
   if (want('root')) {
-    await scenario('root', `one-file edit in the root base (${mono.root}; every image rebuilds)`, mono, TOOLS, async (t, round) => {
-      if (t === 'mbuild') editFile(mono.dir, mono.root, `root round ${round}`);
-    }, { prime });
+    await scenario(
+      'root',
+      `one-file edit in the root base (${mono.root}; every image rebuilds)`,
+      mono,
+      TOOLS,
+      async (t, round) => {
+        if (t === 'mbuild') editFile(mono.dir, mono.root, `root round ${round}`);
+      },
+      { prime },
+    );
   }
 
   // The sleep DAG: critical-path bound and per-image overhead, every tool cold each round.
@@ -396,13 +442,21 @@ async function main() {
   // Scale: a no-op over one context of many files.
   if (want('many')) {
     const many = project('benchmany', { images: 1, depth: 1, fanout: 1, ...SIZES.many });
-    await scenario('many', `no-op over one ${SIZES.many.files.toLocaleString('en')}-file context`, many, [...TOOLS, 'bare'], async () => {}, { prime: () => buildAll(many, true) });
+    await scenario('many', `no-op over one ${SIZES.many.files.toLocaleString('en')}-file context`, many, [...TOOLS, 'bare'], async () => {}, {
+      prime: () => buildAll(many, true),
+    });
   }
 
   // Scale: peak RSS while building a big context (cold each round).
   if (want('big')) {
     const big = project('benchbig', { images: 1, depth: 1, fanout: 1, filesPerDir: 256, ...SIZES.big });
-    await scenario('big', `cold build of one ${((SIZES.big.files * SIZES.big.fileBytes) / 1024 ** 3).toFixed(SIZES.big.files * SIZES.big.fileBytes >= 1024 ** 3 ? 0 : 2)} GiB context (peak RSS)`, big, TOOLS, (t) => reset(t, big));
+    await scenario(
+      'big',
+      `cold build of one ${((SIZES.big.files * SIZES.big.fileBytes) / 1024 ** 3).toFixed(SIZES.big.files * SIZES.big.fileBytes >= 1024 ** 3 ? 0 : 2)} GiB context (peak RSS)`,
+      big,
+      TOOLS,
+      (t) => reset(t, big),
+    );
     for (const t of TOOLS) await reset(t, big);
   }
 
@@ -418,7 +472,9 @@ async function main() {
     await TEXTS.watch();
   }
 
-  results.machine.loadEnd = loadavg().map((x) => x.toFixed(2)).join(' ');
+  results.machine.loadEnd = loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
   results.machine.totalMin = (performance.now() - t0) / 60000;
   evaluateTargets();
   save();
@@ -483,32 +539,62 @@ function evaluateTargets() {
     target(5, `no-op on the ${mono()}-image monorepo: context bytes sent`, String(bytes), '0', bytes === 0);
     const vsBare = paired('noop', 'mbuild', 'bare');
     const r = median(vsBare);
-    target(5, `no-op on the ${mono()}-image monorepo: wall vs a bare walk (stat every context file + ping)`,
+    target(
+      5,
+      `no-op on the ${mono()}-image monorepo: wall vs a bare walk (stat every context file + ping)`,
       `${r.toFixed(2)}x (${fmtS(med('noop', 'mbuild'))} vs ${fmtS(med('noop', 'bare'))}; paired min ${Math.min(...vsBare).toFixed(2)}, max ${Math.max(...vsBare).toFixed(2)})`,
-      '<= 2x', r <= 2, r <= 2 ? `met with ${(2 - r).toFixed(2)}x to spare` : `missed by ${(r - 2).toFixed(2)}x (${fmtS(med('noop', 'mbuild') - 2 * med('noop', 'bare'))} over 2x the bare walk)`);
+      '<= 2x',
+      r <= 2,
+      r <= 2
+        ? `met with ${(2 - r).toFixed(2)}x to spare`
+        : `missed by ${(r - 2).toFixed(2)}x (${fmtS(med('noop', 'mbuild') - 2 * med('noop', 'bare'))} over 2x the bare walk)`,
+    );
     const vsCompose = paired('noop', 'compose', 'mbuild');
     const c = median(vsCompose);
-    target(5, `no-op on the ${mono()}-image monorepo: faster than docker-compose build`,
-      `${c.toFixed(1)}x (paired min ${Math.min(...vsCompose).toFixed(1)}, max ${Math.max(...vsCompose).toFixed(1)})`, '>= 20x', c >= 20,
-      c >= 20 ? `met (${(c / 20).toFixed(1)}x the target)` : `missed: ${(20 / c).toFixed(2)}x short`);
+    target(
+      5,
+      `no-op on the ${mono()}-image monorepo: faster than docker-compose build`,
+      `${c.toFixed(1)}x (paired min ${Math.min(...vsCompose).toFixed(1)}, max ${Math.max(...vsCompose).toFixed(1)})`,
+      '>= 20x',
+      c >= 20,
+      c >= 20 ? `met (${(c / 20).toFixed(1)}x the target)` : `missed: ${(20 / c).toFixed(2)}x short`,
+    );
   }
   const many = sc('many');
   if (many) {
     const m = med('many', 'mbuild');
-    target(5, `no-op on one ${SIZES.many.files.toLocaleString('en')}-file context`, `${fmtS(m)} (min ${fmtS(Math.min(...many.rows.mbuild.map((r) => r.wallMs)))}, max ${fmtS(Math.max(...many.rows.mbuild.map((r) => r.wallMs)))})`,
-      '< 1.5 s' + (QUICK ? ' (at 100,000 files; quick run is smaller)' : ''), m < 1500, m < 1500 ? `met with ${fmtS(1500 - m)} to spare` : `missed by ${fmtS(m - 1500)}`);
+    target(
+      5,
+      `no-op on one ${SIZES.many.files.toLocaleString('en')}-file context`,
+      `${fmtS(m)} (min ${fmtS(Math.min(...many.rows.mbuild.map((r) => r.wallMs)))}, max ${fmtS(Math.max(...many.rows.mbuild.map((r) => r.wallMs)))})`,
+      '< 1.5 s' + (QUICK ? ' (at 100,000 files; quick run is smaller)' : ''),
+      m < 1500,
+      m < 1500 ? `met with ${fmtS(1500 - m)} to spare` : `missed by ${fmtS(m - 1500)}`,
+    );
   }
   const s5 = sc('sleep-j5');
   if (s5?.bounds) {
     const r = median(s5.bounds.mbuild);
-    target(3, 'sleep DAG -j 5: wall / critical-path bound (bound from the proxy\'s /build times)', `${r.toFixed(3)} (min ${Math.min(...s5.bounds.mbuild).toFixed(3)}, max ${Math.max(...s5.bounds.mbuild).toFixed(3)})`,
-      '<= 1.15', r <= 1.15, r <= 1.15 ? `met with ${(1.15 - r).toFixed(3)} to spare` : `missed by ${(r - 1.15).toFixed(3)}`);
+    target(
+      3,
+      "sleep DAG -j 5: wall / critical-path bound (bound from the proxy's /build times)",
+      `${r.toFixed(3)} (min ${Math.min(...s5.bounds.mbuild).toFixed(3)}, max ${Math.max(...s5.bounds.mbuild).toFixed(3)})`,
+      '<= 1.15',
+      r <= 1.15,
+      r <= 1.15 ? `met with ${(1.15 - r).toFixed(3)} to spare` : `missed by ${(r - 1.15).toFixed(3)}`,
+    );
   }
   const s1 = sc('sleep-j1');
   if (s1?.overheads) {
     const o = median(s1.overheads.mbuild);
-    target(3, 'per-image overhead: (wall - engine /build time) / images, -j 1', `${o.toFixed(1)} ms (min ${Math.min(...s1.overheads.mbuild).toFixed(1)}, max ${Math.max(...s1.overheads.mbuild).toFixed(1)})`,
-      '< 50 ms', o < 50, o < 50 ? `met with ${(50 - o).toFixed(1)} ms to spare` : `missed by ${(o - 50).toFixed(1)} ms`);
+    target(
+      3,
+      'per-image overhead: (wall - engine /build time) / images, -j 1',
+      `${o.toFixed(1)} ms (min ${Math.min(...s1.overheads.mbuild).toFixed(1)}, max ${Math.max(...s1.overheads.mbuild).toFixed(1)})`,
+      '< 50 ms',
+      o < 50,
+      o < 50 ? `met with ${(50 - o).toFixed(1)} ms to spare` : `missed by ${(o - 50).toFixed(1)} ms`,
+    );
   }
 }
 const mono = () => SIZES.mono.images;
@@ -521,39 +607,59 @@ function renderMarkdown() {
   const s = (ms) => (ms / 1000).toFixed(ms < 10_000 ? 3 : 1);
   const L = [];
   L.push('# Benchmarks', '');
-  L.push(`Generated by \`${QUICK ? 'node bench/run.mjs --quick' : 'npm run bench'}\` (bench/run.mjs) on ${m.date.slice(0, 16).replace('T', ' ')} UTC; the raw figures are in`,
-    `\`bench/results/${QUICK ? 'quick' : 'full'}.json\`. Nothing here is typed in by hand: rerun the bench to refresh it.`, '');
+  L.push(
+    `Generated by \`${QUICK ? 'node bench/run.mjs --quick' : 'npm run bench'}\` (bench/run.mjs) on ${m.date.slice(0, 16).replace('T', ' ')} UTC; the raw figures are in`,
+    `\`bench/results/${QUICK ? 'quick' : 'full'}.json\`. Nothing here is typed in by hand: rerun the bench to refresh it.`,
+    '',
+  );
   const refreshed = Object.entries(results.refreshed ?? {});
   if (refreshed.length > 0) {
-    L.push(`Rerun later, on the same machine, after a code change (\`node bench/run.mjs --refresh <part>\`; a scenario: \`--only <id>\`, then \`--refresh partial\`): ${refreshed.map(([id, at]) => `${id} on ${at.slice(0, 16).replace('T', ' ')} UTC`).join(', ')}. Everything else is from the run above.`, '');
+    L.push(
+      `Rerun later, on the same machine, after a code change (\`node bench/run.mjs --refresh <part>\`; a scenario: \`--only <id>\`, then \`--refresh partial\`): ${refreshed.map(([id, at]) => `${id} on ${at.slice(0, 16).replace('T', ' ')} UTC`).join(', ')}. Everything else is from the run above.`,
+      '',
+    );
   }
   L.push('## Machine and method', '');
-  L.push(`* ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB.toFixed(1)} GiB memory, Linux ${m.kernel}; load average ${m.loadStart} at the start, ${m.loadEnd} at the end (the machine is shared: treat small differences as noise).`);
+  L.push(
+    `* ${m.cpus} CPUs (${m.cpuModel}), ${m.memGiB.toFixed(1)} GiB memory, Linux ${m.kernel}; load average ${m.loadStart} at the start, ${m.loadEnd} at the end (the machine is shared: treat small differences as noise).`,
+  );
   L.push(`* ${m.engine}; docker CLI ${m.dockerCli}; docker-compose ${m.compose}; ${m.make}; Node ${m.node}. Total time ${m.totalMin.toFixed(1)} min.`);
-  L.push('* **Builder: the classic builder for all three tools.** Compose v1 builds through the Engine API with docker-py,',
+  L.push(
+    '* **Builder: the classic builder for all three tools.** Compose v1 builds through the Engine API with docker-py,',
     '  which cannot use BuildKit (and the docker CLI here has no buildx), so every tool runs with `DOCKER_BUILDKIT=0`,',
-    '  compose with `COMPOSE_DOCKER_CLI_BUILD=0` (its own API client), and mbuild with `--builder classic`. All builds use `network: none`, FROM busybox.');
-  L.push(`* The same generated tree (bench/gen.mjs) is built by \`mbuild up -j ${JOBS}\` (mbuild.yaml), \`docker-compose build\` (docker-compose.yml;`,
+    '  compose with `COMPOSE_DOCKER_CLI_BUILD=0` (its own API client), and mbuild with `--builder classic`. All builds use `network: none`, FROM busybox.',
+  );
+  L.push(
+    `* The same generated tree (bench/gen.mjs) is built by \`mbuild up -j ${JOBS}\` (mbuild.yaml), \`docker-compose build\` (docker-compose.yml;`,
     '  compose v1 builds one service at a time, in depends_on order) and `make -j 4` (a Makefile of `docker build` with one stamp file',
     '  per image, rebuilt when a context file or an upstream stamp is newer). Mount edges become, for compose and make, a staging stage',
     '  FROM the source image and `COPY --from=staging`. Each tool tags in its own namespace and its Dockerfiles carry a',
-    '  `LABEL bench.tool=…`, so no tool can hit another tool\'s layer cache.');
-  L.push(`* Each scenario: one warm-up round, then ${RUNS} counted round(s); in each round the tools run one after the other (A B C A B C).`,
+    "  `LABEL bench.tool=…`, so no tool can hit another tool's layer cache.",
+  );
+  L.push(
+    `* Each scenario: one warm-up round, then ${RUNS} counted round(s); in each round the tools run one after the other (A B C A B C).`,
     '  Tables give the median wall time with min and max; ratios are computed round by round and summarised the same way.',
     '* Every tool talks to the engine through a counting proxy (bench/proxy.mjs, a unix socket forwarding to /var/run/docker.sock):',
     '  it counts `POST /build` calls, their request body bytes (the context) and the time from request to the end of the response',
     '  ("engine time"). Peak RSS is GNU time\'s maximum resident set size of the tool\'s process tree (`/usr/bin/time -f %M`).',
     '* After each scenario the file systems of every image of every tool are compared (bench/fs-digest.mjs: `docker export` of a created',
-    '  container; path, type, mode, owner, content hash, link target; not mtimes). Any difference fails the bench.');
+    '  container; path, type, mode, owner, content hash, link target; not mtimes). Any difference fails the bench.',
+  );
   L.push('');
 
   L.push('## Targets', '');
   L.push('| issue | target | measured | goal | verdict |', '|---|---|---|---|---|');
-  for (const t of results.targets) L.push(`| ${t.issue} | ${t.what} | ${t.measured} | ${t.goal} | ${t.met ? '**met**' : '**missed**'}${t.detail ? `: ${t.detail}` : ''} |`);
+  for (const t of results.targets)
+    L.push(`| ${t.issue} | ${t.what} | ${t.measured} | ${t.goal} | ${t.met ? '**met**' : '**missed**'}${t.detail ? `: ${t.detail}` : ''} |`);
   L.push('');
   if (results.digests.length > 0) {
-    L.push('File trees: ' + results.digests.map((d) => `${d.scenario} ${d.same}/${d.images}`).join(', ') + ' images identical across the tools' +
-      (results.failures.length ? ` — **${results.failures.length} DIFFERENCES (bench failed)**` : '.'), '');
+    L.push(
+      'File trees: ' +
+        results.digests.map((d) => `${d.scenario} ${d.same}/${d.images}`).join(', ') +
+        ' images identical across the tools' +
+        (results.failures.length ? ` — **${results.failures.length} DIFFERENCES (bench failed)**` : '.'),
+      '',
+    );
   }
 
   L.push('## Scenarios', '');
@@ -569,7 +675,9 @@ function renderMarkdown() {
       const bytes = median(rows.map((r) => r.bytes));
       const eng = median(rows.map((r) => r.engineMs));
       const rss = median(rows.map((r) => r.maxRssKb));
-      L.push(`| ${tool} | ${s(w.median)} s | ${s(w.min)} s | ${s(w.max)} s | ${builds.median}${builds.min !== builds.max ? ` (${builds.min}–${builds.max})` : ''} | ${fmtBytes(bytes)} | ${s(eng)} s | ${(rss / 1024).toFixed(0)} MB |`);
+      L.push(
+        `| ${tool} | ${s(w.median)} s | ${s(w.min)} s | ${s(w.max)} s | ${builds.median}${builds.min !== builds.max ? ` (${builds.min}–${builds.max})` : ''} | ${fmtBytes(bytes)} | ${s(eng)} s | ${(rss / 1024).toFixed(0)} MB |`,
+      );
     }
     L.push('');
     const ratios = [];
@@ -580,12 +688,24 @@ function renderMarkdown() {
     }
     if (ratios.length) L.push(`Wall-time ratios, paired by round: ${ratios.join('; ')}.`, '');
     if (sce.bounds) {
-      L.push('Wall time / critical-path bound (the longest chain of this run\'s own /build times): ' +
-        Object.entries(sce.bounds).map(([t, xs]) => `${t} ${fmtStats(stats(xs), 3)}`).join('; ') + '.', '');
+      L.push(
+        "Wall time / critical-path bound (the longest chain of this run's own /build times): " +
+          Object.entries(sce.bounds)
+            .map(([t, xs]) => `${t} ${fmtStats(stats(xs), 3)}`)
+            .join('; ') +
+          '.',
+        '',
+      );
     }
     if (sce.overheads) {
-      L.push('Overhead per image, (wall - engine time in /build) / images: ' +
-        Object.entries(sce.overheads).map(([t, xs]) => `${t} ${fmtStats(stats(xs), 1)} ms`).join('; ') + '.', '');
+      L.push(
+        'Overhead per image, (wall - engine time in /build) / images: ' +
+          Object.entries(sce.overheads)
+            .map(([t, xs]) => `${t} ${fmtStats(stats(xs), 1)} ms`)
+            .join('; ') +
+          '.',
+        '',
+      );
     }
     L.push('Commands (in the project folder, `DOCKER_HOST=unix://<proxy>`, `DOCKER_BUILDKIT=0`, `COMPOSE_DOCKER_CLI_BUILD=0`):', '');
     for (const [t, c] of Object.entries(sce.commands)) L.push(`* ${t}: \`${c}\``);
@@ -596,13 +716,16 @@ function renderMarkdown() {
   if (noop) {
     L.push('### Where a no-op goes', '');
     const part = (t) => med('noop', t);
-    L.push(`On the ${mono()}-image monorepo, medians: \`node -e 0\` ${s(part('node'))} s; \`mbuild validate\` (start-up, modules, YAML, schema, rules) ${s(part('mbuild validate'))} s;`,
+    L.push(
+      `On the ${mono()}-image monorepo, medians: \`node -e 0\` ${s(part('node'))} s; \`mbuild validate\` (start-up, modules, YAML, schema, rules) ${s(part('mbuild validate'))} s;`,
       `\`mbuild plan\` (also Dockerfiles, the graph, the engine connection and the freshness prediction: every context walked, stat cache, keys, key index) ${s(part('mbuild plan'))} s;`,
       `\`mbuild up\` no-op ${s(part('mbuild'))} s; the bare walk (node start-up, lstat of every context entry, one ping) ${s(part('bare'))} s.`,
       `So start-up and loading the build file take ${s(part('mbuild validate') - part('node'))} s beyond node's own start-up, and planning with the cache check`,
       `${s(part('mbuild plan') - part('mbuild validate'))} s more. \`up\` does the same checks (one engine call per up-to-date image: an inspect of the image recorded last time; no tag is moved when it already names the image)`,
       `plus the executor and the reporter, but starts those inspects and the stat cache's read before it parses the build file, which \`plan\` does not:`,
-      `${part('mbuild') >= part('mbuild plan') ? `${s(part('mbuild') - part('mbuild plan'))} s more than \`plan\`` : `${s(part('mbuild plan') - part('mbuild'))} s less than \`plan\``}.`, '');
+      `${part('mbuild') >= part('mbuild plan') ? `${s(part('mbuild') - part('mbuild plan'))} s more than \`plan\`` : `${s(part('mbuild plan') - part('mbuild'))} s less than \`plan\``}.`,
+      '',
+    );
   }
 
   L.push('## Chart', '');
@@ -610,12 +733,24 @@ function renderMarkdown() {
   L.push(`Median wall time on the ${mono()}-image monorepo (log scale), with min–max whiskers.`, '');
 
   if (results.texts.sleepDag) {
-    L.push('## bench/sleep-dag.mjs (issue 3: the bound from the engine\'s /build times, seen by the counting proxy; default builder)', '', '```', `$ node bench/sleep-dag.mjs --runs ${RUNS}`, results.texts.sleepDag, '```', '');
+    L.push(
+      "## bench/sleep-dag.mjs (issue 3: the bound from the engine's /build times, seen by the counting proxy; default builder)",
+      '',
+      '```',
+      `$ node bench/sleep-dag.mjs --runs ${RUNS}`,
+      results.texts.sleepDag,
+      '```',
+      '',
+    );
   }
   if (results.texts.mounts) {
     L.push('## Mounts (issue 4): bench/mounts.mjs', '', '```', `$ node bench/mounts.mjs ${SIZES.mounts.join(' ')}`.trimEnd(), results.texts.mounts, '```', '');
   }
-  L.push('## Watch latency', '', 'Measured by [bench/watch.mjs](../bench/watch.mjs), which is maintained separately; its targets and method are in its header.');
+  L.push(
+    '## Watch latency',
+    '',
+    'Measured by [bench/watch.mjs](../bench/watch.mjs), which is maintained separately; its targets and method are in its header.',
+  );
   if (results.texts.watch) L.push('Its output in this run:', '', '```', '$ node bench/watch.mjs', results.texts.watch, '```', '');
   else L.push('Not run here: run `npm run build && node bench/watch.mjs` for its figures.', '');
   return `${L.join('\n')}\n`;

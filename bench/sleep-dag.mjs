@@ -27,9 +27,17 @@ const run = promisify(execFile);
 async function up(args) {
   proxy.reset();
   const started = performance.now();
-  const { stdout: out } = await run(process.execPath, [BIN, 'up', '--progress', 'json', '--no-cache', ...args], { cwd: dir, encoding: 'utf8', maxBuffer: 1 << 26, env: { ...process.env, DOCKER_HOST: `unix://${proxy.path}` } });
+  const { stdout: out } = await run(process.execPath, [BIN, 'up', '--progress', 'json', '--no-cache', ...args], {
+    cwd: dir,
+    encoding: 'utf8',
+    maxBuffer: 1 << 26,
+    env: { ...process.env, DOCKER_HOST: `unix://${proxy.path}` },
+  });
   const wall = performance.now() - started;
-  const events = out.trim().split('\n').map((l) => JSON.parse(l));
+  const events = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   const done = events.filter((e) => e.type === 'image-done');
   if (done.some((e) => e.outcome.kind !== 'built')) throw new Error('a build failed');
   const plan = JSON.parse(execFileSync(process.execPath, [BIN, 'plan', '--format', 'json'], { cwd: dir, encoding: 'utf8' }));

@@ -46,10 +46,27 @@ const BUILDERS = (opt('--builder') ?? 'buildkit,classic').split(',');
  * with the image ID; rejects on an error in the stream.
  */
 async function apiBuild(dir, tag, buildargs, label) {
-  const q = new URLSearchParams({ version: '2', networkmode: 'none', t: tag, buildargs: JSON.stringify(buildargs), buildid: `bare-${randomBytes(6).toString('hex')}` });
+  const q = new URLSearchParams({
+    version: '2',
+    networkmode: 'none',
+    t: tag,
+    buildargs: JSON.stringify(buildargs),
+    buildid: `bare-${randomBytes(6).toString('hex')}`,
+  });
   if (label) q.set('labels', JSON.stringify(Object.fromEntries([label.split('=')])));
   const sock = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
-  const { stdout } = await run('bash', ['-c', `tar -C "$1" -c . | curl -sS --unix-socket "$2" -X POST -H 'Content-Type: application/x-tar' --data-binary @- "http://localhost/v1.41/build?$3"`, 'bare', dir, sock, q.toString()], { maxBuffer: 64 << 20 });
+  const { stdout } = await run(
+    'bash',
+    [
+      '-c',
+      `tar -C "$1" -c . | curl -sS --unix-socket "$2" -X POST -H 'Content-Type: application/x-tar' --data-binary @- "http://localhost/v1.41/build?$3"`,
+      'bare',
+      dir,
+      sock,
+      q.toString(),
+    ],
+    { maxBuffer: 64 << 20 },
+  );
   if (stdout.includes('"errorDetail"')) throw new Error(`bare BuildKit build of ${dir} failed: ${stdout.slice(-500)}`);
   const id = /"moby\.image\.id","aux":\{"ID":"(sha256:[0-9a-f]{64})"/.exec(stdout)?.[1];
   if (!id) throw new Error(`bare BuildKit build of ${dir}: no image ID in the stream`);
@@ -64,7 +81,11 @@ const ms = (x) => `${Math.round(x)} ms`;
 
 /** `mbuild watch --progress json` as a child; events parsed as they arrive, with their arrival time. */
 function startWatch(dir, args) {
-  const child = spawn(process.execPath, [BIN, 'watch', '--progress', 'json', ...args], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, CI: '1' } });
+  const child = spawn(process.execPath, [BIN, 'watch', '--progress', 'json', ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, CI: '1' },
+  });
   const events = [];
   const waiters = [];
   let buf = '';
@@ -85,13 +106,27 @@ function startWatch(dir, args) {
     const found = events.slice(from).find(test);
     if (found) return Promise.resolve(found);
     return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`watch: condition not met in ${deadline} ms\n${events.slice(-15).map((e) => JSON.stringify(e).slice(0, 200)).join("\n")}\n${stderr}`)), deadline);
+      const t = setTimeout(
+        () =>
+          reject(
+            new Error(
+              `watch: condition not met in ${deadline} ms\n${events
+                .slice(-15)
+                .map((e) => JSON.stringify(e).slice(0, 200))
+                .join('\n')}\n${stderr}`,
+            ),
+          ),
+        deadline,
+      );
       waiters.push({ from, test, resolve: (e) => (clearTimeout(t), resolve(e)) });
     });
   };
   const exited = new Promise((resolve) => child.on('close', resolve));
   return {
-    child, events, waitFor, mark: () => events.length,
+    child,
+    events,
+    waitFor,
+    mark: () => events.length,
     ready: async () => {
       const r = await waitFor((e) => e.type === 'watch-ready');
       await waitFor((e) => e.type === 'watch-idle', events.indexOf(r));
@@ -105,13 +140,20 @@ async function removeImages(project) {
   const ids = new Set();
   for (const filter of [`label=io.mbuild.project=${project}`]) {
     const { stdout } = await run('docker', ['image', 'ls', '-a', '-q', '--no-trunc', '--filter', filter]);
-    stdout.split('\n').filter(Boolean).forEach((id) => ids.add(id));
+    stdout
+      .split('\n')
+      .filter(Boolean)
+      .forEach((id) => ids.add(id));
   }
   const { stdout } = await run('docker', ['image', 'ls', '--format', '{{.Repository}}:{{.Tag}}']);
   const tags = stdout.split('\n').filter((t) => t.startsWith(`${project}/`) || t.startsWith(`${project}-`) || t.startsWith(`mbuild-pin/${project}-`));
   if (tags.length) await run('docker', ['rmi', '-f', ...tags]).catch(() => undefined);
   for (let round = 0; round < 4 && ids.size; round++) {
-    for (const id of [...ids]) await run('docker', ['rmi', '-f', id]).then(() => ids.delete(id), () => undefined);
+    for (const id of [...ids])
+      await run('docker', ['rmi', '-f', id]).then(
+        () => ids.delete(id),
+        () => undefined,
+      );
   }
 }
 
@@ -120,13 +162,19 @@ async function latency(builder) {
   const root = mkdtempSync(join(tmpdir(), 'mbw-lat-'));
   const dir = join(root, 'watched');
   const bare = join(root, 'bare');
-  for (const [img, df] of [['base', 'FROM busybox\nCOPY . /srv/base/\n'], ['app', 'ARG BASE\nFROM ${BASE}\nCOPY . /srv/app/\n']]) {
+  for (const [img, df] of [
+    ['base', 'FROM busybox\nCOPY . /srv/base/\n'],
+    ['app', 'ARG BASE\nFROM ${BASE}\nCOPY . /srv/app/\n'],
+  ]) {
     mkdirSync(join(dir, img), { recursive: true });
     writeFileSync(join(dir, img, 'Dockerfile'), df);
     for (let i = 0; i < 200; i++) writeFileSync(join(dir, img, `f${i}.txt`), randomBytes(512).toString('hex'));
     writeFileSync(join(dir, img, 'v.txt'), 'v0\n');
   }
-  writeFileSync(join(dir, 'mbuild.yaml'), `version: 1\nname: ${project}\ndefaults:\n  network: none\nimages:\n  base:\n    context: base\n    tags: ["${project}/base:t"]\n  app:\n    context: app\n    tags: ["${project}/app:t"]\n    args: {BASE: {image: base}}\n`);
+  writeFileSync(
+    join(dir, 'mbuild.yaml'),
+    `version: 1\nname: ${project}\ndefaults:\n  network: none\nimages:\n  base:\n    context: base\n    tags: ["${project}/base:t"]\n  app:\n    context: app\n    tags: ["${project}/app:t"]\n    args: {BASE: {image: base}}\n`,
+  );
   cpSync(dir, bare, { recursive: true });
   const env = { ...process.env, DOCKER_BUILDKIT: '0' };
   const bareIds = new Set();
@@ -140,7 +188,11 @@ async function latency(builder) {
     }
     const extra = (img) => (labels ? ['--label', label(img)] : []);
     const b = await run('docker', ['build', '-q', '--network', 'none', ...extra('base'), '-t', `${project}-bare/base:t`, join(bare, 'base')], { env });
-    const a = await run('docker', ['build', '-q', '--network', 'none', ...extra('app'), '--build-arg', `BASE=${project}-bare/base:t`, '-t', `${project}-bare/app:t`, join(bare, 'app')], { env });
+    const a = await run(
+      'docker',
+      ['build', '-q', '--network', 'none', ...extra('app'), '--build-arg', `BASE=${project}-bare/base:t`, '-t', `${project}-bare/app:t`, join(bare, 'app')],
+      { env },
+    );
     bareIds.add(b.stdout.trim()).add(a.stdout.trim());
   };
   const timedBare = async (content, labels) => {
@@ -170,7 +222,9 @@ async function latency(builder) {
       const labelledMs = await timedBare(`edit ${round} ${tag} labelled\n`, true);
       const row = { watchMs, bareMs, labelledMs, runStartMs: started.at - t0 };
       if (round > 0) rows.push(row);
-      console.log(`  ${(round === 0 ? 'warm-up' : `run ${round}`).padEnd(7)}  watch ${ms(watchMs).padStart(8)} (run started at ${ms(row.runStartMs)})   bare ${ms(bareMs).padStart(8)}   bare + one LABEL ${ms(labelledMs).padStart(8)}`);
+      console.log(
+        `  ${(round === 0 ? 'warm-up' : `run ${round}`).padEnd(7)}  watch ${ms(watchMs).padStart(8)} (run started at ${ms(row.runStartMs)})   bare ${ms(bareMs).padStart(8)}   bare + one LABEL ${ms(labelledMs).padStart(8)}`,
+      );
     }
   } finally {
     await w.stop();
@@ -179,15 +233,20 @@ async function latency(builder) {
     await removeImages(`${project}-bare`);
     for (const id of bareIds) await run('docker', ['rmi', '-f', id]).catch(() => undefined);
   }
-  const stat = (k) => `median ${ms(median(rows.map((r) => r[k])))}  (min .. max ${ms(Math.min(...rows.map((r) => r[k])))} .. ${ms(Math.max(...rows.map((r) => r[k])))})`;
+  const stat = (k) =>
+    `median ${ms(median(rows.map((r) => r[k])))}  (min .. max ${ms(Math.min(...rows.map((r) => r[k])))} .. ${ms(Math.max(...rows.map((r) => r[k])))})`;
   const overBare = median(rows.map((r) => r.watchMs - r.bareMs));
   const overLabelled = median(rows.map((r) => r.watchMs - r.labelledMs));
   console.log(`\nsave -> tagged, chain base -> app (200 files each), ${builder} builder, ${rows.length} runs after 1 warm-up:`);
   console.log(`  mbuild watch                     ${stat('watchMs')}`);
   console.log(`    of which: save -> run started  ${stat('runStartMs')}  (150 ms is the debounce)`);
   console.log(`  bare ${builder === 'buildkit' ? 'POST /build?version=2' : 'docker build       '}     ${stat('bareMs')}`);
-  console.log(`  bare build + 1 label             ${stat('labelledMs')}  (${builder === 'buildkit' ? 'labels are image config for BuildKit: no step' : "mbuild's labels cost the classic builder one LABEL step"})`);
-  console.log(`  watch - bare (paired)            median ${ms(overBare)}, ratio ${(median(rows.map((r) => r.watchMs)) / median(rows.map((r) => r.bareMs))).toFixed(2)}  target <= 300 ms: ${overBare <= 300 ? 'met' : 'NOT met'}`);
+  console.log(
+    `  bare build + 1 label             ${stat('labelledMs')}  (${builder === 'buildkit' ? 'labels are image config for BuildKit: no step' : "mbuild's labels cost the classic builder one LABEL step"})`,
+  );
+  console.log(
+    `  watch - bare (paired)            median ${ms(overBare)}, ratio ${(median(rows.map((r) => r.watchMs)) / median(rows.map((r) => r.bareMs))).toFixed(2)}  target <= 300 ms: ${overBare <= 300 ? 'met' : 'NOT met'}`,
+  );
   console.log(`  watch - bare with labels         median ${ms(overLabelled)}  (watch's own overhead: debounce, change detection, cache decision, tagging)`);
 }
 
@@ -195,13 +254,19 @@ const ticks = (pid) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]); // utime + stime (fields 14 and 15)
 };
-const inotifyWatches = (pid) => readdirSync(`/proc/${pid}/fdinfo`).reduce((n, fd) => {
-  try {
-    return n + readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
-  } catch {
-    return n;
-  }
-}, 0);
+const inotifyWatches = (pid) =>
+  readdirSync(`/proc/${pid}/fdinfo`).reduce((n, fd) => {
+    try {
+      return (
+        n +
+        readFileSync(`/proc/${pid}/fdinfo/${fd}`, 'utf8')
+          .split('\n')
+          .filter((l) => l.startsWith('inotify wd:')).length
+      );
+    } catch {
+      return n;
+    }
+  }, 0);
 
 async function idle() {
   const project = `mbw-idle-${randomBytes(3).toString('hex')}`;
@@ -213,7 +278,10 @@ async function idle() {
     for (let i = 0; i < Math.min(1000, FILES - d * 1000); i++) writeFileSync(join(ctx, `d${d}`, `f${i}.txt`), `${d}/${i}\n`);
   }
   writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nCOPY d0/f0.txt /f0.txt\n');
-  writeFileSync(join(root, 'mbuild.yaml'), `version: 1\nname: ${project}\ndefaults:\n  network: none\nimages:\n  big:\n    context: big\n    tags: ["${project}/big:t"]\n`);
+  writeFileSync(
+    join(root, 'mbuild.yaml'),
+    `version: 1\nname: ${project}\ndefaults:\n  network: none\nimages:\n  big:\n    context: big\n    tags: ["${project}/big:t"]\n`,
+  );
   console.log(`\ngenerated ${FILES.toLocaleString('en')} files in ${ms(performance.now() - g0)}`);
   const s0 = performance.now();
   const w = startWatch(root, []);
@@ -227,7 +295,9 @@ async function idle() {
     const cpuS = (ticks(pid) - c0) / CLK_TCK;
     const wallS = (performance.now() - t0) / 1000;
     const rss = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))[1];
-    console.log(`  idle: ${cpuS.toFixed(2)} s CPU over ${wallS.toFixed(1)} s = ${((100 * cpuS) / wallS).toFixed(2)} % CPU  target < 2 %: ${(100 * cpuS) / wallS < 2 ? 'met' : 'NOT met'}`);
+    console.log(
+      `  idle: ${cpuS.toFixed(2)} s CPU over ${wallS.toFixed(1)} s = ${((100 * cpuS) / wallS).toFixed(2)} % CPU  target < 2 %: ${(100 * cpuS) / wallS < 2 ? 'met' : 'NOT met'}`,
+    );
     console.log(`  inotify watches held: ${inotifyWatches(pid).toLocaleString('en')}, RSS ${Math.round(rss / 1024)} MiB`);
     const m = w.mark();
     const e0 = performance.now();

@@ -38,7 +38,9 @@ let text;
 try {
   text = fs.readFileSync(bundle, 'utf8');
 } catch (e) {
-  process.stderr.write(`mbuild: cannot read ${bundle} (${e.code ?? e.message}): this copy of mbuild is not built; run \`npm run build\` in ${dirname(__dirname)}\n`);
+  process.stderr.write(
+    `mbuild: cannot read ${bundle} (${e.code ?? e.message}): this copy of mbuild is not built; run \`npm run build\` in ${dirname(__dirname)}\n`,
+  );
   process.exit(1);
 }
 const command = commandOf(args);

@@ -34,7 +34,11 @@ function firstChangedLine(before: string, now: string): number {
   return i + 1;
 }
 
-function mapChanges(before: Readonly<Record<string, string>>, now: Readonly<Record<string, string>>, render: (k: string, a?: string, b?: string) => string): string[] {
+function mapChanges(
+  before: Readonly<Record<string, string>>,
+  now: Readonly<Record<string, string>>,
+  render: (k: string, a?: string, b?: string) => string,
+): string[] {
   const keys = [...new Set([...Object.keys(before), ...Object.keys(now)])].sort();
   return keys.filter((k) => before[k] !== now[k]).map((k) => render(k, before[k], now[k]));
 }
@@ -81,8 +85,11 @@ export function explainChange(before: RecordedInputs, now: ImageInputs, orderOnl
   if (files.length > 0) reasons.push(listed('context changed', files));
   if (before.dockerfile !== now.dockerfile) reasons.push(`Dockerfile changed at line ${firstChangedLine(before.dockerfile, now.dockerfile)}`);
   if (before.ignore !== now.ignore) reasons.push('.dockerignore changed');
-  reasons.push(...mapChanges(before.args, now.args, (k, a, b) =>
-    a === undefined ? `arg ${k} added (${b ?? ''})` : b === undefined ? `arg ${k} removed` : `arg ${k} ${a} -> ${b}`));
+  reasons.push(
+    ...mapChanges(before.args, now.args, (k, a, b) =>
+      a === undefined ? `arg ${k} added (${b ?? ''})` : b === undefined ? `arg ${k} removed` : `arg ${k} ${a} -> ${b}`,
+    ),
+  );
   reasons.push(...mapChanges(before.upstream, now.upstream, upstreamChange(new Set(orderOnly))));
   reasons.push(...mapChanges(before.bases, now.bases, baseChange));
   reasons.push(...mapChanges(before.mounts, now.mounts, mountChange));

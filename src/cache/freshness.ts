@@ -10,9 +10,7 @@ import { cacheKey, collectInputs, PENDING, type CollectOptions, type ImageInputs
 import type { FoundImage, RunIndex } from './image-index.js';
 import { readManifest } from './manifest.js';
 
-export type Verdict =
-  | ({ readonly fresh: true } & FoundImage)
-  | { readonly fresh: false; readonly reasons: readonly string[] };
+export type Verdict = ({ readonly fresh: true } & FoundImage) | { readonly fresh: false; readonly reasons: readonly string[] };
 
 export interface Decision {
   readonly key: string;

@@ -92,7 +92,11 @@ export class RunIndex {
 
   async find(image: string, key: string): Promise<FoundImage | undefined> {
     const history = keyHistory(this.root, image);
-    const found = (imageId: string, info?: ImageInfo): FoundImage => ({ imageId, ...(info && { info }), inUse: history[0]?.key === key && history[0].imageId === imageId });
+    const found = (imageId: string, info?: ImageInfo): FoundImage => ({
+      imageId,
+      ...(info && { info }),
+      inUse: history[0]?.key === key && history[0].imageId === imageId,
+    });
     const built = this.images.built.get(key);
     if (built !== undefined) return found(built);
     const recorded = history.find((h) => h.key === key);
@@ -162,16 +166,18 @@ class ProjectImages {
   #refresh(): void {
     if (this.#refreshing) return;
     this.#refreshing = true;
-    this.#list().then(
-      (fresh) => {
-        this.#listing = Promise.resolve(fresh);
-      },
-      () => {
-        this.#listing = undefined;
-      },
-    ).finally(() => {
-      this.#refreshing = false;
-    });
+    this.#list()
+      .then(
+        (fresh) => {
+          this.#listing = Promise.resolve(fresh);
+        },
+        () => {
+          this.#listing = undefined;
+        },
+      )
+      .finally(() => {
+        this.#refreshing = false;
+      });
   }
 
   async #list(): Promise<ReadonlyMap<string, string>> {

@@ -91,7 +91,11 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
       return err({ kind: 'dockerfile-unreadable', path: df.path, message: e instanceof Error ? e.message : String(e) });
     }
   }
-  const plan = await planContext({ contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile }, builder: o.builder });
+  const plan = await planContext({
+    contextDir: image.context,
+    dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile },
+    builder: o.builder,
+  });
   if (!plan.ok) return err(plan.error);
 
   const files: [string, 'file' | 'dir' | 'symlink', number, string][] = [];
@@ -100,7 +104,13 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   const waiters: (() => void)[] = [];
   const cache = o.statCache;
   // The stat-ahead walk: a no-op run is one lstat per sent entry and a map lookup, nothing read.
-  const walk = walkContextBatches({ root: plan.value.root, matcher: plan.value.matcher, forceInclude: plan.value.forceInclude, omit: plan.value.omit, statAhead: true });
+  const walk = walkContextBatches({
+    root: plan.value.root,
+    matcher: plan.value.matcher,
+    forceInclude: plan.value.forceInclude,
+    omit: plan.value.omit,
+    statAhead: true,
+  });
   for await (const batch of walk) {
     for (const e of batch) {
       const row: [string, 'file' | 'dir' | 'symlink', number, string] = [e.rel, e.kind, e.stats.mode & 0o7777, ''];
@@ -128,13 +138,17 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
       }
       while (inFlight >= HASH_CONCURRENCY) await new Promise<void>((r) => waiters.push(r));
       inFlight++;
-      pending.push(hashFile(e.abs).then((h) => {
-        row[3] = h;
-        cache.set(e.abs, e.stats, h);
-      }).finally(() => {
-        inFlight--;
-        waiters.shift()?.();
-      }));
+      pending.push(
+        hashFile(e.abs)
+          .then((h) => {
+            row[3] = h;
+            cache.set(e.abs, e.stats, h);
+          })
+          .finally(() => {
+            inFlight--;
+            waiters.shift()?.();
+          }),
+      );
     }
   }
   await Promise.all(pending);
@@ -193,7 +207,9 @@ async function readInputs(o: CollectOptions, dockerfile: string) {
   for (const m of image.mounts) {
     const sides = m.source.kind === 'diff' ? [m.source.base, m.source.head] : [m.source];
     for (const s of sides) if (s.kind === 'image') images.add(s.image);
-    const ids = await Promise.all(sides.map(async (s) => (s.kind === 'image' ? (o.upstream.get(s.image) ?? 'unbuilt') : ((await o.engine.inspectImage(s.ref))?.id ?? 'missing'))));
+    const ids = await Promise.all(
+      sides.map(async (s) => (s.kind === 'image' ? (o.upstream.get(s.image) ?? 'unbuilt') : ((await o.engine.inspectImage(s.ref))?.id ?? 'missing'))),
+    );
     mounts[`${m.from} ${m.path} ${m.to}`] = ids.join('..');
   }
   return { args, bases, mounts, images };

@@ -24,7 +24,8 @@ export interface Manifest {
 export async function readManifest(root: string, image: string): Promise<Manifest | undefined> {
   try {
     const data = JSON.parse(await readFile(manifestPath(root, image), 'utf8')) as Partial<Record<keyof Manifest, unknown>> | null;
-    const valid = data?.format === 'mbuild-manifest-1' && data.image === image && typeof data.key === 'string' && typeof data.inputs === 'object' && data.inputs !== null;
+    const valid =
+      data?.format === 'mbuild-manifest-1' && data.image === image && typeof data.key === 'string' && typeof data.inputs === 'object' && data.inputs !== null;
     return valid ? (data as Manifest) : undefined;
   } catch {
     return undefined;
@@ -47,12 +48,14 @@ export function keyHistory(root: string, image: string): { key: string; imageId?
   } catch {
     return [];
   }
-  return text.split('\n').filter((l) => l.trim() !== '').map((line) => {
-    const [key = '', imageId] = line.trim().split(' ');
-    return imageId === undefined || !imageId.startsWith('sha256:') ? { key } : { key, imageId };
-  });
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((line) => {
+      const [key = '', imageId] = line.trim().split(' ');
+      return imageId === undefined || !imageId.startsWith('sha256:') ? { key } : { key, imageId };
+    });
 }
-
 
 /**
  * Every image ID this checkout's state recorded (each image's key history and last

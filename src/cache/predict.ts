@@ -21,9 +21,14 @@ export type Prediction =
 /** Contexts walked at once. */
 const CONCURRENCY = 8;
 
-export async function predict(o: Planned & {
-  engine: Pick<Engine, 'inspectImage' | 'listImages'>; builder: BuilderKind; statCache: StatCache; noCache: boolean;
-}): Promise<Prediction[]> {
+export async function predict(
+  o: Planned & {
+    engine: Pick<Engine, 'inspectImage' | 'listImages'>;
+    builder: BuilderKind;
+    statCache: StatCache;
+    noCache: boolean;
+  },
+): Promise<Prediction[]> {
   const index = new ImageIndex(o.engine).run(o.file.name, o.file.root);
   const known = new Map<string, Promise<Prediction>>();
   let running = 0;
@@ -45,7 +50,9 @@ export async function predict(o: Planned & {
     // collectInputs keeps only the upstream images the build reads.
     const upstream = new Map(ups.map((p) => [p.image, p.fresh ? p.imageId : PENDING]));
     const image = o.file.images.get(planned.name)!;
-    const d = await slot(() => decide({ file: o.file, image, builder: o.builder, upstream, engine: o.engine, statCache: o.statCache, index, noCache: o.noCache }));
+    const d = await slot(() =>
+      decide({ file: o.file, image, builder: o.builder, upstream, engine: o.engine, statCache: o.statCache, index, noCache: o.noCache }),
+    );
     if (!d.ok) return { image: planned.name, fresh: false, reasons: [`the context cannot be read: ${d.error.path}: ${d.error.message}`] };
     if (d.value.verdict.fresh) return { image: planned.name, fresh: true, imageId: d.value.verdict.imageId, key: d.value.key };
     return { image: planned.name, fresh: false, reasons: d.value.verdict.reasons, decision: d.value };
@@ -61,7 +68,10 @@ export async function predict(o: Planned & {
  * next command hashes only what changed since.
  */
 export async function predictPlanned(
-  planned: Planned, engine: Pick<Engine, 'inspectImage' | 'listImages'>, builder: BuilderKind, onWarning: (message: string) => void,
+  planned: Planned,
+  engine: Pick<Engine, 'inspectImage' | 'listImages'>,
+  builder: BuilderKind,
+  onWarning: (message: string) => void,
 ): Promise<Prediction[]> {
   const loaded = await StatCache.load(statCachePath(planned.file.root));
   if (loaded.warning) onWarning(loaded.warning);

@@ -75,8 +75,14 @@ function parse(text: string): { dirs: Map<string, Dir>; old: boolean } {
       if (!Array.isArray(flat) || flat.length % WIDTH !== 0) throw new Error(`bad rows for ${dir}`);
       for (let i = 0; i < flat.length; i += WIDTH) {
         const name: unknown = flat[i];
-        if (typeof name !== 'string' || typeof flat[i + 1] !== 'number' || typeof flat[i + 2] !== 'number' || typeof flat[i + 3] !== 'number'
-          || typeof flat[i + 4] !== 'number' || typeof flat[i + 5] !== 'string') {
+        if (
+          typeof name !== 'string' ||
+          typeof flat[i + 1] !== 'number' ||
+          typeof flat[i + 2] !== 'number' ||
+          typeof flat[i + 3] !== 'number' ||
+          typeof flat[i + 4] !== 'number' ||
+          typeof flat[i + 5] !== 'string'
+        ) {
           throw new Error(`bad row for ${dir}/${String(name)}`);
         }
       }

@@ -22,7 +22,11 @@ export const engineLine = (e: Endpoint): string => `engine: ${e.url} (${endpoint
 
 /** What `plan --format json` says of the endpoint. */
 export const engineJson = ({ url, source, context, configFile, overrides }: Endpoint): Endpoint => ({
-  url, source, ...(context !== undefined && { context }), ...(configFile !== undefined && { configFile }), ...(overrides !== undefined && { overrides }),
+  url,
+  source,
+  ...(context !== undefined && { context }),
+  ...(configFile !== undefined && { configFile }),
+  ...(overrides !== undefined && { overrides }),
 });
 
 /**
@@ -61,18 +65,22 @@ export function startConnecting(io: CliIo, opts: EngineFlags): Result<Connecting
 
 /** Connects, and picks the builder (builderOn). */
 export async function connect(
-  io: CliIo, opts: EngineFlags & { builder: 'auto' | BuilderKind }, started: Result<Connecting, CommandFailure> = startConnecting(io, opts),
+  io: CliIo,
+  opts: EngineFlags & { builder: 'auto' | BuilderKind },
+  started: Result<Connecting, CommandFailure> = startConnecting(io, opts),
 ): Promise<Result<Connected, CommandFailure>> {
   if (!started.ok) return started;
   const { engine } = started.value;
   const info = await settled(started.value.info);
   if (!info.ok) return err({ reason: 'engine-unavailable', message: messageOf(info.error) });
   if (opts.builder === 'buildkit' && !info.value.buildkit) {
-    return err({ reason: 'engine-unavailable', message: `the engine at ${engine.endpoint.url} (Docker ${info.value.serverVersion}) does not support BuildKit; use --builder classic` });
+    return err({
+      reason: 'engine-unavailable',
+      message: `the engine at ${engine.endpoint.url} (Docker ${info.value.serverVersion}) does not support BuildKit; use --builder classic`,
+    });
   }
   return ok({ engine, builder: builderOn(info.value, opts.builder) });
 }
 
 /** The builder asked for; `auto`: BuildKit when the engine has it, else the classic builder. */
-export const builderOn = (info: EngineInfo, asked: 'auto' | BuilderKind): BuilderKind =>
-  asked === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : asked;
+export const builderOn = (info: EngineInfo, asked: 'auto' | BuilderKind): BuilderKind => (asked === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : asked);

@@ -39,7 +39,9 @@ export function loadOptions(io: CliIo, opts: GlobalOptions): Result<LoadOptions,
 
 /** The loaded value, its warnings printed; or the failure: a usage error, or every diagnostic of the load. */
 async function loadWith<T extends { readonly diagnostics: readonly Diagnostic[] }>(
-  io: CliIo, opts: GlobalOptions, load: (options: LoadOptions) => Promise<Result<T, LoadFailure>>,
+  io: CliIo,
+  opts: GlobalOptions,
+  load: (options: LoadOptions) => Promise<Result<T, LoadFailure>>,
 ): Promise<Result<T, CommandFailure>> {
   const options = loadOptions(io, opts);
   if (!options.ok) return err({ reason: 'invalid-input', message: options.error });
@@ -53,5 +55,9 @@ async function loadWith<T extends { readonly diagnostics: readonly Diagnostic[] 
 export const loadFor = (io: CliIo, opts: GlobalOptions): Promise<Result<Loaded, CommandFailure>> => loadWith(io, opts, loadBuildFile);
 
 /** The build file, its Dockerfiles and the plan of `names` (images or groups; `'all'`: every image). */
-export const planFor = (io: CliIo, opts: GlobalOptions, names: readonly string[] | 'all', checks: PlanChecks = {}): Promise<Result<LoadedPlan, CommandFailure>> =>
-  loadWith(io, opts, (options) => loadPlan(options, names, checks));
+export const planFor = (
+  io: CliIo,
+  opts: GlobalOptions,
+  names: readonly string[] | 'all',
+  checks: PlanChecks = {},
+): Promise<Result<LoadedPlan, CommandFailure>> => loadWith(io, opts, (options) => loadPlan(options, names, checks));

@@ -25,7 +25,10 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .version(VERSION, '-V, --version')
     .option('-f, --file <path>', 'build file (default: mbuild.yaml or mbuild.yml here or in the nearest parent)')
     .option('--var <NAME=VALUE>', 'set a variable, overriding the environment and vars (repeatable)', collect)
-    .option('-H, --host <url>', 'Docker engine endpoint (default: DOCKER_HOST, else DOCKER_CONTEXT, else the docker CLI\'s current context, else the default socket)')
+    .option(
+      '-H, --host <url>',
+      "Docker engine endpoint (default: DOCKER_HOST, else DOCKER_CONTEXT, else the docker CLI's current context, else the default socket)",
+    )
     .option('-v, --verbose', 'say which Docker engine endpoint is used, and why')
     .showHelpAfterError()
     .configureHelp({ showGlobalOptions: true })
@@ -41,7 +44,9 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .command('config')
     .description('print the fully resolved build file (interpolated, extends and defaults applied)')
     .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
-    .action((o: { format: string }, cmd: Command) => run(import('./commands/config.js').then((m) => m.configCommand(io, { ...globals(cmd), format: o.format }))));
+    .action((o: { format: string }, cmd: Command) =>
+      run(import('./commands/config.js').then((m) => m.configCommand(io, { ...globals(cmd), format: o.format }))),
+    );
   program
     .command('plan')
     .description('show the build order, the waves and the critical path, without building')
@@ -49,40 +54,47 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(builderOption())
     .action((names: string[], o: { format: string; builder: 'auto' | BuilderKind }, cmd: Command) =>
-      run(import('./commands/plan.js').then((m) => m.planCommand(io, names, { ...globals(cmd), ...o }))));
+      run(import('./commands/plan.js').then((m) => m.planCommand(io, names, { ...globals(cmd), ...o }))),
+    );
   program
     .command('why')
     .description('say why an image would be built: the input diff between now and its last build')
     .argument('<image>', 'an image of the build file')
     .addOption(builderOption())
     .action((image: string, o: { builder: 'auto' | BuilderKind }, cmd: Command) =>
-      run(import('./commands/cache.js').then((m) => m.whyCommand(io, image, { ...globals(cmd), ...o }))));
+      run(import('./commands/cache.js').then((m) => m.whyCommand(io, image, { ...globals(cmd), ...o }))),
+    );
   program
     .command('clean')
     .description("remove this project's images that no current tag or cache key refers to, and the local state")
     .option('--dry-run', 'only list what would be removed')
     .addOption(builderOption())
     .action((o: { builder: 'auto' | BuilderKind; dryRun?: boolean }, cmd: Command) =>
-      run(import('./commands/cache.js').then((m) => m.cleanCommand(io, { ...globals(cmd), ...o }))));
+      run(import('./commands/cache.js').then((m) => m.cleanCommand(io, { ...globals(cmd), ...o }))),
+    );
   program
     .command('graph')
     .description('draw the image graph')
     .argument('[names...]', 'images or groups')
     .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid', 'json']).default('dot'))
-    .action((names: string[], o: { format: string }, cmd: Command) => run(import('./commands/plan.js').then((m) => m.graphCommand(io, names, { ...globals(cmd), format: o.format }))));
-  const buildOptions = (cmd: Command): Command => cmd
-    .argument('[names...]', 'images or groups (default: the default group, or every image)')
-    .addOption(new Option('-j, --jobs <n>', 'builds at once').default(4).argParser(positiveInt))
-    .addOption(builderOption())
-    .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
-    .option('-q, --quiet', 'print only errors')
-    .option('-k, --keep-going', 'build everything not downstream of a failure')
-    .option('--no-cache', 'build every image, without the engine\'s layer cache')
-    .option('--no-outputs', 'do not copy `outputs` to the host');
+    .action((names: string[], o: { format: string }, cmd: Command) =>
+      run(import('./commands/plan.js').then((m) => m.graphCommand(io, names, { ...globals(cmd), format: o.format }))),
+    );
+  const buildOptions = (cmd: Command): Command =>
+    cmd
+      .argument('[names...]', 'images or groups (default: the default group, or every image)')
+      .addOption(new Option('-j, --jobs <n>', 'builds at once').default(4).argParser(positiveInt))
+      .addOption(builderOption())
+      .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
+      .option('-q, --quiet', 'print only errors')
+      .option('-k, --keep-going', 'build everything not downstream of a failure')
+      .option('--no-cache', "build every image, without the engine's layer cache")
+      .option('--no-outputs', 'do not copy `outputs` to the host');
   type BuildFlags = Omit<WatchOptions, 'noCache' | 'noOutputs'> & { cache: boolean; outputs: boolean };
   const buildFlags = (o: BuildFlags, cmd: Command): WatchOptions => ({ ...globals(cmd), ...o, noCache: !o.cache, noOutputs: !o.outputs });
-  buildOptions(program.command('up').description('build the selected images and everything they depend on'))
-    .action((names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/up.js').then((m) => m.upCommand(io, names, buildFlags(o, cmd)))));
+  buildOptions(program.command('up').description('build the selected images and everything they depend on')).action(
+    (names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/up.js').then((m) => m.upCommand(io, names, buildFlags(o, cmd)))),
+  );
   buildOptions(program.command('watch').description('build, then rebuild exactly what your edits affect, until Ctrl-C'))
     .option('--poll', 'poll the file system instead of using inotify')
     .option('--on-rebuild <command>', 'run after each rebuilt image, with MBUILD_IMAGE, MBUILD_IMAGE_ID and MBUILD_TAGS set')
@@ -94,7 +106,8 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .option('--why <path>', 'say which .dockerignore line includes or excludes PATH (relative to the context; ./PATH or /PATH: from here)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action((image: string, o: { why?: string; format: string }, cmd: Command) =>
-      run(import('./commands/context.js').then((m) => m.contextCommand(io, image, { ...globals(cmd), ...o }))));
+      run(import('./commands/context.js').then((m) => m.contextCommand(io, image, { ...globals(cmd), ...o }))),
+    );
   return program;
 }
 
@@ -123,8 +136,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
     if (e instanceof CommanderError) {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.ok : ExitCode.invalid;
     }
-    io.stderr.write(`mbuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n` +
-      'This is a bug in mbuild; please report it with the command you ran.\n');
+    io.stderr.write(
+      `mbuild: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n` +
+        'This is a bug in mbuild; please report it with the command you ran.\n',
+    );
     return ExitCode.failed;
   }
 }

@@ -4,9 +4,11 @@ import { formatDiagnostics, formatReport } from '../report/diagnostic-printer.js
 import { useColor, type CliIo } from './io.js';
 
 /** Prints `warning: MESSAGE`. */
-export const warnOn = (io: CliIo) => (message: string): void => {
-  io.stderr.write(`warning: ${message}\n`);
-};
+export const warnOn =
+  (io: CliIo) =>
+  (message: string): void => {
+    io.stderr.write(`warning: ${message}\n`);
+  };
 
 /** Prints diagnostics: after a failure with a count when there is more than one; warnings alone as they are. */
 export function printDiagnostics(io: CliIo, diagnostics: readonly Diagnostic[], failed: boolean): void {

@@ -48,10 +48,23 @@ export interface SessionOptions {
 }
 
 export const sessionOptions = (
-  opts: UpOptions, c: { engine: Engine; builder: BuilderKind }, emit: EmitEvent, signal: AbortSignal, prefetched?: Prefetched, images?: ImageIndex,
+  opts: UpOptions,
+  c: { engine: Engine; builder: BuilderKind },
+  emit: EmitEvent,
+  signal: AbortSignal,
+  prefetched?: Prefetched,
+  images?: ImageIndex,
 ): SessionOptions => ({
-  engine: c.engine, builder: c.builder, emit, signal, jobs: opts.jobs, keepGoing: opts.keepGoing ?? false,
-  noCache: opts.noCache ?? false, outputs: !opts.noOutputs, ...(prefetched && { prefetched }), ...(images && { images }),
+  engine: c.engine,
+  builder: c.builder,
+  emit,
+  signal,
+  jobs: opts.jobs,
+  keepGoing: opts.keepGoing ?? false,
+  noCache: opts.noCache ?? false,
+  outputs: !opts.noOutputs,
+  ...(prefetched && { prefetched }),
+  ...(images && { images }),
 });
 
 export interface Session {
@@ -73,12 +86,24 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
   return {
     executor: ({ file, plan }, part = plan, known) => {
       return new Executor({
-        plan: part, jobs: o.jobs, failureMode: o.keepGoing ? 'continue' : 'no-new', signal: o.signal, emit: o.emit,
+        plan: part,
+        jobs: o.jobs,
+        failureMode: o.keepGoing ? 'continue' : 'no-new',
+        signal: o.signal,
+        emit: o.emit,
         tagsOf: (image) => file.images.get(image)?.tags ?? [],
         ...(known && { known }),
         buildOne: createBuildOne({
-          file, engine: o.engine, builder: o.builder, emit: o.emit, logDir: logsDir(file.root),
-          noCache: o.noCache, outputs: o.outputs, cache: { statCache }, images, locateStep: (image, step) => locateStep(file, image, step),
+          file,
+          engine: o.engine,
+          builder: o.builder,
+          emit: o.emit,
+          logDir: logsDir(file.root),
+          noCache: o.noCache,
+          outputs: o.outputs,
+          cache: { statCache },
+          images,
+          locateStep: (image, step) => locateStep(file, image, step),
         }),
       });
     },

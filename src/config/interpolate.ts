@@ -35,7 +35,10 @@ interface Frame {
   pending?: Pending;
 }
 
-type Step = { readonly kind: 'text'; readonly text: string; readonly next: number } | { readonly kind: 'word'; readonly pending: Pending; readonly from: number } | { readonly kind: 'error'; readonly message: string; readonly expression: string };
+type Step =
+  | { readonly kind: 'text'; readonly text: string; readonly next: number }
+  | { readonly kind: 'word'; readonly pending: Pending; readonly from: number }
+  | { readonly kind: 'error'; readonly message: string; readonly expression: string };
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -106,7 +109,7 @@ function braced(input: string, dollar: number, brace: number, lookup: Lookup): S
   const expression = input.slice(dollar, brace + 1);
   const name = nameAt(input, dollar + 2);
   const after = dollar + 2 + (name?.length ?? 0);
-  const operator = input[after] === ':' ? input.slice(after, after + 2) : input[after] ?? '';
+  const operator = input[after] === ':' ? input.slice(after, after + 2) : (input[after] ?? '');
   if (name === undefined || (after < brace && !OPERATORS.has(operator))) {
     return { kind: 'error', message: `invalid interpolation format: '${excerpt(expression)}' (write $$ for a literal $)`, expression };
   }

@@ -78,12 +78,14 @@ function interpolate(raw: unknown, options: LoadOptions, source: SourceFile, loc
   const outside = (name: string): string | undefined => own(options.vars, name) ?? own(options.env, name);
   const writtenVars = readVars(raw);
   const resolved = resolveVars(writtenVars, outside);
-  const lookup = (name: string): string | undefined =>
-    outside(name) ?? resolved.values.get(name) ?? (resolved.failed.has(name) ? '' : undefined);
+  const lookup = (name: string): string | undefined => outside(name) ?? resolved.values.get(name) ?? (resolved.failed.has(name) ? '' : undefined);
   const interpolated = interpolateTree(raw, lookup, new Set(['vars']));
   const errors = [...resolved.errors.map((e) => ({ ...e, path: ['vars', e.name] })), ...interpolated.errors];
   const diagnostics: Diagnostic[] = errors.map((e) => ({
-    severity: 'error', code: 'interpolation', message: e.message, location: within(source, locate, e.path, [e.expression]),
+    severity: 'error',
+    code: 'interpolation',
+    message: e.message,
+    location: within(source, locate, e.path, [e.expression]),
   }));
   for (const cycle of resolved.cycles) diagnostics.push(varCycle(cycle, source, locate));
   const vars = Object.fromEntries(Object.keys(writtenVars).map((k) => [k, lookup(k) ?? '']));
@@ -94,7 +96,7 @@ function interpolate(raw: unknown, options: LoadOptions, source: SourceFile, loc
 
 function varCycle(cycle: readonly string[], source: SourceFile, locate: Locator): Diagnostic {
   const steps = cycle.slice(1).map((to, i) => ({ from: cycle[i]!, to }));
-  const self = cycle.length === 2 ? " (the environment and --var already override a var: it need not name itself)" : '';
+  const self = cycle.length === 2 ? ' (the environment and --var already override a var: it need not name itself)' : '';
   return {
     severity: 'error',
     code: 'vars-cycle',

@@ -17,7 +17,10 @@ import type { ArgValue, BuildFile, ImageRef, ImageSpec, Locator, MountSource, Wr
  * never a shared fallback that two checkouts would both carry.
  */
 export function sanitizeProjectName(raw: string): string {
-  return raw.toLowerCase().replace(/[^a-z0-9_.-]+/g, '-').replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
+  return raw
+    .toLowerCase()
+    .replace(/[^a-z0-9_.-]+/g, '-')
+    .replace(/^[^a-z0-9]+|[^a-z0-9]+$/g, '');
 }
 
 export function parseImageRef(text: string, images: ReadonlySet<string>): ImageRef {
@@ -56,9 +59,10 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
     images.set(imageName, {
       name: imageName,
       context,
-      dockerfile: s.dockerfile_inline !== undefined
-        ? { kind: 'inline', text: s.dockerfile_inline }
-        : { kind: 'file', path: resolve(context, s.dockerfile ?? 'Dockerfile') },
+      dockerfile:
+        s.dockerfile_inline !== undefined
+          ? { kind: 'inline', text: s.dockerfile_inline }
+          : { kind: 'file', path: resolve(context, s.dockerfile ?? 'Dockerfile') },
       ...(s.target !== undefined && { target: s.target }),
       args,
       // No project name (a rule reports it): no default tag to report as well.
@@ -66,7 +70,11 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       labels: s.labels ?? {},
       dependsOn: s.depends_on ?? [],
       mounts: (s.mounts ?? []).map((m, i) => ({
-        from: m.from, source: parseMountSource(m.from, names), path: m.path, to: normalizeContextPath(m.to), origin: [...mountOrigin, i],
+        from: m.from,
+        source: parseMountSource(m.from, names),
+        path: m.path,
+        to: normalizeContextPath(m.to),
+        origin: [...mountOrigin, i],
       })),
       outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
       ...(s.network !== undefined && { network: s.network }),

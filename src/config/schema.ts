@@ -88,10 +88,13 @@ function reduce(errors: readonly ErrorObject[]): ErrorObject[] {
   // `{imag: x}` is reported as "unknown key 'imag'; did you mean 'image'?": the missing 'image' is the same mistake.
   const unknownKeys = new Map<string, string[]>();
   for (const o of kept) {
-    if (o.keyword === 'additionalProperties') unknownKeys.set(o.instancePath, [...(unknownKeys.get(o.instancePath) ?? []), String(o.params['additionalProperty'])]);
+    if (o.keyword === 'additionalProperties')
+      unknownKeys.set(o.instancePath, [...(unknownKeys.get(o.instancePath) ?? []), String(o.params['additionalProperty'])]);
   }
-  kept = kept.filter((e) => e.keyword !== 'required' ||
-    !(unknownKeys.get(e.instancePath) ?? []).some((key) => closest(key, [String(e.params['missingProperty'])]) !== undefined));
+  kept = kept.filter(
+    (e) =>
+      e.keyword !== 'required' || !(unknownKeys.get(e.instancePath) ?? []).some((key) => closest(key, [String(e.params['missingProperty'])]) !== undefined),
+  );
   // A propertyNames failure also reports the inner pattern error; keep the outer one.
   kept = kept.filter((e) => !(e.keyword !== 'propertyNames' && e.propertyName !== undefined));
   return kept;
@@ -119,9 +122,10 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
     case 'propertyNames': {
       const name = String(p['propertyName']);
       const what = path[0] === 'images' ? 'image' : path[0] === 'groups' ? 'group' : path[0] === 'vars' ? 'variable' : 'key';
-      const rule = what === 'variable' || path.at(-1) === 'args'
-        ? 'use letters, digits and _, not starting with a digit'
-        : "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
+      const rule =
+        what === 'variable' || path.at(-1) === 'args'
+          ? 'use letters, digits and _, not starting with a digit'
+          : "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
       return error(`invalid ${what} name '${excerpt(name)}' in ${where}: ${rule}`, [...path, name], true);
     }
     case 'const':
@@ -150,13 +154,19 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
 
 function humanType(type: string): string {
   switch (type) {
-    case 'object': return 'a mapping';
-    case 'array': return 'a list';
-    case 'string': return 'a string';
-    case 'boolean': return 'true or false';
+    case 'object':
+      return 'a mapping';
+    case 'array':
+      return 'a list';
+    case 'string':
+      return 'a string';
+    case 'boolean':
+      return 'true or false';
     case 'integer':
-    case 'number': return 'a number';
-    default: return `of type ${type}`;
+    case 'number':
+      return 'a number';
+    default:
+      return `of type ${type}`;
   }
 }
 

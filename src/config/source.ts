@@ -66,9 +66,10 @@ function firstDocument(text: string): Document.Parsed {
 }
 
 function textError(file: SourceFile, problem: TextProblem): Diagnostic {
-  const message = problem.kind === 'binary'
-    ? 'not a text file: it holds NUL bytes (a build file is UTF-8 YAML text)'
-    : `invalid UTF-8: byte 0x${problem.byte.toString(16).padStart(2, '0')} starts no valid character here; save the build file as UTF-8`;
+  const message =
+    problem.kind === 'binary'
+      ? 'not a text file: it holds NUL bytes (a build file is UTF-8 YAML text)'
+      : `invalid UTF-8: byte 0x${problem.byte.toString(16).padStart(2, '0')} starts no valid character here; save the build file as UTF-8`;
   return located(file, problem.kind === 'binary' ? 'not-text' : 'invalid-utf8', message, problem.offset, 1);
 }
 

@@ -28,7 +28,7 @@ const sequenceLength = (lead: number): number => (lead < 0x80 ? 1 : lead < 0xc2 
 
 /** The index of the first byte of the first invalid sequence (the WHATWG decoder's rules), or the length. */
 export function firstInvalid(bytes: Uint8Array): number {
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const lead = bytes[i]!;
     const n = sequenceLength(lead);
     if (n === 0) return i;

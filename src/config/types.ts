@@ -45,14 +45,10 @@ export interface Locator {
   key(path: YamlPath): Location;
 }
 
-export type ArgValue =
-  | { readonly kind: 'literal'; readonly value: string }
-  | { readonly kind: 'image'; readonly image: string };
+export type ArgValue = { readonly kind: 'literal'; readonly value: string } | { readonly kind: 'image'; readonly image: string };
 
 /** One side of a mount source: an image of this file or any image reference. */
-export type ImageRef =
-  | { readonly kind: 'image'; readonly image: string }
-  | { readonly kind: 'external'; readonly ref: string };
+export type ImageRef = { readonly kind: 'image'; readonly image: string } | { readonly kind: 'external'; readonly ref: string };
 
 export type MountSource = ImageRef | { readonly kind: 'diff'; readonly base: ImageRef; readonly head: ImageRef };
 
@@ -76,9 +72,7 @@ export interface OutputSpec {
   readonly origin: YamlPath;
 }
 
-export type DockerfileSource =
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'inline'; readonly text: string };
+export type DockerfileSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'inline'; readonly text: string };
 
 export interface ImageSpec {
   readonly name: string;

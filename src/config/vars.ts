@@ -56,7 +56,10 @@ class Resolver {
   readonly errors: VarError[] = [];
   readonly cycles = new Map<string, string[]>();
 
-  constructor(private readonly written: Readonly<Record<string, string>>, private readonly outside: Lookup) {}
+  constructor(
+    private readonly written: Readonly<Record<string, string>>,
+    private readonly outside: Lookup,
+  ) {}
 
   /** A var whose value is read from the file (not overridden by --var or the environment). */
   own(name: string): boolean {

@@ -139,8 +139,12 @@ class Walk {
     this.expanded += shape.size;
     this.once(node, depth + shape.height > MAX_DEPTH, 'too-deep', `this alias nests its value deeper than ${MAX_DEPTH} levels`);
     this.once(node, this.aliases > MAX_ALIASES, 'alias-limit', `more than ${MAX_ALIASES.toLocaleString('en-US')} aliases`);
-    this.once(node, this.expanded > MAX_EXPANDED, 'alias-limit',
-      `aliases repeat more than ${MAX_EXPANDED.toLocaleString('en-US')} values in all; refusing a possible alias bomb`);
+    this.once(
+      node,
+      this.expanded > MAX_EXPANDED,
+      'alias-limit',
+      `aliases repeat more than ${MAX_EXPANDED.toLocaleString('en-US')} values in all; refusing a possible alias bomb`,
+    );
   }
 
   /** Reports a limit once, at the first alias that passes it. */

@@ -8,7 +8,14 @@ const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' 
 
 function table(rows: string[][], indent = '  '): string[] {
   const widths = rows.reduce<number[]>((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), []);
-  return rows.map((r) => indent + r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd());
+  return rows.map(
+    (r) =>
+      indent +
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+  );
 }
 
 function mountLines(m: MountReport): string[] {
@@ -17,7 +24,13 @@ function mountLines(m: MountReport): string[] {
   const out = [`  ${head}: ${plural(m.files, 'file')}, ${sizeText(m.bytes)}`];
   const rows = m.entries.map((e) => [
     e.type === 'dir' ? `${e.path}/` : e.path,
-    e.type === 'file' ? sizeText(e.size) : e.type === 'dir' ? 'folder' : e.type === 'symlink' ? `-> ${e.linkTarget ?? ''}` : `hard link to ${e.linkTarget ?? ''}`,
+    e.type === 'file'
+      ? sizeText(e.size)
+      : e.type === 'dir'
+        ? 'folder'
+        : e.type === 'symlink'
+          ? `-> ${e.linkTarget ?? ''}`
+          : `hard link to ${e.linkTarget ?? ''}`,
     `from ${m.source}`,
   ]);
   out.push(...table(rows, '    '));
@@ -30,7 +43,9 @@ export function contextText(r: ContextReport, shown: (p: string) => string): str
   const out: string[] = [];
   const c = r.context;
   out.push(`context of image '${r.image}': ${shown(r.root)}`);
-  out.push(`  Dockerfile in the tar: ${r.dockerfileInTar}${r.injected.length > 0 ? ` (injected by mbuild with ${r.injected.filter((n) => n !== r.dockerfileInTar).join(', ')})` : ''}`);
+  out.push(
+    `  Dockerfile in the tar: ${r.dockerfileInTar}${r.injected.length > 0 ? ` (injected by mbuild with ${r.injected.filter((n) => n !== r.dockerfileInTar).join(', ')})` : ''}`,
+  );
   out.push(`  ignore file: ${r.ignoreFile === null ? 'none' : shown(r.ignoreFile)}`);
   out.push(`  from the context folder: ${plural(c.files, 'file')}, ${sizeText(c.bytes)}, ${plural(c.folders, 'folder')}, ${plural(c.symlinks, 'symlink')}`);
   const mounted = r.mounts.reduce((n, m) => n + m.files, 0);

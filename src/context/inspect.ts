@@ -74,7 +74,9 @@ export interface WhyReport {
 const LARGEST = 10;
 
 export async function inspectContext(
-  image: string, input: ContextInput, mounts: readonly InspectMount[],
+  image: string,
+  input: ContextInput,
+  mounts: readonly InspectMount[],
 ): Promise<Result<{ report: ContextReport; plan: ContextPlan }, ContextPlanError>> {
   const planned = await planContext(input);
   if (!planned.ok) return err(planned.error);
@@ -135,12 +137,24 @@ export async function inspectContext(
     total.bytes += bytes;
     reports.push({ source: m.source, to: m.to, status: m.status, note: m.note, entries, files, bytes, ...(error !== undefined && { error }) });
   }
-  const largestFolders = [...folders].map(([path, f]) => ({ path, ...f })).sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path)).slice(0, LARGEST);
+  const largestFolders = [...folders]
+    .map(([path, f]) => ({ path, ...f }))
+    .sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path))
+    .slice(0, LARGEST);
   return ok({
     plan,
     report: {
-      image, root: plan.root, dockerfileInTar: plan.dockerfileInTar, ignoreFile: plan.ignore?.path ?? null, context: ctx, total,
-      largestFolders, injected: plan.injected.map((f) => f.name), mounts: reports, collisions, warnings,
+      image,
+      root: plan.root,
+      dockerfileInTar: plan.dockerfileInTar,
+      ignoreFile: plan.ignore?.path ?? null,
+      context: ctx,
+      total,
+      largestFolders,
+      injected: plan.injected.map((f) => f.name),
+      mounts: reports,
+      collisions,
+      warnings,
     },
   });
 }
@@ -163,13 +177,22 @@ export async function explainPath(plan: ContextPlan, mounts: readonly { source: 
   const base = { path, existsInContext };
   const mount = mounts.find((m) => path === m.to || path.startsWith(`${m.to}/`));
   if (mount) return { ...base, sent: true, reason: 'mount', detail: `comes from mount ${mount.source} -> ${mount.to}, not from the context folder` };
-  if (plan.injected.some((f) => f.name === path)) return { ...base, sent: true, reason: 'injected', detail: 'written into the tar by mbuild (the Dockerfile lies outside the context, or is inline)' };
+  if (plan.injected.some((f) => f.name === path))
+    return { ...base, sent: true, reason: 'injected', detail: 'written into the tar by mbuild (the Dockerfile lies outside the context, or is inline)' };
   if (plan.omit.includes(path)) return { ...base, sent: false, reason: 'injected', detail: 'replaced by the file mbuild injects under this name' };
-  if (plan.forceInclude.includes(path)) return { ...base, sent: true, reason: 'always-sent', detail: 'always sent: the builder needs it, whatever .dockerignore says' };
+  if (plan.forceInclude.includes(path))
+    return { ...base, sent: true, reason: 'always-sent', detail: 'always sent: the builder needs it, whatever .dockerignore says' };
   if (plan.ignore === null) return { ...base, sent: true, reason: 'no-ignore-file', detail: 'sent: no .dockerignore applies to this context' };
   const { excluded, pattern } = plan.matcher.explain(path);
   const file = plan.ignore.relInContext ?? plan.ignore.path;
   if (pattern === undefined) return { ...base, sent: true, reason: 'no-line', detail: `sent: no line of ${file} matches it` };
   const line = (p: IgnorePattern): string => `${file} line ${p.line}: ${p.text.trim()}`;
-  return { ...base, sent: !excluded, reason: 'ignore-line', detail: `${excluded ? 'excluded' : 'included'} by ${line(pattern)}`, line: pattern.line, pattern: pattern.text.trim() };
+  return {
+    ...base,
+    sent: !excluded,
+    reason: 'ignore-line',
+    detail: `${excluded ? 'excluded' : 'included'} by ${line(pattern)}`,
+    line: pattern.line,
+    pattern: pattern.text.trim(),
+  };
 }

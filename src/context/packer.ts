@@ -114,7 +114,7 @@ export class Packer {
       const mtime = new Date(Number(before.mtimeMs));
       await this.#header(e.rel, 'file', Number(before.mode), size, mtime);
       const hash = this.#hashing ? createHash('sha256') : null;
-      for (let pos = 0; pos < size; ) {
+      for (let pos = 0; pos < size;) {
         const buf = Buffer.allocUnsafe(Math.min(CHUNK, size - pos));
         const { bytesRead } = await fh.read(buf, 0, buf.length, pos);
         if (bytesRead === 0) throw new ContextChangedError(e.rel, 'file shrank');

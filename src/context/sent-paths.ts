@@ -71,9 +71,10 @@ export class SentPaths {
     const exclusive = c.exclusive ?? false;
     const collide = (path: string, h: Holder): ClaimResult => ({
       ok: false,
-      message: c.source === undefined
-        ? `extra entry ${c.path} collides with an entry already sent`
-        : `${describeEntry(c.path, c.kind, c.source)} collides with ${describeEntry(path, h.kind, h.source)}`,
+      message:
+        c.source === undefined
+          ? `extra entry ${c.path} collides with an entry already sent`
+          : `${describeEntry(c.path, c.kind, c.source)} collides with ${describeEntry(path, h.kind, h.source)}`,
     });
     if (prior !== undefined) {
       const merges = c.kind === 'dir' && prior.kind === 'dir' && !exclusive && (!prior.exclusive || prior.source === c.source);

@@ -39,7 +39,7 @@ export function readSmallFile(e: WalkEntry): { before: BigIntStats; data: Buffer
     const size = Number(before.size);
     if (size > SMALL_FILE) return undefined;
     const data = Buffer.allocUnsafe(size);
-    for (let pos = 0; pos < size; ) {
+    for (let pos = 0; pos < size;) {
       const n = readSync(fd, data, pos, size - pos, pos);
       if (n === 0) throw new ContextChangedError(e.rel, 'file shrank');
       pos += n;

@@ -71,12 +71,14 @@ export type ContextPlanError =
 /** One line saying what is wrong with a context, for error messages. */
 export function contextErrorText(e: ContextPlanError): string {
   switch (e.kind) {
-    case 'ignore-invalid': return `${e.path}:${e.line}: ${e.message}`;
+    case 'ignore-invalid':
+      return `${e.path}:${e.line}: ${e.message}`;
     case 'context-unreadable':
     case 'dockerfile-unreadable':
     case 'ignore-unreadable':
       return `${e.path}: ${e.message}`;
-    default: return unreachable(e);
+    default:
+      return unreachable(e);
   }
 }
 

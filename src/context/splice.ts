@@ -42,10 +42,7 @@ export interface TarSpliceOptions {
  * Streams the entries of an uncompressed tar as ExtraEntries. File contents are streamed:
  * the consumer (packContext) must read each one before asking for the next entry.
  */
-export async function* entriesFromTar(
-  input: AsyncIterable<Uint8Array>,
-  opts: TarSpliceOptions = {},
-): AsyncGenerator<ExtraEntry> {
+export async function* entriesFromTar(input: AsyncIterable<Uint8Array>, opts: TarSpliceOptions = {}): AsyncGenerator<ExtraEntry> {
   // Loaded when a mount is spliced, not at startup.
   const extract = (createRequire(import.meta.url)('tar-stream') as typeof tarStream).extract();
   // Feed the extractor with backpressure; an input error fails the entry iteration below.

@@ -71,8 +71,7 @@ export function decodeName(raw: Buffer): string | null {
   }
 }
 
-const errCode = (e: unknown): string | undefined =>
-  typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : undefined;
+const errCode = (e: unknown): string | undefined => (typeof e === 'object' && e !== null && 'code' in e ? String(e.code) : undefined);
 
 function readdirError(e: unknown, rel: string): Error {
   if (errCode(e) === 'ENOENT' || errCode(e) === 'ENOTDIR') return new ContextChangedError(rel || '.', 'directory vanished');
@@ -190,8 +189,18 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   async function open(prefix: string, rel: string, state: MatchState | undefined, listing: Promise<Listing>): Promise<Frame> {
     const l = await listing;
     const f: Frame = {
-      ...l, prefix, rel, state, i: 0,
-      dirStates: new Map(), descend: [], listings: new Map(), next: 0, sliceStart: 0, stats: [], states: [],
+      ...l,
+      prefix,
+      rel,
+      state,
+      i: 0,
+      dirStates: new Map(),
+      descend: [],
+      listings: new Map(),
+      next: 0,
+      sliceStart: 0,
+      stats: [],
+      states: [],
     };
     if (!ahead) return f;
     for (let k = 0; k < l.names.length; k++) {

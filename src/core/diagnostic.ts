@@ -35,8 +35,7 @@ export interface Diagnostic {
   readonly related?: readonly RelatedInformation[];
 }
 
-export const hasErrors = (diagnostics: readonly Diagnostic[]): boolean =>
-  diagnostics.some((d) => d.severity === 'error');
+export const hasErrors = (diagnostics: readonly Diagnostic[]): boolean => diagnostics.some((d) => d.severity === 'error');
 
 /**
  * Line `line` (1-based) of `text` counted from `start`, without the blanks around it; `end`

@@ -74,7 +74,13 @@ export type WatchEvent =
    * The image is not built until its `missing` inputs (relative to the project root) are back,
    * its `invalid` Dockerfile or ignore file passes the checks again, or `upstream` is built.
    */
-  | { readonly type: 'watch-waiting'; readonly image: string; readonly missing: readonly string[]; readonly invalid?: readonly string[]; readonly upstream?: string }
+  | {
+      readonly type: 'watch-waiting';
+      readonly image: string;
+      readonly missing: readonly string[];
+      readonly invalid?: readonly string[];
+      readonly upstream?: string;
+    }
   | { readonly type: 'watch-warning'; readonly message: string }
   | { readonly type: 'watch-probe'; readonly name: string; readonly idle: boolean }
   | { readonly type: 'watch-idle' };

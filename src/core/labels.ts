@@ -44,8 +44,7 @@ export const TEMP_FILTER = `${TEMP_LABEL}=1`;
  * only by name (a bare `sha256:…` is taken for a Docker Hub repository), so for BuildKit
  * an `{image: NAME}` arg becomes this pin; the classic builder gets the ID itself.
  */
-export const pinnedRef = (project: string, image: string, imageId: string): string =>
-  `mbuild-pin/${project}-${image}:${imageId.replace(/^sha256:/, '')}`;
+export const pinnedRef = (project: string, image: string, imageId: string): string => `mbuild-pin/${project}-${image}:${imageId.replace(/^sha256:/, '')}`;
 
 /** Whether `tag` is a pin of one of `project`'s images. */
 export const isPinOf = (project: string, tag: string): boolean => tag.startsWith(`mbuild-pin/${project}-`);

@@ -47,7 +47,8 @@ export function negotiateApiVersion(
     if (!isApiVersion(wanted)) return { ok: false, message: `DOCKER_API_VERSION=${wanted} is not an API version like 1.41` };
     const v = strip(wanted);
     if (compareApiVersions(v, max) > 0) return { ok: false, message: `DOCKER_API_VERSION=${v} is newer than the engine's API version ${max}` };
-    if (min !== undefined && compareApiVersions(v, min) < 0) return { ok: false, message: `DOCKER_API_VERSION=${v} is older than the engine's minimum API version ${min}` };
+    if (min !== undefined && compareApiVersions(v, min) < 0)
+      return { ok: false, message: `DOCKER_API_VERSION=${v} is older than the engine's minimum API version ${min}` };
     return { ok: true, version: v };
   }
   let v = compareApiVersions(max, MAX_API_VERSION) < 0 ? max : MAX_API_VERSION;

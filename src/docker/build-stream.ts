@@ -29,17 +29,22 @@ export const NO_IMAGE_ID = 'build stream ended without an image ID';
  * escapes (`ESC 7`, `ESC ( B`); and any escape character left alone.
  */
 // eslint-disable-next-line no-control-regex -- escape sequences are what it finds
-const ESCAPES = /\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\|$)|\u001b[PX^_][^\u001b]*(?:\u001b\\|$)|(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-~]|[\u001b\u009b]/g;
+const ESCAPES =
+  /\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\|$)|\u001b[PX^_][^\u001b]*(?:\u001b\\|$)|(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-~]|[\u001b\u009b]/g;
 
 /** Daemon text as it reads: without terminal escape sequences. */
 export const plainText = (text: string): string => (text.includes('\u001b') || text.includes('\u009b') ? text.replace(ESCAPES, '') : text);
 
 function plainEvent(e: BuildStreamEvent): BuildStreamEvent {
   switch (e.type) {
-    case 'step-started': return { ...e, name: plainText(e.name) };
-    case 'step-completed': return e.error === undefined ? { ...e, name: plainText(e.name) } : { ...e, name: plainText(e.name), error: plainText(e.error) };
-    case 'log': return { ...e, text: plainText(e.text) };
-    case 'warning': return { ...e, text: plainText(e.text) };
+    case 'step-started':
+      return { ...e, name: plainText(e.name) };
+    case 'step-completed':
+      return e.error === undefined ? { ...e, name: plainText(e.name) } : { ...e, name: plainText(e.name), error: plainText(e.error) };
+    case 'log':
+      return { ...e, text: plainText(e.text) };
+    case 'warning':
+      return { ...e, text: plainText(e.text) };
   }
 }
 

@@ -23,10 +23,12 @@ export function createEngine(opts: EndpointOptions = {}): Engine {
 
 /** The Engine at a resolved endpoint. Never throws; problems surface from the Engine's methods. */
 export function engineAt(endpoint: ResolvedEndpoint, env: NodeJS.ProcessEnv = process.env): Engine {
-  return new HttpEngine(lazyTransport(() => {
-    const conn = connectionOptions(endpoint, env);
-    return conn.transport === 'ssh' ? new DockerodeTransport(endpoint, conn, env) : new NodeTransport(endpoint, conn, env);
-  }, endpoint));
+  return new HttpEngine(
+    lazyTransport(() => {
+      const conn = connectionOptions(endpoint, env);
+      return conn.transport === 'ssh' ? new DockerodeTransport(endpoint, conn, env) : new NodeTransport(endpoint, conn, env);
+    }, endpoint),
+  );
 }
 
 /** Resolves the connection (which may throw, e.g. missing TLS files) on first use, so the error surfaces from a method. */

@@ -71,7 +71,8 @@ export function readContext(configDir: string, name: string): Result<DockerConte
   const id = createHash('sha256').update(name).digest('hex');
   const metaFile = join(configDir, 'contexts', 'meta', id, 'meta.json');
   const read = readJson(metaFile);
-  if (!read.ok) return err(read.error === 'missing' ? `does not exist (no ${metaFile}; \`docker context ls\` lists the contexts)` : `cannot be read: ${read.error}`);
+  if (!read.ok)
+    return err(read.error === 'missing' ? `does not exist (no ${metaFile}; \`docker context ls\` lists the contexts)` : `cannot be read: ${read.error}`);
   const endpoints = field(read.value, 'Endpoints');
   const docker = isObject(endpoints) ? endpoints['docker'] : undefined;
   if (!isObject(docker)) return err(`has no docker endpoint (${metaFile})`);
@@ -96,7 +97,11 @@ export function contextTlsFiles(tls: ContextTls): Result<TlsFiles | undefined, s
     return ok(tls.skipVerify ? { verify: false } : undefined);
   }
   const files: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
-  for (const [f, key] of [['ca.pem', 'ca'], ['cert.pem', 'cert'], ['key.pem', 'key']] as const) {
+  for (const [f, key] of [
+    ['ca.pem', 'ca'],
+    ['cert.pem', 'cert'],
+    ['key.pem', 'key'],
+  ] as const) {
     if (!names.includes(f)) continue;
     try {
       files[key] = readFileSync(join(tls.dir, f));

@@ -19,17 +19,42 @@ for (let s = 100; s < 600; s++) ANY_STATUS[s] = true;
 
 /** dockerode constructor options for a connection, every key explicit (see `newClient`). */
 export function dockerodeOptions(conn: ConnectionOptions): Docker.DockerOptions & { agent?: Agent } {
-  const none = { socketPath: undefined, host: undefined, port: undefined, ca: undefined, cert: undefined, key: undefined, timeout: undefined, version: undefined };
+  const none = {
+    socketPath: undefined,
+    host: undefined,
+    port: undefined,
+    ca: undefined,
+    cert: undefined,
+    key: undefined,
+    timeout: undefined,
+    version: undefined,
+  };
   switch (conn.transport) {
     case 'unix':
       return { ...none, socketPath: conn.socketPath, protocol: 'http' };
     case 'ssh':
-      return { ...none, host: conn.host, port: conn.port, protocol: 'ssh', username: conn.username, sshOptions: conn.agent === undefined ? {} : { agent: conn.agent } };
+      return {
+        ...none,
+        host: conn.host,
+        port: conn.port,
+        protocol: 'ssh',
+        username: conn.username,
+        sshOptions: conn.agent === undefined ? {} : { agent: conn.agent },
+      };
     case 'tcp': {
       if (conn.tls === undefined) return { ...none, host: conn.host, port: conn.port, protocol: 'http' };
       const { ca, cert, key, verify } = conn.tls;
       // Without DOCKER_TLS_VERIFY the CLI encrypts but does not check the daemon's certificate.
-      return { ...none, host: conn.host, port: conn.port, protocol: 'https', ca, cert, key, ...(verify ? {} : { agent: new (process.getBuiltinModule('node:https').Agent)({ rejectUnauthorized: false }) }) };
+      return {
+        ...none,
+        host: conn.host,
+        port: conn.port,
+        protocol: 'https',
+        ca,
+        cert,
+        key,
+        ...(verify ? {} : { agent: new (process.getBuiltinModule('node:https').Agent)({ rejectUnauthorized: false }) }),
+      };
     }
   }
 }

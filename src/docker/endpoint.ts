@@ -15,7 +15,16 @@ import { userInfo } from 'node:os';
 import { join } from 'node:path';
 import { err, ok, type Result } from '../core/result.js';
 import {
-  chosenContext, contextTlsFiles, DEFAULT_CONTEXT, dockerConfigDir, homeDir, namedBy, readContext, type ContextChoice, type ContextTls, type TlsFiles,
+  chosenContext,
+  contextTlsFiles,
+  DEFAULT_CONTEXT,
+  dockerConfigDir,
+  homeDir,
+  namedBy,
+  readContext,
+  type ContextChoice,
+  type ContextTls,
+  type TlsFiles,
 } from './docker-context.js';
 import { EngineError, endpointOrigin, type Endpoint } from './engine.js';
 

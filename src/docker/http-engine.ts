@@ -33,7 +33,12 @@ export class HttpEngine implements Engine {
   }
 
   /** Negotiates, sends, and turns a non-2xx status into EngineError (or `null` for an allowed 404). */
-  private async checked(what: string, method: string, path: string, o: SendOptions & { allow404?: (message: string) => boolean } = {}): Promise<IncomingMessage | null> {
+  private async checked(
+    what: string,
+    method: string,
+    path: string,
+    o: SendOptions & { allow404?: (message: string) => boolean } = {},
+  ): Promise<IncomingMessage | null> {
     await this.t.ready(o.signal);
     const res = await this.t.send(method, path, o);
     const status = res.statusCode ?? 0;

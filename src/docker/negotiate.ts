@@ -46,10 +46,14 @@ export async function negotiate(
   const pinged = header('api-version');
   const api = pinged !== undefined && isApiVersion(pinged) ? pinged : undefined;
   const server = /^Docker\/(\S+)/.exec(header('server') ?? '')?.[1];
-  const pingSuffices = ping.statusCode === 200 && api !== undefined && compareApiVersions(api, MAX_API_VERSION) <= 0 && server !== undefined && header('ostype') !== undefined;
+  const pingSuffices =
+    ping.statusCode === 200 && api !== undefined && compareApiVersions(api, MAX_API_VERSION) <= 0 && server !== undefined && header('ostype') !== undefined;
   const v = early ? await early : pingSuffices ? {} : await versionBody(endpoint, sendRaw, signal);
   const minApi = str(v['MinAPIVersion']);
-  const chosen = negotiateApiVersion({ apiVersion: api ?? (str(v['ApiVersion']) || (pinged ?? '')), ...(minApi !== '' && { minApiVersion: minApi }) }, requested);
+  const chosen = negotiateApiVersion(
+    { apiVersion: api ?? (str(v['ApiVersion']) || (pinged ?? '')), ...(minApi !== '' && { minApiVersion: minApi }) },
+    requested,
+  );
   const from = endpointOrigin(endpoint);
   if (!chosen.ok) throw new EngineError(`cannot use the Docker engine at ${endpoint.url} (${from}): ${chosen.message}`, endpoint);
   const os = header('ostype') ?? str(v['Os']);
@@ -61,7 +65,11 @@ export async function negotiate(
   };
 }
 
-async function versionBody(endpoint: Endpoint, sendRaw: (path: string, signal: AbortSignal) => Promise<IncomingMessage>, signal: AbortSignal): Promise<Record<string, unknown>> {
+async function versionBody(
+  endpoint: Endpoint,
+  sendRaw: (path: string, signal: AbortSignal) => Promise<IncomingMessage>,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
   const version = await sendRaw('/version', signal);
   const body = await readText(version);
   if (version.statusCode !== 200) throw connectError(endpoint, `GET /version answered HTTP ${version.statusCode!}: ${errorMessage(body)}`);

@@ -69,7 +69,14 @@ export class NodeTransport implements Transport {
     }
     const lib = this.https ?? http;
     return new Promise((resolve, reject) => {
-      const req = lib.request({ ...this.target, agent: this.agent, method, path: `${path}${queryString(o.query)}`, headers, ...(o.signal && { signal: o.signal }) });
+      const req = lib.request({
+        ...this.target,
+        agent: this.agent,
+        method,
+        path: `${path}${queryString(o.query)}`,
+        headers,
+        ...(o.signal && { signal: o.signal }),
+      });
       req.once('response', resolve);
       req.once('error', (e) => {
         const reason: unknown = o.signal?.reason;

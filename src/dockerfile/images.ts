@@ -19,9 +19,10 @@ export interface ReadDockerfile {
 }
 
 export async function readDockerfile(file: BuildFile, image: ImageSpec): Promise<ReadDockerfile> {
-  const source: SourceFile = image.dockerfile.kind === 'file'
-    ? { path: image.dockerfile.path, text: readFileSync(image.dockerfile.path, 'utf8') }
-    : { path: `${file.source.path}#images.${image.name}.dockerfile_inline`, text: image.dockerfile.text };
+  const source: SourceFile =
+    image.dockerfile.kind === 'file'
+      ? { path: image.dockerfile.path, text: readFileSync(image.dockerfile.path, 'utf8') }
+      : { path: `${file.source.path}#images.${image.name}.dockerfile_inline`, text: image.dockerfile.text };
   return { source, parsed: parseDockerfile(source.text) };
 }
 
@@ -46,7 +47,8 @@ function unknownTarget(file: BuildFile, image: ImageSpec, parsed: ParsedDockerfi
   const names = stageNames(parsed);
   if (image.target === undefined || names.includes(image.target.toLowerCase())) return undefined;
   return {
-    severity: 'error', code: 'unknown-target',
+    severity: 'error',
+    code: 'unknown-target',
     message: `target stage '${image.target}' of image '${image.name}' is not in its Dockerfile${didYouMean(image.target, names)}${names.length > 0 ? ` (stages: ${names.join(', ')})` : ' (it has no named stages)'}`,
     location: file.locate.value(image.origins.keys['target'] ?? image.origins.self),
   };
@@ -61,7 +63,11 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
     try {
       df = await readDockerfile(file, image);
     } catch (e) {
-      problems.push({ severity: 'error', code: 'dockerfile-unreadable', message: `cannot read the Dockerfile of image '${image.name}': ${(e as Error).message}` });
+      problems.push({
+        severity: 'error',
+        code: 'dockerfile-unreadable',
+        message: `cannot read the Dockerfile of image '${image.name}': ${(e as Error).message}`,
+      });
       continue;
     }
     const text = dockerfileText(file, image, df.source);

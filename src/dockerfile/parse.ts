@@ -54,8 +54,24 @@ export interface ParsedDockerfile {
 }
 
 export const KEYWORDS = new Set([
-  'ADD', 'ARG', 'CMD', 'COPY', 'ENTRYPOINT', 'ENV', 'EXPOSE', 'FROM', 'HEALTHCHECK', 'LABEL',
-  'MAINTAINER', 'ONBUILD', 'RUN', 'SHELL', 'STOPSIGNAL', 'USER', 'VOLUME', 'WORKDIR',
+  'ADD',
+  'ARG',
+  'CMD',
+  'COPY',
+  'ENTRYPOINT',
+  'ENV',
+  'EXPOSE',
+  'FROM',
+  'HEALTHCHECK',
+  'LABEL',
+  'MAINTAINER',
+  'ONBUILD',
+  'RUN',
+  'SHELL',
+  'STOPSIGNAL',
+  'USER',
+  'VOLUME',
+  'WORKDIR',
 ]);
 const DIRECTIVE_RE = /^#[ \t]*([a-z0-9]+)[ \t]*=[ \t]*(.+?)[ \t]*$/i;
 const KNOWN_DIRECTIVES = new Set(['escape', 'syntax', 'check']);
@@ -127,8 +143,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     continuation = new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
   };
   /** Removes a trailing escape character; returns [line, isEndOfLine]. */
-  const trimContinuation = (s: string): [string, boolean] =>
-    continuation.test(s) ? [s.replace(continuation, '$1'), false] : [s, true];
+  const trimContinuation = (s: string): [string, boolean] => (continuation.test(s) ? [s.replace(continuation, '$1'), false] : [s, true]);
 
   let i = 0;
   while (i < lines.length) {

@@ -9,10 +9,7 @@ import { expandWord, parseCsvFields, splitWordsRaw, type Lookup } from './words.
 export type BuildArgs = Readonly<Record<string, string>>;
 
 /** What a name in FROM / --from / from= resolves to. */
-export type Source =
-  | { readonly kind: 'stage'; readonly index: number }
-  | { readonly kind: 'image'; readonly ref: string }
-  | { readonly kind: 'scratch' };
+export type Source = { readonly kind: 'stage'; readonly index: number } | { readonly kind: 'image'; readonly ref: string } | { readonly kind: 'scratch' };
 
 export interface GlobalArg {
   readonly name: string;
@@ -111,14 +108,19 @@ export function resolveStages(df: ParsedDockerfile, buildArgs: BuildArgs = {}): 
       }
     } else errors.push({ line: ins.startLine, endLine: ins.endLine, message: `no build stage in current context: ${ins.keyword} before the first FROM` });
   }
-  if (groups.length === 0 && df.instructions.length > 0) errors.push({ line: df.instructions[0]!.startLine, message: 'dockerfile contains no stages to build (no FROM)' });
+  if (groups.length === 0 && df.instructions.length > 0)
+    errors.push({ line: df.instructions[0]!.startLine, message: 'dockerfile contains no stages to build (no FROM)' });
 
   const parsedFrom = groups.map((g, index) => {
     const words = splitWordsRaw(g.from.args);
     let name: string | null = null;
     if (words.length === 3 && words[1]!.toLowerCase() === 'as') {
       name = words[2]!.toLowerCase();
-      if (!STAGE_NAME.test(name)) errors.push({ line: g.from.startLine, message: `invalid name for build stage: ${JSON.stringify(words[2])}, name can't start with a number or contain symbols` });
+      if (!STAGE_NAME.test(name))
+        errors.push({
+          line: g.from.startLine,
+          message: `invalid name for build stage: ${JSON.stringify(words[2])}, name can't start with a number or contain symbols`,
+        });
       else if (stagesAll.some((s) => s.name === name)) errors.push({ line: g.from.startLine, message: `duplicate stage name ${JSON.stringify(name)}` });
     } else if (words.length !== 1) errors.push({ line: g.from.startLine, message: 'FROM requires either one or three arguments' });
     for (const f of g.from.flags) if (f.name !== 'platform') errors.push({ line: g.from.startLine, message: `unknown flag for FROM: --${f.name}` });
@@ -151,7 +153,12 @@ export function resolveStages(df: ParsedDockerfile, buildArgs: BuildArgs = {}): 
       } else if (ins.keyword === 'COPY' || ins.keyword === 'ADD') {
         const from = ins.flags.find((f) => f.name === 'from');
         if (from?.value) {
-          references.push({ kind: 'copy-from', text: from.value, source: resolve(expand(from.value, lookup, ins.startLine), 'ref', index), line: ins.startLine });
+          references.push({
+            kind: 'copy-from',
+            text: from.value,
+            source: resolve(expand(from.value, lookup, ins.startLine), 'ref', index),
+            line: ins.startLine,
+          });
         }
       } else if (ins.keyword === 'RUN') {
         for (const f of ins.flags) {

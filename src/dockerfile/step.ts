@@ -29,11 +29,7 @@ function buildkitNumbers(stage: Stage, fromCounts: boolean): { ins: Instruction;
 function byText(candidates: readonly Instruction[], text: string): Instruction | null {
   const want = squash(text);
   if (want === '') return null;
-  return (
-    candidates.find((i) => squash(i.line) === want) ??
-    candidates.find((i) => squash(i.line).startsWith(want) || want.startsWith(squash(i.line))) ??
-    null
-  );
+  return candidates.find((i) => squash(i.line) === want) ?? candidates.find((i) => squash(i.line).startsWith(want) || want.startsWith(squash(i.line))) ?? null;
 }
 
 /**
@@ -71,7 +67,10 @@ export function findStep(df: ParsedDockerfile, step: string): Instruction | null
       if (hit && keywordOf(hit.ins.line) === keywordOf(text)) return hit.ins;
     }
   }
-  return byText(pool.flatMap((s) => [s.from, ...s.instructions]), text);
+  return byText(
+    pool.flatMap((s) => [s.from, ...s.instructions]),
+    text,
+  );
 }
 
 /**

@@ -5,9 +5,7 @@
  */
 
 /** How one cleaned pattern is matched (exported for tests and diagnostics). */
-export type Compiled =
-  | { readonly kind: 'exact' | 'prefix' | 'suffix'; readonly text: string }
-  | { readonly kind: 'regexp'; readonly re: RegExp };
+export type Compiled = { readonly kind: 'exact' | 'prefix' | 'suffix'; readonly text: string } | { readonly kind: 'regexp'; readonly re: RegExp };
 
 /** A literal code point for a `u`-flag RegExp. */
 const lit = (ch: string): string => (/^[A-Za-z0-9_]$/.test(ch) ? ch : `\\u{${ch.codePointAt(0)!.toString(16)}}`);

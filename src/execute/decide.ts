@@ -14,7 +14,14 @@ export function decideImage(job: ImageJob, index: RunIndex): Promise<Result<Deci
   const { opts, image, upstream } = job;
   return guarded('engine', async () => {
     const decided = await decide({
-      file: opts.file, image, builder: opts.builder, upstream, engine: opts.engine, statCache: opts.cache.statCache, index, noCache: opts.noCache,
+      file: opts.file,
+      image,
+      builder: opts.builder,
+      upstream,
+      engine: opts.engine,
+      statCache: opts.cache.statCache,
+      index,
+      noCache: opts.noCache,
     });
     return decided.ok ? decided : err(contextFailure(decided.error));
   });

@@ -22,14 +22,15 @@ import { TransferError } from '../mounts/errors.js';
  */
 export type During = 'engine' | 'sending' | 'tagging';
 
-
 /** The Failure an exception stands for; undefined for a bug. */
 export function failureOf(e: unknown, during: 'sending' | 'tagging'): Failure;
 export function failureOf(e: unknown, during: During): Failure | undefined;
 export function failureOf(e: unknown, during: During): Failure | undefined {
   switch (during) {
     case 'sending':
-      return e instanceof TransferError || e instanceof CollisionError ? { reason: 'mount-failed', message: e.message } : { reason: 'context-error', message: messageOf(e) };
+      return e instanceof TransferError || e instanceof CollisionError
+        ? { reason: 'mount-failed', message: e.message }
+        : { reason: 'context-error', message: messageOf(e) };
     case 'tagging':
       return { reason: 'engine-error', message: messageOf(e) };
     case 'engine':
@@ -54,4 +55,5 @@ export async function guarded<T>(during: During, work: () => Promise<Result<T, F
 export const contextFailure = (e: ContextPlanError): Failure => ({ reason: 'context-error', message: contextErrorText(e) });
 
 /** An output that could not be copied; `cancelled` when Ctrl-C is why. */
-export const outputFailure = (message: string, signal: AbortSignal): Failure => (signal.aborted ? { reason: 'cancelled' } : { reason: 'output-failed', message });
+export const outputFailure = (message: string, signal: AbortSignal): Failure =>
+  signal.aborted ? { reason: 'cancelled' } : { reason: 'output-failed', message };

@@ -17,7 +17,10 @@ import { wantsOutputs, type ImageJob } from './job.js';
 import { tagsToApply, tagsToMove } from './pins.js';
 
 export async function finishBuilt(
-  job: ImageJob, decision: Decision, imageId: string, c: { readonly index: RunIndex; readonly containers: TempContainers },
+  job: ImageJob,
+  decision: Decision,
+  imageId: string,
+  c: { readonly index: RunIndex; readonly containers: TempContainers },
 ): Promise<Result<ImageOutcome, Failure>> {
   const { opts, image, signal } = job;
   const { engine, file } = opts;
@@ -36,7 +39,10 @@ export async function finishBuilt(
 
 /** An image whose key the engine has: no context is sent and no build runs; the tags move to it. */
 export async function finishUpToDate(
-  job: ImageJob, decision: Decision, verdict: Extract<Verdict, { fresh: true }>, index: RunIndex,
+  job: ImageJob,
+  decision: Decision,
+  verdict: Extract<Verdict, { fresh: true }>,
+  index: RunIndex,
 ): Promise<Result<ImageOutcome, Failure>> {
   const { opts, image, signal } = job;
   const { engine, file } = opts;
@@ -64,6 +70,10 @@ async function recordBuild(job: ImageJob, decision: Decision, imageId: string): 
   try {
     await writeManifest(opts.file.root, { image: image.name, key: decision.key, imageId, tags: image.tags, inputs: decision.inputs });
   } catch (e) {
-    opts.emit({ type: 'image-warning', image: image.name, message: `cannot record this build in .mbuild/state (${messageOf(e)}); the next run may build it again` });
+    opts.emit({
+      type: 'image-warning',
+      image: image.name,
+      message: `cannot record this build in .mbuild/state (${messageOf(e)}); the next run may build it again`,
+    });
   }
 }

@@ -31,9 +31,16 @@ export async function prepareContext(job: ImageJob, decision: Decision, containe
   const { opts, image } = job;
   const mounts = await mountsOf(job);
   if (!mounts.ok) return mounts;
-  const extra = mounts.value.length === 0 ? undefined : allMountEntries(mounts.value, {
-    engine: opts.engine, signal: job.signal, labels: job.tempLabels, containers, onWarning: (message) => warn(job, message),
-  });
+  const extra =
+    mounts.value.length === 0
+      ? undefined
+      : allMountEntries(mounts.value, {
+          engine: opts.engine,
+          signal: job.signal,
+          labels: job.tempLabels,
+          containers,
+          onWarning: (message) => warn(job, message),
+        });
   const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
   // Classic: all labels as one LABEL instruction rather than one step per label.
   const labelled = opts.builder === 'classic' ? withLabelInstruction(decision.inputs.dockerfile, image.target, labels) : undefined;
@@ -69,7 +76,8 @@ function verifier(inputs: ImageInputs): (e: SentEntry) => void {
   return (e) => {
     if (e.source !== 'context') return;
     const f = expected.get(e.path);
-    const same = f !== undefined && f[1] === e.type && f[2] === e.mode && (e.type === 'file' ? f[3] === e.sha256 : e.type === 'symlink' ? f[3] === e.linkTarget : true);
+    const same =
+      f !== undefined && f[1] === e.type && f[2] === e.mode && (e.type === 'file' ? f[3] === e.sha256 : e.type === 'symlink' ? f[3] === e.linkTarget : true);
     if (!same) throw new ContextChangedError(e.path, 'changed after its hash was taken');
   };
 }

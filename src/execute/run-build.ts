@@ -37,7 +37,10 @@ async function logged(job: ImageJob, ctx: PreparedContext, log: BuildLog): Promi
   if (!built.ok) return built;
   const outcome = built.value;
   // If the context could not be read whole, that is the real failure, not the daemon's complaint.
-  const unsent = await ctx.packed.done.then(() => undefined, (e: unknown) => e);
+  const unsent = await ctx.packed.done.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   if (unsent !== undefined && outcome.kind !== 'cancelled' && !/closed before it was fully read/.test(messageOf(unsent))) {
     log.line(`ERROR: ${messageOf(unsent)}`);
     return err(failureOf(unsent, 'sending'));
@@ -72,8 +75,9 @@ function request(job: ImageJob, ctx: PreparedContext): BuildRequest {
 /** The failing step (as the user's Dockerfile counts it), its Dockerfile line, the log's last lines. */
 async function buildFailure(job: ImageJob, ctx: PreparedContext, outcome: Extract<BuildOutcome, { kind: 'failed' }>, log: BuildLog): Promise<Failure> {
   const { opts, image } = job;
-  const step = outcome.step === undefined ? undefined : userStepName(outcome.step.name, ctx.labelSteps) ?? LABEL_STEP;
-  const where = step !== undefined && step !== LABEL_STEP ? await opts.locateStep?.(image, opts.builder === 'classic' ? classicStepLabel(step) : step) : undefined;
+  const step = outcome.step === undefined ? undefined : (userStepName(outcome.step.name, ctx.labelSteps) ?? LABEL_STEP);
+  const where =
+    step !== undefined && step !== LABEL_STEP ? await opts.locateStep?.(image, opts.builder === 'classic' ? classicStepLabel(step) : step) : undefined;
   log.line(`ERROR: ${outcome.message}`);
   return { reason: 'build-failed', message: outcome.message, ...(step !== undefined && { step }), ...(where && { dockerfileLine: where }), logTail: log.tail };
 }

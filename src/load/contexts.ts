@@ -23,7 +23,10 @@ const realOrSelf = (p: string): string => {
 
 /** The `.mbuild` folder `path` lies in (relative to the project root, e.g. `a/.mbuild`), if any. */
 function stateDirOf(file: BuildFile, realRoot: string, path: string): string | undefined {
-  for (const [root, p] of [[file.root, path], [realRoot, realOrSelf(path)]] as const) {
+  for (const [root, p] of [
+    [file.root, path],
+    [realRoot, realOrSelf(path)],
+  ] as const) {
     const parts = relative(root, p).split(sep);
     const at = parts.indexOf(STATE_DIR);
     if (at !== -1 && !parts.includes('..')) return parts.slice(0, at + 1).join('/');
@@ -34,12 +37,14 @@ function stateDirOf(file: BuildFile, realRoot: string, path: string): string | u
 function insideStateDir(file: BuildFile, realRoot: string, image: ImageSpec): Diagnostic | undefined {
   const context = stateDirOf(file, realRoot, image.context);
   const dockerfile = image.dockerfile.kind === 'file' ? stateDirOf(file, realRoot, image.dockerfile.path) : undefined;
-  const [key, what, path, dir] = context !== undefined
-    ? ['context', 'context', image.context, context] as const
-    : ['dockerfile', 'Dockerfile', image.dockerfile.kind === 'file' ? image.dockerfile.path : '', dockerfile] as const;
+  const [key, what, path, dir] =
+    context !== undefined
+      ? (['context', 'context', image.context, context] as const)
+      : (['dockerfile', 'Dockerfile', image.dockerfile.kind === 'file' ? image.dockerfile.path : '', dockerfile] as const);
   if (dir === undefined) return undefined;
   return {
-    severity: 'error', code: 'inside-state-dir',
+    severity: 'error',
+    code: 'inside-state-dir',
     message: `${what} ${show(file, path)} of image '${image.name}' is inside ${dir}/, mbuild's own state folder, which mbuild leaves out of every context and never watches; move it out`,
     location: file.locate.value(image.origins.keys[key] ?? image.origins.self),
   };
@@ -55,7 +60,12 @@ function ignoreFileProblem(path: string): Diagnostic | undefined {
   const parsed = parseIgnoreFile(text);
   if (!('error' in parsed)) return undefined;
   const source: SourceFile = { path, text };
-  return { severity: 'error', code: 'dockerignore-syntax', message: parsed.error.message, location: { file: source, range: lineRange(text, parsed.error.line) ?? { offset: text.length, length: 0 } } };
+  return {
+    severity: 'error',
+    code: 'dockerignore-syntax',
+    message: parsed.error.message,
+    location: { file: source, range: lineRange(text, parsed.error.line) ?? { offset: text.length, length: 0 } },
+  };
 }
 
 /** Every image's context checks; an ignore file shared by several images is reported once. */

@@ -42,8 +42,11 @@ function cycleDiagnostic(n: NoteContext, c: GraphCycle): Diagnostic {
   const notes = c.edges.slice(0, SHOWN_STEPS).map((e) => edgeNote(n, e));
   const first = c.edges.find(isDockerfileEdge);
   return {
-    severity: 'error', code: 'dependency-cycle', message: cycleMessage('dependency cycle', c.cycle, notes.length),
-    location: first ? edgeNote(n, first).location : notes[0]!.location, related: notes,
+    severity: 'error',
+    code: 'dependency-cycle',
+    message: cycleMessage('dependency cycle', c.cycle, notes.length),
+    location: first ? edgeNote(n, first).location : notes[0]!.location,
+    related: notes,
   };
 }
 

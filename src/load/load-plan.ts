@@ -28,7 +28,8 @@ export interface LoadedPlan extends Planned {
 
 /** Stable output: problems of the build file first, then by file, each file's in text order. */
 function byLocation(file: BuildFile, diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const where = (d: Diagnostic): string => (d.location === undefined ? '' : d.location.file.path === file.source.path ? '\u0001' : `\u0002${d.location.file.path}`);
+  const where = (d: Diagnostic): string =>
+    d.location === undefined ? '' : d.location.file.path === file.source.path ? '\u0001' : `\u0002${d.location.file.path}`;
   const offset = (d: Diagnostic): number => d.location?.range.offset ?? 0;
   return diagnostics
     .map((d, i) => ({ d, i }))

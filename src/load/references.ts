@@ -36,8 +36,7 @@ function problem(c: RefContext, code: string, message: string, related?: Related
 }
 
 /** `shop/base:dev` -> `shop/base`; undefined for a digest (a pin, on purpose). */
-const repositoryOf = (familiar: string): string | undefined =>
-  familiar.includes('@') ? undefined : familiar.slice(0, familiar.lastIndexOf(':'));
+const repositoryOf = (familiar: string): string | undefined => (familiar.includes('@') ? undefined : familiar.slice(0, familiar.lastIndexOf(':')));
 
 /** How to name an in-file image in a Dockerfile so that it is an edge whatever its tags. */
 function buildArgHint(c: RefContext, upstream: string): string {
@@ -60,7 +59,11 @@ const diffReference: RefRule = (c) => {
   if (at === -1) return undefined;
   const side = (ref: string) => c.tags.get(familiarRef(ref)) ?? ref;
   const from = `${side(c.ref.ref.slice(0, at))}..${side(c.ref.ref.slice(at + 2))}`;
-  return problem(c, 'dockerfile-diff-reference', `${shown(c.ref)}: diff references are not supported in Dockerfiles yet; use a mounts entry with from: ${from}`);
+  return problem(
+    c,
+    'dockerfile-diff-reference',
+    `${shown(c.ref)}: diff references are not supported in Dockerfiles yet; use a mounts entry with from: ${from}`,
+  );
 };
 
 const invalidReference: RefRule = (c) => {
@@ -78,18 +81,24 @@ const otherTag: RefRule = (c) => {
   const [first] = owners;
   if (first === undefined) return undefined;
   const whose = owners.map((n) => `'${n}'`).join(' and ');
-  return problem(c, 'tag-mismatch',
+  return problem(
+    c,
+    'tag-mismatch',
     `${shown(c.ref)} names ${owners.length > 1 ? 'images' : 'image'} ${whose} by a tag ${owners.length > 1 ? 'they do' : 'it does'} not carry: '${c.image.name}' would not wait for ${whose} and would be built from an old image; ${buildArgHint(c, first)}`,
-    owners.map((n) => taggedHere(c.file, n)));
+    owners.map((n) => taggedHere(c.file, n)),
+  );
 };
 
 /** A tag an in-file image carried in the last run but lost since. */
 const formerTag: RefRule = (c) => {
   const owner = c.lastRun.get(familiarRef(c.ref.ref));
   if (owner === undefined || owner === c.image.name || !c.file.images.has(owner) || c.tags.has(familiarRef(c.ref.ref))) return undefined;
-  return problem(c, 'tag-mismatch',
+  return problem(
+    c,
+    'tag-mismatch',
     `${shown(c.ref)} names a tag image '${owner}' carried in the last run but not any more: '${c.image.name}' would not wait for '${owner}' and would be built from its old image; ${buildArgHint(c, owner)}`,
-    [taggedHere(c.file, owner)]);
+    [taggedHere(c.file, owner)],
+  );
 };
 
 export const referenceRules: readonly RefRule[] = [diffReference, invalidReference, otherTag, formerTag];

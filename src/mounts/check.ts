@@ -101,7 +101,10 @@ export async function* checkEntries(raw: AsyncIterable<RawEntry>, opts: CheckOpt
     if (segs === 'absolute') throw refuse(`refusing entry ${JSON.stringify(e.name)}: absolute names are not allowed`);
     if (segs === 'dotdot') throw refuse(`refusing entry ${JSON.stringify(e.name)}: it leaves the ${noun} through '..'`);
     const name = segs.join('/');
-    if (e.type === 'other') throw refuse(`refusing ${e.kind ?? 'special file'} ${inImage(name)}: only files, folders and symlinks can be ${noun === 'mount' ? 'mounted' : 'copied out'}`);
+    if (e.type === 'other')
+      throw refuse(
+        `refusing ${e.kind ?? 'special file'} ${inImage(name)}: only files, folders and symlinks can be ${noun === 'mount' ? 'mounted' : 'copied out'}`,
+      );
 
     if (name === '') {
       if (rootKind !== undefined) throw refuse(`entry ${inImage(name)} appears twice`);
@@ -124,7 +127,10 @@ export async function* checkEntries(raw: AsyncIterable<RawEntry>, opts: CheckOpt
       if (k === undefined) {
         kinds.set(parent, 'dir');
         yield { name: parent, type: 'dir', mode: 0o755, size: 0 };
-      } else if (k !== 'dir') throw refuse(`refusing entry ${inImage(name)}: it is below ${k === 'symlink' ? 'symlink' : k === 'hardlink' ? 'hard link' : 'file'} ${inImage(parent)}`);
+      } else if (k !== 'dir')
+        throw refuse(
+          `refusing entry ${inImage(name)}: it is below ${k === 'symlink' ? 'symlink' : k === 'hardlink' ? 'hard link' : 'file'} ${inImage(parent)}`,
+        );
     }
     const prior = kinds.get(name);
     if (prior !== undefined) {
@@ -135,7 +141,8 @@ export async function* checkEntries(raw: AsyncIterable<RawEntry>, opts: CheckOpt
     if (e.type === 'symlink') {
       const target = e.linkTarget ?? '';
       if (target === '' || target.includes('\0')) throw refuse(`refusing symlink ${inImage(name)}: its target is empty or not a valid path`);
-      if (target.startsWith('/')) throw refuse(`refusing symlink ${inImage(name)} -> ${target}: absolute symlink targets are not allowed (only relative targets inside the ${noun})`);
+      if (target.startsWith('/'))
+        throw refuse(`refusing symlink ${inImage(name)} -> ${target}: absolute symlink targets are not allowed (only relative targets inside the ${noun})`);
       if (resolveLexically(segs.slice(0, -1), target) === null) throw refuse(`refusing symlink ${inImage(name)} -> ${target}: the target leaves the ${noun}`);
       links.set(name, target);
       kinds.set(name, 'symlink');
@@ -147,7 +154,8 @@ export async function* checkEntries(raw: AsyncIterable<RawEntry>, opts: CheckOpt
       if (typeof t === 'string' || t.length === 0) throw refuse(`refusing hard link ${inImage(name)} -> ${shownTarget}: it points outside the ${noun}`);
       let targetName = t.join('/');
       targetName = hardlinks.get(targetName) ?? targetName;
-      if (kinds.get(targetName) !== 'file') throw refuse(`refusing hard link ${inImage(name)} -> ${shownTarget}: hard links may only point to a file of the same ${noun} sent before them`);
+      if (kinds.get(targetName) !== 'file')
+        throw refuse(`refusing hard link ${inImage(name)} -> ${shownTarget}: hard links may only point to a file of the same ${noun} sent before them`);
       kinds.set(name, 'hardlink');
       hardlinks.set(name, targetName);
       yield { name, type: 'hardlink', mode: e.mode, size: 0, ...(e.mtime && { mtime: e.mtime }), linkTarget: targetName };

@@ -9,8 +9,21 @@
  */
 import type { Engine } from '../docker/engine.js';
 import {
-  absOf, cleanName, compareWalk, counted, DiffError, drain, initOwned, isBelow, joinRel, readMember, sameEntry, statMeta, tarEntries,
-  type DiffStats, type Meta,
+  absOf,
+  cleanName,
+  compareWalk,
+  counted,
+  DiffError,
+  drain,
+  initOwned,
+  isBelow,
+  joinRel,
+  readMember,
+  sameEntry,
+  statMeta,
+  tarEntries,
+  type DiffStats,
+  type Meta,
 } from './diff-tar.js';
 
 export interface ArchiveSource {

@@ -25,14 +25,16 @@ export interface Planned {
 export function finalize(entries: readonly Meta[]): Planned[] {
   const byName = new Map(entries.map((m) => [m.name, m]));
   const first = new Map<string, string>();
-  return [...byName.values()].sort((x, y) => compareWalk(x.name, y.name)).map((meta): Planned => {
-    if (meta.type === 'symlink') return { meta, type: 'symlink', linkTarget: meta.digest };
-    if (meta.type !== 'file' || meta.group === undefined) return { meta, type: meta.type };
-    const target = first.get(meta.group);
-    if (target !== undefined) return { meta, type: 'hardlink', linkTarget: target };
-    first.set(meta.group, meta.name);
-    return { meta, type: 'file' };
-  });
+  return [...byName.values()]
+    .sort((x, y) => compareWalk(x.name, y.name))
+    .map((meta): Planned => {
+      if (meta.type === 'symlink') return { meta, type: 'symlink', linkTarget: meta.digest };
+      if (meta.type !== 'file' || meta.group === undefined) return { meta, type: meta.type };
+      const target = first.get(meta.group);
+      if (target !== undefined) return { meta, type: 'hardlink', linkTarget: target };
+      first.set(meta.group, meta.name);
+      return { meta, type: 'file' };
+    });
 }
 
 /** A file's content: hashed as it is read, checked against the plan at its end, drained by `finish`. */
@@ -40,7 +42,10 @@ class Content implements AsyncIterable<Uint8Array> {
   private readonly hash = createHash('sha256');
   private readonly it: AsyncIterator<Uint8Array>;
   private ended = false;
-  constructor(body: AsyncIterable<Uint8Array>, private readonly meta: Meta) {
+  constructor(
+    body: AsyncIterable<Uint8Array>,
+    private readonly meta: Meta,
+  ) {
     this.it = body[Symbol.asyncIterator]();
   }
   async *[Symbol.asyncIterator](): AsyncGenerator<Uint8Array> {
@@ -66,8 +71,14 @@ class Content implements AsyncIterable<Uint8Array> {
 function raw(p: Planned, content?: AsyncIterable<Uint8Array>): RawEntry {
   const { name, mode, mtime, kind, size } = p.meta;
   return {
-    name, type: p.type, mode, size: p.type === 'file' ? size : 0,
-    ...(mtime && { mtime }), ...(p.linkTarget !== undefined && { linkTarget: p.linkTarget }), ...(kind !== undefined && { kind }), ...(content && { content }),
+    name,
+    type: p.type,
+    mode,
+    size: p.type === 'file' ? size : 0,
+    ...(mtime && { mtime }),
+    ...(p.linkTarget !== undefined && { linkTarget: p.linkTarget }),
+    ...(kind !== undefined && { kind }),
+    ...(content && { content }),
   };
 }
 
@@ -109,7 +120,10 @@ async function* namedEntries(src: ArchiveSource): AsyncGenerator<Item, void> {
  * (the engine serializes archive requests per container).
  */
 export async function* emitPlan(
-  list: readonly Planned[], src: ArchiveSource, side: () => Promise<ArchiveSource>, maxFileFetches: number,
+  list: readonly Planned[],
+  src: ArchiveSource,
+  side: () => Promise<ArchiveSource>,
+  maxFileFetches: number,
 ): AsyncGenerator<RawEntry> {
   const files = list.filter((p) => p.type === 'file').length;
   const archive = files > maxFileFetches ? namedEntries(src) : undefined;

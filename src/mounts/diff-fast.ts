@@ -14,9 +14,7 @@
  * parent directory, a symlink above the mount path) throws FastPathUnavailable and the
  * caller uses the fallback.
  */
-import {
-  absOf, INIT_DIRS, isBelow, parentOf, compareWalk, sameEntry, type Meta,
-} from './diff-tar.js';
+import { absOf, INIT_DIRS, isBelow, parentOf, compareWalk, sameEntry, type Meta } from './diff-tar.js';
 import { archiveMetas, type ArchiveSource, type Plan } from './diff-archive.js';
 import { FastPathUnavailable, type LayerOp } from './diff-layers.js';
 
@@ -59,9 +57,12 @@ export function applyLayers(layers: readonly (readonly LayerOp[])[], rootImplici
       const name = op.op === 'entry' ? op.meta.name : op.name;
       needParent(name);
       // Members of one inode share a group: the layer and the name of the first member.
-      const meta: Meta = op.op === 'link'
-        ? { name, type: 'file', mode: op.mode, size: op.size, digest: op.digest, group: `${index}:${op.to}`, ...(op.mtime && { mtime: op.mtime }) }
-        : op.meta.type === 'file' ? { ...op.meta, group: `${index}:${name}` } : op.meta;
+      const meta: Meta =
+        op.op === 'link'
+          ? { name, type: 'file', mode: op.mode, size: op.size, digest: op.digest, group: `${index}:${op.to}`, ...(op.mtime && { mtime: op.mtime }) }
+          : op.meta.type === 'file'
+            ? { ...op.meta, group: `${index}:${name}` }
+            : op.meta;
       if (meta.type !== 'dir') {
         dropBelow(name);
         hidden.add(name);
@@ -72,7 +73,8 @@ export function applyLayers(layers: readonly (readonly LayerOp[])[], rootImplici
     for (const op of ops) {
       if (op.op !== 'whiteout' && op.op !== 'opaque') continue;
       needParent(op.name);
-      if (op.op === 'opaque' && state.get(op.name)?.type !== 'dir') throw new FastPathUnavailable(`opaque ${JSON.stringify(op.name)} is not a directory of its layer`);
+      if (op.op === 'opaque' && state.get(op.name)?.type !== 'dir')
+        throw new FastPathUnavailable(`opaque ${JSON.stringify(op.name)} is not a directory of its layer`);
     }
   });
   return { state, removed, hidden };
@@ -84,16 +86,18 @@ export function applyLayers(layers: readonly (readonly LayerOp[])[], rootImplici
  */
 export async function checkAbove(src: ArchiveSource): Promise<void> {
   const parts = src.mountPath.split('/').filter(Boolean);
-  await Promise.all(parts.slice(0, -1).map(async (_, i) => {
-    const p = `/${parts.slice(0, i + 1).join('/')}`;
-    src.stats.requests++;
-    const got = await src.engine.getArchive(src.container, p, src.signal);
-    got?.stream.destroy();
-    // ArchiveStat.mode is a Go os.FileMode: ModeSymlink is 1 << 27.
-    if (got !== undefined && (got.stat.linkTarget !== '' || (got.stat.mode & (1 << 27)) !== 0)) {
-      throw new FastPathUnavailable(`${p} is a symlink`);
-    }
-  }));
+  await Promise.all(
+    parts.slice(0, -1).map(async (_, i) => {
+      const p = `/${parts.slice(0, i + 1).join('/')}`;
+      src.stats.requests++;
+      const got = await src.engine.getArchive(src.container, p, src.signal);
+      got?.stream.destroy();
+      // ArchiveStat.mode is a Go os.FileMode: ModeSymlink is 1 << 27.
+      if (got !== undefined && (got.stat.linkTarget !== '' || (got.stat.mode & (1 << 27)) !== 0)) {
+        throw new FastPathUnavailable(`${p} is a symlink`);
+      }
+    }),
+  );
 }
 
 export interface FastSources {
@@ -107,7 +111,7 @@ export interface FastSources {
 export async function planFast(ov: Overlay, src: FastSources): Promise<Plan> {
   const { state, removed, hidden } = ov;
   const hiddenAbove = (n: string): boolean => {
-    for (let p = n; p !== ''; ) if (hidden.has((p = parentOf(p)))) return true;
+    for (let p = n; p !== '';) if (hidden.has((p = parentOf(p)))) return true;
     return false;
   };
   const names = [...new Set([...state.keys(), ...removed])].sort(compareWalk);

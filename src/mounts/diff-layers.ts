@@ -19,10 +19,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Engine } from '../docker/engine.js';
-import {
-  absOf, cleanName, counted, drain, hashBody, initOwned, isBelow, parentOf, readMember, tarEntries,
-  type DiffStats, type Meta,
-} from './diff-tar.js';
+import { absOf, cleanName, counted, drain, hashBody, initOwned, isBelow, parentOf, readMember, tarEntries, type DiffStats, type Meta } from './diff-tar.js';
 
 /** The fast path cannot decide this diff exactly: use the fallback. */
 export class FastPathUnavailable extends Error {
@@ -37,10 +34,19 @@ export type LayerOp =
    * A hard link to a file earlier in the same layer: `to` is its name relative to the mount
    * path, or '/' + its layer name when it is outside the mount path; `digest`/`size` its content.
    */
-  | { readonly op: 'link'; readonly name: string; readonly to: string; readonly digest: string; readonly size: number; readonly mode: number; readonly mtime?: Date };
+  | {
+      readonly op: 'link';
+      readonly name: string;
+      readonly to: string;
+      readonly digest: string;
+      readonly size: number;
+      readonly mode: number;
+      readonly mtime?: Date;
+    };
 
 const sha = (s: string): string => `sha256:${createHash('sha256').update(s).digest('hex')}`;
-const EMPTY_CONFIG = '{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":null,"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null}';
+const EMPTY_CONFIG =
+  '{"Hostname":"","Domainname":"","User":"","AttachStdin":false,"AttachStdout":false,"AttachStderr":false,"Tty":false,"OpenStdin":false,"StdinOnce":false,"Env":null,"Cmd":null,"Image":"","Volumes":null,"WorkingDir":"","Entrypoint":null,"OnBuild":null,"Labels":null}';
 
 /** The v1 ids `docker save` (20.10) gives layers 0..n-2 of a chain (the top one embeds the image config). */
 export function predictV1Ids(diffIds: readonly string[]): string[] {
@@ -115,11 +121,21 @@ export async function parseLayer(layer: AsyncIterable<Uint8Array>, mountPath: st
 
 /** B's extra layers (diff ID → ops), read from one `docker save` stream of B. */
 export async function readExtraLayers(
-  engine: Engine, image: string, layers: readonly string[], baseCount: number, mountPath: string, signal: AbortSignal, stats: DiffStats,
+  engine: Engine,
+  image: string,
+  layers: readonly string[],
+  baseCount: number,
+  mountPath: string,
+  signal: AbortSignal,
+  stats: DiffStats,
 ): Promise<Map<string, LayerOp[]>> {
   const extras = new Set(layers.slice(baseCount));
   // A base layer equal to an extra one is saved once (later copies are symlinks): parse it.
-  const baseDirs = new Set(predictV1Ids(layers).slice(0, baseCount).filter((_, i) => !extras.has(layers[i] ?? '')));
+  const baseDirs = new Set(
+    predictV1Ids(layers)
+      .slice(0, baseCount)
+      .filter((_, i) => !extras.has(layers[i] ?? '')),
+  );
   const found = new Map<string, LayerOp[]>();
   stats.requests++;
   const stream = await engine.exportImage(image, signal);
@@ -127,7 +143,9 @@ export async function readExtraLayers(
     for await (const { header, body } of tarEntries(counted(stream, stats))) {
       const v1 = /^([0-9a-f]{64})\/layer\.tar$/.exec(header.name)?.[1];
       const blob = /^blobs\/sha256\/([0-9a-f]{64})$/.exec(header.name)?.[1];
-      const wanted = header.type === 'file' && ((v1 !== undefined && !baseDirs.has(v1)) || (blob !== undefined && extras.has(`sha256:${blob}`) && !found.has(`sha256:${blob}`)));
+      const wanted =
+        header.type === 'file' &&
+        ((v1 !== undefined && !baseDirs.has(v1)) || (blob !== undefined && extras.has(`sha256:${blob}`) && !found.has(`sha256:${blob}`)));
       if (!wanted) {
         if (v1 !== undefined) stats.layersSkipped++;
         await drain(body);

@@ -79,7 +79,11 @@ class TempContainers {
   private readonly removals = new Map<string, Promise<void>>();
   private closed = false;
   private readonly onAbort = (): void => void this.removeAll();
-  constructor(private readonly engine: Engine, private readonly opts: MountReadOptions, private readonly stats: DiffStats) {
+  constructor(
+    private readonly engine: Engine,
+    private readonly opts: MountReadOptions,
+    private readonly stats: DiffStats,
+  ) {
     opts.signal.addEventListener('abort', this.onAbort, { once: true });
   }
   /** `slot`: more than one container of an image (archive requests on one are serialized). */
@@ -108,7 +112,14 @@ class TempContainers {
   async removeAll(): Promise<unknown> {
     this.closed = true;
     this.opts.signal.removeEventListener('abort', this.onAbort);
-    const results = await Promise.allSettled([...this.made.values()].map((p) => p.then((id) => this.remove(id), () => undefined)));
+    const results = await Promise.allSettled(
+      [...this.made.values()].map((p) =>
+        p.then(
+          (id) => this.remove(id),
+          () => undefined,
+        ),
+      ),
+    );
     return results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
   }
 }
@@ -148,7 +159,10 @@ export function diffEntries(base: string, head: string, path: string, opts: Moun
         if (a.layers.length === b.layers.length) return { entries: [], deletions: [] }; // one filesystem
         try {
           const found = await readExtraLayers(engine, b.id, b.layers, a.layers.length, mountPath, signal, stats);
-          const ov = applyLayers(b.layers.slice(a.layers.length).map((d): LayerOp[] => found.get(d) ?? []), mountPath === '/');
+          const ov = applyLayers(
+            b.layers.slice(a.layers.length).map((d): LayerOp[] => found.get(d) ?? []),
+            mountPath === '/',
+          );
           const deep = mountPath.split('/').length > 2;
           if (ov.state.size === 0 && ov.removed.size === 0 && !deep) return { entries: [], deletions: [] };
           const [sa, sb] = await Promise.all([source(a.id), source(b.id)]);

@@ -105,11 +105,20 @@ export async function* rawEntriesFromTar(input: AsyncIterable<Uint8Array>, top: 
   for await (const { header: h, content } of readTar(input)) {
     const common = { name: rebase(top, h.name), mode: h.mode & 0o7777, size: h.size, mtime: h.mtime };
     switch (h.type) {
-      case 'file': yield { ...common, type: 'file', content }; break;
-      case 'dir': yield { ...common, type: 'dir' }; break;
-      case 'symlink': yield { ...common, type: 'symlink', linkTarget: h.linkname }; break;
-      case 'hardlink': yield { ...common, type: 'hardlink', linkTarget: rebase(top, h.linkname) }; break;
-      default: yield { ...common, type: 'other', kind: h.type };
+      case 'file':
+        yield { ...common, type: 'file', content };
+        break;
+      case 'dir':
+        yield { ...common, type: 'dir' };
+        break;
+      case 'symlink':
+        yield { ...common, type: 'symlink', linkTarget: h.linkname };
+        break;
+      case 'hardlink':
+        yield { ...common, type: 'hardlink', linkTarget: rebase(top, h.linkname) };
+        break;
+      default:
+        yield { ...common, type: 'other', kind: h.type };
     }
   }
 }

@@ -18,8 +18,7 @@ export interface ResolvedImage {
 }
 
 export type ResolvedSource =
-  | { readonly kind: 'image'; readonly image: ResolvedImage }
-  | { readonly kind: 'diff'; readonly base: ResolvedImage; readonly head: ResolvedImage };
+  { readonly kind: 'image'; readonly image: ResolvedImage } | { readonly kind: 'diff'; readonly base: ResolvedImage; readonly head: ResolvedImage };
 
 export interface ResolvedMount {
   readonly spec: MountSpec;
@@ -53,7 +52,10 @@ export function buildResolver(engine: Engine, upstream: ReadonlyMap<string, stri
 export async function resolveMounts(image: ImageSpec, resolve: RefResolver): Promise<Result<ResolvedMount[], string>> {
   const out: ResolvedMount[] = [];
   const overlap = mountOverlaps(image.mounts)[0];
-  if (overlap) return err(`mount ${overlap.second.from}:${overlap.second.path} -> ${overlap.second.to} overlaps mount ${overlap.first.from}:${overlap.first.path} -> ${overlap.first.to}`);
+  if (overlap)
+    return err(
+      `mount ${overlap.second.from}:${overlap.second.path} -> ${overlap.second.to} overlaps mount ${overlap.first.from}:${overlap.first.path} -> ${overlap.first.to}`,
+    );
   for (const spec of image.mounts) {
     const where = `mount ${spec.from}:${spec.path} -> ${spec.to}`;
     const s = spec.source;

@@ -60,7 +60,9 @@ export async function* mountEntries(m: ResolvedMount, opts: SpliceOptions): Asyn
     const deleted = await diff.result.deletions.catch(() => [] as readonly string[]);
     if (deleted.length > 0 && opts.onWarning) {
       const list = deleted.slice(0, 5).join(', ') + (deleted.length > 5 ? `, and ${deleted.length - 5} more` : '');
-      opts.onWarning(`${labelText(label)}: ${deleted.length} path${deleted.length === 1 ? '' : 's'} deleted in ${diff.head} cannot be expressed in a build context: ${list}`);
+      opts.onWarning(
+        `${labelText(label)}: ${deleted.length} path${deleted.length === 1 ? '' : 's'} deleted in ${diff.head} cannot be expressed in a build context: ${list}`,
+      );
     }
   }
 }

@@ -23,7 +23,15 @@ export interface TarEntry {
 }
 
 const TYPES: Record<string, string> = {
-  '0': 'file', '\0': 'file', '7': 'file', '1': 'hardlink', '2': 'symlink', '3': 'character device', '4': 'block device', '5': 'dir', '6': 'fifo',
+  '0': 'file',
+  '\0': 'file',
+  '7': 'file',
+  '1': 'hardlink',
+  '2': 'symlink',
+  '3': 'character device',
+  '4': 'block device',
+  '5': 'dir',
+  '6': 'fifo',
 };
 const decoder = new TextDecoder('utf-8');
 /** Bytes read between two turns of the event loop. */
@@ -62,7 +70,7 @@ class Bytes {
       return out;
     }
     const out = new Uint8Array(n);
-    for (let got = 0; got < n; ) {
+    for (let got = 0; got < n;) {
       if (!(await this.#fill())) throw new Error('the archive ended in the middle of an entry');
       const take = Math.min(n - got, this.#chunk.byteLength - this.#off);
       out.set(this.#chunk.subarray(this.#off, this.#off + take), got);
@@ -109,7 +117,7 @@ function checksumOk(b: Uint8Array): boolean {
 /** PAX records `len key=value\n`; later records win. */
 function parsePax(b: Uint8Array): Map<string, string> {
   const out = new Map<string, string>();
-  for (let i = 0; i < b.byteLength; ) {
+  for (let i = 0; i < b.byteLength;) {
     let sp = i;
     while (sp < b.byteLength && b[sp] !== 0x20) sp++;
     const len = parseInt(decoder.decode(b.subarray(i, sp)), 10);

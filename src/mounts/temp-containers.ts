@@ -62,7 +62,6 @@ export class TempContainers {
   }
 }
 
-
 /**
  * Removes temporary containers left behind by an mbuild process of this host that no longer
  * runs (killed, or a second Ctrl-C). Containers of live processes and of other hosts are
@@ -75,7 +74,10 @@ export async function reapTempContainers(engine: Engine): Promise<number> {
     for (const c of await engine.listContainers({ labels: [TEMP_FILTER] })) {
       const pid = Number(c.labels[PID_LABEL]);
       if (c.labels[HOST_LABEL] !== host || !Number.isInteger(pid) || pid <= 0 || alive(pid)) continue;
-      await engine.removeContainer(c.id).then(() => removed++, () => undefined);
+      await engine.removeContainer(c.id).then(
+        () => removed++,
+        () => undefined,
+      );
     }
   } catch {
     // best effort: the next run tries again

@@ -54,7 +54,13 @@ async function planOutputs(image: ImageSpec, imageId: string, outputs: readonly 
     const a = await approve(root, output, label.to).catch((e: unknown) => err(messageOf(e)));
     const previous = a.ok && a.value.ours ? a.value.current : undefined;
     const pending: NewRecord = {
-      to: label.to, image: image.name, path: output.path, imageId, status: 'pending', ...(previous && { previous }), ...(!a.ok && { refused: a.error }),
+      to: label.to,
+      image: image.name,
+      path: output.path,
+      imageId,
+      status: 'pending',
+      ...(previous && { previous }),
+      ...(!a.ok && { refused: a.error }),
     };
     out.push({ output, label, pending });
   }
@@ -68,8 +74,11 @@ async function planOutputs(image: ImageSpec, imageId: string, outputs: readonly 
  */
 export async function copyOutputs(image: ImageSpec, imageId: string, outputs: readonly OutputSpec[], opts: CopyOptions): Promise<Result<void, string>> {
   const onWait = (message: string): void => opts.emit({ type: 'image-warning', image: image.name, message });
-  const locked = await lockOutputs(opts.root, outputs.map((o) => outputShown(opts.root, o.to)), { signal: opts.signal, onWait })
-    .catch((e: unknown) => err(`cannot lock the outputs of image '${image.name}' in ${STATE_DIR}: ${messageOf(e)}`));
+  const locked = await lockOutputs(
+    opts.root,
+    outputs.map((o) => outputShown(opts.root, o.to)),
+    { signal: opts.signal, onWait },
+  ).catch((e: unknown) => err(`cannot lock the outputs of image '${image.name}' in ${STATE_DIR}: ${messageOf(e)}`));
   if (!locked.ok) return locked;
   try {
     return await copyLocked(image, imageId, outputs, opts);
@@ -113,12 +122,28 @@ async function copyOne({ output: o, label, pending }: Planned, opts: CopyOptions
   try {
     await removeStaleSiblings(o.to);
     const raw = readImagePath(pending.imageId, o.path, {
-      engine: opts.engine, signal, labels: opts.containers.labels, containers: opts.containers, label, imageName: pending.image,
+      engine: opts.engine,
+      signal,
+      labels: opts.containers.labels,
+      containers: opts.containers,
+      label,
+      imageName: pending.image,
     });
-    const summary = await writeOutput(checkEntries(raw, { label, imagePath: o.path }), o.to, { signal, root, beforeRename: (tmp) => recheck(root, o, pending, tmp) });
+    const summary = await writeOutput(checkEntries(raw, { label, imagePath: o.path }), o.to, {
+      signal,
+      root,
+      beforeRename: (tmp) => recheck(root, o, pending, tmp),
+    });
     const written = await identify(o.to);
     const { to, image, path, imageId } = pending;
-    await writeRecord(root, { to, image, path, imageId, status: 'done', ...(written && { written: { ...written, ...(summary.sha256 && { sha256: summary.sha256 }) } }) });
+    await writeRecord(root, {
+      to,
+      image,
+      path,
+      imageId,
+      status: 'done',
+      ...(written && { written: { ...written, ...(summary.sha256 && { sha256: summary.sha256 }) } }),
+    });
     opts.emit({ type: 'image-output', image: pending.image, path: o.path, to: label.to, files: summary.files, bytes: summary.bytes });
     return ok(undefined);
   } catch (e) {

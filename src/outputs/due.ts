@@ -68,7 +68,12 @@ export async function refreshOutputs(image: ImageSpec, imageId: string, opts: Re
   if (due.length === 0) return ok(undefined);
   const containers = new TempContainers(opts.engine, opts.labels);
   try {
-    return await copyOutputs(image, imageId, due.map((d) => d.output), { ...opts, containers });
+    return await copyOutputs(
+      image,
+      imageId,
+      due.map((d) => d.output),
+      { ...opts, containers },
+    );
   } finally {
     await containers.close();
   }

@@ -26,8 +26,7 @@ export interface OutputIdentity {
   readonly sha256?: string;
 }
 
-const kindOf = (st: BigIntStats): OutputIdentity['kind'] =>
-  st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other';
+const kindOf = (st: BigIntStats): OutputIdentity['kind'] => (st.isSymbolicLink() ? 'symlink' : st.isDirectory() ? 'dir' : st.isFile() ? 'file' : 'other');
 
 const fields = (st: BigIntStats): string => `${kindOf(st)} ${st.mode} ${st.dev} ${st.ino} ${st.size} ${st.mtimeNs} ${st.ctimeNs}`;
 
@@ -76,7 +75,10 @@ export async function identify(path: string, opts: { tree: boolean } = { tree: t
   }
   const kind = kindOf(st);
   return {
-    ...nodeOf(st), size: String(st.size), mtime: String(st.mtimeNs), ctime: String(st.ctimeNs),
+    ...nodeOf(st),
+    size: String(st.size),
+    mtime: String(st.mtimeNs),
+    ctime: String(st.ctimeNs),
     ...(kind === 'dir' && opts.tree && { tree: await treeDigest(path) }),
   };
 }

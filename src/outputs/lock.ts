@@ -50,7 +50,10 @@ async function create(path: string, content: string): Promise<boolean> {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw e;
-    return await writeFile(path, content, { flag: 'wx' }).then(() => true, (w: unknown) => ((w as NodeJS.ErrnoException).code === 'EEXIST' ? false : Promise.reject(w)));
+    return await writeFile(path, content, { flag: 'wx' }).then(
+      () => true,
+      (w: unknown) => ((w as NodeJS.ErrnoException).code === 'EEXIST' ? false : Promise.reject(w)),
+    );
   } finally {
     await rm(tmp, { force: true });
   }

@@ -57,7 +57,14 @@ export async function makeFolders(root: string, to: string): Promise<Folder[]> {
 export function verifyFolders(root: string, chain: readonly Folder[]): void {
   for (const [i, f] of chain.entries()) {
     const st = i === 0 ? statSync(f.path) : lstatOrNull(f.path);
-    const what = st === null ? 'was removed' : st.isSymbolicLink() ? 'became a symlink' : st.dev !== f.dev || st.ino !== f.ino || !st.isDirectory() ? 'was replaced' : undefined;
+    const what =
+      st === null
+        ? 'was removed'
+        : st.isSymbolicLink()
+          ? 'became a symlink'
+          : st.dev !== f.dev || st.ino !== f.ino || !st.isDirectory()
+            ? 'was replaced'
+            : undefined;
     if (what) throw new Error(`${shown(root, f.path)} ${what} while the output was written; nothing was written there`);
   }
 }

@@ -35,12 +35,14 @@ export function staleSiblings(to: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => {
-    const m = pattern.exec(name);
-    if (m === null) return false;
-    const pid = m[1] === undefined ? undefined : Number(m[1]);
-    return pid === undefined || (pid !== process.pid && !processAlive(pid));
-  }).map((name) => join(dirname(to), name));
+  return names
+    .filter((name) => {
+      const m = pattern.exec(name);
+      if (m === null) return false;
+      const pid = m[1] === undefined ? undefined : Number(m[1]);
+      return pid === undefined || (pid !== process.pid && !processAlive(pid));
+    })
+    .map((name) => join(dirname(to), name));
 }
 
 /** Removes a tree mbuild wrote, also where it made folders read-only (walked with an explicit stack). */

@@ -50,7 +50,7 @@ async function writeFile(path: string, e: CheckedEntry, signal: AbortSignal, roo
     for await (const chunk of e.content ?? []) {
       if (signal.aborted) throw aborted(signal);
       hash?.update(chunk);
-      for (let off = 0; off < chunk.byteLength; ) {
+      for (let off = 0; off < chunk.byteLength;) {
         const { bytesWritten } = await fh.write(chunk, off, chunk.byteLength - off);
         off += bytesWritten;
       }

@@ -43,7 +43,10 @@ export function edgesOf(file: BuildFile, dockerfileRefs: ReadonlyMap<string, rea
       }
     }
     const unique = new Map(out.map((e) => [`${e.image}\0${e.kind}\0${e.detail}`, e]));
-    edges.set(image.name, [...unique.values()].sort((a, b) => byText(a.image, b.image) || byText(a.kind, b.kind)));
+    edges.set(
+      image.name,
+      [...unique.values()].sort((a, b) => byText(a.image, b.image) || byText(a.kind, b.kind)),
+    );
   }
   return edges;
 }

@@ -9,9 +9,7 @@ import type { BuildFile } from '../config/types.js';
 import { cyclesAmong, edgesOf, type GraphCycle } from './graph.js';
 import type { BuildPlan, DockerfileReference, PlannedImage } from './types.js';
 
-export type PlanError =
-  | { readonly reason: 'unknown-name'; readonly name: string; readonly suggestion?: string }
-  | ({ readonly reason: 'cycle' } & GraphCycle);
+export type PlanError = { readonly reason: 'unknown-name'; readonly name: string; readonly suggestion?: string } | ({ readonly reason: 'cycle' } & GraphCycle);
 
 /** Images named by `names` (images or groups); no names: the `default` group, else every image. */
 export function selectImages(file: BuildFile, names: readonly string[]): Result<string[], PlanError> {
@@ -60,7 +58,10 @@ export function createPlan(
   let next: string | undefined = images.filter((i) => i.wave === 0).sort((a, b) => b.remainingPath - a.remainingPath || byText(a.name, b.name))[0]?.name;
   while (next !== undefined) {
     criticalPath.push(next);
-    const below = dependents.get(next)!.filter((d) => remainingOf(d) === remainingOf(next!) - 1).sort();
+    const below = dependents
+      .get(next)!
+      .filter((d) => remainingOf(d) === remainingOf(next!) - 1)
+      .sort();
     next = below[0];
   }
   return ok({ project: file.name, requested: [...names], images, waves, criticalPath });

@@ -72,10 +72,7 @@ function frame(location: Location, opts: PrintOptions): string[] {
   const width = Math.max(1, Math.min(range.length, room));
   const gutter = String(line).length;
   const pad = shown.slice(0, at).replace(/[^\t]/g, ' ');
-  return [
-    `${String(line).padStart(gutter + 1)} | ${shown}`,
-    `${' '.repeat(gutter + 1)} | ${pad}${paint(opts.color, '32', `^${'~'.repeat(width - 1)}`)}`,
-  ];
+  return [`${String(line).padStart(gutter + 1)} | ${shown}`, `${' '.repeat(gutter + 1)} | ${pad}${paint(opts.color, '32', `^${'~'.repeat(width - 1)}`)}`];
 }
 
 function heading(severity: string, text: string, location: Location | undefined, opts: PrintOptions): string {

@@ -11,26 +11,45 @@ export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(
 
 export function failureText(f: Failure): string {
   switch (f.reason) {
-    case 'build-failed': return f.step ? `failed at ${f.step}: ${f.message}` : `failed: ${f.message}`;
-    case 'engine-error': return `engine error: ${f.message}`;
-    case 'context-error': return `context error: ${f.message}`;
-    case 'mount-failed': return `mount failed: ${f.message}`;
-    case 'output-failed': return `output failed: ${f.message}`;
-    case 'dependency-failed': return `skipped: ${f.dependency} failed`;
-    case 'cancelled': return 'cancelled';
-    case 'not-started': return 'not started';
-    case 'unknown-error': return `internal error: ${f.message}`;
-    default: return unreachable(f);
+    case 'build-failed':
+      return f.step ? `failed at ${f.step}: ${f.message}` : `failed: ${f.message}`;
+    case 'engine-error':
+      return `engine error: ${f.message}`;
+    case 'context-error':
+      return `context error: ${f.message}`;
+    case 'mount-failed':
+      return `mount failed: ${f.message}`;
+    case 'output-failed':
+      return `output failed: ${f.message}`;
+    case 'dependency-failed':
+      return `skipped: ${f.dependency} failed`;
+    case 'cancelled':
+      return 'cancelled';
+    case 'not-started':
+      return 'not started';
+    case 'unknown-error':
+      return `internal error: ${f.message}`;
+    default:
+      return unreachable(f);
   }
 }
 
 export function resultWord(o: ImageOutcome): string {
   switch (o.kind) {
-    case 'built': return 'built';
-    case 'up-to-date': return 'up to date';
+    case 'built':
+      return 'built';
+    case 'up-to-date':
+      return 'up to date';
     case 'failed':
-      return o.failure.reason === 'dependency-failed' ? 'skipped' : o.failure.reason === 'not-started' ? 'not started' : o.failure.reason === 'cancelled' ? 'cancelled' : 'FAILED';
-    default: return unreachable(o);
+      return o.failure.reason === 'dependency-failed'
+        ? 'skipped'
+        : o.failure.reason === 'not-started'
+          ? 'not started'
+          : o.failure.reason === 'cancelled'
+            ? 'cancelled'
+            : 'FAILED';
+    default:
+      return unreachable(o);
   }
 }
 
@@ -47,7 +66,14 @@ export function summaryTable(results: readonly ImageResult[]): string {
     ]);
   }
   const widths = rows[0]!.map((_, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), 0));
-  return rows.map((r) => r.map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => (c === r.length - 1 ? cell : cell.padEnd(widths[c]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** For each real failure: the failing step, its Dockerfile line and the last log lines. */
@@ -69,9 +95,14 @@ export function failureDetails(results: readonly ImageResult[], logPath: (image:
 
 export function totals(results: readonly ImageResult[], durationMs: number, interrupted: boolean): string {
   const count = (k: string) => results.filter((r) => resultWord(r.outcome) === k).length;
-  const rows: [string, number][] = [['built', count('built')], ['up to date', count('up to date')], ['failed', count('FAILED')], ['skipped', count('skipped')], ['cancelled', count('cancelled')], ['not started', count('not started')]];
-  const parts = rows
-    .filter(([, n]) => n > 0)
-    .map(([k, n]) => `${n} ${k}`);
+  const rows: [string, number][] = [
+    ['built', count('built')],
+    ['up to date', count('up to date')],
+    ['failed', count('FAILED')],
+    ['skipped', count('skipped')],
+    ['cancelled', count('cancelled')],
+    ['not started', count('not started')],
+  ];
+  const parts = rows.filter(([, n]) => n > 0).map(([k, n]) => `${n} ${k}`);
   return `${interrupted ? 'interrupted' : 'done'} in ${seconds(durationMs)}: ${parts.join(', ')}`;
 }

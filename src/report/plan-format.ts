@@ -2,19 +2,22 @@
 import type { BuildPlan } from '../plan/types.js';
 
 /** What `plan` says of an image's freshness (cache/predict.ts predicts it). */
-export type Verdict =
-  | { readonly image: string; readonly fresh: true }
-  | { readonly image: string; readonly fresh: false; readonly reasons: readonly string[] };
+export type Verdict = { readonly image: string; readonly fresh: true } | { readonly image: string; readonly fresh: false; readonly reasons: readonly string[] };
 
 export function planText(plan: BuildPlan, predictions?: readonly Verdict[]): string {
   const verdict = new Map(predictions?.map((p) => [p.image, p.fresh ? 'fresh' : `stale: ${p.reasons.join('; ')}`]));
-  const lines = [`project ${plan.project}: ${plan.images.length} image${plan.images.length === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`, ''];
+  const lines = [
+    `project ${plan.project}: ${plan.images.length} image${plan.images.length === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`,
+    '',
+  ];
   const byName = new Map(plan.images.map((x) => [x.name, x]));
   plan.waves.forEach((wave, i) => {
     lines.push(`wave ${i + 1}:`);
     for (const name of wave) {
       const image = byName.get(name)!;
-      const deps = image.dependsOn.map((e) => `${e.image} (${e.kind}${e.kind === 'args' || e.kind === 'mounts' || e.kind === 'depends_on' ? '' : `, ${e.detail}`})`);
+      const deps = image.dependsOn.map(
+        (e) => `${e.image} (${e.kind}${e.kind === 'args' || e.kind === 'mounts' || e.kind === 'depends_on' ? '' : `, ${e.detail}`})`,
+      );
       lines.push(`  ${name}${deps.length > 0 ? ` <- ${deps.join(', ')}` : ''}`);
       const v = verdict.get(name);
       if (v !== undefined) lines.push(`      ${v}`);

@@ -19,7 +19,11 @@ export function affectedImages(plan: BuildPlan, changed: ReadonlySet<string>): s
 /** The plan restricted to `images`; edges to images outside it are kept (their IDs are known). */
 export function subPlan(plan: BuildPlan, images: readonly string[]): BuildPlan {
   const keep = new Set(images);
-  return { ...plan, images: plan.images.filter((i) => keep.has(i.name)), waves: plan.waves.map((w) => w.filter((n) => keep.has(n))).filter((w) => w.length > 0) };
+  return {
+    ...plan,
+    images: plan.images.filter((i) => keep.has(i.name)),
+    waves: plan.waves.map((w) => w.filter((n) => keep.has(n))).filter((w) => w.length > 0),
+  };
 }
 
 /**

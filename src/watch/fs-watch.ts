@@ -187,7 +187,12 @@ export class FileWatch {
       followSymlinks: false,
       ignored: (path: string, stats?: Stats) => (!polling && isEntry(stats)) || this.#o.ignored(path, stats),
     });
-    w.on('all', (event, path) => this.#o.onPath(path, event === 'addDir' || event === 'unlinkDir' ? true : event === 'add' || event === 'change' || event === 'unlink' ? false : undefined));
+    w.on('all', (event, path) =>
+      this.#o.onPath(
+        path,
+        event === 'addDir' || event === 'unlinkDir' ? true : event === 'add' || event === 'change' || event === 'unlink' ? false : undefined,
+      ),
+    );
     w.on('addDir', (path) => reportOnceWatched(w, path, () => this.#o.onPath(path, true)));
     w.on('raw', (event, evPath, details) => {
       // Polling reports a folder whose entries changed: chokidar's add/unlink say which.

@@ -56,7 +56,8 @@ export class LoopGuard {
       dirty.delete(image);
       paused.push({
         image,
-        reason: `its inputs changed while the --on-rebuild hook ran after its own build, ${count} runs in a row (last: ${path ?? '?'}): the hook, or something it starts, writes into its context. ` +
+        reason:
+          `its inputs changed while the --on-rebuild hook ran after its own build, ${count} runs in a row (last: ${path ?? '?'}): the hook, or something it starts, writes into its context. ` +
           'Changes to it are ignored until the build file or a .dockerignore changes (or watch restarts); put generated files in outputs or .dockerignore.',
       });
     }
@@ -90,10 +91,16 @@ const HOOK_OUTPUT_LIMIT = 64 * 1024;
  * Runs `command` in a shell in its own process group (killed with it on abort), with
  * MBUILD_IMAGE, MBUILD_IMAGE_ID and MBUILD_TAGS in its environment.
  */
-export function runHook(command: string, o: { cwd: string; image: string; imageId: string; tags: readonly string[]; signal: AbortSignal }): Promise<{ exitCode: number | null; output: string }> {
+export function runHook(
+  command: string,
+  o: { cwd: string; image: string; imageId: string; tags: readonly string[]; signal: AbortSignal },
+): Promise<{ exitCode: number | null; output: string }> {
   return new Promise((resolve) => {
     const child = spawn(command, {
-      shell: true, cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true,
+      shell: true,
+      cwd: o.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
       env: { ...process.env, MBUILD_IMAGE: o.image, MBUILD_IMAGE_ID: o.imageId, MBUILD_TAGS: o.tags.join(' ') },
     });
     let output = '';

@@ -58,7 +58,10 @@ export async function watchTargets(file: BuildFile, images: readonly string[]): 
     const image = file.images.get(name);
     if (image === undefined) continue;
     const dockerfile = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
-    const planned = await planContext({ contextDir: image.context, dockerfile: dockerfile !== undefined ? { path: dockerfile } : { text: image.dockerfile.kind === 'inline' ? image.dockerfile.text : '' } });
+    const planned = await planContext({
+      contextDir: image.context,
+      dockerfile: dockerfile !== undefined ? { path: dockerfile } : { text: image.dockerfile.kind === 'inline' ? image.dockerfile.text : '' },
+    });
     // A missing context or an invalid ignore file: every path is an input until it is fixed (the build reports why).
     const matcher = planned.ok ? planned.value.matcher : new IgnoreMatcher([]);
     const ignoreFiles = [...(dockerfile !== undefined ? [`${dockerfile}.dockerignore`] : []), join(image.context, '.dockerignore')];
@@ -72,7 +75,11 @@ export async function watchTargets(file: BuildFile, images: readonly string[]): 
 
 /** Everything that decides what the file watcher prunes: a change means a new watcher. */
 export const pruneFingerprint = (t: WatchTargets): string =>
-  JSON.stringify([t.buildFile, t.excluded, t.images.map((w) => [w.context, w.dockerfile, w.ignoreFiles, w.matcher.patterns.map((p) => [p.pattern, p.exception])])]);
+  JSON.stringify([
+    t.buildFile,
+    t.excluded,
+    t.images.map((w) => [w.context, w.dockerfile, w.ignoreFiles, w.matcher.patterns.map((p) => [p.pattern, p.exception])]),
+  ]);
 
 export function isExcluded(t: WatchTargets, abs: string): boolean {
   if (t.excluded.some((e) => inside(e, abs) !== undefined)) return true;

@@ -53,7 +53,11 @@ export function invalidInputs(file: BuildFile, name: string, invalid: ReadonlySe
 
 /** The images of `todo` (in plan order) that must wait, each with why. */
 export function waitingImages(
-  file: BuildFile, plan: BuildPlan, todo: readonly string[], known: ReadonlyMap<string, string>, invalid: ReadonlySet<string> = new Set(),
+  file: BuildFile,
+  plan: BuildPlan,
+  todo: readonly string[],
+  known: ReadonlyMap<string, string>,
+  invalid: ReadonlySet<string> = new Set(),
 ): Waiting[] {
   const byName = new Map(plan.images.map((i) => [i.name, i]));
   const waits = new Map<string, Waiting>();

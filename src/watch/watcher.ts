@@ -166,7 +166,13 @@ export class Watcher {
     if (p.paths.size === 0) return;
     this.#pending = { paths: new Set(), images: new Set(), buildFile: false };
     const paths = [...p.paths].sort();
-    this.#o.emit({ type: 'watch-change', paths: paths.slice(0, MAX_SHOWN), more: Math.max(0, paths.length - MAX_SHOWN), images: [...p.images].sort(), buildFile: p.buildFile });
+    this.#o.emit({
+      type: 'watch-change',
+      paths: paths.slice(0, MAX_SHOWN),
+      more: Math.max(0, paths.length - MAX_SHOWN),
+      images: [...p.images].sort(),
+      buildFile: p.buildFile,
+    });
   }
 
   #duringRun(change: Change): void {
@@ -190,7 +196,7 @@ export class Watcher {
     try {
       if (todo.length > 0 && !this.#o.signal.aborted) built.push(...(await this.#build(subPlan(plan, todo))));
     } catch (e) {
-      this.#o.emit({ type: 'watch-warning', message: `internal error in a watch run: ${e instanceof Error ? e.stack ?? e.message : String(e)}` });
+      this.#o.emit({ type: 'watch-warning', message: `internal error in a watch run: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}` });
     } finally {
       this.#first = false;
       this.#guard.runEnds(built);
@@ -204,8 +210,11 @@ export class Watcher {
     const show = (paths: readonly string[]) => paths.map((path) => (t === undefined ? path : shown(t, path)));
     for (const w of waiting) {
       this.#o.emit({
-        type: 'watch-waiting', image: w.image, missing: show(w.missing),
-        ...(w.invalid !== undefined && { invalid: show(w.invalid) }), ...(w.upstream !== undefined && { upstream: w.upstream }),
+        type: 'watch-waiting',
+        image: w.image,
+        missing: show(w.missing),
+        ...(w.invalid !== undefined && { invalid: show(w.invalid) }),
+        ...(w.upstream !== undefined && { upstream: w.upstream }),
       });
     }
     const skip = new Set(waiting.map((w) => w.image));
@@ -235,7 +244,10 @@ export class Watcher {
 
   async #retarget(): Promise<void> {
     const old = this.#targets;
-    this.#targets = await watchTargets(this.#planned.file, this.#planned.plan.images.map((i) => i.name));
+    this.#targets = await watchTargets(
+      this.#planned.file,
+      this.#planned.plan.images.map((i) => i.name),
+    );
     if (old === undefined || pruneFingerprint(old) !== pruneFingerprint(this.#targets)) await this.#fs?.restart();
   }
 

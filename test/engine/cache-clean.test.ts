@@ -22,7 +22,10 @@ const a = join(root, 'a');
 const b = join(root, 'b');
 const image = (tag: string) => `  ${tag}: {context: ${tag}, tags: ["${name}/${tag}:$CHECKOUT"]}\n`;
 const buildFile = (checkout: string, images: string[]) =>
-  `version: 1\nname: ${name}\nvars: {CHECKOUT: ${checkout}}\ndefaults: {network: none}\nimages:\n${images.map(image).join('')}`.replaceAll('$CHECKOUT', checkout);
+  `version: 1\nname: ${name}\nvars: {CHECKOUT: ${checkout}}\ndefaults: {network: none}\nimages:\n${images.map(image).join('')}`.replaceAll(
+    '$CHECKOUT',
+    checkout,
+  );
 const dockerfile = (file: string) => `FROM busybox\nCOPY ${file} /${file}\n`;
 
 const cli = async (dir: string, ...args: string[]) => {
@@ -38,8 +41,10 @@ beforeAll(async () => {
   writeTree(a, { 'mbuild.yaml': buildFile('a', ['app']), 'app/Dockerfile': dockerfile('f.txt'), 'app/f.txt': 'shared\n' });
   writeTree(b, {
     'mbuild.yaml': buildFile('b', ['app', 'other']),
-    'app/Dockerfile': dockerfile('f.txt'), 'app/f.txt': 'shared\n',
-    'other/Dockerfile': dockerfile('g.txt'), 'other/g.txt': 'o1\n',
+    'app/Dockerfile': dockerfile('f.txt'),
+    'app/f.txt': 'shared\n',
+    'other/Dockerfile': dockerfile('g.txt'),
+    'other/g.txt': 'o1\n',
   });
   await cli(a, 'up');
   ids['X'] = idOf(`${name}/app:a`)!;

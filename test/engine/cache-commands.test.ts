@@ -37,8 +37,14 @@ describe('plan, why and clean', () => {
     // Every reason up will give ("upstream app rebuilt; mounted image changed: app:/srv/app"), predicted.
     expect(text.stdout).toContain('      stale: upstream app will be rebuilt; mounted image will change: app:/srv/app\n');
     expect(text.stdout).toContain('2 of 3 images would be built.');
-    const json = JSON.parse((await run('plan', '--builder', 'buildkit', '--format', 'json')).stdout) as { predictions: { image: string; fresh: boolean; reasons?: string[] }[] };
-    expect(json.predictions.map((x) => [x.image, x.fresh])).toEqual([['base', true], ['app', false], ['web', false]]);
+    const json = JSON.parse((await run('plan', '--builder', 'buildkit', '--format', 'json')).stdout) as {
+      predictions: { image: string; fresh: boolean; reasons?: string[] }[];
+    };
+    expect(json.predictions.map((x) => [x.image, x.fresh])).toEqual([
+      ['base', true],
+      ['app', false],
+      ['web', false],
+    ]);
     expect(projectImages()).toEqual(before);
   });
 
@@ -46,7 +52,9 @@ describe('plan, why and clean', () => {
     writeFileSync(join(p.dir, 'app/src/extra.txt'), 'new file\n');
     const r = await run('why', 'app', '--builder', 'buildkit');
     expect(r.code).toBe(0);
-    expect(r.stdout).toMatch(/^app would be built:\n {2}- context changed: src\/extra\.txt \(\+1 more\)\nchanged context paths since the build of .*:\n {2}src\/extra\.txt\n {2}src\/main\.txt\n$/);
+    expect(r.stdout).toMatch(
+      /^app would be built:\n {2}- context changed: src\/extra\.txt \(\+1 more\)\nchanged context paths since the build of .*:\n {2}src\/extra\.txt\n {2}src\/main\.txt\n$/,
+    );
     const fresh = await run('why', 'base', '--builder', 'buildkit');
     expect(fresh.stdout).toMatch(/^base is up to date: image [0-9a-f]{12}, built /);
     expect((await run('why', 'nope')).code).toBe(2);
@@ -54,7 +62,11 @@ describe('plan, why and clean', () => {
 
   it('clean removes images no current tag or key refers to, and nothing else', async () => {
     const r = await p.up(['--builder', 'buildkit', '--progress', 'json']);
-    expect(parseEvents(r.stdout).filter((e) => e.type === 'image-started').map((e) => e.image)).toEqual(['app', 'web']);
+    expect(
+      parseEvents(r.stdout)
+        .filter((e) => e.type === 'image-started')
+        .map((e) => e.image),
+    ).toEqual(['app', 'web']);
     const current = ['base', 'app', 'web'].map((i) => idOf(`${p.name}/${i}:t`)!);
     const all = projectImages();
     const stale = all.filter((id) => !current.includes(id));

@@ -105,7 +105,10 @@ describe('cache mutation matrix', () => {
 
   it('a base image re-tagged to another image rebuilds from the bottom', async () => {
     const other = `${project.name}-other:1`;
-    execFileSync('docker', ['build', '-q', '--network', 'none', '-t', other, '-'], { input: `FROM busybox\nLABEL x=${project.name}\n`, stdio: ['pipe', 'ignore', 'inherit'] });
+    execFileSync('docker', ['build', '-q', '--network', 'none', '-t', other, '-'], {
+      input: `FROM busybox\nLABEL x=${project.name}\n`,
+      stdio: ['pipe', 'ignore', 'inherit'],
+    });
     docker('tag', other, srcTag());
     expect(await up('--var', 'VERSION=2')).toEqual({
       base: `base image ${srcTag()} changed`,

@@ -26,7 +26,22 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomInt } from 'node:crypto';
-import { chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync, type Stats } from 'node:fs';
+import {
+  chmodSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+  type Stats,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -72,7 +87,11 @@ let reader: TreeReader;
 let prepared: Record<'x' | 'y', string>;
 
 /** What is not a file of the contexts: the VERSION var and which prepared image each src tag names. */
-interface Knobs { version: string; src1: 'x' | 'y'; src2: 'x' | 'y' }
+interface Knobs {
+  version: string;
+  src1: 'x' | 'y';
+  src2: 'x' | 'y';
+}
 const BASELINE: Knobs = { version: '1', src1: 'x', src2: 'x' };
 let knobs: Knobs = { ...BASELINE };
 /** What the reference copy's src tags name now. */
@@ -128,8 +147,15 @@ function inputDigests(): Record<Image, string> {
 // ---- mutations ---------------------------------------------------------------------------
 
 const FILES = ['base/data/a.txt', 'lib/src/x.txt', 'lib/keep.log', 'lib/scratch/keep.txt', 'app/conf/c.txt', 'app/run.sh', 'web/site/index.txt'];
-const RENAMES: readonly (readonly [string, string])[] = [['base/data/b.txt', 'base/data/b2.txt'], ['lib/src/x.txt', 'lib/src/y.txt'], ['web/site/index.txt', 'web/site/index2.txt']];
-const LINKS: Record<string, readonly string[]> = { 'lib/src/link': ['x.txt', 'y.txt', 'nowhere'], 'web/site/link': ['index.txt', 'index2.txt', '../Dockerfile'] };
+const RENAMES: readonly (readonly [string, string])[] = [
+  ['base/data/b.txt', 'base/data/b2.txt'],
+  ['lib/src/x.txt', 'lib/src/y.txt'],
+  ['web/site/index.txt', 'web/site/index2.txt'],
+];
+const LINKS: Record<string, readonly string[]> = {
+  'lib/src/link': ['x.txt', 'y.txt', 'nowhere'],
+  'web/site/link': ['index.txt', 'index2.txt', '../Dockerfile'],
+};
 const RUN_LINES = ['RUN echo "v$VERSION" > /srv/app/version', 'RUN echo "w$VERSION" > /srv/app/version', 'RUN echo "v$VERSION"  >  /srv/app/version'];
 const exists = (path: string): boolean => lstatSafe(at(path)) !== undefined;
 function lstatSafe(abs: string) {
@@ -221,7 +247,7 @@ const MUTATIONS: Record<string, () => string> = {
       case 1: {
         const path = pick(['lib/debug.log', 'lib/scratch/junk.txt']);
         if (!exists(path)) return `(${path} is gone already)`;
-        chmodSync(at(path), (lstatSync(at(path)).mode & 0o111) ? 0o644 : 0o755);
+        chmodSync(at(path), lstatSync(at(path)).mode & 0o111 ? 0o644 : 0o755);
         return `chmod ignored ${path}`;
       }
       case 2:
@@ -372,7 +398,13 @@ function snapshot(): string {
   return dir;
 }
 
-interface Job { readonly dir: string; readonly knobs: Knobs; readonly images: readonly Image[]; readonly digests: Record<Image, string>; readonly why: string }
+interface Job {
+  readonly dir: string;
+  readonly knobs: Knobs;
+  readonly images: readonly Image[];
+  readonly digests: Record<Image, string>;
+  readonly why: string;
+}
 
 /** Builds the references of a job's images (and, on the way, of their upstreams) with --no-cache. */
 async function referenceJob(job: Job, settle: Map<Image, (listing: readonly string[]) => void>): Promise<void> {
@@ -457,13 +489,17 @@ async function step(): Promise<void> {
     const id = imageIdOf(events, image);
     const built = started.get(image);
     const how = built !== undefined ? `built (${built})` : 'SKIPPED as up to date';
-    comparisons.push(Promise.all([references.get(digests[image])!, reader.listing(id, '/srv')]).then(([expected, actual]) => {
-      if (digestOf(expected) !== digestOf(actual)) {
-        throw new Error(`stale ${image} (${how}, ${id}): its /srv differs from a --no-cache build of the same inputs:\n${diff(expected, actual)}\n${why}`);
-      }
-    }).catch((e: unknown) => {
-      failure ??= e instanceof Error ? e : new Error(String(e));
-    }));
+    comparisons.push(
+      Promise.all([references.get(digests[image])!, reader.listing(id, '/srv')])
+        .then(([expected, actual]) => {
+          if (digestOf(expected) !== digestOf(actual)) {
+            throw new Error(`stale ${image} (${how}, ${id}): its /srv differs from a --no-cache build of the same inputs:\n${diff(expected, actual)}\n${why}`);
+          }
+        })
+        .catch((e: unknown) => {
+          failure ??= e instanceof Error ? e : new Error(String(e));
+        }),
+    );
   }
   if (queued >= MAX_QUEUED) await queue;
 }
@@ -534,9 +570,11 @@ it(`${SEQUENCES} random mutation sequences: no stale skip, and no build when the
     if (failure) throw failure;
   } finally {
     const secs = ((performance.now() - started) / 1000).toFixed(1);
-    console.log(`cache soundness: seed ${SEED}, ${SEQUENCES} sequences, ${stats.steps} steps in ${secs}s; ` +
-      `main builds ${stats.mainBuilds}, reference runs ${stats.refRuns} (${stats.refBuilds} images), ${references.size} distinct input states, ` +
-      `trees read ${reader.reads}; time in main up ${(stats.upMs / 1000).toFixed(1)}s, in references ${(stats.refMs / 1000).toFixed(1)}s (in the background); ` +
-      `mutations ${JSON.stringify(drawn)}`);
+    console.log(
+      `cache soundness: seed ${SEED}, ${SEQUENCES} sequences, ${stats.steps} steps in ${secs}s; ` +
+        `main builds ${stats.mainBuilds}, reference runs ${stats.refRuns} (${stats.refBuilds} images), ${references.size} distinct input states, ` +
+        `trees read ${reader.reads}; time in main up ${(stats.upMs / 1000).toFixed(1)}s, in references ${(stats.refMs / 1000).toFixed(1)}s (in the background); ` +
+        `mutations ${JSON.stringify(drawn)}`,
+    );
   }
 }, 900_000);

@@ -45,10 +45,14 @@ function postBuild(body: NodeJS.ReadableStream, dockerfile: string, tag: string)
       res.setEncoding('utf8');
       res.on('data', (d: string) => (text += d));
       res.on('end', () => {
-        const msgs = text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { error?: string; aux?: { ID?: string } });
+        const msgs = text
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as { error?: string; aux?: { ID?: string } });
         const error = msgs.find((m) => m.error)?.error ?? (res.statusCode !== 200 ? text : undefined);
         const id = msgs.find((m) => m.aux?.ID)?.aux?.ID;
-        if (error || !id) reject(new Error(`build failed (${res.statusCode!}): ${error ?? text}`)); // a client's response has a status
+        if (error || !id)
+          reject(new Error(`build failed (${res.statusCode!}): ${error ?? text}`)); // a client's response has a status
         else resolve(id);
       });
     });
@@ -94,22 +98,55 @@ interface Case {
 const cases: Case[] = [
   {
     name: 'anchoring',
-    tree: { 'ctx/.dockerignore': 'foo\n*/bar\n', 'ctx/foo': '', 'ctx/sub/foo': '', 'ctx/sub/bar': '', 'ctx/a/b/foo': '', 'ctx/a/bar/x': '', 'ctx/l': { symlink: 'sub/foo' } },
+    tree: {
+      'ctx/.dockerignore': 'foo\n*/bar\n',
+      'ctx/foo': '',
+      'ctx/sub/foo': '',
+      'ctx/sub/bar': '',
+      'ctx/a/b/foo': '',
+      'ctx/a/bar/x': '',
+      'ctx/l': { symlink: 'sub/foo' },
+    },
     expected: ['.', './.dockerignore', './Dockerfile', './a', './a/b', './a/b/foo', './l', './sub', './sub/foo'],
   },
   {
     name: 'doublestar',
-    tree: { 'ctx/.dockerignore': '**/*.log\n**/tmp\nd/**/deep\n', 'ctx/x.log': '', 'ctx/d/y.log': '', 'ctx/d/e/z.log': '', 'ctx/tmp/t': '', 'ctx/d/tmp/t': '', 'ctx/d/keep.txt': '', 'ctx/d/deep': '', 'ctx/d/1/2/deep/f': '' },
+    tree: {
+      'ctx/.dockerignore': '**/*.log\n**/tmp\nd/**/deep\n',
+      'ctx/x.log': '',
+      'ctx/d/y.log': '',
+      'ctx/d/e/z.log': '',
+      'ctx/tmp/t': '',
+      'ctx/d/tmp/t': '',
+      'ctx/d/keep.txt': '',
+      'ctx/d/deep': '',
+      'ctx/d/1/2/deep/f': '',
+    },
     expected: ['.', './.dockerignore', './Dockerfile', './d', './d/1', './d/1/2', './d/e', './d/keep.txt'],
   },
   {
     name: 'exceptions-after-dir-exclusion',
-    tree: { 'ctx/.dockerignore': 'build\n!build/keep.txt\n!build/sub/*.md\n', 'ctx/build/out.o': '', 'ctx/build/keep.txt': '', 'ctx/build/sub/a.md': '', 'ctx/build/sub/b.txt': '', 'ctx/src/x': '' },
+    tree: {
+      'ctx/.dockerignore': 'build\n!build/keep.txt\n!build/sub/*.md\n',
+      'ctx/build/out.o': '',
+      'ctx/build/keep.txt': '',
+      'ctx/build/sub/a.md': '',
+      'ctx/build/sub/b.txt': '',
+      'ctx/src/x': '',
+    },
     expected: ['.', './.dockerignore', './Dockerfile', './build', './build/keep.txt', './build/sub', './build/sub/a.md', './src', './src/x'],
   },
   {
     name: 'leading-and-trailing-slash',
-    tree: { 'ctx/.dockerignore': '/docs/\n/tmp\nsrc/gen/\n./cache//\n', 'ctx/docs/a': '', 'ctx/tmp': '', 'ctx/src/gen/x': '', 'ctx/src/main': '', 'ctx/other/docs/a': '', 'ctx/cache/c': '' },
+    tree: {
+      'ctx/.dockerignore': '/docs/\n/tmp\nsrc/gen/\n./cache//\n',
+      'ctx/docs/a': '',
+      'ctx/tmp': '',
+      'ctx/src/gen/x': '',
+      'ctx/src/main': '',
+      'ctx/other/docs/a': '',
+      'ctx/cache/c': '',
+    },
     expected: ['.', './.dockerignore', './Dockerfile', './other', './other/docs', './other/docs/a', './src', './src/main'],
   },
   {
@@ -120,7 +157,15 @@ const cases: Case[] = [
   },
   {
     name: 'classes-and-question-mark',
-    tree: { 'ctx/.dockerignore': 'file[0-9].txt\n?.md\n[^a]*.bin\n', 'ctx/file1.txt': '', 'ctx/filex.txt': '', 'ctx/a.md': '', 'ctx/ab.md': '', 'ctx/a1.bin': '', 'ctx/b1.bin': '' },
+    tree: {
+      'ctx/.dockerignore': 'file[0-9].txt\n?.md\n[^a]*.bin\n',
+      'ctx/file1.txt': '',
+      'ctx/filex.txt': '',
+      'ctx/a.md': '',
+      'ctx/ab.md': '',
+      'ctx/a1.bin': '',
+      'ctx/b1.bin': '',
+    },
     expected: ['.', './.dockerignore', './Dockerfile', './a1.bin', './ab.md', './filex.txt'],
   },
   {
@@ -154,7 +199,15 @@ const cases: Case[] = [
     name: 'long-names-use-pax',
     tree: { 'ctx/.dockerignore': 'none\n', [`ctx/${'d'.repeat(90)}/${'e'.repeat(90)}/${'f'.repeat(60)}.txt`]: 'x', 'ctx/ln': { symlink: 't'.repeat(150) } },
     readlink: { path: '/ctx/ln', target: 't'.repeat(150) },
-    expected: ['.', './.dockerignore', './Dockerfile', `./${'d'.repeat(90)}`, `./${'d'.repeat(90)}/${'e'.repeat(90)}`, `./${'d'.repeat(90)}/${'e'.repeat(90)}/${'f'.repeat(60)}.txt`, './ln'],
+    expected: [
+      '.',
+      './.dockerignore',
+      './Dockerfile',
+      `./${'d'.repeat(90)}`,
+      `./${'d'.repeat(90)}/${'e'.repeat(90)}`,
+      `./${'d'.repeat(90)}/${'e'.repeat(90)}/${'f'.repeat(60)}.txt`,
+      './ln',
+    ],
   },
   {
     // moby's walker prunes "foo" because no exception *starts with* "foo/"; we keep foo/keep,

@@ -27,7 +27,8 @@ images:
     mounts:
       - {from: web, path: /app/dist, to: public}
 `,
-  'web/Dockerfile': 'FROM busybox\nLABEL mbt.project=__NAME__\nRUN mkdir -p /app/dist/js && printf "0123456789" > /app/dist/index.html && printf "abc" > /app/dist/js/app.js && ln -s app.js /app/dist/js/main.js\n',
+  'web/Dockerfile':
+    'FROM busybox\nLABEL mbt.project=__NAME__\nRUN mkdir -p /app/dist/js && printf "0123456789" > /app/dist/index.html && printf "abc" > /app/dist/js/app.js && ln -s app.js /app/dist/js/main.js\n',
   'app/Dockerfile': 'FROM busybox\nCOPY . /srv/\n',
   'app/.dockerignore': '# build output\n*.log\nbuild\n!build/keep.txt\n',
   'app/src/main.sh': 'x'.repeat(1000),
@@ -58,15 +59,27 @@ describe('mbuild context', () => {
       { path: 'docs', files: 1, bytes: 50 },
       { path: 'build', files: 1, bytes: 4 },
     ]);
-    expect(before.mounts).toEqual([{
-      source: 'web:/app/dist', to: 'public', status: 'not-built', note: `not built yet: no local image is tagged ${p.name}-web:latest`, entries: [], files: 0, bytes: 0,
-    }]);
+    expect(before.mounts).toEqual([
+      {
+        source: 'web:/app/dist',
+        to: 'public',
+        status: 'not-built',
+        note: `not built yet: no local image is tagged ${p.name}-web:latest`,
+        entries: [],
+        files: 0,
+        bytes: 0,
+      },
+    ]);
 
     const built = await p.run(['up', 'web', '--progress', 'plain']);
     expect(built.code, built.stderr).toBe(0);
     const after = await json<ContextReport>(p, ['app']);
     expect(after.mounts[0]).toMatchObject({ status: 'listed', files: 2, bytes: 13 });
-    expect(after.mounts[0]?.note).toMatch(new RegExp(`^read from ${p.name}-web:latest \\([0-9a-f]{12}, built \\d+ (seconds|minutes|hours|days) ago\\), the current tag of 'web' \\(mbuild up may rebuild it\\)$`));
+    expect(after.mounts[0]?.note).toMatch(
+      new RegExp(
+        `^read from ${p.name}-web:latest \\([0-9a-f]{12}, built \\d+ (seconds|minutes|hours|days) ago\\), the current tag of 'web' \\(mbuild up may rebuild it\\)$`,
+      ),
+    );
     expect(after.mounts[0]?.entries).toEqual([
       { path: 'public', type: 'dir', size: 0 },
       { path: 'public/index.html', type: 'file', size: 10 },
@@ -118,7 +131,13 @@ describe('mbuild context', () => {
     const outside = await p.run(['context', 'app', '--why', './mbuild.yaml']);
     expect(outside).toMatchObject({ code: 2, stdout: '', stderr: "error: ./mbuild.yaml is not inside the context of image 'app' (app)\n" });
     expect(await json<WhyReport>(p, ['app', '--why', 'build/keep.txt'])).toEqual({
-      path: 'build/keep.txt', existsInContext: true, sent: true, reason: 'ignore-line', detail: 'included by .dockerignore line 4: !build/keep.txt', line: 4, pattern: '!build/keep.txt',
+      path: 'build/keep.txt',
+      existsInContext: true,
+      sent: true,
+      reason: 'ignore-line',
+      detail: 'included by .dockerignore line 4: !build/keep.txt',
+      line: 4,
+      pattern: '!build/keep.txt',
     });
   });
 

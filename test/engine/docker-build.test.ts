@@ -27,7 +27,8 @@ function contextTar(files: Record<string, string>): Readable {
 }
 
 async function build(
-  builder: BuilderKind, dockerfileBody: string,
+  builder: BuilderKind,
+  dockerfileBody: string,
   opts: { signal?: AbortSignal; onEvent?: (e: BuildStreamEvent) => void; buildArgs?: Record<string, string>; engine?: Engine } = {},
 ) {
   const events: BuildStreamEvent[] = [];
@@ -54,7 +55,10 @@ async function build(
   return { events, outcome };
 }
 
-const docker = (...args: string[]): string[] => execFileSync('docker', args, { encoding: 'utf8' }).split('\n').filter((l) => l !== '');
+const docker = (...args: string[]): string[] =>
+  execFileSync('docker', args, { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l !== '');
 /**
  * Containers (running, or with `all` any state) whose command contains `marker`. Filtering by
  * the step's own command, not `docker ps -q` being empty, keeps this right while other test

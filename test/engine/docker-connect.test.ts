@@ -55,7 +55,9 @@ describe('unreachable daemon', () => {
     const { error, ms } = await failure(createEngine({ env: { DOCKER_HOST: 'unix:///tmp/nonexistent.sock' } }));
     expect(ms).toBeLessThan(2000);
     expect(error).toBeInstanceOf(EngineError);
-    expect((error as EngineError).message).toBe('cannot connect to the Docker engine at unix:///tmp/nonexistent.sock (from DOCKER_HOST): connect ENOENT /tmp/nonexistent.sock');
+    expect((error as EngineError).message).toBe(
+      'cannot connect to the Docker engine at unix:///tmp/nonexistent.sock (from DOCKER_HOST): connect ENOENT /tmp/nonexistent.sock',
+    );
     expect((error as EngineError).endpoint).toEqual({ url: 'unix:///tmp/nonexistent.sock', source: 'DOCKER_HOST' });
   });
 
@@ -63,12 +65,16 @@ describe('unreachable daemon', () => {
     const { error, ms } = await failure(createEngine({ env: { DOCKER_HOST: 'tcp://127.0.0.1:1' } }));
     expect(ms).toBeLessThan(2000);
     expect(error).toBeInstanceOf(EngineError);
-    expect((error as EngineError).message).toBe('cannot connect to the Docker engine at tcp://127.0.0.1:1 (from DOCKER_HOST): connect ECONNREFUSED 127.0.0.1:1');
+    expect((error as EngineError).message).toBe(
+      'cannot connect to the Docker engine at tcp://127.0.0.1:1 (from DOCKER_HOST): connect ECONNREFUSED 127.0.0.1:1',
+    );
   });
 
   it('names --host when the flag chose the endpoint, over a working DOCKER_HOST', async () => {
     const { error } = await failure(createEngine({ host: 'unix:///tmp/nonexistent.sock', env: { DOCKER_HOST: `unix://${SOCKET}` } }));
-    expect((error as EngineError).message).toBe('cannot connect to the Docker engine at unix:///tmp/nonexistent.sock (from --host): connect ENOENT /tmp/nonexistent.sock');
+    expect((error as EngineError).message).toBe(
+      'cannot connect to the Docker engine at unix:///tmp/nonexistent.sock (from --host): connect ENOENT /tmp/nonexistent.sock',
+    );
   });
 
   it('fails every method, not only info(), and recovers nothing by retrying', async () => {

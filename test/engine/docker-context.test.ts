@@ -62,7 +62,9 @@ describe('mbuild up with docker contexts', () => {
       expect(r.code).toBe(1);
       expect(r.stderr).toContain(`(docker context "mbt-dead", named by currentContext in ${file})`);
       const after = await up(['-v', '-H', live]);
-      expect(after.stderr.split('\n')[0]).toBe(`engine: ${live} (from --host, which takes precedence over docker context "mbt-dead", named by currentContext in ${file})`);
+      expect(after.stderr.split('\n')[0]).toBe(
+        `engine: ${live} (from --host, which takes precedence over docker context "mbt-dead", named by currentContext in ${file})`,
+      );
       expect(after.code).toBe(0);
       const before = await runCli(['-H', live, 'up', '--progress', 'plain'], { cwd: p.dir, env: { ...process.env, ...env() } });
       expect(before.code).toBe(0);
@@ -77,7 +79,9 @@ describe('mbuild up with docker contexts', () => {
   it('as a real process: a context that does not exist is exit 2, naming DOCKER_CONTEXT; -H before the command overrides it', async () => {
     const bad = await spawnCli(['up'], { cwd: p.dir, env: { ...env({ DOCKER_CONTEXT: 'mbt-nope' }), DOCKER_HOST: '' } }).done;
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/^error: docker context "mbt-nope" \(named by DOCKER_CONTEXT\) does not exist \(no .*meta\.json; `docker context ls` lists the contexts\)\n$/);
+    expect(bad.stderr).toMatch(
+      /^error: docker context "mbt-nope" \(named by DOCKER_CONTEXT\) does not exist \(no .*meta\.json; `docker context ls` lists the contexts\)\n$/,
+    );
     const ok = await spawnCli(['-H', live, '-v', 'up'], { cwd: p.dir, env: { ...env({ DOCKER_CONTEXT: 'mbt-nope' }), DOCKER_HOST: '' } }).done;
     expect(ok.stderr.split('\n')[0]).toBe(`engine: ${live} (from --host, which takes precedence over docker context "mbt-nope", named by DOCKER_CONTEXT)`);
     expect(ok.code).toBe(0);
@@ -96,7 +100,9 @@ describe('the docker CLI reads the same store the same way', () => {
   /** `docker [-H HOST] context inspect` of the current context: its name and its docker host. */
   const theirs = (vars: Record<string, string>, host?: string): string =>
     execFileSync('docker', [...(host !== undefined ? ['-H', host] : []), 'context', 'inspect', '--format', '{{.Name}} {{.Endpoints.docker.Host}}'], {
-      encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: process.env['PATH'], HOME: tmp, ...vars },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { PATH: process.env['PATH'], HOME: tmp, ...vars },
     }).trim();
   const ours = (vars: Record<string, string>, host?: string): string => {
     const e = createEngine({ ...(host !== undefined && { host }), env: { HOME: tmp, ...vars } }).endpoint;

@@ -20,7 +20,17 @@ async function buildImage(dockerfile: string, tag: string): Promise<string> {
   p.entry({ name: 'Dockerfile' }, `FROM busybox\nLABEL ${LABEL}=${RUN}\n${dockerfile}\n`);
   p.finalize();
   const outcome = await engine.build(
-    { context: Readable.from(p), dockerfile: 'Dockerfile', builder: 'buildkit', buildId: `mbuild-test-${randomUUID()}`, buildArgs: {}, labels: {}, network: 'none', pull: false, noCache: false },
+    {
+      context: Readable.from(p),
+      dockerfile: 'Dockerfile',
+      builder: 'buildkit',
+      buildId: `mbuild-test-${randomUUID()}`,
+      buildArgs: {},
+      labels: {},
+      network: 'none',
+      pull: false,
+      noCache: false,
+    },
     { signal: new AbortController().signal, onEvent: () => {} },
   );
   if (outcome.kind !== 'succeeded') throw new Error(`test image did not build: ${JSON.stringify(outcome)}`);
@@ -86,7 +96,9 @@ describe('containers', () => {
   it('creates a labelled container, reads a file from it, and removes it', async () => {
     const id = await engine.createContainer(TAG, { [LABEL]: RUN, 'mbuild.test': 'archive' });
     containers.push(id);
-    expect(await engine.listContainers({ labels: [`${LABEL}=${RUN}`, 'mbuild.test=archive'] })).toEqual([{ id, labels: { [LABEL]: RUN, 'mbuild.test': 'archive' } }]);
+    expect(await engine.listContainers({ labels: [`${LABEL}=${RUN}`, 'mbuild.test=archive'] })).toEqual([
+      { id, labels: { [LABEL]: RUN, 'mbuild.test': 'archive' } },
+    ]);
 
     const got = await engine.getArchive(id, '/out.txt');
     expect(got?.stat).toMatchObject({ name: 'out.txt', size: `content-${RUN}\n`.length, linkTarget: '' });

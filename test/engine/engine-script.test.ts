@@ -38,7 +38,17 @@ describe('scripts/engine.sh', () => {
     const busybox = await engine.inspectImage('busybox:latest');
     expect(busybox?.hasCmd).toBe(true);
     const outcome = await engine.build(
-      { context: oneLineContext(), dockerfile: 'Dockerfile', builder: 'classic', buildId: `t-${process.pid}`, buildArgs: {}, labels: { 'io.mbuild.test': 'engine-script' }, network: 'none', pull: false, noCache: false },
+      {
+        context: oneLineContext(),
+        dockerfile: 'Dockerfile',
+        builder: 'classic',
+        buildId: `t-${process.pid}`,
+        buildArgs: {},
+        labels: { 'io.mbuild.test': 'engine-script' },
+        network: 'none',
+        pull: false,
+        noCache: false,
+      },
       { signal: new AbortController().signal, onEvent: () => undefined },
     );
     expect(outcome.kind).toBe('succeeded');

@@ -26,7 +26,12 @@ function rename(dir: string, name: string): void {
     const path = join(dir, entry);
     if (lstatSync(path).isDirectory()) rename(path, name);
     else if (entry === 'mbuild.yaml' || entry === 'Dockerfile') {
-      writeFileSync(path, readFileSync(path, 'utf8').replace(/(?<![\w/])shop\//g, `${name}/`).replace(/^name: shop$/m, `name: ${name}`));
+      writeFileSync(
+        path,
+        readFileSync(path, 'utf8')
+          .replace(/(?<![\w/])shop\//g, `${name}/`)
+          .replace(/^name: shop$/m, `name: ${name}`),
+      );
     }
   }
 }

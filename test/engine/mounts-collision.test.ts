@@ -43,14 +43,20 @@ describe('mount collisions', () => {
     projects.push(p);
     const r = await p.run(['up', 'app', '--progress', 'plain']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain("mbuild.yaml:10:47: error: mount src:/app/dist -> static collides with context folder static (app/static): a mount never overwrites the context; exclude it in .dockerignore or mount elsewhere\n");
+    expect(r.stderr).toContain(
+      'mbuild.yaml:10:47: error: mount src:/app/dist -> static collides with context folder static (app/static): a mount never overwrites the context; exclude it in .dockerignore or mount elsewhere\n',
+    );
     expect(idOf(`${p.name}-src:latest`)).toBeUndefined();
   });
 
   describe.each(['buildkit', 'classic'] as const)('--builder %s', (builder) => {
     it.each([
       ['a folder', { 'static/index.html': 'old' }, 'mount src:/app/dist -> static collides with context folder static'],
-      ['a re-included file', { 'static/index.html': 'old', '.dockerignore': 'static\n!static/index.html\n' }, 'mount src:/app/dist -> static collides with context file static/index.html'],
+      [
+        'a re-included file',
+        { 'static/index.html': 'old', '.dockerignore': 'static\n!static/index.html\n' },
+        'mount src:/app/dist -> static collides with context file static/index.html',
+      ],
     ])('fail the build when the context gained %s after validation', async (_what, added, message) => {
       const p = mountsProject(`col-late-${builder.slice(0, 2)}`, TREE);
       projects.push(p);
@@ -64,7 +70,12 @@ describe('mount collisions', () => {
       }
       const events: BuildEvent[] = [];
       const buildOne = createBuildOne({
-        file: loaded.value.file, engine: createEngine(), builder, emit: (e) => events.push(e), logDir: join(p.dir, '.mbuild', 'logs'), noCache: false,
+        file: loaded.value.file,
+        engine: createEngine(),
+        builder,
+        emit: (e) => events.push(e),
+        logDir: join(p.dir, '.mbuild', 'logs'),
+        noCache: false,
         cache: { statCache: (await StatCache.load(join(p.dir, '.mbuild', 'stat-cache.json'))).cache },
       });
       const outcome = await buildOne('app', new Map([['src', idOf(`${p.name}-src:latest`)!]]), new AbortController().signal);

@@ -22,7 +22,17 @@ async function build(name: string, from: string, run: string): Promise<string> {
   p.entry({ name: 'Dockerfile' }, `FROM ${from}\nLABEL ${LABEL}=${RUN}\nRUN ${run}\n`);
   p.finalize();
   const outcome = await engine.build(
-    { context: Readable.from(p), dockerfile: 'Dockerfile', builder: 'classic', buildId: `mbuild-test-${randomUUID()}`, buildArgs: {}, labels: {}, network: 'none', pull: false, noCache: false },
+    {
+      context: Readable.from(p),
+      dockerfile: 'Dockerfile',
+      builder: 'classic',
+      buildId: `mbuild-test-${randomUUID()}`,
+      buildArgs: {},
+      labels: {},
+      network: 'none',
+      pull: false,
+      noCache: false,
+    },
     { signal: new AbortController().signal, onEvent: () => {} },
   );
   if (outcome.kind !== 'succeeded') throw new Error(`test image did not build: ${JSON.stringify(outcome)}`);

@@ -22,7 +22,17 @@ async function build(name: string, from: string, ...runs: string[]): Promise<str
   p.entry({ name: 'Dockerfile' }, `FROM ${from}\nLABEL ${LABEL}=${RUN}\n${runs.map((r) => `RUN ${r}\n`).join('')}`);
   p.finalize();
   const outcome = await engine.build(
-    { context: Readable.from(p), dockerfile: 'Dockerfile', builder: 'classic', buildId: `mbuild-test-${randomUUID()}`, buildArgs: {}, labels: {}, network: 'none', pull: false, noCache: false },
+    {
+      context: Readable.from(p),
+      dockerfile: 'Dockerfile',
+      builder: 'classic',
+      buildId: `mbuild-test-${randomUUID()}`,
+      buildArgs: {},
+      labels: {},
+      network: 'none',
+      pull: false,
+      noCache: false,
+    },
     { signal: new AbortController().signal, onEvent: () => {} },
   );
   if (outcome.kind !== 'succeeded') throw new Error(`test image did not build: ${JSON.stringify(outcome)}`);
@@ -68,7 +78,14 @@ afterAll(async () => {
 });
 
 const sha = (s: string): string => createHash('sha256').update(s).digest('hex');
-interface Seen { name: string; type: string; mode: string; link?: string; kind?: string; sha?: string }
+interface Seen {
+  name: string;
+  type: string;
+  mode: string;
+  link?: string;
+  kind?: string;
+  sha?: string;
+}
 
 async function diff(base: string, head: string, path: string, tuning: DiffTuning = {}) {
   const stats = newStats();
@@ -195,7 +212,10 @@ describe('diffEntries, other pairs and paths', () => {
     expect(fast.fast).toBe(true);
     expect(fast.entries).toEqual(slow.entries);
     expect(fast.deletions).toEqual(slow.deletions);
-    expect(fast.entries).toEqual([{ name: 'data', type: 'dir', mode: '755' }, ...EXPECTED.map((e) => ({ ...e, name: `data/${e.name}`, ...(e.type === 'hardlink' && { link: `data/${e.link!}` }) }))]);
+    expect(fast.entries).toEqual([
+      { name: 'data', type: 'dir', mode: '755' },
+      ...EXPECTED.map((e) => ({ ...e, name: `data/${e.name}`, ...(e.type === 'hardlink' && { link: `data/${e.link!}` }) })),
+    ]);
     expect(fast.deletions).toEqual(EXPECTED_DELETIONS.map((d) => `data/${d}`));
   });
 

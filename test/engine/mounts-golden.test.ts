@@ -57,7 +57,7 @@ COPY tool /srv/tool
 COPY bb/busybox /srv/bb
 COPY own.txt /srv/own.txt
 `,
-  'app/own.txt': 'the context\'s own file',
+  'app/own.txt': "the context's own file",
 };
 
 /** What app's context held under public/static, as COPY put it in /srv/static. */
@@ -127,4 +127,5 @@ describe.each(['buildkit', 'classic'] as const)('mounts and outputs, --builder %
 });
 
 /** The size of the external mount's source, /bin/busybox in busybox:latest. */
-const busyboxSize = (): string => execFileSync('docker', ['run', '--rm', '--network', 'none', 'busybox:latest', 'stat', '-c', '%s', '/bin/busybox'], { encoding: 'utf8' }).trim();
+const busyboxSize = (): string =>
+  execFileSync('docker', ['run', '--rm', '--network', 'none', 'busybox:latest', 'stat', '-c', '%s', '/bin/busybox'], { encoding: 'utf8' }).trim();

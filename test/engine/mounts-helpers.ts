@@ -45,8 +45,11 @@ export const tempContainersOf = (pid: number): string[] =>
 export function imageTree(image: string, root: string): string[] {
   const script = `cd ${root} && find . | sort | while read -r f; do stat -c '%n %a %F %s' "$f" | sed 's/symbolic link/symlink/; s/regular empty file/file/; s/regular file/file/; s/directory/dir/'; if [ -L "$f" ]; then echo "  -> $(readlink "$f")"; fi; done`;
   return execFileSync('docker', ['run', '--rm', '--network', 'none', image, 'sh', '-c', script], { encoding: 'utf8' })
-    .split('\n').filter((l) => l !== '').reduce<string[]>((out, l) => {
-      if (l.startsWith('  -> ')) out.push(`${out.pop()!} ${l.trim()}`); // follows its path's own line
+    .split('\n')
+    .filter((l) => l !== '')
+    .reduce<string[]>((out, l) => {
+      if (l.startsWith('  -> '))
+        out.push(`${out.pop()!} ${l.trim()}`); // follows its path's own line
       else out.push(l.replace(/ dir \d+$/, ' dir'));
       return out;
     }, []);

@@ -70,19 +70,34 @@ describe.each(['buildkit', 'classic'] as const)('hostile sources, --builder %s',
   it('refuses each with its error, lets nothing out, and leaves no temporary container', async () => {
     const p = mountsProject(`hostile-${builder.slice(0, 2)}`, TREE);
     projects.push(p);
-    const r = await p.run(['up', '-k', '--builder', builder, '--progress', 'plain', ...Object.keys(REFUSED), 'missing', 'external', 'hardout', 'outabs', 'outfifo']);
+    const r = await p.run([
+      'up',
+      '-k',
+      '--builder',
+      builder,
+      '--progress',
+      'plain',
+      ...Object.keys(REFUSED),
+      'missing',
+      'external',
+      'hardout',
+      'outabs',
+      'outfifo',
+    ]);
     expect(r.code).toBe(1);
     expect(tempContainersOf(process.pid)).toEqual([]);
     const hostileId = idOf(`${p.name}-hostile:latest`)!;
     expect(hostileId).toBeDefined();
     const errors = r.stderr.split('\n').filter((l) => l.startsWith('error: '));
-    expect(errors.sort()).toEqual([
-      ...Object.entries(REFUSED).map(([image, message]) => `error: image '${image}' mount failed: ${message}`),
-      `error: image 'missing' mount failed: mount hostile:/h/nope -> m: /h/nope does not exist in image hostile (${hostileId.slice(7, 19)})`,
-      "error: image 'external' mount failed: mount mbuild-test-mounts-absent:nope:/x -> m: image mbuild-test-mounts-absent:nope does not exist locally (mbuild never pulls a mount source; pull or build it first)",
-      "error: image 'outabs' output failed: output /h/abs -> out/abs: refusing symlink /h/abs/passwd -> /etc/passwd: absolute symlink targets are not allowed (only relative targets inside the output)",
-      "error: image 'outfifo' output failed: output /h/fifo -> out/fifo: refusing fifo /h/fifo/pipe: only files, folders and symlinks can be copied out",
-    ].sort());
+    expect(errors.sort()).toEqual(
+      [
+        ...Object.entries(REFUSED).map(([image, message]) => `error: image '${image}' mount failed: ${message}`),
+        `error: image 'missing' mount failed: mount hostile:/h/nope -> m: /h/nope does not exist in image hostile (${hostileId.slice(7, 19)})`,
+        "error: image 'external' mount failed: mount mbuild-test-mounts-absent:nope:/x -> m: image mbuild-test-mounts-absent:nope does not exist locally (mbuild never pulls a mount source; pull or build it first)",
+        "error: image 'outabs' output failed: output /h/abs -> out/abs: refusing symlink /h/abs/passwd -> /etc/passwd: absolute symlink targets are not allowed (only relative targets inside the output)",
+        "error: image 'outfifo' output failed: output /h/fifo -> out/fifo: refusing fifo /h/fifo/pipe: only files, folders and symlinks can be copied out",
+      ].sort(),
+    );
     // A refused mount never completes its context: nothing was built or tagged from it.
     for (const image of [...Object.keys(REFUSED), 'missing', 'external']) expect(idOf(`${p.name}-${image}:latest`), image).toBeUndefined();
     // Refused outputs: nothing at `to`, no temporary next to it.
@@ -93,7 +108,9 @@ describe.each(['buildkit', 'classic'] as const)('hostile sources, --builder %s',
     expect(readdirSync(p.dir).sort()).toEqual(['.mbuild', 'c', 'hostile', 'mbuild.yaml', 'o', ...(existsSync(join(p.dir, 'out')) ? ['out'] : [])].sort());
 
     // The hard link to /etc/secret arrives as a copy of the file, not as a link out of the mount.
-    const hard = execFileSync('docker', ['run', '--rm', '--network', 'none', `${p.name}-hardout:latest`, 'sh', '-c', 'stat -c "%F %h" /m/x; cat /m/x'], { encoding: 'utf8' });
+    const hard = execFileSync('docker', ['run', '--rm', '--network', 'none', `${p.name}-hardout:latest`, 'sh', '-c', 'stat -c "%F %h" /m/x; cat /m/x'], {
+      encoding: 'utf8',
+    });
     expect(hard).toBe('regular file 1\nsecret\n');
   });
 });

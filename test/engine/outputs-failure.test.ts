@@ -48,7 +48,12 @@ describe('outputs that fail', () => {
     expect(r.code).toBe(1);
     const id = idOf(`${p.name}-gen:latest`);
     expect(id, 'the image was built and tagged before its outputs were copied').toBeDefined();
-    expect(r.stderr.split('\n').filter((l) => l.startsWith('error: ')).sort()).toEqual([
+    expect(
+      r.stderr
+        .split('\n')
+        .filter((l) => l.startsWith('error: '))
+        .sort(),
+    ).toEqual([
       expect.stringMatching(/^error: image 'broken' failed at /),
       `error: image 'gen' output failed: output /out/missing -> out/missing: /out/missing does not exist in image gen`,
     ]);

@@ -27,7 +27,10 @@ const proxies: EngineProxy[] = [];
 const cleanups: (() => void)[] = [];
 afterEach(async () => {
   for (const p of proxies.splice(0)) await p.close();
-  cleanups.splice(0).reverse().forEach((c) => c());
+  cleanups
+    .splice(0)
+    .reverse()
+    .forEach((c) => c());
   const left = projects.splice(0).flatMap((p) => p.cleanup());
   expect(left, 'images left behind').toEqual([]);
 });
@@ -67,7 +70,8 @@ function project(label: string, outputs: string, bigMiB = 0): MountsProject {
 
 describe('outputs replace only what mbuild wrote', () => {
   const OUTPUTS = (replace: boolean) => `      - {path: /out/x, to: dist/x${replace ? ', replace: true' : ''}}\n      - {path: /out/d, to: dist/d}\n`;
-  const REFUSED_X = "output /out/x -> dist/x: dist/x is a file that mbuild did not write (or that changed since); move it away, or set 'replace: true' on the output to replace it";
+  const REFUSED_X =
+    "output /out/x -> dist/x: dist/x is a file that mbuild did not write (or that changed since); move it away, or set 'replace: true' on the output to replace it";
 
   it('refuses a file it did not write, replaces it with replace: true, then replaces its own output but not a file put in its place', async () => {
     const p = project('own', OUTPUTS(false));
@@ -101,8 +105,10 @@ describe('outputs replace only what mbuild wrote', () => {
     writeFileSync(join(p.dir, 'gen/Dockerfile'), dockerfile(p, 'v3'));
     const kept = await p.run(['up', '--progress', 'plain']);
     expect(kept.code, kept.stderr).toBe(1);
-    expect(errors(kept.stderr)).toEqual([`error: image 'gen' output failed: ${REFUSED_X}; ` +
-      "output /out/d -> dist/d: dist/d is a folder that mbuild did not write (or that changed since); move it away, or set 'replace: true' on the output to replace it"]);
+    expect(errors(kept.stderr)).toEqual([
+      `error: image 'gen' output failed: ${REFUSED_X}; ` +
+        "output /out/d -> dist/d: dist/d is a folder that mbuild did not write (or that changed since); move it away, or set 'replace: true' on the output to replace it",
+    ]);
     expect([read(p, 'dist/x'), read(p, 'dist/d/f'), read(p, 'dist/d/notes')]).toEqual(['v2\nedited\n', 'v2\n', 'mine']);
     expect(listing(p, 'dist')).toEqual(['d', 'x']);
   });
@@ -218,7 +224,7 @@ function canMount(): boolean {
 }
 
 describe('an output on a full disk', () => {
-  it.skipIf(!canMount())('fails with the disk\'s error, keeps the previous output, and is written again once there is room', async () => {
+  it.skipIf(!canMount())("fails with the disk's error, keeps the previous output, and is written again once there is room", async () => {
     const p = project('enospc', '      - {path: /out/big, to: out/big}\n', 0);
     const out = join(p.dir, 'out');
     mkdirSync(out);
@@ -228,7 +234,9 @@ describe('an output on a full disk', () => {
     writeFileSync(join(p.dir, 'gen/Dockerfile'), dockerfile(p, 'v2', 2));
     const full = await p.run(['up', '--progress', 'plain']);
     expect(full.code, full.stderr).toBe(1);
-    expect(errors(full.stderr)).toEqual([expect.stringMatching(/^error: image 'gen' output failed: output \/out\/big -> out\/big: ENOSPC: no space left on device/)]);
+    expect(errors(full.stderr)).toEqual([
+      expect.stringMatching(/^error: image 'gen' output failed: output \/out\/big -> out\/big: ENOSPC: no space left on device/),
+    ]);
     expect(listing(p, 'out')).toEqual(['big']);
     expect(read(p, 'out/big')).toBe('v1\n');
     expect((await p.run(['why', 'gen'])).stdout).toContain('  - output out/big: the last write did not complete\n');
@@ -264,7 +272,9 @@ describe('a folder on the way to an output swapped for a symlink during the buil
     hold.release();
     const r = await run;
     expect(r.code, r.stderr).toBe(1);
-    expect(errors(r.stderr)).toEqual(["error: image 'gen' output failed: output /out/d -> out/deep/tree: out became a symlink while the output was written; nothing was written there"]);
+    expect(errors(r.stderr)).toEqual([
+      "error: image 'gen' output failed: output /out/d -> out/deep/tree: out became a symlink while the output was written; nothing was written there",
+    ]);
     expect(tree(target)).toEqual(['deep']);
   });
 
@@ -282,7 +292,9 @@ describe('a folder on the way to an output swapped for a symlink during the buil
     hold.release();
     const r = await run;
     expect(r.code, r.stderr).toBe(1);
-    expect(errors(r.stderr)).toEqual(["error: image 'gen' output failed: output /out/big -> out/deep/big: out became a symlink while the output was written; nothing was written there"]);
+    expect(errors(r.stderr)).toEqual([
+      "error: image 'gen' output failed: output /out/big -> out/deep/big: out became a symlink while the output was written; nothing was written there",
+    ]);
     expect(tree(target)).toEqual(['deep']);
   });
 });

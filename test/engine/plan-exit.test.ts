@@ -25,7 +25,8 @@ function project(files: Record<string, string>): string {
 describe('mbuild plan exit codes', () => {
   it('a mount source image that does not exist locally is exit 2, at the mount in the build file', async () => {
     const dir = project({
-      'mbuild.yaml': 'version: 1\nname: mbt-planexit\nimages:\n  a:\n    context: a\n    mounts:\n      - from: mbt-planexit-none:never\n        path: /x\n        to: x\n',
+      'mbuild.yaml':
+        'version: 1\nname: mbt-planexit\nimages:\n  a:\n    context: a\n    mounts:\n      - from: mbt-planexit-none:never\n        path: /x\n        to: x\n',
       'a/Dockerfile': 'FROM busybox\n',
     });
     const r = await runCli(['plan'], { cwd: dir, env: process.env });
@@ -41,7 +42,12 @@ describe('mbuild plan exit codes', () => {
   it('a context that cannot be read is exit 2', async () => {
     const dir = project({ 'mbuild.yaml': 'version: 1\nname: mbt-planexit\nimages:\n  a:\n    context: a\n', 'a/Dockerfile': 'FROM busybox\n' });
     // A folder whose path is longer than PATH_MAX: made one step at a time, unreadable by its path (even for root).
-    execFileSync('bash', ['-c', `cd "$1" && for i in $(seq 45); do mkdir ${'d'.repeat(100)} && cd ${'d'.repeat(100)} || exit 1; done; echo x > f`, 'bash', `${dir}/a`]);
+    execFileSync('bash', [
+      '-c',
+      `cd "$1" && for i in $(seq 45); do mkdir ${'d'.repeat(100)} && cd ${'d'.repeat(100)} || exit 1; done; echo x > f`,
+      'bash',
+      `${dir}/a`,
+    ]);
     const r = await runCli(['plan'], { cwd: dir, env: process.env });
     expect(r.code).toBe(2);
     expect(r.stdout).toContain('wave 1:\n  a\n');

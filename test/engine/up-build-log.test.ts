@@ -48,7 +48,7 @@ const noTrace = (text: string): void => {
 async function upWithLogsAsFile(label: string, image: string): Promise<{ p: TestProject; r: CliResult }> {
   const p = project(label);
   mkdirSync(join(p.dir, '.mbuild'), { recursive: true });
-  writeFileSync(join(p.dir, '.mbuild', 'logs'), 'not mbuild\'s\n');
+  writeFileSync(join(p.dir, '.mbuild', 'logs'), "not mbuild's\n");
   const r = await p.up([image, '--progress', 'plain']);
   noTrace(r.stderr);
   return { p, r };
@@ -80,48 +80,55 @@ describe('mbuild up: a build log that cannot be written', () => {
     expect(again.stdout).toMatch(/^done in [\d.]+s: 1 up to date$/m);
   });
 
-  it.runIf(canMount())('a full disk under .mbuild/state: a warning, the image built and tagged, exit 0, no temp file left, and the engine still finds it', async () => {
-    const p = project('statefull');
-    const state = join(p.dir, '.mbuild', 'state');
-    mkdirSync(state, { recursive: true });
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]);
-    cleanups.push(() => execFileSync('umount', [state]));
-    // Fill it: the manifest of the build cannot be written.
-    spawnSync('dd', ['if=/dev/zero', `of=${join(state, 'filler')}`, 'bs=4k']);
+  it.runIf(canMount())(
+    'a full disk under .mbuild/state: a warning, the image built and tagged, exit 0, no temp file left, and the engine still finds it',
+    async () => {
+      const p = project('statefull');
+      const state = join(p.dir, '.mbuild', 'state');
+      mkdirSync(state, { recursive: true });
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', state]);
+      cleanups.push(() => execFileSync('umount', [state]));
+      // Fill it: the manifest of the build cannot be written.
+      spawnSync('dd', ['if=/dev/zero', `of=${join(state, 'filler')}`, 'bs=4k']);
 
-    const r = await p.up(['ok', '--progress', 'plain']);
-    noTrace(r.stderr);
-    expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(/^\[ok\] warning: cannot record this build in \.mbuild\/state \(ENOSPC: no space left on device, write\); the next run may build it again$/m);
-    expect(r.stdout).toMatch(/^ok +built /m);
-    expect(idOf(`${p.name}/ok:t`)).toMatch(/^sha256:/);
-    expect(readdirSync(state)).toEqual(['filler']);
+      const r = await p.up(['ok', '--progress', 'plain']);
+      noTrace(r.stderr);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(
+        /^\[ok\] warning: cannot record this build in \.mbuild\/state \(ENOSPC: no space left on device, write\); the next run may build it again$/m,
+      );
+      expect(r.stdout).toMatch(/^ok +built /m);
+      expect(idOf(`${p.name}/ok:t`)).toMatch(/^sha256:/);
+      expect(readdirSync(state)).toEqual(['filler']);
 
-    rmSync(join(state, 'filler'));
-    const again = await p.up(['ok', '--progress', 'plain']);
-    expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^done in [\d.]+s: 1 up to date$/m);
-  });
+      rmSync(join(state, 'filler'));
+      const again = await p.up(['ok', '--progress', 'plain']);
+      expect(again.code, again.stderr).toBe(0);
+      expect(again.stdout).toMatch(/^done in [\d.]+s: 1 up to date$/m);
+    },
+  );
 
   it('.mbuild/logs replaced by a file: a warning, the build stands, the file is left as it was', async () => {
     const { p, r } = await upWithLogsAsFile('logfile', 'ok');
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toBe('[ok] warning: cannot write the build log .mbuild/logs/ok.log: .mbuild/logs is not a folder; the build goes on without it\n');
     expect(idOf(`${p.name}/ok:t`)).toMatch(/^sha256:/);
-    expect(readFileSync(join(p.dir, '.mbuild', 'logs'), 'utf8')).toBe('not mbuild\'s\n');
+    expect(readFileSync(join(p.dir, '.mbuild', 'logs'), 'utf8')).toBe("not mbuild's\n");
     expect(existsSync(join(p.dir, '.mbuild', 'state'))).toBe(true);
   });
 
   it('.mbuild/logs replaced by a file and the build fails: the failure report has the tail, and points at no log', async () => {
     const { p, r } = await upWithLogsAsFile('logfail', 'three');
     expect(r.code, r.stderr).toBe(1);
-    expect(r.stderr).toContain('[three] warning: cannot write the build log .mbuild/logs/three.log: .mbuild/logs is not a folder; the build goes on without it\n');
+    expect(r.stderr).toContain(
+      '[three] warning: cannot write the build log .mbuild/logs/three.log: .mbuild/logs is not a folder; the build goes on without it\n',
+    );
     const err = r.stderr.split('\n');
     const head = err.findIndex((l) => l.startsWith("error: image 'three' failed at "));
     expect(head, r.stderr).toBeGreaterThan(-1);
     // The last log lines are still shown (they are kept in memory).
     expect(err.slice(head)).toContain('   | red');
     expect(r.stderr).not.toContain('full log:');
-    expect(readFileSync(join(p.dir, '.mbuild', 'logs'), 'utf8')).toBe('not mbuild\'s\n');
+    expect(readFileSync(join(p.dir, '.mbuild', 'logs'), 'utf8')).toBe("not mbuild's\n");
   });
 });

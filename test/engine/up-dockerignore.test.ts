@@ -78,7 +78,10 @@ const expectedFor = (builder: string, image: string): string[] =>
 const seen: Record<string, Record<string, string[]>> = {};
 const projects: TestProject[] = [];
 afterAll(() => {
-  expect(projects.flatMap((p) => p.cleanup()), 'images left behind').toEqual([]);
+  expect(
+    projects.flatMap((p) => p.cleanup()),
+    'images left behind',
+  ).toEqual([]);
 });
 
 describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: .dockerignore', (builder) => {
@@ -93,7 +96,9 @@ describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: .docker
     expect(outcomes(events)).toEqual({ app: 'built', alt: 'built', self: 'built', inline: 'built' });
     seen[builder] = {};
     for (const image of ['app', 'alt', 'self', 'inline']) {
-      const list = fileInImage(imageIdOf(events, image), '/list').split('\n').filter((l) => l !== '');
+      const list = fileInImage(imageIdOf(events, image), '/list')
+        .split('\n')
+        .filter((l) => l !== '');
       seen[builder][image] = list;
       expect.soft(list, `files of ${image}`).toEqual(expectedFor(builder, image));
     }

@@ -67,7 +67,10 @@ describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: failure
     const n = Number(/last (\d+) log lines/.exec(err[tailHead]!)![1]);
     expect(n).toBe(30);
     const tail = err.slice(tailHead + 1, tailHead + 1 + n);
-    expect(tail.every((l) => l.startsWith('   | ')), tail.join('\n')).toBe(true);
+    expect(
+      tail.every((l) => l.startsWith('   | ')),
+      tail.join('\n'),
+    ).toBe(true);
     const shown = tail.map((l) => l.slice(5));
     const outputLines = shown.filter((l) => /^bad-line-\d+$/.test(l));
     expect(outputLines.at(-1)).toBe('bad-line-40');

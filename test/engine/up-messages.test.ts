@@ -33,7 +33,10 @@ describe('mbuild up: messages', () => {
   it('classic: a three-step file is counted [1/3]..[3/3], the failing last step is [3/3], and no escape reaches the tail', async () => {
     const r = await project.up(['three', '--builder', 'classic', '--progress', 'plain']);
     expect(r.code).toBe(1);
-    const steps = r.stdout.split('\n').filter((l) => /^\[three\] \[\d+\/\d+\] /.test(l)).map((l) => l.replace(/^\[three\] (\[\d+\/\d+\]) .*$/, '$1'));
+    const steps = r.stdout
+      .split('\n')
+      .filter((l) => /^\[three\] \[\d+\/\d+\] /.test(l))
+      .map((l) => l.replace(/^\[three\] (\[\d+\/\d+\]) .*$/, '$1'));
     expect(steps, r.stdout).toEqual(['[1/3]', '[2/3]', '[3/3]']);
     expect(r.stdout).not.toMatch(/LABEL "io\.mbuild/);
     expect(r.stderr).toMatch(/^error: image 'three' failed at \[3\/3\] RUN printf /m);
@@ -42,7 +45,11 @@ describe('mbuild up: messages', () => {
     const tail = tailOf(r.stderr);
     expect(tail).toContain('red');
     expect(tail).toContain('  two  spaces');
-    expect(tail.slice(0, 3)).toEqual(['#1 [1/3] FROM busybox', `#2 [2/3] LABEL mbt.project=${project.name}`, expect.stringMatching(/^#3 \[3\/3\] RUN printf /)]);
+    expect(tail.slice(0, 3)).toEqual([
+      '#1 [1/3] FROM busybox',
+      `#2 [2/3] LABEL mbt.project=${project.name}`,
+      expect.stringMatching(/^#3 \[3\/3\] RUN printf /),
+    ]);
     for (const text of [r.stdout, r.stderr, log('three')]) expect(text).not.toContain(ESC);
     expect(r.stdout).toContain('[three]   red\n');
     expect(log('three')).toContain('\nred\n  two  spaces\n');
@@ -59,7 +66,10 @@ describe('mbuild up: messages', () => {
     const r = await project.up(['three', '--builder', 'buildkit', '--progress', 'plain']);
     expect(r.code).toBe(1);
     const tail = tailOf(r.stderr);
-    expect(tail.filter((l) => l.startsWith('#[')), r.stderr).toEqual([]);
+    expect(
+      tail.filter((l) => l.startsWith('#[')),
+      r.stderr,
+    ).toEqual([]);
     expect(tail, r.stderr).toContainEqual(expect.stringMatching(/^#\d+ \[internal\] load /));
     expect(tail).toContainEqual(expect.stringMatching(/^#\d+ \[\d\/\d\] RUN printf /));
     expect(tail).toContain('red');
@@ -72,7 +82,10 @@ describe('mbuild up: messages', () => {
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^building with classic, \d+ at a time$/m);
     const started = first.stdout.split('\n').filter((l) => /^\[ok\] \[\d+\/\d+\] /.test(l) && !l.endsWith(' (cached)'));
-    expect(started.map((l) => l.slice(5, 10)), first.stdout).toEqual(['[1/3]', '[2/3]', '[3/3]']);
+    expect(
+      started.map((l) => l.slice(5, 10)),
+      first.stdout,
+    ).toEqual(['[1/3]', '[2/3]', '[3/3]']);
     expect(log('ok')).toMatch(/^# mbuild's LABEL step \(LABEL "io\.mbuild\.project"=/m);
 
     const again = await project.up(['ok', '--builder', 'classic', '--progress', 'plain']);

@@ -74,7 +74,10 @@ describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: order a
     if (builder === 'buildkit') {
       // b's FROM ${BASE} was resolved to base's pin, i.e. to base's image ID, not to a tag that could move.
       const bSteps = events.flatMap((e) => (e.type === 'image-step' && e.image === 'b' ? [e.step] : []));
-      expect(bSteps.some((s) => s.endsWith(`FROM docker.io/${pin('base')}`)), bSteps.join('\n')).toBe(true);
+      expect(
+        bSteps.some((s) => s.endsWith(`FROM docker.io/${pin('base')}`)),
+        bSteps.join('\n'),
+      ).toBe(true);
     }
 
     // Built from the fresh upstream: the per-build files travel down the graph unchanged.
@@ -88,7 +91,11 @@ describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: order a
     expect(fileInImage(ids['c']!, '/c-inputs')).toBe(baseId + aId + bId);
     // ...and the layer chains agree: a and b extend base's layers, c extends b's.
     const layers = (i: string) => inspectImage(ids[i]!)!.layers;
-    for (const [child, parent] of [['a', 'base'], ['b', 'base'], ['c', 'b']] as const) {
+    for (const [child, parent] of [
+      ['a', 'base'],
+      ['b', 'base'],
+      ['c', 'b'],
+    ] as const) {
       expect(layers(child).slice(0, layers(parent).length), `${child} is built on ${parent}`).toEqual(layers(parent));
       expect(layers(child).length).toBeGreaterThan(layers(parent).length);
     }

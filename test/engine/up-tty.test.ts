@@ -24,7 +24,11 @@ afterAll(() => {
 
 function inTerminal(args: string, cols: number): { code: number; screen: string } {
   const out = join(tmpdir(), `${name}-typescript`);
-  const r = spawnSync('script', ['-qec', `stty cols ${cols} rows 40; ${process.execPath} ${BIN} ${args}`, out], { cwd: dir, env: { ...process.env, CI: '' }, encoding: 'utf8' });
+  const r = spawnSync('script', ['-qec', `stty cols ${cols} rows 40; ${process.execPath} ${BIN} ${args}`, out], {
+    cwd: dir,
+    env: { ...process.env, CI: '' },
+    encoding: 'utf8',
+  });
   const screen = stripVTControlCharacters(execFileSync('cat', [out], { encoding: 'utf8' })).replace(/\r/g, '\n');
   rmSync(out, { force: true });
   return { code: r.status ?? -1, screen };
@@ -32,7 +36,10 @@ function inTerminal(args: string, cols: number): { code: number; screen: string 
 
 describe.runIf(hasScript)('mbuild up on a terminal', () => {
   it('draws one row per image with its state, then the summary', () => {
-    writeFileSync(join(dir, 'mbuild.yaml'), `version: 1\nname: ${name}\ndefaults: {network: none}\nimages:\n  good: {dockerfile_inline: "FROM busybox\\nRUN echo ${name} > /x"}\n  bad: {dockerfile_inline: "FROM busybox\\nRUN exit 3"}\n`);
+    writeFileSync(
+      join(dir, 'mbuild.yaml'),
+      `version: 1\nname: ${name}\ndefaults: {network: none}\nimages:\n  good: {dockerfile_inline: "FROM busybox\\nRUN echo ${name} > /x"}\n  bad: {dockerfile_inline: "FROM busybox\\nRUN exit 3"}\n`,
+    );
     const { code, screen } = inTerminal('up --keep-going --builder buildkit', 120);
     expect(code).toBe(1);
     expect(screen).toMatch(/✔ good built in \d+\.\ds [0-9a-f]{12}/);
@@ -41,7 +48,7 @@ describe.runIf(hasScript)('mbuild up on a terminal', () => {
     expect(screen).toContain('done in');
   });
 
-  it('counts a classic build over the Dockerfile\'s own steps, never mbuild\'s LABEL step', () => {
+  it("counts a classic build over the Dockerfile's own steps, never mbuild's LABEL step", () => {
     const { code, screen } = inTerminal('up bad --builder classic', 120);
     expect(code).toBe(1);
     expect(screen).toContain('✖ bad failed at [2/2] RUN exit 3');

@@ -51,7 +51,10 @@ describe('mbuild watch: edits', () => {
     await w.settle();
 
     for (const image of ['base', ...DEPENDENTS]) expect(w.starts(m, image), `${image} builds\n${w.describe()}`).toBe(1);
-    expect(w.since(m).filter((e) => of(e) === 'other'), 'other is not touched').toEqual([]);
+    expect(
+      w.since(m).filter((e) => of(e) === 'other'),
+      'other is not touched',
+    ).toEqual([]);
     expect(w.starts(m, 'ordered'), 'depends_on orders only: ordered is not rebuilt').toBe(0);
     for (const run of w.since(m, 'run-started')) expect(run['images']).not.toContain('other');
     const baseDone = w.events.findIndex((e, i) => i >= m && e.type === 'image-done' && of(e) === 'base');
@@ -107,7 +110,10 @@ describe('mbuild watch: edits', () => {
     writeFileSync(join(p.dir, 'base/notes.ign'), 'edited\n');
     writeFileSync(join(p.dir, 'base/new.ign'), 'new\n');
     await w.settle();
-    expect(w.since(m).filter((e) => e.type !== 'watch-probe'), w.describe()).toEqual([]);
+    expect(
+      w.since(m).filter((e) => e.type !== 'watch-probe'),
+      w.describe(),
+    ).toEqual([]);
   });
 
   it('a change that leaves every key unchanged builds nothing: the cache decides', async () => {

@@ -42,7 +42,9 @@ it('outputs inside watched contexts trigger no loop; a hook that keeps triggerin
   expect(w.starts(m, 'peer')).toBe(0);
   expect(readFileSync(join(p.dir, 'gen/generated/src.txt'), 'utf8')).toBe('gen v2\n');
   expect(readFileSync(join(p.dir, 'peer/from-gen.txt'), 'utf8'), 'the output was written again').not.toBe(stampBefore);
-  expect(new Set(w.since(m, 'watch-change').flatMap((e) => e['paths'] as string[])), 'outputs and their temporary siblings are not changes').toEqual(new Set(['gen/src.txt']));
+  expect(new Set(w.since(m, 'watch-change').flatMap((e) => e['paths'] as string[])), 'outputs and their temporary siblings are not changes').toEqual(
+    new Set(['gen/src.txt']),
+  );
 
   // The hook: hooked rebuilds itself SELF_TRIGGER_LIMIT times in a row, then is paused.
   m = w.mark();

@@ -32,7 +32,9 @@ it('an edit during a build restarts it: exactly one extra build, dependents wait
   const m = w.mark();
   writeFileSync(join(p.dir, 'slow/v.txt'), 'v2\n');
   // The RUN step of the first build is sleeping on the daemon.
-  await w.waitFor((e) => e.type === 'image-step' && of(e) === 'slow' && /RUN sleep 2/.test(String(e['step'])) && e['cached'] === false, 'slow RUN step', { from: m });
+  await w.waitFor((e) => e.type === 'image-step' && of(e) === 'slow' && /RUN sleep 2/.test(String(e['step'])) && e['cached'] === false, 'slow RUN step', {
+    from: m,
+  });
   await expect.poll(() => processesWith(marker).length, { timeout: 30_000, interval: 50 }).toBeGreaterThan(0);
   const firstShells = processesWith(marker);
   writeFileSync(join(p.dir, 'slow/v.txt'), 'v3\n');

@@ -18,8 +18,7 @@ afterEach(() => {
 });
 
 const of = (e: WEvent): string | undefined => (e as { image?: string }).image;
-const failures = (w: WatchSession, from: number): WEvent[] =>
-  w.since(from, 'image-done').filter((e) => (e['outcome'] as { kind: string }).kind === 'failed');
+const failures = (w: WatchSession, from: number): WEvent[] => w.since(from, 'image-done').filter((e) => (e['outcome'] as { kind: string }).kind === 'failed');
 const noInternalError = (w: WatchSession): void => {
   expect(JSON.stringify(w.events)).not.toMatch(/internal error|ENOENT/i);
 };

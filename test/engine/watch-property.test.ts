@@ -17,7 +17,22 @@
  * The per-test timeout leaves room for a loaded machine. Reproduce with MBT_WATCH_SEED=<seed>.
  */
 import { createHash } from 'node:crypto';
-import { appendFileSync, chmodSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  chmodSync,
+  cpSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import Docker from 'dockerode';
@@ -72,7 +87,12 @@ async function treeOf(ref: string): Promise<Entry[]> {
       stream.on('data', (c: unknown) => void chunks.push(c as Buffer));
       stream.on('end', () => {
         const type = h.type === 'directory' ? 'dir' : h.type === 'symlink' ? 'symlink' : 'file';
-        entries.push([h.name.replace(/\/$/, ''), type, type === 'symlink' ? 0 : h.mode & 0o7777, type === 'symlink' ? h.linkname : type === 'dir' ? '' : sha(Buffer.concat(chunks))]);
+        entries.push([
+          h.name.replace(/\/$/, ''),
+          type,
+          type === 'symlink' ? 0 : h.mode & 0o7777,
+          type === 'symlink' ? h.linkname : type === 'dir' ? '' : sha(Buffer.concat(chunks)),
+        ]);
         next();
       });
     });
@@ -94,7 +114,10 @@ function edit(dir: string, rnd: () => number): string {
   const files = entries.filter(([r, t]) => t !== 'dir' && !/(^|\/)(Dockerfile|\.dockerignore)$/.test(r)).map(([r]) => r);
   const dirs = entries.filter(([, t]) => t === 'dir').map(([r]) => r);
   const fresh = () => `${pick([...IMAGES, ...dirs])}/${pick(['f1.txt', 'f2.txt', 'n.txt', 'x.ign', 'y.ign', 'new/g.txt'])}`;
-  const content = () => `${rnd().toString(36).repeat(1 + Math.floor(rnd() * 6))}\n`;
+  const content = () =>
+    `${rnd()
+      .toString(36)
+      .repeat(1 + Math.floor(rnd() * 6))}\n`;
   const op = pick(['write', 'write', 'write', 'append', 'delete', 'rename', 'renameDir', 'chmod', 'touch', 'symlink', 'rmdir']);
   const at = (r: string) => join(dir, r);
   const present = (r: string) => lstatSync(at(r), { throwIfNoEntry: false });
@@ -105,7 +128,7 @@ function edit(dir: string, rnd: () => number): string {
     case 'touch':
     case 'delete':
     case 'rename': {
-      if (existing === undefined || lstatSync(at(existing)).isSymbolicLink() && op !== 'delete' && op !== 'rename') break;
+      if (existing === undefined || (lstatSync(at(existing)).isSymbolicLink() && op !== 'delete' && op !== 'rename')) break;
       if (op === 'append') appendFileSync(at(existing), content());
       else if (op === 'chmod') chmodSync(at(existing), (lstatSync(at(existing)).mode & 0o111) !== 0 ? 0o644 : 0o755);
       else if (op === 'touch') utimesSync(at(existing), new Date(), new Date());
@@ -176,76 +199,85 @@ interface Settled {
   readonly events: string;
 }
 
-it(`${SEQUENCES} random edit sequences: after each settles, every image equals a fresh --no-cache build of the final files (seed ${SEED})`, { timeout: 360_000 }, async () => {
-  const rnd = prng(SEED);
-  watched = copyFixture('../watch/prop', 'wprop');
-  mirror = copyFixture('../watch/prop', 'wpropf');
-  snapshots = mkdtempSync(join(tmpdir(), 'mbt-wprop-snap-'));
-  w = new WatchSession(watched);
-  await w.ready();
-  const expected = new Map<string, Entry[]>(); // digest of final files -> fresh tree
-  const seenTrees = new Map<string, Entry[]>(); // watch image ID -> tree
-  let freshBuilds = 0;
+it(
+  `${SEQUENCES} random edit sequences: after each settles, every image equals a fresh --no-cache build of the final files (seed ${SEED})`,
+  { timeout: 360_000 },
+  async () => {
+    const rnd = prng(SEED);
+    watched = copyFixture('../watch/prop', 'wprop');
+    mirror = copyFixture('../watch/prop', 'wpropf');
+    snapshots = mkdtempSync(join(tmpdir(), 'mbt-wprop-snap-'));
+    w = new WatchSession(watched);
+    await w.ready();
+    const expected = new Map<string, Entry[]>(); // digest of final files -> fresh tree
+    const seenTrees = new Map<string, Entry[]>(); // watch image ID -> tree
+    let freshBuilds = 0;
 
-  // The checker runs behind the edits: sequence N is compared while N+1 is edited and built.
-  const check = async (s: Settled): Promise<void> => {
-    const t0 = performance.now();
-    const missing = IMAGES.filter((i) => !expected.has(s.digests[i]!));
-    if (missing.length > 0) {
-      for (const i of IMAGES) {
-        rmSync(join(mirror.dir, i), { recursive: true, force: true });
-        cpSync(join(s.snapshot, i), join(mirror.dir, i), { recursive: true, verbatimSymlinks: true });
-        expect(walk(join(mirror.dir, i)), 'the mirror holds the same files').toEqual(walk(join(s.snapshot, i)));
+    // The checker runs behind the edits: sequence N is compared while N+1 is edited and built.
+    const check = async (s: Settled): Promise<void> => {
+      const t0 = performance.now();
+      const missing = IMAGES.filter((i) => !expected.has(s.digests[i]!));
+      if (missing.length > 0) {
+        for (const i of IMAGES) {
+          rmSync(join(mirror.dir, i), { recursive: true, force: true });
+          cpSync(join(s.snapshot, i), join(mirror.dir, i), { recursive: true, verbatimSymlinks: true });
+          expect(walk(join(mirror.dir, i)), 'the mirror holds the same files').toEqual(walk(join(s.snapshot, i)));
+        }
+        const r = await mirror.up(['--no-cache', '--progress', 'json', ...missing]);
+        expect(r.code, `fresh build of ${missing.join(', ')}\n${r.stdout.slice(-2000)}\n${r.stderr}`).toBe(0);
+        freshBuilds += missing.length;
+        const trees = await Promise.all(missing.map((i) => treeOf(`${mirror.name}/${i}:t`)));
+        missing.forEach((i, n) => expected.set(s.digests[i]!, trees[n]!));
       }
-      const r = await mirror.up(['--no-cache', '--progress', 'json', ...missing]);
-      expect(r.code, `fresh build of ${missing.join(', ')}\n${r.stdout.slice(-2000)}\n${r.stderr}`).toBe(0);
-      freshBuilds += missing.length;
-      const trees = await Promise.all(missing.map((i) => treeOf(`${mirror.name}/${i}:t`)));
-      missing.forEach((i, n) => expected.set(s.digests[i]!, trees[n]!));
-    }
-    const actual = await Promise.all(IMAGES.map(async (i) => {
-      const id = s.ids[i]!;
-      if (!seenTrees.has(id)) seenTrees.set(id, await treeOf(id));
-      return seenTrees.get(id)!;
-    }));
-    rmSync(s.snapshot, { recursive: true, force: true });
-    if (process.env['MBT_WATCH_TRACE']) console.error(`seq ${s.seq}: check ${Math.round(performance.now() - t0)} ms, fresh ${missing.join('') || '-'}: ${s.log.join('; ')}`);
-    IMAGES.forEach((i, n) => {
-      expect(actual[n], `seed ${SEED}, sequence ${s.seq} (${s.log.join('; ')}): image ${i}\n${s.events}`).toEqual(expected.get(s.digests[i]!));
-    });
-  };
-  let checking: Promise<void> = Promise.resolve();
+      const actual = await Promise.all(
+        IMAGES.map(async (i) => {
+          const id = s.ids[i]!;
+          if (!seenTrees.has(id)) seenTrees.set(id, await treeOf(id));
+          return seenTrees.get(id)!;
+        }),
+      );
+      rmSync(s.snapshot, { recursive: true, force: true });
+      if (process.env['MBT_WATCH_TRACE'])
+        console.error(`seq ${s.seq}: check ${Math.round(performance.now() - t0)} ms, fresh ${missing.join('') || '-'}: ${s.log.join('; ')}`);
+      IMAGES.forEach((i, n) => {
+        expect(actual[n], `seed ${SEED}, sequence ${s.seq} (${s.log.join('; ')}): image ${i}\n${s.events}`).toEqual(expected.get(s.digests[i]!));
+      });
+    };
+    let checking: Promise<void> = Promise.resolve();
 
-  for (let seq = 1; seq <= SEQUENCES; seq++) {
-    const log: string[] = [];
-    const ops = 1 + Math.floor(rnd() * 6);
-    for (let i = 0; i < ops; i++) {
-      log.push(edit(watched.dir, rnd));
-      // The gaps are part of the generated input: some edits land while debouncing or during a build.
-      const r = rnd();
-      if (r > 0.85) await sleep(150 + Math.floor(rnd() * 350));
-      else if (r > 0.6) await sleep(Math.floor(rnd() * 80));
-    }
-    const t0 = performance.now();
-    await w.settle();
-    if (process.env['MBT_WATCH_TRACE']) console.error(`seq ${seq}: settled in ${Math.round(performance.now() - t0)} ms`);
+    for (let seq = 1; seq <= SEQUENCES; seq++) {
+      const log: string[] = [];
+      const ops = 1 + Math.floor(rnd() * 6);
+      for (let i = 0; i < ops; i++) {
+        log.push(edit(watched.dir, rnd));
+        // The gaps are part of the generated input: some edits land while debouncing or during a build.
+        const r = rnd();
+        if (r > 0.85) await sleep(150 + Math.floor(rnd() * 350));
+        else if (r > 0.6) await sleep(Math.floor(rnd() * 80));
+      }
+      const t0 = performance.now();
+      await w.settle();
+      if (process.env['MBT_WATCH_TRACE']) console.error(`seq ${seq}: settled in ${Math.round(performance.now() - t0)} ms`);
 
-    // Before the next edit: the final files, and which images watch's tags name now.
-    const digests: Record<string, string> = {};
-    // b's digest takes in a's, done first (IMAGES is in that order).
-    for (const i of IMAGES) digests[i] = sha(JSON.stringify(walk(join(watched.dir, i))) + (i === 'b' ? digests['a']! : ''));
-    const snapshot = join(snapshots, String(seq));
-    for (const i of IMAGES) cpSync(join(watched.dir, i), join(snapshot, i), { recursive: true, verbatimSymlinks: true });
-    const ids = Object.fromEntries(await Promise.all(IMAGES.map(async (i) => [i, (await engine.getImage(`${watched.name}/${i}:t`).inspect()).Id] as const)));
-    const settled: Settled = { seq, log, snapshot, digests, ids, events: w.describe() };
-    checking = checking.then(() => check(settled));
-    checking.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
-    // Keep at most one sequence in flight behind the edits (and fail fast).
-    if (seq % 2 === 0) await checking;
-  }
-  await checking;
-  expect(w.events.filter((e) => e.type === 'watch-not-json')).toEqual([]);
-  expect(w.exited, 'watch is still running').toBeUndefined();
-  console.log(`watch property test: seed ${SEED}, ${SEQUENCES} sequences, ${freshBuilds} fresh image builds, ${w.since(0, 'image-started').length} watch builds`);
-  expect((await w.stop('SIGINT')).code).toBe(130);
-});
+      // Before the next edit: the final files, and which images watch's tags name now.
+      const digests: Record<string, string> = {};
+      // b's digest takes in a's, done first (IMAGES is in that order).
+      for (const i of IMAGES) digests[i] = sha(JSON.stringify(walk(join(watched.dir, i))) + (i === 'b' ? digests['a']! : ''));
+      const snapshot = join(snapshots, String(seq));
+      for (const i of IMAGES) cpSync(join(watched.dir, i), join(snapshot, i), { recursive: true, verbatimSymlinks: true });
+      const ids = Object.fromEntries(await Promise.all(IMAGES.map(async (i) => [i, (await engine.getImage(`${watched.name}/${i}:t`).inspect()).Id] as const)));
+      const settled: Settled = { seq, log, snapshot, digests, ids, events: w.describe() };
+      checking = checking.then(() => check(settled));
+      checking.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+      // Keep at most one sequence in flight behind the edits (and fail fast).
+      if (seq % 2 === 0) await checking;
+    }
+    await checking;
+    expect(w.events.filter((e) => e.type === 'watch-not-json')).toEqual([]);
+    expect(w.exited, 'watch is still running').toBeUndefined();
+    console.log(
+      `watch property test: seed ${SEED}, ${SEQUENCES} sequences, ${freshBuilds} fresh image builds, ${w.since(0, 'image-started').length} watch builds`,
+    );
+    expect((await w.stop('SIGINT')).code).toBe(130);
+  },
+);

@@ -8,7 +8,9 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /** `docker ARGS`, stdout as non-empty lines; throws when docker exits non-zero. */
 export function docker(...args: string[]): string[] {
-  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).split('\n').filter((l) => l !== '');
+  return execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] })
+    .split('\n')
+    .filter((l) => l !== '');
 }
 
 /** The label every fixture Dockerfile sets right after FROM, so classic intermediates can be found and removed too. */
@@ -30,7 +32,12 @@ export function inspectImage(ref: string): ImageFacts | undefined {
   } catch {
     return undefined;
   }
-  const j = JSON.parse(out.join('\n')) as { Id: string; RepoTags: string[] | null; RootFS: { Layers?: string[] }; Config: { Labels: Record<string, string> | null } };
+  const j = JSON.parse(out.join('\n')) as {
+    Id: string;
+    RepoTags: string[] | null;
+    RootFS: { Layers?: string[] };
+    Config: { Labels: Record<string, string> | null };
+  };
   return { id: j.Id, repoTags: j.RepoTags ?? [], layers: j.RootFS.Layers ?? [], labels: j.Config.Labels ?? {} };
 }
 
@@ -47,8 +54,9 @@ export const fileInImage = (image: string, path: string): string => runInImage(i
 
 /** Every `repo:tag` on the daemon whose repository belongs to `project` (its own tags, default tags and BuildKit pins). */
 export function projectTags(project: string): string[] {
-  return docker('image', 'ls', '--format', '{{.Repository}}:{{.Tag}}').filter((t) =>
-    t.startsWith(`${project}/`) || t.startsWith(`${project}-`) || t.startsWith(`mbuild-pin/${project}-`));
+  return docker('image', 'ls', '--format', '{{.Repository}}:{{.Tag}}').filter(
+    (t) => t.startsWith(`${project}/`) || t.startsWith(`${project}-`) || t.startsWith(`mbuild-pin/${project}-`),
+  );
 }
 
 /** BuildKit pin tags (`mbuild-pin/<project>-<image>:<hex>`) of one image of the project. */

@@ -8,13 +8,16 @@ import type { BuildEvent, Failure, ImageOutcome } from '../../src/core/events.js
 export type JsonEvent = BuildEvent & { readonly time: string };
 
 export function parseEvents(stdout: string): JsonEvent[] {
-  return stdout.split('\n').filter((l) => l.trim() !== '').map((l, i) => {
-    try {
-      return JSON.parse(l) as JsonEvent;
-    } catch {
-      throw new Error(`line ${i + 1} of --progress json output is not JSON: ${l}`);
-    }
-  });
+  return stdout
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l, i) => {
+      try {
+        return JSON.parse(l) as JsonEvent;
+      } catch {
+        throw new Error(`line ${i + 1} of --progress json output is not JSON: ${l}`);
+      }
+    });
 }
 
 export interface BuildInterval {

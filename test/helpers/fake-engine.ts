@@ -102,8 +102,10 @@ export async function startFakeEngine(opts: FakeEngineOptions = {}): Promise<Fak
     if (r.path === '/_ping') {
       const server = opts.serverHeader === undefined ? 'Docker/99.0.0-fake (linux)' : opts.serverHeader;
       const headers: Record<string, string | null> = {
-        'Api-Version': apiVersion, Ostype: 'linux',
-        ...(opts.builderVersion ? { 'Builder-Version': opts.builderVersion } : {}), ...(server !== null && { Server: server }),
+        'Api-Version': apiVersion,
+        Ostype: 'linux',
+        ...(opts.builderVersion ? { 'Builder-Version': opts.builderVersion } : {}),
+        ...(server !== null && { Server: server }),
         ...opts.pingHeaders,
       };
       res.writeHead(opts.pingStatus ?? 200, Object.fromEntries(Object.entries(headers).filter((e): e is [string, string] => e[1] !== null)));

@@ -37,9 +37,15 @@ async function readTar(stream: Readable, normalize: (content: Buffer) => Buffer)
     body.on('end', () => {
       const type = TYPES[h.type] ?? `other:${h.type}`;
       const name = h.name.replace(/\/+$/, '');
-      const what = type === 'file'
-        ? createHash('sha256').update(normalize(Buffer.concat(chunks))).digest('hex').slice(0, 16)
-        : type === 'link' || type === 'hardlink' ? `-> ${h.linkname}` : '';
+      const what =
+        type === 'file'
+          ? createHash('sha256')
+              .update(normalize(Buffer.concat(chunks)))
+              .digest('hex')
+              .slice(0, 16)
+          : type === 'link' || type === 'hardlink'
+            ? `-> ${h.linkname}`
+            : '';
       lines.push(`${name} ${type} ${(h.mode & 0o7777).toString(8)} ${h.uid}:${h.gid} ${what}`.trimEnd());
       next();
     });

@@ -63,11 +63,11 @@ function sourceFiles(dir: string): string[] {
     .map((e) => join(e.parentPath, e.name));
 }
 
-const onlyTypes = (elements: ts.NodeArray<ts.ImportSpecifier | ts.ExportSpecifier>): boolean =>
-  elements.length > 0 && elements.every((e) => e.isTypeOnly);
+const onlyTypes = (elements: ts.NodeArray<ts.ImportSpecifier | ts.ExportSpecifier>): boolean => elements.length > 0 && elements.every((e) => e.isTypeOnly);
 
 function isTypeOnly(node: ts.ImportDeclaration | ts.ExportDeclaration): boolean {
-  if (ts.isExportDeclaration(node)) return node.isTypeOnly || (node.exportClause !== undefined && ts.isNamedExports(node.exportClause) && onlyTypes(node.exportClause.elements));
+  if (ts.isExportDeclaration(node))
+    return node.isTypeOnly || (node.exportClause !== undefined && ts.isNamedExports(node.exportClause) && onlyTypes(node.exportClause.elements));
   const clause = node.importClause;
   if (clause === undefined) return false; // `import './x.js'` runs the module
   if (clause.phaseModifier === ts.SyntaxKind.TypeKeyword) return true;
@@ -83,7 +83,12 @@ function importsIn(text: string): { spec: string; typeOnly: boolean }[] {
     const node = stack.pop()!;
     if ((ts.isImportDeclaration(node) || ts.isExportDeclaration(node)) && node.moduleSpecifier && ts.isStringLiteral(node.moduleSpecifier)) {
       out.push({ spec: node.moduleSpecifier.text, typeOnly: isTypeOnly(node) });
-    } else if (ts.isCallExpression(node) && node.expression.kind === ts.SyntaxKind.ImportKeyword && node.arguments[0] && ts.isStringLiteral(node.arguments[0])) {
+    } else if (
+      ts.isCallExpression(node) &&
+      node.expression.kind === ts.SyntaxKind.ImportKeyword &&
+      node.arguments[0] &&
+      ts.isStringLiteral(node.arguments[0])
+    ) {
       out.push({ spec: node.arguments[0].text, typeOnly: false });
     } else if (ts.isImportTypeNode(node) && ts.isLiteralTypeNode(node.argument) && ts.isStringLiteral(node.argument.literal)) {
       out.push({ spec: node.argument.literal.text, typeOnly: true });
@@ -118,7 +123,8 @@ function crossImports(): Import[] {
 function violations(table: ReadonlyMap<string, Allowed>, imports: readonly Import[], folders: readonly string[]): string[] {
   const out = folders.filter((f) => !table.has(f)).map((f) => `src/${f}/ has no row in the module table`);
   for (const f of table.keys()) if (!folders.includes(f)) out.push(`the module table names ${f}/, which is no folder of src/`);
-  for (const allowed of table.values()) for (const f of allowed.folders.keys()) if (!folders.includes(f)) out.push(`the module table admits imports of ${f}/, which is no folder of src/`);
+  for (const allowed of table.values())
+    for (const f of allowed.folders.keys()) if (!folders.includes(f)) out.push(`the module table admits imports of ${f}/, which is no folder of src/`);
   for (const i of imports) {
     const [from, to] = [i.from.split('/')[1]!, i.to.split('/')[1]!];
     const allowed = table.get(from);
@@ -130,7 +136,11 @@ function violations(table: ReadonlyMap<string, Allowed>, imports: readonly Impor
   return out;
 }
 
-const srcFolders = (): string[] => readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+const srcFolders = (): string[] =>
+  readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort();
 
 describe('architecture', () => {
   it('every import between the folders of src/ is one the module table of docs/architecture.md admits', () => {
@@ -139,11 +149,16 @@ describe('architecture', () => {
   });
 
   it('the check fails on an import the table does not admit, and on a value import where it admits types', () => {
-    const table = moduleTable([
-      '| module | owns | imports |', '|---|---|---|',
-      '| `core/` | basics | nothing |', '| `report/` | rendering | `core`, `plan` types (the plan) |',
-      '| `plan/` | the graph | `core` |', '| `cli/` | the edge | everything |',
-    ].join('\n'));
+    const table = moduleTable(
+      [
+        '| module | owns | imports |',
+        '|---|---|---|',
+        '| `core/` | basics | nothing |',
+        '| `report/` | rendering | `core`, `plan` types (the plan) |',
+        '| `plan/` | the graph | `core` |',
+        '| `cli/` | the edge | everything |',
+      ].join('\n'),
+    );
     const imports: Import[] = [
       { from: 'src/report/a.ts', to: 'src/plan/types.ts', typeOnly: true },
       { from: 'src/report/a.ts', to: 'src/plan/plan.ts', typeOnly: false },
@@ -161,13 +176,21 @@ describe('architecture', () => {
 
   it('reads type-only imports as the compiler does', () => {
     const text = [
-      "import type { A } from './a.js';", "import { type B } from './b.js';", "import { type C, c } from './c.js';",
-      "import d from './d.js';", "import './e.js';", "export type { F } from './f.js';", "export { g } from './g.js';",
-      "import { h } from 'node:path';", "const i = () => import('./i.js');", "type J = import('./j.js').J;",
+      "import type { A } from './a.js';",
+      "import { type B } from './b.js';",
+      "import { type C, c } from './c.js';",
+      "import d from './d.js';",
+      "import './e.js';",
+      "export type { F } from './f.js';",
+      "export { g } from './g.js';",
+      "import { h } from 'node:path';",
+      "const i = () => import('./i.js');",
+      "type J = import('./j.js').J;",
     ].join('\n');
-    expect(importsIn(text).map((i) => `${i.typeOnly ? 'type' : 'value'} ${i.spec}`).sort()).toEqual([
-      'type ./a.js', 'type ./b.js', 'type ./f.js', 'type ./j.js',
-      'value ./c.js', 'value ./d.js', 'value ./e.js', 'value ./g.js', 'value ./i.js',
-    ]);
+    expect(
+      importsIn(text)
+        .map((i) => `${i.typeOnly ? 'type' : 'value'} ${i.spec}`)
+        .sort(),
+    ).toEqual(['type ./a.js', 'type ./b.js', 'type ./f.js', 'type ./j.js', 'value ./c.js', 'value ./d.js', 'value ./e.js', 'value ./g.js', 'value ./i.js']);
   });
 });

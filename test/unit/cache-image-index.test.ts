@@ -129,7 +129,7 @@ describe('ImageIndex: what lives for one run', () => {
     expect(state.lists).toBe(0);
   });
 
-  it('base image IDs are one run\'s', () => {
+  it("base image IDs are one run's", () => {
     const images = new ImageIndex(fake([]).engine);
     const dir = root();
     const first = images.run('p', dir);

@@ -66,17 +66,38 @@ describe('cache key inputs', () => {
 
   it('explains Dockerfile, arg, upstream and file changes', () => {
     const base: ImageInputs = {
-      version: 'mbuild-key-1', builder: 'buildkit', dockerfile: 'FROM x\nRUN a\n', dockerfileInTar: 'Dockerfile', ignore: null, target: null, platform: null, network: null,
-      pull: false, labels: {}, args: { V: '1.2' }, bases: {}, upstream: { base: 'sha256:1' }, mounts: {},
-      files: [['a', 'file', 0o644, 'h1'], ['b', 'file', 0o644, 'h2'], ['c', 'file', 0o644, 'h3']],
+      version: 'mbuild-key-1',
+      builder: 'buildkit',
+      dockerfile: 'FROM x\nRUN a\n',
+      dockerfileInTar: 'Dockerfile',
+      ignore: null,
+      target: null,
+      platform: null,
+      network: null,
+      pull: false,
+      labels: {},
+      args: { V: '1.2' },
+      bases: {},
+      upstream: { base: 'sha256:1' },
+      mounts: {},
+      files: [
+        ['a', 'file', 0o644, 'h1'],
+        ['b', 'file', 0o644, 'h2'],
+        ['c', 'file', 0o644, 'h3'],
+      ],
     };
     const now: ImageInputs = {
-      ...base, dockerfile: 'FROM x\nRUN b\n', args: { V: '1.3' }, upstream: { base: 'sha256:2' },
-      files: [['a', 'file', 0o644, 'h1'], ['b', 'file', 0o644, 'hX'], ['d', 'file', 0o644, 'h4']],
+      ...base,
+      dockerfile: 'FROM x\nRUN b\n',
+      args: { V: '1.3' },
+      upstream: { base: 'sha256:2' },
+      files: [
+        ['a', 'file', 0o644, 'h1'],
+        ['b', 'file', 0o644, 'hX'],
+        ['d', 'file', 0o644, 'h4'],
+      ],
     };
-    expect(explainChange(base, now)).toEqual([
-      'context changed: b (+2 more)', 'Dockerfile changed at line 2', 'arg V 1.2 -> 1.3', 'upstream base rebuilt',
-    ]);
+    expect(explainChange(base, now)).toEqual(['context changed: b (+2 more)', 'Dockerfile changed at line 2', 'arg V 1.2 -> 1.3', 'upstream base rebuilt']);
     expect(changedFiles(base.files, now.files)).toEqual(['b', 'c', 'd']);
     expect(explainChange(base, base)).toEqual([]);
   });
@@ -84,8 +105,22 @@ describe('cache key inputs', () => {
 
 describe('what is an input of the key, and how a change is told', () => {
   const inputs = (over: Partial<ImageInputs>): ImageInputs => ({
-    version: 'mbuild-key-1', builder: 'buildkit', dockerfile: 'FROM shop/base:dev\n', dockerfileInTar: 'Dockerfile', ignore: null, target: null, platform: null,
-    network: null, pull: false, labels: {}, args: {}, bases: {}, upstream: {}, mounts: {}, files: [], ...over,
+    version: 'mbuild-key-1',
+    builder: 'buildkit',
+    dockerfile: 'FROM shop/base:dev\n',
+    dockerfileInTar: 'Dockerfile',
+    ignore: null,
+    target: null,
+    platform: null,
+    network: null,
+    pull: false,
+    labels: {},
+    args: {},
+    bases: {},
+    upstream: {},
+    mounts: {},
+    files: [],
+    ...over,
   });
 
   it('an upstream the plan no longer has is never said to be rebuilt (a FROM tag no in-file image carries now)', () => {
@@ -103,12 +138,16 @@ describe('what is an input of the key, and how a change is told', () => {
   });
 
   const graph = {
-    'mbuild.yaml': 'version: 1\nname: p\nimages:\n  x: {context: x, tags: ["p/x:t"]}\n  y: {context: y, depends_on: [x]}\n'
-      + '  mid: {context: mid, tags: ["p/mid:t"]}\n  top: {context: top}\n  arg: {context: y, args: {X: {image: x}}}\n',
-    'x/Dockerfile': 'FROM busybox\nCOPY . /x\n', 'x/x.txt': 'x1\n',
+    'mbuild.yaml':
+      'version: 1\nname: p\nimages:\n  x: {context: x, tags: ["p/x:t"]}\n  y: {context: y, depends_on: [x]}\n' +
+      '  mid: {context: mid, tags: ["p/mid:t"]}\n  top: {context: top}\n  arg: {context: y, args: {X: {image: x}}}\n',
+    'x/Dockerfile': 'FROM busybox\nCOPY . /x\n',
+    'x/x.txt': 'x1\n',
     'y/Dockerfile': 'FROM busybox\nCOPY . /y\n',
-    'mid/Dockerfile': 'FROM busybox\nCOPY . /mid\n', 'mid/mid.txt': 'mid1\n',
-    'top/Dockerfile': 'FROM p/mid:t\nCOPY . /top\n', 'top/hello.txt': 'hello\n',
+    'mid/Dockerfile': 'FROM busybox\nCOPY . /mid\n',
+    'mid/mid.txt': 'mid1\n',
+    'top/Dockerfile': 'FROM p/mid:t\nCOPY . /top\n',
+    'top/hello.txt': 'hello\n',
   };
 
   async function load(dir: string) {
@@ -142,7 +181,14 @@ describe('what is an input of the key, and how a change is told', () => {
     const { file } = await load(dir);
     const statCache = (await StatCache.load(join(dir, '.mbuild', 'stat-cache.json'))).cache;
     const keyOf = async (name: string, upstream: Record<string, string>) => {
-      const r = await collectInputs({ file, image: file.images.get(name)!, builder: 'buildkit', upstream: new Map(Object.entries(upstream)), engine: noEngine, statCache });
+      const r = await collectInputs({
+        file,
+        image: file.images.get(name)!,
+        builder: 'buildkit',
+        upstream: new Map(Object.entries(upstream)),
+        engine: noEngine,
+        statCache,
+      });
       if (!r.ok) throw new Error('unreadable');
       return r.value;
     };
@@ -177,7 +223,13 @@ describe('what is an input of the key, and how a change is told', () => {
       '.mbuild/state/gone.json.key': 'v1-gone sha256:ccc\nv1-nothing\n',
       '.mbuild/state/web.json': '{corrupt',
     });
-    expect(await recordedImages(dir)).toEqual(new Map([['sha256:aaa', new Set(['v1-new'])], ['sha256:bbb', new Set(['v1-old'])], ['sha256:ccc', new Set(['v1-gone'])]]));
+    expect(await recordedImages(dir)).toEqual(
+      new Map([
+        ['sha256:aaa', new Set(['v1-new'])],
+        ['sha256:bbb', new Set(['v1-old'])],
+        ['sha256:ccc', new Set(['v1-gone'])],
+      ]),
+    );
     expect(await recordedImages(project())).toEqual(new Map());
   });
 });

@@ -132,5 +132,8 @@ it('says how to build it, without a stack trace, when dist/ is missing (a fresh 
     child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
     child.on('close', (code) => resolve({ code, stderr }));
   });
-  expect(r).toEqual({ code: 1, stderr: `mbuild: cannot read ${join(copy, 'dist', 'bundle', 'main.cjs')} (ENOENT): this copy of mbuild is not built; run \`npm run build\` in ${copy}\n` });
+  expect(r).toEqual({
+    code: 1,
+    stderr: `mbuild: cannot read ${join(copy, 'dist', 'bundle', 'main.cjs')} (ENOENT): this copy of mbuild is not built; run \`npm run build\` in ${copy}\n`,
+  });
 });

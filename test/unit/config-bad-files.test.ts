@@ -11,7 +11,9 @@ import { runCli } from '../helpers/run-cli.js';
 import { snapshot } from '../helpers/tree.js';
 
 const BAD = new URL('../fixtures/bad/', import.meta.url).pathname;
-const cases = readdirSync(BAD).filter((d) => existsSync(join(BAD, d, 'mbuild.yaml'))).sort();
+const cases = readdirSync(BAD)
+  .filter((d) => existsSync(join(BAD, d, 'mbuild.yaml')))
+  .sort();
 
 describe('mbuild validate on bad build files', () => {
   it('has at least 30 cases', () => {

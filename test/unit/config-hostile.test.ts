@@ -62,7 +62,9 @@ const lines = (n: number, line: (i: number) => string): string => Array.from({ l
 
 describe('deep graphs', () => {
   it('a depends_on chain of 6,000 with one self-edge is a cycle diagnostic at its line', SLOW, async () => {
-    const dir = project(`version: 1\nname: h\ndefaults: {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(6000, (i) => `  i${i}: {depends_on: [i${i === 5999 ? i : i + 1}]}\n`)}`);
+    const dir = project(
+      `version: 1\nname: h\ndefaults: {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(6000, (i) => `  i${i}: {depends_on: [i${i === 5999 ? i : i + 1}]}\n`)}`,
+    );
     const r = await validate(dir);
     expectCleanFailure(r);
     expect(r.stderr).toMatch(/^mbuild\.yaml:6004:24: error: dependency cycle: i5999 -> i5999\n/);
@@ -70,17 +72,24 @@ describe('deep graphs', () => {
   });
 
   it('a chain of 6,000 closed by a FROM line is one short diagnostic at that line', SLOW, async () => {
-    const dir = project(`version: 1\nname: h\ndefaults: {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(6000, (i) => `  i${i}: {${i < 5999 ? `depends_on: [i${i + 1}]` : 'dockerfile_inline: "FROM h-i0"'}}\n`)}`);
+    const dir = project(
+      `version: 1\nname: h\ndefaults: {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(6000, (i) => `  i${i}: {${i < 5999 ? `depends_on: [i${i + 1}]` : 'dockerfile_inline: "FROM h-i0"'}}\n`)}`,
+    );
     const r = await validate(dir);
     expectCleanFailure(r);
-    expect(r.stderr).toMatch(/^mbuild\.yaml:6004:30: error: dependency cycle: i0 -> i1 -> .* -> i5999 -> i0 \(6000 images\); the first 20 of its 6000 steps are shown\n/);
+    expect(r.stderr).toMatch(
+      /^mbuild\.yaml:6004:30: error: dependency cycle: i0 -> i1 -> .* -> i5999 -> i0 \(6000 images\); the first 20 of its 6000 steps are shown\n/,
+    );
     expect(r.stderr.match(/note: /g)).toHaveLength(20);
   });
 
   it('chains of 20,000 images (depends_on, extends) load and plan', SLOW, async () => {
     const start = process.cpuUsage();
-    const dir = project(`version: 1\nname: h\ndefaults: {network: none}\nimages:\n${lines(20000, (i) =>
-      i === 19999 ? `  i${i}: {dockerfile_inline: "FROM busybox", args: {A: "1"}}\n` : `  i${i}: {extends: i${i + 1}, depends_on: [i${i + 1}]}\n`)}`);
+    const dir = project(
+      `version: 1\nname: h\ndefaults: {network: none}\nimages:\n${lines(20000, (i) =>
+        i === 19999 ? `  i${i}: {dockerfile_inline: "FROM busybox", args: {A: "1"}}\n` : `  i${i}: {extends: i${i + 1}, depends_on: [i${i + 1}]}\n`,
+      )}`,
+    );
     const loaded = await loadBuildFile({ cwd: dir, env: {} });
     if (!loaded.ok) throw new Error(loaded.error.diagnostics.map((d) => d.message).join('\n'));
     expect(loaded.value.file.images.get('i0')!.args).toEqual({ A: { kind: 'literal', value: '1' } });
@@ -93,7 +102,9 @@ describe('deep graphs', () => {
   });
 
   it('validate of 20,000 images, Dockerfile checks included, takes linear time', SLOW, async () => {
-    const dir = project(`version: 1\nname: h\ndefaults: {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(20000, (i) => `  i${i}: {${i < 19999 ? `depends_on: [i${i + 1}]` : ''}}\n`)}`);
+    const dir = project(
+      `version: 1\nname: h\ndefaults: {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(20000, (i) => `  i${i}: {${i < 19999 ? `depends_on: [i${i + 1}]` : ''}}\n`)}`,
+    );
     const r = await validate(dir);
     expect(r.stderr).toBe('');
     expect(r).toMatchObject({ code: 0, stdout: 'mbuild.yaml is valid: 20000 images\n', warnings: [] });
@@ -110,7 +121,9 @@ describe('deep graphs', () => {
   });
 
   it('10,000 groups nesting each other load, and one of them expands to what it reaches', SLOW, async () => {
-    const dir = project(`version: 1\nname: h\nimages:\n  app: {dockerfile_inline: "FROM busybox"}\ngroups:\n${lines(10000, (i) => `  g${i}: [${i < 9999 ? `g${i + 1}` : 'app, g0'}]\n`)}`);
+    const dir = project(
+      `version: 1\nname: h\nimages:\n  app: {dockerfile_inline: "FROM busybox"}\ngroups:\n${lines(10000, (i) => `  g${i}: [${i < 9999 ? `g${i + 1}` : 'app, g0'}]\n`)}`,
+    );
     const start = process.cpuUsage();
     const loaded = await loadBuildFile({ cwd: dir, env: {} });
     if (!loaded.ok) throw new Error(loaded.error.diagnostics.map((d) => d.message).join('\n'));
@@ -177,12 +190,14 @@ describe('long values and bad bytes', () => {
   it('a BOM and CRLF line ends are read, and diagnostics point at the right column', async () => {
     const r = await validate(project('\ufeffversion: 1\r\nname: h\r\nimages:\r\n  a: {dockerfile_inline: "FROM busybox", tags: [1.10]}\r\n'));
     expectCleanFailure(r);
-    expect(r.stderr).toBe([
-      'mbuild.yaml:4:49: error: images.a.tags[0] must be a string; quote it to keep it as written: "1.10"',
-      ' 4 |   a: {dockerfile_inline: "FROM busybox", tags: [1.10]}',
-      '   |                                                 ^~~~',
-      '',
-    ].join('\n'));
+    expect(r.stderr).toBe(
+      [
+        'mbuild.yaml:4:49: error: images.a.tags[0] must be a string; quote it to keep it as written: "1.10"',
+        ' 4 |   a: {dockerfile_inline: "FROM busybox", tags: [1.10]}',
+        '   |                                                 ^~~~',
+        '',
+      ].join('\n'),
+    );
   });
 
   it('30,000 args of the wrong type are each reported, in linear time', SLOW, async () => {
@@ -203,7 +218,9 @@ describe('long values and bad bytes', () => {
   });
 
   it('150,000 problems print the first 1000 and how many more', SLOW, async () => {
-    const r = await validate(project(`version: 1\nname: h\nimages:\n  a:\n    dockerfile_inline: x\n    depends_on: [${Array(150000).fill('zz').join(',')}]\n`));
+    const r = await validate(
+      project(`version: 1\nname: h\nimages:\n  a:\n    dockerfile_inline: x\n    depends_on: [${Array(150000).fill('zz').join(',')}]\n`),
+    );
     expectCleanFailure(r);
     expect(r.stderr.match(/error: unknown image 'zz'/g)).toHaveLength(1000);
     expect(r.stderr).toMatch(/\n\.\.\. and 149000 more \(the first 1000 are shown\)\n150000 errors\n$/);
@@ -212,14 +229,18 @@ describe('long values and bad bytes', () => {
 
 describe('anchors and aliases', () => {
   it('an anchor merged into 500 images is no alias bomb (the yaml library alone refused a 101st use)', async () => {
-    const dir = project(`version: 1\nname: h\ndefaults: &common {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(500, (i) => `  i${i}: {<<: *common, network: none}\n`)}`);
+    const dir = project(
+      `version: 1\nname: h\ndefaults: &common {dockerfile_inline: "FROM busybox"}\nimages:\n${lines(500, (i) => `  i${i}: {<<: *common, network: none}\n`)}`,
+    );
     const loaded = await loadBuildFile({ cwd: dir, env: {} });
     if (!loaded.ok) throw new Error(loaded.error.diagnostics.map((d) => d.message).join('\n'));
     expect(loaded.value.file.images.get('i499')).toMatchObject({ network: 'none', dockerfile: { kind: 'inline', text: 'FROM busybox' } });
   });
 
   it('aliases near the 1 MiB cap stop at the alias that passes each limit', SLOW, async () => {
-    const r = await validate(project(`version: 1\nname: h\nimages:\n  a: {dockerfile_inline: x, tags: &t ["a:1"]}\nx: [${Array(120000).fill('*t').join(',')}]\n`));
+    const r = await validate(
+      project(`version: 1\nname: h\nimages:\n  a: {dockerfile_inline: x, tags: &t ["a:1"]}\nx: [${Array(120000).fill('*t').join(',')}]\n`),
+    );
     expectCleanFailure(r);
     expect(r.stderr).toContain('mbuild.yaml:5:30005: error: more than 10,000 aliases');
     expect(r.stderr).toContain('mbuild.yaml:5:150005: error: aliases repeat more than 100,000 values in all; refusing a possible alias bomb');

@@ -130,12 +130,14 @@ groups:
     writeTree(dir, { 'mbuild.yaml': '# a comment\nversion: 1\nimages:\n  app: {dockerfile_inline: "FROM busybox"}\n' });
     const r = await runCli(['validate'], { cwd: dir, env: {} });
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe([
-      "mbuild.yaml:2:1: error: the folder name '___' leaves no project name (lowercase letters, digits, '.', '_' and '-' are kept); write one at the top of the build file, e.g. 'name: my-project'",
-      ' 2 | version: 1',
-      '   | ^~~~~~~~~~',
-      '',
-    ].join('\n'));
+    expect(r.stderr).toBe(
+      [
+        "mbuild.yaml:2:1: error: the folder name '___' leaves no project name (lowercase letters, digits, '.', '_' and '-' are kept); write one at the top of the build file, e.g. 'name: my-project'",
+        ' 2 | version: 1',
+        '   | ^~~~~~~~~~',
+        '',
+      ].join('\n'),
+    );
     writeTree(dir, { 'mbuild.yaml': 'version: 1\nname: shop\nimages:\n  app: {dockerfile_inline: "FROM busybox"}\n' });
     expect((await load(dir)).images.get('app')!.tags).toEqual(['shop-app:latest']);
   });
@@ -187,11 +189,15 @@ groups:
   default: [backend, b]
   backend: [a, b]
 `);
-    expect([...(await load(dir)).groups]).toEqual([['backend', ['a', 'b']], ['default', ['a', 'b']]]);
+    expect([...(await load(dir)).groups]).toEqual([
+      ['backend', ['a', 'b']],
+      ['default', ['a', 'b']],
+    ]);
   });
 
   it('mbuild config prints a resolved file that loads back to the same model', async () => {
-    const dir = project(`
+    const dir = project(
+      `
 version: 1
 name: shop
 vars: {TAG: dev}
@@ -201,7 +207,9 @@ images:
   app:
     extends: base
     args: {B: {image: base}}
-`, { 'base/Dockerfile': 'FROM busybox\n' });
+`,
+      { 'base/Dockerfile': 'FROM busybox\n' },
+    );
     const printed = await runCli(['config'], { cwd: dir, env: {} });
     expect(printed.code).toBe(0);
     expect(printed.stdout).toContain('shop/base:dev');

@@ -5,9 +5,7 @@ import { dependencyCycle, extendsCycle } from '../../src/config/rules/cycles.js'
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from '../../src/config/rules/images.js';
 import { outputOverlap, outputProtected, outputThroughSymlink } from '../../src/config/rules/outputs.js';
 import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from '../../src/config/rules/paths.js';
-import {
-  extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource,
-} from '../../src/config/rules/references.js';
+import { extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource } from '../../src/config/rules/references.js';
 import type { Rule } from '../../src/config/rules/rule.js';
 import { position } from '../../src/report/diagnostic-printer.js';
 import { testdir, type Tree } from '../helpers/testdir.js';
@@ -114,9 +112,12 @@ describe('rules', () => {
 
   it('pathOutsideRoot, also through a symlink', async () => {
     expect(await check(pathOutsideRoot, `  a: {context: svc, outputs: [{path: /x, to: dist/x}]}\n`, { 'svc/Dockerfile': 'FROM busybox' })).toEqual([]);
-    expect(await check(pathOutsideRoot, `  a: {context: link}\n  b: {context: svc, dockerfile: ../../Dockerfile}\n`, {
-      link: { symlink: '/' }, 'svc/Dockerfile': '',
-    })).toEqual([
+    expect(
+      await check(pathOutsideRoot, `  a: {context: link}\n  b: {context: svc, dockerfile: ../../Dockerfile}\n`, {
+        link: { symlink: '/' },
+        'svc/Dockerfile': '',
+      }),
+    ).toEqual([
       expect.stringMatching(/^4:16 error context link leads outside the project root through a symlink \(to (\.\.\/)*\.\.\)$/),
       '5:33 error Dockerfile ../Dockerfile is outside the project root',
     ]);
@@ -126,7 +127,18 @@ describe('rules', () => {
     const files = { 'app/Dockerfile': '', 'src/api/Dockerfile': '', 'web/Dockerfile': '', 'web/.dockerignore': '', lnapp: { symlink: 'app' } };
     const images = (outputs: string) => `  app: {context: app, outputs: [${outputs}]}\n  api: {context: src/api}\n  web: {context: web}\n`;
     expect(await check(outputProtected, images('{path: /x, to: dist/x}, {path: /y, to: app/dist}, {path: /z, to: web/Dockerfile.txt}'), files)).toEqual([]);
-    const bad = ['mbuild.yaml', 'app', 'src', 'web/Dockerfile', 'web/.dockerignore', 'app/Dockerfile.dockerignore', '.mbuild/state', '.mbuild', 'x/.dockerignore', 'lnapp/Dockerfile'];
+    const bad = [
+      'mbuild.yaml',
+      'app',
+      'src',
+      'web/Dockerfile',
+      'web/.dockerignore',
+      'app/Dockerfile.dockerignore',
+      '.mbuild/state',
+      '.mbuild',
+      'x/.dockerignore',
+      'lnapp/Dockerfile',
+    ];
     expect(await check(outputProtected, images(bad.map((to) => `{path: /a, to: ${to}}`).join(', ')), files)).toEqual([
       "4:48 error output mbuild.yaml of image 'app' would replace the build file",
       "4:77 error output app of image 'app' would replace the context folder of image 'app'",
@@ -142,7 +154,12 @@ describe('rules', () => {
   });
 
   it('outputOverlap: equal or nested targets, of one image or two, with the other one as related information', async () => {
-    expect(await check(outputOverlap, `  a: {${FROM}, outputs: [{path: /x, to: out/x}, {path: /y, to: out/xy}]}\n  b: {${FROM}, outputs: [{path: /z, to: out/y}]}\n`)).toEqual([]);
+    expect(
+      await check(
+        outputOverlap,
+        `  a: {${FROM}, outputs: [{path: /x, to: out/x}, {path: /y, to: out/xy}]}\n  b: {${FROM}, outputs: [{path: /z, to: out/y}]}\n`,
+      ),
+    ).toEqual([]);
     const model = `  a: {${FROM}, outputs: [{path: /x, to: out}, {path: /y, to: ./out/}]}\n  b: {${FROM}, outputs: [{path: /z, to: out/sub/f}]}\n  c: {${FROM}, outputs: [{path: /w, to: keep/a/b}]}\n  d: {${FROM}, outputs: [{path: /v, to: keep}]}\n`;
     expect(await check(outputOverlap, model)).toEqual([
       "4:88 error output /y -> out of image 'a' has the same target as output /x -> out of image 'a'",
@@ -158,7 +175,9 @@ describe('rules', () => {
 
   it('outputThroughSymlink: every folder on the way to `to` is a real folder', async () => {
     const files = { 'real/f': '', ln: { symlink: 'real' }, afile: '' };
-    expect(await check(outputThroughSymlink, `  a: {${FROM}, outputs: [{path: /x, to: real/x}, {path: /y, to: new/deeper/y}, {path: /z, to: ln}]}\n`, files)).toEqual([]);
+    expect(
+      await check(outputThroughSymlink, `  a: {${FROM}, outputs: [{path: /x, to: real/x}, {path: /y, to: new/deeper/y}, {path: /z, to: ln}]}\n`, files),
+    ).toEqual([]);
     expect(await check(outputThroughSymlink, `  a: {${FROM}, outputs: [{path: /x, to: ln/x}, {path: /y, to: afile/y}]}\n`, files)).toEqual([
       "4:67 error output ln/x of image 'a' would be written through the symlink ln; mbuild writes outputs only through real folders",
       "4:89 error output afile/y of image 'a' needs the folder afile, which is a file",

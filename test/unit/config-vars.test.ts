@@ -19,7 +19,10 @@ describe('resolveVars', () => {
 
   it('reports each cycle once, from its smallest var, and its vars read as empty elsewhere', () => {
     const r = resolveVars({ B: '${C}', C: '${A:-${B}}', A: '', D: 'd${B}', S: '${S:-x}' }, none);
-    expect(r.cycles).toEqual([['B', 'C', 'B'], ['S', 'S']]);
+    expect(r.cycles).toEqual([
+      ['B', 'C', 'B'],
+      ['S', 'S'],
+    ]);
     expect(Object.fromEntries(r.values)).toEqual({ A: '', D: 'd' });
     expect(r.errors).toEqual([]);
   });

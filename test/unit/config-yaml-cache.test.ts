@@ -38,7 +38,9 @@ async function load(dir: string) {
 describe('the YAML value cache', () => {
   it('prints the same diagnostics from a cached parse as from a fresh one, for every bad file', async () => {
     let hits = 0;
-    for (const name of readdirSync(BAD).filter((d) => existsSync(join(BAD, d, 'mbuild.yaml'))).sort()) {
+    for (const name of readdirSync(BAD)
+      .filter((d) => existsSync(join(BAD, d, 'mbuild.yaml')))
+      .sort()) {
       const dir = project({});
       cpSync(join(BAD, name), dir, { recursive: true });
       mkdirSync(join(dir, '.mbuild'));
@@ -75,7 +77,10 @@ describe('the YAML value cache', () => {
     // What the previous parser (numeric keys, its own options) cached for this very file.
     const previous = JSON.stringify({ uniqueKeys: true, prettyErrors: false, merge: true, maxAliasCount: 100 });
     const key = yamlCacheKey(yaml, previous, statSync(join(dir, 'mbuild.yaml')));
-    writeFileSync(cacheFile(dir), JSON.stringify({ format: 'mbuild-yaml-cache-1', key, value: { version: 1, name: 'shop', images: { '1.1': { dockerfile_inline: 'FROM busybox' } } } }));
+    writeFileSync(
+      cacheFile(dir),
+      JSON.stringify({ format: 'mbuild-yaml-cache-1', key, value: { version: 1, name: 'shop', images: { '1.1': { dockerfile_inline: 'FROM busybox' } } } }),
+    );
     expect([...(await load(dir)).file.images.keys()]).toEqual(['1.10']);
     expect(readCache(dir).key).not.toBe(key);
     // The next run is a hit, with the key as written.

@@ -1,13 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cleanPath, goTrimSpace, scanLines } from '../../src/core/gopath.js';
-import {
-  IgnoreMatcher,
-  compilePattern,
-  parseIgnoreFile,
-  parsePatternList,
-  type IgnorePattern,
-  type MatchState,
-} from '../../src/dockerignore/ignore.js';
+import { IgnoreMatcher, compilePattern, parseIgnoreFile, parsePatternList, type IgnorePattern, type MatchState } from '../../src/dockerignore/ignore.js';
 
 function matcher(patterns: string[]): IgnoreMatcher {
   const r = parsePatternList(patterns);

@@ -87,11 +87,11 @@ function tree(name: string, files: Record<string, string>): string {
 describe('packContext: entries', () => {
   it('lists dirs, files and symlinks in byte order with uid/gid 0, kept modes and mtimes', async () => {
     const root = tree('basic', {
-      'Dockerfile': 'FROM busybox\n',
-      'B': 'upper',
+      Dockerfile: 'FROM busybox\n',
+      B: 'upper',
       'a.txt': 'a-dot',
       'a/x': 'inside a',
-      'é': 'e-acute',
+      é: 'e-acute',
       '\uFF5E': 'fullwidth tilde (EF BD 9E)',
       '😀': 'emoji (F0 9F 98 80)',
       'empty/': '',
@@ -126,7 +126,7 @@ describe('packContext: entries', () => {
   });
 
   it('skips sockets and fifos with a warning', async () => {
-    const root = tree('special', { 'Dockerfile': 'FROM busybox\n', 'keep': 'k' });
+    const root = tree('special', { Dockerfile: 'FROM busybox\n', keep: 'k' });
     execFileSync('mkfifo', [join(root, 'fifo')]);
     const server = createServer();
     sock = server;
@@ -140,7 +140,7 @@ describe('packContext: entries', () => {
     const longDir = Array.from({ length: 6 }, (_, i) => `directory-${i}-`.padEnd(40, 'x')).join('/');
     const longFile = `${longDir}/${'f'.repeat(120)}.txt`;
     const target = 't'.repeat(150);
-    const root = tree('long', { 'Dockerfile': 'FROM busybox\n', [longFile]: 'deep' });
+    const root = tree('long', { Dockerfile: 'FROM busybox\n', [longFile]: 'deep' });
     symlinkSync(target, join(root, 'longlink'));
     expect(Buffer.byteLength(longFile)).toBeGreaterThan(200);
     const { entries, buf } = await pack({ contextDir: root, dockerfile: { path: join(root, 'Dockerfile') } });
@@ -161,7 +161,7 @@ describe('packContext: entries', () => {
 describe('packContext: ignore files and the Dockerfile', () => {
   it('applies .dockerignore, always sends Dockerfile and .dockerignore, re-includes below an excluded dir', async () => {
     const root = tree('ign', {
-      'Dockerfile': 'FROM busybox\n',
+      Dockerfile: 'FROM busybox\n',
       '.dockerignore': 'Dockerfile\n.dockerignore\n*.log\nbuild\n!build/keep.txt\nnode_modules\n',
       'a.log': '',
       'src/a.log': 'not at the root: kept',
@@ -180,8 +180,8 @@ describe('packContext: ignore files and the Dockerfile', () => {
       'docker/app.Dockerfile': 'FROM busybox\n',
       'docker/app.Dockerfile.dockerignore': 'secret\ndocker/*.dockerignore\n',
       '.dockerignore': 'public\n',
-      'public': 'p',
-      'secret': 's',
+      public: 'p',
+      secret: 's',
     });
     const { entries, dockerfileInTar } = await pack({ contextDir: root, dockerfile: { path: join(root, 'docker/app.Dockerfile') } });
     expect(dockerfileInTar).toBe('docker/app.Dockerfile');
@@ -195,7 +195,7 @@ describe('packContext: ignore files and the Dockerfile', () => {
   });
 
   it('injects a Dockerfile from outside the context and lists it in the tar .dockerignore', async () => {
-    const root = tree('inj', { '.dockerignore': '*.tmp', 'x.tmp': '', 'app': 'a' });
+    const root = tree('inj', { '.dockerignore': '*.tmp', 'x.tmp': '', app: 'a' });
     const outside = tree('inj-outside', { 'Build.Dockerfile': 'FROM busybox\nCOPY . /ctx\n' });
     const { entries, dockerfileInTar, sent } = await pack({ contextDir: root, dockerfile: { path: join(outside, 'Build.Dockerfile') } });
     expect(dockerfileInTar).toBe('.mbuild.Dockerfile');
@@ -206,7 +206,7 @@ describe('packContext: ignore files and the Dockerfile', () => {
   });
 
   it('injects inline Dockerfile text and synthesizes a .dockerignore naming both files', async () => {
-    const root = tree('inline', { 'app': 'a', '.mbuild.Dockerfile': 'shadowed' });
+    const root = tree('inline', { app: 'a', '.mbuild.Dockerfile': 'shadowed' });
     const { entries, warnings } = await pack({ contextDir: root, dockerfile: { text: 'FROM busybox\n' } });
     expect(names(entries)).toEqual(['.mbuild.Dockerfile', '.dockerignore', 'app']);
     expect(entries[0]).toMatchObject({ content: 'FROM busybox\n', mode: 0o644, mtime: 0 });
@@ -215,7 +215,7 @@ describe('packContext: ignore files and the Dockerfile', () => {
   });
 
   it('returns ignore-file syntax errors with the line number, and missing inputs, as values', async () => {
-    const root = tree('bad', { 'Dockerfile': '', '.dockerignore': '# ok\nfine\nsrc/[oops\n' });
+    const root = tree('bad', { Dockerfile: '', '.dockerignore': '# ok\nfine\nsrc/[oops\n' });
     const r = await packContext({ contextDir: root, dockerfile: { path: join(root, 'Dockerfile') } });
     expect(r.ok).toBe(false);
     expect(!r.ok && r.error).toMatchObject({ kind: 'ignore-invalid', path: join(root, '.dockerignore'), line: 3 });
@@ -228,7 +228,7 @@ describe('packContext: ignore files and the Dockerfile', () => {
 
 describe('packContext: extra entries', () => {
   it('appends entries under a prefix, including ones streamed out of another tar', async () => {
-    const root = tree('extra', { 'Dockerfile': 'FROM busybox\n' });
+    const root = tree('extra', { Dockerfile: 'FROM busybox\n' });
     const other = tar.pack();
     other.entry({ name: 'etc/', type: 'directory', mode: 0o755 });
     other.entry({ name: 'etc/hostname', mode: 0o640, mtime: new Date(5_000) }, 'box\n');
@@ -243,27 +243,35 @@ describe('packContext: extra entries', () => {
     }
     const extra = withPrefix('.mbuild/mounts/base', entriesFromTar(source()));
     const { entries, sent } = await pack({ contextDir: root, dockerfile: { path: join(root, 'Dockerfile') }, extra });
-    expect(names(entries)).toEqual(['Dockerfile', '.mbuild/', '.mbuild/mounts/', '.mbuild/mounts/base/', '.mbuild/mounts/base/etc/', '.mbuild/mounts/base/etc/hostname', '.mbuild/mounts/base/etc/link']);
+    expect(names(entries)).toEqual([
+      'Dockerfile',
+      '.mbuild/',
+      '.mbuild/mounts/',
+      '.mbuild/mounts/base/',
+      '.mbuild/mounts/base/etc/',
+      '.mbuild/mounts/base/etc/hostname',
+      '.mbuild/mounts/base/etc/link',
+    ]);
     expect(entries[5]).toMatchObject({ mode: 0o640, content: 'box\n', mtime: 5 });
     expect(entries[6]).toMatchObject({ type: 'symlink', linkname: 'hostname' });
     expect(sent[5]).toMatchObject({ source: 'extra', sha256: sha('box\n'), size: 4 });
   });
 
   it('merges extra directories into context directories', async () => {
-    const root = tree('merge', { 'Dockerfile': 'FROM busybox\n', 'gen/state.json': '{}' });
+    const root = tree('merge', { Dockerfile: 'FROM busybox\n', 'gen/state.json': '{}' });
     const extra = withPrefix('gen/mounts', [{ path: 'x', type: 'file', content: 'x' }]);
     const { entries } = await pack({ contextDir: root, dockerfile: { path: join(root, 'Dockerfile') }, extra });
     expect(names(entries)).toEqual(['Dockerfile', 'gen/', 'gen/state.json', 'gen/mounts/', 'gen/mounts/x']);
   });
 
   it("never sends mbuild's own state folder at the top of a context", async () => {
-    const root = tree('state', { 'Dockerfile': 'FROM busybox\n', '.mbuild/logs/a.log': 'x', 'sub/.mbuild/kept': 'y' });
+    const root = tree('state', { Dockerfile: 'FROM busybox\n', '.mbuild/logs/a.log': 'x', 'sub/.mbuild/kept': 'y' });
     const { entries } = await pack({ contextDir: root, dockerfile: { path: join(root, 'Dockerfile') } });
     expect(names(entries)).toEqual(['Dockerfile', 'sub/', 'sub/.mbuild/', 'sub/.mbuild/kept']);
   });
 
   it('fails the stream when an extra entry collides with a context path', async () => {
-    const root = tree('collide', { 'Dockerfile': 'FROM busybox\n', 'app': '' });
+    const root = tree('collide', { Dockerfile: 'FROM busybox\n', app: '' });
     async function* extra() {
       yield { path: 'app', type: 'dir' as const };
       yield { path: './app', type: 'file' as const, content: 'x' };

@@ -17,8 +17,14 @@ describe('negotiateApiVersion', () => {
 
   it('honours DOCKER_API_VERSION within what the daemon supports', () => {
     expect(negotiateApiVersion({ apiVersion: '1.41', minApiVersion: '1.12' }, '1.30')).toEqual({ ok: true, version: '1.30' });
-    expect(negotiateApiVersion({ apiVersion: '1.41', minApiVersion: '1.12' }, '1.43')).toEqual({ ok: false, message: "DOCKER_API_VERSION=1.43 is newer than the engine's API version 1.41" });
-    expect(negotiateApiVersion({ apiVersion: '1.41', minApiVersion: '1.24' }, '1.20')).toEqual({ ok: false, message: "DOCKER_API_VERSION=1.20 is older than the engine's minimum API version 1.24" });
+    expect(negotiateApiVersion({ apiVersion: '1.41', minApiVersion: '1.12' }, '1.43')).toEqual({
+      ok: false,
+      message: "DOCKER_API_VERSION=1.43 is newer than the engine's API version 1.41",
+    });
+    expect(negotiateApiVersion({ apiVersion: '1.41', minApiVersion: '1.24' }, '1.20')).toEqual({
+      ok: false,
+      message: "DOCKER_API_VERSION=1.20 is older than the engine's minimum API version 1.24",
+    });
     expect(negotiateApiVersion({ apiVersion: '1.41' }, 'latest')).toEqual({ ok: false, message: 'DOCKER_API_VERSION=latest is not an API version like 1.41' });
   });
 
@@ -99,13 +105,23 @@ describe('wire JSON', () => {
 
   it('knows an image has a command when it has Cmd or Entrypoint', () => {
     const img = (config: unknown) => toImageInfo({ Id: 'sha256:1', RepoTags: null, Size: 5, Created: 'c', RootFS: { Layers: ['sha256:l1'] }, Config: config });
-    expect(img({ Cmd: ['sh'], Labels: null })).toEqual({ id: 'sha256:1', repoTags: [], labels: {}, size: 5, created: 'c', layers: ['sha256:l1'], hasCmd: true });
+    expect(img({ Cmd: ['sh'], Labels: null })).toEqual({
+      id: 'sha256:1',
+      repoTags: [],
+      labels: {},
+      size: 5,
+      created: 'c',
+      layers: ['sha256:l1'],
+      hasCmd: true,
+    });
     expect(img({ Entrypoint: ['/app'], Cmd: null }).hasCmd).toBe(true);
     expect(img({ Cmd: null, Entrypoint: null }).hasCmd).toBe(false);
     expect(img(null).hasCmd).toBe(false);
   });
 
   it('drops <none>:<none> from image lists', () => {
-    expect(toImageSummaries([{ Id: 'sha256:2', RepoTags: ['<none>:<none>'], Labels: { a: 'b', n: 1 } }])).toEqual([{ id: 'sha256:2', repoTags: [], labels: { a: 'b' } }]);
+    expect(toImageSummaries([{ Id: 'sha256:2', RepoTags: ['<none>:<none>'], Labels: { a: 'b', n: 1 } }])).toEqual([
+      { id: 'sha256:2', repoTags: [], labels: { a: 'b' } },
+    ]);
   });
 });

@@ -87,7 +87,12 @@ describe('BuildKit build stream', () => {
   it('buffers partial lines and split UTF-8 per vertex, flushing at completion', () => {
     const é = Buffer.from('é');
     const { events, outcome } = parse(
-      trace({ vertexes: [{ digest: 'sha256:a', name: '[1/2] RUN a', started: ts }, { digest: 'sha256:b', name: '[2/2] RUN b', started: ts }] }),
+      trace({
+        vertexes: [
+          { digest: 'sha256:a', name: '[1/2] RUN a', started: ts },
+          { digest: 'sha256:b', name: '[2/2] RUN b', started: ts },
+        ],
+      }),
       trace({ logs: [{ vertex: 'sha256:a', msg: Buffer.concat([Buffer.from('caf'), é.subarray(0, 1)]), timestamp: ts }] }),
       trace({ logs: [{ vertex: 'sha256:b', msg: Buffer.from('b1\nb'), timestamp: ts }] }),
       trace({ logs: [{ vertex: 'sha256:a', msg: Buffer.concat([é.subarray(1), Buffer.from(' ok\nline 2\nno newline')]), timestamp: ts }] }),

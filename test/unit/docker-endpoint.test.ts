@@ -66,7 +66,13 @@ describe('connectionOptions', () => {
     for (const f of ['ca.pem', 'cert.pem', 'key.pem']) writeFileSync(join(certs, f), f);
     const c = conn('ssh://deploy@build-host:2376', { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certs, SSH_AUTH_SOCK: '/tmp/agent.sock' });
     expect(c).toEqual({ transport: 'ssh', host: 'build-host', port: 2376, username: 'deploy', agent: '/tmp/agent.sock' });
-    expect(dockerodeOptions(c)).toMatchObject({ protocol: 'ssh', host: 'build-host', port: 2376, username: 'deploy', sshOptions: { agent: '/tmp/agent.sock' } });
+    expect(dockerodeOptions(c)).toMatchObject({
+      protocol: 'ssh',
+      host: 'build-host',
+      port: 2376,
+      username: 'deploy',
+      sshOptions: { agent: '/tmp/agent.sock' },
+    });
   });
 
   it('loads ca.pem, cert.pem and key.pem from DOCKER_CERT_PATH for DOCKER_TLS_VERIFY', () => {
@@ -101,7 +107,10 @@ describe('docker contexts, resolved as the docker CLI resolves them', () => {
     const config = tempDir();
     writeContext(config, 'a', { docker: { Host: 'unix:///run/a.sock', SkipTLSVerify: false } });
     writeContext(config, 'b', { docker: { Host: 'tcp://10.0.0.2:2375', SkipTLSVerify: false } });
-    writeContext(config, 'c', { docker: { Host: 'tcp://10.0.0.3:2376', SkipTLSVerify: false }, tls: { 'ca.pem': '<ca>', 'cert.pem': '<cert>', 'key.pem': '<key>' } });
+    writeContext(config, 'c', {
+      docker: { Host: 'tcp://10.0.0.3:2376', SkipTLSVerify: false },
+      tls: { 'ca.pem': '<ca>', 'cert.pem': '<cert>', 'key.pem': '<key>' },
+    });
     if (current !== undefined) writeCurrentContext(config, current);
     return { config, vars: (v = {}) => env({ DOCKER_CONFIG: config, ...v }) };
   }
@@ -112,20 +121,42 @@ describe('docker contexts, resolved as the docker CLI resolves them', () => {
     const configFile = join(config, 'config.json');
     const both = vars({ DOCKER_HOST: 'unix:///env.sock', DOCKER_CONTEXT: 'a' });
     expect(resolved({ host: 'unix:///flag.sock', env: both })).toEqual({
-      url: 'unix:///flag.sock', source: '--host', overrides: 'docker context "a", named by DOCKER_CONTEXT',
+      url: 'unix:///flag.sock',
+      source: '--host',
+      overrides: 'docker context "a", named by DOCKER_CONTEXT',
     });
     // As the CLI: DOCKER_HOST wins over DOCKER_CONTEXT, without a word on ordinary commands.
     expect(resolved({ env: both })).toEqual({ url: 'unix:///env.sock', source: 'DOCKER_HOST', overrides: 'docker context "a", named by DOCKER_CONTEXT' });
     expect(resolved({ env: vars({ DOCKER_HOST: 'unix:///env.sock' }) }).overrides).toBe(`docker context "b", named by currentContext in ${configFile}`);
-    expect(withoutTls(resolved({ env: vars({ DOCKER_CONTEXT: 'a' }) }))).toEqual({ url: 'unix:///run/a.sock', source: 'DOCKER_CONTEXT', context: 'a', contextTls: undefined });
-    expect(withoutTls(resolved({ env: vars() }))).toEqual({ url: 'tcp://10.0.0.2:2375', source: 'currentContext', context: 'b', configFile, contextTls: undefined });
+    expect(withoutTls(resolved({ env: vars({ DOCKER_CONTEXT: 'a' }) }))).toEqual({
+      url: 'unix:///run/a.sock',
+      source: 'DOCKER_CONTEXT',
+      context: 'a',
+      contextTls: undefined,
+    });
+    expect(withoutTls(resolved({ env: vars() }))).toEqual({
+      url: 'tcp://10.0.0.2:2375',
+      source: 'currentContext',
+      context: 'b',
+      configFile,
+      contextTls: undefined,
+    });
     expect(resolved({ env: store().vars() })).toEqual({ url: 'unix:///var/run/docker.sock', source: 'default' });
   });
 
   it('takes the context named `default` as the default endpoint, whoever names it', () => {
     const { config, vars } = store('default');
-    expect(resolved({ env: vars({ DOCKER_CONTEXT: 'default' }) })).toEqual({ url: 'unix:///var/run/docker.sock', source: 'DOCKER_CONTEXT', context: 'default' });
-    expect(resolved({ env: vars() })).toMatchObject({ url: 'unix:///var/run/docker.sock', source: 'currentContext', context: 'default', configFile: join(config, 'config.json') });
+    expect(resolved({ env: vars({ DOCKER_CONTEXT: 'default' }) })).toEqual({
+      url: 'unix:///var/run/docker.sock',
+      source: 'DOCKER_CONTEXT',
+      context: 'default',
+    });
+    expect(resolved({ env: vars() })).toMatchObject({
+      url: 'unix:///var/run/docker.sock',
+      source: 'currentContext',
+      context: 'default',
+      configFile: join(config, 'config.json'),
+    });
     // DOCKER_CONTEXT=default overrides a currentContext that names another.
     expect(resolved({ env: store('a').vars({ DOCKER_CONTEXT: 'default' }) }).url).toBe('unix:///var/run/docker.sock');
     // --host over the default context is nothing worth saying.
@@ -143,7 +174,8 @@ describe('docker contexts, resolved as the docker CLI resolves them', () => {
     const { config, vars } = store('gone');
     const meta = (name: string) => join(config, 'contexts', 'meta', contextId(name), 'meta.json');
     expect(resolveEndpoint({ env: vars({ DOCKER_CONTEXT: 'nope' }) })).toEqual({
-      ok: false, error: `docker context "nope" (named by DOCKER_CONTEXT) does not exist (no ${meta('nope')}; \`docker context ls\` lists the contexts)`,
+      ok: false,
+      error: `docker context "nope" (named by DOCKER_CONTEXT) does not exist (no ${meta('nope')}; \`docker context ls\` lists the contexts)`,
     });
     const r = resolveEndpoint({ env: vars() });
     expect(r.ok ? '' : r.error).toMatch(new RegExp(`^docker context "gone" \\(named by currentContext in ${join(config, 'config.json')}\\) does not exist`));
@@ -154,13 +186,19 @@ describe('docker contexts, resolved as the docker CLI resolves them', () => {
   it('refuses a context without a docker endpoint, or with an unreadable meta.json', () => {
     const { config, vars } = store();
     const noDocker = writeContext(config, 'k8s-only', { docker: null });
-    expect(resolveEndpoint({ env: vars({ DOCKER_CONTEXT: 'k8s-only' }) })).toEqual({ ok: false, error: `docker context "k8s-only" (named by DOCKER_CONTEXT) has no docker endpoint (${noDocker})` });
+    expect(resolveEndpoint({ env: vars({ DOCKER_CONTEXT: 'k8s-only' }) })).toEqual({
+      ok: false,
+      error: `docker context "k8s-only" (named by DOCKER_CONTEXT) has no docker endpoint (${noDocker})`,
+    });
     const broken = writeContext(config, 'broken', { docker: {} });
     writeFileSync(broken, '{"Endpoints": ');
     const r = resolveEndpoint({ env: vars({ DOCKER_CONTEXT: 'broken' }) });
     expect(r.ok ? '' : r.error).toContain(`docker context "broken" (named by DOCKER_CONTEXT) cannot be read: ${broken}: `);
     const wrong = writeContext(config, 'wrong', { docker: { Host: 42 } });
-    expect(resolveEndpoint({ env: vars({ DOCKER_CONTEXT: 'wrong' }) })).toEqual({ ok: false, error: `docker context "wrong" (named by DOCKER_CONTEXT) has an invalid docker endpoint (${wrong})` });
+    expect(resolveEndpoint({ env: vars({ DOCKER_CONTEXT: 'wrong' }) })).toEqual({
+      ok: false,
+      error: `docker context "wrong" (named by DOCKER_CONTEXT) has an invalid docker endpoint (${wrong})`,
+    });
   });
 
   it('ignores a config.json that cannot be parsed, with a warning, as the docker CLI does', () => {

@@ -68,7 +68,9 @@ describe('version negotiation', () => {
     expect(anonymous.paths).toEqual(['/_ping', '/version']);
     // DOCKER_API_VERSION is checked against the minimum only /version reports.
     const f = await fake({ apiVersion: '1.41', minApiVersion: '1.40' });
-    await expect(createEngine({ host: f.url, env: { DOCKER_API_VERSION: '1.39' } }).info()).rejects.toThrow("DOCKER_API_VERSION=1.39 is older than the engine's minimum API version 1.40");
+    await expect(createEngine({ host: f.url, env: { DOCKER_API_VERSION: '1.39' } }).info()).rejects.toThrow(
+      "DOCKER_API_VERSION=1.39 is older than the engine's minimum API version 1.40",
+    );
     expect(f.requests.map((r) => r.path).sort()).toEqual(['/_ping', '/version']);
   });
 
@@ -108,7 +110,9 @@ describe('version negotiation', () => {
   it('gives up within 2 s on a daemon that accepts but never answers', async () => {
     const f = await fake({ silent: true });
     const t0 = performance.now();
-    const err = await createEngine({ host: f.url, env: {} }).info().catch((e: unknown) => e);
+    const err = await createEngine({ host: f.url, env: {} })
+      .info()
+      .catch((e: unknown) => e);
     expect(performance.now() - t0).toBeLessThan(2000);
     expect(err).toBeInstanceOf(EngineError);
     expect((err as EngineError).message).toBe(`cannot connect to the Docker engine at ${f.url} (from --host): no answer within 1500 ms`);
@@ -229,10 +233,12 @@ describe('the endpoint decides the transport, not docker-modem defaults from pro
     let firstBytes: Promise<Buffer> = Promise.reject(new Error('no connection'));
     firstBytes.catch(() => undefined);
     const server = createServer((socket) => {
-      firstBytes = new Promise((resolve) => socket.once('data', (d: Buffer) => {
-        resolve(d);
-        socket.destroy();
-      }));
+      firstBytes = new Promise((resolve) =>
+        socket.once('data', (d: Buffer) => {
+          resolve(d);
+          socket.destroy();
+        }),
+      );
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
@@ -254,7 +260,9 @@ describe('other requests', () => {
       routes: {
         'GET /images/missing:1/json': () => ({ status: 404, body: { message: 'No such image: missing:1' } }),
         'GET /containers/c1/archive': (r) =>
-          r.query.get('path') === '/out' ? { status: 200, body: 'tar', headers: { 'X-Docker-Container-Path-Stat': stat } } : { status: 404, body: { message: 'Could not find the file /nope in container c1' } },
+          r.query.get('path') === '/out'
+            ? { status: 200, body: 'tar', headers: { 'X-Docker-Container-Path-Stat': stat } }
+            : { status: 404, body: { message: 'Could not find the file /nope in container c1' } },
         'GET /containers/gone/archive': () => ({ status: 404, body: { message: 'No such container: gone' } }),
       },
     });
@@ -276,6 +284,11 @@ describe('other requests', () => {
     });
     expect(await createEngine({ host: f.url, env: {} }).createContainer('nocmd', { 'mbuild.run': 'r1' })).toBe('c42');
     const create = await f.waitForRequest((r) => r.path === '/containers/create');
-    expect(JSON.parse(create.body.toString())).toEqual({ Image: 'nocmd', Labels: { 'mbuild.run': 'r1' }, HostConfig: { NetworkMode: 'none' }, Cmd: ['/mbuild-noop'] });
+    expect(JSON.parse(create.body.toString())).toEqual({
+      Image: 'nocmd',
+      Labels: { 'mbuild.run': 'r1' },
+      HostConfig: { NetworkMode: 'none' },
+      Cmd: ['/mbuild-noop'],
+    });
   });
 });

@@ -28,9 +28,18 @@ const validate = async (dir: string, ...args: string[]) => {
 /** A manifest as the last build of `image` left it (only the fields read here matter). */
 function manifest(dir: string, image: string, tags?: string[]): void {
   mkdirSync(join(dir, '.mbuild', 'state'), { recursive: true });
-  writeFileSync(join(dir, '.mbuild', 'state', `${image}.json`), JSON.stringify({
-    format: 'mbuild-manifest-1', image, key: 'k', imageId: 'sha256:0', builtAt: '2026-01-01T00:00:00Z', inputs: {}, ...(tags && { tags }),
-  }));
+  writeFileSync(
+    join(dir, '.mbuild', 'state', `${image}.json`),
+    JSON.stringify({
+      format: 'mbuild-manifest-1',
+      image,
+      key: 'k',
+      imageId: 'sha256:0',
+      builtAt: '2026-01-01T00:00:00Z',
+      inputs: {},
+      ...(tags && { tags }),
+    }),
+  );
 }
 
 describe('references to a tag an image carried in the last run (validate and plan)', () => {

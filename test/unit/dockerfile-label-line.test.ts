@@ -12,12 +12,16 @@ describe('withLabelInstruction (classic builder: one LABEL step for every label)
 
   it('closes the target stage, after its continuation lines, leaving earlier line numbers unchanged', () => {
     const text = 'FROM busybox AS build\nRUN echo a \\\n  b\n# note\n\nFROM busybox AS final\nCOPY --from=build / /x\n';
-    expect(withLabelInstruction(text, 'BUILD', L)).toBe(`FROM busybox AS build\nRUN echo a \\\n  b\n${LINE}\n# note\n\nFROM busybox AS final\nCOPY --from=build / /x\n`);
+    expect(withLabelInstruction(text, 'BUILD', L)).toBe(
+      `FROM busybox AS build\nRUN echo a \\\n  b\n${LINE}\n# note\n\nFROM busybox AS final\nCOPY --from=build / /x\n`,
+    );
     expect(withLabelInstruction(text, 'final', L)).toBe(`${text}${LINE}\n`);
   });
 
   it('keeps CRLF line ends', () => {
-    expect(withLabelInstruction('FROM busybox AS a\r\nRUN true\r\nFROM busybox\r\n', 'a', L)).toBe(`FROM busybox AS a\r\nRUN true\r\n${LINE}\r\nFROM busybox\r\n`);
+    expect(withLabelInstruction('FROM busybox AS a\r\nRUN true\r\nFROM busybox\r\n', 'a', L)).toBe(
+      `FROM busybox AS a\r\nRUN true\r\n${LINE}\r\nFROM busybox\r\n`,
+    );
   });
 
   it.each([
@@ -39,15 +43,15 @@ describe('withLabelInstruction (classic builder: one LABEL step for every label)
   });
 });
 
-describe('userStepName (classic steps counted without mbuild\'s label steps)', () => {
-  it('counts over the Dockerfile\'s own steps and hides the label steps, always the last ones', () => {
+describe("userStepName (classic steps counted without mbuild's label steps)", () => {
+  it("counts over the Dockerfile's own steps and hides the label steps, always the last ones", () => {
     const one = ['[1/4] FROM busybox', '[2/4] RUN a', '[3/4] RUN b', '[4/4] LABEL "io.mbuild.project"="shop"'].map((n) => userStepName(n, 1));
     expect(one).toEqual(['[1/3] FROM busybox', '[2/3] RUN a', '[3/3] RUN b', undefined]);
     // Label parameters: one step per label, after the Dockerfile's.
     expect(['[2/5] RUN a', '[3/5] LABEL a=b', '[5/5] LABEL c=d'].map((n) => userStepName(n, 3))).toEqual(['[2/2] RUN a', undefined, undefined]);
   });
 
-  it('keeps names it does not count: BuildKit\'s (no label steps), and names without a counter', () => {
+  it("keeps names it does not count: BuildKit's (no label steps), and names without a counter", () => {
     expect(userStepName('[stage-1 2/3] RUN a', 0)).toBe('[stage-1 2/3] RUN a');
     expect(userStepName('[2/3] RUN a', 0)).toBe('[2/3] RUN a');
     expect(userStepName('[internal] load metadata', 1)).toBe('[internal] load metadata');

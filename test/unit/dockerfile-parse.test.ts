@@ -17,7 +17,9 @@ describe('parseDockerfile: lines and continuations', () => {
   });
 
   it('skips comment lines and blank lines inside a continuation (blank ones with a warning)', () => {
-    const text = ['FROM busybox', 'RUN apk add \\', '# a comment in the middle', '    curl \\', '', '  # indented comment', '    git', 'USER nobody'].join('\n');
+    const text = ['FROM busybox', 'RUN apk add \\', '# a comment in the middle', '    curl \\', '', '  # indented comment', '    git', 'USER nobody'].join(
+      '\n',
+    );
     const df = parseDockerfile(text);
     expect(df.instructions.map(brief)).toEqual([
       { keyword: 'FROM', startLine: 1, endLine: 1, line: 'FROM busybox' },
@@ -80,7 +82,12 @@ describe('parseDockerfile: parser directives', () => {
   });
 
   it('stops looking for directives after the first other line', () => {
-    for (const text of ['# hello\n# escape=`\nFROM busybox\n', '\n# escape=`\nFROM busybox\n', '# unknown=x\n# escape=`\nFROM busybox\n', 'FROM busybox\n# escape=`\n']) {
+    for (const text of [
+      '# hello\n# escape=`\nFROM busybox\n',
+      '\n# escape=`\nFROM busybox\n',
+      '# unknown=x\n# escape=`\nFROM busybox\n',
+      'FROM busybox\n# escape=`\n',
+    ]) {
       const df = parseDockerfile(text);
       expect(df.escape).toBe('\\');
     }
@@ -100,7 +107,9 @@ describe('parseDockerfile: forms, flags and heredocs', () => {
   });
 
   it('extracts leading flags with quotes and keeps the rest', () => {
-    const df = parseDockerfile('FROM --platform=$BUILDPLATFORM busybox AS b\nCOPY --from=b --chown="1 2" --link src /dst\nRUN --mount=type=bind,from=b,target=/y -- --not-a-flag\n');
+    const df = parseDockerfile(
+      'FROM --platform=$BUILDPLATFORM busybox AS b\nCOPY --from=b --chown="1 2" --link src /dst\nRUN --mount=type=bind,from=b,target=/y -- --not-a-flag\n',
+    );
     expect(df.instructions[0]).toMatchObject({ flags: [{ name: 'platform', value: '$BUILDPLATFORM' }], args: 'busybox AS b' });
     expect(df.instructions[1]).toMatchObject({
       flags: [
@@ -139,7 +148,9 @@ describe('parseDockerfile: forms, flags and heredocs', () => {
       { keyword: 'RUN', startLine: 9, endLine: 13, line: 'RUN cat <<A <<B > /out' },
       { keyword: 'USER', startLine: 14, endLine: 14, line: 'USER nobody' },
     ]);
-    expect(df.instructions[1]?.heredocs).toEqual([{ name: 'EOF', chomp: false, expand: true, content: 'FROM not-an-instruction\necho "# not a comment" \\\n' }]);
+    expect(df.instructions[1]?.heredocs).toEqual([
+      { name: 'EOF', chomp: false, expand: true, content: 'FROM not-an-instruction\necho "# not a comment" \\\n' },
+    ]);
     expect(df.instructions[2]?.heredocs).toEqual([{ name: 'CONF', chomp: true, expand: false, content: '\tkey=$value\n' }]);
     expect(df.instructions[3]?.heredocs.map((h) => [h.name, h.content])).toEqual([
       ['A', 'a\n'],

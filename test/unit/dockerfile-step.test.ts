@@ -37,7 +37,7 @@ describe('findStep: classic builder labels', () => {
 });
 
 describe('classicStepLabel', () => {
-  it('gives a classic step as mbuild names it the builder\'s own words, found by number over the whole file', () => {
+  it("gives a classic step as mbuild names it the builder's own words, found by number over the whole file", () => {
     expect(classicStepLabel('[8/8] RUN false')).toBe('Step 8/8 : RUN false');
     expect(line(classicStepLabel('[7/8] COPY --from=one /bin/sh /x'))).toBe(8);
     // As a BuildKit label, [5/8] RUN would be read as a step of one stage.

@@ -28,7 +28,10 @@ describe('examples', () => {
       expect({ tag, code: validate.code, stderr: validate.stderr }).toEqual({ tag, code: 0, stderr: '' });
       const plan = await runCli(['plan', '--format', 'json', '--var', `TAG=${tag}`], { cwd: dir, env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
       const images = (JSON.parse(plan.stdout) as { images: { name: string; dependsOn: { image: string }[] }[] }).images;
-      const onBase = images.filter((i) => i.dependsOn.some((e) => e.image === 'base')).map((i) => i.name).sort();
+      const onBase = images
+        .filter((i) => i.dependsOn.some((e) => e.image === 'base'))
+        .map((i) => i.name)
+        .sort();
       expect({ tag, onBase }).toEqual({ tag, onBase: ['api', 'slim', 'tools', 'web', 'worker'] });
     }
   });

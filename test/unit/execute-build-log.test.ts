@@ -100,7 +100,12 @@ describe('BuildLog', () => {
       expect(errors).toHaveLength(1);
       reasons.push(errors[0]!.replace(/^cannot write the build log \.mbuild\/logs\/\w+\.log: (.*); the build goes on without it$/, '$1'));
     }
-    expect(reasons).toEqual(['it is a symbolic link, and mbuild writes through none', 'it is a folder', 'it is a hard link to another file', 'it is not a regular file']);
+    expect(reasons).toEqual([
+      'it is a symbolic link, and mbuild writes through none',
+      'it is a folder',
+      'it is a hard link to another file',
+      'it is not a regular file',
+    ]);
     expect(readFileSync(outside, 'utf8')).toBe('keep');
     expect(existsSync(join(p.dir, 'sym.log'))).toBe(true);
   });

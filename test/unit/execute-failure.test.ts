@@ -27,7 +27,10 @@ describe('failureOf', () => {
   it("sending the context: a mount's refusal or collision is mount-failed, anything else context-error", () => {
     expect(failureOf(transfer, 'sending')).toEqual({ reason: 'mount-failed', message: transfer.message });
     expect(failureOf(collision, 'sending')).toEqual({ reason: 'mount-failed', message: collision.message });
-    expect(failureOf(changed, 'sending')).toEqual({ reason: 'context-error', message: 'context changed while it was sent: src/a.txt (changed after its hash was taken)' });
+    expect(failureOf(changed, 'sending')).toEqual({
+      reason: 'context-error',
+      message: 'context changed while it was sent: src/a.txt (changed after its hash was taken)',
+    });
     expect(failureOf(engine, 'sending')).toEqual({ reason: 'context-error', message: engine.message });
     expect(failureOf('EACCES', 'sending')).toEqual({ reason: 'context-error', message: 'EACCES' });
   });
@@ -42,19 +45,29 @@ describe('guarded', () => {
   it('passes a result through, turns what it stands for into a Failure, and throws a bug on', async () => {
     expect(await guarded('engine', async () => ok(1))).toEqual(ok(1));
     expect(await guarded('engine', async () => err({ reason: 'cancelled' as const }))).toEqual(err({ reason: 'cancelled' }));
-    expect(await guarded('engine', async () => {
-      throw new EngineError('gone', endpoint);
-    })).toEqual(err({ reason: 'engine-error', message: 'gone' }));
-    await expect(guarded('engine', async () => {
-      throw new TypeError('a bug');
-    })).rejects.toThrow('a bug');
+    expect(
+      await guarded('engine', async () => {
+        throw new EngineError('gone', endpoint);
+      }),
+    ).toEqual(err({ reason: 'engine-error', message: 'gone' }));
+    await expect(
+      guarded('engine', async () => {
+        throw new TypeError('a bug');
+      }),
+    ).rejects.toThrow('a bug');
   });
 });
 
 describe('failures from results', () => {
   it('a context that cannot be read names its file (and line)', () => {
-    expect(contextFailure({ kind: 'ignore-invalid', path: '/p/app/.dockerignore', line: 3, message: 'bad pattern' })).toEqual({ reason: 'context-error', message: '/p/app/.dockerignore:3: bad pattern' });
-    expect(contextFailure({ kind: 'context-unreadable', path: '/p/app', message: 'no such folder' })).toEqual({ reason: 'context-error', message: '/p/app: no such folder' });
+    expect(contextFailure({ kind: 'ignore-invalid', path: '/p/app/.dockerignore', line: 3, message: 'bad pattern' })).toEqual({
+      reason: 'context-error',
+      message: '/p/app/.dockerignore:3: bad pattern',
+    });
+    expect(contextFailure({ kind: 'context-unreadable', path: '/p/app', message: 'no such folder' })).toEqual({
+      reason: 'context-error',
+      message: '/p/app: no such folder',
+    });
   });
 
   it('an output that could not be copied, unless Ctrl-C is why', () => {

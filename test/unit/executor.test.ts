@@ -9,7 +9,11 @@ import type { BuildPlan, PlannedImage } from '../../src/plan/types.js';
 
 function plan(spec: Record<string, string[]>, remaining: Record<string, number> = {}): BuildPlan {
   const images: PlannedImage[] = Object.entries(spec).map(([name, deps]) => ({
-    name, dependsOn: deps.map((d) => ({ image: d, kind: 'depends_on' as const, detail: '' })), dependents: [], wave: 0, remainingPath: remaining[name] ?? 1,
+    name,
+    dependsOn: deps.map((d) => ({ image: d, kind: 'depends_on' as const, detail: '' })),
+    dependents: [],
+    wave: 0,
+    remainingPath: remaining[name] ?? 1,
   }));
   return { project: 'p', requested: [], images, waves: [], criticalPath: [] };
 }
@@ -53,8 +57,13 @@ class Rig {
 
   executor(p: BuildPlan, opts: { jobs?: number; mode?: FailureMode; signal?: AbortSignal } = {}) {
     return new Executor({
-      plan: p, jobs: opts.jobs ?? 4, failureMode: opts.mode ?? 'no-new', signal: opts.signal ?? new AbortController().signal,
-      emit: (e) => this.events.push(e), buildOne: this.buildOne, tagsOf: () => [],
+      plan: p,
+      jobs: opts.jobs ?? 4,
+      failureMode: opts.mode ?? 'no-new',
+      signal: opts.signal ?? new AbortController().signal,
+      emit: (e) => this.events.push(e),
+      buildOne: this.buildOne,
+      tagsOf: () => [],
     });
   }
 }
@@ -141,7 +150,12 @@ describe('Executor', () => {
     const report = await run;
     expect(report.interrupted).toBe(true);
     expect(outcomeOf(report)).toEqual({ a: 'cancelled', b: 'not-started', c: 'not-started' });
-    expect(rig.events.filter((e) => e.type === 'image-done').map((e) => e.image).sort()).toEqual(['a', 'b', 'c']);
+    expect(
+      rig.events
+        .filter((e) => e.type === 'image-done')
+        .map((e) => e.image)
+        .sort(),
+    ).toEqual(['a', 'b', 'c']);
   });
 });
 
@@ -180,8 +194,14 @@ describe('Executor for watch mode', () => {
     const rig = new Rig();
     const p = plan({ b: ['a'] });
     const executor = new Executor({
-      plan: p, jobs: 1, failureMode: 'no-new', signal: new AbortController().signal, emit: () => undefined,
-      buildOne: rig.buildOne, tagsOf: () => [], known: new Map([['a', 'id-old-a']]),
+      plan: p,
+      jobs: 1,
+      failureMode: 'no-new',
+      signal: new AbortController().signal,
+      emit: () => undefined,
+      buildOne: rig.buildOne,
+      tagsOf: () => [],
+      known: new Map([['a', 'id-old-a']]),
     });
     const run = executor.run('fake');
     await rig.whenRunning('b');

@@ -14,7 +14,13 @@ const OUTPUT: TransferLabel = { what: 'output', source: '/out', to: 'dist/out' }
 
 const dir = (name: string, mode = 0o755): RawEntry => ({ name, type: 'dir', mode, size: 0 });
 const file = (name: string, text = 'x', mode = 0o644): RawEntry => ({
-  name, type: 'file', mode, size: Buffer.byteLength(text), content: (async function* () { yield Buffer.from(text); })(),
+  name,
+  type: 'file',
+  mode,
+  size: Buffer.byteLength(text),
+  content: (async function* () {
+    yield Buffer.from(text);
+  })(),
 });
 const symlink = (name: string, target: string): RawEntry => ({ name, type: 'symlink', mode: 0o777, size: 0, linkTarget: target });
 const hardlink = (name: string, target: string): RawEntry => ({ name, type: 'hardlink', mode: 0o644, size: 0, linkTarget: target });
@@ -35,10 +41,25 @@ const shape = (es: CheckedEntry[]) => es.map((e) => `${e.type} ${e.name === '' ?
 
 describe('checkEntries: what passes', () => {
   it('keeps folders, files, relative symlinks inside and hard links to files sent before', async () => {
-    const out = await run([dir(''), dir('js'), file('js/app.js'), symlink('js/current', 'app.js'), symlink('up', 'js/../js/app.js'), symlink('self', '.'), hardlink('js/copy.js', 'js/app.js'), hardlink('again.js', 'js/copy.js')]);
+    const out = await run([
+      dir(''),
+      dir('js'),
+      file('js/app.js'),
+      symlink('js/current', 'app.js'),
+      symlink('up', 'js/../js/app.js'),
+      symlink('self', '.'),
+      hardlink('js/copy.js', 'js/app.js'),
+      hardlink('again.js', 'js/copy.js'),
+    ]);
     expect(shape(out)).toEqual([
-      'dir .', 'dir js', 'file js/app.js', 'symlink js/current -> app.js', 'symlink up -> js/../js/app.js', 'symlink self -> .',
-      'hardlink js/copy.js -> js/app.js', 'hardlink again.js -> js/app.js',
+      'dir .',
+      'dir js',
+      'file js/app.js',
+      'symlink js/current -> app.js',
+      'symlink up -> js/../js/app.js',
+      'symlink self -> .',
+      'hardlink js/copy.js -> js/app.js',
+      'hardlink again.js -> js/app.js',
     ]);
   });
 
@@ -58,25 +79,85 @@ describe('checkEntries: refusals', () => {
   const cases: [string, RawEntry[], string][] = [
     ['an absolute name', [dir(''), file('/etc/passwd')], 'mount web:/app/dist -> static: refusing entry "/etc/passwd": absolute names are not allowed'],
     ['a name with ..', [dir(''), file('a/../../evil')], `mount web:/app/dist -> static: refusing entry "a/../../evil": it leaves the mount through '..'`],
-    ['even a `..` that would stay inside', [dir(''), file('a/../b')], `mount web:/app/dist -> static: refusing entry "a/../b": it leaves the mount through '..'`],
+    [
+      'even a `..` that would stay inside',
+      [dir(''), file('a/../b')],
+      `mount web:/app/dist -> static: refusing entry "a/../b": it leaves the mount through '..'`,
+    ],
     ['a NUL byte', [dir(''), file('a\0b')], 'mount web:/app/dist -> static: refusing an entry whose name contains a NUL byte'],
-    ['an absolute symlink', [dir(''), symlink('passwd', '/etc/passwd')], 'mount web:/app/dist -> static: refusing symlink /app/dist/passwd -> /etc/passwd: absolute symlink targets are not allowed (only relative targets inside the mount)'],
-    ['a symlink out of the mount', [dir(''), dir('js'), symlink('js/up', '../../../etc/passwd')], 'mount web:/app/dist -> static: refusing symlink /app/dist/js/up -> ../../../etc/passwd: the target leaves the mount'],
-    ['a symlink to the mount\'s parent', [dir(''), symlink('parent', '..')], 'mount web:/app/dist -> static: refusing symlink /app/dist/parent -> ..: the target leaves the mount'],
-    ['a symlink that escapes through another symlink', [dir(''), symlink('b', '.'), symlink('a', 'b/..')], 'mount web:/app/dist -> static: refusing symlink /app/dist/a -> b/..: through other symlinks, the target leaves the mount'],
-    ['an empty symlink target', [dir(''), symlink('e', '')], 'mount web:/app/dist -> static: refusing symlink /app/dist/e: its target is empty or not a valid path'],
-    ['a hard link out of the mount', [dir(''), hardlink('h', '../etc/passwd')], 'mount web:/app/dist -> static: refusing hard link /app/dist/h -> /app/etc/passwd: it points outside the mount'],
-    ['a hard link to an absolute path', [dir(''), hardlink('h', '/etc/passwd')], 'mount web:/app/dist -> static: refusing hard link /app/dist/h -> "/etc/passwd": it points outside the mount'],
-    ['a hard link to a file sent later', [dir(''), hardlink('h', 'later'), file('later')], 'mount web:/app/dist -> static: refusing hard link /app/dist/h -> /app/dist/later: hard links may only point to a file of the same mount sent before them'],
-    ['a hard link to a folder', [dir(''), dir('d'), hardlink('h', 'd')], 'mount web:/app/dist -> static: refusing hard link /app/dist/h -> /app/dist/d: hard links may only point to a file of the same mount sent before them'],
-    ['a fifo', [dir(''), other('pipe', 'fifo')], 'mount web:/app/dist -> static: refusing fifo /app/dist/pipe: only files, folders and symlinks can be mounted'],
-    ['a character device', [dir(''), other('null', 'character device')], 'mount web:/app/dist -> static: refusing character device /app/dist/null: only files, folders and symlinks can be mounted'],
-    ['a block device', [dir(''), other('sda', 'block device')], 'mount web:/app/dist -> static: refusing block device /app/dist/sda: only files, folders and symlinks can be mounted'],
-    ['an entry below a symlink', [dir(''), symlink('l', 'sub'), dir('sub'), file('l/x')], 'mount web:/app/dist -> static: refusing entry /app/dist/l/x: it is below symlink /app/dist/l'],
+    [
+      'an absolute symlink',
+      [dir(''), symlink('passwd', '/etc/passwd')],
+      'mount web:/app/dist -> static: refusing symlink /app/dist/passwd -> /etc/passwd: absolute symlink targets are not allowed (only relative targets inside the mount)',
+    ],
+    [
+      'a symlink out of the mount',
+      [dir(''), dir('js'), symlink('js/up', '../../../etc/passwd')],
+      'mount web:/app/dist -> static: refusing symlink /app/dist/js/up -> ../../../etc/passwd: the target leaves the mount',
+    ],
+    [
+      "a symlink to the mount's parent",
+      [dir(''), symlink('parent', '..')],
+      'mount web:/app/dist -> static: refusing symlink /app/dist/parent -> ..: the target leaves the mount',
+    ],
+    [
+      'a symlink that escapes through another symlink',
+      [dir(''), symlink('b', '.'), symlink('a', 'b/..')],
+      'mount web:/app/dist -> static: refusing symlink /app/dist/a -> b/..: through other symlinks, the target leaves the mount',
+    ],
+    [
+      'an empty symlink target',
+      [dir(''), symlink('e', '')],
+      'mount web:/app/dist -> static: refusing symlink /app/dist/e: its target is empty or not a valid path',
+    ],
+    [
+      'a hard link out of the mount',
+      [dir(''), hardlink('h', '../etc/passwd')],
+      'mount web:/app/dist -> static: refusing hard link /app/dist/h -> /app/etc/passwd: it points outside the mount',
+    ],
+    [
+      'a hard link to an absolute path',
+      [dir(''), hardlink('h', '/etc/passwd')],
+      'mount web:/app/dist -> static: refusing hard link /app/dist/h -> "/etc/passwd": it points outside the mount',
+    ],
+    [
+      'a hard link to a file sent later',
+      [dir(''), hardlink('h', 'later'), file('later')],
+      'mount web:/app/dist -> static: refusing hard link /app/dist/h -> /app/dist/later: hard links may only point to a file of the same mount sent before them',
+    ],
+    [
+      'a hard link to a folder',
+      [dir(''), dir('d'), hardlink('h', 'd')],
+      'mount web:/app/dist -> static: refusing hard link /app/dist/h -> /app/dist/d: hard links may only point to a file of the same mount sent before them',
+    ],
+    [
+      'a fifo',
+      [dir(''), other('pipe', 'fifo')],
+      'mount web:/app/dist -> static: refusing fifo /app/dist/pipe: only files, folders and symlinks can be mounted',
+    ],
+    [
+      'a character device',
+      [dir(''), other('null', 'character device')],
+      'mount web:/app/dist -> static: refusing character device /app/dist/null: only files, folders and symlinks can be mounted',
+    ],
+    [
+      'a block device',
+      [dir(''), other('sda', 'block device')],
+      'mount web:/app/dist -> static: refusing block device /app/dist/sda: only files, folders and symlinks can be mounted',
+    ],
+    [
+      'an entry below a symlink',
+      [dir(''), symlink('l', 'sub'), dir('sub'), file('l/x')],
+      'mount web:/app/dist -> static: refusing entry /app/dist/l/x: it is below symlink /app/dist/l',
+    ],
     ['an entry below a file', [dir(''), file('f'), file('f/x')], 'mount web:/app/dist -> static: refusing entry /app/dist/f/x: it is below file /app/dist/f'],
     ['a file twice', [dir(''), file('a'), file('a')], 'mount web:/app/dist -> static: entry /app/dist/a appears twice'],
     ['an entry after a single file', [file(''), file('x')], 'mount web:/app/dist -> static: refusing entry /app/dist/x: /app/dist is not a folder'],
-    ['a symlink as the mount itself', [symlink('', 'elsewhere')], 'mount web:/app/dist -> static: refusing symlink /app/dist -> elsewhere: the mount itself cannot be a symlink'],
+    [
+      'a symlink as the mount itself',
+      [symlink('', 'elsewhere')],
+      'mount web:/app/dist -> static: refusing symlink /app/dist -> elsewhere: the mount itself cannot be a symlink',
+    ],
   ];
   for (const [what, entries, message] of cases) {
     it(`refuses ${what}`, async () => {
@@ -88,8 +169,12 @@ describe('checkEntries: refusals', () => {
   }
 
   it('words refusals for outputs as outputs', async () => {
-    await expect(run([dir(''), other('pipe', 'fifo')], OUTPUT)).rejects.toThrow('output /out -> dist/out: refusing fifo /out/pipe: only files, folders and symlinks can be copied out');
-    await expect(run([dir(''), symlink('l', '/etc')], OUTPUT)).rejects.toThrow('output /out -> dist/out: refusing symlink /out/l -> /etc: absolute symlink targets are not allowed (only relative targets inside the output)');
+    await expect(run([dir(''), other('pipe', 'fifo')], OUTPUT)).rejects.toThrow(
+      'output /out -> dist/out: refusing fifo /out/pipe: only files, folders and symlinks can be copied out',
+    );
+    await expect(run([dir(''), symlink('l', '/etc')], OUTPUT)).rejects.toThrow(
+      'output /out -> dist/out: refusing symlink /out/l -> /etc: absolute symlink targets are not allowed (only relative targets inside the output)',
+    );
   });
 
   it('stops at the first refusal: nothing after it is produced', async () => {
@@ -98,12 +183,14 @@ describe('checkEntries: refusals', () => {
     async function* src() {
       yield* entries;
     }
-    await expect((async () => {
-      for await (const e of checkEntries(src(), { label: MOUNT, imagePath: '/app/dist' })) {
-        if (e.content) await drain(e.content);
-        seen.push(e.name);
-      }
-    })()).rejects.toThrow('refusing fifo');
+    await expect(
+      (async () => {
+        for await (const e of checkEntries(src(), { label: MOUNT, imagePath: '/app/dist' })) {
+          if (e.content) await drain(e.content);
+          seen.push(e.name);
+        }
+      })(),
+    ).rejects.toThrow('refusing fifo');
     expect(seen).toEqual(['', 'ok']);
   });
 });
@@ -116,7 +203,11 @@ describe('symlink resolution', () => {
   });
 
   it('staysInside follows other symlinks of the transfer, and treats loops as staying inside', () => {
-    const links = new Map([['b', '.'], ['deep', 'x/y'], ['loop', 'loop']]);
+    const links = new Map([
+      ['b', '.'],
+      ['deep', 'x/y'],
+      ['loop', 'loop'],
+    ]);
     expect(staysInside([], 'b/..', links)).toBe(false);
     expect(staysInside([], 'deep/..', links)).toBe(true);
     expect(staysInside([], 'deep/../../..', links)).toBe(false);

@@ -16,7 +16,11 @@ import { applyLayers, planFast } from '../../src/mounts/diff-fast.js';
 import { parseLayer } from '../../src/mounts/diff-layers.js';
 import { compareWalk, isBelow, newStats, parentOf } from '../../src/mounts/diff-tar.js';
 
-interface Node { type: 'file' | 'dir' | 'symlink'; mode: number; data: string }
+interface Node {
+  type: 'file' | 'dir' | 'symlink';
+  mode: number;
+  data: string;
+}
 type Tree = Map<string, Node>; // 'data', 'data/x', ...
 
 function rng(seed: number): () => number {
@@ -37,9 +41,11 @@ async function tarOf(members: readonly (Partial<Header> & { name: string; body?:
   return Buffer.concat(chunks);
 }
 const member = (name: string, n: Node) =>
-  n.type === 'dir' ? { name: `${name}/`, type: 'directory' as const, mode: n.mode }
-  : n.type === 'symlink' ? { name, type: 'symlink' as const, mode: 0o777, linkname: n.data }
-  : { name, mode: n.mode, body: n.data };
+  n.type === 'dir'
+    ? { name: `${name}/`, type: 'directory' as const, mode: n.mode }
+    : n.type === 'symlink'
+      ? { name, type: 'symlink' as const, mode: 0o777, linkname: n.data }
+      : { name, mode: n.mode, body: n.data };
 
 /** A container of `tree`: GET archive of any path (members rooted at its basename, walk order). */
 function source(tree: Tree, container: string): ArchiveSource {

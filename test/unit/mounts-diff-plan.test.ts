@@ -13,7 +13,15 @@ import { emitPlan, finalize } from '../../src/mounts/diff-emit.js';
 import { compareWalk, DiffError, drain, newStats, type Meta } from '../../src/mounts/diff-tar.js';
 
 const digestOf = (b: string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
-const f = (name: string, body: string, extra: Partial<Meta> = {}): Meta => ({ name, type: 'file', mode: 0o644, size: body.length, digest: digestOf(body), group: name, ...extra });
+const f = (name: string, body: string, extra: Partial<Meta> = {}): Meta => ({
+  name,
+  type: 'file',
+  mode: 0o644,
+  size: body.length,
+  digest: digestOf(body),
+  group: name,
+  ...extra,
+});
 const d = (name: string, mode = 0o755): Meta => ({ name, type: 'dir', mode, size: 0, digest: '' });
 async function* from(metas: readonly Meta[]): AsyncGenerator<Meta> {
   yield* metas;
@@ -51,7 +59,18 @@ describe('compareWalk', () => {
 describe('planFromArchives (fallback merge-join)', () => {
   it('emits new and changed entries with their parents, and lists the topmost deletions', async () => {
     const a = [d(''), d('keep'), f('keep/same', 's'), d('mode'), f('mode/f', 'm'), d('gone'), f('gone/x', 'x'), d('tofile'), f('tofile/c', 'c'), f('z', 'old')];
-    const b = [d(''), d('keep'), f('keep/same', 's'), d('mode'), f('mode/f', 'm', { mode: 0o755 }), d('new'), d('new/deep'), f('new/deep/n', 'n'), f('tofile', 'now a file'), f('z', 'new')];
+    const b = [
+      d(''),
+      d('keep'),
+      f('keep/same', 's'),
+      d('mode'),
+      f('mode/f', 'm', { mode: 0o755 }),
+      d('new'),
+      d('new/deep'),
+      f('new/deep/n', 'n'),
+      f('tofile', 'now a file'),
+      f('z', 'new'),
+    ];
     const plan = await planFromArchives(from(a), from(b));
     expect(plan.entries.map((m) => m.name)).toEqual(['mode', 'mode/f', 'new', 'new/deep', 'new/deep/n', 'tofile', 'z']);
     expect(plan.deletions).toEqual(['gone', 'tofile/c']);
@@ -66,10 +85,15 @@ describe('planFromArchives (fallback merge-join)', () => {
 
 describe('archiveMetas', () => {
   it('resolves hard links to their file, describes devices, and refuses an archive out of walk order', async () => {
-    const ok = fakeSource({ '/data': [
-      { name: 'data', type: 'directory' }, { name: 'data/f', body: 'x' }, { name: 'data/g', type: 'link', linkname: 'data/f' },
-      { name: 'data/null', type: 'character-device', devmajor: 1, devminor: 3 }, { name: 'data/p', type: 'fifo' },
-    ] });
+    const ok = fakeSource({
+      '/data': [
+        { name: 'data', type: 'directory' },
+        { name: 'data/f', body: 'x' },
+        { name: 'data/g', type: 'link', linkname: 'data/f' },
+        { name: 'data/null', type: 'character-device', devmajor: 1, devminor: 3 },
+        { name: 'data/p', type: 'fifo' },
+      ],
+    });
     const metas: Meta[] = [];
     for await (const m of archiveMetas(ok, '')) metas.push(m);
     expect(metas[2]).toMatchObject({ name: 'g', type: 'file', digest: digestOf('x'), group: 'f' });
@@ -77,7 +101,13 @@ describe('archiveMetas', () => {
       { name: 'null', type: 'other', kind: 'character device', digest: 'character device:1:3' },
       { name: 'p', type: 'other', kind: 'fifo' },
     ]);
-    const bad = fakeSource({ '/data': [{ name: 'data', type: 'directory' }, { name: 'data/b', body: '' }, { name: 'data/a', body: '' }] });
+    const bad = fakeSource({
+      '/data': [
+        { name: 'data', type: 'directory' },
+        { name: 'data/b', body: '' },
+        { name: 'data/a', body: '' },
+      ],
+    });
     const readAll = async () => {
       for await (const _ of archiveMetas(bad, '')) {
         // read to the end
@@ -89,19 +119,39 @@ describe('archiveMetas', () => {
 
 describe('finalize', () => {
   it('sorts in walk order and makes later emitted members of a group hard links to the first', () => {
-    const list = finalize([f('z', 'p', { group: 'g' }), f('b/y', 'p', { group: 'g' }), d('b'), f('a', 'solo'), { name: 's', type: 'symlink', mode: 0o777, size: 0, digest: 'target' }]);
+    const list = finalize([
+      f('z', 'p', { group: 'g' }),
+      f('b/y', 'p', { group: 'g' }),
+      d('b'),
+      f('a', 'solo'),
+      { name: 's', type: 'symlink', mode: 0o777, size: 0, digest: 'target' },
+    ]);
     expect(list.map((p) => [p.meta.name, p.type, p.linkTarget])).toEqual([
-      ['a', 'file', undefined], ['b', 'dir', undefined], ['b/y', 'file', undefined], ['s', 'symlink', 'target'], ['z', 'hardlink', 'b/y'],
+      ['a', 'file', undefined],
+      ['b', 'dir', undefined],
+      ['b/y', 'file', undefined],
+      ['s', 'symlink', 'target'],
+      ['z', 'hardlink', 'b/y'],
     ]);
   });
 });
 
 describe('emitPlan', () => {
   const B_DATA: Member[] = [
-    { name: 'data', type: 'directory' }, { name: 'data/a', body: 'AAAA' }, { name: 'data/b', body: 'BB' },
-    { name: 'data/c', body: 'unplanned' }, { name: 'data/d', type: 'link', linkname: 'data/c' }, { name: 'data/e', body: 'E' },
+    { name: 'data', type: 'directory' },
+    { name: 'data/a', body: 'AAAA' },
+    { name: 'data/b', body: 'BB' },
+    { name: 'data/c', body: 'unplanned' },
+    { name: 'data/d', type: 'link', linkname: 'data/c' },
+    { name: 'data/e', body: 'E' },
   ];
-  const ARCHIVES = { '/data': B_DATA, '/data/a': [{ name: 'a', body: 'AAAA' }], '/data/b': [{ name: 'b', body: 'BB' }], '/data/d': [{ name: 'd', body: 'unplanned' }], '/data/e': [{ name: 'e', body: 'E' }] };
+  const ARCHIVES = {
+    '/data': B_DATA,
+    '/data/a': [{ name: 'a', body: 'AAAA' }],
+    '/data/b': [{ name: 'b', body: 'BB' }],
+    '/data/d': [{ name: 'd', body: 'unplanned' }],
+    '/data/e': [{ name: 'e', body: 'E' }],
+  };
   const plan = finalize([f('a', 'AAAA'), f('b', 'BB'), f('d', 'unplanned', { group: 'c' }), f('e', 'E')]);
 
   async function read(max: number, skipContent: (name: string) => boolean) {
@@ -118,14 +168,24 @@ describe('emitPlan', () => {
 
   it('reads from one archive, drains skipped content, and fetches a file the archive has as a link from another container', async () => {
     const r = await read(0, (n) => n === 'a');
-    expect(r.seen).toEqual([['a', ''], ['b', 'BB'], ['d', 'unplanned'], ['e', 'E']]);
+    expect(r.seen).toEqual([
+      ['a', ''],
+      ['b', 'BB'],
+      ['d', 'unplanned'],
+      ['e', 'E'],
+    ]);
     expect(r.main).toEqual(['b:/data']);
     expect(r.side).toEqual(['side:/data/d']);
   });
 
   it('reads each file on its own when there are few', async () => {
     const r = await read(10, () => false);
-    expect(r.seen).toEqual([['a', 'AAAA'], ['b', 'BB'], ['d', 'unplanned'], ['e', 'E']]);
+    expect(r.seen).toEqual([
+      ['a', 'AAAA'],
+      ['b', 'BB'],
+      ['d', 'unplanned'],
+      ['e', 'E'],
+    ]);
     expect(r.main).toEqual(['b:/data/a', 'b:/data/b', 'b:/data/d', 'b:/data/e']);
   });
 

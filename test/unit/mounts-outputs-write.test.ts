@@ -8,7 +8,21 @@
  * while the output is written is left as it is.
  */
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -35,7 +49,14 @@ afterAll(() => {
 
 const dir = (name: string, mode = 0o755): RawEntry => ({ name, type: 'dir', mode, size: 0, mtime: new Date(1_000_000_000_000) });
 const file = (name: string, text: string, mode = 0o644): RawEntry => ({
-  name, type: 'file', mode, size: Buffer.byteLength(text), mtime: new Date(1_500_000_000_000), content: (async function* () { yield Buffer.from(text); })(),
+  name,
+  type: 'file',
+  mode,
+  size: Buffer.byteLength(text),
+  mtime: new Date(1_500_000_000_000),
+  content: (async function* () {
+    yield Buffer.from(text);
+  })(),
 });
 const symlink = (name: string, target: string): RawEntry => ({ name, type: 'symlink', mode: 0o777, size: 0, linkTarget: target });
 const hardlink = (name: string, target: string): RawEntry => ({ name, type: 'hardlink', mode: 0o644, size: 0, linkTarget: target });
@@ -47,7 +68,11 @@ async function write(entries: Iterable<RawEntry> | AsyncIterable<RawEntry>, to: 
   async function* src() {
     yield* entries;
   }
-  return writeOutput(checkEntries(src(), { label: { what: 'output', source: '/out', to: 'out' }, imagePath: '/out' }), to, { signal, root: base, beforeRename });
+  return writeOutput(checkEntries(src(), { label: { what: 'output', source: '/out', to: 'out' }, imagePath: '/out' }), to, {
+    signal,
+    root: base,
+    beforeRename,
+  });
 }
 
 /** `path mode type [-> target]`, sorted, for a host tree. */
@@ -72,21 +97,41 @@ describe('writeOutput', () => {
   it('writes a folder with modes, mtimes, symlinks and hard links, then a single file', async () => {
     const parent = join(base, 'one');
     const to = join(parent, 'out');
-    const summary = await write([
-      dir(''), dir('bin'), file('bin/tool', '#!/bin/sh\n', 0o4755), file('README', 'read me', 0o600), symlink('bin/t', 'tool'),
-      hardlink('bin/tool2', 'bin/tool'), dir('ro', 0o555), file('ro/x', 'x', 0o444),
-    ], to);
+    const summary = await write(
+      [
+        dir(''),
+        dir('bin'),
+        file('bin/tool', '#!/bin/sh\n', 0o4755),
+        file('README', 'read me', 0o600),
+        symlink('bin/t', 'tool'),
+        hardlink('bin/tool2', 'bin/tool'),
+        dir('ro', 0o555),
+        file('ro/x', 'x', 0o444),
+      ],
+      to,
+    );
     expect(summary).toEqual({ kind: 'dir', files: 3, bytes: 10 + 7 + 1 });
     expect(tree(to)).toEqual([
-      './ 0755 dir', 'README 0600 file 7 links=1', 'bin/ 0755 dir', 'bin/t 0777 symlink -> tool', 'bin/tool 0755 file 10 links=2',
-      'bin/tool2 0755 file 10 links=2', 'ro/ 0555 dir', 'ro/x 0444 file 1 links=1',
+      './ 0755 dir',
+      'README 0600 file 7 links=1',
+      'bin/ 0755 dir',
+      'bin/t 0777 symlink -> tool',
+      'bin/tool 0755 file 10 links=2',
+      'bin/tool2 0755 file 10 links=2',
+      'ro/ 0555 dir',
+      'ro/x 0444 file 1 links=1',
     ]);
     expect(statSync(join(to, 'bin/tool')).mtimeMs).toBe(1_500_000_000_000);
     expect(statSync(join(to, 'bin')).mtimeMs).toBe(1_000_000_000_000);
     expect(siblings(parent)).toEqual(['out']);
 
     const single = join(parent, 'tool');
-    expect(await write([file('', 'bin!', 0o755)], single)).toEqual({ kind: 'file', files: 1, bytes: 4, sha256: createHash('sha256').update('bin!').digest('hex') });
+    expect(await write([file('', 'bin!', 0o755)], single)).toEqual({
+      kind: 'file',
+      files: 1,
+      bytes: 4,
+      sha256: createHash('sha256').update('bin!').digest('hex'),
+    });
     expect(tree(single)).toEqual(['. 0755 file 4 links=1']);
   });
 
@@ -110,18 +155,38 @@ describe('writeOutput', () => {
     writeFileSync(join(parent, 'out/keep.txt'), 'previous');
     const before = tree(join(parent, 'out'));
     // A refused entry half-way (after a read-only folder was made).
-    await expect(write([dir(''), dir('ro', 0o500), file('ro/a', 'a'), file('b', 'b'), symlink('evil', '../../etc')], join(parent, 'out')))
-      .rejects.toThrow('output /out -> out: refusing symlink /out/evil -> ../../etc: the target leaves the output');
+    await expect(write([dir(''), dir('ro', 0o500), file('ro/a', 'a'), file('b', 'b'), symlink('evil', '../../etc')], join(parent, 'out'))).rejects.toThrow(
+      'output /out -> out: refusing symlink /out/evil -> ../../etc: the target leaves the output',
+    );
     expect(tree(join(parent, 'out'))).toEqual(before);
     expect(siblings(parent)).toEqual(['out']);
     // The content stream breaks.
-    const broken: RawEntry = { name: 'big', type: 'file', mode: 0o644, size: 10, content: (async function* () { yield Buffer.from('12345'); throw new Error('connection lost'); })() };
+    const broken: RawEntry = {
+      name: 'big',
+      type: 'file',
+      mode: 0o644,
+      size: 10,
+      content: (async function* () {
+        yield Buffer.from('12345');
+        throw new Error('connection lost');
+      })(),
+    };
     await expect(write([dir(''), broken], join(parent, 'out'))).rejects.toThrow('connection lost');
     expect(tree(join(parent, 'out'))).toEqual(before);
     expect(siblings(parent)).toEqual(['out']);
     // Cancelled.
     const ac = new AbortController();
-    const slow: RawEntry = { name: 'slow', type: 'file', mode: 0o644, size: 2, content: (async function* () { yield Buffer.from('1'); ac.abort(new Error('interrupted')); yield Buffer.from('2'); })() };
+    const slow: RawEntry = {
+      name: 'slow',
+      type: 'file',
+      mode: 0o644,
+      size: 2,
+      content: (async function* () {
+        yield Buffer.from('1');
+        ac.abort(new Error('interrupted'));
+        yield Buffer.from('2');
+      })(),
+    };
     await expect(write([dir(''), slow, file('after', 'x')], join(parent, 'out'), ac.signal)).rejects.toThrow('interrupted');
     expect(tree(join(parent, 'out'))).toEqual(before);
     expect(siblings(parent)).toEqual(['out']);
@@ -143,11 +208,14 @@ describe('writeOutput', () => {
   it('makes missing folders one at a time, names its temporary after its process, and refuses a symlink or a file on the way', async () => {
     const to = join(base, 'mk/a/b/out');
     let seen: string[] = [];
-    await write((function* () {
-      yield dir('');
-      seen = readdirSync(join(base, 'mk/a/b'));
-      yield file('f', 'f');
-    })(), to);
+    await write(
+      (function* () {
+        yield dir('');
+        seen = readdirSync(join(base, 'mk/a/b'));
+        yield file('f', 'f');
+      })(),
+      to,
+    );
     expect(seen).toEqual([expect.stringMatching(new RegExp(`^out\\.mbuild-tmp-${process.pid}-[0-9a-f]{12}$`))]);
     expect(tree(to)).toEqual(['./ 0755 dir', 'f 0644 file 1 links=1']);
 
@@ -175,29 +243,41 @@ describe('writeOutput', () => {
 
     it('before the temporary is made', async () => {
       const s = swappable('swap-before');
-      await expect(write((function* () {
-        s.swap();
-        yield file('', 'x');
-      })(), s.to)).rejects.toThrow('swap-before/a became a symlink while the output was written; nothing was written there');
+      await expect(
+        write(
+          (function* () {
+            s.swap();
+            yield file('', 'x');
+          })(),
+          s.to,
+        ),
+      ).rejects.toThrow('swap-before/a became a symlink while the output was written; nothing was written there');
       expect(readdirSync(s.elsewhere)).toEqual([]);
     });
 
     it('between two entries', async () => {
       const s = swappable('swap-between');
-      await expect(write((function* () {
-        yield dir('');
-        s.swap();
-        yield file('f', 'x');
-      })(), s.to)).rejects.toThrow('the temporary output was moved or replaced while it was written; nothing was written there');
+      await expect(
+        write(
+          (function* () {
+            yield dir('');
+            s.swap();
+            yield file('f', 'x');
+          })(),
+          s.to,
+        ),
+      ).rejects.toThrow('the temporary output was moved or replaced while it was written; nothing was written there');
       expect(readdirSync(s.elsewhere)).toEqual([]);
     });
 
     it('right before the rename', async () => {
       const s = swappable('swap-rename');
-      await expect(write([dir(''), file('f', 'x')], s.to, undefined, async () => {
-        s.swap();
-        return undefined;
-      })).rejects.toThrow('swap-rename/a became a symlink while the output was written; nothing was written there');
+      await expect(
+        write([dir(''), file('f', 'x')], s.to, undefined, async () => {
+          s.swap();
+          return undefined;
+        }),
+      ).rejects.toThrow('swap-rename/a became a symlink while the output was written; nothing was written there');
       expect(readdirSync(s.elsewhere)).toEqual([]);
     });
   });
@@ -206,23 +286,27 @@ describe('writeOutput', () => {
     const parent = join(base, 'appeared');
     mkdirSync(parent);
     const to = join(parent, 'out');
-    await expect(write([file('', 'new')], to, undefined, async () => {
-      writeFileSync(to, 'theirs');
-      return undefined;
-    })).rejects.toThrow('something else was put at out while the output was written; it was left as it is');
+    await expect(
+      write([file('', 'new')], to, undefined, async () => {
+        writeFileSync(to, 'theirs');
+        return undefined;
+      }),
+    ).rejects.toThrow('something else was put at out while the output was written; it was left as it is');
     expect(readFileSync(to, 'utf8')).toBe('theirs');
     expect(siblings(parent)).toEqual(['out']);
 
     // Approved: the folder that was there; replaced meanwhile by another folder.
     rmSync(to);
     mkdirSync(to);
-    await expect(write([dir(''), file('f', 'new')], to, undefined, async () => {
-      const approved = await identify(to, { tree: false });
-      renameSync(to, join(parent, 'gone'));
-      mkdirSync(to);
-      writeFileSync(join(to, 'precious'), 'p');
-      return approved;
-    })).rejects.toThrow('something else was put at out while the output was written; it was left as it is');
+    await expect(
+      write([dir(''), file('f', 'new')], to, undefined, async () => {
+        const approved = await identify(to, { tree: false });
+        renameSync(to, join(parent, 'gone'));
+        mkdirSync(to);
+        writeFileSync(join(to, 'precious'), 'p');
+        return approved;
+      }),
+    ).rejects.toThrow('something else was put at out while the output was written; it was left as it is');
     expect(readFileSync(join(to, 'precious'), 'utf8')).toBe('p');
     expect(siblings(parent)).toEqual(['gone', 'out']);
     expect(existsSync(join(parent, 'gone'))).toBe(true);

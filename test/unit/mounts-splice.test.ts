@@ -102,7 +102,8 @@ function context(name: string, files: Record<string, string> = {}): string {
 async function pack(dir: string, mounts: ResolvedMount[], engine: Engine, signal = new AbortController().signal) {
   const containers = new TempContainers(engine, { 'io.mbuild.temp': '1' });
   const r = await packContext({
-    contextDir: dir, dockerfile: { path: join(dir, 'Dockerfile') },
+    contextDir: dir,
+    dockerfile: { path: join(dir, 'Dockerfile') },
     extra: allMountEntries(mounts, { engine, signal, labels: containers.labels, containers }),
   });
   if (!r.ok) throw new Error(JSON.stringify(r.error));
@@ -118,7 +119,9 @@ async function listTar(p: PackedContext): Promise<string[]> {
       const chunks: Buffer[] = [];
       for await (const c of e) chunks.push(c as Buffer);
       const h = e.header;
-      out.push(`${h.type} ${h.name} ${h.mode.toString(8)}${h.linkname ? ` -> ${h.linkname}` : ''}${chunks.length ? ` "${Buffer.concat(chunks).toString()}"` : ''}`);
+      out.push(
+        `${h.type} ${h.name} ${h.mode.toString(8)}${h.linkname ? ` -> ${h.linkname}` : ''}${chunks.length ? ` "${Buffer.concat(chunks).toString()}"` : ''}`,
+      );
     }
   })();
   ex.end(buf);
@@ -129,10 +132,17 @@ async function listTar(p: PackedContext): Promise<string[]> {
 const resolved = (spec: MountSpec, image: string): ResolvedMount => ({ spec, source: { kind: 'image', image: { ref: image, name: image } } });
 
 describe('mounts spliced into a context tar', () => {
-  it('places a folder\'s contents under `to` (parents made), a single file at `to`, hard links as tar hard links', async () => {
-    const { engine, live } = fakeEngine({ web: { '/app/dist': { stat: dirStat('dist'), tar: await tarBytes(DIST) } }, tools: { '/out/tool': { stat: fileStat('tool'), tar: await tarBytes([{ name: 'tool', content: 'bin!', mode: 0o755 }]) } } });
+  it("places a folder's contents under `to` (parents made), a single file at `to`, hard links as tar hard links", async () => {
+    const { engine, live } = fakeEngine({
+      web: { '/app/dist': { stat: dirStat('dist'), tar: await tarBytes(DIST) } },
+      tools: { '/out/tool': { stat: fileStat('tool'), tar: await tarBytes([{ name: 'tool', content: 'bin!', mode: 0o755 }]) } },
+    });
     const dir = context('ok', { 'app.sh': 'run' });
-    const { packed, containers } = await pack(dir, [resolved(mount('web:1', '/app/dist', 'public/static'), 'web'), resolved(mount('tools:1', '/out/tool', 'bin/tool'), 'tools')], engine);
+    const { packed, containers } = await pack(
+      dir,
+      [resolved(mount('web:1', '/app/dist', 'public/static'), 'web'), resolved(mount('tools:1', '/out/tool', 'bin/tool'), 'tools')],
+      engine,
+    );
     expect(await listTar(packed)).toEqual([
       'file Dockerfile 644 "FROM busybox\n"',
       'file app.sh 644 "run"',
@@ -152,10 +162,15 @@ describe('mounts spliced into a context tar', () => {
   });
 
   it('follows a mount path that is a symlink inside the image (the engine resolves it)', async () => {
-    const { engine } = fakeEngine({ web: {
-      '/app/current': { stat: { name: 'current', size: 4, mode: 2 ** 27 + 0o777, linkTarget: '/app/dist' }, tar: await tarBytes([{ name: 'current', type: 'symlink', linkname: 'dist' }]) },
-      '/app/dist': { stat: dirStat('dist'), tar: await tarBytes(DIST.slice(0, 2)) },
-    } });
+    const { engine } = fakeEngine({
+      web: {
+        '/app/current': {
+          stat: { name: 'current', size: 4, mode: 2 ** 27 + 0o777, linkTarget: '/app/dist' },
+          tar: await tarBytes([{ name: 'current', type: 'symlink', linkname: 'dist' }]),
+        },
+        '/app/dist': { stat: dirStat('dist'), tar: await tarBytes(DIST.slice(0, 2)) },
+      },
+    });
     const { packed } = await pack(context('follow'), [resolved(mount('web:1', '/app/current', 'static'), 'web')], engine);
     expect(await listTar(packed)).toEqual(['file Dockerfile 644 "FROM busybox\n"', 'directory static/ 755', 'file static/index.html 640 "<h1>"']);
   });
@@ -164,7 +179,10 @@ describe('mounts spliced into a context tar', () => {
     const { engine, live } = fakeEngine({ web: { '/app/dist': { stat: dirStat('dist'), tar: await tarBytes(DIST) } } });
     const cases: [Record<string, string>, string][] = [
       [{ 'static/old.html': 'x' }, 'mount web:1:/app/dist -> static collides with context folder static'],
-      [{ 'static/index.html': 'x', '.dockerignore': 'static\n!static/index.html\n' }, 'mount web:1:/app/dist -> static collides with context file static/index.html'],
+      [
+        { 'static/index.html': 'x', '.dockerignore': 'static\n!static/index.html\n' },
+        'mount web:1:/app/dist -> static collides with context file static/index.html',
+      ],
       [{ static: 'a file' }, 'mount web:1:/app/dist -> static collides with context file static'],
     ];
     for (const [i, [files, message]] of cases.entries()) {
@@ -177,18 +195,37 @@ describe('mounts spliced into a context tar', () => {
   });
 
   it('names both mounts when one lands in a folder another one needs', async () => {
-    const { engine } = fakeEngine({ web: { '/app/dist': { stat: dirStat('dist'), tar: await tarBytes(DIST) } }, tools: { '/out/tool': { stat: fileStat('tool'), tar: await tarBytes([{ name: 'tool', content: 'bin!' }]) } } });
+    const { engine } = fakeEngine({
+      web: { '/app/dist': { stat: dirStat('dist'), tar: await tarBytes(DIST) } },
+      tools: { '/out/tool': { stat: fileStat('tool'), tar: await tarBytes([{ name: 'tool', content: 'bin!' }]) } },
+    });
     // Nested targets are refused before anything is read (and by `mbuild validate`)...
     const image = { mounts: [mount('web:1', '/app/dist', 'static'), mount('tools:1', '/out/tool', 'static/js/tool')] } as never;
     const r = await resolveMounts(image, buildResolver(engine, new Map()));
     expect(r).toEqual({ ok: false, error: 'mount tools:1:/out/tool -> static/js/tool overlaps mount web:1:/app/dist -> static' });
     // ...and if they were not, the tar would still refuse the second one.
-    const { packed } = await pack(context('two'), [resolved(mount('web:1', '/app/dist', 'static'), 'web'), resolved(mount('tools:1', '/out/tool', 'static/js/tool'), 'tools')], engine);
+    const { packed } = await pack(
+      context('two'),
+      [resolved(mount('web:1', '/app/dist', 'static'), 'web'), resolved(mount('tools:1', '/out/tool', 'static/js/tool'), 'tools')],
+      engine,
+    );
     await expect(listTar(packed)).rejects.toThrow('mount tools:1:/out/tool -> static collides with mount web:1:/app/dist -> static');
   });
 
   it('stops reading and removes the container when an entry is refused', async () => {
-    const { engine, live } = fakeEngine({ bad: { '/h': { stat: dirStat('h'), tar: await tarBytes([{ name: 'h/', type: 'directory' }, { name: 'h/ok', content: 'ok' }, { name: 'h/../../etc/evil', content: 'x' }, { name: 'h/after', content: 'never' }]) } } });
+    const { engine, live } = fakeEngine({
+      bad: {
+        '/h': {
+          stat: dirStat('h'),
+          tar: await tarBytes([
+            { name: 'h/', type: 'directory' },
+            { name: 'h/ok', content: 'ok' },
+            { name: 'h/../../etc/evil', content: 'x' },
+            { name: 'h/after', content: 'never' },
+          ]),
+        },
+      },
+    });
     const { packed, containers } = await pack(context('refuse'), [resolved(mount('bad:1', '/h', 'm'), 'bad')], engine);
     await expect(listTar(packed)).rejects.toThrow(`mount bad:1:/h -> m: refusing entry "../../etc/evil": it leaves the mount through '..'`);
     await expect(packed.done).rejects.toBeInstanceOf(TransferError);
@@ -197,7 +234,17 @@ describe('mounts spliced into a context tar', () => {
   });
 
   it('refuses a hard link that the archive points outside the mounted path', async () => {
-    const { engine } = fakeEngine({ bad: { '/h': { stat: dirStat('h'), tar: await tarBytes([{ name: 'h/', type: 'directory' }, { name: 'h/pw', type: 'link', linkname: 'etc/passwd' }]) } } });
+    const { engine } = fakeEngine({
+      bad: {
+        '/h': {
+          stat: dirStat('h'),
+          tar: await tarBytes([
+            { name: 'h/', type: 'directory' },
+            { name: 'h/pw', type: 'link', linkname: 'etc/passwd' },
+          ]),
+        },
+      },
+    });
     const { packed } = await pack(context('hardout'), [resolved(mount('bad:1', '/h', 'm'), 'bad')], engine);
     await expect(listTar(packed)).rejects.toThrow('mount bad:1:/h -> m: refusing hard link /h/pw -> /etc/passwd: it points outside the mount');
   });
@@ -226,11 +273,19 @@ describe('mounts spliced into a context tar', () => {
 
   it('says which path is missing, and which external image', async () => {
     const { engine } = fakeEngine({ web: {} });
-    const raw = readImagePath('web', '/nope', { engine, signal: new AbortController().signal, labels: {}, label: { what: 'mount', source: 'web:/nope', to: 'x' }, imageName: 'web (sha256:1234)' });
+    const raw = readImagePath('web', '/nope', {
+      engine,
+      signal: new AbortController().signal,
+      labels: {},
+      label: { what: 'mount', source: 'web:/nope', to: 'x' },
+      imageName: 'web (sha256:1234)',
+    });
     await expect(raw.next()).rejects.toThrow('mount web:/nope -> x: /nope does not exist in image web (sha256:1234)');
     const image = { mounts: [mount('mbuild-test-mounts-none:1', '/x', 'x')] } as never;
     expect(await resolveMounts(image, buildResolver(engine, new Map()))).toEqual({
-      ok: false, error: 'mount mbuild-test-mounts-none:1:/x -> x: image mbuild-test-mounts-none:1 does not exist locally (mbuild never pulls a mount source; pull or build it first)',
+      ok: false,
+      error:
+        'mount mbuild-test-mounts-none:1:/x -> x: image mbuild-test-mounts-none:1 does not exist locally (mbuild never pulls a mount source; pull or build it first)',
     });
   });
 });

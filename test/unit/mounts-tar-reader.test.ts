@@ -18,7 +18,14 @@ import { readTar } from '../../src/mounts/tar-reader.js';
 const tmp = mkdtempSync(join(tmpdir(), 'mbuild-tar-reader-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-type Spec = { name: string; type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo' | 'character-device'; content?: string; linkname?: string; mode?: number; mtime?: Date };
+type Spec = {
+  name: string;
+  type?: 'file' | 'directory' | 'symlink' | 'link' | 'fifo' | 'character-device';
+  content?: string;
+  linkname?: string;
+  mode?: number;
+  mtime?: Date;
+};
 
 async function tarStreamBytes(specs: Spec[]): Promise<Buffer> {
   const p = tar.pack();
@@ -42,7 +49,15 @@ async function list(input: AsyncIterable<Uint8Array>, read = true) {
   for await (const { header: h, content } of readTar(input)) {
     const chunks: Uint8Array[] = [];
     if (read) for await (const c of content) chunks.push(c);
-    out.push({ name: h.name, type: h.type, mode: h.mode, size: h.size, linkname: h.linkname, content: Buffer.concat(chunks).toString(), mtime: h.mtime.getTime() / 1000 });
+    out.push({
+      name: h.name,
+      type: h.type,
+      mode: h.mode,
+      size: h.size,
+      linkname: h.linkname,
+      content: Buffer.concat(chunks).toString(),
+      mtime: h.mtime.getTime() / 1000,
+    });
   }
   return out;
 }
@@ -67,8 +82,16 @@ describe('readTar', () => {
     for (const size of [1, 7, 512, 513, 65536, buf.length]) {
       const got = await list(pieces(buf, size));
       expect(got.map((e) => `${e.type} ${e.name}${e.linkname ? ` -> ${e.linkname}` : ''} ${e.size}`)).toEqual([
-        'dir dist/ 0', 'file dist/a.txt 5', 'symlink dist/link -> a.txt 0', 'hardlink dist/hard -> dist/a.txt 0', 'fifo dist/pipe 0',
-        'character device dist/null 0', `file dist/${LONG} 4`, 'file dist/é-😀.txt 7', 'file dist/empty 0', 'file dist/big 70000',
+        'dir dist/ 0',
+        'file dist/a.txt 5',
+        'symlink dist/link -> a.txt 0',
+        'hardlink dist/hard -> dist/a.txt 0',
+        'fifo dist/pipe 0',
+        'character device dist/null 0',
+        `file dist/${LONG} 4`,
+        'file dist/é-😀.txt 7',
+        'file dist/empty 0',
+        'file dist/big 70000',
       ]);
       expect(got[1]).toMatchObject({ mode: 0o640, content: 'alpha' });
       expect(got[0]?.mtime).toBe(1_600_000_000);
@@ -84,7 +107,10 @@ describe('readTar', () => {
   it('reads GNU tar archives: long names (././@LongLink), ustar prefix, symlinks and hard links', async () => {
     const src = join(tmp, 'gnu-src');
     const deep = `${'x'.repeat(60)}/${'y'.repeat(60)}`;
-    execFileSync('sh', ['-c', `mkdir -p '${src}/d/${deep}' && echo hi > '${src}/d/${deep}/f' && ln -s f '${src}/d/${deep}/l' && ln '${src}/d/${deep}/f' '${src}/d/h'`]);
+    execFileSync('sh', [
+      '-c',
+      `mkdir -p '${src}/d/${deep}' && echo hi > '${src}/d/${deep}/f' && ln -s f '${src}/d/${deep}/l' && ln '${src}/d/${deep}/f' '${src}/d/h'`,
+    ]);
     for (const format of ['gnu', 'ustar', 'pax']) {
       const file = join(tmp, `${format}.tar`);
       execFileSync('tar', [`--format=${format}`, '-cf', file, '-C', src, 'd']);

@@ -73,13 +73,14 @@ describe('the identity of an output', () => {
 });
 
 describe('approve', () => {
-  it('allows nothing at `to`, mbuild\'s own output, and with replace: true anything; refuses the rest', async () => {
+  it("allows nothing at `to`, mbuild's own output, and with replace: true anything; refuses the rest", async () => {
     const r = root();
     expect(await approve(r, output(r, 'dist/x'), 'dist/x')).toEqual({ ok: true, value: { ours: true } });
     mkdirSync(join(r, 'dist'));
     writeFileSync(join(r, 'dist/x'), 'mine');
     expect(await approve(r, output(r, 'dist/x'), 'dist/x')).toEqual({
-      ok: false, error: "dist/x is a file that mbuild did not write (or that changed since); move it away, or set 'replace: true' on the output to replace it",
+      ok: false,
+      error: "dist/x is a file that mbuild did not write (or that changed since); move it away, or set 'replace: true' on the output to replace it",
     });
     expect(await approve(r, output(r, 'dist/x', true), 'dist/x')).toMatchObject({ ok: true, value: { ours: false } });
     await writeRecord(r, record('dist/x', { written: await written(join(r, 'dist/x')) }));
@@ -137,9 +138,15 @@ describe('stale temporaries', () => {
     const dead = spawnSync(process.execPath, ['-e', '']).pid;
     const live = process.ppid;
     const names = [
-      `x.mbuild-tmp-${dead}-0123456789ab`, `x.mbuild-old-${dead}-0123456789ab`, 'x.mbuild-tmp-0123456789ab',
-      `x.mbuild-tmp-${live}-0123456789ab`, `x.mbuild-tmp-${process.pid}-0123456789ab`, `y.mbuild-tmp-${dead}-0123456789ab`,
-      `x.mbuild-tmp-${dead}-notarandomtail`, 'x', 'x.mbuild-tmp-',
+      `x.mbuild-tmp-${dead}-0123456789ab`,
+      `x.mbuild-old-${dead}-0123456789ab`,
+      'x.mbuild-tmp-0123456789ab',
+      `x.mbuild-tmp-${live}-0123456789ab`,
+      `x.mbuild-tmp-${process.pid}-0123456789ab`,
+      `y.mbuild-tmp-${dead}-0123456789ab`,
+      `x.mbuild-tmp-${dead}-notarandomtail`,
+      'x',
+      'x.mbuild-tmp-',
     ];
     for (const name of names) mkdirSync(join(r, name, 'ro'), { recursive: true });
     spawnSync('chmod', ['-R', '0555', join(r, `x.mbuild-tmp-${dead}-0123456789ab`)]);
@@ -170,10 +177,14 @@ describe('output locks', () => {
     mkdirSync(outputsStateDir(r), { recursive: true });
     writeFileSync(lockFile(r, 'x'), `${process.ppid} ${hostname()}\n`);
     const waits: string[] = [];
-    const got = lockOutputs(r, ['x'], opts((m) => {
-      waits.push(m);
-      rmSync(lockFile(r, 'x'));
-    }));
+    const got = lockOutputs(
+      r,
+      ['x'],
+      opts((m) => {
+        waits.push(m);
+        rmSync(lockFile(r, 'x'));
+      }),
+    );
     const held = await got;
     expect(held.ok).toBe(true);
     expect(waits).toEqual([`waiting for mbuild ${process.ppid}, which is writing output x`]);
@@ -181,7 +192,13 @@ describe('output locks', () => {
 
     writeFileSync(lockFile(r, 'x'), `${process.ppid} ${hostname()}\n`);
     const ac = new AbortController();
-    expect(await lockOutputs(r, ['x'], opts(() => ac.abort(), ac.signal))).toEqual({ ok: false, error: `cancelled while waiting for mbuild ${process.ppid}, which is writing output x` });
+    expect(
+      await lockOutputs(
+        r,
+        ['x'],
+        opts(() => ac.abort(), ac.signal),
+      ),
+    ).toEqual({ ok: false, error: `cancelled while waiting for mbuild ${process.ppid}, which is writing output x` });
   });
 
   it('are never taken from another host', async () => {
@@ -189,7 +206,10 @@ describe('output locks', () => {
     mkdirSync(outputsStateDir(r), { recursive: true });
     writeFileSync(lockFile(r, 'x'), '1 elsewhere\n');
     const name = lockFile(r, 'x').slice(r.length + 1);
-    expect(await lockOutputs(r, ['a', 'x'], opts())).toEqual({ ok: false, error: `x is being written by mbuild 1 on host elsewhere; if no mbuild runs there, remove ${name}` });
+    expect(await lockOutputs(r, ['a', 'x'], opts())).toEqual({
+      ok: false,
+      error: `x is being written by mbuild 1 on host elsewhere; if no mbuild runs there, remove ${name}`,
+    });
     expect(readdirSync(outputsStateDir(r))).toEqual([name.split('/').pop()]);
   });
 });

@@ -16,15 +16,22 @@ const tmp = mkdtempSync(join(tmpdir(), 'mbt-pack-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const npmEnv = {
-  ...process.env, npm_config_offline: 'true', npm_config_update_notifier: 'false', npm_config_fund: 'false',
-  npm_config_audit: 'false', npm_config_cache: join(tmp, 'npm-cache'),
+  ...process.env,
+  npm_config_offline: 'true',
+  npm_config_update_notifier: 'false',
+  npm_config_fund: 'false',
+  npm_config_audit: 'false',
+  npm_config_cache: join(tmp, 'npm-cache'),
 };
-const run = (cmd: string, args: string[], cwd: string): string => execFileSync(cmd, args, { cwd, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd: string, args: string[], cwd: string): string =>
+  execFileSync(cmd, args, { cwd, env: npmEnv, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
 /** What a fresh clone of the current tree holds: no dist/, no node_modules, nothing ignored. */
 function freshClone(): string {
   const copy = join(tmp, 'clone');
-  const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO).split('\0').filter((f) => f !== '' && existsSync(join(REPO, f)));
+  const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], REPO)
+    .split('\0')
+    .filter((f) => f !== '' && existsSync(join(REPO, f)));
   for (const f of files) {
     mkdirSync(dirname(join(copy, f)), { recursive: true });
     cpSync(join(REPO, f), join(copy, f), { verbatimSymlinks: true });
@@ -39,7 +46,13 @@ it('npm pack on a fresh clone builds the bundle and ships only what runs; the pa
   mkdirSync(join(tmp, 'out'));
   const tgz = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', join(tmp, 'out')], clone)) as { filename: string; files: { path: string }[] }[];
   expect(tgz[0]!.files.map((f) => f.path).sort()).toEqual([
-    'LICENSE', 'README.md', 'bin/mbuild.js', 'bin/package.json', 'dist/bundle/main.cjs', 'package.json', 'schema/mbuild.schema.json',
+    'LICENSE',
+    'README.md',
+    'bin/mbuild.js',
+    'bin/package.json',
+    'dist/bundle/main.cjs',
+    'package.json',
+    'schema/mbuild.schema.json',
   ]);
   const installed = join(tmp, 'installed');
   mkdirSync(installed);

@@ -13,32 +13,58 @@ import type { DockerfileReference } from '../../src/plan/types.js';
 
 function image(name: string, over: Partial<ImageSpec> = {}): ImageSpec {
   return {
-    name, context: `/p/${name}`, dockerfile: { kind: 'inline', text: 'FROM busybox' }, args: {}, tags: [`p-${name}:latest`],
-    labels: {}, dependsOn: [], mounts: [], outputs: [], pull: false, noCache: false,
-    origins: { self: ['images', name], keys: {}, args: {}, labels: {} }, ...over,
+    name,
+    context: `/p/${name}`,
+    dockerfile: { kind: 'inline', text: 'FROM busybox' },
+    args: {},
+    tags: [`p-${name}:latest`],
+    labels: {},
+    dependsOn: [],
+    mounts: [],
+    outputs: [],
+    pull: false,
+    noCache: false,
+    origins: { self: ['images', name], keys: {}, args: {}, labels: {} },
+    ...over,
   };
 }
 
 function file(images: ImageSpec[], groups: Record<string, string[]> = {}): BuildFile {
   return {
-    source: { path: '/p/mbuild.yaml', text: '' }, root: '/p', name: 'p', vars: {},
-    images: new Map(images.map((i) => [i.name, i])), groups: new Map(Object.entries(groups)),
-    locate: { value: () => ({ file: { path: '', text: '' }, range: { offset: 0, length: 0 } }), key: () => ({ file: { path: '', text: '' }, range: { offset: 0, length: 0 } }) },
+    source: { path: '/p/mbuild.yaml', text: '' },
+    root: '/p',
+    name: 'p',
+    vars: {},
+    images: new Map(images.map((i) => [i.name, i])),
+    groups: new Map(Object.entries(groups)),
+    locate: {
+      value: () => ({ file: { path: '', text: '' }, range: { offset: 0, length: 0 } }),
+      key: () => ({ file: { path: '', text: '' }, range: { offset: 0, length: 0 } }),
+    },
   };
 }
 
-const shop = file([
-  image('base', { tags: ['shop/base:dev'] }),
-  image('web'),
-  image('api', { mounts: [{ from: 'web', source: { kind: 'image', image: 'web' }, path: '/dist', to: 'static', origin: [] }] }),
-  image('e2e', { args: { API: { kind: 'image', image: 'api' } } }),
-  image('tools'),
-  image('docs', { dependsOn: ['tools'] }),
-], { backend: ['api'] });
+const shop = file(
+  [
+    image('base', { tags: ['shop/base:dev'] }),
+    image('web'),
+    image('api', { mounts: [{ from: 'web', source: { kind: 'image', image: 'web' }, path: '/dist', to: 'static', origin: [] }] }),
+    image('e2e', { args: { API: { kind: 'image', image: 'api' } } }),
+    image('tools'),
+    image('docs', { dependsOn: ['tools'] }),
+  ],
+  { backend: ['api'] },
+);
 
 const refs = new Map<string, DockerfileReference[]>([
   ['api', [{ ref: 'shop/base:dev', line: 1, kind: 'from' }]],
-  ['web', [{ ref: 'docker.io/shop/base:dev', line: 3, kind: 'copy-from' }, { ref: 'busybox', line: 1, kind: 'from' }]],
+  [
+    'web',
+    [
+      { ref: 'docker.io/shop/base:dev', line: 3, kind: 'copy-from' },
+      { ref: 'busybox', line: 1, kind: 'from' },
+    ],
+  ],
 ]);
 
 describe('createPlan', () => {
@@ -55,7 +81,12 @@ describe('createPlan', () => {
     ]);
     expect(api.dependents).toEqual(['e2e']);
     expect(plan.value.images.map((i) => [i.name, i.remainingPath])).toEqual([
-      ['base', 4], ['tools', 2], ['web', 3], ['docs', 1], ['api', 2], ['e2e', 1],
+      ['base', 4],
+      ['tools', 2],
+      ['web', 3],
+      ['docs', 1],
+      ['api', 2],
+      ['e2e', 1],
     ]);
     // Pure data: survives a JSON round trip unchanged.
     expect(JSON.parse(JSON.stringify(plan.value))).toEqual(plan.value);

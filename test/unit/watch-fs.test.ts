@@ -29,9 +29,12 @@ afterEach(async () => {
 
 /** Waits for a condition (checked every 5 ms), with a deadline. */
 const until = (what: string, test: () => boolean, timeout = 10_000) =>
-  vi.waitFor(() => {
-    if (!test()) throw new Error(`${what}: not yet`);
-  }, { timeout, interval: 5 });
+  vi.waitFor(
+    () => {
+      if (!test()) throw new Error(`${what}: not yet`);
+    },
+    { timeout, interval: 5 },
+  );
 
 /**
  * Writes `file` again and again until the watcher reports it: fails when nothing in its
@@ -40,10 +43,14 @@ const until = (what: string, test: () => boolean, timeout = 10_000) =>
  */
 const seesWritesTo = (seen: string[], file: string) => {
   let n = 0;
-  return until(`a write to ${file}`, () => {
-    writeFileSync(file, `${n++}\n`);
-    return seen.includes(file);
-  }, 5_000);
+  return until(
+    `a write to ${file}`,
+    () => {
+      writeFileSync(file, `${n++}\n`);
+      return seen.includes(file);
+    },
+    5_000,
+  );
 };
 
 /** inotify watches held by this process (each `inotify wd:` line of an inotify fd's fdinfo). */
@@ -51,7 +58,9 @@ function inotifyWatches(): number {
   let n = 0;
   for (const fd of readdirSync('/proc/self/fdinfo')) {
     try {
-      n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8').split('\n').filter((l) => l.startsWith('inotify wd:')).length;
+      n += readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('inotify wd:')).length;
     } catch {
       /* closed meanwhile */
     }
@@ -59,7 +68,8 @@ function inotifyWatches(): number {
   return n;
 }
 
-const enospc = () => Object.assign(new Error('ENOSPC: System limit for number of file watchers reached, watch'), { code: 'ENOSPC', errno: -28, syscall: 'watch' });
+const enospc = () =>
+  Object.assign(new Error('ENOSPC: System limit for number of file watchers reached, watch'), { code: 'ENOSPC', errno: -28, syscall: 'watch' });
 
 function recordingFactory(created: { w: FSWatcher; polling: boolean }[]) {
   return (root: string, options: ChokidarOptions) => {
@@ -79,8 +89,15 @@ describe('FileWatch', () => {
     const seen: string[] = [];
     let rescans = 0;
     const fw = new FileWatch({
-      root: dir, poll: false, interval: 20, ignored: () => false, watch: recordingFactory(created),
-      onPath: (p) => seen.push(p), onFallback: (n) => notes.push(n), onWarning: (m) => warnings.push(m), onRescan: () => rescans++,
+      root: dir,
+      poll: false,
+      interval: 20,
+      ignored: () => false,
+      watch: recordingFactory(created),
+      onPath: (p) => seen.push(p),
+      onFallback: (n) => notes.push(n),
+      onWarning: (m) => warnings.push(m),
+      onRescan: () => rescans++,
     });
     cleanups.push(() => fw.close());
     await fw.start();
@@ -107,7 +124,14 @@ describe('FileWatch', () => {
     const { dir, cleanup } = testdir({ 'ctx/a.txt': 'a1\n' }, 'mbt-watchfs-');
     cleanups.push(cleanup);
     const seen: string[] = [];
-    const fw = new FileWatch({ root: dir, poll: false, ignored: () => false, onPath: (p) => seen.push(p), onFallback: () => undefined, onWarning: () => undefined });
+    const fw = new FileWatch({
+      root: dir,
+      poll: false,
+      ignored: () => false,
+      onPath: (p) => seen.push(p),
+      onFallback: () => undefined,
+      onWarning: () => undefined,
+    });
     cleanups.push(() => fw.close());
     await fw.start();
     readFileSync(join(dir, 'ctx/a.txt')); // atime > mtime now, as after a build hashed it
@@ -122,8 +146,13 @@ describe('FileWatch', () => {
     const created: { w: FSWatcher; polling: boolean }[] = [];
     const seen: string[] = [];
     const fw = new FileWatch({
-      root: dir, poll: false, watch: recordingFactory(created), ignored: (p) => prune && p.endsWith('/gen'),
-      onPath: (p) => seen.push(p), onFallback: () => undefined, onWarning: () => undefined,
+      root: dir,
+      poll: false,
+      watch: recordingFactory(created),
+      ignored: (p) => prune && p.endsWith('/gen'),
+      onPath: (p) => seen.push(p),
+      onFallback: () => undefined,
+      onWarning: () => undefined,
     });
     cleanups.push(() => fw.close());
     await fw.start();
@@ -140,7 +169,14 @@ describe('FileWatch', () => {
     const { dir, cleanup } = testdir(files, 'mbt-watchfs-');
     cleanups.push(cleanup);
     const seen: string[] = [];
-    const fw = new FileWatch({ root: dir, poll: false, ignored: () => false, onPath: (p) => seen.push(p), onFallback: () => undefined, onWarning: () => undefined });
+    const fw = new FileWatch({
+      root: dir,
+      poll: false,
+      ignored: () => false,
+      onPath: (p) => seen.push(p),
+      onFallback: () => undefined,
+      onWarning: () => undefined,
+    });
     cleanups.push(() => fw.close());
     await fw.start();
     return { dir, seen };
@@ -171,11 +207,15 @@ describe('FileWatch', () => {
     const d = join(dir, 'ctx/new');
     let reportedWhileWatched = false;
     const fw = new FileWatch({
-      root: dir, poll: false, watch: recordingFactory(created), ignored: () => false,
+      root: dir,
+      poll: false,
+      watch: recordingFactory(created),
+      ignored: () => false,
       onPath: (p) => {
         if (p === d && created[0]!.w._closers.has(d)) reportedWhileWatched = true;
       },
-      onFallback: () => undefined, onWarning: () => undefined,
+      onFallback: () => undefined,
+      onWarning: () => undefined,
     });
     cleanups.push(() => fw.close());
     await fw.start();
@@ -205,10 +245,15 @@ describe('FileWatch', () => {
 
 describe('Watcher with ENOSPC', () => {
   it('reports the fallback in watch-ready and keeps building what edits affect', async () => {
-    const { dir, cleanup } = testdir({
-      'mbuild.yaml': 'version: 1\nname: wfs\nimages:\n  a:\n    context: a\n  b:\n    context: b\n',
-      'a/Dockerfile': 'FROM busybox\n', 'a/x.txt': '1\n', 'b/Dockerfile': 'FROM busybox\n',
-    }, 'mbt-watchfs-');
+    const { dir, cleanup } = testdir(
+      {
+        'mbuild.yaml': 'version: 1\nname: wfs\nimages:\n  a:\n    context: a\n  b:\n    context: b\n',
+        'a/Dockerfile': 'FROM busybox\n',
+        'a/x.txt': '1\n',
+        'b/Dockerfile': 'FROM busybox\n',
+      },
+      'mbt-watchfs-',
+    );
     cleanups.push(cleanup);
     const planned = await loadPlan({ cwd: dir, env: {} }, []);
     if (!planned.ok) throw new Error(JSON.stringify(planned.error.diagnostics));
@@ -218,16 +263,26 @@ describe('Watcher with ENOSPC', () => {
     const created: { w: FSWatcher; polling: boolean }[] = [];
     const controller = new AbortController();
     const watcher = new Watcher({
-      initial: planned.value, builder: 'buildkit', signal: controller.signal, poll: false, debounceMs: 20,
-      reload: async () => ({ message: 'not used', files: [] }), watchFactory: recordingFactory(created),
+      initial: planned.value,
+      builder: 'buildkit',
+      signal: controller.signal,
+      poll: false,
+      debounceMs: 20,
+      reload: async () => ({ message: 'not used', files: [] }),
+      watchFactory: recordingFactory(created),
       emit: (e) => events.push(e),
-      executor: (_file, p) => ({
-        run: async (): Promise<RunReport> => {
-          runs.push(p.images.map((i) => i.name));
-          return { results: p.images.map((i) => ({ image: i.name, outcome: { kind: 'built', imageId: `sha256:${i.name}${runs.length}`, durationMs: 1, size: 1 } })), interrupted: false, durationMs: 1 };
-        },
-        restart: () => false,
-      }) as unknown as Executor,
+      executor: (_file, p) =>
+        ({
+          run: async (): Promise<RunReport> => {
+            runs.push(p.images.map((i) => i.name));
+            return {
+              results: p.images.map((i) => ({ image: i.name, outcome: { kind: 'built', imageId: `sha256:${i.name}${runs.length}`, durationMs: 1, size: 1 } })),
+              interrupted: false,
+              durationMs: 1,
+            };
+          },
+          restart: () => false,
+        }) as unknown as Executor,
     });
     const running = watcher.run();
     cleanups.push(async () => {

@@ -19,8 +19,20 @@ const targets: WatchTargets = {
   root: R,
   buildFile: `${R}/mbuild.yaml`,
   images: [
-    { image: 'api', context: `${R}/api`, matcher: matcher('node_modules\n*.log\n!keep.log\ndist\n!dist/public/**\n'), dockerfile: `${R}/api/Dockerfile`, ignoreFiles: [`${R}/api/Dockerfile.dockerignore`, `${R}/api/.dockerignore`] },
-    { image: 'web', context: `${R}/web`, matcher: matcher(''), dockerfile: `${R}/docker/web.Dockerfile`, ignoreFiles: [`${R}/docker/web.Dockerfile.dockerignore`, `${R}/web/.dockerignore`] },
+    {
+      image: 'api',
+      context: `${R}/api`,
+      matcher: matcher('node_modules\n*.log\n!keep.log\ndist\n!dist/public/**\n'),
+      dockerfile: `${R}/api/Dockerfile`,
+      ignoreFiles: [`${R}/api/Dockerfile.dockerignore`, `${R}/api/.dockerignore`],
+    },
+    {
+      image: 'web',
+      context: `${R}/web`,
+      matcher: matcher(''),
+      dockerfile: `${R}/docker/web.Dockerfile`,
+      ignoreFiles: [`${R}/docker/web.Dockerfile.dockerignore`, `${R}/web/.dockerignore`],
+    },
     { image: 'all', context: R, matcher: matcher('api\nweb\ndocker\n'), dockerfile: undefined, ignoreFiles: [`${R}/.dockerignore`] },
   ],
   excluded: [`${R}/.mbuild`, `${R}/api/.mbuild`, `${R}/web/gen/out.txt`],
@@ -28,7 +40,7 @@ const targets: WatchTargets = {
 };
 
 describe('meaningOf / isIgnored', () => {
-  it('maps a path to the images it is an input of, with each image\'s own matcher', () => {
+  it("maps a path to the images it is an input of, with each image's own matcher", () => {
     expect(meaningOf(targets, `${R}/api/src/a.ts`, false).images).toEqual(['api']);
     expect(meaningOf(targets, `${R}/api/debug.log`, false).images).toEqual([]);
     expect(meaningOf(targets, `${R}/api/keep.log`, false).images).toEqual(['api']);
@@ -53,7 +65,14 @@ describe('meaningOf / isIgnored', () => {
   });
 
   it('never maps outputs, their temporary siblings or .mbuild/ to an image', () => {
-    for (const p of [`${R}/web/gen/out.txt`, `${R}/web/gen/out.txt/x`, `${R}/web/gen/out.txt.mbuild-tmp-1a2b`, `${R}/web/gen/out.txt.mbuild-old-9f`, `${R}/.mbuild/logs/a.log`, `${R}/api/.mbuild/x`]) {
+    for (const p of [
+      `${R}/web/gen/out.txt`,
+      `${R}/web/gen/out.txt/x`,
+      `${R}/web/gen/out.txt.mbuild-tmp-1a2b`,
+      `${R}/web/gen/out.txt.mbuild-old-9f`,
+      `${R}/.mbuild/logs/a.log`,
+      `${R}/api/.mbuild/x`,
+    ]) {
       expect(meaningOf(targets, p, false).images, p).toEqual([]);
       expect(isIgnored(targets, p, false), p).toBe(true);
     }
@@ -93,10 +112,18 @@ describe('rawPath', () => {
   });
 });
 
-const img = (name: string, dependents: string[], dependsOn: string[] = []) =>
-  ({ name, dependsOn: dependsOn.map((image) => ({ image, kind: 'args' as const, detail: '' })), dependents, wave: 0, remainingPath: 1 });
+const img = (name: string, dependents: string[], dependsOn: string[] = []) => ({
+  name,
+  dependsOn: dependsOn.map((image) => ({ image, kind: 'args' as const, detail: '' })),
+  dependents,
+  wave: 0,
+  remainingPath: 1,
+});
 const plan: BuildPlan = {
-  project: 'p', requested: [], waves: [['base'], ['mid'], ['top', 'side']], criticalPath: [],
+  project: 'p',
+  requested: [],
+  waves: [['base'], ['mid'], ['top', 'side']],
+  criticalPath: [],
   images: [img('base', ['mid']), img('mid', ['top'], ['base']), img('top', [], ['mid']), img('side', [], [])],
 };
 
@@ -108,7 +135,16 @@ describe('affected set', () => {
   });
 
   it('adds upstream images that have no built ID yet, transitively', () => {
-    expect(withUnbuiltUpstream(plan, ['top'], new Map([['mid', 'sha256:m'], ['base', 'sha256:b']]))).toEqual(['top']);
+    expect(
+      withUnbuiltUpstream(
+        plan,
+        ['top'],
+        new Map([
+          ['mid', 'sha256:m'],
+          ['base', 'sha256:b'],
+        ]),
+      ),
+    ).toEqual(['top']);
     expect(withUnbuiltUpstream(plan, ['top'], new Map([['base', 'sha256:b']]))).toEqual(['mid', 'top']);
     expect(withUnbuiltUpstream(plan, ['top'], new Map())).toEqual(['base', 'mid', 'top']);
   });

@@ -24,7 +24,10 @@ function rig(opts: { debounceMs?: number; ceilingMs?: number; throwOnce?: boolea
     onState: (s) => states.push(s),
   });
   return {
-    machine, runs, during, states,
+    machine,
+    runs,
+    during,
+    states,
     nextRun: () => new Promise<void>((r) => (started = r)),
     finishRun: () => release?.(),
   };
@@ -162,7 +165,10 @@ describe('affectedImages', () => {
   it('adds everything downstream, in plan order, and nothing else', () => {
     const img = (name: string, dependents: string[]) => ({ name, dependsOn: [], dependents, wave: 0, remainingPath: 1 });
     const plan: BuildPlan = {
-      project: 'p', requested: [], waves: [], criticalPath: [],
+      project: 'p',
+      requested: [],
+      waves: [],
+      criticalPath: [],
       images: [img('base', ['api', 'web']), img('tools', ['docs']), img('web', ['api']), img('api', []), img('docs', [])],
     };
     expect(affectedImages(plan, new Set(['web']))).toEqual(['web', 'api']);

@@ -25,10 +25,18 @@ const file = {
     ['inline', { context: join(R, 'inline'), dockerfile: { kind: 'inline', text: 'FROM busybox\n' } }],
   ]),
 } as unknown as BuildFile;
-const img = (name: string, dependsOn: string[] = []) =>
-  ({ name, dependsOn: dependsOn.map((image) => ({ image, kind: 'args' as const, detail: '' })), dependents: [], wave: 0, remainingPath: 1 });
+const img = (name: string, dependsOn: string[] = []) => ({
+  name,
+  dependsOn: dependsOn.map((image) => ({ image, kind: 'args' as const, detail: '' })),
+  dependents: [],
+  wave: 0,
+  remainingPath: 1,
+});
 const plan: BuildPlan = {
-  project: 'p', requested: [], waves: [], criticalPath: [],
+  project: 'p',
+  requested: [],
+  waves: [],
+  criticalPath: [],
   images: [img('base'), img('mid', ['base']), img('top', ['mid']), img('inline')],
 };
 const ALL = ['base', 'mid', 'top', 'inline'];
@@ -96,9 +104,15 @@ describe('images whose Dockerfile or ignore file the last reload refused', () =>
 
 describe('the watch-waiting line', () => {
   it('says which files are missing and that the image is built when they are back, or which upstream it waits for', () => {
-    expect(plainLine({ type: 'watch-waiting', image: 'api', missing: ['api/Dockerfile'] })).toBe('waiting api: api/Dockerfile is missing; api is built when it is back');
-    expect(plainLine({ type: 'watch-waiting', image: 'web', missing: ['web', 'docker/web.Dockerfile'] })).toBe('waiting web: web, docker/web.Dockerfile are missing; web is built when they are back');
+    expect(plainLine({ type: 'watch-waiting', image: 'api', missing: ['api/Dockerfile'] })).toBe(
+      'waiting api: api/Dockerfile is missing; api is built when it is back',
+    );
+    expect(plainLine({ type: 'watch-waiting', image: 'web', missing: ['web', 'docker/web.Dockerfile'] })).toBe(
+      'waiting web: web, docker/web.Dockerfile are missing; web is built when they are back',
+    );
     expect(plainLine({ type: 'watch-waiting', image: 'top', missing: [], upstream: 'api' })).toBe('waiting top: its upstream api waits');
-    expect(plainLine({ type: 'watch-waiting', image: 'z', missing: [], invalid: ['z/Dockerfile'] })).toBe('waiting z: z/Dockerfile has errors (above); z is built when it is fixed');
+    expect(plainLine({ type: 'watch-waiting', image: 'z', missing: [], invalid: ['z/Dockerfile'] })).toBe(
+      'waiting z: z/Dockerfile has errors (above); z is built when it is fixed',
+    );
   });
 });

@@ -23,7 +23,6 @@ export interface EngineOptions extends GlobalOptions {
   readonly builder: 'auto' | BuilderKind;
 }
 
-
 export async function whyCommand(io: CliIo, image: string, opts: EngineOptions): Promise<CommandResult> {
   const planned = await planFor(io, opts, [image]);
   if (!planned.ok) return planned;
@@ -68,8 +67,9 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
   // (another checkout may have the same project name), never an image another tag names.
   const recorded = await recordedImages(file.root);
   const ours = (tag: string) => isPinOf(file.name, tag) || tag === '<none>:<none>';
-  const candidates = (await engine.listImages({ labels: [projectFilter(file.name)] }))
-    .filter((i) => recorded.get(i.id)?.has(i.labels[KEY_LABEL] ?? '') === true && !keep.has(i.id) && i.repoTags.every(ours));
+  const candidates = (await engine.listImages({ labels: [projectFilter(file.name)] })).filter(
+    (i) => recorded.get(i.id)?.has(i.labels[KEY_LABEL] ?? '') === true && !keep.has(i.id) && i.repoTags.every(ours),
+  );
   for (const c of candidates) {
     io.stdout.write(`${opts.dryRun ? 'would remove' : 'removing'} ${shortId(c.id)} (${c.labels[IMAGE_LABEL] ?? '?'})\n`);
     if (!opts.dryRun) await engine.removeImage(c.id, { force: true });

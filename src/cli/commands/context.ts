@@ -97,7 +97,10 @@ async function why(io: CliIo, image: ImageSpec, input: ContextInput, path: strin
   if (/^(\.{1,2}(\/|$)|\/)/.test(path)) {
     rel = relative(planned.value.root, resolve(io.cwd, path)).split(sep).join('/');
     if (rel === '' || rel === '..' || rel.startsWith('../') || rel.startsWith('/')) {
-      return err({ reason: 'invalid-input', message: `${path} is not inside the context of image '${image.name}' (${relative(io.cwd, planned.value.root) || '.'})` });
+      return err({
+        reason: 'invalid-input',
+        message: `${path} is not inside the context of image '${image.name}' (${relative(io.cwd, planned.value.root) || '.'})`,
+      });
     }
   }
   const targets = image.mounts.map((m) => ({ source: `${m.from}:${m.path}`, to: m.to }));
@@ -112,7 +115,10 @@ export async function contextCommand(io: CliIo, name: string, opts: ContextOptio
   const { images } = loaded.value.file;
   const image = images.get(name);
   if (image === undefined) return err({ reason: 'invalid-input', message: `no image named '${name}'${didYouMean(name, [...images.keys()])}` });
-  const input: ContextInput = { contextDir: image.context, dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text } };
+  const input: ContextInput = {
+    contextDir: image.context,
+    dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text },
+  };
   if (opts.why !== undefined) return why(io, image, input, opts.why, opts.format);
   const signals = abortOnSignals();
   let readable: Result<Reader, string> = err('no engine needed');

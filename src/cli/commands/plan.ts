@@ -29,7 +29,12 @@ async function missingMountSources({ file, plan }: Planned, engine: Engine): Pro
       for (const side of sides) {
         const found = side.kind === 'external' ? await resolve(side) : undefined;
         if (typeof found !== 'string') continue;
-        out.push({ severity: 'error', code: 'mount-source-missing', message: `mount ${mount.from}:${mount.path} of image '${name}': ${found}`, location: file.locate.value([...mount.origin, 'from']) });
+        out.push({
+          severity: 'error',
+          code: 'mount-source-missing',
+          message: `mount ${mount.from}:${mount.path} of image '${name}': ${found}`,
+          location: file.locate.value([...mount.origin, 'from']),
+        });
       }
     }
   }
@@ -62,7 +67,11 @@ async function predictions(io: CliIo, planned: Planned, engine: Engine, builder:
  * With an engine, each image is predicted fresh or stale with its reasons; without one the
  * plan is still printed, with a note (exit 0). Input `up` would fail on is an error (exit 2).
  */
-export async function planCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string; builder: 'auto' | BuilderKind }): Promise<CommandResult> {
+export async function planCommand(
+  io: CliIo,
+  names: readonly string[],
+  opts: GlobalOptions & { format: string; builder: 'auto' | BuilderKind },
+): Promise<CommandResult> {
   const loaded = await planFor(io, opts, names, { lastRun: true });
   if (!loaded.ok) return loaded;
   const planned = loaded.value;
@@ -72,7 +81,9 @@ export async function planCommand(io: CliIo, names: readonly string[], opts: Glo
   const engine = found.value;
   const { predicted, note, problems } = await askEngine(io, planned, engine, opts);
   if (opts.format === 'json') {
-    io.stdout.write(`${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...(predicted && { predictions: predicted.map(({ image, fresh, ...rest }) => ({ image, fresh, ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }) })) }) }, null, 2)}\n`);
+    io.stdout.write(
+      `${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...(predicted && { predictions: predicted.map(({ image, fresh, ...rest }) => ({ image, fresh, ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }) })) }) }, null, 2)}\n`,
+    );
   } else {
     io.stdout.write(`${planText(planned.plan, predicted)}${engineLine(engine.endpoint)}\n`);
     if (note !== undefined && problems.length === 0) io.stdout.write(`(${note})\n`);

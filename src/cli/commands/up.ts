@@ -55,11 +55,18 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   // those of dead processes: this run's own are safe), removed while the run goes on.
   const reaping = reapTempContainers(engine);
   const reporter = await createReporter(opts.quiet ? 'quiet' : opts.progress, {
-    stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image) => displayPath(logPath(file.root, image), io.cwd),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+    logPath: (image) => displayPath(logPath(file.root, image), io.cwd),
   });
   const signals = abortOnSignals();
   try {
-    const session = await openSession(io, file.root, sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, prefetched, images));
+    const session = await openSession(
+      io,
+      file.root,
+      sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, prefetched, images),
+    );
     const report = await session.executor(planned.value).run(builder);
     await session.close();
     await reporter.close();

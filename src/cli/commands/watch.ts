@@ -33,7 +33,10 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   await reapTempContainers(connected.value.engine);
   const json = opts.progress === 'json';
   const reporter = await createReporter(opts.quiet ? 'quiet' : json ? 'json' : 'plain', {
-    stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image) => displayPath(logPath(root, image), io.cwd),
+    stdout: io.stdout,
+    stderr: io.stderr,
+    env: io.env,
+    logPath: (image) => displayPath(logPath(root, image), io.cwd),
   });
   const signals = abortOnSignals();
   try {

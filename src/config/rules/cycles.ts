@@ -28,8 +28,17 @@ export const extendsCycle: Rule = ({ written, file }) =>
     const parent = written.images[n]?.extends;
     return parent !== undefined && Object.hasOwn(written.images, parent) ? [parent] : [];
   }).map((cycle) =>
-    cycleError('extends-cycle', 'extends cycle', cycle, file.locate.value(['images', cycle[0]!, 'extends']), cycle.slice(0, -1).slice(0, SHOWN_STEPS).map((name, i) => ({
-      message: `'${name}' extends '${cycle[i + 1]!}'`,
-      location: file.locate.value(['images', name, 'extends']),
-    }))),
+    cycleError(
+      'extends-cycle',
+      'extends cycle',
+      cycle,
+      file.locate.value(['images', cycle[0]!, 'extends']),
+      cycle
+        .slice(0, -1)
+        .slice(0, SHOWN_STEPS)
+        .map((name, i) => ({
+          message: `'${name}' extends '${cycle[i + 1]!}'`,
+          location: file.locate.value(['images', name, 'extends']),
+        })),
+    ),
   );

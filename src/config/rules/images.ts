@@ -60,7 +60,10 @@ export const duplicateTag: Rule = ({ file }) => {
       out.push(error('duplicate-tag', `tag '${excerpt(tag)}' is used by images ${list} (through extends)`, first!.location));
       continue;
     }
-    const note = { message: `image${first!.images.length > 1 ? 's' : ''} ${nameList(first!.images)} use${first!.images.length > 1 ? '' : 's'} it here`, location: first!.location };
+    const note = {
+      message: `image${first!.images.length > 1 ? 's' : ''} ${nameList(first!.images)} use${first!.images.length > 1 ? '' : 's'} it here`,
+      location: first!.location,
+    };
     for (const place of rest) out.push(error('duplicate-tag', `tag '${excerpt(tag)}' is used by images ${list}`, place.location, [note]));
   }
   return out;
@@ -71,7 +74,13 @@ export const dockerfileAndInline: Rule = ({ written, file }) => {
   for (const [scope, image] of [['defaults', written.defaults] as const, ...Object.entries(written.images).map(([n, i]) => [n, i] as const)]) {
     if (image?.dockerfile !== undefined && image.dockerfile_inline !== undefined) {
       const base = scope === 'defaults' ? ['defaults'] : ['images', scope];
-      out.push(error('dockerfile-and-inline', `${scope === 'defaults' ? 'defaults' : `image '${scope}'`} sets both 'dockerfile' and 'dockerfile_inline'; keep one`, file.locate.key([...base, 'dockerfile_inline'])));
+      out.push(
+        error(
+          'dockerfile-and-inline',
+          `${scope === 'defaults' ? 'defaults' : `image '${scope}'`} sets both 'dockerfile' and 'dockerfile_inline'; keep one`,
+          file.locate.key([...base, 'dockerfile_inline']),
+        ),
+      );
     }
   }
   return out;
@@ -82,7 +91,13 @@ export const reservedLabel: Rule = ({ file }) => {
   const out: Diagnostic[] = [];
   for (const image of file.images.values()) {
     for (const key of Object.keys(image.labels).filter((k) => k.startsWith(RESERVED_PREFIX))) {
-      out.push(error('reserved-label', `label '${key}' is reserved: keys under ${RESERVED_PREFIX} are set by mbuild`, file.locate.key(image.origins.labels[key] ?? image.origins.self)));
+      out.push(
+        error(
+          'reserved-label',
+          `label '${key}' is reserved: keys under ${RESERVED_PREFIX} are set by mbuild`,
+          file.locate.key(image.origins.labels[key] ?? image.origins.self),
+        ),
+      );
     }
   }
   return out;
@@ -100,7 +115,13 @@ export const secretLikeArg: Rule = ({ file }) => {
       const key = origin.join('\0');
       if (seen.has(key)) continue;
       seen.add(key);
-      out.push(warning('secret-like-arg', `build arg '${arg}' looks like a secret; build args are stored in the image's history, anyone with the image can read it`, file.locate.key(origin)));
+      out.push(
+        warning(
+          'secret-like-arg',
+          `build arg '${arg}' looks like a secret; build args are stored in the image's history, anyone with the image can read it`,
+          file.locate.key(origin),
+        ),
+      );
     }
   }
   return out;

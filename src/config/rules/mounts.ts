@@ -112,7 +112,8 @@ function contextCollision(file: BuildFile, image: ImageSpec, ctx: SentContext, m
       continue;
     }
     const hit = firstSentBelow(ctx, image.context, rel, st);
-    if (hit) return `${what} collides with context ${kindWord(hit.st)} ${hit.rel} (${where(hit.rel)}): a mount never overwrites the context; exclude it in .dockerignore or mount elsewhere`;
+    if (hit)
+      return `${what} collides with context ${kindWord(hit.st)} ${hit.rel} (${where(hit.rel)}): a mount never overwrites the context; exclude it in .dockerignore or mount elsewhere`;
   }
   return undefined;
 }
@@ -124,10 +125,14 @@ export const mountCollision: Rule = ({ file }) => {
     if (mounts.length === 0) continue;
     for (const { first, second } of mountOverlaps(mounts)) {
       const same = first.to === second.to;
-      out.push(error('mount-collision',
-        `mount ${second.from}:${second.path} -> ${second.to} ${same ? 'has the same target as' : 'overlaps'} mount ${first.from}:${first.path} -> ${first.to} in image '${image.name}'`,
-        file.locate.value([...second.origin, 'to']),
-        [{ message: `the other mount's target is here`, location: file.locate.value([...first.origin, 'to']) }]));
+      out.push(
+        error(
+          'mount-collision',
+          `mount ${second.from}:${second.path} -> ${second.to} ${same ? 'has the same target as' : 'overlaps'} mount ${first.from}:${first.path} -> ${first.to} in image '${image.name}'`,
+          file.locate.value([...second.origin, 'to']),
+          [{ message: `the other mount's target is here`, location: file.locate.value([...first.origin, 'to']) }],
+        ),
+      );
     }
     const ctx = sentContext(image);
     if (ctx === undefined) continue;

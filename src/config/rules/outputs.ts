@@ -51,9 +51,9 @@ function guardIndex(file: BuildFile): { exact: Map<string, Guarded>; holders: Ma
 /** The outputs that pathOutsideRoot does not already report (outside the root, through an escaping symlink, the root itself). */
 function outputsInside(file: BuildFile): { image: ImageSpec; output: OutputSpec }[] {
   const realRoot = realPath(file.root);
-  return [...file.images.values()].flatMap((image) => image.outputs
-    .filter((o) => o.to !== file.root && escapes(file, realRoot, o.to) === undefined)
-    .map((output) => ({ image, output })));
+  return [...file.images.values()].flatMap((image) =>
+    image.outputs.filter((o) => o.to !== file.root && escapes(file, realRoot, o.to) === undefined).map((output) => ({ image, output })),
+  );
 }
 
 const toLocation = (file: BuildFile, o: OutputSpec) => file.locate.value([...o.origin, 'to']);
@@ -95,8 +95,11 @@ export const outputOverlap: Rule = ({ file }) => {
     }
     if (other === undefined && (other = holders.get(to)) !== undefined) how = 'holds';
     if (other !== undefined) {
-      out.push(error('output-overlap', `${outputText(file, p.image, p.output)} ${how} ${outputText(file, other.image, other.output)}`,
-        toLocation(file, p.output), [{ message: `the other output's target is here`, location: toLocation(file, other.output) }]));
+      out.push(
+        error('output-overlap', `${outputText(file, p.image, p.output)} ${how} ${outputText(file, other.image, other.output)}`, toLocation(file, p.output), [
+          { message: `the other output's target is here`, location: toLocation(file, other.output) },
+        ]),
+      );
       continue;
     }
     placed.set(to, p);
@@ -111,9 +114,15 @@ export const outputThroughSymlink: Rule = ({ file }) => {
     const n = firstNotAFolder(file.root, o.to);
     if (n === undefined) continue;
     const what = `output ${show(file, o.to)} of image '${image.name}'`;
-    out.push(error('output-through-symlink', n.kind === 'symlink'
-      ? `${what} would be written through the symlink ${show(file, n.path)}; mbuild writes outputs only through real folders`
-      : `${what} needs the folder ${show(file, n.path)}, which is a file`, toLocation(file, o)));
+    out.push(
+      error(
+        'output-through-symlink',
+        n.kind === 'symlink'
+          ? `${what} would be written through the symlink ${show(file, n.path)}; mbuild writes outputs only through real folders`
+          : `${what} needs the folder ${show(file, n.path)}, which is a file`,
+        toLocation(file, o),
+      ),
+    );
   }
   return out;
 };

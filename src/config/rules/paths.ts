@@ -66,7 +66,14 @@ export const pathOutsideRoot: Rule = ({ file }) => {
     }
     for (const output of image.outputs) {
       const how = output.to === file.root ? 'outside' : escapes(file, realRoot, output.to);
-      if (how) out.push(error('path-outside-root', output.to === file.root ? `output ${show(file, output.to)} would replace the project root itself` : escapeMessage('output', output.to, how, file), file.locate.value([...output.origin, 'to'])));
+      if (how)
+        out.push(
+          error(
+            'path-outside-root',
+            output.to === file.root ? `output ${show(file, output.to)} would replace the project root itself` : escapeMessage('output', output.to, how, file),
+            file.locate.value([...output.origin, 'to']),
+          ),
+        );
     }
   }
   return out;
@@ -79,7 +86,13 @@ export const mountTargetInsideContext: Rule = ({ file }) => {
       const raw = mount.to;
       if (raw.startsWith('/') || raw === '..' || raw.startsWith('../') || raw === '') {
         const why = raw === '' ? 'it is the context root itself' : raw.startsWith('/') ? 'it must be relative' : 'it leaves the context';
-        out.push(error('mount-target-outside-context', `mount target '${raw || '.'}' is not a path inside the context of image '${image.name}': ${why}`, file.locate.value([...mount.origin, 'to'])));
+        out.push(
+          error(
+            'mount-target-outside-context',
+            `mount target '${raw || '.'}' is not a path inside the context of image '${image.name}': ${why}`,
+            file.locate.value([...mount.origin, 'to']),
+          ),
+        );
       }
     }
   }

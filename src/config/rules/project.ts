@@ -10,8 +10,12 @@ import { error, type Rule } from './rule.js';
  */
 export const projectNameMissing: Rule = ({ written, file }) =>
   written.name === undefined && file.name === ''
-    ? [error('project-name-missing',
-        `the folder name '${excerpt(basename(file.root))}' leaves no project name (lowercase letters, digits, '.', '_' and '-' are kept); ` +
-        "write one at the top of the build file, e.g. 'name: my-project'",
-        file.locate.value([]))]
+    ? [
+        error(
+          'project-name-missing',
+          `the folder name '${excerpt(basename(file.root))}' leaves no project name (lowercase letters, digits, '.', '_' and '-' are kept); ` +
+            "write one at the top of the build file, e.g. 'name: my-project'",
+          file.locate.value([]),
+        ),
+      ]
     : [];

@@ -42,7 +42,13 @@ export const unknownMountSource: Rule = ({ written, file }) => {
         if (Object.hasOwn(written.images, part)) continue;
         const external = /[:@/]/.test(part) && isImageReference(part);
         if (!external) {
-          out.push(error('unknown-image', `unknown image '${part}' in mounts of image '${name}'${didYouMean(part, names)} (an external image needs a tag, e.g. '${part}:latest')`, at()));
+          out.push(
+            error(
+              'unknown-image',
+              `unknown image '${part}' in mounts of image '${name}'${didYouMean(part, names)} (an external image needs a tag, e.g. '${part}:latest')`,
+              at(),
+            ),
+          );
         }
       }
     });
@@ -57,7 +63,13 @@ export const unknownGroupMember: Rule = ({ written, file }) => {
   for (const [group, members] of Object.entries(written.groups ?? {})) {
     members.forEach((member, i) => {
       if (Object.hasOwn(written.images, member) || Object.hasOwn(written.groups ?? {}, member)) return;
-      out.push(error('unknown-image', `unknown image or group '${member}' in group '${group}'${didYouMean(member, candidates)}`, file.locate.value(['groups', group, i])));
+      out.push(
+        error(
+          'unknown-image',
+          `unknown image or group '${member}' in group '${group}'${didYouMean(member, candidates)}`,
+          file.locate.value(['groups', group, i]),
+        ),
+      );
     });
   }
   return out;
@@ -67,9 +79,11 @@ export const unknownGroupMember: Rule = ({ written, file }) => {
 export const groupNamedLikeImage: Rule = ({ written, file }) =>
   Object.keys(written.groups ?? {})
     .filter((group) => Object.hasOwn(written.images, group))
-    .map((group) => error('ambiguous-name', `group '${group}' has the same name as an image`, file.locate.key(['groups', group]), [
-      { message: `image '${group}' is declared here`, location: file.locate.key(['images', group]) },
-    ]));
+    .map((group) =>
+      error('ambiguous-name', `group '${group}' has the same name as an image`, file.locate.key(['groups', group]), [
+        { message: `image '${group}' is declared here`, location: file.locate.key(['images', group]) },
+      ]),
+    );
 
 /** `extends` belongs to an image, not to `defaults`. */
 export const extendsInDefaults: Rule = ({ written, file }) =>
