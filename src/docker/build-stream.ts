@@ -28,8 +28,8 @@ export const NO_IMAGE_ID = 'build stream ended without an image ID';
  * BEL or ST or cut by the line's end; CSI sequences (colours, cursor moves); two-character
  * escapes (`ESC 7`, `ESC ( B`); and any escape character left alone.
  */
-// eslint-disable-next-line no-control-regex -- escape sequences are what it finds
 const ESCAPES =
+  // eslint-disable-next-line no-control-regex -- escape sequences are what it finds
   /\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\|$)|\u001b[PX^_][^\u001b]*(?:\u001b\\|$)|(?:\u001b\[|\u009b)[0-?]*[ -/]*[@-~]|\u001b[ -/]*[0-~]|[\u001b\u009b]/g;
 
 /** Daemon text as it reads: without terminal escape sequences. */
