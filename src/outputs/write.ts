@@ -210,6 +210,16 @@ export async function writeOutput(entries: AsyncIterable<CheckedEntry>, to: stri
     return { kind: t.kind, files: t.files, bytes: t.bytes, ...(t.kind === 'file' && { sha256: t.hash.digest('hex') }) };
   } catch (e) {
     await t.remove();
-    throw e;
+    throw swappedFolder(opts.root, chain) ?? e;
+  }
+}
+
+/** A folder on the way swapped or removed explains any error of the write (a temporary gone, a path not found): it is said first. */
+function swappedFolder(root: string, chain: readonly Folder[]): Error | undefined {
+  try {
+    verifyFolders(root, chain);
+    return undefined;
+  } catch (e) {
+    return e instanceof Error ? e : undefined;
   }
 }
