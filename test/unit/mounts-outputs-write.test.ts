@@ -266,7 +266,7 @@ describe('writeOutput', () => {
           })(),
           s.to,
         ),
-      ).rejects.toThrow('the temporary output was moved or replaced while it was written; nothing was written there');
+      ).rejects.toThrow('swap-between/a became a symlink while the output was written; nothing was written there');
       expect(readdirSync(s.elsewhere)).toEqual([]);
     });
 
