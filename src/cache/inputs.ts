@@ -14,7 +14,7 @@ import { readSmallFile } from '../context/small-file.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
 import { walkContextBatches } from '../context/walk.js';
 import { byText } from '../core/order.js';
-import { err, ok, type Result } from '../core/result.js';
+import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { referencedImages } from '../dockerfile/stages.js';
@@ -88,7 +88,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
       dockerfile = readFileSync(df.path, 'utf8');
     } catch (e) {
       // Gone since the plan was made (deleted during watch): the image's failure, not an internal error.
-      return err({ kind: 'dockerfile-unreadable', path: df.path, message: e instanceof Error ? e.message : String(e) });
+      return err({ kind: 'dockerfile-unreadable', path: df.path, message: messageOf(e) });
     }
   }
   const plan = await planContext({

@@ -5,7 +5,7 @@
  */
 import { lstat } from 'node:fs/promises';
 import { byText } from '../core/order.js';
-import { err, ok, type Result } from '../core/result.js';
+import { err, messageOf, ok, type Result } from '../core/result.js';
 import { normalizeRel, type IgnorePattern } from '../dockerignore/ignore.js';
 import { SentPaths } from './sent-paths.js';
 import { planContext, type ContextInput, type ContextPlan, type ContextPlanError } from './source.js';
@@ -131,7 +131,7 @@ export async function inspectContext(
         }
       }
     } catch (e) {
-      error = e instanceof Error ? e.message : String(e);
+      error = messageOf(e);
     }
     total.files += files;
     total.bytes += bytes;

@@ -6,7 +6,7 @@
 import { lstatSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import { DEFAULT_INJECTED_DOCKERFILE, STATE_DIR } from '../core/layout.js';
-import { err, ok, unreachable, type Result } from '../core/result.js';
+import { err, messageOf, ok, type Result, unreachable } from '../core/result.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
 
 export interface ContextInput {
@@ -103,7 +103,6 @@ const orNull = (f: () => Stats): Stats | null => {
 const lstatOrNull = (p: string): Stats | null => orNull(() => lstatSync(p));
 const isFile = (p: string): boolean => orNull(() => statSync(p))?.isFile() ?? false;
 const realpath = (p: string): string => realpathSync.native(p);
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 /** The ignore file of a context: `<Dockerfile>.dockerignore` if it is a file, else the context's `.dockerignore`, else none. */
 export function ignoreFileOf(contextDir: string, dockerfilePath: string | undefined): string | null {
@@ -117,7 +116,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
     root = realpath(input.contextDir);
     if (!statSync(root).isDirectory()) throw new Error('not a directory');
   } catch (e) {
-    return err({ kind: 'context-unreadable', path: input.contextDir, message: message(e) });
+    return err({ kind: 'context-unreadable', path: input.contextDir, message: messageOf(e) });
   }
   const warnings: string[] = [];
   const injectedName = input.injectedName ?? DEFAULT_INJECTED_DOCKERFILE;
@@ -135,7 +134,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
         inject = { name: injectedName, content: readFileSync(path), mode: st.mode & 0o7777, mtime: st.mtime };
       }
     } catch (e) {
-      return err({ kind: 'dockerfile-unreadable', path, message: message(e) });
+      return err({ kind: 'dockerfile-unreadable', path, message: messageOf(e) });
     }
   } else {
     inject = { name: injectedName, content: Buffer.from(input.dockerfile.text, 'utf8'), mode: 0o644, mtime: new Date(0) };
@@ -152,7 +151,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
       text = readFileSync(ignorePath, 'utf8');
       relInContext = inside(root, realpath(ignorePath));
     } catch (e) {
-      return err({ kind: 'ignore-unreadable', path: ignorePath, message: message(e) });
+      return err({ kind: 'ignore-unreadable', path: ignorePath, message: messageOf(e) });
     }
     const parsed = parseIgnoreFile(text);
     if ('error' in parsed) return err({ kind: 'ignore-invalid', path: ignorePath, ...parsed.error });

@@ -10,6 +10,7 @@ import { createRequire } from 'node:module';
 import type protobuf from 'protobufjs';
 import type { BuildStreamEvent } from './engine.js';
 import { BUILDKIT_STATUS_PROTO } from './proto/buildkit-status.js';
+import { messageOf } from '../core/result.js';
 
 let statusType: protobuf.Type | undefined;
 
@@ -99,7 +100,7 @@ export class BuildkitTrace {
     try {
       status = decodeStatus(auxBase64);
     } catch (e) {
-      this.emit({ type: 'warning', text: `ignored an undecodable BuildKit trace message: ${e instanceof Error ? e.message : String(e)}` });
+      this.emit({ type: 'warning', text: `ignored an undecodable BuildKit trace message: ${messageOf(e)}` });
       return;
     }
     // Starts first, then logs, then completions: a message may carry a vertex's last

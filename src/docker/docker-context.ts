@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { err, ok, type Result } from '../core/result.js';
+import { err, messageOf, ok, type Result } from '../core/result.js';
 
 export const DEFAULT_CONTEXT = 'default';
 
@@ -93,7 +93,7 @@ export function contextTlsFiles(tls: ContextTls): Result<TlsFiles | undefined, s
   try {
     names = readdirSync(tls.dir);
   } catch (e) {
-    if (code(e) !== 'ENOENT' && code(e) !== 'ENOTDIR') return err(`cannot read ${tls.dir}: ${message(e)}`);
+    if (code(e) !== 'ENOENT' && code(e) !== 'ENOTDIR') return err(`cannot read ${tls.dir}: ${messageOf(e)}`);
     return ok(tls.skipVerify ? { verify: false } : undefined);
   }
   const files: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
@@ -106,7 +106,7 @@ export function contextTlsFiles(tls: ContextTls): Result<TlsFiles | undefined, s
     try {
       files[key] = readFileSync(join(tls.dir, f));
     } catch (e) {
-      return err(`cannot read ${join(tls.dir, f)}: ${message(e)}`);
+      return err(`cannot read ${join(tls.dir, f)}: ${messageOf(e)}`);
     }
   }
   const { ca, cert, key } = files;
@@ -119,13 +119,13 @@ function readJson(path: string): Result<unknown, string> {
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    return err(code(e) === 'ENOENT' || code(e) === 'ENOTDIR' ? 'missing' : message(e));
+    return err(code(e) === 'ENOENT' || code(e) === 'ENOTDIR' ? 'missing' : messageOf(e));
   }
   try {
     const value: unknown = text.trim() === '' ? null : JSON.parse(text);
     return value === null || isObject(value) ? ok(value) : err(`${path}: not a JSON object`);
   } catch (e) {
-    return err(`${path}: ${message(e)}`);
+    return err(`${path}: ${messageOf(e)}`);
   }
 }
 
@@ -141,4 +141,3 @@ function field(obj: unknown, name: string): unknown {
 }
 
 const code = (e: unknown): unknown => (e as NodeJS.ErrnoException | undefined)?.code;
-const message = (e: unknown): string => (e instanceof Error ? e.message : String(e));

@@ -12,6 +12,7 @@ import { BuildStreamParser } from './build-stream.js';
 import { EngineError } from './engine.js';
 import type { ArchiveStat, BuildOutcome, BuildRequest, BuildStreamEvent, ContainerSummary, Engine, EngineInfo, ImageInfo, ImageSummary } from './engine.js';
 import { readText, type SendOptions, type Transport } from './transport.js';
+import { messageOf } from '../core/result.js';
 
 /** How long a BuildKit `POST /build/cancel` may take before `build()` reports `cancelled` anyway. */
 const CANCEL_TIMEOUT_MS = 2000;
@@ -19,7 +20,6 @@ const CANCELLED: BuildOutcome = { kind: 'cancelled' };
 
 /** Path segments escaped, slashes kept (`localhost:5000/x:1` stays one image name). */
 const seg = (name: string): string => name.split('/').map(encodeURIComponent).join('/');
-const why = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 export class HttpEngine implements Engine {
   constructor(private readonly t: Transport) {}
@@ -109,7 +109,7 @@ export class HttpEngine implements Engine {
       const body = await readText(res);
       if (res.statusCode !== 200) onEvent({ type: 'warning', text: `POST /build/cancel?id=${buildId}: ${wire.errorMessage(body)} (HTTP ${res.statusCode!})` });
     } catch (e) {
-      onEvent({ type: 'warning', text: `could not cancel BuildKit build ${buildId}: ${why(e)}` });
+      onEvent({ type: 'warning', text: `could not cancel BuildKit build ${buildId}: ${messageOf(e)}` });
     }
   }
 
@@ -128,7 +128,7 @@ export class HttpEngine implements Engine {
     try {
       query = wire.splitRepoTag(tag);
     } catch (e) {
-      throw new EngineError(`${what}: ${why(e)}`, this.t.endpoint);
+      throw new EngineError(`${what}: ${messageOf(e)}`, this.t.endpoint);
     }
     await this.json(what, 'POST', `/images/${seg(imageId)}/tag`, { query });
   }

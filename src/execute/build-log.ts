@@ -13,6 +13,7 @@ import { closeSync, constants, createWriteStream, fstatSync, ftruncateSync, mkdi
 import { finished } from 'node:stream/promises';
 import { join, relative } from 'node:path';
 import { getSystemErrorMap } from 'node:util';
+import { messageOf } from '../core/result.js';
 
 export const LOG_TAIL_LINES = 30;
 
@@ -148,5 +149,5 @@ function reason(e: unknown, op: 'mkdir' | 'open' | 'write', dir: string): string
   // A FIFO with no reader (O_NONBLOCK).
   if (op === 'open' && code === 'ENXIO') return 'it is not a regular file';
   const words = errno === undefined ? undefined : getSystemErrorMap().get(errno)?.[1];
-  return words ?? (e instanceof Error ? e.message : String(e));
+  return words ?? messageOf(e);
 }

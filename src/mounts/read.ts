@@ -13,6 +13,7 @@ import { labelText, TransferError, type TransferLabel } from './errors.js';
 import { readTar } from './tar-reader.js';
 import type { TempContainers } from './temp-containers.js';
 import type { MountReadOptions, RawEntry } from './types.js';
+import { messageOf } from '../core/result.js';
 
 /** Go's os.ModeSymlink in the X-Docker-Container-Path-Stat header. */
 const GO_MODE_SYMLINK = 2 ** 27;
@@ -133,7 +134,7 @@ export async function* readImagePath(image: string, path: string, opts: ReadPath
     id = containers ? await containers.create(image) : await opts.engine.createContainer(image, opts.labels);
   } catch (e) {
     if (opts.signal.aborted) throw e;
-    throw new TransferError(`${where}: cannot read image ${opts.imageName ?? image}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new TransferError(`${where}: cannot read image ${opts.imageName ?? image}: ${messageOf(e)}`);
   }
   let stream: Readable | undefined;
   try {

@@ -13,6 +13,7 @@ import { readImagePath } from './read.js';
 import { mountLabel, mountSource, type ResolvedMount } from './sources.js';
 import type { TempContainers } from './temp-containers.js';
 import type { DiffResult, MountReadOptions, RawEntry } from './types.js';
+import { messageOf } from '../core/result.js';
 
 export interface SpliceOptions extends MountReadOptions {
   readonly containers: TempContainers;
@@ -28,7 +29,7 @@ async function* labelled(raw: AsyncIterable<RawEntry>, where: string, signal: Ab
     yield* raw;
   } catch (e) {
     if (e instanceof TransferError || signal.aborted) throw e;
-    throw new TransferError(`${where}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new TransferError(`${where}: ${messageOf(e)}`);
   }
 }
 

@@ -12,7 +12,7 @@ import type { ImageSpec, OutputSpec } from '../config/types.js';
 import type { EmitEvent } from '../core/events.js';
 import { shownPath } from '../core/folders.js';
 import { STATE_DIR } from '../core/layout.js';
-import { err, ok, type Result } from '../core/result.js';
+import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { Engine } from '../docker/engine.js';
 import { checkEntries } from '../mounts/check.js';
 import { labelText, TransferError, type TransferLabel } from '../mounts/errors.js';
@@ -37,8 +37,6 @@ export interface CopyOptions {
 export const outputShown = shownPath;
 
 export const outputLabel = (root: string, o: OutputSpec): TransferLabel => ({ what: 'output', source: o.path, to: outputShown(root, o.to) });
-
-const messageOf = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 interface Planned {
   readonly output: OutputSpec;
