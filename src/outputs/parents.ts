@@ -53,8 +53,8 @@ export async function makeFolders(root: string, to: string): Promise<Folder[]> {
   return chain;
 }
 
-/** Throws when a folder of the chain is no longer the folder it was (removed, replaced, now a symlink). */
-export function verifyFolders(root: string, chain: readonly Folder[]): void {
+/** How a folder on the way changed since it was checked, said for the user; undefined when none did. */
+export function changedFolder(root: string, chain: readonly Folder[]): string | undefined {
   for (const [i, f] of chain.entries()) {
     const st = i === 0 ? statSync(f.path) : lstatOrNull(f.path);
     const what =
@@ -65,6 +65,13 @@ export function verifyFolders(root: string, chain: readonly Folder[]): void {
           : st.dev !== f.dev || st.ino !== f.ino || !st.isDirectory()
             ? 'was replaced'
             : undefined;
-    if (what) throw new Error(`${shown(root, f.path)} ${what} while the output was written; nothing was written there`);
+    if (what) return `${shown(root, f.path)} ${what} while the output was written; nothing was written there`;
   }
+  return undefined;
+}
+
+/** Throws when a folder of the chain is no longer the folder it was (removed, replaced, now a symlink). */
+export function verifyFolders(root: string, chain: readonly Folder[]): void {
+  const changed = changedFolder(root, chain);
+  if (changed !== undefined) throw new Error(changed);
 }

@@ -17,7 +17,7 @@ import { chmod, link, lstat, mkdir, open, rename, symlink, unlink, utimes } from
 import { basename, join } from 'node:path';
 import type { CheckedEntry } from '../mounts/check.js';
 import { nodeOf, sameNode, type OutputIdentity } from './identity.js';
-import { makeFolders, verifyFolders, type Folder } from './parents.js';
+import { changedFolder, makeFolders, verifyFolders, type Folder } from './parents.js';
 import { removeTree, siblingPath } from './siblings.js';
 
 export interface WriteOptions {
@@ -210,16 +210,8 @@ export async function writeOutput(entries: AsyncIterable<CheckedEntry>, to: stri
     return { kind: t.kind, files: t.files, bytes: t.bytes, ...(t.kind === 'file' && { sha256: t.hash.digest('hex') }) };
   } catch (e) {
     await t.remove();
-    throw swappedFolder(opts.root, chain) ?? e;
-  }
-}
-
-/** A folder on the way swapped or removed explains any error of the write (a temporary gone, a path not found): it is said first. */
-function swappedFolder(root: string, chain: readonly Folder[]): Error | undefined {
-  try {
-    verifyFolders(root, chain);
-    return undefined;
-  } catch (e) {
-    return e instanceof Error ? e : undefined;
+    // A folder on the way swapped or removed explains any error of the write (a temporary gone, a path not found).
+    const changed = changedFolder(opts.root, chain);
+    throw changed === undefined ? e : new Error(changed);
   }
 }
