@@ -21,6 +21,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { startEngineProxy, type EngineProxy } from '../helpers/engine-proxy.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
 import { mountsProject, tempContainersOf, type MountsProject } from './mounts-helpers.js';
+import { canMount } from '../helpers/tmpfs.js';
 
 const projects: MountsProject[] = [];
 const proxies: EngineProxy[] = [];
@@ -208,20 +209,6 @@ describe('an output whose write did not complete', () => {
     expect(tempContainersOf(kill.pid)).toEqual([]);
   });
 });
-
-/** Mounting a tmpfs needs root (CAP_SYS_ADMIN); elsewhere the full-disk case is skipped. */
-function canMount(): boolean {
-  const probe = mkdtempSync(join(tmpdir(), 'mbt-mount-probe-'));
-  try {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', probe], { stdio: 'ignore' });
-    execFileSync('umount', [probe], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  } finally {
-    rmSync(probe, { recursive: true, force: true });
-  }
-}
 
 describe('an output on a full disk', () => {
   it.skipIf(!canMount())("fails with the disk's error, keeps the previous output, and is written again once there is room", async () => {

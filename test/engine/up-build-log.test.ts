@@ -8,13 +8,13 @@
  *  - the same for a build that fails: its failure report points at no log file.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idOf } from '../helpers/engine-docker.js';
 import { copyFixture, type TestProject } from '../helpers/engine-project.js';
 import type { CliResult } from '../helpers/run-cli.js';
+import { canMount } from '../helpers/tmpfs.js';
 
 const cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -25,19 +25,6 @@ function project(label: string): TestProject {
   const p = copyFixture('messages', label);
   cleanups.push(() => expect(p.cleanup(), 'images left behind').toEqual([]));
   return p;
-}
-
-/** Whether this process may mount a tmpfs (root, in a namespace that allows it). */
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'mbt-mount-probe-'));
-  try {
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status !== 0) return false;
-    execFileSync('umount', [dir]);
-    return true;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 const noTrace = (text: string): void => {

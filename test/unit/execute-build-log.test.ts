@@ -4,12 +4,13 @@
  * none thrown: a full disk (a 64 KiB tmpfs, when this process may mount one), the logs folder
  * replaced by a file, the log replaced by a symbolic link, a folder, a hard link or a FIFO.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { BuildLog, LOG_TAIL_LINES } from '../../src/execute/build-log.js';
+import { canMount } from '../helpers/tmpfs.js';
 
 const dirs: string[] = [];
 const mounts: string[] = [];
@@ -27,18 +28,6 @@ function project(): { root: string; dir: string } {
 function open(p: { root: string; dir: string }, image = 'api'): { log: BuildLog; errors: string[] } {
   const errors: string[] = [];
   return { log: BuildLog.open({ ...p, image, onError: (m) => errors.push(m) }), errors };
-}
-
-function canMount(): boolean {
-  if (process.getuid?.() !== 0) return false;
-  const dir = mkdtempSync(join(tmpdir(), 'mbt-mount-probe-'));
-  try {
-    if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', dir]).status !== 0) return false;
-    execFileSync('umount', [dir]);
-    return true;
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
 }
 
 describe('BuildLog', () => {
