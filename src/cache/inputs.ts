@@ -17,6 +17,7 @@ import { byText } from '../core/order.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
+import { planningArgs } from '../dockerfile/images.js';
 import { referencedImages } from '../dockerfile/stages.js';
 import { familiarRef, tagIndex } from '../plan/graph.js';
 import type { StatCache } from './stat-cache.js';
@@ -184,15 +185,13 @@ async function readInputs(o: CollectOptions, dockerfile: string) {
   const { file, image } = o;
   const images = new Set<string>();
   const args: Record<string, string> = {};
-  const planningArgs: Record<string, string> = {};
   for (const [k, v] of Object.entries(image.args).sort(([a], [b]) => byText(a, b))) {
     if (v.kind === 'image') images.add(v.image);
     args[k] = v.kind === 'literal' ? v.value : `image:${v.image}`;
-    planningArgs[k] = v.kind === 'literal' ? v.value : (file.images.get(v.image)?.tags[0] ?? v.image);
   }
   const inFile = tagIndex(file);
   const bases: Record<string, string> = {};
-  for (const ref of referencedImages(parseDockerfile(dockerfile), planningArgs)) {
+  for (const ref of referencedImages(parseDockerfile(dockerfile), planningArgs(file, image))) {
     const upstream = inFile.get(familiarRef(ref.ref));
     if (upstream !== undefined) images.add(upstream);
     if (upstream !== undefined || ref.ref in bases) continue;

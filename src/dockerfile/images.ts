@@ -27,7 +27,7 @@ export async function readDockerfile(file: BuildFile, image: ImageSpec): Promise
 }
 
 /** Build args as the planner sees them: `{image: X}` stands for X's first tag (the same edge). */
-function planningArgs(file: BuildFile, image: ImageSpec): Record<string, string> {
+export function planningArgs(file: BuildFile, image: ImageSpec): Record<string, string> {
   return Object.fromEntries(Object.entries(image.args).map(([k, v]) => [k, v.kind === 'literal' ? v.value : (file.images.get(v.image)?.tags[0] ?? v.image)]));
 }
 
