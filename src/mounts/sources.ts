@@ -31,20 +31,20 @@ export const mountSource = (spec: MountSpec): string => `mount ${spec.from}:${sp
 
 const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
-/** How the engine finds one side: an upstream ID, or the external reference if it exists locally. */
-export type RefResolver = (side: ImageRef) => Promise<ResolvedImage | string>;
+/** How the engine finds one side: an upstream ID, or the external reference if it exists locally; else why not. */
+export type RefResolver = (side: ImageRef) => Promise<Result<ResolvedImage, string>>;
 
 /** For builds: in-file images are the upstream IDs the executor passes in. */
 export function buildResolver(engine: Engine, upstream: ReadonlyMap<string, string>): RefResolver {
   return async (side) => {
     if (side.kind === 'image') {
       const id = upstream.get(side.image);
-      if (id === undefined) return `image ${side.image} was not built in this run`;
-      return { ref: id, name: `${side.image} (${short(id)})` };
+      if (id === undefined) return err(`image ${side.image} was not built in this run`);
+      return ok({ ref: id, name: `${side.image} (${short(id)})` });
     }
     const info = await engine.inspectImage(side.ref);
-    if (info === undefined) return `image ${side.ref} does not exist locally (mbuild never pulls a mount source; pull or build it first)`;
-    return { ref: info.id, name: side.ref };
+    if (info === undefined) return err(`image ${side.ref} does not exist locally (mbuild never pulls a mount source; pull or build it first)`);
+    return ok({ ref: info.id, name: side.ref });
   };
 }
 
@@ -61,14 +61,14 @@ export async function resolveMounts(image: ImageSpec, resolve: RefResolver): Pro
     const s = spec.source;
     if (s.kind === 'diff') {
       const base = await resolve(s.base);
-      if (typeof base === 'string') return err(`${where}: ${base}`);
+      if (!base.ok) return err(`${where}: ${base.error}`);
       const head = await resolve(s.head);
-      if (typeof head === 'string') return err(`${where}: ${head}`);
-      out.push({ spec, source: { kind: 'diff', base, head } });
+      if (!head.ok) return err(`${where}: ${head.error}`);
+      out.push({ spec, source: { kind: 'diff', base: base.value, head: head.value } });
     } else {
       const one = await resolve(s);
-      if (typeof one === 'string') return err(`${where}: ${one}`);
-      out.push({ spec, source: { kind: 'image', image: one } });
+      if (!one.ok) return err(`${where}: ${one.error}`);
+      out.push({ spec, source: { kind: 'image', image: one.value } });
     }
   }
   return ok(out);

@@ -271,6 +271,21 @@ describe('mounts spliced into a context tar', () => {
     expect(live.size).toBe(0);
   });
 
+  it('resolves an upstream by its ID and an external reference that exists, else says why not', async () => {
+    const { engine } = fakeEngine({ 'busybox:latest': {} });
+    const resolve = buildResolver(engine, new Map([['web', 'sha256:0123456789abcdef']]));
+    expect(await resolve({ kind: 'image', image: 'web' })).toEqual({ ok: true, value: { ref: 'sha256:0123456789abcdef', name: 'web (0123456789ab)' } });
+    expect(await resolve({ kind: 'image', image: 'api' })).toEqual({ ok: false, error: 'image api was not built in this run' });
+    expect(await resolve({ kind: 'external', ref: 'busybox:latest' })).toEqual({
+      ok: true,
+      value: { ref: `sha256:${'busybox:latest'.padEnd(64, '0')}`, name: 'busybox:latest' },
+    });
+    expect(await resolve({ kind: 'external', ref: 'nope:1' })).toEqual({
+      ok: false,
+      error: 'image nope:1 does not exist locally (mbuild never pulls a mount source; pull or build it first)',
+    });
+  });
+
   it('says which path is missing, and which external image', async () => {
     const { engine } = fakeEngine({ web: {} });
     const raw = readImagePath('web', '/nope', {

@@ -27,12 +27,13 @@ async function missingMountSources({ file, plan }: Planned, engine: Engine): Pro
     for (const mount of file.images.get(name)!.mounts) {
       const sides = mount.source.kind === 'diff' ? [mount.source.base, mount.source.head] : [mount.source];
       for (const side of sides) {
-        const found = side.kind === 'external' ? await resolve(side) : undefined;
-        if (typeof found !== 'string') continue;
+        if (side.kind !== 'external') continue;
+        const found = await resolve(side);
+        if (found.ok) continue;
         out.push({
           severity: 'error',
           code: 'mount-source-missing',
-          message: `mount ${mount.from}:${mount.path} of image '${name}': ${found}`,
+          message: `mount ${mount.from}:${mount.path} of image '${name}': ${found.error}`,
           location: file.locate.value([...mount.origin, 'from']),
         });
       }
