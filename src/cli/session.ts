@@ -91,7 +91,6 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         failureMode: o.keepGoing ? 'continue' : 'no-new',
         signal: o.signal,
         emit: o.emit,
-        tagsOf: (image) => file.images.get(image)?.tags ?? [],
         ...(known && { known }),
         buildOne: createBuildOne({
           file,

@@ -6,7 +6,7 @@
  *   continue (--keep-going) everything not downstream of a failure is built.
  * Aborting `signal` (Ctrl-C) cancels running builds and starts nothing new.
  */
-import type { BuildPlan } from '../plan/types.js';
+import type { BuildPlan, PlannedImage } from '../plan/types.js';
 import type { EmitEvent, Failure, ImageOutcome, ImageResult } from '../core/events.js';
 import { messageOf } from '../core/result.js';
 import { WorkerPool } from './worker-pool.js';
@@ -23,8 +23,6 @@ export interface ExecutorOptions {
   readonly signal: AbortSignal;
   readonly emit: EmitEvent;
   readonly buildOne: BuildOne;
-  /** Tags per image, reported with each result. */
-  readonly tagsOf: (image: string) => readonly string[];
   /** Image IDs of upstream images that are not in the plan (watch mode builds a sub-plan). */
   readonly known?: ReadonlyMap<string, string>;
 }
@@ -41,7 +39,7 @@ export class Executor {
   readonly #opts: ExecutorOptions;
   readonly #pool: WorkerPool;
   readonly #executions = new Map<string, Promise<ImageOutcome>>();
-  readonly #byName: Map<string, BuildPlan['images'][number]>;
+  readonly #byName: Map<string, PlannedImage>;
   #stopStarting = false;
   /** Per-image controllers of the builds in flight, for `restart()`. */
   readonly #inFlight = new Map<string, AbortController>();
@@ -73,8 +71,8 @@ export class Executor {
   }
 
   /** Reports an outcome; called before a build's slot is released, so events never show -j+1 builds. */
-  #done(name: string, outcome: ImageOutcome): ImageOutcome {
-    this.#opts.emit({ type: 'image-done', image: name, outcome, tags: outcome.kind === 'failed' ? [] : this.#opts.tagsOf(name) });
+  #done({ name, tags }: PlannedImage, outcome: ImageOutcome): ImageOutcome {
+    this.#opts.emit({ type: 'image-done', image: name, outcome, tags: outcome.kind === 'failed' ? [] : tags });
     return outcome;
   }
 
@@ -88,15 +86,15 @@ export class Executor {
       const cause = upstream[brokenIndex]!;
       const reason = cause.kind === 'failed' ? cause.failure.reason : undefined;
       // An upstream that was never started or was cancelled passes that on; a real failure is named.
-      if (reason === 'cancelled' || reason === 'not-started') return this.#done(name, failed({ reason: 'not-started' }));
-      return this.#done(name, failed({ reason: 'dependency-failed', dependency: upstreamNames[brokenIndex]! }));
+      if (reason === 'cancelled' || reason === 'not-started') return this.#done(planned, failed({ reason: 'not-started' }));
+      return this.#done(planned, failed({ reason: 'dependency-failed', dependency: upstreamNames[brokenIndex]! }));
     }
-    if (this.#shouldNotStart()) return this.#done(name, failed({ reason: 'not-started' }));
+    if (this.#shouldNotStart()) return this.#done(planned, failed({ reason: 'not-started' }));
     const ids = new Map(upstreamNames.map((n, i) => [n, (upstream[i] as { imageId: string }).imageId]));
     this.#opts.emit({ type: 'image-queued', image: name });
     return this.#pool.run(planned.remainingPath, async () => {
       // Time may have passed while waiting for a slot: check again.
-      if (this.#shouldNotStart()) return this.#done(name, failed({ reason: 'not-started' }));
+      if (this.#shouldNotStart()) return this.#done(planned, failed({ reason: 'not-started' }));
       let outcome: ImageOutcome;
       for (;;) {
         const local = new AbortController();
@@ -113,7 +111,7 @@ export class Executor {
       }
       // Before this slot is released: the next waiting job must already see the failure.
       if (outcome.kind === 'failed' && this.#opts.failureMode === 'no-new') this.#stopStarting = true;
-      return this.#done(name, outcome);
+      return this.#done(planned, outcome);
     });
   }
 

@@ -46,6 +46,7 @@ export function createPlan(
   const order = [...included].sort((a, b) => waveOf(a) - waveOf(b) || remainingOf(b) - remainingOf(a) || byText(a, b));
   const images: PlannedImage[] = order.map((name) => ({
     name,
+    tags: file.images.get(name)!.tags,
     dependsOn: edges.get(name) ?? [],
     dependents: [...dependents.get(name)!].sort(),
     wave: waveOf(name),

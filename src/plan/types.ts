@@ -16,6 +16,8 @@ export interface Edge {
 
 export interface PlannedImage {
   readonly name: string;
+  /** The image's tags, from the build file: reported with each result. */
+  readonly tags: readonly string[];
   /** Upstream edges, sorted by image then kind. */
   readonly dependsOn: readonly Edge[];
   /** Downstream image names, sorted. */

@@ -7,9 +7,10 @@ import { Executor, type FailureMode } from '../../src/execute/executor.js';
 import type { BuildEvent, ImageOutcome } from '../../src/core/events.js';
 import type { BuildPlan, PlannedImage } from '../../src/plan/types.js';
 
-function plan(spec: Record<string, string[]>, remaining: Record<string, number> = {}): BuildPlan {
+function plan(spec: Record<string, string[]>, remaining: Record<string, number> = {}, tags: Record<string, string[]> = {}): BuildPlan {
   const images: PlannedImage[] = Object.entries(spec).map(([name, deps]) => ({
     name,
+    tags: tags[name] ?? [],
     dependsOn: deps.map((d) => ({ image: d, kind: 'depends_on' as const, detail: '' })),
     dependents: [],
     wave: 0,
@@ -63,7 +64,6 @@ class Rig {
       signal: opts.signal ?? new AbortController().signal,
       emit: (e) => this.events.push(e),
       buildOne: this.buildOne,
-      tagsOf: () => [],
     });
   }
 }
@@ -171,6 +171,20 @@ describe('Executor events', () => {
     const order = rig.events.filter((e) => e.type !== 'run-started' && e.type !== 'run-finished').map((e) => `${e.type} ${'image' in e ? e.image : ''}`);
     expect(order).toEqual(['image-queued a', 'image-queued b', 'image-started a', 'image-done a', 'image-started b', 'image-done b']);
   });
+
+  it("reports each built image with its plan's tags, and a failed one with none", async () => {
+    const rig = new Rig();
+    const run = rig.executor(plan({ a: [], b: [] }, {}, { a: ['p/a:dev', 'p/a:1'], b: ['p/b:dev'] }), { mode: 'continue' }).run('fake');
+    await rig.whenRunning('a', 'b');
+    rig.succeed('a');
+    rig.fail('b');
+    await run;
+    const done = rig.events.flatMap((e) => (e.type === 'image-done' ? [[e.image, e.tags]] : []));
+    expect(done).toEqual([
+      ['a', ['p/a:dev', 'p/a:1']],
+      ['b', []],
+    ]);
+  });
 });
 
 describe('Executor for watch mode', () => {
@@ -200,7 +214,6 @@ describe('Executor for watch mode', () => {
       signal: new AbortController().signal,
       emit: () => undefined,
       buildOne: rig.buildOne,
-      tagsOf: () => [],
       known: new Map([['a', 'id-old-a']]),
     });
     const run = executor.run('fake');

@@ -80,6 +80,14 @@ describe('createPlan', () => {
       { image: 'web', kind: 'mounts', detail: 'mount web:/dist' },
     ]);
     expect(api.dependents).toEqual(['e2e']);
+    expect(plan.value.images.map((i) => [i.name, i.tags])).toEqual([
+      ['base', ['shop/base:dev']],
+      ['tools', ['p-tools:latest']],
+      ['web', ['p-web:latest']],
+      ['docs', ['p-docs:latest']],
+      ['api', ['p-api:latest']],
+      ['e2e', ['p-e2e:latest']],
+    ]);
     expect(plan.value.images.map((i) => [i.name, i.remainingPath])).toEqual([
       ['base', 4],
       ['tools', 2],

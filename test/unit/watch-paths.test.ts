@@ -114,6 +114,7 @@ describe('rawPath', () => {
 
 const img = (name: string, dependents: string[], dependsOn: string[] = []) => ({
   name,
+  tags: [],
   dependsOn: dependsOn.map((image) => ({ image, kind: 'args' as const, detail: '' })),
   dependents,
   wave: 0,

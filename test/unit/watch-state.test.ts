@@ -163,7 +163,7 @@ describe('WatchStateMachine: more', () => {
 
 describe('affectedImages', () => {
   it('adds everything downstream, in plan order, and nothing else', () => {
-    const img = (name: string, dependents: string[]) => ({ name, dependsOn: [], dependents, wave: 0, remainingPath: 1 });
+    const img = (name: string, dependents: string[]) => ({ name, tags: [], dependsOn: [], dependents, wave: 0, remainingPath: 1 });
     const plan: BuildPlan = {
       project: 'p',
       requested: [],

@@ -27,6 +27,7 @@ const file = {
 } as unknown as BuildFile;
 const img = (name: string, dependsOn: string[] = []) => ({
   name,
+  tags: [],
   dependsOn: dependsOn.map((image) => ({ image, kind: 'args' as const, detail: '' })),
   dependents: [],
   wave: 0,
