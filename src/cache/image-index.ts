@@ -23,6 +23,7 @@ import { KEY_LABEL, PROJECT_LABEL, projectFilter } from '../core/labels.js';
 import type { Engine, ImageInfo } from '../docker/engine.js';
 import { manifestsDir } from '../core/layout.js';
 import { keyHistory } from './manifest.js';
+import type { BaseImage } from './inputs.js';
 
 export type ImageEngine = Pick<Engine, 'inspectImage' | 'listImages'>;
 
@@ -78,7 +79,7 @@ export class ImageIndex {
  */
 export class RunIndex {
   /** Local IDs of external base images, each inspected once per run (cache/inputs.ts). */
-  readonly baseIds = new Map<string, Promise<string>>();
+  readonly baseIds = new Map<string, Promise<BaseImage>>();
   #listed: Promise<ReadonlyMap<string, string>> | undefined;
 
   constructor(

@@ -1,34 +1,35 @@
 /**
  * Everything that can change an image's result, collected locally before any context
- * byte is sent: Dockerfile and .dockerignore text, every entry that will be sent (path,
- * type, mode, content hash, link target; not mtime, not uid), resolved args, target,
- * platform, network, pull, labels, builder kind, the local IDs of external base images,
- * the IDs of the in-file images the build reads (not those of `depends_on`, which only
- * orders) and of mounted images.
+ * byte is sent: Dockerfile and .dockerignore text, every context entry the build reads
+ * (`context-hash.ts`: path, type, mode, content hash, link target; not mtime, not uid),
+ * what it reads (`dockerfile/reads.ts`, or the whole context and why), resolved args,
+ * target, platform, network, pull, labels, builder kind, the local IDs of external base
+ * images, the IDs of the in-file images the build reads (not those of `depends_on`, which
+ * only orders) and of mounted images.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream, readFileSync } from 'node:fs';
-import { readlink } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type { BuildFile, ImageSpec } from '../config/types.js';
-import { readSmallFile } from '../context/small-file.js';
+import { ReadSet } from '../context/read-set.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
-import { walkContextBatches } from '../context/walk.js';
+import { hasGlobMeta } from '../core/gopath.js';
 import { byText } from '../core/order.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
-import { parseDockerfile } from '../dockerfile/parse.js';
+import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { planningArgs } from '../dockerfile/images.js';
+import { contextReads, type ContextReads } from '../dockerfile/reads.js';
 import { referencedImages } from '../dockerfile/stages.js';
 import { familiarRef, tagIndex } from '../plan/graph.js';
+import { hashContext, type FileInput } from './context-hash.js';
 import type { StatCache } from './stat-cache.js';
 
-export const KEY_VERSION = 'mbuild-key-1';
+export { hashFile, type FileInput } from './context-hash.js';
+
+export const KEY_VERSION = 'mbuild-key-2';
 
 /** The ID of an upstream that a prediction knows will be rebuilt first: its new ID is not known yet. */
 export const PENDING = 'pending';
-
-/** `[path, type, mode, sha256 | link target | '']`, in walk order. */
-export type FileInput = readonly [string, 'file' | 'dir' | 'symlink', number, string];
 
 export interface ImageInputs {
   readonly version: typeof KEY_VERSION;
@@ -50,7 +51,17 @@ export interface ImageInputs {
   readonly upstream: Readonly<Record<string, string>>;
   /** `from path to` -> the ID(s) of the mounted image(s). */
   readonly mounts: Readonly<Record<string, string>>;
+  /** The context paths the build reads (wildcards kept, followed links added), or null: the whole context. */
+  readonly reads: readonly string[] | null;
+  /** Why the whole context is read, or null. */
+  readonly whole: string | null;
   readonly files: readonly FileInput[];
+}
+
+/** A base image as the key needs it: its local ID (or `missing`), and whether it has ONBUILD triggers. */
+export interface BaseImage {
+  readonly id: string;
+  readonly onBuild: boolean;
 }
 
 export interface CollectOptions {
@@ -69,92 +80,30 @@ export interface CollectOptions {
    * Local IDs of external base images, shared by the images of one run (each base is
    * inspected once per run, not once per image). Default: inspected per call.
    */
-  readonly baseIds?: Map<string, Promise<string>>;
-}
-
-const HASH_CONCURRENCY = 16;
-
-export async function hashFile(abs: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(abs, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
-  return hash.digest('hex');
+  readonly baseIds?: Map<string, Promise<BaseImage>>;
 }
 
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { image } = o;
-  const df = image.dockerfile;
-  let dockerfile = df.kind === 'inline' ? df.text : '';
-  if (df.kind === 'file') {
-    try {
-      dockerfile = readFileSync(df.path, 'utf8');
-    } catch (e) {
-      // Gone since the plan was made (deleted during watch): the image's failure, not an internal error.
-      return err({ kind: 'dockerfile-unreadable', path: df.path, message: messageOf(e) });
-    }
-  }
+  const text = dockerfileText(image);
+  if (!text.ok) return text;
+  const dockerfile = text.value;
+  const parsed = parseDockerfile(dockerfile);
+  const read = await readInputs(o, parsed);
+  const reads = image.inputs === 'whole' ? ({ kind: 'whole', reason: 'inputs: whole', line: null } as const) : await checkedReads(o, parsed, read.bases);
   const plan = await planContext({
     contextDir: image.context,
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile },
     builder: o.builder,
+    ...(reads.kind === 'paths' && { select: new ReadSet(reads.reads.map((r) => r.path)) }),
   });
   if (!plan.ok) return err(plan.error);
-
-  const files: [string, 'file' | 'dir' | 'symlink', number, string][] = [];
-  const pending: Promise<void>[] = [];
-  let inFlight = 0;
-  const waiters: (() => void)[] = [];
-  const cache = o.statCache;
-  // The stat-ahead walk: a no-op run is one lstat per sent entry and a map lookup, nothing read.
-  const walk = walkContextBatches({
-    root: plan.value.root,
-    matcher: plan.value.matcher,
-    forceInclude: plan.value.forceInclude,
-    omit: plan.value.omit,
-    statAhead: true,
-  });
-  for await (const batch of walk) {
-    for (const e of batch) {
-      const row: [string, 'file' | 'dir' | 'symlink', number, string] = [e.rel, e.kind, e.stats.mode & 0o7777, ''];
-      files.push(row);
-      if (e.kind === 'dir') continue;
-      if (e.kind === 'symlink') {
-        const cachedTarget = cache.getLink(e.abs, e.stats);
-        if (cachedTarget !== undefined) row[3] = cachedTarget;
-        else {
-          row[3] = await readlink(e.abs);
-          cache.setLink(e.abs, e.stats, row[3]);
-        }
-        continue;
-      }
-      const cached = cache.get(e.abs, e.stats);
-      if (cached !== undefined) {
-        row[3] = cached;
-        continue;
-      }
-      const small = readSmallFile(e);
-      if (small !== undefined) {
-        row[3] = createHash('sha256').update(small.data).digest('hex');
-        cache.set(e.abs, e.stats, row[3]);
-        continue;
-      }
-      while (inFlight >= HASH_CONCURRENCY) await new Promise<void>((r) => waiters.push(r));
-      inFlight++;
-      pending.push(
-        hashFile(e.abs)
-          .then((h) => {
-            row[3] = h;
-            cache.set(e.abs, e.stats, h);
-          })
-          .finally(() => {
-            inFlight--;
-            waiters.shift()?.();
-          }),
-      );
-    }
+  const hashed = await hashContext(plan.value, plan.value.select, o.statCache);
+  const missing = reads.kind === 'paths' ? reads.reads.find((r) => r.path !== '' && !hasGlobMeta(r.path) && !hashed.matched.has(r.path)) : undefined;
+  if (missing !== undefined) {
+    const why = plan.value.matcher.matches(missing.path) ? 'excluded by .dockerignore' : 'no such file or folder in the context';
+    return err({ kind: 'input-missing', path: dockerfilePath(o), line: missing.line, message: `${missing.text}: ${missing.written}: ${why}` });
   }
-  await Promise.all(pending);
-
-  const read = await readInputs(o, dockerfile);
   return ok({
     version: KEY_VERSION,
     builder: o.builder,
@@ -165,14 +114,59 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
     platform: image.platform ?? null,
     network: image.network ?? null,
     pull: image.pull,
-    labels: Object.fromEntries(Object.entries(image.labels).sort(([a], [b]) => byText(a, b))),
+    labels: Object.fromEntries(Object.entries(image.labels).sort(([x], [y]) => byText(x, y))),
     args: read.args,
-    bases: read.bases,
+    bases: Object.fromEntries(Object.entries(read.bases).map(([k, v]) => [k, v.id])),
     // Only what the build reads: a `depends_on` edge orders, it is no input.
-    upstream: Object.fromEntries([...o.upstream].filter(([name]) => read.images.has(name)).sort(([a], [b]) => byText(a, b))),
+    upstream: Object.fromEntries([...o.upstream].filter(([name]) => read.images.has(name)).sort(([x], [y]) => byText(x, y))),
     mounts: read.mounts,
-    files,
+    reads: hashed.select?.paths ?? null,
+    whole: reads.kind === 'whole' ? reads.reason : null,
+    files: hashed.files,
   });
+}
+
+function dockerfileText(image: ImageSpec): Result<string, ContextPlanError> {
+  const df = image.dockerfile;
+  if (df.kind === 'inline') return ok(df.text);
+  try {
+    return ok(readFileSync(df.path, 'utf8'));
+  } catch (e) {
+    // Gone since the plan was made (deleted during watch): the image's failure, not an internal error.
+    return err({ kind: 'dockerfile-unreadable', path: df.path, message: messageOf(e) });
+  }
+}
+
+const dockerfilePath = (o: CollectOptions): string =>
+  o.image.dockerfile.kind === 'file' ? o.image.dockerfile.path : `${o.file.source.path}#images.${o.image.name}.dockerfile_inline`;
+
+/** What the Dockerfile reads; the whole context when a base it is built FROM has ONBUILD triggers. */
+async function checkedReads(o: CollectOptions, parsed: ParsedDockerfile, bases: Readonly<Record<string, BaseImage>>): Promise<ContextReads> {
+  const reads = contextReads(parsed, planningArgs(o.file, o.image), o.image.target ?? null);
+  if (reads.kind === 'whole') return reads;
+  const inFile = tagIndex(o.file);
+  for (const b of reads.bases) {
+    const upstream = inFile.get(familiarRef(b.ref));
+    const spec = upstream === undefined ? undefined : o.file.images.get(upstream);
+    const triggers = spec !== undefined ? hasOnbuild(spec) : (bases[b.ref] ?? (await baseImage(o, b.ref))).onBuild;
+    if (triggers) return { kind: 'whole', reason: `base image ${b.ref} has ONBUILD triggers`, line: b.line };
+  }
+  return reads;
+}
+
+/** An in-file image whose Dockerfile declares ONBUILD triggers (its text is read again: it may be built later in this run). */
+function hasOnbuild(spec: ImageSpec): boolean {
+  const text = dockerfileText(spec);
+  return !text.ok || parseDockerfile(text.value).instructions.some((i) => i.keyword === 'ONBUILD');
+}
+
+function baseImage(o: CollectOptions, ref: string): Promise<BaseImage> {
+  let base = o.baseIds?.get(ref);
+  if (base === undefined) {
+    base = o.engine.inspectImage(ref).then((info) => ({ id: info?.id ?? 'missing', onBuild: (info?.onBuild.length ?? 0) > 0 }));
+    o.baseIds?.set(ref, base);
+  }
+  return base;
 }
 
 /**
@@ -181,7 +175,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
  * `{image:}` arg, a mount, a FROM / COPY --from / --mount=from naming one of their tags):
  * the same edges the plan finds, `depends_on` excepted.
  */
-async function readInputs(o: CollectOptions, dockerfile: string) {
+async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
   const { file, image } = o;
   const images = new Set<string>();
   const args: Record<string, string> = {};
@@ -190,17 +184,12 @@ async function readInputs(o: CollectOptions, dockerfile: string) {
     args[k] = v.kind === 'literal' ? v.value : `image:${v.image}`;
   }
   const inFile = tagIndex(file);
-  const bases: Record<string, string> = {};
-  for (const ref of referencedImages(parseDockerfile(dockerfile), planningArgs(file, image))) {
+  const bases: Record<string, BaseImage> = {};
+  for (const ref of referencedImages(parsed, planningArgs(file, image))) {
     const upstream = inFile.get(familiarRef(ref.ref));
     if (upstream !== undefined) images.add(upstream);
     if (upstream !== undefined || ref.ref in bases) continue;
-    let id = o.baseIds?.get(ref.ref);
-    if (id === undefined) {
-      id = o.engine.inspectImage(ref.ref).then((info) => info?.id ?? 'missing');
-      o.baseIds?.set(ref.ref, id);
-    }
-    bases[ref.ref] = await id;
+    bases[ref.ref] = await baseImage(o, ref.ref);
   }
   const mounts: Record<string, string> = {};
   for (const m of image.mounts) {

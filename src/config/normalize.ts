@@ -77,6 +77,7 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
         origin: [...mountOrigin, i],
       })),
       outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
+      inputs: s.inputs ?? 'read',
       ...(s.network !== undefined && { network: s.network }),
       ...(s.platform !== undefined && { platform: s.platform }),
       pull: s.pull ?? false,

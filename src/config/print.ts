@@ -21,6 +21,7 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     if (image.dependsOn.length > 0) out.depends_on = [...image.dependsOn];
     if (image.mounts.length > 0) out.mounts = image.mounts.map((m) => ({ from: m.from, path: m.path, to: m.to }));
     if (image.outputs.length > 0) out.outputs = image.outputs.map((o) => ({ path: o.path, to: rel(file.root, o.to), ...(o.replace && { replace: true }) }));
+    if (image.inputs === 'whole') out.inputs = 'whole';
     if (image.network !== undefined) out.network = image.network;
     if (image.platform !== undefined) out.platform = image.platform;
     out.pull = image.pull;

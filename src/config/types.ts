@@ -22,6 +22,7 @@ export interface WrittenImage {
   depends_on?: string[];
   mounts?: { from: string; path: string; to: string }[];
   outputs?: { path: string; to: string; replace?: boolean }[];
+  inputs?: 'read' | 'whole';
   network?: 'default' | 'none' | 'host';
   platform?: string;
   pull?: boolean;
@@ -86,6 +87,8 @@ export interface ImageSpec {
   readonly dependsOn: readonly string[];
   readonly mounts: readonly MountSpec[];
   readonly outputs: readonly OutputSpec[];
+  /** `read`: only what the Dockerfile can read is sent and hashed; `whole`: the whole context. */
+  readonly inputs: 'read' | 'whole';
   readonly network?: 'default' | 'none' | 'host';
   readonly platform?: string;
   readonly pull: boolean;

@@ -98,7 +98,7 @@ export async function inspectContext(
     ctx.files++;
     ctx.bytes += f.content.byteLength;
   }
-  const walk = walkContext({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, onWarning: (m) => warnings.push(m) });
+  const walk = walkContext({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, select: plan.select, onWarning: (m) => warnings.push(m) });
   for await (const e of walk) {
     sent.record({ path: e.rel, kind: e.kind, source: 'context' });
     if (e.kind === 'dir') ctx.folders++;

@@ -22,7 +22,8 @@ export interface SentEntry {
   readonly mtime: Date;
   readonly sha256: string;
   readonly linkTarget?: string;
-  readonly source: 'context' | 'injected' | 'extra';
+  /** `on-way`: a context folder sent only because something read lies below it (no input of the key). */
+  readonly source: 'context' | 'on-way' | 'injected' | 'extra';
 }
 
 export { CHUNK };

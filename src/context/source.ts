@@ -8,6 +8,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import { DEFAULT_INJECTED_DOCKERFILE, STATE_DIR } from '../core/layout.js';
 import { err, messageOf, ok, type Result, unreachable } from '../core/result.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
+import type { ReadSet } from './read-set.js';
 
 export interface ContextInput {
   /** Absolute path of the context directory. */
@@ -33,6 +34,8 @@ export interface ContextInput {
    * `COPY .` under BuildKit. Default: classic.
    */
   readonly builder?: 'classic' | 'buildkit';
+  /** What the build reads (`cache/inputs.ts`): only that is walked and sent. Default: the whole context. */
+  readonly select?: ReadSet;
 }
 
 /** A file that is not read from the context walk but synthesized into the tar. */
@@ -55,6 +58,8 @@ export interface ContextPlan {
   readonly forceInclude: readonly string[];
   /** Context paths the walk must skip because an injected file replaces them. */
   readonly omit: readonly string[];
+  /** What the build reads (undefined: the whole context). */
+  readonly select: ReadSet | undefined;
   /** `sendDockerfile` was honoured: the tar's Dockerfile is that text. */
   readonly dockerfileReplaced: boolean;
   /** Files written at the start of the tar (injected Dockerfile and the rewritten .dockerignore). */
@@ -66,12 +71,15 @@ export type ContextPlanError =
   | { readonly kind: 'context-unreadable'; readonly path: string; readonly message: string }
   | { readonly kind: 'dockerfile-unreadable'; readonly path: string; readonly message: string }
   | { readonly kind: 'ignore-unreadable'; readonly path: string; readonly message: string }
-  | { readonly kind: 'ignore-invalid'; readonly path: string; readonly line: number; readonly message: string };
+  | { readonly kind: 'ignore-invalid'; readonly path: string; readonly line: number; readonly message: string }
+  /** A path the Dockerfile reads (at `line` of the Dockerfile at `path`) is not in the context. */
+  | { readonly kind: 'input-missing'; readonly path: string; readonly line: number; readonly message: string };
 
 /** One line saying what is wrong with a context, for error messages. */
 export function contextErrorText(e: ContextPlanError): string {
   switch (e.kind) {
     case 'ignore-invalid':
+    case 'input-missing':
       return `${e.path}:${e.line}: ${e.message}`;
     case 'context-unreadable':
     case 'dockerfile-unreadable':
@@ -214,6 +222,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
     matcher,
     forceInclude,
     omit,
+    select: input.select,
     injected,
     warnings,
   });

@@ -122,10 +122,10 @@ export async function packContext(opts: PackOptions): Promise<Result<PackedConte
     }
     const sent = opts.extra ? new SentPaths() : null;
     for (const f of plan.injected) sent?.record({ path: f.name, kind: 'file', source: 'context' });
-    const walk = walkContext({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, onWarning: warn });
+    const walk = walkContext({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, select: plan.select, onWarning: warn });
     for await (const e of walk) {
       sent?.record({ path: e.rel, kind: e.kind, source: 'context' });
-      if (e.kind === 'dir') await packer.addVoid(e.rel, 'dir', e.stats.mode, e.stats.mtime, 'context');
+      if (e.kind === 'dir') await packer.addVoid(e.rel, 'dir', e.stats.mode, e.stats.mtime, e.selection === 'on-way' ? 'on-way' : 'context');
       else if (e.kind === 'symlink') await packer.addSymlink(e, warn);
       else await packer.addFile(e);
     }

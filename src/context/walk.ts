@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
 import { BEYOND_BMP_ORDER, byText } from '../core/order.js';
 import type { IgnoreMatcher, MatchState } from '../dockerignore/ignore.js';
+import type { ReadSet, Selection } from './read-set.js';
 
 export type WalkEntryKind = 'dir' | 'file' | 'symlink';
 
@@ -26,6 +27,12 @@ export interface WalkEntry {
   readonly kind: WalkEntryKind;
   /** `lstat` of the entry when it was listed. */
   readonly stats: Stats;
+  /**
+   * What the entry is to the walk's `select` (`below` without one, and for a forced entry
+   * nothing selects): an `on-way` folder is sent so that what lies below it can be, but it
+   * is no input; an `on-way` symlink is followed by the builders, so it is one.
+   */
+  readonly selection: Exclude<Selection, 'out'>;
 }
 
 export interface WalkOptions {
@@ -36,6 +43,8 @@ export interface WalkOptions {
   readonly forceInclude?: readonly string[];
   /** Relative paths never yielded (e.g. shadowed by an injected file). */
   readonly omit?: readonly string[];
+  /** Only what these paths read (and the forced paths) is walked and yielded. Default: everything. */
+  readonly select?: ReadSet;
   readonly onWarning?: (message: string) => void;
 }
 
@@ -149,6 +158,9 @@ interface Frame extends Listing {
   readonly prefix: string;
   readonly rel: string;
   readonly state: MatchState | undefined;
+  /** The folder's own selection; its children's (only when it is `on-way`: the others' children are `below`). */
+  readonly sel: Selection;
+  sels: Selection[] | undefined;
   /** Next child to visit. */
   i: number;
   // statAhead only:
@@ -184,15 +196,25 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   /** An excluded directory may still hold something to send. */
   const walkExcluded = (rel: string): boolean => matcher!.exceptionMayMatchBelow(rel) || forcedBelow(rel);
   const relOf = (f: { rel: string }, name: string): string => (f.rel ? `${f.rel}/${name}` : name);
+  const select = opts.select?.whole === true ? undefined : opts.select;
+  /** A child's selection; an unselected folder holding a forced path is on the way to it, an unselected forced path is `below`. */
+  const selectionOf = (f: Frame, k: number, childRel: string): Selection => {
+    const s = f.sels?.[k] ?? (f.sel === 'on-way' ? 'out' : 'below');
+    if (s !== 'out') return s;
+    if (forced.has(childRel)) return 'below';
+    return f.isDir[k] === 1 && forcedBelow(childRel) ? 'on-way' : 'out';
+  };
   let statted = 0;
 
-  async function open(prefix: string, rel: string, state: MatchState | undefined, listing: Promise<Listing>): Promise<Frame> {
+  async function open(prefix: string, rel: string, state: MatchState | undefined, sel: Selection, listing: Promise<Listing>): Promise<Frame> {
     const l = await listing;
     const f: Frame = {
       ...l,
       prefix,
       rel,
       state,
+      sel,
+      sels: undefined,
       i: 0,
       dirStates: new Map(),
       descend: [],
@@ -202,11 +224,12 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       stats: [],
       states: [],
     };
+    if (sel === 'on-way' && select !== undefined) f.sels = l.names.map((n) => select.select(relOf(f, n)));
     if (!ahead) return f;
     for (let k = 0; k < l.names.length; k++) {
       if (l.isDir[k] !== 1) continue;
       const childRel = relOf(f, l.names[k]!);
-      if (omit.has(childRel)) continue;
+      if (omit.has(childRel) || selectionOf(f, k, childRel) === 'out') continue;
       const s = matcher?.evaluate(childRel, state);
       f.dirStates.set(k, s);
       if (!(s?.excluded && !forced.has(childRel)) || walkExcluded(childRel)) f.descend.push(k);
@@ -224,7 +247,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     f.states = new Array<MatchState | undefined>(end - k);
     for (let j = k; j < end; j++) {
       const childRel = relOf(f, f.names[j]!);
-      if (omit.has(childRel)) continue;
+      if (omit.has(childRel) || selectionOf(f, j, childRel) === 'out') continue;
       const s = f.isDir[j] === 1 ? f.dirStates.get(j) : matcher?.evaluate(childRel, f.state);
       f.states[j - k] = s;
       if (s?.excluded && !forced.has(childRel) && !(f.isDir[j] === 1 && walkExcluded(childRel))) continue;
@@ -264,7 +287,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   });
   if (!rootStats.isDirectory()) throw new Error(`context ${opts.root} is not a directory`);
   const rootPrefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
-  const stack: Frame[] = [await open(rootPrefix, '', undefined, listDir(root, '', warn))];
+  const stack: Frame[] = [await open(rootPrefix, '', undefined, select ? 'on-way' : 'below', listDir(root, '', warn))];
   let out: WalkEntry[] = [];
 
   while (stack.length > 0) {
@@ -277,6 +300,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     const name = f.names[k]!;
     const childRel = relOf(f, name);
     const childAbs = f.prefix + name;
+    const selection = selectionOf(f, k, childRel);
+    if (selection === 'out') continue;
     let stats: Stats;
     let state: MatchState | undefined;
     if (ahead) {
@@ -302,19 +327,21 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     const kind = kindOf(stats);
     if (state?.excluded && !forced.has(childRel)) {
       if (kind !== 'dir' || !walkExcluded(childRel)) continue;
-      stack.push(await open(`${childAbs}/`, childRel, state, listChild(f, k, childAbs, childRel)));
+      stack.push(await open(`${childAbs}/`, childRel, state, selection, listChild(f, k, childAbs, childRel)));
       continue;
     }
+    // A file on the way to a pattern's deeper components reads nothing (the builders would not find the path).
+    if (selection === 'on-way' && kind === 'file') continue;
     if (kind !== 'dir' && kind !== 'file' && kind !== 'symlink') {
       warn(`skipping ${childRel}: ${kind} cannot be sent in a build context`);
       continue;
     }
-    out.push({ rel: childRel, abs: childAbs, kind, stats });
+    out.push({ rel: childRel, abs: childAbs, kind, stats, selection });
     if (!ahead || out.length >= BATCH) {
       yield out;
       out = [];
     }
-    if (kind === 'dir') stack.push(await open(`${childAbs}/`, childRel, state, listChild(f, k, childAbs, childRel)));
+    if (kind === 'dir') stack.push(await open(`${childAbs}/`, childRel, state, selection, listChild(f, k, childAbs, childRel)));
   }
   if (out.length > 0) yield out;
 }

@@ -49,3 +49,65 @@ export function scanLines(text: string): string[] {
   if (text.endsWith('\n')) lines.pop();
   return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
+
+/** True when a path holds a character Go's `filepath.Match` treats specially (Docker's `containsWildcards`). */
+export const hasGlobMeta = (p: string): boolean => /[*?[\\]/.test(p);
+
+/**
+ * One path component of Go's `filepath.Match` (Unix) as a RegExp: `*` any run of characters,
+ * `?` one character, `[...]` a class with ranges and `^` negation, `\` escaping the next
+ * character. Null for a pattern Go rejects with `ErrBadPattern`.
+ */
+export function globComponent(pattern: string): RegExp | null {
+  const cps = Array.from(pattern);
+  let re = '';
+  const lit = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  for (let i = 0; i < cps.length; i++) {
+    const c = cps[i]!;
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '\\') {
+      if (++i >= cps.length) return null;
+      re += lit(cps[i]!);
+    } else if (c === '[') {
+      const cls = globClass(cps, i + 1);
+      if (cls === null) return null;
+      re += cls.re;
+      i = cls.end;
+    } else re += lit(c);
+  }
+  return new RegExp(`^${re}$`, 'u');
+}
+
+/** A `[...]` class starting after its `[` at `start`: its RegExp and the index of its `]`. */
+function globClass(cps: readonly string[], start: number): { re: string; end: number } | null {
+  let i = start;
+  const negate = cps[i] === '^';
+  if (negate) i++;
+  const ranges: string[] = [];
+  const esc = (c: string): string => `\\u{${c.codePointAt(0)!.toString(16)}}`;
+  /** One character of a range (Go's getEsc): `\x` is x; `-` and `]` must be escaped. */
+  const char = (): string | null => {
+    const c = cps[i];
+    if (c === undefined || c === '-' || c === ']') return null;
+    if (c === '\\') {
+      i++;
+      if (cps[i] === undefined) return null;
+    }
+    return cps[i++]!;
+  };
+  for (let first = true; ; first = false) {
+    if (cps[i] === ']' && !first) return { re: `[${negate ? '^/' : ''}${ranges.join('')}]`, end: i };
+    const lo = char();
+    if (lo === null) return null;
+    let hi = lo;
+    if (cps[i] === '-') {
+      i++;
+      const h = char();
+      if (h === null) return null;
+      hi = h;
+    }
+    if (lo.codePointAt(0)! > hi.codePointAt(0)!) ranges.push('');
+    else ranges.push(lo === hi ? esc(lo) : `${esc(lo)}-${esc(hi)}`);
+  }
+}

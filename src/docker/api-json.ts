@@ -57,6 +57,7 @@ export function toImageInfo(json: unknown): ImageInfo {
     layers: strings(rootfs['Layers']),
     // An ENTRYPOINT alone is also enough for `docker create` to accept the image.
     hasCmd: nonEmpty(config['Cmd']) || nonEmpty(config['Entrypoint']),
+    onBuild: strings(config['OnBuild']),
   };
 }
 

@@ -93,6 +93,8 @@ export interface ImageInfo {
   /** `RootFS.Layers` diff IDs, oldest first. */
   readonly layers: readonly string[];
   readonly hasCmd: boolean;
+  /** `Config.OnBuild`: triggers a build FROM this image runs. */
+  readonly onBuild: readonly string[];
 }
 
 export interface ImageSummary {

@@ -7,6 +7,7 @@
  */
 import type { Decision } from '../cache/freshness.js';
 import type { FileInput, ImageInputs } from '../cache/inputs.js';
+import { ReadSet } from '../context/read-set.js';
 import { ContextChangedError, packContext, type PackedContext, type SentEntry } from '../context/tar.js';
 import type { Failure } from '../core/events.js';
 import { imageLabels } from '../core/labels.js';
@@ -41,6 +42,8 @@ export async function prepareContext(job: ImageJob, decision: Decision, containe
           containers,
           onWarning: (message) => warn(job, message),
         });
+  // Only what the build reads, as the key was computed from it (followed links included).
+  const select = decision.inputs.reads === null ? undefined : new ReadSet(decision.inputs.reads);
   const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
   // Classic: all labels as one LABEL instruction rather than one step per label.
   const labelled = opts.builder === 'classic' ? withLabelInstruction(decision.inputs.dockerfile, image.target, labels) : undefined;
@@ -49,6 +52,7 @@ export async function prepareContext(job: ImageJob, decision: Decision, containe
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: labelled ?? decision.inputs.dockerfile },
     ...(labelled !== undefined && image.dockerfile.kind === 'file' && { sendDockerfile: labelled }),
     builder: opts.builder,
+    ...(select && { select }),
     onEntry: verifier(decision.inputs),
     ...(extra && { extra }),
   });
@@ -70,6 +74,7 @@ function mountsOf(job: ImageJob): Promise<Result<ResolvedMount[], Failure>> {
 /**
  * Fails the context stream when what is sent differs from what the key was computed
  * from (a file changed in between): an image must never carry a key it was not built from.
+ * A folder only on the way to a read (`on-way`) is sent without being an input.
  */
 function verifier(inputs: ImageInputs): (e: SentEntry) => void {
   const expected = new Map<string, FileInput>(inputs.files.map((f) => [f[0], f]));

@@ -113,7 +113,9 @@ describe('wire JSON', () => {
       created: 'c',
       layers: ['sha256:l1'],
       hasCmd: true,
+      onBuild: [],
     });
+    expect(img({ Cmd: [], OnBuild: ['COPY . /app'] }).onBuild).toEqual(['COPY . /app']);
     expect(img({ Entrypoint: ['/app'], Cmd: null }).hasCmd).toBe(true);
     expect(img({ Cmd: null, Entrypoint: null }).hasCmd).toBe(false);
     expect(img(null).hasCmd).toBe(false);

@@ -1,0 +1,121 @@
+/**
+ * The context part of an image's key: every entry the build reads (what `ReadSet` selects,
+ * after .dockerignore), with its type, mode and content hash or link target, walked and
+ * hashed through the stat cache without sending a byte. Folders merely on the way to a
+ * read are sent but are no input. A symlink a read matches or walks through is followed
+ * inside the context as the builders follow it: the walk is repeated with its target
+ * added until no link adds a path.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { readlink } from 'node:fs/promises';
+import type { ReadSet, Selection } from '../context/read-set.js';
+import { readSmallFile } from '../context/small-file.js';
+import type { ContextPlan } from '../context/source.js';
+import { walkContextBatches, type WalkEntry } from '../context/walk.js';
+import type { StatCache } from './stat-cache.js';
+
+/** `[path, type, mode, sha256 | link target | '']`, in walk order. */
+export type FileInput = readonly [string, 'file' | 'dir' | 'symlink', number, string];
+
+export interface HashedContext {
+  readonly files: readonly FileInput[];
+  /** What was walked: the reads and the link targets they lead to (undefined: the whole context). */
+  readonly select: ReadSet | undefined;
+  /** Paths a read pattern matched itself (not only a folder above them). */
+  readonly matched: ReadonlySet<string>;
+}
+
+const HASH_CONCURRENCY = 16;
+/** Rounds of link following; a chain longer than this is not followed further (the builders give up sooner). */
+const MAX_ROUNDS = 40;
+
+export async function hashFile(abs: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(abs, { highWaterMark: 256 * 1024 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+export async function hashContext(plan: ContextPlan, select: ReadSet | undefined, cache: StatCache): Promise<HashedContext> {
+  for (let round = 0; ; round++) {
+    const walked = await hashOnce(plan, select, cache);
+    const now = select;
+    const next = now?.with(walked.links.flatMap((l) => now.followLink(l.rel, l.selection, l.target)));
+    if (next === select || round >= MAX_ROUNDS) return { files: walked.files, select, matched: walked.matched };
+    select = next;
+  }
+}
+
+interface Walked {
+  readonly files: FileInput[];
+  readonly links: { readonly rel: string; readonly selection: Selection; readonly target: string }[];
+  readonly matched: Set<string>;
+}
+
+async function hashOnce(plan: ContextPlan, select: ReadSet | undefined, cache: StatCache): Promise<Walked> {
+  const out: Walked = { files: [], links: [], matched: new Set() };
+  const pool = new HashPool();
+  // The stat-ahead walk: a no-op run is one lstat per read entry and a map lookup, nothing read.
+  const walk = walkContextBatches({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, select, statAhead: true });
+  for await (const batch of walk) {
+    for (const e of batch) {
+      if (e.selection === 'match') out.matched.add(e.rel);
+      // A folder on the way to a read is sent, but nothing of it reaches the image.
+      if (e.kind === 'dir' && e.selection === 'on-way') continue;
+      const row: [string, 'file' | 'dir' | 'symlink', number, string] = [e.rel, e.kind, e.stats.mode & 0o7777, ''];
+      out.files.push(row);
+      if (e.kind === 'symlink') {
+        row[3] = await linkTarget(e, cache);
+        if (e.selection !== 'below') out.links.push({ rel: e.rel, selection: e.selection, target: row[3] });
+      } else if (e.kind === 'file') await pool.hash(e, row, cache);
+    }
+  }
+  await pool.drain();
+  return out;
+}
+
+async function linkTarget(e: WalkEntry, cache: StatCache): Promise<string> {
+  const cached = cache.getLink(e.abs, e.stats);
+  if (cached !== undefined) return cached;
+  const target = await readlink(e.abs);
+  cache.setLink(e.abs, e.stats, target);
+  return target;
+}
+
+/** File hashes: from the stat cache, read at once when small, else streamed, HASH_CONCURRENCY at a time. */
+class HashPool {
+  readonly #pending: Promise<void>[] = [];
+  readonly #waiters: (() => void)[] = [];
+  #inFlight = 0;
+
+  async hash(e: WalkEntry, row: [string, string, number, string], cache: StatCache): Promise<void> {
+    const cached = cache.get(e.abs, e.stats);
+    if (cached !== undefined) {
+      row[3] = cached;
+      return;
+    }
+    const small = readSmallFile(e);
+    if (small !== undefined) {
+      row[3] = createHash('sha256').update(small.data).digest('hex');
+      cache.set(e.abs, e.stats, row[3]);
+      return;
+    }
+    while (this.#inFlight >= HASH_CONCURRENCY) await new Promise<void>((r) => this.#waiters.push(r));
+    this.#inFlight++;
+    this.#pending.push(
+      hashFile(e.abs)
+        .then((h) => {
+          row[3] = h;
+          cache.set(e.abs, e.stats, h);
+        })
+        .finally(() => {
+          this.#inFlight--;
+          this.#waiters.shift()?.();
+        }),
+    );
+  }
+
+  drain(): Promise<unknown> {
+    return Promise.all(this.#pending);
+  }
+}

@@ -1,0 +1,95 @@
+/**
+ * The part of a context a build reads: a set of context paths, each possibly with Go
+ * `filepath.Match` wildcards per component (`packages/*\/package.json`), as
+ * `dockerfile/reads.ts` finds them. A path is `match`ed by a pattern, `below` a matched
+ * folder (sent whole), `on-way` to something a pattern may match (a folder to walk
+ * through, sent but no input), or `out` (neither hashed, nor sent, nor watched).
+ *
+ * A symlink a pattern matches or walks through is followed as the builders follow it,
+ * inside the context: `followLink` gives the patterns its target adds.
+ */
+import { cleanPath, globComponent } from '../core/gopath.js';
+
+export type Selection = 'match' | 'below' | 'on-way' | 'out';
+
+/** A component: literal text, or a wildcard. */
+type Component = string | RegExp;
+
+const RANK: Record<Selection, number> = { out: 0, 'on-way': 1, below: 2, match: 3 };
+
+function compile(path: string): Component[] {
+  if (path === '') return [];
+  return path.split('/').map((c) => (/[*?[\\]/.test(c) ? (globComponent(c) ?? c) : c));
+}
+
+const fits = (c: Component, name: string): boolean => (typeof c === 'string' ? c === name : c.test(name));
+
+export class ReadSet {
+  readonly #compiled: readonly Component[][];
+  /** The whole context is read: every path is `below` the root. */
+  readonly whole: boolean;
+
+  constructor(readonly paths: readonly string[]) {
+    this.#compiled = paths.map(compile);
+    this.whole = paths.includes('');
+  }
+
+  static readonly all = new ReadSet(['']);
+
+  /** What `rel` (a context path, not the root) is to this set. */
+  select(rel: string): Selection {
+    if (this.whole) return 'below';
+    const names = rel.split('/');
+    let best: Selection = 'out';
+    for (const p of this.#compiled) {
+      const s = selectBy(p, names);
+      if (RANK[s] > RANK[best]) best = s;
+      if (best === 'match') break;
+    }
+    return best;
+  }
+
+  /** Indices of the paths that read `rel` (match it or a folder above it). */
+  readersOf(rel: string): number[] {
+    const names = rel.split('/');
+    return this.#compiled.flatMap((p, i) => {
+      const s = selectBy(p, names);
+      return s === 'match' || s === 'below' ? [i] : [];
+    });
+  }
+
+  /** Indices of the paths that `rel` is on the way to. */
+  wayTo(rel: string): number[] {
+    const names = rel.split('/');
+    return this.#compiled.flatMap((p, i) => (selectBy(p, names) === 'on-way' ? [i] : []));
+  }
+
+  /**
+   * The paths a symlink at `rel` adds when followed inside the context: for a matched link,
+   * its target; for a link on the way, the target joined with what each pattern still
+   * needs below it. None for a link below a matched folder (sent as a link, not followed).
+   */
+  followLink(rel: string, selection: Selection, target: string): string[] {
+    const resolved = cleanPath(target.startsWith('/') ? target : `/${rel.slice(0, rel.lastIndexOf('/') + 1)}${target}`).slice(1);
+    if (selection === 'match') return [resolved];
+    if (selection !== 'on-way') return [];
+    const depth = rel.split('/').length;
+    return this.wayTo(rel).map((i) => {
+      const rest = this.paths[i]!.split('/').slice(depth).join('/');
+      return resolved === '' ? rest : `${resolved}/${rest}`;
+    });
+  }
+
+  /** This set with `more` paths added (those already present are not repeated). */
+  with(more: readonly string[]): ReadSet {
+    const fresh = more.filter((p, i) => !this.paths.includes(p) && more.indexOf(p) === i);
+    return fresh.length === 0 ? this : new ReadSet([...this.paths, ...fresh]);
+  }
+}
+
+function selectBy(pattern: readonly Component[], names: readonly string[]): Selection {
+  const k = Math.min(pattern.length, names.length);
+  for (let i = 0; i < k; i++) if (!fits(pattern[i]!, names[i]!)) return 'out';
+  if (names.length === pattern.length) return 'match';
+  return names.length > pattern.length ? 'below' : 'on-way';
+}

@@ -1,0 +1,205 @@
+/**
+ * What a Dockerfile can read from its build context, found statically from the stages the
+ * built target reaches (stages it does not reach read nothing): the sources of `COPY` and
+ * `ADD` without `--from` (not heredocs, not `ADD <url>` or `<git>`), and the `source` of
+ * `RUN --mount=type=bind` without `from` (none: the whole context). Paths are expanded with
+ * the stage's ARG and ENV values, cleaned and made relative to the context root as the
+ * builders do; wildcards stay, for `context/read-set.ts` to match with Go's rules.
+ *
+ * When a read cannot be known before the build, the answer is the whole context and why:
+ * a `# syntax=` frontend other than Docker's own, an in-file stage with `ONBUILD` used as a
+ * base, or a source using a variable the Dockerfile does not set (the base image's ENV, an
+ * ARG with no value). External bases with ONBUILD triggers need the engine: the caller
+ * checks `bases`.
+ */
+import { cleanPath, globComponent, hasGlobMeta } from '../core/gopath.js';
+import type { Instruction, ParsedDockerfile } from './parse.js';
+import { resolveStages, type BuildArgs, type Stage } from './stages.js';
+import { expandWord, parseCsvFields, splitWordsRaw } from './words.js';
+
+export interface ContextRead {
+  /** Context-relative, cleaned, '/'-separated; '' is the whole context. Wildcards per component. */
+  readonly path: string;
+  /** The source as written in the Dockerfile. */
+  readonly written: string;
+  /** The instruction's first line, and its logical text. */
+  readonly line: number;
+  readonly text: string;
+}
+
+export interface StaticReads {
+  readonly kind: 'paths';
+  readonly reads: readonly ContextRead[];
+  /** Images the reached stages are built `FROM` (after ARG substitution): their ONBUILD triggers would read too. */
+  readonly bases: readonly { readonly ref: string; readonly line: number }[];
+}
+
+export interface WholeContext {
+  readonly kind: 'whole';
+  /** Why, in words: `# syntax=x/y is not Docker's own frontend`. */
+  readonly reason: string;
+  readonly line: number | null;
+}
+
+export type ContextReads = StaticReads | WholeContext;
+
+const DOCKER_FRONTEND = /^(docker\.io\/)?docker\/dockerfile(-upstream)?(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/;
+const REMOTE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i;
+const HEREDOC_WORD = /^\d*<<-?/;
+
+/** Thrown inside the analysis to end it with the whole context. */
+class Whole extends Error {
+  constructor(
+    readonly reason: string,
+    readonly line: number | null,
+  ) {
+    super(reason);
+  }
+}
+
+export function contextReads(df: ParsedDockerfile, args: BuildArgs, target: string | null): ContextReads {
+  try {
+    return analyse(df, args, target);
+  } catch (e) {
+    if (e instanceof Whole) return { kind: 'whole', reason: e.reason, line: e.line };
+    throw e;
+  }
+}
+
+function analyse(df: ParsedDockerfile, args: BuildArgs, target: string | null): StaticReads {
+  const syntax = df.directives.find((d) => d.name === 'syntax');
+  if (syntax && !DOCKER_FRONTEND.test(syntax.value)) throw new Whole(`# syntax=${syntax.value} is not Docker's own frontend`, syntax.line);
+  if (df.errors.length > 0) throw new Whole('the Dockerfile does not parse', df.errors[0]!.line);
+  const graph = resolveStages(df, args);
+  if (graph.errors.length > 0) throw new Whole('the Dockerfile does not parse', graph.errors[0]!.line);
+  const { stages } = graph;
+  const reached = reachedStages(stages, target);
+  const globals = new Map(graph.globalArgs.map((a) => [a.name, a.value]));
+  const envs = new Map<number, Scope>();
+  const reads: ContextRead[] = [];
+  const bases: { ref: string; line: number }[] = [];
+  for (const stage of stages) {
+    // Every stage's ENV is computed (a later stage may be FROM it); only reached ones read.
+    const parent = stage.source.kind === 'stage' ? envs.get(stage.source.index) : undefined;
+    const scope = new Scope(
+      parent?.env ?? new Map(),
+      stage.source.kind !== 'scratch' && parent === undefined ? stage.from.startLine : (parent?.unknownFrom ?? null),
+    );
+    if (stage.source.kind === 'stage' && reached.has(stage.index)) onbuildIn(stages[stage.source.index]);
+    if (reached.has(stage.index) && stage.source.kind === 'image') bases.push({ ref: stage.source.ref, line: stage.from.startLine });
+    for (const ins of stage.instructions) {
+      if (reached.has(stage.index)) reads.push(...readsOf(ins, scope, df.escape));
+      scope.apply(ins, args, globals, df.escape);
+    }
+    envs.set(stage.index, scope);
+  }
+  return { kind: 'paths', reads, bases };
+}
+
+/** The target stage (the last one when none is named) and every stage it reaches through FROM, --from and mount from=. */
+function reachedStages(stages: readonly Stage[], target: string | null): Set<number> {
+  const start = target === null ? stages.length - 1 : stages.findIndex((s) => s.name === target.toLowerCase());
+  const reached = new Set<number>();
+  const todo = start === -1 ? [] : [start];
+  for (let i = todo.pop(); i !== undefined; i = todo.pop()) {
+    const stage = stages[i];
+    if (reached.has(i) || stage === undefined) continue;
+    reached.add(i);
+    for (const r of stage.references) if (r.source.kind === 'stage') todo.push(r.source.index);
+  }
+  return reached;
+}
+
+/** A stage with ONBUILD used as a base: its triggers run in the child, reading what they say. */
+function onbuildIn(parent: Stage | undefined): void {
+  const trigger = parent?.instructions.find((i) => i.keyword === 'ONBUILD');
+  if (trigger) throw new Whole(`stage ${parent!.name ?? parent!.index} has ONBUILD triggers and is used as a base`, trigger.startLine);
+}
+
+/** The variables a stage's instructions see: its ARGs and ENVs, and its parent stage's ENVs. */
+class Scope {
+  readonly env: Map<string, string | undefined>;
+  readonly args = new Map<string, string | undefined>();
+  constructor(
+    inherited: ReadonlyMap<string, string | undefined>,
+    /** The FROM line of an image base whose ENV is unknown here (null: every variable is known). */
+    readonly unknownFrom: number | null,
+  ) {
+    this.env = new Map(inherited);
+  }
+
+  /** Expands a word; a variable that may come from the base image's ENV (unknown here) means the whole context. */
+  expand(word: string, escape: string, line: number): string {
+    const r = expandWord(word, (name) => this.lookup(name, line), escape);
+    if ('error' in r) throw new Whole(`${word}: ${r.error}`, line);
+    return r.value;
+  }
+
+  private lookup(name: string, line: number): string | undefined {
+    // ENV overrides an ARG of the same name.
+    const v = this.env.has(name) ? this.env.get(name) : this.args.get(name);
+    if (v === undefined && this.unknownFrom !== null) throw new Whole(`$${name} in a source path is not known before the build`, line);
+    return v;
+  }
+
+  apply(ins: Instruction, buildArgs: BuildArgs, globals: ReadonlyMap<string, string | undefined>, escape: string): void {
+    if (ins.keyword === 'ARG') {
+      for (const w of splitWordsRaw(ins.args, escape)) {
+        const eq = w.indexOf('=');
+        const name = eq === -1 ? w : w.slice(0, eq);
+        const value = name in buildArgs ? buildArgs[name] : eq !== -1 ? this.expandOrUnset(w.slice(eq + 1), escape) : globals.get(name);
+        this.args.set(name, value);
+      }
+    } else if (ins.keyword === 'ENV') {
+      const words = splitWordsRaw(ins.args, escape);
+      if (words.length > 0 && !words[0]!.includes('=')) {
+        const rest = ins.args.slice(ins.args.indexOf(words[0]!) + words[0]!.length).trim();
+        this.env.set(words[0]!, this.expandOrUnset(rest, escape));
+        return;
+      }
+      for (const w of words) {
+        const eq = w.indexOf('=');
+        if (eq > 0) this.env.set(w.slice(0, eq), this.expandOrUnset(w.slice(eq + 1), escape));
+      }
+    }
+  }
+
+  /** A value that cannot be known leaves the variable unknown rather than ending the analysis: only a read using it does. */
+  private expandOrUnset(word: string, escape: string): string | undefined {
+    try {
+      return this.expand(word, escape, 0);
+    } catch (e) {
+      if (e instanceof Whole) return undefined;
+      throw e;
+    }
+  }
+}
+
+/** The context reads of one instruction of a reached stage. */
+function readsOf(ins: Instruction, scope: Scope, escape: string): ContextRead[] {
+  const at = (written: string, expanded: string): ContextRead => ({ path: contextPath(expanded, ins.startLine), written, line: ins.startLine, text: ins.line });
+  if (ins.keyword === 'COPY' || ins.keyword === 'ADD') {
+    if (ins.flags.some((f) => f.name === 'from')) return [];
+    const words = ins.json ?? splitWordsRaw(ins.args, escape);
+    const sources = words.slice(0, -1).filter((w) => !(ins.heredocs.length > 0 && HEREDOC_WORD.test(w)));
+    return sources.flatMap((w) => {
+      const path = ins.json !== null && !w.includes('$') ? w : scope.expand(w, escape, ins.startLine);
+      return ins.keyword === 'ADD' && REMOTE.test(path) ? [] : [at(w, path)];
+    });
+  }
+  if (ins.keyword !== 'RUN') return [];
+  return ins.flags.flatMap((f) => {
+    if (f.name !== 'mount' || f.value === null) return [];
+    const fields = parseCsvFields(f.value);
+    if ((fields.get('type') ?? 'bind') !== 'bind' || fields.has('from')) return [];
+    const source = fields.get('source') ?? fields.get('src') ?? '';
+    return [at(`--mount=${f.value}`, scope.expand(source, escape, ins.startLine))];
+  });
+}
+
+/** A source as the builders take it: cleaned, relative to the context root (`../x` is `x`); a bad wildcard ends the analysis. */
+function contextPath(source: string, line: number): string {
+  const path = cleanPath(`/${source}`).slice(1);
+  if (hasGlobMeta(path) && path.split('/').some((c) => globComponent(c) === null)) throw new Whole(`${source} is not a valid wildcard pattern`, line);
+  return path;
+}
