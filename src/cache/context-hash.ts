@@ -3,13 +3,12 @@
  * after .dockerignore), with its type, mode and content hash or link target, walked and
  * hashed through the stat cache without sending a byte. Folders merely on the way to a
  * read are sent but are no input. A symlink a read matches or walks through is followed
- * inside the context as the builders follow it: the walk is repeated with its target
- * added until no link adds a path.
+ * inside the context as the builders follow it (`followingLinks`).
  */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readlink } from 'node:fs/promises';
-import type { ReadSet, Selection } from '../context/read-set.js';
+import { followingLinks, type ReadSet, type SeenLink } from '../context/read-set.js';
 import { readSmallFile } from '../context/small-file.js';
 import type { ContextPlan } from '../context/source.js';
 import { walkContextBatches, type WalkEntry } from '../context/walk.js';
@@ -27,8 +26,6 @@ export interface HashedContext {
 }
 
 const HASH_CONCURRENCY = 16;
-/** Rounds of link following; a chain longer than this is not followed further (the builders give up sooner). */
-const MAX_ROUNDS = 40;
 
 export async function hashFile(abs: string): Promise<string> {
   const hash = createHash('sha256');
@@ -37,18 +34,13 @@ export async function hashFile(abs: string): Promise<string> {
 }
 
 export async function hashContext(plan: ContextPlan, select: ReadSet | undefined, cache: StatCache): Promise<HashedContext> {
-  for (let round = 0; ; round++) {
-    const walked = await hashOnce(plan, select, cache);
-    const now = select;
-    const next = now?.with(walked.links.flatMap((l) => now.followLink(l.rel, l.selection, l.target)));
-    if (next === select || round >= MAX_ROUNDS) return { files: walked.files, select, matched: walked.matched };
-    select = next;
-  }
+  const settled = await followingLinks(select, (s) => hashOnce(plan, s, cache));
+  return { files: settled.walked.files, select: settled.select, matched: settled.walked.matched };
 }
 
 interface Walked {
   readonly files: FileInput[];
-  readonly links: { readonly rel: string; readonly selection: Selection; readonly target: string }[];
+  readonly links: SeenLink[];
   readonly matched: Set<string>;
 }
 

@@ -97,5 +97,12 @@ export function explainChange(before: RecordedInputs, now: ImageInputs, orderOnl
   for (const key of ['target', 'platform', 'network', 'pull', 'builder'] as const) {
     if (before[key] !== now[key]) reasons.push(`${key} ${String(before[key] ?? 'unset')} -> ${String(now[key] ?? 'unset')}`);
   }
+  // What is read follows from the Dockerfile and args; said only when nothing else explains it.
+  if (reasons.length === 0) reasons.push(...readsChange(before, now));
   return reasons;
+}
+
+function readsChange(before: RecordedInputs, now: ImageInputs): string[] {
+  if (before.whole !== now.whole) return [now.whole !== null ? `reads the whole context now (${now.whole})` : 'reads only what its Dockerfile names now'];
+  return JSON.stringify(before.reads) === JSON.stringify(now.reads) ? [] : ['the context paths its Dockerfile reads changed (a symlink on the way)'];
 }

@@ -13,6 +13,7 @@ import type { BuildFile, ImageSpec } from '../config/types.js';
 import { ReadSet } from '../context/read-set.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
 import { hasGlobMeta } from '../core/gopath.js';
+import { mountedAt } from '../core/overlap.js';
 import { byText } from '../core/order.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
@@ -90,7 +91,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   const dockerfile = text.value;
   const parsed = parseDockerfile(dockerfile);
   const read = await readInputs(o, parsed);
-  const reads = image.inputs === 'whole' ? ({ kind: 'whole', reason: 'inputs: whole', line: null } as const) : await checkedReads(o, parsed, read.bases);
+  const reads = await imageReads(o.file, image, parsed, async (ref) => (read.bases[ref] ?? (await baseImage(o, ref))).onBuild);
   const plan = await planContext({
     contextDir: image.context,
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile },
@@ -99,7 +100,10 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   });
   if (!plan.ok) return err(plan.error);
   const hashed = await hashContext(plan.value, plan.value.select, o.statCache);
-  const missing = reads.kind === 'paths' ? reads.reads.find((r) => r.path !== '' && !hasGlobMeta(r.path) && !hashed.matched.has(r.path)) : undefined;
+  const missing =
+    reads.kind === 'paths'
+      ? reads.reads.find((r) => r.path !== '' && !hasGlobMeta(r.path) && !hashed.matched.has(r.path) && !mountedAt(r.path, image.mounts))
+      : undefined;
   if (missing !== undefined) {
     const why = plan.value.matcher.matches(missing.path) ? 'excluded by .dockerignore' : 'no such file or folder in the context';
     return err({ kind: 'input-missing', path: dockerfilePath(o), line: missing.line, message: `${missing.text}: ${missing.written}: ${why}` });
@@ -126,7 +130,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   });
 }
 
-function dockerfileText(image: ImageSpec): Result<string, ContextPlanError> {
+export function dockerfileText(image: ImageSpec): Result<string, ContextPlanError> {
   const df = image.dockerfile;
   if (df.kind === 'inline') return ok(df.text);
   try {
@@ -140,16 +144,26 @@ function dockerfileText(image: ImageSpec): Result<string, ContextPlanError> {
 const dockerfilePath = (o: CollectOptions): string =>
   o.image.dockerfile.kind === 'file' ? o.image.dockerfile.path : `${o.file.source.path}#images.${o.image.name}.dockerfile_inline`;
 
-/** What the Dockerfile reads; the whole context when a base it is built FROM has ONBUILD triggers. */
-async function checkedReads(o: CollectOptions, parsed: ParsedDockerfile, bases: Readonly<Record<string, BaseImage>>): Promise<ContextReads> {
-  const reads = contextReads(parsed, planningArgs(o.file, o.image), o.image.target ?? null);
+/**
+ * What an image's build reads of its context: all of it with `inputs: whole`, else what its
+ * Dockerfile reads (dockerfile/reads.ts), or all of it when an image it is built FROM has
+ * ONBUILD triggers (an in-file one: its Dockerfile declares some; another: `onBuild` asks the engine).
+ */
+export async function imageReads(
+  file: BuildFile,
+  image: ImageSpec,
+  parsed: ParsedDockerfile,
+  onBuild: (ref: string) => Promise<boolean>,
+): Promise<ContextReads> {
+  if (image.inputs === 'whole') return { kind: 'whole', reason: 'inputs: whole', line: null };
+  const reads = contextReads(parsed, planningArgs(file, image), image.target ?? null);
   if (reads.kind === 'whole') return reads;
-  const inFile = tagIndex(o.file);
+  const inFile = tagIndex(file);
   for (const b of reads.bases) {
     const upstream = inFile.get(familiarRef(b.ref));
-    const spec = upstream === undefined ? undefined : o.file.images.get(upstream);
-    const triggers = spec !== undefined ? hasOnbuild(spec) : (bases[b.ref] ?? (await baseImage(o, b.ref))).onBuild;
-    if (triggers) return { kind: 'whole', reason: `base image ${b.ref} has ONBUILD triggers`, line: b.line };
+    const spec = upstream === undefined ? undefined : file.images.get(upstream);
+    if (spec !== undefined ? hasOnbuild(spec) : await onBuild(b.ref))
+      return { kind: 'whole', reason: `base image ${b.ref} has ONBUILD triggers`, line: b.line };
   }
   return reads;
 }

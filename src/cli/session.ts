@@ -45,6 +45,8 @@ export interface SessionOptions {
   readonly prefetched?: Prefetched;
   /** What the engine said about images, kept for the session (default: a new index). */
   readonly images?: ImageIndex;
+  /** Told what each image reads of its context when its key is computed (watch). */
+  readonly onDecided?: (image: string, reads: readonly string[] | null) => void;
 }
 
 export const sessionOptions = (
@@ -52,8 +54,7 @@ export const sessionOptions = (
   c: { engine: Engine; builder: BuilderKind },
   emit: EmitEvent,
   signal: AbortSignal,
-  prefetched?: Prefetched,
-  images?: ImageIndex,
+  more: Pick<SessionOptions, 'prefetched' | 'images' | 'onDecided'> = {},
 ): SessionOptions => ({
   engine: c.engine,
   builder: c.builder,
@@ -63,8 +64,7 @@ export const sessionOptions = (
   keepGoing: opts.keepGoing ?? false,
   noCache: opts.noCache ?? false,
   outputs: !opts.noOutputs,
-  ...(prefetched && { prefetched }),
-  ...(images && { images }),
+  ...more,
 });
 
 export interface Session {
@@ -103,6 +103,7 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
           cache: { statCache },
           images,
           locateStep: (image, step) => locateStep(file, image, step),
+          ...(o.onDecided && { onDecided: o.onDecided }),
         }),
       });
     },

@@ -51,6 +51,7 @@ export function contextText(r: ContextReport, shown: (p: string) => string): str
   const mounted = r.mounts.reduce((n, m) => n + m.files, 0);
   if (r.mounts.length > 0) out.push(`  from ${plural(r.mounts.length, 'mount')}: ${plural(mounted, 'file')}, ${sizeText(r.total.bytes - c.bytes)}`);
   out.push(`  total sent: ${plural(r.total.files, 'file')}, ${sizeText(r.total.bytes)}`);
+  out.push(...inputLines(r.inputs));
   if (r.largestFolders.length > 0) {
     out.push('', 'largest folders:');
     out.push(...table(r.largestFolders.map((f) => [`${f.path}/`, sizeText(f.bytes), plural(f.files, 'file')])));
@@ -68,6 +69,22 @@ export function contextText(r: ContextReport, shown: (p: string) => string): str
     for (const w of r.warnings) out.push(`  ${w}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** What the Dockerfile reads, line by line, and what no instruction reads. */
+function inputLines(i: ContextReport['inputs']): string[] {
+  if (i.whole !== null) return ['', `read: the whole context (${i.whole})`];
+  const rows = i.reads.map((r) => [
+    r.path === '' ? '.' : r.path,
+    `${plural(r.files, 'file')}, ${sizeText(r.bytes)}`,
+    r.line === null ? r.text : `line ${r.line}: ${r.text}`,
+  ]);
+  return [
+    '',
+    'read by the Dockerfile (only this is sent and hashed, with the Dockerfile and .dockerignore):',
+    ...table(rows),
+    `not read by any instruction (neither sent nor hashed): ${plural(i.notRead.files, 'file')}, ${sizeText(i.notRead.bytes)}`,
+  ];
 }
 
 export function whyText(w: WhyReport): string {

@@ -1,16 +1,18 @@
 /**
  * What `mbuild context IMAGE` shows: the context as packContext would send it (same plan,
- * same walker, same collision bookkeeping), without reading file contents: counts, bytes,
- * the largest folders, every mounted entry with its source, and why a path is in or out.
+ * same walker, same read set, same collision bookkeeping), without reading file contents:
+ * counts, bytes, the largest folders, what each Dockerfile line reads and what no
+ * instruction reads, every mounted entry with its source, and why a path is in or out.
  */
-import { lstat } from 'node:fs/promises';
+import { lstat, readlink } from 'node:fs/promises';
 import { byText } from '../core/order.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import { normalizeRel, type IgnorePattern } from '../dockerignore/ignore.js';
+import { followingLinks, ReadSet, type SeenLink } from './read-set.js';
 import { SentPaths } from './sent-paths.js';
 import { planContext, type ContextInput, type ContextPlan, type ContextPlanError } from './source.js';
 import type { ExtraEntry } from './tar.js';
-import { walkContext } from './walk.js';
+import { walkContext, type WalkEntry } from './walk.js';
 
 /** One mount as the caller could (or could not) read it. */
 export interface InspectMount {
@@ -39,6 +41,24 @@ export interface MountReport extends Omit<InspectMount, 'entries'> {
   readonly error?: string;
 }
 
+/** What the build reads, as the caller found it in the Dockerfile (cache/inputs.ts `imageReads`). */
+export interface InspectReads {
+  /** Why the whole context is read; null: only `reads`. */
+  readonly whole: string | null;
+  readonly reads: readonly { readonly path: string; readonly line: number; readonly text: string }[];
+  /** What could not be checked (a base's ONBUILD triggers without an engine), shown as warnings. */
+  readonly notes?: readonly string[];
+}
+
+/** One read with what it brings: `line` null for the target of a symlink a read follows. */
+export interface ReadReport {
+  readonly path: string;
+  readonly line: number | null;
+  readonly text: string;
+  readonly files: number;
+  readonly bytes: number;
+}
+
 export interface FolderSize {
   readonly path: string;
   readonly files: number;
@@ -55,6 +75,12 @@ export interface ContextReport {
   /** Everything sent, mounts included. */
   readonly total: { readonly files: number; readonly bytes: number };
   readonly largestFolders: readonly FolderSize[];
+  /** What is read and why, and what no instruction reads (neither sent nor hashed). */
+  readonly inputs: {
+    readonly whole: string | null;
+    readonly reads: readonly ReadReport[];
+    readonly notRead: { readonly files: number; readonly bytes: number };
+  };
   readonly injected: readonly string[];
   readonly mounts: readonly MountReport[];
   readonly collisions: readonly string[];
@@ -64,7 +90,7 @@ export interface ContextReport {
 export interface WhyReport {
   readonly path: string;
   readonly sent: boolean;
-  readonly reason: 'mount' | 'injected' | 'always-sent' | 'ignore-line' | 'no-line' | 'no-ignore-file';
+  readonly reason: 'mount' | 'injected' | 'always-sent' | 'ignore-line' | 'no-line' | 'no-ignore-file' | 'not-read';
   readonly detail: string;
   readonly line?: number;
   readonly pattern?: string;
@@ -77,11 +103,12 @@ export async function inspectContext(
   image: string,
   input: ContextInput,
   mounts: readonly InspectMount[],
+  reads: InspectReads = { whole: 'no Dockerfile reads given', reads: [] },
 ): Promise<Result<{ report: ContextReport; plan: ContextPlan }, ContextPlanError>> {
-  const planned = await planContext(input);
+  const planned = await planContext({ ...input, ...(reads.whole === null && { select: new ReadSet(reads.reads.map((r) => r.path)) }) });
   if (!planned.ok) return err(planned.error);
   const plan = planned.value;
-  const warnings = [...plan.warnings];
+  const warnings = [...plan.warnings, ...(reads.notes ?? [])];
   const sent = new SentPaths();
   const folders = new Map<string, { files: number; bytes: number }>();
   const count = (path: string, size: number): void => {
@@ -98,8 +125,8 @@ export async function inspectContext(
     ctx.files++;
     ctx.bytes += f.content.byteLength;
   }
-  const walk = walkContext({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, select: plan.select, onWarning: (m) => warnings.push(m) });
-  for await (const e of walk) {
+  const { walked, select } = await followingLinks(plan.select, (s) => walkSent(plan, s, warnings));
+  for (const e of walked.entries) {
     sent.record({ path: e.rel, kind: e.kind, source: 'context' });
     if (e.kind === 'dir') ctx.folders++;
     else if (e.kind === 'symlink') ctx.symlinks++;
@@ -137,6 +164,7 @@ export async function inspectContext(
     total.bytes += bytes;
     reports.push({ source: m.source, to: m.to, status: m.status, note: m.note, entries, files, bytes, ...(error !== undefined && { error }) });
   }
+  const inputs = { whole: reads.whole, ...(await readReports(plan, select, reads, walked.entries)) };
   const largestFolders = [...folders]
     .map(([path, f]) => ({ path, ...f }))
     .sort((a, b) => b.bytes - a.bytes || byText(a.path, b.path))
@@ -151,12 +179,60 @@ export async function inspectContext(
       context: ctx,
       total,
       largestFolders,
+      inputs,
       injected: plan.injected.map((f) => f.name),
       mounts: reports,
       collisions,
       warnings,
     },
   });
+}
+
+/** The context entries sent with `select`, and the links met that a read follows. */
+async function walkSent(plan: ContextPlan, select: ReadSet | undefined, warnings: string[]): Promise<{ entries: WalkEntry[]; links: SeenLink[] }> {
+  const entries: WalkEntry[] = [];
+  const links: SeenLink[] = [];
+  const walk = walkContext({
+    root: plan.root,
+    matcher: plan.matcher,
+    forceInclude: plan.forceInclude,
+    omit: plan.omit,
+    select,
+    onWarning: (m) => warnings.push(m),
+  });
+  for await (const e of walk) {
+    entries.push(e);
+    if (e.kind === 'symlink' && e.selection !== 'below' && select !== undefined) {
+      links.push({ rel: e.rel, selection: e.selection, target: await readlink(e.abs) });
+    }
+  }
+  return { entries, links };
+}
+
+/** Files and bytes each read brings, and what the context holds that no read brings (walked again, whole). */
+async function readReports(plan: ContextPlan, select: ReadSet | undefined, reads: InspectReads, sent: readonly WalkEntry[]) {
+  const notRead = { files: 0, bytes: 0 };
+  if (select === undefined) return { reads: [], notRead };
+  const brought = select.paths.map(() => ({ files: 0, bytes: 0 }));
+  for (const e of sent) {
+    if (e.kind !== 'file') continue;
+    for (const i of select.readersOf(e.rel)) {
+      brought[i]!.files++;
+      brought[i]!.bytes += e.stats.size;
+    }
+  }
+  const rows: ReadReport[] = select.paths.map((path, i) => {
+    const read = reads.reads[i];
+    return { path, line: read?.line ?? null, text: read?.text ?? 'the target of a symlink a read follows', ...brought[i]! };
+  });
+  const forced = new Set(plan.forceInclude);
+  for await (const e of walkContext({ root: plan.root, matcher: plan.matcher, omit: plan.omit })) {
+    if (e.kind === 'file' && !forced.has(e.rel) && select.select(e.rel) === 'out') {
+      notRead.files++;
+      notRead.bytes += e.stats.size;
+    }
+  }
+  return { reads: rows, notRead };
 }
 
 /** Reads and discards a file's content; its size. */
@@ -170,8 +246,31 @@ async function drain(content: ExtraEntry['content']): Promise<number> {
   return content.size;
 }
 
-/** Which rule puts `path` in the context or keeps it out. */
-export async function explainPath(plan: ContextPlan, mounts: readonly { source: string; to: string }[], raw: string): Promise<WhyReport> {
+/**
+ * Which rule puts `path` in the context or keeps it out: a mount, mbuild itself, the
+ * .dockerignore, and then whether an instruction reads it (`reads` as given to inspectContext).
+ */
+export async function explainPath(plan: ContextPlan, mounts: readonly { source: string; to: string }[], raw: string, reads?: InspectReads): Promise<WhyReport> {
+  const ignored = await explainIgnored(plan, mounts, raw);
+  if (!ignored.sent || reads === undefined || !['ignore-line', 'no-line', 'no-ignore-file'].includes(ignored.reason)) return ignored;
+  if (reads.whole !== null) return { ...ignored, detail: `${ignored.detail}; the whole context is read (${reads.whole})` };
+  let select = plan.select ?? new ReadSet(reads.reads.map((r) => r.path));
+  // Only a symlink a read follows can bring it in: walk to find those.
+  if (select.select(ignored.path) === 'out') select = (await followingLinks(select, (s) => walkSent(plan, s, []))).select ?? select;
+  const by = select.readersOf(ignored.path).map((i) => reads.reads[i]);
+  if (by.length === 0) {
+    return {
+      ...ignored,
+      sent: false,
+      reason: 'not-read',
+      detail: 'not read by any instruction of the Dockerfile: neither sent nor hashed (.dockerignore alone would send it)',
+    };
+  }
+  const lines = by.map((r) => (r === undefined ? 'the target of a symlink a read follows' : `line ${r.line}: ${r.text}`));
+  return { ...ignored, detail: `read by ${lines.join('; ')} (${ignored.detail})` };
+}
+
+async function explainIgnored(plan: ContextPlan, mounts: readonly { source: string; to: string }[], raw: string): Promise<WhyReport> {
   const path = normalizeRel(raw);
   const existsInContext = (await lstat(`${plan.root}/${path}`).catch(() => null)) !== null;
   const base = { path, existsInContext };

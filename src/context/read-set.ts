@@ -93,3 +93,30 @@ function selectBy(pattern: readonly Component[], names: readonly string[]): Sele
   if (names.length === pattern.length) return 'match';
   return names.length > pattern.length ? 'below' : 'on-way';
 }
+
+/** A symlink a walk met that a read matched or walked through. */
+export interface SeenLink {
+  readonly rel: string;
+  readonly selection: Selection;
+  readonly target: string;
+}
+
+/** Rounds of link following; a chain longer than this is not followed further (the builders give up sooner). */
+const MAX_ROUNDS = 40;
+
+/**
+ * Runs `walk` with `select`, then again with the targets of the links it met added, until
+ * no link adds a path: the last walk's result and the set it used.
+ */
+export async function followingLinks<T extends { readonly links: readonly SeenLink[] }>(
+  select: ReadSet | undefined,
+  walk: (select: ReadSet | undefined) => Promise<T>,
+): Promise<{ readonly walked: T; readonly select: ReadSet | undefined }> {
+  for (let round = 0; ; round++) {
+    const walked = await walk(select);
+    const now = select;
+    const next = now?.with(walked.links.flatMap((l) => now.followLink(l.rel, l.selection, l.target)));
+    if (next === select || round >= MAX_ROUNDS) return { walked, select };
+    select = next;
+  }
+}

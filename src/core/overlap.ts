@@ -7,6 +7,10 @@
 /** `a` is `b` or a folder that holds it. */
 export const coversPath = (a: string, b: string): boolean => a === b || b.startsWith(`${a}/`);
 
+/** A context path a mount puts there (or puts something into, or below): it is not looked for in the context folder. */
+export const mountedAt = (path: string, mounts: readonly { readonly to: string }[]): boolean =>
+  mounts.some((m) => m.to === '' || coversPath(m.to, path) || coversPath(path, m.to));
+
 /** Pairs of mounts whose targets are equal or nested (`static` and `static/js`): each with the first earlier mount it meets. */
 export function mountOverlaps<M extends { readonly to: string }>(mounts: readonly M[]): { first: M; second: M }[] {
   const out: { first: M; second: M }[] = [];

@@ -11,6 +11,7 @@ import type { BuildFile, ImageSpec } from '../config/types.js';
 import { parseDockerfile, type ParsedDockerfile } from './parse.js';
 import { dockerfileLine, dockerfileText, type DockerfileText } from './location.js';
 import { referencedImages, resolveStages, stageNames, type ImageReference } from './stages.js';
+import { contextReads, type ContextReads } from './reads.js';
 import { findStep } from './step.js';
 
 export interface ReadDockerfile {
@@ -35,6 +36,8 @@ export function planningArgs(file: BuildFile, image: ImageSpec): Record<string, 
 export interface ImageDockerfile extends DockerfileText {
   /** External images named by FROM / COPY --from / RUN --mount=from, after ARG substitution. */
   readonly refs: readonly ImageReference[];
+  /** What the built target reads of the context (reads.ts), before any base image is looked at. */
+  readonly reads: ContextReads;
 }
 
 export interface ReadDockerfiles {
@@ -77,7 +80,7 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
     }
     const target = unknownTarget(file, image, df.parsed);
     if (target) problems.push(target);
-    dockerfiles.set(image.name, { ...text, refs: referencedImages(df.parsed, args) });
+    dockerfiles.set(image.name, { ...text, refs: referencedImages(df.parsed, args), reads: contextReads(df.parsed, args, image.target ?? null) });
   }
   return { dockerfiles, problems };
 }

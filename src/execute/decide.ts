@@ -23,6 +23,8 @@ export function decideImage(job: ImageJob, index: RunIndex): Promise<Result<Deci
       index,
       noCache: opts.noCache,
     });
-    return decided.ok ? decided : err(contextFailure(decided.error));
+    if (!decided.ok) return err(contextFailure(decided.error));
+    opts.onDecided?.(image.name, decided.value.inputs.reads);
+    return decided;
   });
 }

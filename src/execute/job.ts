@@ -28,6 +28,8 @@ export interface ImageBuildOptions {
   readonly runId?: string;
   /** The session's image index (default: one for this run alone). */
   readonly images?: ImageIndex;
+  /** Told what each image reads of its context (null: all of it) when its key is computed: watch watches that. */
+  readonly onDecided?: (image: string, reads: readonly string[] | null) => void;
 }
 
 /** One image's build, as each step sees it. */

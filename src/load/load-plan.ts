@@ -19,6 +19,7 @@ import type { Planned } from '../plan/types.js';
 import { contextProblems } from './contexts.js';
 import { dockerfileCycles } from './cycles.js';
 import { lastRunTags } from './last-run.js';
+import { inputProblems } from './inputs.js';
 import { referenceProblems } from './references.js';
 
 /** The plan and its build file, with every warning of every phase. */
@@ -61,7 +62,12 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
 
   const { dockerfiles, problems } = await readDockerfiles(file);
   const lastRun = checks.lastRun === true ? await lastRunTags(file) : new Map<string, string>();
-  const checked = byLocation(file, [...problems, ...contextProblems(file), ...referenceProblems(file, dockerfiles, lastRun)]);
+  const checked = byLocation(file, [
+    ...problems,
+    ...contextProblems(file),
+    ...referenceProblems(file, dockerfiles, lastRun),
+    ...inputProblems(file, dockerfiles),
+  ]);
   if (hasErrors(checked)) return fail(checked);
   const cycles = dockerfileCycles(file, dockerfiles);
   if (cycles.length > 0) return fail(cycles);

@@ -1,21 +1,30 @@
 /**
  * What a changed path means for watch mode: which images it is an input of, decided with
- * the same .dockerignore matcher that builds the context (watch and build agree on what
- * an input is); whether it is the build file, a Dockerfile (the plan's FROM edges may
+ * the same .dockerignore matcher that builds the context and the paths its Dockerfile
+ * reads (`dockerfile/reads.ts`, joined with what its last build found it read: watch and
+ * build agree on what an input is; a write to a file no instruction reads triggers
+ * nothing); whether it is the build file, a Dockerfile (the plan's FROM edges may
  * change) or an ignore file (the matcher itself changes); and which paths are never
  * watched: `outputs` (with the temporary siblings an output is written through), .mbuild/,
  * and everything that is no image's input.
  */
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
-import type { BuildFile } from '../config/types.js';
+import { readFileSync } from 'node:fs';
+import type { BuildFile, ImageSpec } from '../config/types.js';
 import { STATE_DIR } from '../core/layout.js';
+import { ReadSet } from '../context/read-set.js';
 import { planContext } from '../context/source.js';
 import { IgnoreMatcher } from '../dockerignore/ignore.js';
+import { planningArgs } from '../dockerfile/images.js';
+import { parseDockerfile } from '../dockerfile/parse.js';
+import { contextReads } from '../dockerfile/reads.js';
 
 export interface ImageWatch {
   readonly image: string;
   readonly context: string;
   readonly matcher: IgnoreMatcher;
+  /** What the build reads of the context (undefined: all of it). */
+  readonly select: ReadSet | undefined;
   /** The Dockerfile when it is a file (inline ones live in the build file). */
   readonly dockerfile: string | undefined;
   /** The ignore files that may apply: `<Dockerfile>.dockerignore`, `<context>/.dockerignore`. */
@@ -52,7 +61,11 @@ const inside = (parent: string, child: string): string | undefined => {
   return rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel) ? undefined : rel.split(sep).join('/');
 };
 
-export async function watchTargets(file: BuildFile, images: readonly string[]): Promise<WatchTargets> {
+export async function watchTargets(
+  file: BuildFile,
+  images: readonly string[],
+  decided: ReadonlyMap<string, readonly string[] | null> = new Map(),
+): Promise<WatchTargets> {
   const out: ImageWatch[] = [];
   for (const name of images) {
     const image = file.images.get(name);
@@ -65,7 +78,8 @@ export async function watchTargets(file: BuildFile, images: readonly string[]): 
     // A missing context or an invalid ignore file: every path is an input until it is fixed (the build reports why).
     const matcher = planned.ok ? planned.value.matcher : new IgnoreMatcher([]);
     const ignoreFiles = [...(dockerfile !== undefined ? [`${dockerfile}.dockerignore`] : []), join(image.context, '.dockerignore')];
-    out.push({ image: name, context: image.context, matcher, dockerfile, ignoreFiles });
+    const select = readsOf(file, image, decided.get(name));
+    out.push({ image: name, context: image.context, matcher, select, dockerfile, ignoreFiles });
   }
   const all = [...file.images.values()];
   const outputs = all.flatMap((i) => i.outputs.map((o) => o.to));
@@ -73,12 +87,30 @@ export async function watchTargets(file: BuildFile, images: readonly string[]): 
   return { root: file.root, buildFile: file.source.path, images: out, excluded, outputs };
 }
 
+/**
+ * What the Dockerfile reads now, joined with what the last decision found it read (links
+ * followed, a base's ONBUILD triggers): undefined when either is the whole context.
+ */
+function readsOf(file: BuildFile, image: ImageSpec, last: readonly string[] | null | undefined): ReadSet | undefined {
+  if (image.inputs === 'whole' || last === null) return undefined;
+  let text = image.dockerfile.kind === 'inline' ? image.dockerfile.text : '';
+  if (image.dockerfile.kind === 'file') {
+    try {
+      text = readFileSync(image.dockerfile.path, 'utf8');
+    } catch {
+      return undefined; // gone: the image waits for it (waiting.ts); every path of its context counts until it is back
+    }
+  }
+  const reads = contextReads(parseDockerfile(text), planningArgs(file, image), image.target ?? null);
+  return reads.kind === 'whole' ? undefined : new ReadSet([...reads.reads.map((r) => r.path), ...(last ?? [])]);
+}
+
 /** Everything that decides what the file watcher prunes: a change means a new watcher. */
 export const pruneFingerprint = (t: WatchTargets): string =>
   JSON.stringify([
     t.buildFile,
     t.excluded,
-    t.images.map((w) => [w.context, w.dockerfile, w.ignoreFiles, w.matcher.patterns.map((p) => [p.pattern, p.exception])]),
+    t.images.map((w) => [w.context, w.dockerfile, w.ignoreFiles, w.matcher.patterns.map((p) => [p.pattern, p.exception]), w.select?.paths ?? null]),
   ]);
 
 export function isExcluded(t: WatchTargets, abs: string): boolean {
@@ -105,7 +137,9 @@ export function meaningOf(t: WatchTargets, abs: string, isDir?: boolean): PathMe
     dockerfile ||= isDockerfile;
     ignoreFile ||= isIgnore;
     const rel = inside(w.context, abs);
-    const input = rel !== undefined && (rel === '' || !w.matcher.matches(rel) || ((isDir ?? true) && w.matcher.exceptionMayMatchBelow(rel)));
+    const input =
+      rel !== undefined &&
+      (rel === '' || ((!w.matcher.matches(rel) || ((isDir ?? true) && w.matcher.exceptionMayMatchBelow(rel))) && w.select?.select(rel) !== 'out'));
     if (isDockerfile || isIgnore || input) hit.push(w.image);
   }
   return { images: hit, buildFile, dockerfile, ignoreFile };

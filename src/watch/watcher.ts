@@ -48,6 +48,8 @@ export interface WatcherOptions {
   readonly debounceMs?: number;
   /** For tests: chokidar's `watch`. */
   readonly watchFactory?: WatchFactory;
+  /** What each image read of its context at its last decision (null: all of it), filled by the builds. */
+  readonly decided?: ReadonlyMap<string, readonly string[] | null>;
 }
 
 export class Watcher {
@@ -87,7 +89,7 @@ export class Watcher {
   /** Watches, runs the first full build, then rebuilds on change until the signal aborts. */
   async run(): Promise<RunReport | undefined> {
     const names = () => this.#planned.plan.images.map((i) => i.name);
-    this.#targets = await watchTargets(this.#planned.file, names());
+    this.#targets = await watchTargets(this.#planned.file, names(), this.#o.decided);
     const fs = new FileWatch({
       root: this.#planned.file.root,
       poll: this.#o.poll,
@@ -247,6 +249,7 @@ export class Watcher {
     this.#targets = await watchTargets(
       this.#planned.file,
       this.#planned.plan.images.map((i) => i.name),
+      this.#o.decided,
     );
     if (old === undefined || pruneFingerprint(old) !== pruneFingerprint(this.#targets)) await this.#fs?.restart();
   }
@@ -257,6 +260,8 @@ export class Watcher {
     this.#executor = this.#o.executor(this.#planned, part, this.#ids);
     const report = await this.#executor.run(this.#o.builder);
     this.#executor = undefined;
+    // The builds may have found more to read (a symlink followed, a base with ONBUILD triggers).
+    await this.#retarget();
     if (this.#first) this.#firstReport = report;
     const built: string[] = [];
     for (const { image, outcome } of report.results) {

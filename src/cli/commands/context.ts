@@ -7,7 +7,11 @@ import { relative, resolve, sep } from 'node:path';
 import type { ImageRef, ImageSpec, MountSpec } from '../../config/types.js';
 import { didYouMean } from '../../core/suggest.js';
 import { contextText, whyText } from '../../context/inspect-format.js';
-import { explainPath, inspectContext, type InspectMount } from '../../context/inspect.js';
+import { dockerfileText, imageReads } from '../../cache/inputs.js';
+import type { BuildFile } from '../../config/types.js';
+import { explainPath, inspectContext, type InspectMount, type InspectReads } from '../../context/inspect.js';
+import { ReadSet } from '../../context/read-set.js';
+import { parseDockerfile } from '../../dockerfile/parse.js';
 import { contextErrorText, planContext, type ContextInput } from '../../context/source.js';
 import { err, messageOf, ok, settled, type Result } from '../../core/result.js';
 import type { Engine } from '../../docker/engine.js';
@@ -15,7 +19,7 @@ import type { ResolvedImage } from '../../mounts/sources.js';
 import { mountEntries } from '../../mounts/splice.js';
 import { TempContainers } from '../../mounts/temp-containers.js';
 import { engineFor } from '../engine.js';
-import type { CommandResult } from '../failure.js';
+import type { CommandFailure, CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { loadFor, type GlobalOptions } from '../load.js';
 import { abortOnSignals } from '../signals.js';
@@ -88,9 +92,28 @@ async function inspectMount(spec: MountSpec, images: ReadonlyMap<string, ImageSp
 const unreadable = (image: ImageSpec, text: string): CommandResult =>
   err({ reason: 'context-unreadable', message: `the context of image '${image.name}' cannot be read: ${text}` });
 
+/**
+ * What the image's build reads, as `up` would find it; a base image's ONBUILD triggers are
+ * asked of the engine when it answers, else noted as not checked.
+ */
+async function readsOf(engine: () => Result<Engine, CommandFailure>, file: BuildFile, image: ImageSpec): Promise<Result<InspectReads, string>> {
+  const text = dockerfileText(image);
+  if (!text.ok) return err(contextErrorText(text.error));
+  const notes: string[] = [];
+  const onBuild = async (ref: string): Promise<boolean> => {
+    const e = engine();
+    const info = e.ok ? await settled(e.value.inspectImage(ref)) : err(new Error(e.error.reason === 'invalid-build-file' ? e.error.reason : e.error.message));
+    if (info.ok) return (info.value?.onBuild.length ?? 0) > 0;
+    notes.push(`ONBUILD triggers of base image ${ref} not checked: ${messageOf(info.error)}`);
+    return false;
+  };
+  const reads = await imageReads(file, image, parseDockerfile(text.value), onBuild);
+  return ok(reads.kind === 'whole' ? { whole: reads.reason, reads: [], notes } : { whole: null, reads: reads.reads, notes });
+}
+
 /** `--why PATH`: needs the plan only, not the engine. */
-async function why(io: CliIo, image: ImageSpec, input: ContextInput, path: string, format: string): Promise<CommandResult> {
-  const planned = await planContext(input);
+async function why(io: CliIo, image: ImageSpec, input: ContextInput, path: string, format: string, reads: InspectReads): Promise<CommandResult> {
+  const planned = await planContext({ ...input, ...(reads.whole === null && { select: new ReadSet(reads.reads.map((r) => r.path)) }) });
   if (!planned.ok) return unreadable(image, contextErrorText(planned.error));
   // `./x`, `../x` and `/x` are paths from here; anything else is relative to the context.
   let rel = path;
@@ -104,7 +127,7 @@ async function why(io: CliIo, image: ImageSpec, input: ContextInput, path: strin
     }
   }
   const targets = image.mounts.map((m) => ({ source: `${m.from}:${m.path}`, to: m.to }));
-  const w = await explainPath(planned.value, targets, rel);
+  const w = await explainPath(planned.value, targets, rel, reads);
   io.stdout.write(format === 'json' ? `${JSON.stringify(w, null, 2)}\n` : whyText(w));
   return ok(ExitCode.ok);
 }
@@ -119,18 +142,22 @@ export async function contextCommand(io: CliIo, name: string, opts: ContextOptio
     contextDir: image.context,
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text },
   };
-  if (opts.why !== undefined) return why(io, image, input, opts.why, opts.format);
+  let connected: Result<Engine, CommandFailure> | undefined;
+  const engine = () => (connected ??= engineFor(io, opts));
+  const reads = await readsOf(engine, loaded.value.file, image);
+  if (!reads.ok) return unreadable(image, reads.error);
+  if (opts.why !== undefined) return why(io, image, input, opts.why, opts.format, reads.value);
   const signals = abortOnSignals();
   let readable: Result<Reader, string> = err('no engine needed');
   try {
     if (image.mounts.length > 0) {
-      const engine = engineFor(io, opts);
-      if (!engine.ok) return engine;
-      readable = await readerOf(engine.value, signals.signal);
+      const e = engine();
+      if (!e.ok) return e;
+      readable = await readerOf(e.value, signals.signal);
     }
     const mounts: InspectMount[] = [];
     for (const spec of image.mounts) mounts.push(await inspectMount(spec, images, readable));
-    const inspected = await inspectContext(image.name, input, mounts);
+    const inspected = await inspectContext(image.name, input, mounts, reads.value);
     if (!inspected.ok) return unreadable(image, contextErrorText(inspected.error));
     const shown = (p: string): string => relative(io.cwd, p).split(sep).join('/') || '.';
     const { report } = inspected.value;

@@ -65,7 +65,7 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
     const session = await openSession(
       io,
       file.root,
-      sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, prefetched, images),
+      sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, { prefetched, images }),
     );
     const report = await session.executor(planned.value).run(builder);
     await session.close();

@@ -41,7 +41,10 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   const signals = abortOnSignals();
   try {
     // One image index for every run of the session (cache/image-index.ts).
-    const session = await openSession(io, root, sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal));
+    // What each image read at its last decision: watch watches exactly that (watch/paths.ts).
+    const decided = new Map<string, readonly string[] | null>();
+    const onDecided = (image: string, reads: readonly string[] | null) => void decided.set(image, reads);
+    const session = await openSession(io, root, sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, { onDecided }));
     const watcher = new Watcher({
       initial: planned,
       builder: connected.value.builder,
@@ -52,6 +55,7 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
       // The same build file, never one found in a parent folder once it is deleted or renamed.
       reload: () => reload(io, { ...opts, file: opts.file ?? root }, names),
       executor: (p, part, known) => session.executor(p, part, known),
+      decided,
     });
     await watcher.run();
     await session.close();

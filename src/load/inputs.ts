@@ -1,0 +1,104 @@
+/**
+ * Checks of what each image's Dockerfile reads (phase 5b), before anything is built: a
+ * COPY/ADD/bind-mount source named without wildcards must be in the context and not
+ * excluded by .dockerignore (both builders fail the build on it; a wildcard that matches
+ * nothing is accepted by BuildKit), at the Dockerfile's line; and an `outputs` folder that
+ * lies inside what an image reads is a warning naming both (each write of the output
+ * changes that image's inputs; watch never watches outputs, so it cannot loop on it).
+ */
+import { lstatSync, readFileSync } from 'node:fs';
+import { isAbsolute, join, relative, sep } from 'node:path';
+import type { Diagnostic, RelatedInformation } from '../core/diagnostic.js';
+import { hasGlobMeta } from '../core/gopath.js';
+import { mountedAt } from '../core/overlap.js';
+import { show } from '../config/rules/paths.js';
+import type { BuildFile, ImageSpec, OutputSpec } from '../config/types.js';
+import { ReadSet } from '../context/read-set.js';
+import { ignoreFileOf } from '../context/source.js';
+import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
+import type { ImageDockerfile } from '../dockerfile/images.js';
+import { dockerfileLine, dockerfileWord } from '../dockerfile/location.js';
+
+/** The .dockerignore matcher of an image's context (none, or an invalid file: contexts.ts reports that). */
+function matcherOf(image: ImageSpec): IgnoreMatcher {
+  const path = ignoreFileOf(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined);
+  if (path === null) return new IgnoreMatcher([]);
+  try {
+    const parsed = parseIgnoreFile(readFileSync(path, 'utf8'));
+    return 'error' in parsed ? new IgnoreMatcher([]) : new IgnoreMatcher(parsed.patterns);
+  } catch {
+    return new IgnoreMatcher([]);
+  }
+}
+
+function missingSources(file: BuildFile, image: ImageSpec, df: ImageDockerfile, matcher: IgnoreMatcher): Diagnostic[] {
+  // A context that is not there is reported once, by contexts.ts.
+  if (image.inputs === 'whole' || df.reads.kind === 'whole' || lstatSync(image.context, { throwIfNoEntry: false }) === undefined) return [];
+  const out: Diagnostic[] = [];
+  for (const r of df.reads.reads) {
+    if (r.path === '' || hasGlobMeta(r.path) || mountedAt(r.path, image.mounts)) continue;
+    const exists = lstatSync(join(image.context, r.path), { throwIfNoEntry: false }) !== undefined;
+    const { excluded, pattern } = matcher.explain(r.path);
+    if (exists && !excluded) continue;
+    const why = !exists
+      ? `not in the context of image '${image.name}' (${show(file, image.context)})`
+      : `excluded by .dockerignore line ${pattern?.line ?? '?'}`;
+    const shown = r.written === r.path ? r.written : `${r.written} (${r.path === '' ? '.' : r.path})`;
+    out.push({ severity: 'error', code: 'input-missing', ...dockerfileWord(df, r.line, r.written, `${shown}: ${why}; the build would fail here`) });
+  }
+  return out;
+}
+
+/** `to` relative to the context of `reader`, when inside it. */
+function inside(reader: ImageSpec, to: string): string | undefined {
+  const rel = relative(reader.context, to);
+  return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : rel.split(sep).join('/');
+}
+
+/** The reads of an image, or undefined when it reads its whole context. */
+function readsOf(reader: ImageSpec, df: ImageDockerfile): readonly { path: string; line: number; text: string }[] | undefined {
+  return reader.inputs === 'whole' || df.reads.kind === 'whole' ? undefined : df.reads.reads;
+}
+
+function outputRead(file: BuildFile, writer: ImageSpec, o: OutputSpec, reader: ImageSpec, df: ImageDockerfile, matcher: IgnoreMatcher): Diagnostic | undefined {
+  const rel = inside(reader, o.to);
+  if (rel === undefined || matcher.matches(rel)) return undefined;
+  const reads = readsOf(reader, df);
+  let related: RelatedInformation = { message: `image '${reader.name}' reads its whole context`, location: file.locate.key(reader.origins.self) };
+  if (reads !== undefined) {
+    // A read of the output folder, of something in it, or of a folder holding it.
+    const set = new ReadSet(reads.map((r) => r.path));
+    const read = reads[[...set.readersOf(rel), ...set.wayTo(rel)][0] ?? -1];
+    if (read === undefined) return undefined;
+    related = dockerfileLine(df, read.line, `read here: ${read.text}`);
+  }
+  const message =
+    reader === writer
+      ? `output ${show(file, o.to)} of image '${writer.name}' lies inside what its own build reads, so every write of it changes its inputs; add it to its context's .dockerignore`
+      : `output ${show(file, o.to)} of image '${writer.name}' lies inside what image '${reader.name}' reads, so every write of it changes the inputs of '${reader.name}'; add it to that context's .dockerignore, or read it with mounts: from '${writer.name}'`;
+  return {
+    severity: 'warning',
+    code: 'output-read',
+    message,
+    location: file.locate.value([...o.origin, 'to']),
+    related: [related],
+  };
+}
+
+export function inputProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const matchers = new Map([...file.images.values()].map((i) => [i.name, matcherOf(i)]));
+  for (const reader of file.images.values()) {
+    const df = dockerfiles.get(reader.name);
+    if (df === undefined) continue;
+    const matcher = matchers.get(reader.name)!;
+    out.push(...missingSources(file, reader, df, matcher));
+    for (const writer of file.images.values()) {
+      for (const o of writer.outputs) {
+        const d = outputRead(file, writer, o, reader, df, matcher);
+        if (d) out.push(d);
+      }
+    }
+  }
+  return out;
+}
