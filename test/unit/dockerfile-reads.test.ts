@@ -78,9 +78,15 @@ describe('contextReads: COPY and ADD sources', () => {
   });
 
   it('removes shell-form quotes and escapes', () => {
-    expect(paths(['FROM scratch', 'COPY "a" \'b\' c\\ d\\*e /x/'])).toEqual(['a', 'b', 'c d*e']);
+    expect(paths(['FROM scratch', 'COPY "a" \'b\' d\\*e /x/'])).toEqual(['a', 'b', 'd*e']);
     // `\\*` leaves a literal backslash: the pattern then means a literal `*` (Go's Match).
     expect(paths(['FROM scratch', 'COPY a\\\\*b /x/'])).toEqual(['a\\*b']);
+  });
+
+  // Both builders split a shell-form COPY on whitespace before the shell lexer sees the words:
+  // `COPY "a" 'b' c\ d /out/` copies a, b, c and d (Docker 20.10, classic and BuildKit), not `c d`.
+  it.fails('splits shell-form sources on whitespace, escaped or quoted (BUG: `c\\ d` is one source)', () => {
+    expect(paths(['FROM scratch', 'COPY "a" \'b\' c\\ d /out/'])).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('uses the escape directive', () => {
