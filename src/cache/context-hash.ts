@@ -23,6 +23,8 @@ export interface HashedContext {
   readonly select: ReadSet | undefined;
   /** Paths a read pattern matched itself (not only a folder above them). */
   readonly matched: ReadonlySet<string>;
+  /** A path a read names was found: matched itself, or reached through a symlink on the way to it. */
+  readonly found: (path: string) => boolean;
 }
 
 const HASH_CONCURRENCY = 16;
@@ -35,7 +37,9 @@ export async function hashFile(abs: string): Promise<string> {
 
 export async function hashContext(plan: ContextPlan, select: ReadSet | undefined, cache: StatCache): Promise<HashedContext> {
   const settled = await followingLinks(select, (s) => hashOnce(plan, s, cache));
-  return { files: settled.walked.files, select: settled.select, matched: settled.walked.matched };
+  const { files, matched, links } = settled.walked;
+  const through = links.filter((l) => (settled.select?.wayTo(l.rel).length ?? 0) > 0).map((l) => `${l.rel}/`);
+  return { files, select: settled.select, matched, found: (path) => matched.has(path) || through.some((l) => path.startsWith(l)) };
 }
 
 interface Walked {
@@ -58,7 +62,7 @@ async function hashOnce(plan: ContextPlan, select: ReadSet | undefined, cache: S
       out.files.push(row);
       if (e.kind === 'symlink') {
         row[3] = await linkTarget(e, cache);
-        if (e.selection !== 'below') out.links.push({ rel: e.rel, selection: e.selection, target: row[3] });
+        if (select !== undefined) out.links.push({ rel: e.rel, target: row[3] });
       } else if (e.kind === 'file') await pool.hash(e, row, cache);
     }
   }

@@ -8,21 +8,20 @@
  * only orders) and of mounted images.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { ReadSet } from '../context/read-set.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
 import { hasGlobMeta } from '../core/gopath.js';
 import { mountedAt } from '../core/overlap.js';
 import { byText } from '../core/order.js';
-import { err, messageOf, ok, type Result } from '../core/result.js';
+import { err, ok, type Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { planningArgs } from '../dockerfile/images.js';
-import { contextReads, type ContextReads } from '../dockerfile/reads.js';
 import { referencedImages } from '../dockerfile/stages.js';
 import { familiarRef, tagIndex } from '../plan/graph.js';
 import { hashContext, type FileInput } from './context-hash.js';
+import { dockerfileText, imageReads, type BaseFacts } from './image-reads.js';
 import type { StatCache } from './stat-cache.js';
 
 export { hashFile, type FileInput } from './context-hash.js';
@@ -59,10 +58,9 @@ export interface ImageInputs {
   readonly files: readonly FileInput[];
 }
 
-/** A base image as the key needs it: its local ID (or `missing`), and whether it has ONBUILD triggers. */
-export interface BaseImage {
+/** A base image as the key needs it: its local ID (or `missing`), and what decides what its child reads. */
+export interface BaseImage extends BaseFacts {
   readonly id: string;
-  readonly onBuild: boolean;
 }
 
 export interface CollectOptions {
@@ -91,7 +89,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   const dockerfile = text.value;
   const parsed = parseDockerfile(dockerfile);
   const read = await readInputs(o, parsed);
-  const reads = await imageReads(o.file, image, parsed, async (ref) => (read.bases[ref] ?? (await baseImage(o, ref))).onBuild);
+  const reads = await imageReads(o.file, image, parsed, (ref) => baseFacts(o, ref, read.bases), o.builder);
   const plan = await planContext({
     contextDir: image.context,
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile },
@@ -102,7 +100,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   const hashed = await hashContext(plan.value, plan.value.select, o.statCache);
   const missing =
     reads.kind === 'paths'
-      ? reads.reads.find((r) => r.path !== '' && !hasGlobMeta(r.path) && !hashed.matched.has(r.path) && !mountedAt(r.path, image.mounts))
+      ? reads.reads.find((r) => r.path !== '' && !hasGlobMeta(r.path) && !hashed.found(r.path) && !mountedAt(r.path, image.mounts))
       : undefined;
   if (missing !== undefined) {
     const why = plan.value.matcher.matches(missing.path) ? 'excluded by .dockerignore' : 'no such file or folder in the context';
@@ -130,54 +128,21 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   });
 }
 
-export function dockerfileText(image: ImageSpec): Result<string, ContextPlanError> {
-  const df = image.dockerfile;
-  if (df.kind === 'inline') return ok(df.text);
-  try {
-    return ok(readFileSync(df.path, 'utf8'));
-  } catch (e) {
-    // Gone since the plan was made (deleted during watch): the image's failure, not an internal error.
-    return err({ kind: 'dockerfile-unreadable', path: df.path, message: messageOf(e) });
-  }
-}
-
 const dockerfilePath = (o: CollectOptions): string =>
   o.image.dockerfile.kind === 'file' ? o.image.dockerfile.path : `${o.file.source.path}#images.${o.image.name}.dockerfile_inline`;
 
-/**
- * What an image's build reads of its context: all of it with `inputs: whole`, else what its
- * Dockerfile reads (dockerfile/reads.ts), or all of it when an image it is built FROM has
- * ONBUILD triggers (an in-file one: its Dockerfile declares some; another: `onBuild` asks the engine).
- */
-export async function imageReads(
-  file: BuildFile,
-  image: ImageSpec,
-  parsed: ParsedDockerfile,
-  onBuild: (ref: string) => Promise<boolean>,
-): Promise<ContextReads> {
-  if (image.inputs === 'whole') return { kind: 'whole', reason: 'inputs: whole', line: null };
-  const reads = contextReads(parsed, planningArgs(file, image), image.target ?? null);
-  if (reads.kind === 'whole') return reads;
-  const inFile = tagIndex(file);
-  for (const b of reads.bases) {
-    const upstream = inFile.get(familiarRef(b.ref));
-    const spec = upstream === undefined ? undefined : file.images.get(upstream);
-    if (spec !== undefined ? hasOnbuild(spec) : await onBuild(b.ref))
-      return { kind: 'whole', reason: `base image ${b.ref} has ONBUILD triggers`, line: b.line };
-  }
-  return reads;
-}
-
-/** An in-file image whose Dockerfile declares ONBUILD triggers (its text is read again: it may be built later in this run). */
-function hasOnbuild(spec: ImageSpec): boolean {
-  const text = dockerfileText(spec);
-  return !text.ok || parseDockerfile(text.value).instructions.some((i) => i.keyword === 'ONBUILD');
+/** The facts of a FROM image: an in-file one as built in this run (unknown while it is pending), another as the engine has it. */
+async function baseFacts(o: CollectOptions, ref: string, bases: Readonly<Record<string, BaseImage>>): Promise<BaseFacts | undefined> {
+  const upstream = tagIndex(o.file).get(familiarRef(ref));
+  if (upstream === undefined) return bases[ref] ?? (await baseImage(o, ref));
+  const id = o.upstream.get(upstream);
+  return id === undefined || id === PENDING ? undefined : baseImage(o, id);
 }
 
 function baseImage(o: CollectOptions, ref: string): Promise<BaseImage> {
   let base = o.baseIds?.get(ref);
   if (base === undefined) {
-    base = o.engine.inspectImage(ref).then((info) => ({ id: info?.id ?? 'missing', onBuild: (info?.onBuild.length ?? 0) > 0 }));
+    base = o.engine.inspectImage(ref).then((info) => ({ id: info?.id ?? 'missing', onBuild: (info?.onBuild.length ?? 0) > 0, env: info?.env ?? [] }));
     o.baseIds?.set(ref, base);
   }
   return base;

@@ -202,9 +202,7 @@ async function walkSent(plan: ContextPlan, select: ReadSet | undefined, warnings
   });
   for await (const e of walk) {
     entries.push(e);
-    if (e.kind === 'symlink' && e.selection !== 'below' && select !== undefined) {
-      links.push({ rel: e.rel, selection: e.selection, target: await readlink(e.abs) });
-    }
+    if (e.kind === 'symlink' && select !== undefined) links.push({ rel: e.rel, target: await readlink(e.abs) });
   }
   return { entries, links };
 }

@@ -65,18 +65,20 @@ export class ReadSet {
   }
 
   /**
-   * The paths a symlink at `rel` adds when followed inside the context: for a matched link,
-   * its target; for a link on the way, the target joined with what each pattern still
-   * needs below it. None for a link below a matched folder (sent as a link, not followed).
+   * The paths a symlink at `rel` adds when followed inside the context: for each pattern
+   * that matches it, its target; for each it is on the way to, the target joined with what
+   * that pattern still needs below it. None for a link only below a matched folder (sent
+   * as a link, not followed).
    */
-  followLink(rel: string, selection: Selection, target: string): string[] {
+  followLink(rel: string, target: string): string[] {
     const resolved = cleanPath(target.startsWith('/') ? target : `/${rel.slice(0, rel.lastIndexOf('/') + 1)}${target}`).slice(1);
-    if (selection === 'match') return [resolved];
-    if (selection !== 'on-way') return [];
-    const depth = rel.split('/').length;
-    return this.wayTo(rel).map((i) => {
-      const rest = this.paths[i]!.split('/').slice(depth).join('/');
-      return resolved === '' ? rest : `${resolved}/${rest}`;
+    const names = rel.split('/');
+    return this.#compiled.flatMap((p, i) => {
+      const s = selectBy(p, names);
+      if (s === 'match') return [resolved];
+      if (s !== 'on-way') return [];
+      const rest = this.paths[i]!.split('/').slice(names.length).join('/');
+      return [resolved === '' ? rest : `${resolved}/${rest}`];
     });
   }
 
@@ -94,10 +96,9 @@ function selectBy(pattern: readonly Component[], names: readonly string[]): Sele
   return names.length > pattern.length ? 'below' : 'on-way';
 }
 
-/** A symlink a walk met that a read matched or walked through. */
+/** A symlink a walk met (one a read matches or walks through is followed). */
 export interface SeenLink {
   readonly rel: string;
-  readonly selection: Selection;
   readonly target: string;
 }
 
@@ -115,7 +116,7 @@ export async function followingLinks<T extends { readonly links: readonly SeenLi
   for (let round = 0; ; round++) {
     const walked = await walk(select);
     const now = select;
-    const next = now?.with(walked.links.flatMap((l) => now.followLink(l.rel, l.selection, l.target)));
+    const next = now?.with(walked.links.flatMap((l) => now.followLink(l.rel, l.target)));
     if (next === select || round >= MAX_ROUNDS) return { walked, select };
     select = next;
   }

@@ -200,8 +200,9 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   /** A child's selection; an unselected folder holding a forced path is on the way to it, an unselected forced path is `below`. */
   const selectionOf = (f: Frame, k: number, childRel: string): Selection => {
     const s = f.sels?.[k] ?? (f.sel === 'on-way' ? 'out' : 'below');
+    // A forced path (the Dockerfile) is always sent, even where a wildcard makes it look like a folder on the way.
+    if (forced.has(childRel) && (s === 'out' || s === 'on-way')) return 'below';
     if (s !== 'out') return s;
-    if (forced.has(childRel)) return 'below';
     return f.isDir[k] === 1 && forcedBelow(childRel) ? 'on-way' : 'out';
   };
   let statted = 0;

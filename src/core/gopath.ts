@@ -61,7 +61,8 @@ export const hasGlobMeta = (p: string): boolean => /[*?[\\]/.test(p);
 export function globComponent(pattern: string): RegExp | null {
   const cps = Array.from(pattern);
   let re = '';
-  const lit = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  // Outside a class, `-` must not be escaped: a `u` RegExp rejects `\-` there.
+  const lit = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|/]/g, '\\$&');
   for (let i = 0; i < cps.length; i++) {
     const c = cps[i]!;
     if (c === '*') re += '[^/]*';

@@ -58,6 +58,7 @@ export function toImageInfo(json: unknown): ImageInfo {
     // An ENTRYPOINT alone is also enough for `docker create` to accept the image.
     hasCmd: nonEmpty(config['Cmd']) || nonEmpty(config['Entrypoint']),
     onBuild: strings(config['OnBuild']),
+    env: strings(config['Env']),
   };
 }
 

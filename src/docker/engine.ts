@@ -95,6 +95,8 @@ export interface ImageInfo {
   readonly hasCmd: boolean;
   /** `Config.OnBuild`: triggers a build FROM this image runs. */
   readonly onBuild: readonly string[];
+  /** `Config.Env`, `NAME=value` lines. */
+  readonly env: readonly string[];
 }
 
 export interface ImageSummary {

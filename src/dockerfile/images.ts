@@ -11,7 +11,7 @@ import type { BuildFile, ImageSpec } from '../config/types.js';
 import { parseDockerfile, type ParsedDockerfile } from './parse.js';
 import { dockerfileLine, dockerfileText, type DockerfileText } from './location.js';
 import { referencedImages, resolveStages, stageNames, type ImageReference } from './stages.js';
-import { contextReads, type ContextReads } from './reads.js';
+import { contextReads, type ContextReads, type VariableRules } from './reads.js';
 import { findStep } from './step.js';
 
 export interface ReadDockerfile {
@@ -36,8 +36,8 @@ export function planningArgs(file: BuildFile, image: ImageSpec): Record<string, 
 export interface ImageDockerfile extends DockerfileText {
   /** External images named by FROM / COPY --from / RUN --mount=from, after ARG substitution. */
   readonly refs: readonly ImageReference[];
-  /** What the built target reads of the context (reads.ts), before any base image is looked at. */
-  readonly reads: ContextReads;
+  /** What the built target reads of the context under each builder's rules (reads.ts), before any base image is looked at. */
+  readonly reads: Readonly<Record<VariableRules, ContextReads>>;
 }
 
 export interface ReadDockerfiles {
@@ -80,10 +80,15 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
     }
     const target = unknownTarget(file, image, df.parsed);
     if (target) problems.push(target);
-    dockerfiles.set(image.name, { ...text, refs: referencedImages(df.parsed, args), reads: contextReads(df.parsed, args, image.target ?? null) });
+    dockerfiles.set(image.name, { ...text, refs: referencedImages(df.parsed, args), reads: readsOf(df.parsed, args, image.target ?? null) });
   }
   return { dockerfiles, problems };
 }
+
+const readsOf = (parsed: ParsedDockerfile, args: Record<string, string>, target: string | null): Record<VariableRules, ContextReads> => ({
+  buildkit: contextReads(parsed, args, target, { builder: 'buildkit' }),
+  classic: contextReads(parsed, args, target, { builder: 'classic' }),
+});
 
 /** The Dockerfile line of a failing step such as `[2/3] RUN make`, for the failure report. */
 export async function locateStep(file: BuildFile, image: ImageSpec, step: string): Promise<{ path: string; line: number; text: string } | undefined> {

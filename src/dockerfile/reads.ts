@@ -57,16 +57,34 @@ class Whole extends Error {
   }
 }
 
-export function contextReads(df: ParsedDockerfile, args: BuildArgs, target: string | null): ContextReads {
+export interface ReadsOptions {
+  /** Whose variable rules apply; none (the builder is not known yet: validate, watch, `mbuild context`): what either builder reads. */
+  readonly builder?: VariableRules;
+  /** The ENV of an image a stage is built FROM, when known (from the engine): its variables are then known too. */
+  readonly baseEnv?: (ref: string) => ReadonlyMap<string, string> | undefined;
+}
+
+/** What the target's stages read (see the module comment). */
+export function contextReads(df: ParsedDockerfile, args: BuildArgs, target: string | null, o: ReadsOptions = {}): ContextReads {
+  if (o.builder !== undefined) return readsUnder(df, args, target, o.builder, o.baseEnv);
+  const kit = readsUnder(df, args, target, 'buildkit', o.baseEnv);
+  const classic = readsUnder(df, args, target, 'classic', o.baseEnv);
+  if (kit.kind === 'whole') return kit;
+  if (classic.kind === 'whole') return classic;
+  const seen = new Set(kit.reads.map((r) => `${r.line} ${r.path}`));
+  return { ...kit, reads: [...kit.reads, ...classic.reads.filter((r) => !seen.has(`${r.line} ${r.path}`))] };
+}
+
+function readsUnder(df: ParsedDockerfile, args: BuildArgs, target: string | null, rules: VariableRules, baseEnv: ReadsOptions['baseEnv']): ContextReads {
   try {
-    return analyse(df, args, target);
+    return analyse(df, args, target, rules, baseEnv);
   } catch (e) {
     if (e instanceof Whole) return { kind: 'whole', reason: e.reason, line: e.line };
     throw e;
   }
 }
 
-function analyse(df: ParsedDockerfile, args: BuildArgs, target: string | null): StaticReads {
+function analyse(df: ParsedDockerfile, args: BuildArgs, target: string | null, rules: VariableRules, baseEnv: ReadsOptions['baseEnv']): StaticReads {
   const syntax = df.directives.find((d) => d.name === 'syntax');
   if (syntax && !DOCKER_FRONTEND.test(syntax.value)) throw new Whole(`# syntax=${syntax.value} is not Docker's own frontend`, syntax.line);
   if (df.errors.length > 0) throw new Whole('the Dockerfile does not parse', df.errors[0]!.line);
@@ -81,10 +99,9 @@ function analyse(df: ParsedDockerfile, args: BuildArgs, target: string | null): 
   for (const stage of stages) {
     // Every stage's ENV is computed (a later stage may be FROM it); only reached ones read.
     const parent = stage.source.kind === 'stage' ? envs.get(stage.source.index) : undefined;
-    const scope = new Scope(
-      parent?.env ?? new Map(),
-      stage.source.kind !== 'scratch' && parent === undefined ? stage.from.startLine : (parent?.unknownFrom ?? null),
-    );
+    const env = stage.source.kind === 'image' ? baseEnv?.(stage.source.ref) : undefined;
+    const unknownFrom = stage.source.kind === 'image' && env === undefined ? stage.from.startLine : (parent?.unknownFrom ?? null);
+    const scope = new Scope(rules, parent, unknownFrom, env);
     if (stage.source.kind === 'stage' && reached.has(stage.index)) onbuildIn(stages[stage.source.index]);
     if (reached.has(stage.index) && stage.source.kind === 'image') bases.push({ ref: stage.source.ref, line: stage.from.startLine });
     for (const ins of stage.instructions) {
@@ -116,16 +133,27 @@ function onbuildIn(parent: Stage | undefined): void {
   if (trigger) throw new Whole(`stage ${parent!.name ?? parent!.index} has ONBUILD triggers and is used as a base`, trigger.startLine);
 }
 
-/** The variables a stage's instructions see: its ARGs and ENVs, and its parent stage's ENVs. */
+/** How a builder resolves variables in a source path; they differ (moby 20.10's classic builder, BuildKit 0.8). */
+export type VariableRules = 'classic' | 'buildkit';
+
+/**
+ * The variables a stage's instructions see. BuildKit: the last ARG or ENV of a name wins,
+ * and a stage built FROM another inherits both. Classic: ENV wins over ARG, a child stage
+ * inherits ENV only, and an image base's ENV (unknown here) may hide any ARG.
+ */
 class Scope {
   readonly env: Map<string, string | undefined>;
-  readonly args = new Map<string, string | undefined>();
+  readonly args: Map<string, string | undefined>;
   constructor(
-    inherited: ReadonlyMap<string, string | undefined>,
+    readonly rules: VariableRules,
+    parent: Scope | undefined,
     /** The FROM line of an image base whose ENV is unknown here (null: every variable is known). */
     readonly unknownFrom: number | null,
+    /** The ENV of the image base, when known. */
+    baseEnv?: ReadonlyMap<string, string>,
   ) {
-    this.env = new Map(inherited);
+    this.env = new Map(parent?.env ?? baseEnv);
+    this.args = new Map(rules === 'buildkit' ? (parent?.args ?? baseEnv) : undefined);
   }
 
   /** Expands a word; a variable that may come from the base image's ENV (unknown here) means the whole context. */
@@ -136,32 +164,51 @@ class Scope {
   }
 
   private lookup(name: string, line: number): string | undefined {
-    // ENV overrides an ARG of the same name.
-    const v = this.env.has(name) ? this.env.get(name) : this.args.get(name);
-    if (v === undefined && this.unknownFrom !== null) throw new Whole(`$${name} in a source path is not known before the build`, line);
-    return v;
+    const unknown = (): never => {
+      throw new Whole(`$${name} in a source path is not known before the build`, line);
+    };
+    if (this.rules === 'buildkit') {
+      const v = this.args.get(name);
+      return v !== undefined ? v : this.unknownFrom !== null ? unknown() : undefined;
+    }
+    const env = this.env.get(name);
+    if (env !== undefined) return env;
+    return this.unknownFrom !== null ? unknown() : this.args.get(name);
   }
 
+  /** ARG and ENV: every value of one instruction is expanded with the variables as they were before it. */
   apply(ins: Instruction, buildArgs: BuildArgs, globals: ReadonlyMap<string, string | undefined>, escape: string): void {
-    if (ins.keyword === 'ARG') {
-      for (const w of splitWordsRaw(ins.args, escape)) {
-        const eq = w.indexOf('=');
-        const name = eq === -1 ? w : w.slice(0, eq);
-        const value = name in buildArgs ? buildArgs[name] : eq !== -1 ? this.expandOrUnset(w.slice(eq + 1), escape) : globals.get(name);
-        this.args.set(name, value);
-      }
-    } else if (ins.keyword === 'ENV') {
-      const words = splitWordsRaw(ins.args, escape);
-      if (words.length > 0 && !words[0]!.includes('=')) {
-        const rest = ins.args.slice(ins.args.indexOf(words[0]!) + words[0]!.length).trim();
-        this.env.set(words[0]!, this.expandOrUnset(rest, escape));
-        return;
-      }
-      for (const w of words) {
-        const eq = w.indexOf('=');
-        if (eq > 0) this.env.set(w.slice(0, eq), this.expandOrUnset(w.slice(eq + 1), escape));
-      }
+    if (ins.keyword !== 'ARG' && ins.keyword !== 'ENV') return;
+    const pairs = ins.keyword === 'ARG' ? this.argPairs(ins, buildArgs, globals, escape) : this.envPairs(ins, escape);
+    for (const [name, value] of pairs) {
+      if (this.rules === 'buildkit') {
+        // BuildKit keeps one map: the last ARG or ENV of a name wins (an ARG without a value keeps what is there).
+        if (value !== undefined || !this.args.has(name)) this.args.set(name, value);
+        if (ins.keyword === 'ENV') this.env.set(name, value);
+      } else (ins.keyword === 'ARG' ? this.args : this.env).set(name, value);
     }
+  }
+
+  private argPairs(ins: Instruction, buildArgs: BuildArgs, globals: ReadonlyMap<string, string | undefined>, escape: string): [string, string | undefined][] {
+    return splitWordsRaw(ins.args, escape).map((w) => {
+      const eq = w.indexOf('=');
+      const name = eq === -1 ? w : w.slice(0, eq);
+      if (Object.hasOwn(buildArgs, name)) return [name, buildArgs[name]];
+      return [name, eq !== -1 ? this.expandOrUnset(w.slice(eq + 1), escape) : globals.get(name)];
+    });
+  }
+
+  private envPairs(ins: Instruction, escape: string): [string, string | undefined][] {
+    const words = splitWordsRaw(ins.args, escape);
+    if (words.length > 0 && !words[0]!.includes('=')) {
+      // Legacy `ENV NAME value with spaces`.
+      const rest = ins.args.slice(ins.args.indexOf(words[0]!) + words[0]!.length).trim();
+      return [[words[0]!, this.expandOrUnset(rest, escape)]];
+    }
+    return words.flatMap((w) => {
+      const eq = w.indexOf('=');
+      return eq > 0 ? [[w.slice(0, eq), this.expandOrUnset(w.slice(eq + 1), escape)] as [string, string | undefined]] : [];
+    });
   }
 
   /** A value that cannot be known leaves the variable unknown rather than ending the analysis: only a read using it does. */
@@ -179,11 +226,13 @@ class Scope {
 function readsOf(ins: Instruction, scope: Scope, escape: string): ContextRead[] {
   const at = (written: string, expanded: string): ContextRead => ({ path: contextPath(expanded, ins.startLine), written, line: ins.startLine, text: ins.line });
   if (ins.keyword === 'COPY' || ins.keyword === 'ADD') {
-    if (ins.flags.some((f) => f.name === 'from')) return [];
-    const words = ins.json ?? splitWordsRaw(ins.args, escape);
+    // `--from=` with no value reads the context, as both builders do.
+    if (ins.flags.some((f) => f.name === 'from' && f.value)) return [];
+    // Words are split on blanks first (quotes and escapes do not join them), then each goes through the shell lexer.
+    const words = ins.json ?? ins.args.split(/\s+/).filter((w) => w !== '');
     const sources = words.slice(0, -1).filter((w) => !(ins.heredocs.length > 0 && HEREDOC_WORD.test(w)));
     return sources.flatMap((w) => {
-      const path = ins.json !== null && !w.includes('$') ? w : scope.expand(w, escape, ins.startLine);
+      const path = scope.expand(w, escape, ins.startLine);
       return ins.keyword === 'ADD' && REMOTE.test(path) ? [] : [at(w, path)];
     });
   }
@@ -191,7 +240,7 @@ function readsOf(ins: Instruction, scope: Scope, escape: string): ContextRead[] 
   return ins.flags.flatMap((f) => {
     if (f.name !== 'mount' || f.value === null) return [];
     const fields = parseCsvFields(f.value);
-    if ((fields.get('type') ?? 'bind') !== 'bind' || fields.has('from')) return [];
+    if ((fields.get('type') ?? 'bind').toLowerCase() !== 'bind' || fields.has('from')) return [];
     const source = fields.get('source') ?? fields.get('src') ?? '';
     return [at(`--mount=${f.value}`, scope.expand(source, escape, ins.startLine))];
   });

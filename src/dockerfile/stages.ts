@@ -102,7 +102,7 @@ export function resolveStages(df: ParsedDockerfile, buildArgs: BuildArgs = {}): 
     } else if (current) current.instructions.push(ins);
     else if (ins.keyword === 'ARG') {
       for (const { name, def } of argWords(ins)) {
-        const value = name in buildArgs ? buildArgs[name] : def === null ? undefined : expand(def, globalLookup, ins.startLine);
+        const value = Object.hasOwn(buildArgs, name) ? buildArgs[name] : def === null ? undefined : expand(def, globalLookup, ins.startLine);
         globals.set(name, value);
         globalArgs.push({ name, default: def, value, line: ins.startLine });
       }
@@ -143,7 +143,7 @@ export function resolveStages(df: ParsedDockerfile, buildArgs: BuildArgs = {}): 
     for (const ins of g.instructions) {
       if (ins.keyword === 'ARG') {
         for (const { name: n, def } of argWords(ins)) {
-          scope.set(n, n in buildArgs ? buildArgs[n] : def !== null ? expand(def, lookup, ins.startLine) : globals.get(n));
+          scope.set(n, Object.hasOwn(buildArgs, n) ? buildArgs[n] : def !== null ? expand(def, lookup, ins.startLine) : globals.get(n));
         }
       } else if (ins.keyword === 'ENV') {
         for (const w of splitWordsRaw(ins.args, esc)) {

@@ -17,6 +17,7 @@ import { ReadSet } from '../context/read-set.js';
 import { ignoreFileOf } from '../context/source.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
 import type { ImageDockerfile } from '../dockerfile/images.js';
+import type { ContextRead } from '../dockerfile/reads.js';
 import { dockerfileLine, dockerfileWord } from '../dockerfile/location.js';
 
 /** The .dockerignore matcher of an image's context (none, or an invalid file: contexts.ts reports that). */
@@ -31,12 +32,23 @@ function matcherOf(image: ImageSpec): IgnoreMatcher {
   }
 }
 
+/** Every plain source either builder would read (one it cannot know before the build is not checked). */
+function plainReads(df: ImageDockerfile): ContextRead[] {
+  const seen = new Set<string>();
+  return [df.reads.buildkit, df.reads.classic]
+    .flatMap((r) => (r.kind === 'whole' ? [] : r.reads))
+    .filter((r) => {
+      const key = `${r.line} ${r.path}`;
+      return r.path !== '' && !hasGlobMeta(r.path) && !seen.has(key) && seen.add(key);
+    });
+}
+
 function missingSources(file: BuildFile, image: ImageSpec, df: ImageDockerfile, matcher: IgnoreMatcher): Diagnostic[] {
   // A context that is not there is reported once, by contexts.ts.
-  if (image.inputs === 'whole' || df.reads.kind === 'whole' || lstatSync(image.context, { throwIfNoEntry: false }) === undefined) return [];
+  if (image.inputs === 'whole' || lstatSync(image.context, { throwIfNoEntry: false }) === undefined) return [];
   const out: Diagnostic[] = [];
-  for (const r of df.reads.reads) {
-    if (r.path === '' || hasGlobMeta(r.path) || mountedAt(r.path, image.mounts)) continue;
+  for (const r of plainReads(df)) {
+    if (mountedAt(r.path, image.mounts)) continue;
     const exists = lstatSync(join(image.context, r.path), { throwIfNoEntry: false }) !== undefined;
     const { excluded, pattern } = matcher.explain(r.path);
     if (exists && !excluded) continue;
@@ -55,9 +67,9 @@ function inside(reader: ImageSpec, to: string): string | undefined {
   return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : rel.split(sep).join('/');
 }
 
-/** The reads of an image, or undefined when it reads its whole context. */
-function readsOf(reader: ImageSpec, df: ImageDockerfile): readonly { path: string; line: number; text: string }[] | undefined {
-  return reader.inputs === 'whole' || df.reads.kind === 'whole' ? undefined : df.reads.reads;
+/** The reads of an image (under BuildKit's rules, the builder `auto` picks), or undefined when it reads its whole context. */
+function readsOf(reader: ImageSpec, df: ImageDockerfile): readonly ContextRead[] | undefined {
+  return reader.inputs === 'whole' || df.reads.buildkit.kind === 'whole' ? undefined : df.reads.buildkit.reads;
 }
 
 function outputRead(file: BuildFile, writer: ImageSpec, o: OutputSpec, reader: ImageSpec, df: ImageDockerfile, matcher: IgnoreMatcher): Diagnostic | undefined {
@@ -87,17 +99,15 @@ function outputRead(file: BuildFile, writer: ImageSpec, o: OutputSpec, reader: I
 
 export function inputProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const matchers = new Map([...file.images.values()].map((i) => [i.name, matcherOf(i)]));
+  const outputs = [...file.images.values()].flatMap((writer) => writer.outputs.map((o) => ({ writer, o })));
   for (const reader of file.images.values()) {
     const df = dockerfiles.get(reader.name);
     if (df === undefined) continue;
-    const matcher = matchers.get(reader.name)!;
+    const matcher = matcherOf(reader);
     out.push(...missingSources(file, reader, df, matcher));
-    for (const writer of file.images.values()) {
-      for (const o of writer.outputs) {
-        const d = outputRead(file, writer, o, reader, df, matcher);
-        if (d) out.push(d);
-      }
+    for (const { writer, o } of outputs) {
+      const d = outputRead(file, writer, o, reader, df, matcher);
+      if (d) out.push(d);
     }
   }
   return out;

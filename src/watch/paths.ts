@@ -102,7 +102,9 @@ function readsOf(file: BuildFile, image: ImageSpec, last: readonly string[] | nu
     }
   }
   const reads = contextReads(parseDockerfile(text), planningArgs(file, image), image.target ?? null);
-  return reads.kind === 'whole' ? undefined : new ReadSet([...reads.reads.map((r) => r.path), ...(last ?? [])]);
+  // Not knowable here (a base image's ENV, the builder's rules) but known to the last decision: that.
+  if (reads.kind === 'whole') return last === undefined ? undefined : new ReadSet(last);
+  return new ReadSet([...reads.reads.map((r) => r.path), ...(last ?? [])]);
 }
 
 /** Everything that decides what the file watcher prunes: a change means a new watcher. */

@@ -39,7 +39,7 @@ function fake(initial: ImageSummary[]) {
     inspectImage: async (ref: string): Promise<ImageInfo | undefined> => {
       state.inspects.push(ref);
       const i = state.images.find((x) => x.id === ref);
-      return i && { id: i.id, repoTags: [], labels: i.labels, size: 1, created: '', layers: [], hasCmd: true, onBuild: [] };
+      return i && { id: i.id, repoTags: [], labels: i.labels, size: 1, created: '', layers: [], hasCmd: true, onBuild: [], env: [] };
     },
   };
   return { state, engine };

@@ -36,7 +36,9 @@ function project(extra: Record<string, string> = {}) {
   return t.dir;
 }
 
-const noEngine = { inspectImage: async () => ({ id: 'sha256:busybox', repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true, onBuild: [] }) };
+const noEngine = {
+  inspectImage: async () => ({ id: 'sha256:busybox', repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true, onBuild: [], env: [] }),
+};
 
 async function inputsOf(dir: string, cache?: StatCache): Promise<ImageInputs> {
   const model = await buildModel({ cwd: dir, env: {} });
@@ -269,7 +271,7 @@ describe('StatCache', () => {
 });
 
 describe('prefetch (the inspects a run starts while its build file loads)', () => {
-  const info = (id: string) => ({ id, repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true, onBuild: [] });
+  const info = (id: string) => ({ id, repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true, onBuild: [], env: [] });
   const recorder = () => {
     const asked: string[] = [];
     return { asked, engine: { inspectImage: async (ref: string) => (asked.push(ref), info(ref)), listImages: async () => [] } };

@@ -114,6 +114,7 @@ describe('wire JSON', () => {
       layers: ['sha256:l1'],
       hasCmd: true,
       onBuild: [],
+      env: [],
     });
     expect(img({ Cmd: [], OnBuild: ['COPY . /app'] }).onBuild).toEqual(['COPY . /app']);
     expect(img({ Entrypoint: ['/app'], Cmd: null }).hasCmd).toBe(true);

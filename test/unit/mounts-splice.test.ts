@@ -49,7 +49,9 @@ function fakeEngine(images: Record<string, Record<string, Served>>) {
   const engine = {
     endpoint: { url: 'unix:///fake', source: 'default' },
     async inspectImage(ref: string) {
-      return images[ref] ? { id: `sha256:${ref.padEnd(64, '0')}`, repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: false, onBuild: [] } : undefined;
+      return images[ref]
+        ? { id: `sha256:${ref.padEnd(64, '0')}`, repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: false, onBuild: [], env: [] }
+        : undefined;
     },
     async createContainer(image: string) {
       const id = `c${++n}`;

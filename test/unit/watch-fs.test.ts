@@ -248,7 +248,8 @@ describe('Watcher with ENOSPC', () => {
     const { dir, cleanup } = testdir(
       {
         'mbuild.yaml': 'version: 1\nname: wfs\nimages:\n  a:\n    context: a\n  b:\n    context: b\n',
-        'a/Dockerfile': 'FROM busybox\n',
+        // x.txt is read: an edit to a file no instruction reads triggers nothing.
+        'a/Dockerfile': 'FROM busybox\nCOPY x.txt /\n',
         'a/x.txt': '1\n',
         'b/Dockerfile': 'FROM busybox\n',
       },

@@ -7,7 +7,7 @@ import { relative, resolve, sep } from 'node:path';
 import type { ImageRef, ImageSpec, MountSpec } from '../../config/types.js';
 import { didYouMean } from '../../core/suggest.js';
 import { contextText, whyText } from '../../context/inspect-format.js';
-import { dockerfileText, imageReads } from '../../cache/inputs.js';
+import { dockerfileText, imageReads, type BaseFacts } from '../../cache/image-reads.js';
 import type { BuildFile } from '../../config/types.js';
 import { explainPath, inspectContext, type InspectMount, type InspectReads } from '../../context/inspect.js';
 import { ReadSet } from '../../context/read-set.js';
@@ -93,21 +93,22 @@ const unreadable = (image: ImageSpec, text: string): CommandResult =>
   err({ reason: 'context-unreadable', message: `the context of image '${image.name}' cannot be read: ${text}` });
 
 /**
- * What the image's build reads, as `up` would find it; a base image's ONBUILD triggers are
- * asked of the engine when it answers, else noted as not checked.
+ * What the image's build reads, as `up` would find it (under either builder's rules); a
+ * base image's ONBUILD triggers and ENV are asked of the engine when it answers, else noted
+ * as not checked.
  */
 async function readsOf(engine: () => Result<Engine, CommandFailure>, file: BuildFile, image: ImageSpec): Promise<Result<InspectReads, string>> {
   const text = dockerfileText(image);
   if (!text.ok) return err(contextErrorText(text.error));
   const notes: string[] = [];
-  const onBuild = async (ref: string): Promise<boolean> => {
+  const base = async (ref: string): Promise<BaseFacts | undefined> => {
     const e = engine();
     const info = e.ok ? await settled(e.value.inspectImage(ref)) : err(new Error(e.error.reason === 'invalid-build-file' ? e.error.reason : e.error.message));
-    if (info.ok) return (info.value?.onBuild.length ?? 0) > 0;
-    notes.push(`ONBUILD triggers of base image ${ref} not checked: ${messageOf(info.error)}`);
-    return false;
+    if (info.ok) return info.value && { onBuild: info.value.onBuild.length > 0, env: info.value.env };
+    notes.push(`ONBUILD triggers and ENV of base image ${ref} not checked: ${messageOf(info.error)}`);
+    return undefined;
   };
-  const reads = await imageReads(file, image, parseDockerfile(text.value), onBuild);
+  const reads = await imageReads(file, image, parseDockerfile(text.value), base);
   return ok(reads.kind === 'whole' ? { whole: reads.reason, reads: [], notes } : { whole: null, reads: reads.reads, notes });
 }
 

@@ -1,0 +1,69 @@
+/**
+ * What an image's build reads of its context: all of it with `inputs: whole`; else what
+ * its Dockerfile reads (dockerfile/reads.ts), with the ENV of the images its stages are
+ * built FROM when the engine knows them (a variable they set is then known); or all of it
+ * when one of those images has ONBUILD triggers.
+ */
+import type { BuildFile, ImageSpec } from '../config/types.js';
+import { ok, err, messageOf, type Result } from '../core/result.js';
+import type { ContextPlanError } from '../context/source.js';
+import type { BuilderKind } from '../docker/engine.js';
+import { planningArgs } from '../dockerfile/images.js';
+import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
+import { contextReads, type ContextReads } from '../dockerfile/reads.js';
+import { referencedImages } from '../dockerfile/stages.js';
+import { familiarRef, tagIndex } from '../plan/graph.js';
+import { readFileSync } from 'node:fs';
+
+/** What the engine says of an image a stage is built FROM. */
+export interface BaseFacts {
+  readonly onBuild: boolean;
+  /** `Config.Env` as `NAME=value` lines. */
+  readonly env: readonly string[];
+}
+
+/** `base(ref)`: the facts of an image named in FROM (an in-file one by its tag), or undefined when not known. */
+export async function imageReads(
+  file: BuildFile,
+  image: ImageSpec,
+  parsed: ParsedDockerfile,
+  base: (ref: string) => Promise<BaseFacts | undefined>,
+  builder?: BuilderKind,
+): Promise<ContextReads> {
+  if (image.inputs === 'whole') return { kind: 'whole', reason: 'inputs: whole', line: null };
+  const args = planningArgs(file, image);
+  const facts = new Map<string, BaseFacts | undefined>();
+  for (const r of referencedImages(parsed, args)) if (r.kind === 'from' && !facts.has(r.ref)) facts.set(r.ref, await base(r.ref));
+  const envs = new Map([...facts].flatMap(([ref, f]) => (f === undefined ? [] : [[ref, envMap(f.env)] as const])));
+  const reads = contextReads(parsed, args, image.target ?? null, { ...(builder && { builder }), baseEnv: (ref) => envs.get(ref) });
+  if (reads.kind === 'whole') return reads;
+  const inFile = tagIndex(file);
+  for (const b of reads.bases) {
+    const upstream = inFile.get(familiarRef(b.ref));
+    const spec = upstream === undefined ? undefined : file.images.get(upstream);
+    // An in-file image not built yet: what its Dockerfile declares.
+    const triggers = facts.get(b.ref)?.onBuild ?? (spec !== undefined && hasOnbuild(spec));
+    if (triggers) return { kind: 'whole', reason: `base image ${b.ref} has ONBUILD triggers`, line: b.line };
+  }
+  return reads;
+}
+
+const envMap = (env: readonly string[]): Map<string, string> =>
+  new Map(env.flatMap((e) => (e.indexOf('=') > 0 ? [[e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const] : [])));
+
+/** An in-file image whose Dockerfile declares ONBUILD triggers (or cannot be read: then it may). */
+function hasOnbuild(spec: ImageSpec): boolean {
+  const text = dockerfileText(spec);
+  return !text.ok || parseDockerfile(text.value).instructions.some((i) => i.keyword === 'ONBUILD');
+}
+
+export function dockerfileText(image: ImageSpec): Result<string, ContextPlanError> {
+  const df = image.dockerfile;
+  if (df.kind === 'inline') return ok(df.text);
+  try {
+    return ok(readFileSync(df.path, 'utf8'));
+  } catch (e) {
+    // Gone since the plan was made (deleted during watch): the image's failure, not an internal error.
+    return err({ kind: 'dockerfile-unreadable', path: df.path, message: messageOf(e) });
+  }
+}
