@@ -265,7 +265,7 @@ export async function explainPath(plan: ContextPlan, mounts: readonly { source: 
     };
   }
   const lines = by.map((r) => (r === undefined ? 'the target of a symlink a read follows' : `line ${r.line}: ${r.text}`));
-  return { ...ignored, detail: `read by ${lines.join('; ')} (${ignored.detail})` };
+  return { ...ignored, detail: `${ignored.detail}; read by ${lines.join('; ')}` };
 }
 
 async function explainIgnored(plan: ContextPlan, mounts: readonly { source: string; to: string }[], raw: string): Promise<WhyReport> {

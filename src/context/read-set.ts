@@ -26,12 +26,27 @@ const fits = (c: Component, name: string): boolean => (typeof c === 'string' ? c
 
 export class ReadSet {
   readonly #compiled: readonly Component[][];
+  /** Patterns by their first component when it is literal; the others (a wildcard first) are tried for every path. */
+  readonly #byFirst = new Map<string, number[]>();
+  readonly #wildFirst: number[] = [];
   /** The whole context is read: every path is `below` the root. */
   readonly whole: boolean;
 
   constructor(readonly paths: readonly string[]) {
     this.#compiled = paths.map(compile);
     this.whole = paths.includes('');
+    this.#compiled.forEach((p, i) => {
+      const first = p[0];
+      if (typeof first === 'string') this.#byFirst.set(first, [...(this.#byFirst.get(first) ?? []), i]);
+      else this.#wildFirst.push(i);
+    });
+  }
+
+  /** Indices of the patterns that can apply to a path whose first component is `first`, in order. */
+  #candidates(first: string): readonly number[] {
+    const named = this.#byFirst.get(first);
+    if (named === undefined) return this.#wildFirst;
+    return this.#wildFirst.length === 0 ? named : [...named, ...this.#wildFirst].sort((a, b) => a - b);
   }
 
   static readonly all = new ReadSet(['']);
@@ -41,8 +56,8 @@ export class ReadSet {
     if (this.whole) return 'below';
     const names = rel.split('/');
     let best: Selection = 'out';
-    for (const p of this.#compiled) {
-      const s = selectBy(p, names);
+    for (const i of this.#candidates(names[0]!)) {
+      const s = selectBy(this.#compiled[i]!, names);
       if (RANK[s] > RANK[best]) best = s;
       if (best === 'match') break;
     }
@@ -52,16 +67,16 @@ export class ReadSet {
   /** Indices of the paths that read `rel` (match it or a folder above it). */
   readersOf(rel: string): number[] {
     const names = rel.split('/');
-    return this.#compiled.flatMap((p, i) => {
-      const s = selectBy(p, names);
-      return s === 'match' || s === 'below' ? [i] : [];
+    return this.#candidates(names[0]!).filter((i) => {
+      const s = selectBy(this.#compiled[i]!, names);
+      return s === 'match' || s === 'below';
     });
   }
 
   /** Indices of the paths that `rel` is on the way to. */
   wayTo(rel: string): number[] {
     const names = rel.split('/');
-    return this.#compiled.flatMap((p, i) => (selectBy(p, names) === 'on-way' ? [i] : []));
+    return this.#candidates(names[0]!).filter((i) => selectBy(this.#compiled[i]!, names) === 'on-way');
   }
 
   /**
@@ -73,8 +88,8 @@ export class ReadSet {
   followLink(rel: string, target: string): string[] {
     const resolved = cleanPath(target.startsWith('/') ? target : `/${rel.slice(0, rel.lastIndexOf('/') + 1)}${target}`).slice(1);
     const names = rel.split('/');
-    return this.#compiled.flatMap((p, i) => {
-      const s = selectBy(p, names);
+    return this.#candidates(names[0]!).flatMap((i) => {
+      const s = selectBy(this.#compiled[i]!, names);
       if (s === 'match') return [resolved];
       if (s !== 'on-way') return [];
       const rest = this.paths[i]!.split('/').slice(names.length).join('/');

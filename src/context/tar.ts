@@ -122,7 +122,14 @@ export async function packContext(opts: PackOptions): Promise<Result<PackedConte
     }
     const sent = opts.extra ? new SentPaths() : null;
     for (const f of plan.injected) sent?.record({ path: f.name, kind: 'file', source: 'context' });
-    const walk = walkContext({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, select: plan.select, onWarning: warn });
+    const walk = walkContext({
+      root: plan.root,
+      matcher: plan.matcher,
+      forceInclude: plan.forceInclude,
+      omit: plan.omit,
+      select: plan.select,
+      onWarning: warn,
+    });
     for await (const e of walk) {
       sent?.record({ path: e.rel, kind: e.kind, source: 'context' });
       if (e.kind === 'dir') await packer.addVoid(e.rel, 'dir', e.stats.mode, e.stats.mtime, e.selection === 'on-way' ? 'on-way' : 'context');

@@ -119,13 +119,15 @@ describe('mbuild context', () => {
     const why = async (path: string): Promise<string> => (await p.run(['context', 'app', '--why', path])).stdout;
     expect(await why('debug.log')).toBe('debug.log: excluded by .dockerignore line 2: *.log\n');
     expect(await why('build/out.o')).toBe('build/out.o: excluded by .dockerignore line 3: build\n');
-    expect(await why('build/keep.txt')).toBe('build/keep.txt: included by .dockerignore line 4: !build/keep.txt\n');
-    expect(await why('src/main.sh')).toBe('src/main.sh: sent: no line of .dockerignore matches it\n');
+    expect(await why('build/keep.txt')).toBe('build/keep.txt: included by .dockerignore line 4: !build/keep.txt; read by line 2: COPY . /srv/\n');
+    expect(await why('src/main.sh')).toBe('src/main.sh: sent: no line of .dockerignore matches it; read by line 2: COPY . /srv/\n');
     expect(await why('Dockerfile')).toBe('Dockerfile: always sent: the builder needs it, whatever .dockerignore says\n');
     expect(await why('public/index.html')).toBe('public/index.html: comes from mount web:/app/dist -> public, not from the context folder\n');
     expect(await why('here.log')).toBe('here.log: excluded by .dockerignore line 2: *.log (there is no such path in the context folder now)\n');
     // As in docker, `*.log` matches at the root only.
-    expect(await why('src/here.log')).toBe('src/here.log: sent: no line of .dockerignore matches it (there is no such path in the context folder now)\n');
+    expect(await why('src/here.log')).toBe(
+      'src/here.log: sent: no line of .dockerignore matches it; read by line 2: COPY . /srv/ (there is no such path in the context folder now)\n',
+    );
     // Paths written from here (./, ../, /) are taken from the working folder.
     expect(await why('./app/debug.log')).toBe('debug.log: excluded by .dockerignore line 2: *.log\n');
     const outside = await p.run(['context', 'app', '--why', './mbuild.yaml']);
@@ -135,7 +137,7 @@ describe('mbuild context', () => {
       existsInContext: true,
       sent: true,
       reason: 'ignore-line',
-      detail: 'included by .dockerignore line 4: !build/keep.txt',
+      detail: 'included by .dockerignore line 4: !build/keep.txt; read by line 2: COPY . /srv/',
       line: 4,
       pattern: '!build/keep.txt',
     });

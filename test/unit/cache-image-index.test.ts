@@ -133,7 +133,7 @@ describe('ImageIndex: what lives for one run', () => {
     const images = new ImageIndex(fake([]).engine);
     const dir = root();
     const first = images.run('p', dir);
-    first.baseIds.set('busybox', Promise.resolve('sha256:1'));
+    first.baseIds.set('busybox', Promise.resolve({ id: 'sha256:1', onBuild: false, env: [] }));
     expect(images.run('p', dir).baseIds.size).toBe(0);
   });
 });

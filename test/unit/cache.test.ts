@@ -68,7 +68,7 @@ describe('cache key inputs', () => {
 
   it('explains Dockerfile, arg, upstream and file changes', () => {
     const base: ImageInputs = {
-      version: 'mbuild-key-1',
+      version: 'mbuild-key-2',
       builder: 'buildkit',
       dockerfile: 'FROM x\nRUN a\n',
       dockerfileInTar: 'Dockerfile',
@@ -80,6 +80,8 @@ describe('cache key inputs', () => {
       labels: {},
       args: { V: '1.2' },
       bases: {},
+      reads: null,
+      whole: null,
       upstream: { base: 'sha256:1' },
       mounts: {},
       files: [
@@ -107,7 +109,7 @@ describe('cache key inputs', () => {
 
 describe('what is an input of the key, and how a change is told', () => {
   const inputs = (over: Partial<ImageInputs>): ImageInputs => ({
-    version: 'mbuild-key-1',
+    version: 'mbuild-key-2',
     builder: 'buildkit',
     dockerfile: 'FROM shop/base:dev\n',
     dockerfileInTar: 'Dockerfile',
@@ -121,6 +123,8 @@ describe('what is an input of the key, and how a change is told', () => {
     bases: {},
     upstream: {},
     mounts: {},
+    reads: null,
+    whole: null,
     files: [],
     ...over,
   });

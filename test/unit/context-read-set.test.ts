@@ -408,7 +408,7 @@ describe('collectInputs: reads through links are found', () => {
   });
 
   const noEngine = {
-    inspectImage: () => Promise.resolve({ id: 'sha256:base', repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true, onBuild: [] }),
+    inspectImage: () => Promise.resolve({ id: 'sha256:base', repoTags: [], labels: {}, size: 0, created: '', layers: [], hasCmd: true, onBuild: [], env: [] }),
   };
 
   async function collect(dockerfile: string, tree: Tree) {

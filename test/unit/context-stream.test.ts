@@ -87,7 +87,7 @@ describe('small files, read whole (synchronously)', () => {
     const chunks: Buffer[] = [];
     let produced: Promise<void> = Promise.resolve();
     const stream = packer.attach(() => {
-      produced = packer.addFile({ rel: 'f', abs, kind: 'file', stats }).then(() => stream.finish());
+      produced = packer.addFile({ rel: 'f', abs, kind: 'file', stats, selection: 'below' }).then(() => stream.finish());
       produced.catch((e: unknown) => stream.destroy(e as Error));
     });
     for await (const c of stream) chunks.push(c as Buffer);

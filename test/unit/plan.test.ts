@@ -22,6 +22,7 @@ function image(name: string, over: Partial<ImageSpec> = {}): ImageSpec {
     dependsOn: [],
     mounts: [],
     outputs: [],
+    inputs: 'read',
     pull: false,
     noCache: false,
     origins: { self: ['images', name], keys: {}, args: {}, labels: {} },
