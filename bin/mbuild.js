@@ -58,6 +58,13 @@ script.runInThisContext()(loaded.exports, createRequire(bundle), loaded, bundle,
 // A run whose main() never settles (a bug: nothing left to wait for) must not pass for a
 // success; an ES module entry would have exited 13 there.
 process.exitCode = 1;
+// A reader that goes away (`mbuild context app | head`) only ends the output: the command
+// still finishes (a build is not left half-done) and no stack trace is printed.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (e) => {
+    if (e.code !== 'EPIPE' && e.code !== 'ERR_STREAM_DESTROYED') throw e;
+  });
+}
 loaded.exports.main(args).then((code) => {
   process.exitCode = code;
   if (cache !== undefined && (cache.data === undefined || script.cachedDataRejected)) cache.write(script.createCachedData());

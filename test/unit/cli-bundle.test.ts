@@ -137,3 +137,17 @@ it('says how to build it, without a stack trace, when dist/ is missing (a fresh 
     stderr: `mbuild: cannot read ${join(copy, 'dist', 'bundle', 'main.cjs')} (ENOENT): this copy of mbuild is not built; run \`npm run build\` in ${copy}\n`,
   });
 });
+
+it('a reader that goes away only ends the output: exit 0, no stack trace', async () => {
+  const child = spawn(process.execPath, [join(REPO, 'bin', 'mbuild.js'), '-f', 'examples/shop/mbuild.yaml', 'config'], {
+    cwd: REPO,
+    env: { ...process.env, XDG_CACHE_HOME: cacheHome() },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  // Closed before a byte is read: every write of the child fails with EPIPE.
+  child.stdout.destroy();
+  let stderr = '';
+  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+});
