@@ -40,7 +40,8 @@ describe('mbuild plan exit codes', () => {
   });
 
   it('a context that cannot be read is exit 2', async () => {
-    const dir = project({ 'mbuild.yaml': 'version: 1\nname: mbt-planexit\nimages:\n  a:\n    context: a\n', 'a/Dockerfile': 'FROM busybox\n' });
+    // The Dockerfile reads the whole context: a folder it does not read is never walked.
+    const dir = project({ 'mbuild.yaml': 'version: 1\nname: mbt-planexit\nimages:\n  a:\n    context: a\n', 'a/Dockerfile': 'FROM busybox\nCOPY . /x\n' });
     // A folder whose path is longer than PATH_MAX: made one step at a time, unreadable by its path (even for root).
     execFileSync('bash', [
       '-c',
