@@ -39,7 +39,9 @@ export async function hashContext(plan: ContextPlan, select: ReadSet | undefined
   const settled = await followingLinks(select, (s) => hashOnce(plan, s, cache));
   const { files, matched, links } = settled.walked;
   const through = links.filter((l) => (settled.select?.wayTo(l.rel).length ?? 0) > 0).map((l) => `${l.rel}/`);
-  return { files, select: settled.select, matched, found: (path) => matched.has(path) || through.some((l) => path.startsWith(l)) };
+  // A folder .dockerignore excludes is not sent itself, but what an exception re-includes below it is.
+  const holds = (path: string) => files.some((f) => f[0].startsWith(`${path}/`));
+  return { files, select: settled.select, matched, found: (path) => matched.has(path) || through.some((l) => path.startsWith(l)) || holds(path) };
 }
 
 interface Walked {

@@ -100,7 +100,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   const hashed = await hashContext(plan.value, plan.value.select, o.statCache);
   const missing =
     reads.kind === 'paths'
-      ? reads.reads.find((r) => r.path !== '' && !hasGlobMeta(r.path) && !hashed.found(r.path) && !mountedAt(r.path, image.mounts))
+      ? reads.reads.find((r) => r.path !== '' && !hasGlobMeta(r.path) && !r.path.includes('$') && !hashed.found(r.path) && !mountedAt(r.path, image.mounts))
       : undefined;
   if (missing !== undefined) {
     const why = plan.value.matcher.matches(missing.path) ? 'excluded by .dockerignore' : 'no such file or folder in the context';

@@ -8,7 +8,7 @@
  * A symlink a pattern matches or walks through is followed as the builders follow it,
  * inside the context: `followLink` gives the patterns its target adds.
  */
-import { cleanPath, globComponent } from '../core/gopath.js';
+import { cleanPath, globComponent, hasGlobMeta } from '../core/gopath.js';
 
 export type Selection = 'match' | 'below' | 'on-way' | 'out';
 
@@ -19,7 +19,7 @@ const RANK: Record<Selection, number> = { out: 0, 'on-way': 1, below: 2, match: 
 
 function compile(path: string): Component[] {
   if (path === '') return [];
-  return path.split('/').map((c) => (/[*?[\\]/.test(c) ? (globComponent(c) ?? c) : c));
+  return path.split('/').map((c) => (hasGlobMeta(c) ? (globComponent(c) ?? c) : c));
 }
 
 const fits = (c: Component, name: string): boolean => (typeof c === 'string' ? c === name : c.test(name));

@@ -50,8 +50,14 @@ export function scanLines(text: string): string[] {
   return lines.map((l) => (l.endsWith('\r') ? l.slice(0, -1) : l));
 }
 
-/** True when a path holds a character Go's `filepath.Match` treats specially (Docker's `containsWildcards`). */
-export const hasGlobMeta = (p: string): boolean => /[*?[\\]/.test(p);
+/** A path holding an unescaped `*`, `?` or `[` is a pattern (moby's `containsWildcards`); a `\\` alone is literal. */
+export function hasGlobMeta(p: string): boolean {
+  for (let i = 0; i < p.length; i++) {
+    if (p[i] === '\\') i++;
+    else if (p[i] === '*' || p[i] === '?' || p[i] === '[') return true;
+  }
+  return false;
+}
 
 /**
  * One path component of Go's `filepath.Match` (Unix) as a RegExp: `*` any run of characters,

@@ -91,7 +91,7 @@ function analyse(df: ParsedDockerfile, args: BuildArgs, target: string | null, r
   const graph = resolveStages(df, args);
   if (graph.errors.length > 0) throw new Whole('the Dockerfile does not parse', graph.errors[0]!.line);
   const { stages } = graph;
-  const reached = reachedStages(stages, target);
+  const reached = reachedStages(stages, target, rules);
   const globals = new Map(graph.globalArgs.map((a) => [a.name, a.value]));
   const envs = new Map<number, Scope>();
   const reads: ContextRead[] = [];
@@ -113,9 +113,14 @@ function analyse(df: ParsedDockerfile, args: BuildArgs, target: string | null, r
   return { kind: 'paths', reads, bases };
 }
 
-/** The target stage (the last one when none is named) and every stage it reaches through FROM, --from and mount from=. */
-function reachedStages(stages: readonly Stage[], target: string | null): Set<number> {
+/**
+ * The target stage (the last one when none is named) and every stage it reaches through
+ * FROM, --from and mount from= (BuildKit); the classic builder runs every stage up to the
+ * target, in file order, reached or not.
+ */
+function reachedStages(stages: readonly Stage[], target: string | null, rules: VariableRules): Set<number> {
   const start = target === null ? stages.length - 1 : stages.findIndex((s) => s.name === target.toLowerCase());
+  if (rules === 'classic') return new Set(stages.slice(0, start + 1).map((s) => s.index));
   const reached = new Set<number>();
   const todo = start === -1 ? [] : [start];
   for (let i = todo.pop(); i !== undefined; i = todo.pop()) {
@@ -241,9 +246,21 @@ function readsOf(ins: Instruction, scope: Scope, escape: string): ContextRead[] 
     if (f.name !== 'mount' || f.value === null) return [];
     const fields = parseCsvFields(f.value);
     if ((fields.get('type') ?? 'bind').toLowerCase() !== 'bind' || fields.has('from')) return [];
+    // Docker 20.10's frontend takes the source literally; dockerfile frontends 1.3 and later expand it: both are read.
     const source = fields.get('source') ?? fields.get('src') ?? '';
-    return [at(`--mount=${f.value}`, scope.expand(source, escape, ins.startLine))];
+    const expanded = source.includes('$') ? expandedOrNone(scope, source, escape, ins.startLine) : undefined;
+    return [at(`--mount=${f.value}`, source), ...(expanded !== undefined && expanded !== source ? [at(`--mount=${f.value}`, expanded)] : [])];
   });
+}
+
+/** A mount source expanded as newer frontends do, or undefined when a variable in it is not known (the literal is read anyway). */
+function expandedOrNone(scope: Scope, source: string, escape: string, line: number): string | undefined {
+  try {
+    return scope.expand(source, escape, line);
+  } catch (e) {
+    if (e instanceof Whole) return undefined;
+    throw e;
+  }
 }
 
 /** A source as the builders take it: cleaned, relative to the context root (`../x` is `x`); a bad wildcard ends the analysis. */

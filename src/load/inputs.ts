@@ -48,10 +48,11 @@ function missingSources(file: BuildFile, image: ImageSpec, df: ImageDockerfile, 
   if (image.inputs === 'whole' || lstatSync(image.context, { throwIfNoEntry: false }) === undefined) return [];
   const out: Diagnostic[] = [];
   for (const r of plainReads(df)) {
-    if (mountedAt(r.path, image.mounts)) continue;
+    // A mount source with a variable is read both as written and expanded (frontends differ): neither is certain.
+    if (mountedAt(r.path, image.mounts) || r.path.includes('$')) continue;
     const exists = lstatSync(join(image.context, r.path), { throwIfNoEntry: false }) !== undefined;
     const { excluded, pattern } = matcher.explain(r.path);
-    if (exists && !excluded) continue;
+    if (exists && (!excluded || matcher.exceptionMayMatchBelow(r.path))) continue;
     const why = !exists
       ? `not in the context of image '${image.name}' (${show(file, image.context)})`
       : `excluded by .dockerignore line ${pattern?.line ?? '?'}`;

@@ -90,12 +90,12 @@ describe('globComponent: Go filepath.Match for one component', () => {
     expect(['a-1.txt', 'a-.txt', 'a1.txt'].map((n) => matches('a-*.txt', n))).toEqual([true, true, false]);
   });
 
-  it('hasGlobMeta: *, ?, [ and \\ only', () => {
+  it("hasGlobMeta: an unescaped *, ? or [ only (moby's containsWildcards; a \\ alone is literal)", () => {
     expect(['a*', 'a?', 'a[b', 'a\\b', 'a]', 'a-b', '{a,b}', 'a!', 'plain'].map(hasGlobMeta)).toEqual([
       true,
       true,
       true,
-      true,
+      false,
       false,
       false,
       false,
@@ -150,9 +150,9 @@ describe('ReadSet.select', () => {
     expect(['a.js', 'd/a.js', 'd', 'x.js/y'].map((p) => top.select(p))).toEqual(['match', 'out', 'out', 'below']);
   });
 
-  it('?, classes and escapes, with Unicode names', () => {
-    const s = new ReadSet(['?.txt', 'v[0-9]/[^.]*', 'lit\\*']);
-    expect(['é.txt', '😀.txt', 'ab.txt', 'v1', 'v1/x', 'v1/.x', 'vx/x', 'lit*', 'litx'].map((p) => s.select(p))).toEqual([
+  it('?, classes and escapes, with Unicode names; a path with no unescaped wildcard is literal, backslash included', () => {
+    const s = new ReadSet(['?.txt', 'v[0-9]/[^.]*', 'lit\\*', 'e\\*[x]']);
+    expect(['é.txt', '😀.txt', 'ab.txt', 'v1', 'v1/x', 'v1/.x', 'vx/x', 'lit*', 'litx', 'lit\\*', 'e*x', 'e\\*x'].map((p) => s.select(p))).toEqual([
       'match',
       'match',
       'out',
@@ -160,6 +160,9 @@ describe('ReadSet.select', () => {
       'match',
       'out',
       'out',
+      'out',
+      'out',
+      'match',
       'match',
       'out',
     ]);
