@@ -32,10 +32,10 @@
 // folder. Exit 1 when an image's file system differs between builds, 2 on an error.
 import { spawn } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import http from 'node:http';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { engineApi, INSTALL_COMPOSE, pruneLabelled } from './engine-api.mjs';
 import { imageDigest } from './fs-digest.mjs';
 import { editFile, generateMonorepo } from './gen.mjs';
 import { startProxy } from './proxy.mjs';
@@ -106,28 +106,8 @@ function exec(cmd, args, o = {}) {
   });
 }
 
-function engineApi(method, path) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: '/var/run/docker.sock', method, path }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () =>
-        (res.statusCode ?? 500) < 300 ? resolve(text ? JSON.parse(text) : null) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** Removes every image a tool built for a project (their Dockerfiles label every layer after FROM). */
-async function pruneImages(tool, project) {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`bench.tool=${tool}`, `bench.project=${project}`], dangling: ['false'] }));
-  for (let pass = 0; pass < 50; pass++) {
-    const r = await engineApi('POST', `/images/prune?filters=${filters}`);
-    if (!r?.ImagesDeleted?.length) break;
-  }
-}
+const pruneImages = (tool, project) => pruneLabelled(tool, project);
 
 /** Removes whatever is still tagged under this bench's prefix; the number removed. */
 async function removeByTagPrefix() {
@@ -140,10 +120,7 @@ async function removeByTagPrefix() {
 async function ensureCompose() {
   if ((await exec('sh', ['-c', 'command -v docker-compose'], { allowFail: true })).code === 0) return;
   log('installing docker-compose (Debian package) with apt-get');
-  await exec('sh', [
-    '-c',
-    'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }',
-  ]);
+  await exec('sh', ['-c', INSTALL_COMPOSE]);
 }
 
 // ---------------------------------------------------------------------------------------

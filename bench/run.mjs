@@ -21,11 +21,11 @@
 // are compared (fs-digest.mjs); any difference fails the bench (exit 1).
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderChart } from './chart.mjs';
+import { engineApi, INSTALL_COMPOSE, pruneLabelled } from './engine-api.mjs';
 import { imageDigest } from './fs-digest.mjs';
 import { editFile, generateMonorepo, TOOLS } from './gen.mjs';
 import { startProxy } from './proxy.mjs';
@@ -107,31 +107,9 @@ function exec(cmd, args, o = {}) {
 
 const sh = (script, o = {}) => exec('sh', ['-c', script], o);
 
-function engineApi(method, path) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: '/var/run/docker.sock', method, path }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () =>
-        (res.statusCode ?? 500) < 300 ? resolve(text ? JSON.parse(text) : null) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** Removes every image a tool built for a project (untagged layers too): prunes until nothing is left. */
 async function pruneImages(tool, project) {
-  const filters = encodeURIComponent(JSON.stringify({ label: [`bench.tool=${tool}`, `bench.project=${project}`], dangling: ['false'] }));
-  for (let pass = 0; pass < 50; pass++) {
-    const r = await engineApi('POST', `/images/prune?filters=${filters}`);
-    if (!r?.ImagesDeleted?.length) break;
-  }
-  const left = await engineApi(
-    'GET',
-    `/images/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: [`bench.tool=${tool}`, `bench.project=${project}`] }))}`,
-  );
+  const left = await pruneLabelled(tool, project);
   if (left.length > 0) throw new Error(`could not remove ${left.length} images of ${tool} in ${project}`);
 }
 
@@ -304,9 +282,7 @@ async function machine() {
 async function ensureCompose() {
   if ((await sh('command -v docker-compose', { allowFail: true })).code === 0) return;
   log('installing docker-compose (Debian package) with apt-get');
-  await sh(
-    'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }',
-  );
+  await sh(INSTALL_COMPOSE);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { ReadSet } from '../context/read-set.js';
 import { planContext, type ContextPlanError } from '../context/source.js';
-import { hasGlobMeta } from '../core/gopath.js';
+import { namesOnePath } from '../dockerfile/reads.js';
 import { mountedAt } from '../core/overlap.js';
 import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -98,10 +98,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   });
   if (!plan.ok) return err(plan.error);
   const hashed = await hashContext(plan.value, plan.value.select, o.statCache);
-  const missing =
-    reads.kind === 'paths'
-      ? reads.reads.find((r) => r.path !== '' && !hasGlobMeta(r.path) && !r.path.includes('$') && !hashed.found(r.path) && !mountedAt(r.path, image.mounts))
-      : undefined;
+  const missing = reads.kind === 'paths' ? reads.reads.find((r) => namesOnePath(r) && !mountedAt(r.path, image.mounts) && !hashed.found(r.path)) : undefined;
   if (missing !== undefined) {
     const why = plan.value.matcher.matches(missing.path) ? 'excluded by .dockerignore' : 'no such file or folder in the context';
     return err({ kind: 'input-missing', path: dockerfilePath(o), line: missing.line, message: `${missing.text}: ${missing.written}: ${why}` });

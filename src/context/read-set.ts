@@ -49,8 +49,6 @@ export class ReadSet {
     return this.#wildFirst.length === 0 ? named : [...named, ...this.#wildFirst].sort((a, b) => a - b);
   }
 
-  static readonly all = new ReadSet(['']);
-
   /** What `rel` (a context path, not the root) is to this set. */
   select(rel: string): Selection {
     if (this.whole) return 'below';

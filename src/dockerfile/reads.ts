@@ -43,6 +43,13 @@ export interface WholeContext {
 
 export type ContextReads = StaticReads | WholeContext;
 
+/**
+ * A read that names one path the build fails without: not the whole context, no wildcard
+ * (BuildKit accepts one that matches nothing), and no `$` left (a bind-mount source as
+ * written, which newer frontends expand: it is read both ways, neither is certain).
+ */
+export const namesOnePath = (r: ContextRead): boolean => r.path !== '' && !hasGlobMeta(r.path) && !r.path.includes('$');
+
 const DOCKER_FRONTEND = /^(docker\.io\/)?docker\/dockerfile(-upstream)?(:[\w.-]+)?(@sha256:[0-9a-f]{64})?$/;
 const REMOTE = /^([a-z][a-z0-9+.-]*:\/\/|git@)/i;
 const HEREDOC_WORD = /^\d*<<-?/;

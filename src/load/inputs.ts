@@ -9,7 +9,6 @@
 import { lstatSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Diagnostic, RelatedInformation } from '../core/diagnostic.js';
-import { hasGlobMeta } from '../core/gopath.js';
 import { mountedAt } from '../core/overlap.js';
 import { show } from '../config/rules/paths.js';
 import type { BuildFile, ImageSpec, OutputSpec } from '../config/types.js';
@@ -17,7 +16,7 @@ import { ReadSet } from '../context/read-set.js';
 import { ignoreFileOf } from '../context/source.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
 import type { ImageDockerfile } from '../dockerfile/images.js';
-import type { ContextRead } from '../dockerfile/reads.js';
+import { namesOnePath, type ContextRead } from '../dockerfile/reads.js';
 import { dockerfileLine, dockerfileWord } from '../dockerfile/location.js';
 
 /** The .dockerignore matcher of an image's context (none, or an invalid file: contexts.ts reports that). */
@@ -39,7 +38,7 @@ function plainReads(df: ImageDockerfile): ContextRead[] {
     .flatMap((r) => (r.kind === 'whole' ? [] : r.reads))
     .filter((r) => {
       const key = `${r.line} ${r.path}`;
-      return r.path !== '' && !hasGlobMeta(r.path) && !seen.has(key) && seen.add(key);
+      return namesOnePath(r) && !seen.has(key) && seen.add(key);
     });
 }
 
@@ -48,8 +47,7 @@ function missingSources(file: BuildFile, image: ImageSpec, df: ImageDockerfile, 
   if (image.inputs === 'whole' || lstatSync(image.context, { throwIfNoEntry: false }) === undefined) return [];
   const out: Diagnostic[] = [];
   for (const r of plainReads(df)) {
-    // A mount source with a variable is read both as written and expanded (frontends differ): neither is certain.
-    if (mountedAt(r.path, image.mounts) || r.path.includes('$')) continue;
+    if (mountedAt(r.path, image.mounts)) continue;
     const exists = lstatSync(join(image.context, r.path), { throwIfNoEntry: false }) !== undefined;
     const { excluded, pattern } = matcher.explain(r.path);
     if (exists && (!excluded || matcher.exceptionMayMatchBelow(r.path))) continue;

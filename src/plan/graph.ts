@@ -17,9 +17,16 @@ export function familiarRef(ref: string): string {
 }
 
 /** Tag (familiar form) -> the image of this file that carries it. */
-export function tagIndex(file: BuildFile): Map<string, string> {
-  const index = new Map<string, string>();
-  for (const image of file.images.values()) for (const tag of image.tags) index.set(familiarRef(tag), image.name);
+const tagIndexes = new WeakMap<BuildFile, ReadonlyMap<string, string>>();
+
+/** Familiar tag -> the image of the file carrying it; made once per build file (each image's key asks for it). */
+export function tagIndex(file: BuildFile): ReadonlyMap<string, string> {
+  let index = tagIndexes.get(file);
+  if (index === undefined) {
+    const made = new Map<string, string>();
+    for (const image of file.images.values()) for (const tag of image.tags) made.set(familiarRef(tag), image.name);
+    tagIndexes.set(file, (index = made));
+  }
   return index;
 }
 

@@ -1,0 +1,35 @@
+// What the bench scripts share about the engine: its API on the default socket, the removal
+// of every image a tool built for a project (by the labels the generated Dockerfiles set),
+// and how docker-compose (v1, Debian's package) is installed when missing.
+import http from 'node:http';
+
+/** One Engine API call on /var/run/docker.sock; its JSON body (null when empty), or an error with the status. */
+export function engineApi(method, path) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: '/var/run/docker.sock', method, path }, (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () =>
+        (res.statusCode ?? 500) < 300 ? resolve(text ? JSON.parse(text) : null) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const labelsOf = (tool, project) => [`bench.tool=${tool}`, `bench.project=${project}`];
+
+/** Prunes the images a tool built for a project (untagged layers too) until a pass deletes nothing; the images still left. */
+export async function pruneLabelled(tool, project) {
+  const filters = encodeURIComponent(JSON.stringify({ label: labelsOf(tool, project), dangling: ['false'] }));
+  for (let pass = 0; pass < 50; pass++) {
+    const r = await engineApi('POST', `/images/prune?filters=${filters}`);
+    if (!r?.ImagesDeleted?.length) break;
+  }
+  return engineApi('GET', `/images/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: labelsOf(tool, project) }))}`);
+}
+
+/** A shell command that installs docker-compose with apt-get (updating the lists only when the first try fails). */
+export const INSTALL_COMPOSE =
+  'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }';
