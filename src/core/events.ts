@@ -24,13 +24,16 @@ export type Failure =
   /** The image was built (and tagged) but an output could not be copied to the host. */
   | { readonly reason: 'output-failed'; readonly message: string }
   | { readonly reason: 'dependency-failed'; readonly dependency: string }
+  /** The image was built or up to date, but a tag could not be pushed (`ref`: `repo:tag`). */
+  | { readonly reason: 'push-failed'; readonly ref: string; readonly message: string }
   | { readonly reason: 'cancelled' }
   | { readonly reason: 'not-started' }
   | { readonly reason: 'unknown-error'; readonly message: string };
 
 export type ImageOutcome =
   | { readonly kind: 'built'; readonly imageId: string; readonly durationMs: number; readonly size: number }
-  | { readonly kind: 'up-to-date'; readonly imageId: string; readonly size: number }
+  /** `cache`: the shared cache reference (`REF:<key>`) the image was pulled from, when it was not in the engine. */
+  | { readonly kind: 'up-to-date'; readonly imageId: string; readonly size: number; readonly cache?: string }
   | { readonly kind: 'failed'; readonly failure: Failure; readonly durationMs: number };
 
 export interface ImageResult {
@@ -49,6 +52,15 @@ export type BuildEvent =
   /** An output was copied from the built image to the host (`to` relative to the project root). */
   | { readonly type: 'image-output'; readonly image: string; readonly path: string; readonly to: string; readonly files: number; readonly bytes: number }
   | { readonly type: 'image-done'; readonly image: string; readonly outcome: ImageOutcome; readonly tags: readonly string[] }
+  /** A push of one tag (`ref`: `repo:tag`) began; pushes run after the image is done, under their own cap. */
+  | { readonly type: 'push-started'; readonly image: string; readonly ref: string }
+  /** Bytes of the tag's layers sent so far (the engine's progress, summed over layers). */
+  | { readonly type: 'push-progress'; readonly image: string; readonly ref: string; readonly current: number; readonly total: number }
+  /** The registry has the tag. `via: 'copy'`: its manifest was copied from the shared cache, no layer moved. */
+  | { readonly type: 'push-done'; readonly image: string; readonly ref: string; readonly digest: string; readonly via: 'push' | 'copy' }
+  | { readonly type: 'push-failed'; readonly image: string; readonly ref: string; readonly message: string }
+  /** The image was stored in the shared cache as `ref` (`REF:<key>`). */
+  | { readonly type: 'cache-stored'; readonly image: string; readonly ref: string; readonly digest: string }
   | { readonly type: 'run-finished'; readonly results: readonly ImageResult[]; readonly durationMs: number; readonly interrupted: boolean };
 
 export type EmitEvent = (event: BuildEvent) => void;

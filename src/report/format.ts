@@ -7,6 +7,9 @@ export const seconds = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toF
 
 export const bytes = formatBytes;
 
+/** ` (from cache REF)` for an image pulled from the shared cache, else nothing. */
+export const fromCache = (o: ImageOutcome): string => (o.kind === 'up-to-date' && o.cache !== undefined ? ` (from cache ${o.cache})` : '');
+
 export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
 export function failureText(f: Failure): string {
@@ -23,6 +26,8 @@ export function failureText(f: Failure): string {
       return `output failed: ${f.message}`;
     case 'dependency-failed':
       return `skipped: ${f.dependency} failed`;
+    case 'push-failed':
+      return `push of ${f.ref} failed: ${f.message}`;
     case 'cancelled':
       return 'cancelled';
     case 'not-started':

@@ -6,7 +6,7 @@
 import { Listr, type DefaultRenderer, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import type { BuildEvent, ImageOutcome } from '../core/events.js';
 import { unreachable } from '../core/result.js';
-import { failureDetails, failureText, seconds, shortId, summaryTable, totals } from './format.js';
+import { bytes, failureDetails, failureText, fromCache, seconds, shortId, summaryTable, totals } from './format.js';
 import type { Reporter, ReporterOutput } from './reporter.js';
 
 type TaskWrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
@@ -54,11 +54,26 @@ export class ListrReporter implements Reporter {
       case 'image-done': {
         const o = e.outcome;
         if (o.kind === 'built') this.#update(e.image, `${e.image} built in ${seconds(o.durationMs)} ${shortId(o.imageId)}`);
-        else if (o.kind === 'up-to-date') this.#update(e.image, `${e.image} up to date ${shortId(o.imageId)}`);
+        else if (o.kind === 'up-to-date') this.#update(e.image, `${e.image} up to date${fromCache(o)} ${shortId(o.imageId)}`);
         else this.#update(e.image, `${e.image} ${failureText(o.failure)}`);
         this.#rows.get(e.image)?.done?.(o);
         break;
       }
+      case 'push-started':
+        this.#update(e.image, undefined, `pushing ${e.ref}`);
+        break;
+      case 'push-progress':
+        this.#update(e.image, undefined, `pushing ${e.ref}: ${bytes(e.current)} of ${bytes(e.total)}`);
+        break;
+      case 'push-done':
+        this.#update(e.image, undefined, `pushed ${e.ref}`);
+        break;
+      case 'push-failed':
+        this.#update(e.image, undefined, `push of ${e.ref} failed: ${e.message}`);
+        break;
+      case 'cache-stored':
+        this.#update(e.image, undefined, `stored in the cache as ${e.ref}`);
+        break;
       case 'run-finished': {
         const details = failureDetails(e.results, this.#out.logPath);
         this.#final = `\n${summaryTable(e.results)}\n${totals(e.results, e.durationMs, e.interrupted)}\n${details === '' ? '' : `\n${details}\n`}`;

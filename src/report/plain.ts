@@ -1,7 +1,7 @@
 /** Plain prefixed lines for CI and pipes (`[api] [2/3] RUN make`), and the quiet mode. */
 import type { BuildEvent } from '../core/events.js';
 import { unreachable } from '../core/result.js';
-import { failureDetails, failureText, seconds, shortId, summaryTable, totals } from './format.js';
+import { failureDetails, failureText, fromCache, seconds, shortId, summaryTable, totals } from './format.js';
 import type { Reporter, ReporterOutput } from './reporter.js';
 
 export class PlainReporter implements Reporter {
@@ -45,10 +45,24 @@ export class PlainReporter implements Reporter {
       case 'image-done': {
         const o = e.outcome;
         if (o.kind === 'built') line(`[${e.image}] built in ${seconds(o.durationMs)}: ${shortId(o.imageId)} ${e.tags.join(' ')}`);
-        else if (o.kind === 'up-to-date') line(`[${e.image}] up to date: ${shortId(o.imageId)} ${e.tags.join(' ')}`);
+        else if (o.kind === 'up-to-date') line(`[${e.image}] up to date${fromCache(o)}: ${shortId(o.imageId)} ${e.tags.join(' ')}`);
         else line(`[${e.image}] ${failureText(o.failure)}`);
         break;
       }
+      case 'push-started':
+        line(`[${e.image}] pushing ${e.ref}`);
+        break;
+      case 'push-progress':
+        break;
+      case 'push-done':
+        line(`[${e.image}] pushed ${e.ref}${e.via === 'copy' ? ' (manifest copied from the cache)' : ''}: ${e.digest}`);
+        break;
+      case 'push-failed':
+        this.#out.stderr.write(`[${e.image}] push of ${e.ref} failed: ${e.message}\n`);
+        break;
+      case 'cache-stored':
+        line(`[${e.image}] stored in the cache as ${e.ref}`);
+        break;
       case 'run-finished': {
         const details = failureDetails(e.results, this.#out.logPath);
         if (!this.#quiet) this.#out.stdout.write(`\n${summaryTable(e.results)}\n${totals(e.results, e.durationMs, e.interrupted)}\n`);
