@@ -46,7 +46,7 @@ export async function decide(o: DecideOptions): Promise<Result<Decision, Context
 }
 
 /** A build no cache can skip: `--no-cache`, `no_cache: true`, `pull: true` (mbuild cannot know what a pull brings). */
-function forcedBuild(o: DecideOptions): string | undefined {
+export function forcedBuild(o: Pick<DecideOptions, 'noCache' | 'image'>): string | undefined {
   if (o.noCache) return '--no-cache';
   if (o.image.noCache) return 'no_cache: true';
   return o.image.pull ? 'pull: true' : undefined;

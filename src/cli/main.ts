@@ -92,13 +92,25 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
       .option('--no-outputs', 'do not copy `outputs` to the host');
   type BuildFlags = Omit<WatchOptions, 'noCache' | 'noOutputs'> & { cache: boolean; outputs: boolean };
   const buildFlags = (o: BuildFlags, cmd: Command): WatchOptions => ({ ...globals(cmd), ...o, noCache: !o.cache, noOutputs: !o.outputs });
-  buildOptions(program.command('up').description('build the selected images and everything they depend on')).action(
-    (names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/up.js').then((m) => m.upCommand(io, names, buildFlags(o, cmd)))),
-  );
+  buildOptions(program.command('up').description('build the selected images and everything they depend on'))
+    .option('--push', "push every selected image's tags once it is built or up to date")
+    .addOption(new Option('--push-jobs <n>', 'pushes at once').default(4).argParser(positiveInt))
+    .option('--cache-to <repo>', 'store built images in this registry repository, tagged with their key (replaces cache.to)')
+    .option('--cache-from <repo>', 'look for images in this registry repository before building (repeatable; adds to cache.from)', collect)
+    .action((names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/up.js').then((m) => m.upCommand(io, names, buildFlags(o, cmd)))));
   buildOptions(program.command('watch').description('build, then rebuild exactly what your edits affect, until Ctrl-C'))
     .option('--poll', 'poll the file system instead of using inotify')
     .option('--on-rebuild <command>', 'run after each rebuilt image, with MBUILD_IMAGE, MBUILD_IMAGE_ID and MBUILD_TAGS set')
     .action((names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/watch.js').then((m) => m.watchCommand(io, names, buildFlags(o, cmd)))));
+  program
+    .command('push')
+    .description("push the selected images' tags as the engine has them, without building")
+    .argument('[names...]', 'images or groups (default: the default group, or every image)')
+    .addOption(new Option('--push-jobs <n>', 'pushes at once').default(4).argParser(positiveInt))
+    .option('-q, --quiet', 'print only errors')
+    .action((names: string[], o: { pushJobs: number; quiet?: boolean }, cmd: Command) =>
+      run(import('./commands/push.js').then((m) => m.pushCommand(io, names, { ...globals(cmd), ...o }))),
+    );
   program
     .command('context')
     .description('show what would be sent as the build context of IMAGE: sizes, largest folders, mounted entries')

@@ -13,15 +13,16 @@ import { messageOf } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { locateStep } from '../dockerfile/images.js';
 import { Executor } from '../execute/executor.js';
-import { createBuildOne } from '../execute/image-build.js';
+import { createBuilder } from '../execute/image-build.js';
 import type { BuildPlan, Planned } from '../plan/types.js';
 import type { ProgressMode } from '../report/create.js';
 import type { CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
+import type { Registries, RegistryFlags } from './registries.js';
 import { warnOn } from './print.js';
 
 /** The flags of `up` (and of `watch`, which has a few more). */
-export interface UpOptions extends GlobalOptions {
+export interface UpOptions extends GlobalOptions, RegistryFlags {
   readonly jobs: number;
   readonly builder: 'auto' | BuilderKind;
   readonly progress: ProgressMode;
@@ -47,6 +48,8 @@ export interface SessionOptions {
   readonly images?: ImageIndex;
   /** Told what each image reads of its context when its key is computed (watch). */
   readonly onDecided?: (image: string, reads: readonly string[] | null) => void;
+  /** Registries: pushes, the shared cache, credentials for classic builds (cli/registries.ts). */
+  readonly registries?: Registries;
 }
 
 export const sessionOptions = (
@@ -54,7 +57,7 @@ export const sessionOptions = (
   c: { engine: Engine; builder: BuilderKind },
   emit: EmitEvent,
   signal: AbortSignal,
-  more: Pick<SessionOptions, 'prefetched' | 'images' | 'onDecided'> = {},
+  more: Pick<SessionOptions, 'prefetched' | 'images' | 'onDecided' | 'registries'> = {},
 ): SessionOptions => ({
   engine: c.engine,
   builder: c.builder,
@@ -85,6 +88,22 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
   const statCache = loaded.cache;
   return {
     executor: ({ file, plan }, part = plan, known) => {
+      const access = o.registries?.access;
+      const { buildOne, publish } = createBuilder({
+        file,
+        engine: o.engine,
+        builder: o.builder,
+        emit: o.emit,
+        logDir: logsDir(file.root),
+        noCache: o.noCache,
+        outputs: o.outputs,
+        cache: { statCache },
+        images,
+        locateStep: (image, step) => locateStep(file, image, step),
+        ...(o.onDecided && { onDecided: o.onDecided }),
+        ...(access && { registry: access }),
+        ...(o.registries && { registryConfig: o.registries.registryConfig }),
+      });
       return new Executor({
         plan: part,
         jobs: o.jobs,
@@ -92,19 +111,8 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         signal: o.signal,
         emit: o.emit,
         ...(known && { known }),
-        buildOne: createBuildOne({
-          file,
-          engine: o.engine,
-          builder: o.builder,
-          emit: o.emit,
-          logDir: logsDir(file.root),
-          noCache: o.noCache,
-          outputs: o.outputs,
-          cache: { statCache },
-          images,
-          locateStep: (image, step) => locateStep(file, image, step),
-          ...(o.onDecided && { onDecided: o.onDecided }),
-        }),
+        buildOne,
+        ...(access && { publish }),
       });
     },
     close: () => statCache.save().catch((e: unknown) => warnOn(io)(`cannot write the stat cache: ${messageOf(e)}`)),

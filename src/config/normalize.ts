@@ -9,7 +9,7 @@ import { basename, posix, resolve } from 'node:path';
 import type { SourceFile } from '../core/diagnostic.js';
 import { resolveImages } from './extends.js';
 import { ExpandedGroups } from './groups.js';
-import type { ArgValue, BuildFile, ImageRef, ImageSpec, Locator, MountSource, WrittenBuildFile } from './types.js';
+import type { ArgValue, BuildFile, ImageRef, ImageSpec, Locator, MountSource, SharedCache, WrittenBuildFile } from './types.js';
 
 /**
  * Lowercase, invalid characters to '-', trimmed to start and end with a letter or digit.
@@ -81,9 +81,15 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       ...(s.network !== undefined && { network: s.network }),
       ...(s.platform !== undefined && { platform: s.platform }),
       pull: s.pull ?? false,
+      push: s.push ?? false,
       noCache: s.no_cache ?? false,
       origins,
     });
   }
-  return { source, root, name, vars, images, groups: new ExpandedGroups(written.groups ?? {}), locate };
+  return { source, root, name, vars, images, groups: new ExpandedGroups(written.groups ?? {}), cache: sharedCache(written.cache), locate };
+}
+
+function sharedCache(c: WrittenBuildFile['cache']): SharedCache {
+  const from = [...new Set([...(c?.to === undefined ? [] : [c.to]), ...(c?.from ?? [])])];
+  return { ...(c?.to !== undefined && { to: c.to }), from };
 }

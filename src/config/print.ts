@@ -25,6 +25,7 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     if (image.network !== undefined) out.network = image.network;
     if (image.platform !== undefined) out.platform = image.platform;
     out.pull = image.pull;
+    if (image.push) out.push = true;
     out.no_cache = image.noCache;
     images[image.name] = out;
   }
@@ -32,6 +33,7 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     version: 1,
     name: file.name,
     ...(Object.keys(file.vars).length > 0 && { vars: { ...file.vars } }),
+    ...(file.cache.from.length > 0 && { cache: { ...(file.cache.to !== undefined && { to: file.cache.to }), from: [...file.cache.from] } }),
     images,
     ...(file.groups.size > 0 && { groups: Object.fromEntries([...file.groups].map(([g, m]) => [g, [...m]])) }),
   };

@@ -16,8 +16,15 @@ export function tagProblem(text: string): string | undefined {
   if (text.length > 255) return 'longer than 255 characters';
   if (TAG_RE.test(text)) return undefined;
   if (text.includes('@')) return 'a tag cannot carry a digest';
-  if (/[A-Z]/.test(text.split(':')[0] ?? '')) return 'repository names must be lowercase';
+  if (/[A-Z]/.test(repositoryPath(text))) return 'repository names must be lowercase';
   return "expected [registry/]name[:tag], with lowercase letters, digits and separators '.', '_', '-'";
+}
+
+/** The path of a reference: without its registry (a first component with `.`, `:` or `localhost`), tag and digest. */
+function repositoryPath(text: string): string {
+  const parts = text.split('@')[0]!.split('/');
+  if (parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!)) parts.shift();
+  return parts.join('/').replace(/:[^/]*$/, '');
 }
 
 export const isImageReference = (text: string): boolean => text.length <= 255 && REF_RE.test(text);
@@ -27,4 +34,12 @@ export function withDefaultTag(ref: string): string {
   if (ref.includes('@')) return ref;
   const lastSlash = ref.lastIndexOf('/');
   return ref.slice(lastSlash + 1).includes(':') ? ref : `${ref}:latest`;
+}
+
+/** Why `text` is not a repository without tag or digest (a shared cache's `to` or `from`), or undefined when it is. */
+export function repositoryProblem(text: string): string | undefined {
+  if (text.includes('@')) return 'a repository takes no digest';
+  const problem = tagProblem(text);
+  if (problem !== undefined) return problem;
+  return text.slice(text.lastIndexOf('/') + 1).includes(':') ? 'a repository takes no tag: mbuild tags each entry with its cache key' : undefined;
 }

@@ -26,7 +26,13 @@ export interface WrittenImage {
   network?: 'default' | 'none' | 'host';
   platform?: string;
   pull?: boolean;
+  push?: boolean;
   no_cache?: boolean;
+}
+
+export interface WrittenCache {
+  to?: string;
+  from?: string[];
 }
 
 export interface WrittenBuildFile {
@@ -34,6 +40,7 @@ export interface WrittenBuildFile {
   name?: string;
   vars?: Record<string, string>;
   defaults?: WrittenImage;
+  cache?: WrittenCache;
   images: Record<string, WrittenImage>;
   groups?: Record<string, string[]>;
 }
@@ -92,6 +99,8 @@ export interface ImageSpec {
   readonly network?: 'default' | 'none' | 'host';
   readonly platform?: string;
   readonly pull: boolean;
+  /** Push every tag once built or up to date (`push: true`; `--push` sets it for every image). */
+  readonly push: boolean;
   readonly noCache: boolean;
   /** Where each setting was written (after `defaults` and `extends`), for diagnostics. */
   readonly origins: ImageOrigins;
@@ -117,5 +126,13 @@ export interface BuildFile {
   readonly images: ReadonlyMap<string, ImageSpec>;
   /** Group members resolved to image names (nested groups expanded). */
   readonly groups: ReadonlyMap<string, readonly string[]>;
+  /** The shared cache (`cache:`): repositories as written, without tags. */
+  readonly cache: SharedCache;
   readonly locate: Locator;
+}
+
+export interface SharedCache {
+  readonly to?: string;
+  /** `to` first (when set), then `from`, without repeats. */
+  readonly from: readonly string[];
 }

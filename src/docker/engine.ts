@@ -63,6 +63,17 @@ export interface BuildRequest {
   readonly platform?: string;
   readonly pull: boolean;
   readonly noCache: boolean;
+  /** `X-Registry-Config`: credentials per registry, for the classic builder's `FROM` pulls. */
+  readonly registryConfig?: string;
+}
+
+/** What a push or pull of one tag is given. */
+export interface RegistryTransfer {
+  /** `X-Registry-Auth` (registry/credentials.ts `authHeader`); `e30=` for anonymous. */
+  readonly auth: string;
+  readonly signal?: AbortSignal;
+  /** Bytes moved so far and in all, summed over the image's layers. */
+  readonly onProgress?: (current: number, total: number) => void;
 }
 
 /** Progress decoded from the build stream (classic JSON or BuildKit trace protobuf). */
@@ -139,6 +150,14 @@ export interface Engine {
   getArchive(containerId: string, path: string, signal?: AbortSignal): Promise<{ stat: ArchiveStat; stream: Readable } | undefined>;
   removeContainer(id: string): Promise<void>;
   listContainers(filter: { labels: readonly string[] }): Promise<ContainerSummary[]>;
+  /**
+   * `POST /images/{repo}/push?tag=`: resolves with the digest the registry gave. Rejects with
+   * EngineError carrying the engine's or the registry's message, whether it came as an HTTP
+   * error or as an error line after the stream began.
+   */
+  pushImage(repo: string, tag: string, o: RegistryTransfer): Promise<{ readonly digest: string }>;
+  /** `POST /images/create?fromImage=&tag=`: pulls one tag; rejects like `pushImage`. */
+  pullImage(repo: string, tag: string, o: RegistryTransfer): Promise<void>;
   /** `GET /images/{name}/get`: a `docker save` tar stream. */
   exportImage(ref: string, signal?: AbortSignal): Promise<Readable>;
 }

@@ -10,7 +10,8 @@ import type { Readable } from 'node:stream';
 import * as wire from './api-json.js';
 import { BuildStreamParser } from './build-stream.js';
 import { EngineError } from './engine.js';
-import type { ArchiveStat, BuildOutcome, BuildRequest, BuildStreamEvent, ContainerSummary, Engine, EngineInfo, ImageInfo, ImageSummary } from './engine.js';
+import type { ArchiveStat, BuildOutcome, BuildRequest, BuildStreamEvent, ContainerSummary, Engine, EngineInfo, ImageInfo, ImageSummary, RegistryTransfer } from './engine.js';
+import { readProgress, type ProgressResult } from './progress-stream.js';
 import { readText, type SendOptions, type Transport } from './transport.js';
 import { messageOf } from '../core/result.js';
 
@@ -80,7 +81,7 @@ export class HttpEngine implements Engine {
     try {
       if (signal.aborted) return await cancelled();
       await this.t.ready(signal);
-      const headers = { 'Content-Type': 'application/x-tar' };
+      const headers = { 'Content-Type': 'application/x-tar', ...(req.registryConfig !== undefined && { 'X-Registry-Config': req.registryConfig }) };
       dispatched = true;
       res = await this.t.send('POST', '/build', { query: wire.buildQuery(req), file: req.context, signal, headers });
     } catch (e) {
@@ -171,6 +172,27 @@ export class HttpEngine implements Engine {
   async listContainers(filter: { labels: readonly string[] }): Promise<ContainerSummary[]> {
     const query = { all: '1', filters: wire.labelFilters(filter.labels) };
     return wire.toContainerSummaries(await this.json('listing containers', 'GET', '/containers/json', { query }));
+  }
+
+  pushImage(repo: string, tag: string, o: RegistryTransfer): Promise<{ readonly digest: string }> {
+    return this.transfer(`pushing ${repo}:${tag}`, `/images/${seg(repo)}/push`, { tag }, o).then((r) => {
+      if (r.digest === undefined) throw new EngineError(`pushing ${repo}:${tag}: the engine reported no digest`, this.t.endpoint);
+      return { digest: r.digest };
+    });
+  }
+
+  async pullImage(repo: string, tag: string, o: RegistryTransfer): Promise<void> {
+    await this.transfer(`pulling ${repo}:${tag}`, '/images/create', { fromImage: repo, tag }, o);
+  }
+
+  /** A push or pull: the HTTP status, then every line of the stream, checked for an error. */
+  private async transfer(what: string, path: string, query: Record<string, string>, o: RegistryTransfer): Promise<ProgressResult> {
+    const headers = { 'X-Registry-Auth': o.auth };
+    const res = await this.checked(what, 'POST', path, { query, headers, ...(o.signal && { signal: o.signal }) });
+    if (res === null) throw new EngineError(`${what}: not found`, this.t.endpoint, 404);
+    const result = await readProgress(res, o.signal, o.onProgress);
+    if (result.error !== undefined) throw new EngineError(`${what}: ${result.error}`, this.t.endpoint);
+    return result;
   }
 
   async exportImage(ref: string, signal?: AbortSignal): Promise<Readable> {

@@ -16,6 +16,12 @@ export type FailureMode = 'no-new' | 'continue';
 /** Builds one image whose upstream images are done; resolves to its outcome, never rejects. */
 export type BuildOne = (image: string, upstream: ReadonlyMap<string, string>, signal: AbortSignal) => Promise<ImageOutcome>;
 
+/**
+ * Publishes an image built or up to date (pushes, the shared cache), after its build slot is
+ * released, while downstream images build; resolves to its failure, never rejects.
+ */
+export type Publish = (image: string, outcome: ImageOutcome, signal: AbortSignal) => Promise<Failure | undefined>;
+
 export interface ExecutorOptions {
   readonly plan: BuildPlan;
   readonly jobs: number;
@@ -23,6 +29,7 @@ export interface ExecutorOptions {
   readonly signal: AbortSignal;
   readonly emit: EmitEvent;
   readonly buildOne: BuildOne;
+  readonly publish?: Publish;
   /** Image IDs of upstream images that are not in the plan (watch mode builds a sub-plan). */
   readonly known?: ReadonlyMap<string, string>;
 }
@@ -43,6 +50,9 @@ export class Executor {
   #stopStarting = false;
   /** Per-image controllers of the builds in flight, for `restart()`. */
   readonly #inFlight = new Map<string, AbortController>();
+  /** Publications under way; a failed one replaces its image's outcome in the report. */
+  readonly #publishing: Promise<void>[] = [];
+  readonly #publishFailures = new Map<string, Failure>();
 
   constructor(opts: ExecutorOptions) {
     this.#opts = opts;
@@ -55,7 +65,11 @@ export class Executor {
     const { plan, emit } = this.#opts;
     emit({ type: 'run-started', images: plan.images.map((i) => i.name), jobs: this.#opts.jobs, builder });
     const outcomes = await Promise.all(plan.images.map((i) => this.#execute(i.name)));
-    const results = plan.images.map((i, n) => ({ image: i.name, outcome: outcomes[n]! }));
+    await Promise.all(this.#publishing);
+    const results = plan.images.map((i, n) => {
+      const failure = this.#publishFailures.get(i.name);
+      return { image: i.name, outcome: failure === undefined ? outcomes[n]! : failed(failure) };
+    });
     const report = { results, interrupted: this.#opts.signal.aborted, durationMs: performance.now() - started };
     emit({ type: 'run-finished', ...report });
     return report;
@@ -92,6 +106,26 @@ export class Executor {
     if (this.#shouldNotStart()) return this.#done(planned, failed({ reason: 'not-started' }));
     const ids = new Map(upstreamNames.map((n, i) => [n, (upstream[i] as { imageId: string }).imageId]));
     this.#opts.emit({ type: 'image-queued', image: name });
+    const outcome = await this.#build(planned, ids);
+    this.#startPublishing(name, outcome);
+    return outcome;
+  }
+
+  #startPublishing(name: string, outcome: ImageOutcome): void {
+    const publish = this.#opts.publish;
+    if (publish === undefined || outcome.kind === 'failed' || this.#opts.signal.aborted) return;
+    const published = publish(name, outcome, this.#opts.signal)
+      .catch((e: unknown): Failure => ({ reason: 'unknown-error', message: messageOf(e) }))
+      .then((failure) => {
+        if (failure === undefined) return;
+        this.#publishFailures.set(name, failure);
+        if (this.#opts.failureMode === 'no-new') this.#stopStarting = true;
+      });
+    this.#publishing.push(published);
+  }
+
+  #build(planned: PlannedImage, ids: ReadonlyMap<string, string>): Promise<ImageOutcome> {
+    const name = planned.name;
     return this.#pool.run(planned.remainingPath, async () => {
       // Time may have passed while waiting for a slot: check again.
       if (this.#shouldNotStart()) return this.#done(planned, failed({ reason: 'not-started' }));

@@ -5,6 +5,8 @@
  *   2 prepare  (prepare-context.ts)  mounts resolved, labels, the context packed and checked as it is sent;
  *   3 run      (run-build.ts)        the build on the engine, its log and its events;
  *   4 finish   (finish.ts)           tags, the manifest, the outputs (an up-to-date image skips 2 and 3).
+ * Between 1 and 2, an image the engine lacks is looked for in the shared cache (from-cache.ts);
+ * once its slot is free, what the build file asks is published (publish.ts: pushes, the cache).
  * The temporary containers of mounts and outputs are removed before the image's outcome is
  * returned, whatever it is.
  */
@@ -14,7 +16,9 @@ import { tempLabels } from '../core/labels.js';
 import type { Result } from '../core/result.js';
 import { TempContainers } from '../mounts/temp-containers.js';
 import { decideImage } from './decide.js';
-import type { BuildOne } from './executor.js';
+import type { BuildOne, Publish } from './executor.js';
+import { fromSharedCache } from './from-cache.js';
+import { publish } from './publish.js';
 import { finishBuilt, finishUpToDate } from './finish.js';
 import type { ImageBuildOptions, ImageJob } from './job.js';
 import { prepareContext } from './prepare-context.js';
@@ -22,23 +26,36 @@ import { runBuild } from './run-build.js';
 
 export type { BuildCache, ImageBuildOptions } from './job.js';
 
-export function createBuildOne(opts: ImageBuildOptions): BuildOne {
+export const createBuildOne = (opts: ImageBuildOptions): BuildOne => createBuilder(opts).buildOne;
+
+/** One image's build, and (for an image built or up to date) what is published of it once its build slot is free. */
+export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; publish: Publish } {
   const labels = tempLabels(opts.runId);
   const index = (opts.images ?? new ImageIndex(opts.engine)).run(opts.file.name, opts.file.root);
-  return async (name, upstream, signal) => {
+  const decided = new Map<string, { job: ImageJob; key: string }>();
+  const buildOne: BuildOne = async (name, upstream, signal) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
     const job: ImageJob = { opts, image, upstream, signal, started: performance.now(), tempLabels: labels };
-    const outcome = await buildImage(job, index);
+    const outcome = await buildImage(job, index, (key) => decided.set(name, { job, key }));
     return outcome.ok ? outcome.value : { kind: 'failed', failure: outcome.error, durationMs: performance.now() - job.started };
   };
+  const publishOne: Publish = async (name, outcome, signal) => {
+    const d = decided.get(name);
+    if (opts.registry === undefined || d === undefined) return undefined;
+    return publish({ ...d.job, signal }, opts.registry, outcome, d.key);
+  };
+  return { buildOne, publish: publishOne };
 }
 
-async function buildImage(job: ImageJob, index: RunIndex): Promise<Result<ImageOutcome, Failure>> {
+async function buildImage(job: ImageJob, index: RunIndex, onKey: (key: string) => void): Promise<Result<ImageOutcome, Failure>> {
   const decided = await decideImage(job, index);
   if (!decided.ok) return decided;
+  onKey(decided.value.key);
   const { verdict } = decided.value;
   if (verdict.fresh) return finishUpToDate(job, decided.value, verdict, index);
+  const cached = await fromSharedCache(job, decided.value, index);
+  if (cached !== undefined) return cached;
   job.opts.emit({ type: 'image-started', image: job.image.name, why: verdict.reasons.join('; ') });
   const containers = new TempContainers(job.opts.engine, job.tempLabels);
   try {

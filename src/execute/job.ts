@@ -4,6 +4,7 @@ import type { StatCache } from '../cache/stat-cache.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import type { EmitEvent } from '../core/events.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
+import type { RegistryAccess } from './registry-access.js';
 
 /** The cache for a run. */
 export interface BuildCache {
@@ -28,6 +29,10 @@ export interface ImageBuildOptions {
   readonly runId?: string;
   /** The session's image index (default: one for this run alone). */
   readonly images?: ImageIndex;
+  /** Registries: credentials, the shared cache, pushes (undefined: none of them is used). */
+  readonly registry?: RegistryAccess;
+  /** `X-Registry-Config` for the classic builder's `FROM` pulls (undefined: the docker CLI has no credentials). */
+  readonly registryConfig?: () => Promise<string | undefined>;
   /** Told what each image reads of its context (null: all of it) when its key is computed: watch watches that. */
   readonly onDecided?: (image: string, reads: readonly string[] | null) => void;
 }

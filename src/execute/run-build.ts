@@ -33,7 +33,7 @@ export async function runBuild(job: ImageJob, ctx: PreparedContext): Promise<Res
 
 async function logged(job: ImageJob, ctx: PreparedContext, log: BuildLog): Promise<Result<string, Failure>> {
   const onEvent = buildEvents(job.opts.emit, job.image.name, log, ctx.labelSteps);
-  const built = await guarded('engine', async () => ok(await job.opts.engine.build(request(job, ctx), { signal: job.signal, onEvent })));
+  const built = await guarded('engine', async () => ok(await job.opts.engine.build(await request(job, ctx), { signal: job.signal, onEvent })));
   if (!built.ok) return built;
   const outcome = built.value;
   // If the context could not be read whole, that is the real failure, not the daemon's complaint.
@@ -55,8 +55,10 @@ async function logged(job: ImageJob, ctx: PreparedContext, log: BuildLog): Promi
   }
 }
 
-function request(job: ImageJob, ctx: PreparedContext): BuildRequest {
+/** The build's request; the classic builder gets the docker CLI's credentials for its `FROM` pulls (BuildKit asks through a session). */
+async function request(job: ImageJob, ctx: PreparedContext): Promise<BuildRequest> {
   const { opts, image } = job;
+  const registryConfig = opts.builder === 'classic' ? await opts.registryConfig?.() : undefined;
   return {
     context: ctx.packed.stream,
     dockerfile: ctx.packed.dockerfileInTar,
@@ -69,6 +71,7 @@ function request(job: ImageJob, ctx: PreparedContext): BuildRequest {
     ...(image.platform !== undefined && { platform: image.platform }),
     pull: image.pull,
     noCache: opts.noCache || image.noCache,
+    ...(registryConfig !== undefined && { registryConfig }),
   };
 }
 

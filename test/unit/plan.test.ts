@@ -24,6 +24,7 @@ function image(name: string, over: Partial<ImageSpec> = {}): ImageSpec {
     outputs: [],
     inputs: 'read',
     pull: false,
+    push: false,
     noCache: false,
     origins: { self: ['images', name], keys: {}, args: {}, labels: {} },
     ...over,
@@ -38,6 +39,7 @@ function file(images: ImageSpec[], groups: Record<string, string[]> = {}): Build
     vars: {},
     images: new Map(images.map((i) => [i.name, i])),
     groups: new Map(Object.entries(groups)),
+    cache: { from: [] },
     locate: {
       value: () => ({ file: { path: '', text: '' }, range: { offset: 0, length: 0 } }),
       key: () => ({ file: { path: '', text: '' }, range: { offset: 0, length: 0 } }),

@@ -14,6 +14,7 @@ import { connect, startConnecting } from '../engine.js';
 import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor } from '../load.js';
+import { registriesFor } from '../registries.js';
 import { openSession, sessionOptions, type UpOptions } from '../session.js';
 import { abortOnSignals } from '../signals.js';
 
@@ -51,6 +52,13 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   const connected = await connect(io, opts, connecting);
   if (!connected.ok) return connected;
   const { engine, builder } = connected.value;
+  const registries = await registriesFor(
+    io,
+    file,
+    planned.value.plan.images.map((i) => i.name),
+    opts,
+  );
+  if (!registries.ok) return registries;
   // Temporary containers of an mbuild that was killed before it could remove them (only
   // those of dead processes: this run's own are safe), removed while the run goes on.
   const reaping = reapTempContainers(engine);
@@ -65,7 +73,7 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
     const session = await openSession(
       io,
       file.root,
-      sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, { prefetched, images }),
+      sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, { prefetched, images, registries: registries.value }),
     );
     const report = await session.executor(planned.value).run(builder);
     await session.close();

@@ -1,4 +1,5 @@
 /** The list of semantic rules, run in this order; adding a check means adding an entry. */
+import { invalidCacheRepository } from './cache.js';
 import { dependencyCycle, extendsCycle } from './cycles.js';
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from './images.js';
 import { mountCollision } from './mounts.js';
@@ -20,6 +21,7 @@ export const rules: readonly Rule[] = [
   dockerfileAndInline,
   invalidTag,
   duplicateTag,
+  invalidCacheRepository,
   reservedLabel,
   pathOutsideRoot,
   outputProtected,

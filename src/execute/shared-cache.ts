@@ -1,0 +1,79 @@
+/**
+ * The shared cache (`cache:` in the build file, `--cache-to/--cache-from`): an image is
+ * stored in a registry with its cache key as the tag, `<repo>:<key>`. Everything that
+ * decides the key stays local, so a hit is as sound as a local skip, and the pulled image
+ * is checked as a local one is: it must carry this project and this key in its labels.
+ *   look up: one manifest HEAD per repository (`to` first, then `from`), no layer moves;
+ *   fetch:   pull `<repo>:<key>`, check the labels;
+ *   store:   tag the built image `<to>:<key>` and push it.
+ * A registry that cannot be asked, or a hit that cannot be pulled, is a warning and the
+ * image is built: the cache only ever saves work.
+ */
+import type { Failure } from '../core/events.js';
+import { IMAGE_LABEL, KEY_LABEL, PROJECT_LABEL } from '../core/labels.js';
+import { err, messageOf, ok, type Result } from '../core/result.js';
+import type { ImageInfo } from '../docker/engine.js';
+import { warn, type ImageJob } from './job.js';
+import { tagRef, type RegistryAccess, type TagRef } from './registry-access.js';
+
+export interface CacheHit {
+  /** `<repo>:<key>`. */
+  readonly at: TagRef;
+  readonly digest: string;
+}
+
+/** The first repository of the shared cache that has `key`; warnings for those that could not be asked. */
+export async function lookUp(job: ImageJob, access: RegistryAccess, key: string): Promise<CacheHit | undefined> {
+  for (const repo of access.cache.from) {
+    const at = tagRef(repo, key);
+    if (!at.ok) continue; // load/ reported it
+    const head = await access.client.head(at.value.ref, job.signal);
+    if (head.ok && head.value !== undefined) return { at: at.value, digest: head.value.digest };
+    if (!head.ok && !job.signal.aborted) warn(job, `cannot look in the shared cache ${repo}: ${head.error.message}`);
+  }
+  return undefined;
+}
+
+/** Pulls a hit and checks it is this image of this project built from `key`; the reason when it is not usable. */
+export async function fetchHit(job: ImageJob, access: RegistryAccess, hit: CacheHit, key: string): Promise<Result<ImageInfo, string>> {
+  const { engine } = job.opts;
+  const auth = await access.auth(hit.at.ref.registry);
+  if (!auth.ok) return err(auth.error);
+  try {
+    await engine.pullImage(hit.at.repo, hit.at.tag, { auth: auth.value, signal: job.signal });
+    const info = await engine.inspectImage(hit.at.text);
+    if (info === undefined) return err(`${hit.at.text} is not in the engine after the pull`);
+    const labels = info.labels;
+    if (labels[KEY_LABEL] !== key || labels[PROJECT_LABEL] !== job.opts.file.name || labels[IMAGE_LABEL] !== job.image.name) {
+      return err(`${hit.at.text} is not an image of ${job.opts.file.name}/${job.image.name} built from this key`);
+    }
+    return ok(info);
+  } catch (e) {
+    return err(messageOf(e));
+  }
+}
+
+/**
+ * Stores a built (or up-to-date) image as `<to>:<key>`, unless the registry has it already.
+ * Run under the session's push cap; a failure is a warning, never the image's outcome.
+ */
+export async function storeInCache(job: ImageJob, access: RegistryAccess, key: string, imageId: string): Promise<Failure | undefined> {
+  const to = access.cache.to;
+  if (to === undefined) return undefined;
+  const at = tagRef(to, key);
+  if (!at.ok) return undefined;
+  const { engine } = job.opts;
+  const head = await access.client.head(at.value.ref, job.signal);
+  if (head.ok && head.value !== undefined) return undefined;
+  const auth = await access.auth(at.value.ref.registry);
+  try {
+    if (!auth.ok) throw new Error(auth.error);
+    await engine.tagImage(imageId, at.value.text);
+    const pushed = await engine.pushImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal });
+    job.opts.emit({ type: 'cache-stored', image: job.image.name, ref: at.value.text, digest: pushed.digest });
+  } catch (e) {
+    if (job.signal.aborted) return { reason: 'cancelled' };
+    warn(job, `cannot store the image in the shared cache ${to}: ${messageOf(e)}`);
+  }
+  return undefined;
+}
