@@ -185,11 +185,18 @@ describe('RegistryClient with a token server', () => {
         message: `HEAD ${host}/app:1: 401 Unauthorized (no credentials for ${host} in the docker config: docker login ${host})`,
       },
     });
+    // Wrong credentials: once the challenge is known, a rejected Basic header is not sent again.
+    const wrong = new RegistryClient(creds({ username: 'bob', password: 'wrong' }));
+    seen = [];
+    expect(await wrong.head(ref('app', '1'))).toMatchObject({ ok: false, error: { kind: 'unauthorized' } });
+    expect(await wrong.head(ref('app', '1'))).toMatchObject({ ok: false, error: { kind: 'unauthorized' } });
+    expect(seen.map((s) => (s.headers.authorization === undefined ? 'none' : 'basic'))).toEqual(['none', 'basic', 'basic']);
+    seen = [];
     const withCreds = new RegistryClient(creds({ username: 'bob', password: 'right' }));
     expect((await withCreds.head(ref('app', '1'))).ok).toBe(true);
     expect((await withCreds.head(ref('app', '1'))).ok).toBe(true);
-    // The challenge is remembered: the second request carries the credentials at once.
-    expect(seen.filter((s) => s.headers.authorization === undefined)).toHaveLength(2);
+    // The challenge is remembered: only the client's first request goes without credentials.
+    expect(seen.map((s) => (s.headers.authorization === undefined ? 'none' : 'basic'))).toEqual(['none', 'basic', 'basic']);
   });
 
   it('reads the manifest when a HEAD names no digest', async () => {
