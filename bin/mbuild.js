@@ -25,10 +25,10 @@ const args = process.argv.slice(2);
 /** The commands of cli/main.ts (test/unit/cli-bundle.test.ts checks that the lists agree). */
 const COMMANDS = ['validate', 'config', 'plan', 'why', 'clean', 'graph', 'up', 'watch', 'context'];
 
-/** The command: the first word that is neither an option nor the value of a global option (cli/main.ts: -f/--file, --var, -H/--host). */
+/** The command: the first word that is neither an option nor the value of a global option (cli/main.ts: -f/--file, --var, --env-file, -H/--host). */
 function commandOf(argv) {
   for (let i = 0; i < argv.length; i++) {
-    if (['-f', '--file', '--var', '-H', '--host'].includes(argv[i])) i++;
+    if (['-f', '--file', '--var', '--env-file', '-H', '--host'].includes(argv[i])) i++;
     else if (!argv[i].startsWith('-')) return argv[i];
   }
   return '';

@@ -14,6 +14,8 @@ import { printDiagnostics } from './print.js';
 export interface GlobalOptions {
   readonly file?: string;
   readonly var?: readonly string[];
+  /** `--env-file PATH`, repeatable: instead of `.env` beside the build file. */
+  readonly envFile?: readonly string[];
   /** `-H/--host`: the Docker engine endpoint (cli/engine.ts). */
   readonly host?: string;
   /** `-v/--verbose`: say which engine endpoint is used, and why. */
@@ -34,7 +36,13 @@ export function parseVars(pairs: readonly string[] | undefined): Result<Record<s
 export function loadOptions(io: CliIo, opts: GlobalOptions): Result<LoadOptions, string> {
   const vars = parseVars(opts.var);
   if (!vars.ok) return vars;
-  return ok({ ...(opts.file !== undefined && { file: opts.file }), cwd: io.cwd, env: io.env, vars: vars.value });
+  return ok({
+    ...(opts.file !== undefined && { file: opts.file }),
+    cwd: io.cwd,
+    env: io.env,
+    vars: vars.value,
+    ...(opts.envFile !== undefined && { envFiles: opts.envFile }),
+  });
 }
 
 /** The loaded value, its warnings printed; or the failure: a usage error, or every diagnostic of the load. */

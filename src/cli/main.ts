@@ -24,7 +24,8 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .description('Build whole graphs of Docker images from one declarative YAML file.')
     .version(VERSION, '-V, --version')
     .option('-f, --file <path>', 'build file (default: mbuild.yaml or mbuild.yml here or in the nearest parent)')
-    .option('--var <NAME=VALUE>', 'set a variable, overriding the environment and vars (repeatable)', collect)
+    .option('--var <NAME=VALUE>', 'set a variable, overriding the environment, env files and vars (repeatable)', collect)
+    .option('--env-file <path>', 'read variables from this file instead of .env beside the build file (repeatable; later files win)', collect)
     .option(
       '-H, --host <url>',
       "Docker engine endpoint (default: DOCKER_HOST, else DOCKER_CONTEXT, else the docker CLI's current context, else the default socket)",

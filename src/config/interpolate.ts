@@ -6,10 +6,25 @@
  * Keys and the `vars` section itself are not interpolated.
  */
 import { excerpt } from '../core/excerpt.js';
-import { err, ok, type Result } from '../core/result.js';
+import { err, ok, unreachable, type Result } from '../core/result.js';
 import type { YamlPath } from './types.js';
 
 export type Lookup = (name: string) => string | undefined;
+
+/** What went wrong, so that each caller words it (an env file never quotes its own text: its values are secrets). */
+export type InterpolationProblem =
+  | { readonly kind: 'unclosed' }
+  | { readonly kind: 'invalid'; readonly expression: string }
+  | { readonly kind: 'unset'; readonly name: string }
+  /** `${NAME:?detail}` or `${NAME?detail}` with NAME missing; no detail: the word was empty. */
+  | { readonly kind: 'required'; readonly name: string; readonly detail?: string };
+
+export interface StringError {
+  /** The problem worded for the build file. */
+  readonly message: string;
+  readonly expression: string;
+  readonly problem: InterpolationProblem;
+}
 
 export interface InterpolationError {
   readonly path: YamlPath;
@@ -38,7 +53,7 @@ interface Frame {
 type Step =
   | { readonly kind: 'text'; readonly text: string; readonly next: number }
   | { readonly kind: 'word'; readonly pending: Pending; readonly from: number }
-  | { readonly kind: 'error'; readonly message: string; readonly expression: string };
+  | { readonly kind: 'error'; readonly problem: InterpolationProblem; readonly expression: string };
 
 const NAME = /[A-Za-z_][A-Za-z0-9_]*/y;
 
@@ -52,7 +67,7 @@ function nameAt(input: string, at: number): string | undefined {
  * stack of frames, in one pass over the input: 100,000 levels cost neither call stack nor
  * quadratic time. An error is reported with the outermost expression it is in.
  */
-export function interpolateString(input: string, lookup: Lookup): Result<string, { message: string; expression: string }> {
+export function interpolateString(input: string, lookup: Lookup): Result<string, StringError> {
   if (!input.includes('$')) return ok(input);
   const close = matchBraces(input);
   const frames: Frame[] = [{ pos: 0, end: input.length, out: '' }];
@@ -66,7 +81,7 @@ export function interpolateString(input: string, lookup: Lookup): Result<string,
       const parent = frames[frames.length - 1];
       if (parent === undefined) return ok(word);
       const done = finish(parent.pending!, word);
-      if (!done.ok) return err({ message: unwind(frames, frames.length - 1, done.error), expression: outer });
+      if (!done.ok) return failure(unwind(frames, frames.length - 1, done.error), outer);
       parent.out += done.value;
       parent.pos = parent.pending!.close + 1;
       delete parent.pending;
@@ -75,7 +90,7 @@ export function interpolateString(input: string, lookup: Lookup): Result<string,
     frame.out += input.slice(frame.pos, dollar);
     const step = expressionAt(input, dollar, frame.end, close, lookup);
     if (frames.length === 1) outer = step.kind === 'error' ? step.expression : input.slice(dollar, step.kind === 'word' ? step.pending.close + 1 : step.next);
-    if (step.kind === 'error') return err({ message: unwind(frames, frames.length, step.message), expression: outer });
+    if (step.kind === 'error') return failure(unwind(frames, frames.length, step.problem), outer);
     if (step.kind === 'text') {
       frame.out += step.text;
       frame.pos = step.next;
@@ -86,6 +101,9 @@ export function interpolateString(input: string, lookup: Lookup): Result<string,
   }
 }
 
+const failure = (problem: InterpolationProblem, expression: string): Result<never, StringError> =>
+  err({ message: buildFileMessage(problem), expression, problem });
+
 /** What the `$` at `dollar` stands for: text, a word to interpolate first, or an error. */
 function expressionAt(input: string, dollar: number, end: number, close: Int32Array, lookup: Lookup): Step {
   const next = dollar + 1 < end ? input[dollar + 1] : undefined;
@@ -93,14 +111,14 @@ function expressionAt(input: string, dollar: number, end: number, close: Int32Ar
   if (next === '{') {
     const brace = close[dollar + 1]!;
     if (brace === -1 || brace >= end) {
-      return { kind: 'error', message: "invalid interpolation format: unclosed '${' (write $$ for a literal $)", expression: input.slice(dollar, end) };
+      return { kind: 'error', problem: { kind: 'unclosed' }, expression: input.slice(dollar, end) };
     }
     return braced(input, dollar, brace, lookup);
   }
   const bare = nameAt(input, dollar + 1);
   if (bare === undefined) return { kind: 'text', text: '$', next: dollar + 1 }; // a lone `$` stays (compose does the same)
   const value = lookup(bare);
-  if (value === undefined) return { kind: 'error', message: unsetMessage(bare), expression: `$${bare}` };
+  if (value === undefined) return { kind: 'error', problem: { kind: 'unset', name: bare }, expression: `$${bare}` };
   return { kind: 'text', text: value, next: dollar + 1 + bare.length };
 }
 
@@ -111,11 +129,11 @@ function braced(input: string, dollar: number, brace: number, lookup: Lookup): S
   const after = dollar + 2 + (name?.length ?? 0);
   const operator = input[after] === ':' ? input.slice(after, after + 2) : (input[after] ?? '');
   if (name === undefined || (after < brace && !OPERATORS.has(operator))) {
-    return { kind: 'error', message: `invalid interpolation format: '${excerpt(expression)}' (write $$ for a literal $)`, expression };
+    return { kind: 'error', problem: { kind: 'invalid', expression }, expression };
   }
   const value = lookup(name);
   if (after === brace) {
-    return value === undefined ? { kind: 'error', message: unsetMessage(name), expression } : { kind: 'text', text: value, next: brace + 1 };
+    return value === undefined ? { kind: 'error', problem: { kind: 'unset', name }, expression } : { kind: 'text', text: value, next: brace + 1 };
   }
   const missing = value === undefined || (operator.startsWith(':') && value === '');
   const wordNeeded = operator.endsWith('+') ? !missing : missing;
@@ -126,22 +144,20 @@ function braced(input: string, dollar: number, brace: number, lookup: Lookup): S
 const OPERATORS = new Set(['-', ':-', '?', ':?', '+', ':+']);
 
 /** The value of a pending expression once its word is interpolated. */
-function finish(pending: Pending, word: string): Result<string, string> {
-  if (pending.operator.endsWith('?')) return err(requiredMessage(pending.name, word === '' ? 'not set' : word));
+function finish(pending: Pending, word: string): Result<string, InterpolationProblem> {
+  if (pending.operator.endsWith('?')) return err({ kind: 'required', name: pending.name, ...(word !== '' && { detail: word }) });
   return ok(word);
 }
 
 /** An error inside the words of `frames[0..count)`: each enclosing `?` expression says its variable is required. */
-function unwind(frames: readonly Frame[], count: number, message: string): string {
-  let out = message;
+function unwind(frames: readonly Frame[], count: number, problem: InterpolationProblem): InterpolationProblem {
+  let out = problem;
   for (let i = count - 1; i >= 0; i--) {
     const pending = frames[i]!.pending;
-    if (pending?.operator.endsWith('?')) out = requiredMessage(pending.name, 'not set');
+    if (pending?.operator.endsWith('?')) out = { kind: 'required', name: pending.name };
   }
   return out;
 }
-
-const requiredMessage = (name: string, detail: string): string => `variable '${name}' is required: ${detail}`;
 
 /** For each `{`, the index of the `}` that closes it (braces nest), or -1. */
 function matchBraces(input: string): Int32Array {
@@ -155,8 +171,21 @@ function matchBraces(input: string): Int32Array {
   return close;
 }
 
-const unsetMessage = (name: string): string =>
-  `variable '${name}' is not set; define it under vars, in the environment or with --var ${name}=VALUE, or give a default: \${${name}:-value}`;
+/** A problem as the build file's diagnostics say it. */
+function buildFileMessage(p: InterpolationProblem): string {
+  switch (p.kind) {
+    case 'unclosed':
+      return "invalid interpolation format: unclosed '${' (write $$ for a literal $)";
+    case 'invalid':
+      return `invalid interpolation format: '${excerpt(p.expression)}' (write $$ for a literal $)`;
+    case 'unset':
+      return `variable '${p.name}' is not set; define it under vars, in an env file (.env), in the environment or with --var ${p.name}=VALUE, or give a default: \${${p.name}:-value}`;
+    case 'required':
+      return `variable '${p.name}' is required: ${p.detail ?? 'not set'}`;
+    default:
+      return unreachable(p);
+  }
+}
 
 /** Interpolates every string in `value` (except under `skip` top-level keys), collecting every error. */
 export function interpolateTree(value: unknown, lookup: Lookup, skip: ReadonlySet<string>): { value: unknown; errors: InterpolationError[] } {

@@ -4,11 +4,13 @@
  * Each phase reports every problem it finds; a phase runs only when the ones before it
  * found no error, so that later phases can trust their input.
  */
+import { dirname } from 'node:path';
 import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.js';
 import { hasErrors } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
+import { readEnvFiles } from './env-files.js';
 import { findBuildFile } from './find.js';
-import { interpolateTree } from './interpolate.js';
+import { interpolateTree, type Lookup } from './interpolate.js';
 import { createLocator } from './locate.js';
 import { normalize } from './normalize.js';
 import { rules } from './rules/index.js';
@@ -22,8 +24,10 @@ export interface LoadOptions {
   readonly file?: string;
   readonly cwd: string;
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** `--var NAME=VALUE`, overriding the environment and `vars`. */
+  /** `--var NAME=VALUE`, overriding the environment, the env files and `vars`. */
   readonly vars?: Readonly<Record<string, string>>;
+  /** `--env-file PATH` (relative to `cwd`), later over earlier; absent: `.env` beside the build file, if there is one. */
+  readonly envFiles?: readonly string[];
 }
 
 export interface Loaded {
@@ -59,23 +63,31 @@ export async function buildModel(options: LoadOptions): Promise<Result<Loaded, L
   const { file: source, document, value: raw } = parsed.value;
   const locate = createLocator(source, document);
 
-  const { value, vars, diagnostics } = interpolate(raw, options, source, locate);
+  // Phase 2: the env files, then the build file's own strings.
+  const overrides = (name: string): string | undefined => own(options.vars, name) ?? own(options.env, name);
+  const env = readEnvFiles({ root: dirname(path), cwd: options.cwd, outside: overrides, ...(options.envFiles !== undefined && { given: options.envFiles }) });
+  if (env.diagnostics.length > 0) return err({ diagnostics: env.diagnostics, path });
+  const outside = (name: string): string | undefined => overrides(name) ?? env.values.get(name);
+  const { value, vars, diagnostics } = interpolate(raw, outside, source, locate);
   for (const d of validateSchema(value, locate, source.text)) diagnostics.push(d);
   if (hasErrors(diagnostics)) return err({ diagnostics: sortByPosition(diagnostics), path });
 
   const written = value as WrittenBuildFile;
-  const file = normalize(written, vars, source, locate);
+  const file: BuildFile = { ...normalize(written, vars, source, locate), envFiles: env.paths };
   return ok({ file, written, diagnostics });
 }
 
-/** Phase 2: `vars` first (in dependency order), then every other string with them. */
-function interpolate(raw: unknown, options: LoadOptions, source: SourceFile, locate: Locator) {
-  // Own strings only: `${constructor}` is not Object.prototype.constructor.
-  const own = (from: Readonly<Record<string, string | undefined>> | undefined, name: string): string | undefined => {
-    const value = from !== undefined && Object.hasOwn(from, name) ? from[name] : undefined;
-    return typeof value === 'string' ? value : undefined;
-  };
-  const outside = (name: string): string | undefined => own(options.vars, name) ?? own(options.env, name);
+/** Own strings only: `${constructor}` is not Object.prototype.constructor. */
+function own(from: Readonly<Record<string, string | undefined>> | undefined, name: string): string | undefined {
+  const value = from !== undefined && Object.hasOwn(from, name) ? from[name] : undefined;
+  return typeof value === 'string' ? value : undefined;
+}
+
+/**
+ * Phase 2: `vars` first (in dependency order), then every other string with them.
+ * `outside`: what overrides `vars` (`--var`, the environment, the env files).
+ */
+function interpolate(raw: unknown, outside: Lookup, source: SourceFile, locate: Locator) {
   const writtenVars = readVars(raw);
   const resolved = resolveVars(writtenVars, outside);
   const lookup = (name: string): string | undefined => outside(name) ?? resolved.values.get(name) ?? (resolved.failed.has(name) ? '' : undefined);
@@ -96,7 +108,7 @@ function interpolate(raw: unknown, options: LoadOptions, source: SourceFile, loc
 
 function varCycle(cycle: readonly string[], source: SourceFile, locate: Locator): Diagnostic {
   const steps = cycle.slice(1).map((to, i) => ({ from: cycle[i]!, to }));
-  const self = cycle.length === 2 ? ' (the environment and --var already override a var: it need not name itself)' : '';
+  const self = cycle.length === 2 ? ' (the environment, an env file and --var already override a var: it need not name itself)' : '';
   return {
     severity: 'error',
     code: 'vars-cycle',

@@ -122,6 +122,12 @@ export interface BuildFile {
   readonly root: string;
   readonly name: string;
   readonly vars: Readonly<Record<string, string>>;
+  /**
+   * The env files `${...}` was read from: the `--env-file`s, else `.env` beside the build
+   * file whether or not it exists (watch mode reloads when one changes). Absent: none (a
+   * model made by hand).
+   */
+  readonly envFiles?: readonly string[];
   /** Sorted by name. */
   readonly images: ReadonlyMap<string, ImageSpec>;
   /** Group members resolved to image names (nested groups expanded). */

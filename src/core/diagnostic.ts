@@ -6,6 +6,11 @@ export interface SourceFile {
   /** Absolute path. */
   readonly path: string;
   readonly text: string;
+  /**
+   * The text holds secrets (an env file's values): a diagnostic in it shows its path, line
+   * and column, never a line of it.
+   */
+  readonly secret?: boolean;
 }
 
 export interface Range {

@@ -1,6 +1,7 @@
 /**
  * Prints diagnostics like a compiler: `path:line:col: error: message`, then the source
- * line with the offending node underlined (`^~~~`), then related notes the same way.
+ * line with the offending node underlined (`^~~~`; not for a file that holds secrets, an
+ * env file), then related notes the same way.
  * A long line is shown as a window around the column (`…` where it is cut), control
  * characters as `?`, a long word in a message (a path, a huge number) is cut in its middle
  * and a message is never longer than MAX_MESSAGE characters.
@@ -63,6 +64,7 @@ function window(line: string, column: number): { shown: string; at: number; room
 
 function frame(location: Location, opts: PrintOptions): string[] {
   const { file, range } = location;
+  if (file.secret === true) return []; // an env file: its values are never shown
   const { line, column } = position(file, range.offset);
   const start = range.offset - (column - 1);
   const end = file.text.indexOf('\n', start);

@@ -21,7 +21,7 @@ export function plainLine(e: WatchEvent): string {
       return `change: ${listed}${e.images.length > 0 ? ` -> ${e.images.join(', ')}` : ''}`;
     }
     case 'watch-reload':
-      return e.ok ? `build file reloaded: ${e.message}` : `the build file or a Dockerfile is invalid; keeping the last good plan:\n${e.message}`;
+      return e.ok ? `build file reloaded: ${e.message}` : `the build file, an env file or a Dockerfile is invalid; keeping the last good plan:\n${e.message}`;
     case 'watch-rebuilt':
       return `rebuilt ${e.image}: ${shortId(e.imageId)}${e.tags.length > 0 ? ` ${e.tags.join(' ')}` : ''}`;
     case 'watch-hook':

@@ -3,8 +3,9 @@
  * the same .dockerignore matcher that builds the context and the paths its Dockerfile
  * reads (`dockerfile/reads.ts`, joined with what its last build found it read: watch and
  * build agree on what an input is; a write to a file no instruction reads triggers
- * nothing); whether it is the build file, a Dockerfile (the plan's FROM edges may
- * change) or an ignore file (the matcher itself changes); and which paths are never
+ * nothing); whether it is the build file or an env file it reads (`${...}` may change), a
+ * Dockerfile (the plan's FROM edges may change) or an ignore file (the matcher itself
+ * changes); and which paths are never
  * watched: `outputs` (with the temporary siblings an output is written through), .mbuild/,
  * and everything that is no image's input.
  */
@@ -34,6 +35,8 @@ export interface ImageWatch {
 export interface WatchTargets {
   readonly root: string;
   readonly buildFile: string;
+  /** The env files the build file's `${...}` was read from (a change reloads, as the build file's does). */
+  readonly envFiles: readonly string[];
   readonly images: readonly ImageWatch[];
   /** Host paths written by `outputs`, and .mbuild/: never watched, nor anything below them. */
   readonly excluded: readonly string[];
@@ -45,6 +48,7 @@ export interface WatchTargets {
 export interface PathMeaning {
   /** Images the path is an input of (paused ones included). */
   readonly images: readonly string[];
+  /** The build file or one of its env files: reload. */
   readonly buildFile: boolean;
   /** A Dockerfile: plan again (its FROM lines are edges). */
   readonly dockerfile: boolean;
@@ -84,7 +88,7 @@ export async function watchTargets(
   const all = [...file.images.values()];
   const outputs = all.flatMap((i) => i.outputs.map((o) => o.to));
   const excluded = [...new Set([join(file.root, STATE_DIR), ...out.map((w) => join(w.context, STATE_DIR)), ...outputs])];
-  return { root: file.root, buildFile: file.source.path, images: out, excluded, outputs };
+  return { root: file.root, buildFile: file.source.path, envFiles: file.envFiles ?? [], images: out, excluded, outputs };
 }
 
 /**
@@ -111,6 +115,7 @@ function readsOf(file: BuildFile, image: ImageSpec, last: readonly string[] | nu
 export const pruneFingerprint = (t: WatchTargets): string =>
   JSON.stringify([
     t.buildFile,
+    t.envFiles,
     t.excluded,
     t.images.map((w) => [w.context, w.dockerfile, w.ignoreFiles, w.matcher.patterns.map((p) => [p.pattern, p.exception]), w.select?.paths ?? null]),
   ]);
@@ -128,7 +133,7 @@ export const isProbe = (t: WatchTargets, abs: string): boolean => dirname(abs) =
  * is taken as a folder: never miss what a `!` exception below it re-includes.
  */
 export function meaningOf(t: WatchTargets, abs: string, isDir?: boolean): PathMeaning {
-  const buildFile = abs === t.buildFile;
+  const buildFile = abs === t.buildFile || t.envFiles.includes(abs);
   if (isExcluded(t, abs)) return { images: [], buildFile, dockerfile: false, ignoreFile: false };
   const hit: string[] = [];
   let dockerfile = false;
@@ -152,11 +157,12 @@ export const imagesForPath = (t: WatchTargets, abs: string, isDir?: boolean): st
 
 /** For chokidar's `ignored`: true for paths that can never matter, so whole trees are pruned. */
 export function isIgnored(t: WatchTargets, abs: string, isDir: boolean | undefined): boolean {
-  if (abs === t.buildFile || abs === t.root) return false;
+  if (abs === t.buildFile || abs === t.root || t.envFiles.includes(abs)) return false;
   if (isExcluded(t, abs)) return true;
-  // Folders on the way to a context or an input file must be walked.
+  // Folders on the way to a context, an input file or an env file must be walked.
   const leadsTo = (target: string) => inside(abs, target) !== undefined;
   if (t.images.some((w) => leadsTo(w.context) || [w.dockerfile ?? w.context, ...w.ignoreFiles].some((f) => leadsTo(dirname(f))))) return false;
+  if (t.envFiles.some((f) => leadsTo(dirname(f)))) return false;
   const m = meaningOf(t, abs, isDir);
   return m.images.length === 0;
 }

@@ -52,8 +52,21 @@ describe('interpolateString on deep nesting', () => {
     if (!r.ok) {
       const { message, ...rest } = r.error;
       expect(message).toMatch(/^variable 'NOPE' is not set/);
-      expect(rest).toEqual({ expression: deep('${NOPE}') });
+      expect(rest).toEqual({ expression: deep('${NOPE}'), problem: { kind: 'unset', name: 'NOPE' } });
     }
+  });
+
+  it('says what went wrong as a value, for callers that word it their own way (env files)', () => {
+    const problem = (s: string) => {
+      const r = interpolateString(s, lookup);
+      return r.ok ? undefined : r.error.problem;
+    };
+    expect(problem('${TAG')).toEqual({ kind: 'unclosed' });
+    expect(problem('x ${1A} y')).toEqual({ kind: 'invalid', expression: '${1A}' });
+    expect(problem('$NOPE')).toEqual({ kind: 'unset', name: 'NOPE' });
+    expect(problem('${EMPTY:?give it}')).toEqual({ kind: 'required', name: 'EMPTY', detail: 'give it' });
+    expect(problem('${EMPTY:?}')).toEqual({ kind: 'required', name: 'EMPTY' });
+    expect(problem('${MISSING:?${EMPTY:?inner}}')).toEqual({ kind: 'required', name: 'MISSING' });
   });
 
   it('a required variable inside a word reports the outermost requirement', () => {

@@ -18,6 +18,7 @@ const matcher = (text: string) => IgnoreMatcher.fromText(text) as IgnoreMatcher;
 const targets: WatchTargets = {
   root: R,
   buildFile: `${R}/mbuild.yaml`,
+  envFiles: [`${R}/.env`, `${R}/ci/ci.env`],
   images: [
     {
       image: 'api',
@@ -64,6 +65,19 @@ describe('meaningOf / isIgnored', () => {
     expect(meaningOf(targets, `${R}/docker/web.Dockerfile.dockerignore`)).toEqual({ images: ['web'], buildFile: false, dockerfile: false, ignoreFile: true });
     expect(meaningOf(targets, `${R}/api/.dockerignore`).ignoreFile).toBe(true);
     expect(meaningOf(targets, `${R}/api/Dockerfile`).dockerfile).toBe(true);
+  });
+
+  it('takes an env file in use as the build file: a change reloads; the way to it is never pruned', () => {
+    const only: WatchTargets = { ...targets, images: targets.images.filter((w) => w.image !== 'all') };
+    expect(meaningOf(only, `${R}/.env`, false)).toEqual({ images: [], buildFile: true, dockerfile: false, ignoreFile: false });
+    expect(meaningOf(only, `${R}/ci/ci.env`, false)).toEqual({ images: [], buildFile: true, dockerfile: false, ignoreFile: false });
+    expect(meaningOf(only, `${R}/ci/other.env`, false).buildFile).toBe(false);
+    expect(isIgnored(only, `${R}/.env`, false)).toBe(false);
+    expect(isIgnored(only, `${R}/ci`, true)).toBe(false);
+    expect(isIgnored(only, `${R}/ci/ci.env`, false)).toBe(false);
+    expect(isIgnored(only, `${R}/ci/other.env`, false)).toBe(true);
+    expect(isIgnored({ ...only, envFiles: [] }, `${R}/.env`, false)).toBe(true);
+    expect(pruneFingerprint({ ...targets, envFiles: [`${R}/.env`] })).not.toBe(pruneFingerprint(targets));
   });
 
   it('never maps outputs, their temporary siblings or .mbuild/ to an image', () => {
