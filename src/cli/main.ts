@@ -98,6 +98,7 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .addOption(new Option('--push-jobs <n>', 'pushes at once').default(4).argParser(positiveInt))
     .option('--cache-to <repo>', 'store built images in this registry repository, tagged with their key (replaces cache.to)')
     .option('--cache-from <repo>', 'look for images in this registry repository before building (repeatable; adds to cache.from)', collect)
+    .option('--metadata-file <file>', 'write what the run did per image (tags, image ID, pushed digests, why) as JSON (docs/metadata.md)')
     .action((names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/up.js').then((m) => m.upCommand(io, names, buildFlags(o, cmd)))));
   buildOptions(program.command('watch').description('build, then rebuild exactly what your edits affect, until Ctrl-C'))
     .option('--poll', 'poll the file system instead of using inotify')

@@ -31,6 +31,8 @@ export interface UpOptions extends GlobalOptions, RegistryFlags {
   readonly noCache?: boolean;
   /** `--no-outputs`: build, but do not copy `outputs` to the host. */
   readonly noOutputs?: boolean;
+  /** `--metadata-file` (`up`): what the run did, per image, as JSON (report/metadata.ts). */
+  readonly metadataFile?: string;
 }
 
 export interface SessionOptions {

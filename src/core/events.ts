@@ -32,8 +32,12 @@ export type Failure =
 
 export type ImageOutcome =
   | { readonly kind: 'built'; readonly imageId: string; readonly durationMs: number; readonly size: number }
-  /** `cache`: the shared cache reference (`REF:<key>`) the image was pulled from, when it was not in the engine. */
-  | { readonly kind: 'up-to-date'; readonly imageId: string; readonly size: number; readonly cache?: string }
+  /**
+   * `cache`: the shared cache reference (`REF:<key>`) the image came from, when it was not in
+   * the engine; `remote`: it was not even pulled (`--push` copied its tags on the registry, and
+   * nothing of this run needed it in the engine).
+   */
+  | { readonly kind: 'up-to-date'; readonly imageId: string; readonly size: number; readonly cache?: string; readonly remote?: true }
   | { readonly kind: 'failed'; readonly failure: Failure; readonly durationMs: number };
 
 export interface ImageResult {

@@ -65,7 +65,7 @@ export async function finishUpToDate(
  * `.mbuild/state` not writable) is one warning: the image is built and tagged, and the
  * engine's key label still finds it; only this checkout's record of it is missing.
  */
-async function recordBuild(job: ImageJob, decision: Decision, imageId: string): Promise<void> {
+export async function recordBuild(job: ImageJob, decision: Decision, imageId: string): Promise<void> {
   const { image, opts } = job;
   try {
     await writeManifest(opts.file.root, { image: image.name, key: decision.key, imageId, tags: image.tags, inputs: decision.inputs });

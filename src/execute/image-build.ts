@@ -13,7 +13,7 @@
 import { ImageIndex, type RunIndex } from '../cache/image-index.js';
 import type { Failure, ImageOutcome } from '../core/events.js';
 import { tempLabels } from '../core/labels.js';
-import type { Result } from '../core/result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { TempContainers } from '../mounts/temp-containers.js';
 import { decideImage } from './decide.js';
 import type { BuildOne, Publish } from './executor.js';
@@ -57,6 +57,8 @@ async function buildImage(job: ImageJob, index: RunIndex, onKey: (key: string) =
   const cached = await fromSharedCache(job, decided.value, index);
   if (cached !== undefined) return cached;
   job.opts.emit({ type: 'image-started', image: job.image.name, why: verdict.reasons.join('; ') });
+  const upstream = await upstreamInEngine(job);
+  if (!upstream.ok) return upstream;
   const containers = new TempContainers(job.opts.engine, job.tempLabels);
   try {
     const prepared = await prepareContext(job, decided.value, containers);
@@ -67,4 +69,15 @@ async function buildImage(job: ImageJob, index: RunIndex, onKey: (key: string) =
   } finally {
     await containers.close();
   }
+}
+
+/** The upstream images a build reads, pulled first if the shared cache left them in the registry. */
+async function upstreamInEngine(job: ImageJob): Promise<Result<void, Failure>> {
+  const access = job.opts.registry;
+  if (access === undefined) return ok(undefined);
+  for (const [name, id] of job.upstream) {
+    const local = await access.local(job.opts.engine, id, job.signal);
+    if (!local.ok) return err(job.signal.aborted ? { reason: 'cancelled' } : { reason: 'engine-error', message: `upstream ${name}: ${local.error}` });
+  }
+  return ok(undefined);
 }

@@ -20,7 +20,7 @@ export async function publish(job: ImageJob, access: RegistryAccess, outcome: Im
   if (outcome.kind === 'failed') return undefined;
   const work: Promise<Failure | undefined>[] = [];
   if (access.cache.to !== undefined) {
-    work.push(access.pushes.run(0, () => storeInCache(job, access, key, outcome.imageId)));
+    work.push(access.pushes.run(0, () => storeInCache(job, access, key, outcome)));
   }
   if (access.pushAll || job.image.push) {
     const c: PushContext = { engine: job.opts.engine, emit: job.opts.emit, project: job.opts.file.name, image: job.image, signal: job.signal };
@@ -29,6 +29,9 @@ export async function publish(job: ImageJob, access: RegistryAccess, outcome: Im
   const failures = await Promise.all(work);
   return failures.find((f) => f !== undefined);
 }
+
+/** An image built or up to date: what may be published. */
+export type DoneOutcome = Exclude<ImageOutcome, { kind: 'failed' }>;
 
 /** What pushing an image's tags needs (`up` has it from the image's job; `mbuild push` makes it). */
 export interface PushContext {
@@ -40,13 +43,13 @@ export interface PushContext {
 }
 
 /** Pushes every tag of an image under the session's push cap; its first failure. */
-export async function pushTags(c: PushContext, access: RegistryAccess, outcome: ImageOutcome): Promise<Failure | undefined> {
+export async function pushTags(c: PushContext, access: RegistryAccess, outcome: DoneOutcome): Promise<Failure | undefined> {
   const tags = c.image.tags.filter((t) => !isPinOf(c.project, t));
   const failures = await Promise.all(tags.map((tag) => access.pushes.run(0, () => pushTag(c, access, tag, outcome))));
   return failures.find((f) => f !== undefined);
 }
 
-async function pushTag(c: PushContext, access: RegistryAccess, tag: string, outcome: ImageOutcome): Promise<Failure | undefined> {
+async function pushTag(c: PushContext, access: RegistryAccess, tag: string, outcome: DoneOutcome): Promise<Failure | undefined> {
   const { emit, engine } = c;
   const image = c.image.name;
   const target = tagRef(tag);
@@ -59,6 +62,8 @@ async function pushTag(c: PushContext, access: RegistryAccess, tag: string, outc
     emit({ type: 'push-done', image, ref, digest: copied, via: 'copy' });
     return undefined;
   }
+  const local = await access.local(engine, outcome.imageId, c.signal);
+  if (!local.ok) return pushFailed(c, ref, local.error);
   const auth = await access.auth(target.value.ref.registry);
   if (!auth.ok) return pushFailed(c, ref, auth.error);
   try {
@@ -67,7 +72,7 @@ async function pushTag(c: PushContext, access: RegistryAccess, tag: string, outc
     emit({ type: 'push-done', image, ref, digest: pushed.digest, via: 'push' });
     return undefined;
   } catch (e) {
-    return c.signal.aborted ? { reason: 'cancelled' } : pushFailed(c, ref, messageOf(e));
+    return pushFailed(c, ref, messageOf(e));
   }
 }
 
@@ -79,7 +84,9 @@ async function copyFromCache(c: PushContext, access: RegistryAccess, cacheRef: s
   return copied.ok ? copied.value.digest : undefined;
 }
 
+/** A push that failed, said; `cancelled` when Ctrl-C is why. */
 function pushFailed(c: PushContext, ref: string, message: string): Failure {
+  if (c.signal.aborted) return { reason: 'cancelled' };
   c.emit({ type: 'push-failed', image: c.image.name, ref, message });
   return { reason: 'push-failed', ref, message };
 }

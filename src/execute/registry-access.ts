@@ -5,7 +5,8 @@
  * `X-Registry-Auth` header of each registry is asked of the credentials once per session.
  */
 import type { SharedCache } from '../config/types.js';
-import { err, ok, type Result } from '../core/result.js';
+import { err, messageOf, ok, type Result } from '../core/result.js';
+import type { Engine } from '../docker/engine.js';
 import { authHeader, type Credentials } from '../registry/credentials.js';
 import type { RegistryClient } from '../registry/client.js';
 import { formatRef, parseImageRef, type ImageRef } from '../registry/reference.js';
@@ -15,6 +16,8 @@ export class RegistryAccess {
   readonly #auths = new Map<string, Promise<Result<string, string>>>();
   /** Pushes (tags and cache entries) at once, across every image of the session. */
   readonly pushes: WorkerPool;
+  /** Images left in the shared cache, by image ID, and their pulls once asked for. */
+  readonly #remote = new Map<string, { image: RemoteImage; pulled?: Promise<Result<void, string>> }>();
 
   constructor(
     readonly credentials: Credentials,
@@ -37,6 +40,38 @@ export class RegistryAccess {
     }
     return header;
   }
+
+  /** Records an image left in the shared cache. */
+  leaveRemote(imageId: string, image: RemoteImage): void {
+    this.#remote.set(imageId, { image });
+  }
+
+  /** Whether the image is in the shared cache only. */
+  isRemote(imageId: string): boolean {
+    const entry = this.#remote.get(imageId);
+    return entry !== undefined && entry.pulled === undefined;
+  }
+
+  /** Pulls (once) and tags an image left in the shared cache; nothing for any other image. */
+  local(engine: Engine, imageId: string, signal: AbortSignal): Promise<Result<void, string>> {
+    const entry = this.#remote.get(imageId);
+    if (entry === undefined) return Promise.resolve(ok(undefined));
+    entry.pulled ??= this.#pull(engine, entry.image, signal);
+    return entry.pulled;
+  }
+
+  async #pull(engine: Engine, image: RemoteImage, signal: AbortSignal): Promise<Result<void, string>> {
+    const auth = await this.auth(image.at.ref.registry);
+    if (!auth.ok) return auth;
+    try {
+      await engine.pullImage(image.at.repo, image.at.tag, { auth: auth.value, signal });
+      for (const tag of image.tags) await engine.tagImage(image.at.text, tag);
+      await untagCacheRef(engine, image.at.text, image.tags.length);
+      return ok(undefined);
+    } catch (e) {
+      return err(`cannot pull ${image.at.text}: ${messageOf(e)}`);
+    }
+  }
 }
 
 /** A tag as the engine and the registry want it: the repository (no tag) and the tag, with its registry. */
@@ -57,4 +92,20 @@ export function tagRef(text: string, tag?: string): Result<TagRef, string> {
   const ref = { ...parsed.value, tag: t };
   const repo = formatRef({ registry: ref.registry, repository: ref.repository });
   return ok({ ref, repo, tag: t, text: `${repo}:${t}` });
+}
+
+/** An image of this session left in the shared cache (not pulled); pulled and tagged once a build needs it. */
+export interface RemoteImage {
+  readonly at: TagRef;
+  /** Its tags in the engine once pulled (the build file's, and its BuildKit pin). */
+  readonly tags: readonly string[];
+}
+
+/**
+ * Removes the `<repo>:<key>` tag a pull or a store left in the engine, when the image has
+ * other tags (else the tag is what keeps the image). Only a tag goes: the image stays.
+ */
+export async function untagCacheRef(engine: Engine, ref: string, otherTags: number): Promise<void> {
+  if (otherTags === 0) return;
+  await engine.removeImage(ref, { noPrune: true }).catch(() => undefined);
 }

@@ -9,12 +9,12 @@
  * A registry that cannot be asked, or a hit that cannot be pulled, is a warning and the
  * image is built: the cache only ever saves work.
  */
-import type { Failure } from '../core/events.js';
+import type { Failure, ImageOutcome } from '../core/events.js';
 import { IMAGE_LABEL, KEY_LABEL, PROJECT_LABEL } from '../core/labels.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { ImageInfo } from '../docker/engine.js';
 import { warn, type ImageJob } from './job.js';
-import { tagRef, type RegistryAccess, type TagRef } from './registry-access.js';
+import { tagRef, untagCacheRef, type RegistryAccess, type TagRef } from './registry-access.js';
 
 export interface CacheHit {
   /** `<repo>:<key>`. */
@@ -43,37 +43,55 @@ export async function fetchHit(job: ImageJob, access: RegistryAccess, hit: Cache
     await engine.pullImage(hit.at.repo, hit.at.tag, { auth: auth.value, signal: job.signal });
     const info = await engine.inspectImage(hit.at.text);
     if (info === undefined) return err(`${hit.at.text} is not in the engine after the pull`);
-    const labels = info.labels;
-    if (labels[KEY_LABEL] !== key || labels[PROJECT_LABEL] !== job.opts.file.name || labels[IMAGE_LABEL] !== job.image.name) {
-      return err(`${hit.at.text} is not an image of ${job.opts.file.name}/${job.image.name} built from this key`);
-    }
+    if (!isThisImage(job, info.labels, key)) return err(`${hit.at.text} is not an image of ${job.opts.file.name}/${job.image.name} built from this key`);
     return ok(info);
   } catch (e) {
     return err(messageOf(e));
   }
 }
 
+/** The labels say: this project's image, built from `key` (what a local skip checks too). */
+export const isThisImage = (job: ImageJob, labels: Readonly<Record<string, string>>, key: string): boolean =>
+  labels[KEY_LABEL] === key && labels[PROJECT_LABEL] === job.opts.file.name && labels[IMAGE_LABEL] === job.image.name;
+
 /**
- * Stores a built (or up-to-date) image as `<to>:<key>`, unless the registry has it already.
- * Run under the session's push cap; a failure is a warning, never the image's outcome.
+ * Stores a built or up-to-date image as `<to>:<key>`, unless the registry has it already: an
+ * image that came from another repository of the same registry by a manifest copy, else by a
+ * push (an image left in the registry is pulled first). Run under the session's push cap; a
+ * failure is a warning, never the image's outcome.
  */
-export async function storeInCache(job: ImageJob, access: RegistryAccess, key: string, imageId: string): Promise<Failure | undefined> {
+export async function storeInCache(
+  job: ImageJob,
+  access: RegistryAccess,
+  key: string,
+  outcome: Exclude<ImageOutcome, { kind: 'failed' }>,
+): Promise<Failure | undefined> {
   const to = access.cache.to;
-  if (to === undefined) return undefined;
-  const at = tagRef(to, key);
-  if (!at.ok) return undefined;
-  const { engine } = job.opts;
+  const at = to === undefined ? undefined : tagRef(to, key);
+  if (at === undefined || !at.ok) return undefined;
   const head = await access.client.head(at.value.ref, job.signal);
   if (head.ok && head.value !== undefined) return undefined;
-  const auth = await access.auth(at.value.ref.registry);
+  const stored = (digest: string): void => job.opts.emit({ type: 'cache-stored', image: job.image.name, ref: at.value.text, digest });
+  const from = outcome.kind === 'up-to-date' && outcome.cache !== undefined ? tagRef(outcome.cache) : undefined;
+  if (from?.ok === true) {
+    const copied = await access.client.copy(from.value.ref, at.value.ref, job.signal);
+    if (copied.ok) {
+      stored(copied.value.digest);
+      return undefined;
+    }
+  }
   try {
+    const local = await access.local(job.opts.engine, outcome.imageId, job.signal);
+    if (!local.ok) throw new Error(local.error);
+    const auth = await access.auth(at.value.ref.registry);
     if (!auth.ok) throw new Error(auth.error);
-    await engine.tagImage(imageId, at.value.text);
-    const pushed = await engine.pushImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal });
-    job.opts.emit({ type: 'cache-stored', image: job.image.name, ref: at.value.text, digest: pushed.digest });
+    await job.opts.engine.tagImage(outcome.imageId, at.value.text);
+    const pushed = await job.opts.engine.pushImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal });
+    await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
+    stored(pushed.digest);
   } catch (e) {
     if (job.signal.aborted) return { reason: 'cancelled' };
-    warn(job, `cannot store the image in the shared cache ${to}: ${messageOf(e)}`);
+    warn(job, `cannot store the image in the shared cache ${to ?? ''}: ${messageOf(e)}`);
   }
   return undefined;
 }

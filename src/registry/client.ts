@@ -21,6 +21,13 @@ export interface ManifestRef {
   readonly size: number;
 }
 
+/** What `imageConfig` reads of an image's config blob. */
+export interface ImageConfig {
+  /** The config digest: the image ID an engine gives the image once pulled. */
+  readonly id: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
 export interface Manifest {
   readonly bytes: Buffer;
   readonly mediaType: string;
@@ -96,6 +103,22 @@ export class RegistryClient {
     const got = await this.manifest(ref, signal);
     if (!got.ok || got.value === undefined) return got.ok ? ok(undefined) : got;
     return ok(referencesOf(got.value.bytes, got.value.mediaType)?.config);
+  }
+
+  /**
+   * The image a manifest names, read from its config blob without pulling any layer: its ID
+   * (the config digest, checked against the bytes) and its labels. Undefined for no manifest
+   * or an index; `refused` when the registry sends the blob elsewhere (a redirect).
+   */
+  async imageConfig(ref: ImageRef, signal?: AbortSignal): Promise<Result<ImageConfig | undefined, RegistryError>> {
+    const id = await this.configDigest(ref, signal);
+    if (!id.ok || id.value === undefined) return id.ok ? ok(undefined) : id;
+    const what = `GET the config of ${formatRef(ref)}`;
+    const res = await this.call(ref, { method: 'GET', path: `/v2/${ref.repository}/blobs/${id.value}`, scopes: [pull(ref.repository)], what }, signal);
+    if (!res.ok) return res;
+    if (res.value.status !== 200) return err(statusError(res.value.status, res.value.body, what));
+    if (sha256Digest(res.value.body) !== id.value) return err({ kind: 'protocol', message: `${what}: its bytes are not ${id.value}` });
+    return ok({ id: id.value, labels: labelsOf(res.value.body) });
   }
 
   private async copyAt(from: ImageRef, to: ImageRef, depth: number, signal?: AbortSignal): Promise<Result<ManifestRef, RegistryError>> {
@@ -174,6 +197,17 @@ export class RegistryClient {
     if (!parsed.ok || parsed.value.registry !== ref.registry || parsed.value.repository !== ref.repository)
       return Promise.resolve(err({ kind: 'refused', message: parsed.ok ? `"${text}" is not a valid image reference` : parsed.error }));
     return this.session.request(ref.registry, req, signal);
+  }
+}
+
+/** `config.Labels` of an image config; none when it has none or is not JSON. */
+function labelsOf(body: Buffer): Readonly<Record<string, string>> {
+  try {
+    const labels = (JSON.parse(body.toString('utf8')) as { config?: { Labels?: unknown } } | null)?.config?.Labels;
+    if (typeof labels !== 'object' || labels === null) return {};
+    return Object.fromEntries(Object.entries(labels).filter((e): e is [string, string] => typeof e[1] === 'string'));
+  } catch {
+    return {};
   }
 }
 

@@ -8,7 +8,8 @@ export const seconds = (ms: number): string => (ms < 10_000 ? `${(ms / 1000).toF
 export const bytes = formatBytes;
 
 /** ` (from cache REF)` for an image pulled from the shared cache, else nothing. */
-export const fromCache = (o: ImageOutcome): string => (o.kind === 'up-to-date' && o.cache !== undefined ? ` (from cache ${o.cache})` : '');
+export const fromCache = (o: ImageOutcome): string =>
+  o.kind === 'up-to-date' && o.cache !== undefined ? ` (from cache ${o.cache}${o.remote === true ? ', not pulled' : ''})` : '';
 
 export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
@@ -67,7 +68,7 @@ export function summaryTable(results: readonly ImageResult[]): string {
       resultWord(outcome),
       outcome.kind === 'up-to-date' ? '-' : seconds(outcome.durationMs),
       outcome.kind === 'failed' ? '-' : shortId(outcome.imageId),
-      outcome.kind === 'failed' ? '-' : bytes(outcome.size),
+      outcome.kind === 'failed' || (outcome.kind === 'up-to-date' && outcome.remote === true) ? '-' : bytes(outcome.size),
     ]);
   }
   const widths = rows[0]!.map((_, c) => rows.reduce((w, r) => Math.max(w, r[c]!.length), 0));

@@ -5,10 +5,13 @@ import { ImageIndex } from '../../cache/image-index.js';
 import { prefetch, type Prefetched } from '../../cache/prefetch.js';
 import { findBuildFile } from '../../config/find.js';
 import { logPath } from '../../core/layout.js';
-import { ok } from '../../core/result.js';
+import { writeFileAtomic } from '../../core/atomic-write.js';
+import type { EmitEvent } from '../../core/events.js';
+import { messageOf, ok } from '../../core/result.js';
 import type { RunReport } from '../../execute/executor.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter } from '../../report/create.js';
+import { MetadataCollector, metadataJson } from '../../report/metadata.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
 import { connect, startConnecting } from '../engine.js';
 import type { CommandResult } from '../failure.js';
@@ -32,6 +35,17 @@ function prefetchFor(io: CliIo, opts: UpOptions, names: readonly string[], image
 export function exitCodeOf(report: RunReport): ExitCode {
   if (report.interrupted) return ExitCode.interrupted;
   return report.results.some((r) => r.outcome.kind === 'failed') ? ExitCode.failed : ExitCode.ok;
+}
+
+/** Writes the metadata document atomically; false (after saying why) when it cannot be written. */
+async function writeMetadata(io: CliIo, path: string, metadata: MetadataCollector): Promise<boolean> {
+  try {
+    await writeFileAtomic(resolve(io.cwd, path), metadataJson(metadata.document()));
+    return true;
+  } catch (e) {
+    io.stderr.write(`error: cannot write the metadata file ${path}: ${messageOf(e)}\n`);
+    return false;
+  }
 }
 
 export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<CommandResult> {
@@ -69,16 +83,23 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
     logPath: (image) => displayPath(logPath(file.root, image), io.cwd),
   });
   const signals = abortOnSignals();
+  const metadata = opts.metadataFile === undefined ? undefined : new MetadataCollector();
+  const emit: EmitEvent = (e) => {
+    metadata?.onEvent(e);
+    reporter.onEvent(e);
+  };
   try {
     const session = await openSession(
       io,
       file.root,
-      sessionOptions(opts, connected.value, reporter.onEvent.bind(reporter), signals.signal, { prefetched, images, registries: registries.value }),
+      sessionOptions(opts, connected.value, emit, signals.signal, { prefetched, images, registries: registries.value }),
     );
     const report = await session.executor(planned.value).run(builder);
     await session.close();
     await reporter.close();
-    return ok(exitCodeOf(report));
+    const written = metadata && opts.metadataFile !== undefined ? await writeMetadata(io, opts.metadataFile, metadata) : true;
+    const code = exitCodeOf(report);
+    return ok(code === ExitCode.ok && !written ? ExitCode.failed : code);
   } finally {
     signals.dispose();
     await reaping;
