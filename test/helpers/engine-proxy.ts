@@ -39,6 +39,8 @@ export interface EngineProxy {
   hold(match: Match, afterBytes?: number): Stop;
   /** Cuts the connection of the next response matching `match` once `afterBytes` body bytes went through. */
   cut(match: Match, afterBytes: number): Stop;
+  /** Every request's route, in the order they came. */
+  readonly routes: readonly string[];
   close(): Promise<void>;
 }
 
@@ -46,7 +48,9 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
 const endToEnd = (h: IncomingHttpHeaders): IncomingHttpHeaders => Object.fromEntries(Object.entries(h).filter(([k]) => !HOP_BY_HOP.has(k)));
 const routeOf = (req: IncomingMessage): string => `${req.method!} ${(req.url ?? '/').replace(/^\/v\d+\.\d+/, '').replace(/\?.*$/, '')}`; // a server's request has a method
 
-export async function startEngineProxy(): Promise<EngineProxy> {
+/** `socket`: the engine behind the proxy (default: the main engine's). */
+export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<EngineProxy> {
+  const routes: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'mbuild-engine-proxy-'));
   const socketPath = join(dir, 'docker.sock');
   const rules: Rule[] = [];
@@ -56,8 +60,9 @@ export async function startEngineProxy(): Promise<EngineProxy> {
   };
 
   const server = createServer((req, res) => {
+    routes.push(routeOf(req));
     const rule = take(routeOf(req));
-    const up = request({ socketPath: ENGINE_SOCKET, method: req.method, path: req.url, headers: endToEnd(req.headers) }, (ures) => {
+    const up = request({ socketPath: socket, method: req.method, path: req.url, headers: endToEnd(req.headers) }, (ures) => {
       void (async () => {
         if (rule?.action === 'hold' && rule.afterBytes === undefined) {
           rule.reached();
@@ -105,6 +110,7 @@ export async function startEngineProxy(): Promise<EngineProxy> {
     url: `unix://${socketPath}`,
     hold: (match, afterBytes) => add(match, 'hold', afterBytes),
     cut: (match, afterBytes) => add(match, 'cut', afterBytes),
+    routes,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
