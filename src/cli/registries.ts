@@ -10,6 +10,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { RegistryAccess } from '../execute/registry-access.js';
 import { RegistryClient } from '../registry/client.js';
 import { loadCredentials, registryConfigHeader } from '../registry/credentials.js';
+import { DOCKER_HUB, parseImageRef } from '../registry/reference.js';
 import type { CommandFailure } from './failure.js';
 import type { CliIo } from './io.js';
 
@@ -32,7 +33,10 @@ const invalid = (message: string): Result<never, CommandFailure> => err({ reason
 
 /** The shared cache the flags leave: `--cache-to` replaces `cache.to`; `--cache-from` adds to `from`. */
 export function sharedCacheOf(file: BuildFile, flags: RegistryFlags): Result<SharedCache, CommandFailure> {
-  for (const [flag, repo] of [...(flags.cacheTo === undefined ? [] : [['--cache-to', flags.cacheTo] as const]), ...(flags.cacheFrom ?? []).map((r) => ['--cache-from', r] as const)]) {
+  for (const [flag, repo] of [
+    ...(flags.cacheTo === undefined ? [] : [['--cache-to', flags.cacheTo] as const]),
+    ...(flags.cacheFrom ?? []).map((r) => ['--cache-from', r] as const),
+  ]) {
     const problem = repositoryProblem(repo);
     if (problem !== undefined) return invalid(`${flag} ${repo}: ${problem}`);
   }
@@ -45,6 +49,8 @@ export async function registriesFor(io: CliIo, file: BuildFile, images: readonly
   const cache = sharedCacheOf(file, flags);
   if (!cache.ok) return cache;
   const pushing = flags.push === true || images.some((name) => file.images.get(name)?.push === true);
+  const unpushable = pushing ? unpushableTags(file, images, flags.push === true) : [];
+  if (unpushable.length > 0) return invalid(unpushable.join('\n'));
   const needed = pushing || cache.value.from.length > 0;
   const credentials = await loadCredentials(io.env);
   // A config.json that cannot be read fails a run that needs a registry; any other run goes on without it.
@@ -55,4 +61,26 @@ export async function registriesFor(io: CliIo, file: BuildFile, images: readonly
   if (!needed) return ok({ registryConfig });
   const access = new RegistryAccess(credentials.value, new RegistryClient(credentials.value), cache.value, flags.push === true, flags.pushJobs ?? 4);
   return ok({ access, registryConfig });
+}
+
+/**
+ * Tags a push would send where it cannot go: Docker Hub's namespace of official images
+ * (`shop-api:latest`, every default tag, is `docker.io/library/shop-api`). Said before
+ * anything is built, so that a run does not end in a registry's "denied".
+ */
+function unpushableTags(file: BuildFile, images: readonly string[], all: boolean): string[] {
+  const out: string[] = [];
+  for (const name of images) {
+    const image = file.images.get(name);
+    if (image === undefined || !(all || image.push)) continue;
+    for (const tag of image.tags) {
+      const ref = parseImageRef(tag);
+      if (ref.ok && ref.value.registry === DOCKER_HUB && ref.value.repository.startsWith('library/')) {
+        out.push(
+          `image '${name}': tag ${tag} would be pushed to Docker Hub's official images (docker.io/${ref.value.repository}); give it a registry or a namespace, e.g. registry.example.com/${tag}`,
+        );
+      }
+    }
+  }
+  return out;
 }

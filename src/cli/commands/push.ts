@@ -23,11 +23,11 @@ export async function pushCommand(io: CliIo, names: readonly string[], opts: Pus
   const planned = await planFor(io, opts, names);
   if (!planned.ok) return planned;
   const { file, plan } = planned.value;
+  const registries = await registriesFor(io, file, plan.images.map((i) => i.name), { push: true, pushJobs: opts.pushJobs });
+  if (!registries.ok) return registries;
   const connected = await connect(io, { ...opts, builder: 'auto' });
   if (!connected.ok) return connected;
   const { engine } = connected.value;
-  const registries = await registriesFor(io, file, [], { push: true, pushJobs: opts.pushJobs });
-  if (!registries.ok) return registries;
   const access = registries.value.access;
   if (access === undefined) return ok(ExitCode.ok);
   const reporter = new PlainReporter({ stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: () => '' }, { quiet: opts.quiet === true });

@@ -63,9 +63,6 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   const planned = await planFor(io, opts, names);
   if (!planned.ok) return planned;
   const { file } = planned.value;
-  const connected = await connect(io, opts, connecting);
-  if (!connected.ok) return connected;
-  const { engine, builder } = connected.value;
   const registries = await registriesFor(
     io,
     file,
@@ -73,6 +70,9 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
     opts,
   );
   if (!registries.ok) return registries;
+  const connected = await connect(io, opts, connecting);
+  if (!connected.ok) return connected;
+  const { engine, builder } = connected.value;
   // Temporary containers of an mbuild that was killed before it could remove them (only
   // those of dead processes: this run's own are safe), removed while the run goes on.
   const reaping = reapTempContainers(engine);
