@@ -12,7 +12,7 @@ import { isPinOf } from '../core/labels.js';
 import { messageOf } from '../core/result.js';
 import type { Engine } from '../docker/engine.js';
 import type { ImageJob } from './job.js';
-import { tagRef, type RegistryAccess, type TagRef } from './registry-access.js';
+import { tagRef, withRetry, type RegistryAccess, type TagRef } from './registry-access.js';
 import { storeInCache } from './shared-cache.js';
 
 /** Publishes one image; resolves to its failure, or undefined when everything asked for is on the registries. */
@@ -20,7 +20,8 @@ export async function publish(job: ImageJob, access: RegistryAccess, outcome: Im
   if (outcome.kind === 'failed') return undefined;
   const work: Promise<Failure | undefined>[] = [];
   if (access.cache.to !== undefined) {
-    work.push(access.pushes.run(0, () => storeInCache(job, access, key, outcome)));
+    const to = tagRef(access.cache.to);
+    work.push(access.push(to.ok ? to.value.repo : access.cache.to, () => storeInCache(job, access, key, outcome)));
   }
   if (access.pushAll || job.image.push) {
     const c: PushContext = { engine: job.opts.engine, emit: job.opts.emit, project: job.opts.file.name, image: job.image, signal: job.signal };
@@ -45,7 +46,12 @@ export interface PushContext {
 /** Pushes every tag of an image under the session's push cap; its first failure. */
 export async function pushTags(c: PushContext, access: RegistryAccess, outcome: DoneOutcome): Promise<Failure | undefined> {
   const tags = c.image.tags.filter((t) => !isPinOf(c.project, t));
-  const failures = await Promise.all(tags.map((tag) => access.pushes.run(0, () => pushTag(c, access, tag, outcome))));
+  const failures = await Promise.all(
+    tags.map((tag) => {
+      const target = tagRef(tag);
+      return access.push(target.ok ? target.value.repo : tag, () => pushTag(c, access, tag, outcome));
+    }),
+  );
   return failures.find((f) => f !== undefined);
 }
 
@@ -68,7 +74,7 @@ async function pushTag(c: PushContext, access: RegistryAccess, tag: string, outc
   if (!auth.ok) return pushFailed(c, ref, auth.error);
   try {
     const onProgress = (current: number, total: number): void => emit({ type: 'push-progress', image, ref, current, total });
-    const pushed = await engine.pushImage(target.value.repo, target.value.tag, { auth: auth.value, signal: c.signal, onProgress });
+    const pushed = await withRetry(c.signal, () => engine.pushImage(target.value.repo, target.value.tag, { auth: auth.value, signal: c.signal, onProgress }));
     emit({ type: 'push-done', image, ref, digest: pushed.digest, via: 'push' });
     return undefined;
   } catch (e) {

@@ -5,6 +5,7 @@
  * `X-Registry-Auth` header of each registry is asked of the credentials once per session.
  */
 import type { SharedCache } from '../config/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { Engine } from '../docker/engine.js';
 import { authHeader, type Credentials } from '../registry/credentials.js';
@@ -16,6 +17,8 @@ export class RegistryAccess {
   readonly #auths = new Map<string, Promise<Result<string, string>>>();
   /** Pushes (tags and cache entries) at once, across every image of the session. */
   readonly pushes: WorkerPool;
+  /** The last push queued per repository: pushes into one repository run one at a time. */
+  readonly #repoQueues = new Map<string, Promise<unknown>>();
   /** Images left in the shared cache, by image ID, and their pulls once asked for. */
   readonly #remote = new Map<string, { image: RemoteImage; pulled?: Promise<Result<void, string>> }>();
 
@@ -39,6 +42,23 @@ export class RegistryAccess {
       this.#auths.set(registry, header);
     }
     return header;
+  }
+
+  /**
+   * Runs a push into `repo` once the pushes queued before it into the same repository are
+   * done, in a slot of the push cap. A registry may fail two uploads of one layer into one
+   * repository at once (distribution 2.8's filesystem storage answers 500), and the second
+   * push of a layer is cheap once the first is done.
+   */
+  push<T>(repo: string, work: () => Promise<T>): Promise<T> {
+    const before = this.#repoQueues.get(repo) ?? Promise.resolve();
+    const run = before.then(() => this.pushes.run(0, work));
+    const settled = run.catch(() => undefined);
+    this.#repoQueues.set(repo, settled);
+    void settled.then(() => {
+      if (this.#repoQueues.get(repo) === settled) this.#repoQueues.delete(repo);
+    });
+    return run;
   }
 
   /** Records an image left in the shared cache. */
@@ -108,4 +128,27 @@ export interface RemoteImage {
 export async function untagCacheRef(engine: Engine, ref: string, otherTags: number): Promise<void> {
   if (otherTags === 0) return;
   await engine.removeImage(ref, { noPrune: true }).catch(() => undefined);
+}
+
+/** Delays before the second and third try of a push the registry failed with a 5xx or 429. */
+const RETRY_DELAYS_MS = [1000, 3000];
+
+/** A registry's answer worth trying again: overloaded or failing for a moment (not 4xx). */
+const isTransient = (message: string): boolean => /\b(5\d\d|429)\b|too many requests|service unavailable|bad gateway|gateway time-?out/i.test(message);
+
+/** Runs a push, and again (twice at most, after a pause) while it fails with a transient registry error. */
+export async function withRetry<T>(signal: AbortSignal, work: () => Promise<T>): Promise<T> {
+  for (const delay of RETRY_DELAYS_MS) {
+    try {
+      return await work();
+    } catch (e) {
+      if (signal.aborted || !isTransient(messageOf(e))) throw e;
+      const interrupted = await sleep(delay, undefined, { signal }).then(
+        () => false,
+        () => true,
+      );
+      if (interrupted) throw e;
+    }
+  }
+  return work();
 }

@@ -14,7 +14,7 @@ import { IMAGE_LABEL, KEY_LABEL, PROJECT_LABEL } from '../core/labels.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { ImageInfo } from '../docker/engine.js';
 import { warn, type ImageJob } from './job.js';
-import { tagRef, untagCacheRef, type RegistryAccess, type TagRef } from './registry-access.js';
+import { tagRef, untagCacheRef, withRetry, type RegistryAccess, type TagRef } from './registry-access.js';
 
 export interface CacheHit {
   /** `<repo>:<key>`. */
@@ -86,7 +86,7 @@ export async function storeInCache(
     const auth = await access.auth(at.value.ref.registry);
     if (!auth.ok) throw new Error(auth.error);
     await job.opts.engine.tagImage(outcome.imageId, at.value.text);
-    const pushed = await job.opts.engine.pushImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal });
+    const pushed = await withRetry(job.signal, () => job.opts.engine.pushImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal }));
     await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
     stored(pushed.digest);
   } catch (e) {

@@ -40,7 +40,7 @@ afterAll(async () => {
   await Promise.all([plain.stop(), authed.stop(), fresh.stop()]);
 });
 afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
+  for (const c of cleanups.splice(0).reverse()) c(); // last made, first removed: a child image before its parent
 });
 
 interface Project {
@@ -152,7 +152,9 @@ function clearFresh(name: string): void {
   const ids = docker('-H', fresh.host, 'image', 'ls', '-q', '--filter', `label=io.mbuild.project=${name}`);
   if (ids.length > 0) docker('-H', fresh.host, 'rmi', '-f', ...new Set(ids));
 }
-const freshImages = (name: string): string[] => docker('-H', fresh.host, 'image', 'ls', '-q', '--no-trunc', '--filter', `label=io.mbuild.project=${name}`);
+const freshImages = (name: string): string[] => [
+  ...new Set(docker('-H', fresh.host, 'image', 'ls', '-q', '--no-trunc', '--filter', `label=io.mbuild.project=${name}`)),
+];
 
 /** What went wrong in a run, for assertion messages. */
 const problems = (r: { events: JsonEvent[] }): JsonEvent[] =>
@@ -238,6 +240,41 @@ describe('credentials', () => {
       expect(text).not.toContain(PASSWORD);
       expect(text).not.toContain(basic(USER, PASSWORD));
     }
+  });
+});
+
+describe('pulls with credentials', () => {
+  it('the shared cache on the htpasswd registry serves a fresh engine; a classic build pulls its private FROM image with X-Registry-Config', async () => {
+    const config = dockerConfig({ auths: { [authed.host]: { auth: basic(USER, PASSWORD) } } });
+    const env = { DOCKER_CONFIG: config };
+    const p = project(authed.host);
+    const cache = `${authed.host}/${p.name}-cache`;
+    const warm = await p.up(['--cache-to', cache, '--push'], env);
+    expect(warm.code, JSON.stringify(problems(warm))).toBe(0);
+    cleanups.push(() => clearFresh(p.name));
+    const hit = await copyOf(p).up(['--cache-from', cache], { ...env, DOCKER_HOST: fresh.host });
+    expect(hit.code, JSON.stringify(problems(hit))).toBe(0);
+    expect(ofType(hit.events, 'image-started')).toEqual([]);
+    expect(freshImages(p.name)).toHaveLength(2);
+
+    // A FROM on the private registry, missing from the fresh engine: the classic builder pulls it.
+    const child = mkdtempSync(join(tmpdir(), 'mbt-reg-child-'));
+    cleanups.push(() => rmSync(child, { recursive: true, force: true }));
+    const childName = `${p.name}-child`;
+    writeFileSync(
+      join(child, 'mbuild.yaml'),
+      `version: 1\nname: ${childName}\ndefaults: {network: none}\nimages:\n  c:\n    dockerfile_inline: |\n      FROM ${authed.host}/${p.name}/app:1\n      RUN cat /b.txt\n    tags: [${childName}-c:1]\n`,
+    );
+    docker('-H', fresh.host, 'rmi', `${authed.host}/${p.name}/app:1`, `${authed.host}/${p.name}/app:latest`);
+    cleanups.push(() => {
+      const ids = docker('-H', fresh.host, 'image', 'ls', '-q', '--filter', `label=io.mbuild.project=${childName}`);
+      if (ids.length > 0) docker('-H', fresh.host, 'rmi', '-f', ...new Set(ids));
+    });
+    const denied = await runUp(child, ['--builder', 'classic'], { DOCKER_HOST: fresh.host, DOCKER_CONFIG: dockerConfig({}) });
+    expect(denied.code).toBe(1);
+    const built = await runUp(child, ['--builder', 'classic'], { ...env, DOCKER_HOST: fresh.host });
+    expect(built.code, JSON.stringify(problems(built))).toBe(0);
+    expect(ofType(built.events, 'image-log').map((e) => e.line)).toContain(p.name);
   });
 });
 
