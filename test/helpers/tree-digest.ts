@@ -59,9 +59,9 @@ async function readTar(stream: Readable, normalize: (content: Buffer) => Buffer)
 /**
  * `normalize(image)` maps an image to a content filter (e.g. replacing its project's
  * name by a placeholder, so that copies of one project under two names compare equal).
+ * `docker`: the engine to read from (default: the one DOCKER_HOST or the default socket names).
  */
-export function treeReader(normalize: (image: string) => (content: Buffer) => Buffer = () => (c) => c): TreeReader {
-  const docker = new Docker();
+export function treeReader(normalize: (image: string) => (content: Buffer) => Buffer = () => (c) => c, docker: Docker = new Docker()): TreeReader {
   const memo = new Map<string, Promise<readonly string[]>>();
   let reads = 0;
   const read = async (image: string, path: string): Promise<readonly string[]> => {
