@@ -65,6 +65,8 @@ function readEnvFile(path: string, given: string | undefined): { file?: SourceFi
     return given === undefined ? {} : fail('env-file-missing', `env file not found: ${named}; a relative --env-file path is relative to the current folder`);
   }
   if (info.isDirectory()) return fail('env-file-unreadable', `${named} is a folder; an env file must be a file`);
+  // A FIFO would wait for a writer, a device could be endless: only a regular file is read.
+  if (!info.isFile()) return fail('env-file-unreadable', `${named} is not a regular file (a device, a FIFO or a socket); an env file must be a file`);
   if (info.size > MAX_ENV_FILE_BYTES) return fail('env-file-unreadable', `${named} is too large (${info.size} bytes; the limit is ${MAX_ENV_FILE_BYTES})`);
   let bytes: Buffer;
   try {

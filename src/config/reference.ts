@@ -14,10 +14,18 @@ const REF_RE = new RegExp(`^(${name})(?::(${tag}))?(?:@(${digest}))?$`);
 /** Why `text` is not a valid `name[:tag]` for tagging, or undefined when it is. */
 export function tagProblem(text: string): string | undefined {
   if (text.length > 255) return 'longer than 255 characters';
-  if (TAG_RE.test(text)) return undefined;
+  if (TAG_RE.test(text)) return portProblem(text);
   if (text.includes('@')) return 'a tag cannot carry a digest';
   if (/[A-Z]/.test(repositoryPath(text))) return 'repository names must be lowercase';
   return "expected [registry/]name[:tag], with lowercase letters, digits and separators '.', '_', '-'";
+}
+
+/** A registry port out of range (`reg:99999/x`), which the grammar allows. */
+function portProblem(text: string): string | undefined {
+  const first = text.split('/')[0]!;
+  const port = text.includes('/') ? /^[^[\]]*:(\d+)$|^\[[^\]]*\]:(\d+)$/.exec(first) : null;
+  const n = Number(port?.[1] ?? port?.[2] ?? 0);
+  return n > 65535 || (port !== null && n === 0) ? `port ${String(n)} of registry ${first} is out of range` : undefined;
 }
 
 /** The path of a reference: without its registry (a first component with `.`, `:` or `localhost`), tag and digest. */

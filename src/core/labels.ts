@@ -4,7 +4,7 @@
  * containers (a later run removes those of a process that died), the label prefix a build
  * file may not use, and the pin tags through which BuildKit resolves `{image:}` args.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 
 /** Labels under this prefix are mbuild's; a build file may not set them. */
@@ -48,3 +48,11 @@ export const pinnedRef = (project: string, image: string, imageId: string): stri
 
 /** Whether `tag` is a pin of one of `project`'s images. */
 export const isPinOf = (project: string, tag: string): boolean => tag.startsWith(`mbuild-pin/${project}-`);
+
+/**
+ * The tag of an image in the shared cache: its key, made distinct per project and image, so
+ * that two projects (or two images of one project) with the same definition sharing a cache
+ * repository each have their own entry, whose labels name them.
+ */
+export const cacheTag = (project: string, image: string, key: string): string =>
+  `c1-${createHash('sha256').update(`${project}\0${image}\0${key}`).digest('hex')}`;

@@ -10,7 +10,18 @@ import type { Readable } from 'node:stream';
 import * as wire from './api-json.js';
 import { BuildStreamParser } from './build-stream.js';
 import { EngineError } from './engine.js';
-import type { ArchiveStat, BuildOutcome, BuildRequest, BuildStreamEvent, ContainerSummary, Engine, EngineInfo, ImageInfo, ImageSummary, RegistryTransfer } from './engine.js';
+import type {
+  ArchiveStat,
+  BuildOutcome,
+  BuildRequest,
+  BuildStreamEvent,
+  ContainerSummary,
+  Engine,
+  EngineInfo,
+  ImageInfo,
+  ImageSummary,
+  RegistryTransfer,
+} from './engine.js';
 import { readProgress, type ProgressResult } from './progress-stream.js';
 import { readText, type SendOptions, type Transport } from './transport.js';
 import { messageOf } from '../core/result.js';

@@ -19,6 +19,8 @@ export class RegistryAccess {
   readonly pushes: WorkerPool;
   /** The last push queued per repository: pushes into one repository run one at a time. */
   readonly #repoQueues = new Map<string, Promise<unknown>>();
+  /** Cache registries that did not answer: not asked again this session (a black hole costs one timeout, not one per image). */
+  readonly unreachable = new Set<string>();
   /** Images left in the shared cache, by image ID, and their pulls once asked for. */
   readonly #remote = new Map<string, { image: RemoteImage; pulled?: Promise<Result<void, string>> }>();
 

@@ -1,6 +1,7 @@
 /**
  * The shared cache (`cache:` in the build file, `--cache-to/--cache-from`): an image is
- * stored in a registry with its cache key as the tag, `<repo>:<key>`. Everything that
+ * stored in a registry under a tag made of its project, its name and its cache key
+ * (core/labels.ts `cacheTag`). Everything that
  * decides the key stays local, so a hit is as sound as a local skip, and the pulled image
  * is checked as a local one is: it must carry this project and this key in its labels.
  *   look up: one manifest HEAD per repository (`to` first, then `from`), no layer moves;
@@ -10,7 +11,7 @@
  * image is built: the cache only ever saves work.
  */
 import type { Failure, ImageOutcome } from '../core/events.js';
-import { IMAGE_LABEL, KEY_LABEL, PROJECT_LABEL } from '../core/labels.js';
+import { cacheTag, IMAGE_LABEL, KEY_LABEL, PROJECT_LABEL } from '../core/labels.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { ImageInfo } from '../docker/engine.js';
 import { warn, type ImageJob } from './job.js';
@@ -25,11 +26,14 @@ export interface CacheHit {
 /** The first repository of the shared cache that has `key`; warnings for those that could not be asked. */
 export async function lookUp(job: ImageJob, access: RegistryAccess, key: string): Promise<CacheHit | undefined> {
   for (const repo of access.cache.from) {
-    const at = tagRef(repo, key);
-    if (!at.ok) continue; // load/ reported it
+    const at = tagRef(repo, cacheTag(job.opts.file.name, job.image.name, key));
+    if (!at.ok || access.unreachable.has(at.value.ref.registry)) continue; // load/ reported a bad one; a silent one was said
     const head = await access.client.head(at.value.ref, job.signal);
     if (head.ok && head.value !== undefined) return { at: at.value, digest: head.value.digest };
-    if (!head.ok && !job.signal.aborted) warn(job, `cannot look in the shared cache ${repo}: ${head.error.message}`);
+    if (head.ok || job.signal.aborted) continue;
+    if (head.error.kind === 'unreachable') access.unreachable.add(at.value.ref.registry);
+    const more = head.error.kind === 'unreachable' ? '; it is not asked again in this run' : '';
+    warn(job, `cannot look in the shared cache ${repo}: ${head.error.message}${more}`);
   }
   return undefined;
 }
@@ -67,10 +71,15 @@ export async function storeInCache(
   outcome: Exclude<ImageOutcome, { kind: 'failed' }>,
 ): Promise<Failure | undefined> {
   const to = access.cache.to;
-  const at = to === undefined ? undefined : tagRef(to, key);
-  if (at === undefined || !at.ok) return undefined;
+  const at = to === undefined ? undefined : tagRef(to, cacheTag(job.opts.file.name, job.image.name, key));
+  if (at === undefined || !at.ok || access.unreachable.has(at.value.ref.registry)) return undefined;
   const head = await access.client.head(at.value.ref, job.signal);
   if (head.ok && head.value !== undefined) return undefined;
+  if (!head.ok && head.error.kind === 'unreachable' && !job.signal.aborted) {
+    access.unreachable.add(at.value.ref.registry);
+    warn(job, `cannot store the image in the shared cache ${to ?? ''}: ${head.error.message}; it is not asked again in this run`);
+    return undefined;
+  }
   const stored = (digest: string): void => job.opts.emit({ type: 'cache-stored', image: job.image.name, ref: at.value.text, digest });
   const from = outcome.kind === 'up-to-date' && outcome.cache !== undefined ? tagRef(outcome.cache) : undefined;
   if (from?.ok === true) {
@@ -90,6 +99,7 @@ export async function storeInCache(
     await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
     stored(pushed.digest);
   } catch (e) {
+    await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
     if (job.signal.aborted) return { reason: 'cancelled' };
     warn(job, `cannot store the image in the shared cache ${to ?? ''}: ${messageOf(e)}`);
   }

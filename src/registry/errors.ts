@@ -40,6 +40,13 @@ export function errorCodes(body: Buffer): string[] {
 
 const cap = (s: string): string => (s.length > MAX_SAID ? `${s.slice(0, MAX_SAID)}…` : s);
 
+/** An error response's body with every secret of `auth` replaced by `***` (see `redact`). */
+export function redactBody(body: Buffer, auth: AuthConfig | undefined): Buffer {
+  const text = body.toString('utf8');
+  const scrubbed = redact({ kind: 'protocol', message: text }, auth).message;
+  return scrubbed === text ? body : Buffer.from(scrubbed, 'utf8');
+}
+
 /** `error` with every secret of `auth` (and its Basic encoding) replaced by `***`. */
 export function redact(error: RegistryError, auth: AuthConfig | undefined): RegistryError {
   if (auth === undefined) return error;

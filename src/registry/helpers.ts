@@ -29,9 +29,9 @@ export function runHelper(suffix: string, verb: 'get' | 'list', input: string, o
   const name = program.value;
   return new Promise((resolve) => {
     const env = Object.fromEntries(Object.entries(opts.env).filter((e): e is [string, string] => e[1] !== undefined));
-    const child = spawn(name, [verb], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Its own process group, so that a helper that hangs goes with everything it started.
+    const child = spawn(name, [verb], { env, stdio: ['pipe', 'pipe', 'ignore'], detached: true });
     const out: Buffer[] = [];
-    const errOut: Buffer[] = [];
     let size = 0;
     let done = false;
     const finish = (r: Result<string, string>) => {
@@ -39,11 +39,10 @@ export function runHelper(suffix: string, verb: 'get' | 'list', input: string, o
       done = true;
       clearTimeout(timer);
       child.stdout.destroy();
-      child.stderr.destroy();
       resolve(r);
     };
     const timer = setTimeout(() => {
-      child.kill('SIGKILL');
+      killGroup(child.pid);
       finish(err(`${name} ${verb} did not answer within ${opts.timeoutMs / 1000} s`));
     }, opts.timeoutMs);
     child.on('error', (e: NodeJS.ErrnoException) => {
@@ -53,18 +52,26 @@ export function runHelper(suffix: string, verb: 'get' | 'list', input: string, o
       size += chunk.length;
       if (size <= MAX_OUTPUT) out.push(chunk);
     });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (errOut.length < 16) errOut.push(chunk);
-    });
     child.on('close', (code, signal) => {
       const stdout = Buffer.concat(out).toString('utf8');
       if (code === 0) return finish(size > MAX_OUTPUT ? err(`${name} ${verb} answered more than ${MAX_OUTPUT} bytes`) : ok(stdout));
-      const said = shorten(stdout.trim() || Buffer.concat(errOut).toString('utf8').trim());
+      // Its stdout, as the docker CLI shows it; never its stderr, where a helper may say anything.
+      const said = shorten(stdout.trim());
       finish(err(said !== '' ? said : `${name} ${verb} failed (${signal ?? `exit ${String(code)}`})`));
     });
     child.stdin.on('error', () => undefined); // a helper that exits without reading its input
     child.stdin.end(input);
   });
+}
+
+/** Kills a helper's process group (it leads one: spawned detached). */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
 }
 
 const shorten = (text: string): string => (text.length > MAX_MESSAGE ? `${text.slice(0, MAX_MESSAGE)}…` : text);

@@ -3,11 +3,11 @@
  * before (auth.ts); a 401 teaches its challenge and the request is sent once more with fresh
  * credentials; a second 401 is `unauthorized`. Errors never carry a secret (errors.ts redact).
  */
-import { err, type Result } from '../core/result.js';
+import { err, ok, type Result } from '../core/result.js';
 import { Authorizer, type Authorization } from './auth.js';
 import type { Credentials } from './credentials.js';
 import { Agents, DEFAULT_CERTS_DIR, registryBase } from './endpoint.js';
-import { redact, statusError, type RegistryError } from './errors.js';
+import { redact, redactBody, statusError, type RegistryError } from './errors.js';
 import { send, type HttpRequest, type HttpResponse } from './http.js';
 import type { Send } from './token.js';
 
@@ -50,7 +50,9 @@ export class Session {
     const sendWith = async ({ header, auth }: Authorization): Promise<Result<HttpResponse, RegistryError>> => {
       const headers = { ...req.headers, ...(header === undefined ? {} : { Authorization: header }) };
       const res = await transport({ method: req.method, url, headers, ...(req.body ? { body: req.body } : {}) });
-      return res.ok ? res : err(redact({ kind: 'unreachable', message: `${req.what}: ${registry}: ${res.error}` }, auth));
+      if (!res.ok) return err(redact({ kind: 'unreachable', message: `${req.what}: ${registry}: ${res.error}` }, auth));
+      // An error's body becomes a message: it must not echo a secret back (a proxy that quotes the request).
+      return res.value.status < 300 ? res : ok({ ...res.value, body: redactBody(res.value.body, auth) });
     };
     const before = await this.authorizer.authorize(registry, req.scopes, transport, false);
     if (!before.ok) return before;

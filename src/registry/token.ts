@@ -7,6 +7,7 @@
  */
 import { err, ok, type Result } from '../core/result.js';
 import type { AuthConfig } from './credentials.js';
+import { redact } from './errors.js';
 import type { RegistryError } from './errors.js';
 import { registrySaid } from './errors.js';
 import type { HttpRequest, HttpResponse } from './http.js';
@@ -43,6 +44,11 @@ export async function fetchToken(
   }
   const server = `the token server ${url.host}`;
   const res = await send(tokenRequest(url, params['service'], scopes, auth));
+  return scrubbed(answer(res, server, now), auth);
+}
+
+/** The token, or the error the token server's answer stands for. */
+function answer(res: Awaited<ReturnType<Send>>, server: string, now: () => number): Result<Token, RegistryError> {
   if (!res.ok) return err({ kind: 'unreachable', message: `${server}: ${res.error}` });
   const { status, body } = res.value;
   if (status === 401 || status === 403)
@@ -50,6 +56,9 @@ export async function fetchToken(
   if (status !== 200) return err({ kind: status >= 500 ? 'unreachable' : 'protocol', message: `${server}: ${String(status)} ${registrySaid(body)}`.trimEnd() });
   return parseToken(body, now(), server);
 }
+
+/** An error holds no secret of `auth`, whatever the server echoed. */
+const scrubbed = (r: Result<Token, RegistryError>, auth: AuthConfig | undefined): Result<Token, RegistryError> => (r.ok ? r : err(redact(r.error, auth)));
 
 function tokenRequest(realm: URL, service: string | undefined, scopes: readonly string[], auth: AuthConfig | undefined): HttpRequest {
   if (auth?.identitytoken) {

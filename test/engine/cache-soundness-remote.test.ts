@@ -30,6 +30,7 @@ import Docker from 'dockerode';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { docker } from '../helpers/engine-docker.js';
 import { imageIdOf, type JsonEvent } from '../helpers/engine-events.js';
+import { cacheTag } from '../../src/core/labels.js';
 import type { TestProject } from '../helpers/engine-project.js';
 import { startRegistry, tagsOf, type TestRegistry } from '../helpers/registry.js';
 import { runCli } from '../helpers/run-cli.js';
@@ -63,7 +64,7 @@ const soundness = createSoundness({
     `${stats.stored} stored by the main engine, time in its up ${(stats.upMs / 1000).toFixed(1)}s`,
 });
 
-/** The key each image of the main engine was built from. */
+/** The shared-cache tag of each image of the main engine: core/labels.ts cacheTag of the key it was built from. */
 function mainKeys(events: readonly JsonEvent[]): Record<Image, string> {
   const ids = IMAGES.map((image) => imageIdOf(events, image));
   const unknown = [...new Set(ids.filter((id) => !keys.has(id)))];
@@ -71,7 +72,7 @@ function mainKeys(events: readonly JsonEvent[]): Record<Image, string> {
     const labels = docker('image', 'inspect', '--format', '{{index .Config.Labels "io.mbuild.key"}}', ...unknown);
     unknown.forEach((id, i) => keys.set(id, labels[i]!));
   }
-  return Object.fromEntries(IMAGES.map((image, i) => [image, keys.get(ids[i]!)!])) as Record<Image, string>;
+  return Object.fromEntries(IMAGES.map((image, i) => [image, cacheTag(soundness.main.name, image, keys.get(ids[i]!)!)])) as Record<Image, string>;
 }
 
 /** The second copy's contexts and the second engine's src tags as the main copy's are now; none of the project's images left there. */
@@ -96,7 +97,7 @@ async function onSecondEngine(done: StepDone): Promise<void> {
   const stored = new Set(await tagsOf(registry!.host, CACHE));
   stats.stored += done.events.filter((e) => e.type === 'cache-stored').length;
   for (const image of IMAGES) {
-    if (!stored.has(expected[image])) expect.fail(`${image}: its key ${expected[image]} is not in ${cacheRepo()} after up --cache-to; ${done.why}`);
+    if (!stored.has(expected[image])) expect.fail(`${image}: its cache tag ${expected[image]} is not in ${cacheRepo()} after up --cache-to; ${done.why}`);
   }
   mirror(done.knobs);
   const t = performance.now();
@@ -108,7 +109,7 @@ async function onSecondEngine(done: StepDone): Promise<void> {
   for (const image of IMAGES) {
     const built = started.get(image);
     if (built !== undefined) {
-      expect.fail(`${image} was built on the second engine (why: ${built}) although the main engine had stored its key ${expected[image]}; ${done.why}`);
+      expect.fail(`${image} was built on the second engine (why: ${built}) although the main engine had stored it as ${expected[image]}; ${done.why}`);
     }
   }
   const listings = IMAGES.map((image) => {

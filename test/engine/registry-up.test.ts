@@ -297,7 +297,7 @@ describe('the shared cache', () => {
     expect(ofType(hit.events, 'image-started')).toEqual([]);
     expect(proxy.routes.filter((r) => r.startsWith('POST /build'))).toEqual([]);
     for (const e of ofType(hit.events, 'image-done')) {
-      expect(e.outcome).toMatchObject({ kind: 'up-to-date', imageId: ids[e.image], cache: expect.stringContaining(`${cache}:v1-`) as unknown });
+      expect(e.outcome).toMatchObject({ kind: 'up-to-date', imageId: ids[e.image], cache: expect.stringContaining(`${cache}:c1-`) as unknown });
     }
     expect(docker('-H', fresh.host, 'image', 'inspect', '-f', '{{.Id}}', `${plain.host}/${p.name}/app:1`)).toEqual([ids['app']]);
 

@@ -49,8 +49,8 @@ describe('registry input, as a process', () => {
     const pushTrue = project({ 'mbuild.yaml': yaml('    tags: [team/app:1, app:2]\n', '    push: true\n') });
     const r = await run(pushTrue, ['up']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('tag app:2 would be pushed');
-    expect(r.stderr).not.toContain('team/app:1');
+    expect(r.stderr).toContain("its tag 'app:2' would be pushed");
+    expect(r.stderr).not.toContain("tag 'team/app:1'");
     expect(snapshot(dir)).toEqual(before);
   });
 

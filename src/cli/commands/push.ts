@@ -23,7 +23,12 @@ export async function pushCommand(io: CliIo, names: readonly string[], opts: Pus
   const planned = await planFor(io, opts, names);
   if (!planned.ok) return planned;
   const { file, plan } = planned.value;
-  const registries = await registriesFor(io, file, plan.images.map((i) => i.name), { push: true, pushJobs: opts.pushJobs });
+  const registries = await registriesFor(
+    io,
+    file,
+    plan.images.map((i) => i.name),
+    { push: true, pushJobs: opts.pushJobs },
+  );
   if (!registries.ok) return registries;
   const connected = await connect(io, { ...opts, builder: 'auto' });
   if (!connected.ok) return connected;

@@ -1,4 +1,5 @@
 /** `mbuild up [NAMES...]`: plan, then build on the engine with progress; exit 0, 1 or 130. */
+import { lstat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { setImmediate } from 'node:timers/promises';
 import { ImageIndex } from '../../cache/image-index.js';
@@ -37,10 +38,20 @@ export function exitCodeOf(report: RunReport): ExitCode {
   return report.results.some((r) => r.outcome.kind === 'failed') ? ExitCode.failed : ExitCode.ok;
 }
 
+/**
+ * A file the user named: a regular file (or none yet) is replaced atomically; a symlink or a
+ * special file (`/dev/stdout`, a FIFO, `/dev/full`) is written through, never replaced.
+ */
+async function writeUserFile(path: string, data: string): Promise<void> {
+  const st = await lstat(path).catch(() => undefined);
+  if (st === undefined || st.isFile()) return writeFileAtomic(path, data);
+  await writeFile(path, data);
+}
+
 /** Writes the metadata document atomically; false (after saying why) when it cannot be written. */
 async function writeMetadata(io: CliIo, path: string, metadata: MetadataCollector): Promise<boolean> {
   try {
-    await writeFileAtomic(resolve(io.cwd, path), metadataJson(metadata.document()));
+    await writeUserFile(resolve(io.cwd, path), metadataJson(metadata.document()));
     return true;
   } catch (e) {
     io.stderr.write(`error: cannot write the metadata file ${path}: ${messageOf(e)}\n`);

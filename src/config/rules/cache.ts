@@ -15,3 +15,29 @@ export const invalidCacheRepository: Rule = ({ written, file }) => {
   (written.cache?.from ?? []).forEach((text, i) => check(text, ['cache', 'from', i]));
   return out;
 };
+
+/**
+ * `push: true` with a tag naming no registry and no namespace (every default tag): a push
+ * would go to Docker Hub's official images (`docker.io/library/…`), which no one may push to.
+ * `up --push` checks the same for every image it pushes (cli/registries.ts).
+ */
+export const pushToOfficialImages: Rule = ({ file }) => {
+  const out: Diagnostic[] = [];
+  for (const image of file.images.values()) {
+    if (!image.push) continue;
+    image.tags.forEach((tag, i) => {
+      if (tag.includes('/') && !tag.startsWith('library/') && !tag.startsWith('docker.io/library/')) return;
+      const where = image.origins.keys['tags']
+        ? file.locate.value([...image.origins.keys['tags'], i])
+        : file.locate.key(image.origins.keys['push'] ?? image.origins.self);
+      out.push(
+        error(
+          'push-official-image',
+          `image '${image.name}' has push: true, but its tag '${excerpt(tag)}' would be pushed to Docker Hub's official images; give it a registry or a namespace, e.g. registry.example.com/${excerpt(tag)}`,
+          where,
+        ),
+      );
+    });
+  }
+  return out;
+};

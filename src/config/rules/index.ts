@@ -1,5 +1,5 @@
 /** The list of semantic rules, run in this order; adding a check means adding an entry. */
-import { invalidCacheRepository } from './cache.js';
+import { invalidCacheRepository, pushToOfficialImages } from './cache.js';
 import { dependencyCycle, extendsCycle } from './cycles.js';
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from './images.js';
 import { mountCollision } from './mounts.js';
@@ -22,6 +22,7 @@ export const rules: readonly Rule[] = [
   invalidTag,
   duplicateTag,
   invalidCacheRepository,
+  pushToOfficialImages,
   reservedLabel,
   pathOutsideRoot,
   outputProtected,
