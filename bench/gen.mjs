@@ -54,7 +54,10 @@ export function generate(o) {
 // Each context holds `files` files of `fileBytes` bytes under src/d<k>/ (`filesPerDir` per folder).
 // Optional (bench/inputs.mjs): `unread` adds files no instruction reads to every context (a
 // docs/ tree, a node_modules-like tree, a few larger files under assets/), and `inputs: 'whole'`
-// sets `inputs: whole` in mbuild.yaml's defaults. Without them the output is as before.
+// sets `inputs: whole` in mbuild.yaml's defaults. Optional (bench/registry.mjs): `registry`
+// (`127.0.0.1:PORT`) puts every tag under that registry, `tag` replaces the tag `bench`, and
+// `randomBytes` makes each RUN step also write that many random bytes (a layer worth pushing).
+// Without them the output is as before.
 //
 // Per image three Dockerfiles, identical but for the tags they name and for mounts:
 //   Dockerfile          mbuild (mbuild.yaml; mounts arrive in the context as mounted/)
@@ -98,7 +101,8 @@ export const srcFile = (n, filesPerDir = 1000) => `src/d${Math.floor(n / filesPe
 /**
  * @param {{dir: string, name: string, images: number, depth: number, fanout: number, roots?: number,
  *          files?: number, fileBytes?: number, filesPerDir?: number, argEvery?: number, mountEvery?: number,
- *          sleep?: number, unread?: {files: number, bigFiles?: number, bigBytes?: number}, inputs?: 'whole'}} o
+ *          sleep?: number, unread?: {files: number, bigFiles?: number, bigBytes?: number}, inputs?: 'whole',
+ *          registry?: string, tag?: string, randomBytes?: number}} o
  */
 export function generateMonorepo(o) {
   rmSync(o.dir, { recursive: true, force: true });
@@ -107,7 +111,7 @@ export function generateMonorepo(o) {
   const fileBytes = o.fileBytes ?? 64;
   const perDir = o.filesPerDir ?? 1000;
   const sizes = levelSizes(o.images, o.depth, o.fanout, o.roots ?? 1);
-  const tagOf = (tool, image) => `${o.name}-${SHORT[tool]}/${image}:bench`;
+  const tagOf = (tool, image) => `${o.registry ? `${o.registry}/` : ''}${o.name}-${SHORT[tool]}/${image}:${o.tag ?? 'bench'}`;
   const nameOf = (level, i) => `l${level}i${i}`;
   /** @type {{name: string, level: number, parent: string | null, up: string | null, mount: string | null}[]} */
   const images = [];
@@ -147,7 +151,8 @@ export function generateMonorepo(o) {
       df.push(`FROM ${m.parent ? tagOf(tool, m.parent) : 'busybox'}`, `LABEL bench.tool=${tool} bench.project=${o.name}`, `COPY src/ /srv/${m.name}/`);
       if (m.up) df.push(`COPY --from=up /built-${m.up} /up-${m.name}`);
       if (m.mount) df.push(tool === 'mbuild' ? `COPY mounted/ /srv/${m.name}-mounted/` : `COPY --from=staging /srv/${m.mount}/ /srv/${m.name}-mounted/`);
-      df.push(`RUN ${o.sleep ? `sleep ${o.sleep} && ` : ''}echo ${m.name} > /built-${m.name}`);
+      const random = o.randomBytes ? `head -c ${o.randomBytes} /dev/urandom > /random-${m.name} && ` : '';
+      df.push(`RUN ${o.sleep ? `sleep ${o.sleep} && ` : ''}${random}echo ${m.name} > /built-${m.name}`);
       const file = tool === 'mbuild' ? 'Dockerfile' : `Dockerfile.${tool}`;
       writeFileSync(join(ctx, file), `${df.join('\n')}\n`);
     }
