@@ -3,10 +3,10 @@
 // and how docker-compose (v1, Debian's package) is installed when missing.
 import http from 'node:http';
 
-/** One Engine API call on /var/run/docker.sock; its JSON body (null when empty), or an error with the status. */
-export function engineApi(method, path) {
+/** One Engine API call on `socket` (default: the main engine's); its JSON body (null when empty), or an error with the status. */
+export function engineApi(method, path, socket = '/var/run/docker.sock') {
   return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: '/var/run/docker.sock', method, path }, (res) => {
+    const req = http.request({ socketPath: socket, method, path }, (res) => {
       let text = '';
       res.on('data', (d) => (text += d));
       res.on('end', () =>

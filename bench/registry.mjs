@@ -7,11 +7,11 @@
 //   node bench/registry.mjs --rounds N --push-rounds M
 //
 // Components: a plain `docker-registry serve` (Debian's distribution 2.8) on 127.0.0.1 with
-// filesystem storage in a temp folder (bench/registry-server.mjs), a counting HTTP proxy in
+// filesystem storage in a temp folder (test/helpers/registry-server.mjs, shared with the engine tests), a counting HTTP proxy in
 // front of it (bench/registry-proxy.mjs: requests by kind, body bytes each way; every tag and
 // the cache repository name the proxy's address, so all registry traffic passes it), and for
 // each measured run a second `dockerd` with a fresh data root, busybox loaded from the main
-// engine (bench/second-engine.mjs), behind the Engine API counting proxy (bench/proxy.mjs).
+// engine (test/helpers/second-engine.mjs), behind the Engine API counting proxy (bench/proxy.mjs).
 //
 // The project: bench/gen.mjs generateMonorepo, `levels` x `width` images (each image FROM the
 // one above it, an {image:} arg edge on every 3rd image from level 2, a mount edge on every
@@ -39,7 +39,6 @@
 // main engine (by label io.mbuild.project / bench.project, and by tag) and its temp folders.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,8 +46,8 @@ import { engineApi } from './engine-api.mjs';
 import { generateMonorepo } from './gen.mjs';
 import { startProxy } from './proxy.mjs';
 import { startRegistryProxy } from './registry-proxy.mjs';
-import { freePort, startRegistry, tagsOf } from './registry-server.mjs';
-import { startEngine } from './second-engine.mjs';
+import { freePort, startRegistry, tagsOf } from '../test/helpers/registry-server.mjs';
+import { startEngine } from '../test/helpers/second-engine.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
 const REPO = join(HERE, '..');
@@ -143,24 +142,9 @@ const sh = (script, o = {}) => exec('sh', ['-c', script], o);
 // ---------------------------------------------------------------------------------------
 // Engines
 
-/** One Engine API call on a socket; its JSON body (null when empty). */
-function api(socket, method, path) {
-  return new Promise((resolve, reject) => {
-    const req = http.request({ socketPath: socket, method, path }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () =>
-        (res.statusCode ?? 500) < 300 ? resolve(text ? JSON.parse(text) : null) : reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`)),
-      );
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 /** Every tag the engine at `socket` has. */
 async function engineTags(socket) {
-  const images = await api(socket, 'GET', '/images/json');
+  const images = await engineApi('GET', '/images/json', socket);
   return new Set(images.flatMap((i) => i.RepoTags ?? []));
 }
 
@@ -251,7 +235,7 @@ function registryFigures(s) {
 
 /** One tool on a new empty engine: its figures, and what was wrong with its result (if anything). */
 async function onFreshRunner(tool, p, regProxy) {
-  const engine = await startEngine();
+  const engine = await startEngine({ prefix: 'mbb-dockerd-' });
   return using(`dockerd ${engine.pid}`, engine, async () => {
     const proxy = await startProxy({ path: join(p.work, 'engine.sock'), upstream: engine.socket });
     return using('engine proxy', proxy, async () => {
@@ -388,7 +372,7 @@ function storedBlobs(dataDir) {
 }
 
 async function pushOnce(side, p, port) {
-  const reg = await startRegistry({ port });
+  const reg = await startRegistry({ port, prefix: 'mbb-registry-' });
   return using(`registry ${reg.pid}`, reg, async () => {
     const env = { ...process.env, DOCKER_HOST: `unix://${MAIN_SOCKET}`, DOCKER_CLI_HINTS: 'false' };
     const r =
@@ -575,7 +559,7 @@ async function main() {
     if (!compose) log('neither docker-compose nor `docker compose` is installed: (b) is skipped');
 
     // Scenario 1: a registry behind the counting proxy; tags and the cache name the proxy.
-    const reg = await startRegistry();
+    const reg = await startRegistry({ prefix: 'mbb-registry-' });
     const port = await using(`registry ${reg.pid}`, reg, async () => {
       const regProxy = await startRegistryProxy({ port: await freePort(), upstream: reg.host });
       registryHost = regProxy.host;

@@ -5,12 +5,11 @@
  * asks for a registry (a run that neither pushes nor caches reads no credentials).
  */
 import type { BuildFile, SharedCache } from '../config/types.js';
-import { repositoryProblem } from '../config/reference.js';
+import { officialImageRepository, repositoryProblem } from '../config/reference.js';
 import { err, ok, type Result } from '../core/result.js';
 import { RegistryAccess } from '../execute/registry-access.js';
 import { RegistryClient } from '../registry/client.js';
-import { loadCredentials, registryConfigHeader } from '../registry/credentials.js';
-import { DOCKER_HUB, parseImageRef } from '../registry/reference.js';
+import { loadCredentials, registryConfigHeader, type Credentials } from '../registry/credentials.js';
 import type { CommandFailure } from './failure.js';
 import type { CliIo } from './io.js';
 
@@ -31,56 +30,57 @@ export interface Registries {
 
 const invalid = (message: string): Result<never, CommandFailure> => err({ reason: 'invalid-input', message });
 
-/** The shared cache the flags leave: `--cache-to` replaces `cache.to`; `--cache-from` adds to `from`. */
+/** The shared cache the flags leave: `--cache-to` replaces `cache.to`; `--cache-from` adds to `from`; `to` is looked in first. */
 export function sharedCacheOf(file: BuildFile, flags: RegistryFlags): Result<SharedCache, CommandFailure> {
-  for (const [flag, repo] of [
-    ...(flags.cacheTo === undefined ? [] : [['--cache-to', flags.cacheTo] as const]),
-    ...(flags.cacheFrom ?? []).map((r) => ['--cache-from', r] as const),
-  ]) {
+  const given = [...(flags.cacheTo === undefined ? [] : [`--cache-to ${flags.cacheTo}`]), ...(flags.cacheFrom ?? []).map((r) => `--cache-from ${r}`)];
+  for (const flag of given) {
+    const repo = flag.slice(flag.indexOf(' ') + 1);
     const problem = repositoryProblem(repo);
-    if (problem !== undefined) return invalid(`${flag} ${repo}: ${problem}`);
+    if (problem !== undefined) return invalid(`${flag}: ${problem}`);
   }
   const to = flags.cacheTo ?? file.cache.to;
-  const from = [...new Set([...(to === undefined ? [] : [to]), ...file.cache.from.filter((r) => r !== file.cache.to), ...(flags.cacheFrom ?? [])])];
+  const from = [...new Set([...(to === undefined ? [] : [to]), ...file.cache.from, ...(flags.cacheFrom ?? [])])];
   return ok({ ...(to !== undefined && { to }), from });
 }
 
+/**
+ * `images` are those the command may push (`--push`: all of them; else those with `push:
+ * true`). Credentials are read only when a push or the shared cache needs them, or when a
+ * classic build first asks for `X-Registry-Config`: a no-op `up` reads no config.json.
+ */
 export async function registriesFor(io: CliIo, file: BuildFile, images: readonly string[], flags: RegistryFlags): Promise<Result<Registries, CommandFailure>> {
   const cache = sharedCacheOf(file, flags);
   if (!cache.ok) return cache;
-  const pushing = flags.push === true || images.some((name) => file.images.get(name)?.push === true);
-  const unpushable = pushing ? unpushableTags(file, images, flags.push === true) : [];
+  const pushed = flags.push === true ? images : images.filter((name) => file.images.get(name)?.push === true);
+  const unpushable = officialImageTags(file, pushed);
   if (unpushable.length > 0) return invalid(unpushable.join('\n'));
-  const needed = pushing || cache.value.from.length > 0;
+  if (pushed.length === 0 && cache.value.from.length === 0) {
+    let config: Promise<string | undefined> | undefined;
+    return ok({ registryConfig: () => (config ??= loadCredentials(io.env).then((c) => (c.ok ? registryConfigOf(c.value) : undefined))) });
+  }
   const credentials = await loadCredentials(io.env);
-  // A config.json that cannot be read fails a run that needs a registry; any other run goes on without it.
-  if (!credentials.ok) return needed ? invalid(credentials.error) : ok({ registryConfig: () => Promise.resolve(undefined) });
-  let config: Promise<string | undefined> | undefined;
-  const registryConfig = (): Promise<string | undefined> =>
-    (config ??= credentials.value.all().then((all) => (all.ok && Object.keys(all.value).length > 0 ? registryConfigHeader(all.value) : undefined)));
-  if (!needed) return ok({ registryConfig });
+  if (!credentials.ok) return invalid(credentials.error);
   const access = new RegistryAccess(credentials.value, new RegistryClient(credentials.value), cache.value, flags.push === true, flags.pushJobs ?? 4);
-  return ok({ access, registryConfig });
+  let config: Promise<string | undefined> | undefined;
+  return ok({ access, registryConfig: () => (config ??= registryConfigOf(credentials.value)) });
 }
 
-/**
- * Tags a push would send where it cannot go: Docker Hub's namespace of official images
- * (`shop-api:latest`, every default tag, is `docker.io/library/shop-api`). Said before
- * anything is built, so that a run does not end in a registry's "denied".
- */
-function unpushableTags(file: BuildFile, images: readonly string[], all: boolean): string[] {
-  const out: string[] = [];
-  for (const name of images) {
-    const image = file.images.get(name);
-    if (image === undefined || !(all || image.push)) continue;
-    for (const tag of image.tags) {
-      const ref = parseImageRef(tag);
-      if (ref.ok && ref.value.registry === DOCKER_HUB && ref.value.repository.startsWith('library/')) {
-        out.push(
-          `image '${name}': tag ${tag} would be pushed to Docker Hub's official images (docker.io/${ref.value.repository}); give it a registry or a namespace, e.g. registry.example.com/${tag}`,
-        );
-      }
-    }
-  }
-  return out;
+/** `X-Registry-Config` for every registry the docker CLI has credentials for; undefined for none. */
+async function registryConfigOf(credentials: Credentials): Promise<string | undefined> {
+  const all = await credentials.all();
+  return all.ok && Object.keys(all.value).length > 0 ? registryConfigHeader(all.value) : undefined;
+}
+
+/** The tags of `images` a push would send to Docker Hub's official images: said before anything is built. */
+function officialImageTags(file: BuildFile, images: readonly string[]): string[] {
+  return images.flatMap((name) =>
+    (file.images.get(name)?.tags ?? []).flatMap((tag) => {
+      const official = officialImageRepository(tag);
+      return official === undefined
+        ? []
+        : [
+            `image '${name}': tag ${tag} would be pushed to Docker Hub's official images (${official}); give it a registry or a namespace, e.g. registry.example.com/${tag}`,
+          ];
+    }),
+  );
 }

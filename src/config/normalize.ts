@@ -90,6 +90,5 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
 }
 
 function sharedCache(c: WrittenBuildFile['cache']): SharedCache {
-  const from = [...new Set([...(c?.to === undefined ? [] : [c.to]), ...(c?.from ?? [])])];
-  return { ...(c?.to !== undefined && { to: c.to }), from };
+  return { ...(c?.to !== undefined && { to: c.to }), from: c?.from ?? [] };
 }

@@ -33,7 +33,9 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     version: 1,
     name: file.name,
     ...(Object.keys(file.vars).length > 0 && { vars: { ...file.vars } }),
-    ...(file.cache.from.length > 0 && { cache: { ...(file.cache.to !== undefined && { to: file.cache.to }), from: [...file.cache.from] } }),
+    ...((file.cache.to !== undefined || file.cache.from.length > 0) && {
+      cache: { ...(file.cache.to !== undefined && { to: file.cache.to }), ...(file.cache.from.length > 0 && { from: [...file.cache.from] }) },
+    }),
     images,
     ...(file.groups.size > 0 && { groups: Object.fromEntries([...file.groups].map(([g, m]) => [g, [...m]])) }),
   };

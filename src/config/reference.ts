@@ -51,3 +51,20 @@ export function repositoryProblem(text: string): string | undefined {
   if (problem !== undefined) return problem;
   return text.slice(text.lastIndexOf('/') + 1).includes(':') ? 'a repository takes no tag: mbuild tags each entry with its cache key' : undefined;
 }
+
+/**
+ * Where a push of `tag` would go when that is Docker Hub's official images
+ * (`docker.io/library/<name>`, where no one may push): a tag with no registry and no
+ * namespace (every default tag), or that namespace named. Undefined for any other tag.
+ */
+export function officialImageRepository(tag: string): string | undefined {
+  const parts = tag
+    .split('@')[0]!
+    .replace(/:[^/]*$/, '')
+    .split('/');
+  const named = parts.length > 1 && /[.:]|^localhost$/.test(parts[0]!);
+  const registry = named ? parts.shift()! : 'docker.io';
+  if (!['docker.io', 'index.docker.io', 'registry-1.docker.io'].includes(registry)) return undefined;
+  if (parts.length === 2 && parts[0] === 'library') return `docker.io/library/${parts[1]!}`;
+  return parts.length === 1 ? `docker.io/library/${parts[0]!}` : undefined;
+}

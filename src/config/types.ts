@@ -139,6 +139,6 @@ export interface BuildFile {
 
 export interface SharedCache {
   readonly to?: string;
-  /** `to` first (when set), then `from`, without repeats. */
+  /** As written in the build file; cli/registries.ts puts `to` first when it looks. */
   readonly from: readonly string[];
 }

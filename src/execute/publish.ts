@@ -9,7 +9,7 @@
 import type { ImageSpec } from '../config/types.js';
 import type { EmitEvent, Failure, ImageOutcome } from '../core/events.js';
 import { isPinOf } from '../core/labels.js';
-import { messageOf } from '../core/result.js';
+import { messageOf, ok } from '../core/result.js';
 import type { Engine } from '../docker/engine.js';
 import type { ImageJob } from './job.js';
 import { tagRef, withRetry, type RegistryAccess, type TagRef } from './registry-access.js';
@@ -43,38 +43,41 @@ export interface PushContext {
   readonly signal: AbortSignal;
 }
 
-/** Pushes every tag of an image under the session's push cap; its first failure. */
-export async function pushTags(c: PushContext, access: RegistryAccess, outcome: DoneOutcome): Promise<Failure | undefined> {
+/**
+ * Pushes every tag of an image under the session's push cap, one at a time per repository;
+ * its first failure. `outcome`: this run's (a cache hit is copied on the registry; an image
+ * left there is pulled first); undefined: the tags as the engine has them (`mbuild push`).
+ */
+export async function pushTags(c: PushContext, access: RegistryAccess, outcome: DoneOutcome | undefined): Promise<Failure | undefined> {
   const tags = c.image.tags.filter((t) => !isPinOf(c.project, t));
   const failures = await Promise.all(
     tags.map((tag) => {
       const target = tagRef(tag);
-      return access.push(target.ok ? target.value.repo : tag, () => pushTag(c, access, tag, outcome));
+      if (!target.ok) return Promise.resolve(pushFailed(c, tag, target.error));
+      return access.push(target.value.repo, () => pushTag(c, access, target.value, outcome));
     }),
   );
   return failures.find((f) => f !== undefined);
 }
 
-async function pushTag(c: PushContext, access: RegistryAccess, tag: string, outcome: DoneOutcome): Promise<Failure | undefined> {
+async function pushTag(c: PushContext, access: RegistryAccess, target: TagRef, outcome: DoneOutcome | undefined): Promise<Failure | undefined> {
   const { emit, engine } = c;
   const image = c.image.name;
-  const target = tagRef(tag);
-  if (!target.ok) return { reason: 'push-failed', ref: tag, message: target.error };
-  const ref = target.value.text;
+  const ref = target.text;
   if (c.signal.aborted) return { reason: 'cancelled' };
   emit({ type: 'push-started', image, ref });
-  const copied = outcome.kind === 'up-to-date' && outcome.cache !== undefined ? await copyFromCache(c, access, outcome.cache, target.value) : undefined;
+  const copied = outcome?.kind === 'up-to-date' && outcome.cache !== undefined ? await copyFromCache(c, access, outcome.cache, target) : undefined;
   if (copied !== undefined) {
     emit({ type: 'push-done', image, ref, digest: copied, via: 'copy' });
     return undefined;
   }
-  const local = await access.local(engine, outcome.imageId, c.signal);
+  const local = outcome === undefined ? ok(undefined) : await access.local(engine, outcome.imageId, c.signal);
   if (!local.ok) return pushFailed(c, ref, local.error);
-  const auth = await access.auth(target.value.ref.registry);
+  const auth = await access.auth(target.ref.registry);
   if (!auth.ok) return pushFailed(c, ref, auth.error);
   try {
     const onProgress = (current: number, total: number): void => emit({ type: 'push-progress', image, ref, current, total });
-    const pushed = await withRetry(c.signal, () => engine.pushImage(target.value.repo, target.value.tag, { auth: auth.value, signal: c.signal, onProgress }));
+    const pushed = await withRetry(c.signal, () => engine.pushImage(target.repo, target.tag, { auth: auth.value, signal: c.signal, onProgress }));
     emit({ type: 'push-done', image, ref, digest: pushed.digest, via: 'push' });
     return undefined;
   } catch (e) {

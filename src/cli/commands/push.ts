@@ -43,7 +43,7 @@ export async function pushCommand(io: CliIo, names: readonly string[], opts: Pus
         const image = file.images.get(name);
         if (image === undefined) return undefined;
         const c = { engine, emit: reporter.onEvent.bind(reporter), project: file.name, image, signal: signals.signal };
-        return pushTags(c, access, { kind: 'up-to-date', imageId: '', size: 0 });
+        return pushTags(c, access, undefined);
       }),
     );
     if (signals.signal.aborted) return ok(ExitCode.interrupted);

@@ -1,7 +1,7 @@
 /** Rules about the shared cache (`cache:`). */
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { excerpt } from '../../core/excerpt.js';
-import { repositoryProblem } from '../reference.js';
+import { officialImageRepository, repositoryProblem } from '../reference.js';
 import { error, type Rule } from './rule.js';
 
 /** `cache.to` and every `cache.from` name a repository: mbuild adds the key as the tag. */
@@ -19,14 +19,14 @@ export const invalidCacheRepository: Rule = ({ written, file }) => {
 /**
  * `push: true` with a tag naming no registry and no namespace (every default tag): a push
  * would go to Docker Hub's official images (`docker.io/library/…`), which no one may push to.
- * `up --push` checks the same for every image it pushes (cli/registries.ts).
+ * `up --push` and `mbuild push` check the other images they push (cli/registries.ts).
  */
 export const pushToOfficialImages: Rule = ({ file }) => {
   const out: Diagnostic[] = [];
   for (const image of file.images.values()) {
     if (!image.push) continue;
     image.tags.forEach((tag, i) => {
-      if (tag.includes('/') && !tag.startsWith('library/') && !tag.startsWith('docker.io/library/')) return;
+      if (officialImageRepository(tag) === undefined) return;
       const where = image.origins.keys['tags']
         ? file.locate.value([...image.origins.keys['tags'], i])
         : file.locate.key(image.origins.keys['push'] ?? image.origins.self);

@@ -1,9 +1,10 @@
-// A second Docker engine with an empty image store, for the benches: a fresh CI runner.
-// `dockerd` with everything of its own in one temp folder (data root, exec root, pid file,
-// socket, daemon.json) and its own containerd namespaces; no bridge, no iptables. dockerd
-// starts its own containerd under the exec root. busybox:latest is loaded from the main
-// engine (`docker save | docker -H <sock> load`), so its image ID is the same. The bench twin
-// of test/helpers/second-engine.ts (same flags, same clean-up). Needs root, like the engine.
+// A second Docker engine with an empty image store, standing in for a fresh CI runner, for the
+// engine tests (through second-engine.ts) and the benches: `dockerd` with everything of its
+// own in one temp folder (data root, exec root, pid file, socket, daemon.json) and its own
+// containerd namespaces; no bridge, no iptables. dockerd starts its own containerd under the
+// exec root (the main engine's is not at /run/containerd). busybox:latest is loaded from the
+// main engine (`docker save | docker -H <sock> load`), so its image ID is the same. Plain
+// JavaScript (types in second-engine.d.mts). Needs root, like the engine itself.
 import { execFileSync, spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -23,9 +24,9 @@ export function ping(socket) {
   });
 }
 
-/** @returns {Promise<{socket: string, host: string, dir: string, pid: number, stop(): Promise<void>}>} */
-export async function startEngine() {
-  const dir = mkdtempSync(join(tmpdir(), 'mbb-dockerd-')); // short: a socket path is at most 107 bytes
+/** Starts it; resolves once it answers `/_ping` and has busybox. */
+export async function startEngine(o = {}) {
+  const dir = mkdtempSync(join(tmpdir(), o.prefix ?? 'mbt-dockerd-')); // short: a socket path is at most 107 bytes
   const namespace = basename(dir).toLowerCase();
   const socket = join(dir, 'docker.sock');
   const host = `unix://${socket}`;
@@ -39,7 +40,7 @@ export async function startEngine() {
     '--containerd-namespace', namespace, '--containerd-plugins-namespace', `${namespace}-plugins`,
     '--bridge=none', '--iptables=false', '--ip-masq=false',
   ];
-  // Its own process group: a Ctrl-C in the terminal reaches the bench, which stops it in order.
+  // Its own process group: a Ctrl-C in a terminal reaches the bench or test, which stops it in order.
   const child = spawn('dockerd', args, { stdio: ['ignore', log, log], detached: true });
   closeSync(log);
   const exited = exitOf(child);
@@ -61,8 +62,8 @@ export async function startEngine() {
   try {
     const ready = await waitFor(() => ping(socket), exited, 60_000);
     if (ready !== 'ready') throw new Error(`the second dockerd did not answer /_ping (${ready}):\n${readFileSync(logFile, 'utf8').slice(-3000)}`);
-    execFileSync('bash', ['-c', 'set -o pipefail; docker save busybox:latest | docker -H "$MBB_HOST" load -q'], {
-      env: { ...process.env, MBB_HOST: host },
+    execFileSync('bash', ['-c', 'set -o pipefail; docker save busybox:latest | docker -H "$MBT_HOST" load -q'], {
+      env: { ...process.env, MBT_HOST: host },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
   } catch (e) {
@@ -82,7 +83,7 @@ function processAlive(pid) {
 }
 
 /** The PID of the containerd that dockerd started under its exec root, while it runs. */
-function containerdPid(dir) {
+export function containerdPid(dir) {
   try {
     const pid = Number(readFileSync(join(dir, 'exec', 'containerd', 'containerd.pid'), 'utf8').trim());
     return Number.isInteger(pid) && pid > 0 && processAlive(pid) ? pid : undefined;

@@ -1,10 +1,11 @@
-// A plain registry for the benches, on loopback only: Debian's `docker-registry` (distribution
-// 2.8) serving HTTP on 127.0.0.1 at a free port (or a given one), filesystem storage in a temp
-// folder, deletes enabled, no auth. The engine trusts 127.0.0.0/8 as insecure, so it pushes
-// and pulls there over plain HTTP. The bench twin of test/helpers/registry.ts (not imported:
-// the benches run plain node, without the TypeScript toolchain). Also the process helpers the
-// benches share: a free port, waiting for a condition, stopping a child by its PID.
-import { spawn } from 'node:child_process';
+// Real registries for the engine tests (through registry.ts) and the benches, on loopback
+// only: Debian's `docker-registry` (distribution 2.8, installed by scripts/registry.sh)
+// serving plain HTTP on 127.0.0.1 at a free port (or a given one), filesystem storage in a
+// temp folder, deletes enabled, optionally htpasswd (bcrypt) auth. The engine trusts
+// 127.0.0.0/8 as insecure, so it pushes and pulls there over plain HTTP, Basic auth included.
+// Plain JavaScript (types in registry-server.d.mts) because the benches run plain node. Also
+// the process helpers both share: a free port, waiting for a condition, stopping a child.
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -13,16 +14,12 @@ import { join } from 'node:path';
 
 export const REGISTRY_BIN = '/usr/bin/docker-registry';
 
-/**
- * Starts a registry on 127.0.0.1 (at `port`, else a free one); resolves once `/v2/` answers.
- * @param {{port?: number}} o
- * @returns {Promise<{host: string, port: number, dir: string, pid: number, stop(): Promise<void>}>}
- */
+/** Starts a registry on 127.0.0.1 (at `o.port`, else a free one); resolves once `/v2/` answers. */
 export async function startRegistry(o = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'mbb-registry-'));
+  const dir = mkdtempSync(join(tmpdir(), o.prefix ?? 'mbt-registry-'));
   try {
     for (let attempt = 1; attempt <= (o.port === undefined ? 3 : 1); attempt++) {
-      const started = await startIn(dir, o.port ?? (await freePort()));
+      const started = await startIn(dir, o.port ?? (await freePort()), o.auth);
       if (started !== 'port taken') return started;
     }
     throw new Error(o.port === undefined ? 'docker-registry: three free ports were taken before it could listen' : `docker-registry: port ${o.port} is taken`);
@@ -32,19 +29,24 @@ export async function startRegistry(o = {}) {
   }
 }
 
-async function startIn(dir, port) {
+async function startIn(dir, port, auth) {
   const host = `127.0.0.1:${port}`;
+  const dataDir = join(dir, 'data');
   const config = {
     version: 0.1,
     log: { level: 'warn', accesslog: { disabled: true } },
-    storage: { filesystem: { rootdirectory: join(dir, 'data') }, delete: { enabled: true } },
+    storage: { filesystem: { rootdirectory: dataDir }, delete: { enabled: true } },
     http: { addr: host, secret: randomBytes(16).toString('hex') },
   };
+  if (auth !== undefined) {
+    writeFileSync(join(dir, 'htpasswd'), `${auth.user}:${bcrypt(auth.password)}\n`);
+    config.auth = { htpasswd: { realm: 'mbuild-test', path: join(dir, 'htpasswd') } };
+  }
   const configFile = join(dir, 'config.yml');
   writeFileSync(configFile, JSON.stringify(config, null, 2)); // YAML is a superset of JSON
   const logFile = join(dir, 'registry.log');
   const log = openSync(logFile, 'w');
-  // Its own process group: a Ctrl-C in the terminal reaches the bench, which stops it in order.
+  // Its own process group: a Ctrl-C in a terminal reaches the bench or test, which stops it in order.
   const child = spawn(REGISTRY_BIN, ['serve', configFile], { stdio: ['ignore', log, log], detached: true });
   closeSync(log);
   const exited = exitOf(child);
@@ -59,6 +61,7 @@ async function startIn(dir, port) {
     host,
     port,
     dir,
+    dataDir,
     pid: child.pid,
     stop: async () => {
       await stopChild(child, exited, 10_000);
@@ -78,9 +81,12 @@ async function v2Status(host) {
   }
 }
 
+/** `Authorization: Basic` for `auth`, none without. */
+export const basicHeader = (auth) => (auth === undefined ? {} : { Authorization: `Basic ${Buffer.from(`${auth.user}:${auth.password}`).toString('base64')}` });
+
 /** The repository's tags (`GET /v2/<repo>/tags/list`), sorted; [] when it has none. */
-export async function tagsOf(host, repo) {
-  const res = await fetch(`http://${host}/v2/${repo}/tags/list`);
+export async function tagsOf(host, repo, auth) {
+  const res = await fetch(`http://${host}/v2/${repo}/tags/list`, { headers: basicHeader(auth) });
   if (res.status === 404) {
     await res.arrayBuffer();
     return [];
@@ -132,4 +138,26 @@ export async function stopChild(child, exited, graceMs) {
     await exited;
   }
   clearTimeout(timer);
+}
+
+/**
+ * A bcrypt hash, the only kind docker-registry's htpasswd accepts: crypt(3) of libxcrypt through
+ * perl (perl-base is essential on Debian; Python's crypt module is deprecated). Cost 5: the
+ * registry checks it on every request.
+ */
+export function bcrypt(password) {
+  const alphabet = './ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+  const standard = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+  const salt = randomBytes(16)
+    .toString('base64')
+    .slice(0, 22)
+    .replace(/[A-Za-z0-9+/]/g, (c) => alphabet[standard.indexOf(c)]);
+  const setting = `$2b$05$${salt}`;
+  const hash = execFileSync('perl', ['-e', 'print crypt($ENV{MBT_PASSWORD}, $ENV{MBT_SETTING})'], {
+    env: { ...process.env, MBT_PASSWORD: password, MBT_SETTING: setting },
+    encoding: 'utf8',
+  });
+  if (!hash.startsWith(setting) || hash.length !== 60)
+    throw new Error(`perl's crypt() made no bcrypt hash (got "${hash.slice(0, 7)}..."): is libcrypt libxcrypt?`);
+  return hash;
 }
