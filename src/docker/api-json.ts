@@ -24,6 +24,7 @@ export function buildQuery(req: BuildRequest): Record<string, string> {
   // BuildKit's handle for POST /build/cancel; the classic builder ignores it, but it still
   // names the build in the request (the benchmarks' proxy maps builds to images by it).
   q['buildid'] = req.buildId;
+  if (req.session !== undefined) q['session'] = req.session;
   return q;
 }
 

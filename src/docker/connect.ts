@@ -39,5 +39,6 @@ function lazyTransport(make: () => Transport, endpoint: Transport['endpoint']): 
     endpoint,
     ready: async (signal) => get().ready(signal),
     send: async (method, path, o) => get().send(method, path, o),
+    upgrade: async (path, o) => get().upgrade(path, o),
   };
 }

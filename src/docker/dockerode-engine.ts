@@ -12,7 +12,10 @@ import type Docker from 'dockerode';
 import type { ConnectionOptions } from './endpoint.js';
 import type { Endpoint, EngineInfo } from './engine.js';
 import { connectError, connectTimeoutMs, negotiate, Negotiation } from './negotiate.js';
-import type { SendOptions, Transport } from './transport.js';
+import type { Duplex } from 'node:stream';
+import { errorMessage } from './api-json.js';
+import { EngineError } from './engine.js';
+import { readText, upgradeHeaders, type SendOptions, type Transport, type UpgradeOptions } from './transport.js';
 
 const ANY_STATUS: Record<number, true> = {};
 for (let s = 100; s < 600; s++) ANY_STATUS[s] = true;
@@ -125,6 +128,33 @@ export class DockerodeTransport implements Transport {
           const timedOut = reason instanceof DOMException && reason.name === 'TimeoutError';
           if (o.signal?.aborted && !timedOut) return reject(reason);
           reject(connectError(this.endpoint, timedOut ? `no answer within ${connectTimeoutMs(this.endpoint)} ms` : err.message));
+        },
+      );
+    });
+  }
+
+  async upgrade(path: string, o: UpgradeOptions): Promise<Duplex> {
+    await this.ready(o.signal);
+    const docker = await this.docker();
+    return new Promise((resolve, reject) => {
+      docker.modem.dial(
+        {
+          path: `${path}?`,
+          method: 'POST',
+          options: {},
+          headers: upgradeHeaders(o),
+          hijack: true,
+          isStream: true,
+          statusCodes: ANY_STATUS,
+          ...(o.signal && { abortSignal: o.signal }),
+        },
+        (e, stream) => {
+          if (e) return reject(o.signal?.aborted ? o.signal.reason : connectError(this.endpoint, e.message));
+          const res = stream as IncomingMessage;
+          if (typeof res.statusCode !== 'number') return resolve(stream as Duplex);
+          void readText(res).then((body) =>
+            reject(new EngineError(`POST ${path}: ${errorMessage(body)} (HTTP ${res.statusCode ?? 0})`, this.endpoint, res.statusCode)),
+          );
         },
       );
     });

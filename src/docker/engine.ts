@@ -4,7 +4,7 @@
  * for ssh; only `docker/dockerode-engine.ts` imports dockerode); everything else
  * (execute/, cli/) depends on this interface alone.
  */
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 
 /**
  * Where the endpoint came from, printed in "cannot connect" errors and in `plan`'s engine
@@ -65,6 +65,21 @@ export interface BuildRequest {
   readonly noCache: boolean;
   /** `X-Registry-Config`: credentials per registry, for the classic builder's `FROM` pulls. */
   readonly registryConfig?: string;
+  /** A BuildKit session (session/) that serves this build's secrets, ssh agents and registry logins. */
+  readonly session?: string;
+}
+
+/** What `POST /session` announces (moby `session/session.go`). */
+export interface SessionDial {
+  /** Unique per session (`X-Docker-Expose-Session-Uuid`). */
+  readonly id: string;
+  /** Free text, for the daemon's logs. */
+  readonly name: string;
+  /** `X-Docker-Expose-Session-Sharedkey`: a hint for local syncs. */
+  readonly sharedKey: string;
+  /** The gRPC methods served, `/<package.Service>/<Method>`. */
+  readonly methods: readonly string[];
+  readonly signal?: AbortSignal;
 }
 
 /** What a push or pull of one tag is given. */
@@ -158,6 +173,12 @@ export interface Engine {
   pushImage(repo: string, tag: string, o: RegistryTransfer): Promise<{ readonly digest: string }>;
   /** `POST /images/create?fromImage=&tag=`: pulls one tag; rejects like `pushImage`. */
   pullImage(repo: string, tag: string, o: RegistryTransfer): Promise<void>;
+  /**
+   * `POST /session` upgraded to h2c, as the docker CLI opens a BuildKit session: the raw
+   * stream on which the client serves gRPC (roles inverted: the daemon is the client).
+   * The daemon forgets the session when the stream ends. Rejects with EngineError.
+   */
+  dialSession(o: SessionDial): Promise<Duplex>;
   /** `GET /images/{name}/get`: a `docker save` tar stream. */
   exportImage(ref: string, signal?: AbortSignal): Promise<Readable>;
 }

@@ -21,7 +21,9 @@ import type {
   ImageInfo,
   ImageSummary,
   RegistryTransfer,
+  SessionDial,
 } from './engine.js';
+import type { Duplex } from 'node:stream';
 import { readProgress, type ProgressResult } from './progress-stream.js';
 import { readText, type SendOptions, type Transport } from './transport.js';
 import { messageOf } from '../core/result.js';
@@ -42,6 +44,16 @@ export class HttpEngine implements Engine {
 
   info(signal?: AbortSignal): Promise<EngineInfo> {
     return this.t.ready(signal);
+  }
+
+  dialSession(o: SessionDial): Promise<Duplex> {
+    const headers = {
+      'X-Docker-Expose-Session-Uuid': o.id,
+      'X-Docker-Expose-Session-Name': o.name,
+      'X-Docker-Expose-Session-Sharedkey': o.sharedKey,
+      'X-Docker-Expose-Session-Grpc-Method': o.methods,
+    };
+    return this.t.upgrade('/session', { protocol: 'h2c', headers, ...(o.signal && { signal: o.signal }) });
   }
 
   /** Negotiates, sends, and turns a non-2xx status into EngineError (or `null` for an allowed 404). */

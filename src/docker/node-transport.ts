@@ -10,7 +10,10 @@ import type https from 'node:https';
 import type { ConnectionOptions } from './endpoint.js';
 import type { Endpoint, EngineInfo } from './engine.js';
 import { connectError, connectTimeoutMs, negotiate, Negotiation } from './negotiate.js';
-import type { SendOptions, Transport } from './transport.js';
+import type { Duplex } from 'node:stream';
+import { readText, upgradeHeaders, type SendOptions, type Transport, type UpgradeOptions } from './transport.js';
+import { errorMessage } from './api-json.js';
+import { EngineError } from './engine.js';
 
 type Local = Exclude<ConnectionOptions, { transport: 'ssh' }>;
 
@@ -58,6 +61,37 @@ export class NodeTransport implements Transport {
 
   send(method: string, path: string, o: SendOptions = {}): Promise<IncomingMessage> {
     return this.request(method, `${this.version}${path}`, o);
+  }
+
+  async upgrade(path: string, o: UpgradeOptions): Promise<Duplex> {
+    await this.ready(o.signal);
+    const lib = this.https ?? http;
+    return new Promise((resolve, reject) => {
+      // No agent: the connection becomes the upgraded stream and must never return to a pool.
+      const req = lib.request({ ...this.target, agent: false, method: 'POST', path: `${this.version}${path}`, headers: upgradeHeaders(o) });
+      const onAbort = (): void => {
+        req.destroy();
+        reject(o.signal?.reason);
+      };
+      o.signal?.addEventListener('abort', onAbort, { once: true });
+      const settle = (): void => o.signal?.removeEventListener('abort', onAbort);
+      req.once('upgrade', (_res, socket, head) => {
+        settle();
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.once('response', (res) => {
+        settle();
+        void readText(res).then((body) =>
+          reject(new EngineError(`POST ${path}: ${errorMessage(body)} (HTTP ${res.statusCode ?? 0})`, this.endpoint, res.statusCode)),
+        );
+      });
+      req.once('error', (e) => {
+        settle();
+        reject(connectError(this.endpoint, e.message));
+      });
+      req.end();
+    });
   }
 
   private request(method: string, path: string, o: SendOptions): Promise<IncomingMessage> {

@@ -4,7 +4,7 @@
  * shape both sides agree on and reading a response body.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import type { Endpoint, EngineInfo } from './engine.js';
 
 export interface SendOptions {
@@ -30,7 +30,28 @@ export interface Transport {
    * failure, or with `signal.reason` when the caller aborted.
    */
   send(method: string, path: string, o?: SendOptions): Promise<IncomingMessage>;
+  /**
+   * `POST <path>` with `Connection: Upgrade` on a connection of its own (never a pooled one):
+   * resolves with the raw stream after `101 Switching Protocols` (bytes read past the
+   * response already put back), or rejects with EngineError carrying the engine's message.
+   */
+  upgrade(path: string, o: UpgradeOptions): Promise<Duplex>;
 }
+
+export interface UpgradeOptions {
+  /** The protocol asked for, e.g. `h2c`. */
+  readonly protocol: string;
+  /** Header values; an array goes out as repeated header lines. */
+  readonly headers: Readonly<Record<string, string | readonly string[]>>;
+  readonly signal?: AbortSignal;
+}
+
+/** The headers of an upgrade request. */
+export const upgradeHeaders = (o: UpgradeOptions): Record<string, string | string[]> => {
+  const headers: Record<string, string | string[]> = { Connection: 'Upgrade', Upgrade: o.protocol };
+  for (const [k, v] of Object.entries(o.headers)) headers[k] = typeof v === 'string' ? v : [...v];
+  return headers;
+};
 
 export async function readText(res: Readable): Promise<string> {
   const chunks: Buffer[] = [];

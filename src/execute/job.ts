@@ -3,12 +3,21 @@ import type { ImageIndex } from '../cache/image-index.js';
 import type { StatCache } from '../cache/stat-cache.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import type { EmitEvent } from '../core/events.js';
+import type { Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import type { RegistryAccess } from './registry-access.js';
 
 /** The cache for a run. */
 export interface BuildCache {
   readonly statCache: StatCache;
+}
+
+/** The BuildKit sessions of a run (session/pool.ts behind cli/build-sessions.ts). */
+export interface BuildSessions {
+  /** The session a BuildKit build of `image` names; undefined: build without one; err: the build cannot run. */
+  sessionFor(image: ImageSpec, signal: AbortSignal): Promise<Result<string | undefined, string>>;
+  /** Masks every secret value served so far in build output. */
+  redact(text: string): string;
 }
 
 export interface ImageBuildOptions {
@@ -33,6 +42,8 @@ export interface ImageBuildOptions {
   readonly registry?: RegistryAccess;
   /** `X-Registry-Config` for the classic builder's `FROM` pulls (undefined: the docker CLI has no credentials). */
   readonly registryConfig?: () => Promise<string | undefined>;
+  /** BuildKit sessions (secrets, ssh agents, registry logins); absent for the classic builder. */
+  readonly sessions?: BuildSessions;
   /** Told what each image reads of its context (null: all of it) when its key is computed: watch watches that. */
   readonly onDecided?: (image: string, reads: readonly string[] | null) => void;
 }

@@ -6,7 +6,7 @@
  */
 import type { Failure } from '../core/events.js';
 import { err, ok, type Result } from '../core/result.js';
-import type { BuildOutcome, BuildRequest } from '../docker/engine.js';
+import type { BuildOutcome, BuildRequest, BuildStreamEvent } from '../docker/engine.js';
 import { LABEL_STEP, userStepName } from '../dockerfile/label-line.js';
 import { classicStepLabel } from '../dockerfile/step.js';
 import { buildEvents } from './build-events.js';
@@ -32,10 +32,13 @@ export async function runBuild(job: ImageJob, ctx: PreparedContext): Promise<Res
 }
 
 async function logged(job: ImageJob, ctx: PreparedContext, log: BuildLog): Promise<Result<string, Failure>> {
-  const onEvent = buildEvents(job.opts.emit, job.image.name, log, ctx.labelSteps);
-  const built = await guarded('engine', async () => ok(await job.opts.engine.build(await request(job, ctx), { signal: job.signal, onEvent })));
+  const redact = job.opts.sessions?.redact.bind(job.opts.sessions) ?? ((text: string) => text);
+  const onEvent = redacted(buildEvents(job.opts.emit, job.image.name, log, ctx.labelSteps), redact);
+  const session = await sessionOf(job);
+  if (!session.ok) return session;
+  const built = await guarded('engine', async () => ok(await job.opts.engine.build(await request(job, ctx, session.value), { signal: job.signal, onEvent })));
   if (!built.ok) return built;
-  const outcome = built.value;
+  const outcome = built.value.kind === 'failed' ? { ...built.value, message: redact(built.value.message) } : built.value;
   // If the context could not be read whole, that is the real failure, not the daemon's complaint.
   const unsent = await ctx.packed.done.then(
     () => undefined,
@@ -55,8 +58,31 @@ async function logged(job: ImageJob, ctx: PreparedContext, log: BuildLog): Promi
   }
 }
 
+/** The BuildKit session the build names, if any; a build that needs one and cannot have it fails here. */
+async function sessionOf(job: ImageJob): Promise<Result<string | undefined, Failure>> {
+  const sessions = job.opts.builder === 'buildkit' ? job.opts.sessions : undefined;
+  if (sessions === undefined) return ok(undefined);
+  const s = await sessions.sessionFor(job.image, job.signal);
+  return s.ok ? s : err({ reason: 'engine-error', message: s.error });
+}
+
+/** Build output with every secret value served so far masked, before it reaches the log, the events or an error. */
+function redacted(onEvent: (e: BuildStreamEvent) => void, redact: (text: string) => string): (e: BuildStreamEvent) => void {
+  return (e) => {
+    switch (e.type) {
+      case 'log':
+      case 'warning':
+        return onEvent({ ...e, text: redact(e.text) });
+      case 'step-completed':
+        return onEvent(e.error === undefined ? e : { ...e, error: redact(e.error) });
+      case 'step-started':
+        return onEvent(e);
+    }
+  };
+}
+
 /** The build's request; the classic builder gets the docker CLI's credentials for its `FROM` pulls (BuildKit asks through a session). */
-async function request(job: ImageJob, ctx: PreparedContext): Promise<BuildRequest> {
+async function request(job: ImageJob, ctx: PreparedContext, session: string | undefined): Promise<BuildRequest> {
   const { opts, image } = job;
   const registryConfig = opts.builder === 'classic' ? await opts.registryConfig?.() : undefined;
   return {
@@ -72,6 +98,7 @@ async function request(job: ImageJob, ctx: PreparedContext): Promise<BuildReques
     pull: image.pull,
     noCache: opts.noCache || image.noCache,
     ...(registryConfig !== undefined && { registryConfig }),
+    ...(session !== undefined && { session }),
   };
 }
 
