@@ -19,7 +19,7 @@ function parseLabels(text) {
 }
 
 /**
- * @param {{path: string, upstream?: string}} o
+ * @param {{path: string, upstream?: string, refuseSessions?: boolean}} o  refuseSessions: answer `POST /session` 404, as an engine without sessions would
  * @returns {Promise<{path: string, reset(): void, snapshot(): {requests: number, builds: {tags: string[], labels: Record<string, string>, buildId: string, bytes: number, ms: number, start: number, end: number}[]}, close(): Promise<void>}>}
  */
 export async function startProxy(o) {
@@ -69,6 +69,12 @@ export async function startProxy(o) {
   // Connection upgrades (hijacked streams): splice raw bytes both ways.
   server.on('upgrade', (req, socket, head) => {
     requests++;
+    trace.push({ method: req.method, path: (req.url ?? '').replace(/\?.*$/, ''), start: performance.now(), ms: -1 });
+    if (o.refuseSessions && /^(?:\/v[0-9.]+)?\/session(?:\?|$)/.test(req.url ?? '')) {
+      const body = '{"message":"page not found"}';
+      socket.end(`HTTP/1.1 404 Not Found\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      return;
+    }
     const up = createConnection(upstream, () => {
       const lines = [`${req.method} ${req.url} HTTP/${req.httpVersion}`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);

@@ -10,6 +10,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { RegistryAccess } from '../execute/registry-access.js';
 import { RegistryClient } from '../registry/client.js';
 import { loadCredentials, registryConfigHeader, type Credentials } from '../registry/credentials.js';
+import type { LoginLookup } from '../session/services.js';
 import type { CommandFailure } from './failure.js';
 import type { CliIo } from './io.js';
 
@@ -26,6 +27,18 @@ export interface Registries {
   readonly access?: RegistryAccess;
   /** `X-Registry-Config` for classic builds (undefined when the docker CLI has no credentials), asked for by the first classic build. */
   readonly registryConfig: () => Promise<string | undefined>;
+  /** The login for a registry host, for BuildKit sessions' Auth service: credentials read on first ask. */
+  readonly login: LoginLookup;
+}
+
+/** Logins from the docker CLI's credentials, read once, on the first ask (a run whose builds pull nothing private reads none). */
+export function loginLookup(env: CliIo['env'], loaded?: Credentials): LoginLookup {
+  let credentials: Promise<Credentials | undefined> | undefined = loaded && Promise.resolve(loaded);
+  return async (host) => {
+    credentials ??= loadCredentials(env).then((c) => (c.ok ? c.value : undefined));
+    const found = await (await credentials)?.get(host);
+    return found?.ok ? found.value : undefined;
+  };
 }
 
 const invalid = (message: string): Result<never, CommandFailure> => err({ reason: 'invalid-input', message });
@@ -56,13 +69,16 @@ export async function registriesFor(io: CliIo, file: BuildFile, images: readonly
   if (unpushable.length > 0) return invalid(unpushable.join('\n'));
   if (pushed.length === 0 && cache.value.from.length === 0) {
     let config: Promise<string | undefined> | undefined;
-    return ok({ registryConfig: () => (config ??= loadCredentials(io.env).then((c) => (c.ok ? registryConfigOf(c.value) : undefined))) });
+    return ok({
+      registryConfig: () => (config ??= loadCredentials(io.env).then((c) => (c.ok ? registryConfigOf(c.value) : undefined))),
+      login: loginLookup(io.env),
+    });
   }
   const credentials = await loadCredentials(io.env);
   if (!credentials.ok) return invalid(credentials.error);
   const access = new RegistryAccess(credentials.value, new RegistryClient(credentials.value), cache.value, flags.push === true, flags.pushJobs ?? 4);
   let config: Promise<string | undefined> | undefined;
-  return ok({ access, registryConfig: () => (config ??= registryConfigOf(credentials.value)) });
+  return ok({ access, registryConfig: () => (config ??= registryConfigOf(credentials.value)), login: loginLookup(io.env, credentials.value) });
 }
 
 /** `X-Registry-Config` for every registry the docker CLI has credentials for; undefined for none. */

@@ -18,7 +18,9 @@ import type { BuildPlan, Planned } from '../plan/types.js';
 import type { ProgressMode } from '../report/create.js';
 import type { CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
-import type { Registries, RegistryFlags } from './registries.js';
+import { loginLookup, type Registries, type RegistryFlags } from './registries.js';
+import { buildSessions } from './build-sessions.js';
+import { basename } from 'node:path';
 import { warnOn } from './print.js';
 
 /** The flags of `up` (and of `watch`, which has a few more). */
@@ -78,7 +80,7 @@ export interface Session {
    * (all of it by default); upstream images outside `part` are taken from `known`.
    */
   executor(planned: Planned, part?: BuildPlan, known?: ReadonlyMap<string, string>): Executor;
-  /** Saves the stat cache. */
+  /** Closes the BuildKit sessions and saves the stat cache. */
   close(): Promise<void>;
 }
 
@@ -88,6 +90,8 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
   const images = o.images ?? new ImageIndex(o.engine);
   if (loaded.warning) warnOn(io)(loaded.warning);
   const statCache = loaded.cache;
+  const login = o.registries?.login ?? loginLookup(io.env);
+  const sessions = o.builder === 'buildkit' ? buildSessions({ engine: o.engine, name: basename(root), env: io.env, login, warn: warnOn(io) }) : undefined;
   return {
     executor: ({ file, plan }, part = plan, known) => {
       const access = o.registries?.access;
@@ -105,6 +109,7 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         ...(o.onDecided && { onDecided: o.onDecided }),
         ...(access && { registry: access }),
         ...(o.registries && { registryConfig: o.registries.registryConfig }),
+        ...(sessions && { sessions }),
       });
       return new Executor({
         plan: part,
@@ -117,6 +122,9 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         ...(access && { publish }),
       });
     },
-    close: () => statCache.save().catch((e: unknown) => warnOn(io)(`cannot write the stat cache: ${messageOf(e)}`)),
+    close: async () => {
+      await sessions?.close();
+      await statCache.save().catch((e: unknown) => warnOn(io)(`cannot write the stat cache: ${messageOf(e)}`));
+    },
   };
 }

@@ -29,9 +29,16 @@ export async function startPrivateAgent(keys: readonly string[]): Promise<Result
     return err(`cannot start ssh-agent: ${(e as Error).message}`);
   }
   const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+  // A second Ctrl-C exits at once: the agent and its folder still go.
+  const onExit = (): void => {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('exit', onExit);
   const agent: PrivateAgent = {
     socket,
     stop: async () => {
+      process.off('exit', onExit);
       child.kill('SIGTERM');
       await exited;
       rmSync(dir, { recursive: true, force: true });

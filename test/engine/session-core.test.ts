@@ -16,6 +16,8 @@ import { BuildSession } from '../../src/session/session.js';
 import { health, HEALTH_CHECK } from '../../src/session/services.js';
 import type { Method } from '../../src/session/grpc.js';
 import { createHash } from 'node:crypto';
+import { authHeader } from '../../src/registry/credentials.js';
+import { startRegistry } from '../helpers/registry-server.mjs';
 
 const RUN = `s${randomUUID().slice(0, 8)}`;
 const LABEL = 'mbuild-test-session';
@@ -30,18 +32,18 @@ function contextTar(files: Record<string, string>): Readable {
   return Readable.from(p);
 }
 
-async function build(body: string, session: string | undefined, tag?: string) {
+async function build(body: string, session: string | undefined, tag?: string, o: { from?: string; pull?: boolean } = {}) {
   const events: BuildStreamEvent[] = [];
   const outcome: BuildOutcome = await engine.build(
     {
-      context: contextTar({ Dockerfile: `FROM busybox\nLABEL ${LABEL}=${RUN}\n${body}\n` }),
+      context: contextTar({ Dockerfile: `FROM ${o.from ?? 'busybox'}\nLABEL ${LABEL}=${RUN}\n${body}\n` }),
       dockerfile: 'Dockerfile',
       builder: 'buildkit',
       buildId: `mbuild-test-${RUN}-${randomUUID()}`,
       buildArgs: {},
       labels: {},
       network: 'none',
-      pull: false,
+      pull: o.pull ?? false,
       noCache: true,
       ...(session !== undefined && { session }),
     },
@@ -124,6 +126,41 @@ describe('a BuildKit session on the real engine', () => {
         break;
       }
       await new Promise((r) => setImmediate(r));
+    }
+  });
+
+  it('logs in to a private registry for FROM through the Auth service, with the credentials it is given', async () => {
+    const user = { user: 'ci', password: `pw-${randomUUID()}` };
+    const registry = await startRegistry({ auth: user });
+    try {
+      const repo = `${registry.host}/session/base`;
+      const login = { username: user.user, password: user.password, serveraddress: registry.host };
+      await engine.tagImage('busybox:latest', `${repo}:1`);
+      await engine.pushImage(repo, '1', { auth: authHeader(login) });
+      await engine.removeImage(`${repo}:1`);
+      const hosts: string[] = [];
+      const withLogin = new SessionPool<string>(engine, {
+        name: 'auth',
+        readSecret: () => ok(Buffer.alloc(0)),
+        login: (host) => (hosts.push(host), Promise.resolve(host === registry.host ? login : undefined)),
+      });
+      const anonymous = new SessionPool<string>(engine, { name: 'anon', readSecret: () => ok(Buffer.alloc(0)), login: () => Promise.resolve(undefined) });
+      try {
+        const none = { secrets: [], ssh: [] };
+        const a = await anonymous.sessionFor(none);
+        const denied = await build('RUN true', a.ok ? a.value : '', undefined, { from: `${repo}:1`, pull: true });
+        expect(denied.outcome.kind).toBe('failed');
+        expect(denied.outcome.kind === 'failed' && denied.outcome.message).toMatch(/401|unauthorized|authorization/i);
+        const s = await withLogin.sessionFor(none);
+        const allowed = await build('RUN true', s.ok ? s.value : '', undefined, { from: `${repo}:1`, pull: true });
+        expect(allowed.outcome.kind).toBe('succeeded');
+        expect(hosts).toContain(registry.host);
+        expect(JSON.stringify(allowed.events)).not.toContain(user.password);
+      } finally {
+        await Promise.all([withLogin.close(), anonymous.close()]);
+      }
+    } finally {
+      await registry.stop();
     }
   });
 });

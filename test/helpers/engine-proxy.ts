@@ -8,6 +8,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -41,6 +42,10 @@ export interface EngineProxy {
   cut(match: Match, afterBytes: number): Stop;
   /** Every request's route, in the order they came. */
   readonly routes: readonly string[];
+  /** The ids of the BuildKit sessions opened through the proxy (`POST /session`), in order. */
+  readonly sessions: readonly string[];
+  /** Upgraded connections (sessions) still open, counting both of each pair's sockets once. */
+  openUpgrades(): number;
   close(): Promise<void>;
 }
 
@@ -93,6 +98,28 @@ export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<
     res.on('close', () => up.destroy());
     req.pipe(up);
   });
+  // Upgraded connections (a BuildKit session's POST /session): raw bytes spliced both ways.
+  const upgraded = new Set<Socket>();
+  const sessions: string[] = [];
+  server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    routes.push(routeOf(req));
+    const id = req.headers['x-docker-expose-session-uuid'];
+    if (typeof id === 'string') sessions.push(id);
+    const up = createConnection(socket, () => {
+      const lines = [`${req.method!} ${req.url ?? '/'} HTTP/${req.httpVersion}`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) up.write(head);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    for (const s of [up, client]) {
+      upgraded.add(s);
+      s.on('close', () => upgraded.delete(s));
+    }
+    up.on('error', () => client.destroy());
+    client.on('error', () => up.destroy());
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
@@ -111,8 +138,11 @@ export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<
     hold: (match, afterBytes) => add(match, 'hold', afterBytes),
     cut: (match, afterBytes) => add(match, 'cut', afterBytes),
     routes,
+    sessions,
+    openUpgrades: () => Math.ceil(upgraded.size / 2),
     async close() {
       server.closeAllConnections();
+      for (const s of upgraded) s.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },
