@@ -3,14 +3,18 @@
 // own in one temp folder (data root, exec root, pid file, socket, daemon.json) and its own
 // containerd namespaces; no bridge, no iptables. dockerd starts its own containerd under the
 // exec root (the main engine's is not at /run/containerd). busybox:latest is loaded from the
-// main engine (`docker save | docker -H <sock> load`), so its image ID is the same. Plain
-// JavaScript (types in second-engine.d.mts). Needs root, like the engine itself.
+// main engine (`docker save | docker -H <sock> load`), so its image ID is the same. With
+// `tls: true` it also listens on tcp://127.0.0.1 at a free port, verifying clients
+// (`--tlsverify`) against a CA made for it by openssl in its folder, which also holds a client
+// certificate laid out for DOCKER_CERT_PATH. Plain JavaScript (types in second-engine.d.mts).
+// Needs root, like the engine itself.
 import { execFileSync, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, copyFileSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { exitOf, stopChild, waitFor } from './registry-server.mjs';
+import { exitOf, freePort, stopChild, waitFor } from './registry-server.mjs';
 
 /** Whether the engine at socket `socket` answers `/_ping`. */
 export function ping(socket) {
@@ -31,6 +35,13 @@ export async function startEngine(o = {}) {
   const socket = join(dir, 'docker.sock');
   const host = `unix://${socket}`;
   writeFileSync(join(dir, 'daemon.json'), '{}\n'); // not the host's /etc/docker/daemon.json
+  let tls;
+  try {
+    tls = o.tls === true ? { tcpPort: await freePort(), ...makeCertificates(dir) } : undefined;
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
   const logFile = join(dir, 'dockerd.log');
   const log = openSync(logFile, 'w');
   // prettier-ignore
@@ -39,6 +50,10 @@ export async function startEngine(o = {}) {
     '--pidfile', join(dir, 'docker.pid'), '-H', host,
     '--containerd-namespace', namespace, '--containerd-plugins-namespace', `${namespace}-plugins`,
     '--bridge=none', '--iptables=false', '--ip-masq=false',
+    ...(tls === undefined ? [] : [
+      '-H', `tcp://127.0.0.1:${tls.tcpPort}`, '--tlsverify',
+      '--tlscacert', join(tls.serverDir, 'ca.pem'), '--tlscert', join(tls.serverDir, 'cert.pem'), '--tlskey', join(tls.serverDir, 'key.pem'),
+    ]),
   ];
   // Its own process group: a Ctrl-C in a terminal reaches the bench or test, which stops it in order.
   const child = spawn('dockerd', args, { stdio: ['ignore', log, log], detached: true });
@@ -50,6 +65,7 @@ export async function startEngine(o = {}) {
     host,
     dir,
     pid: child.pid,
+    ...(tls === undefined ? {} : { tcpHost: `tcp://127.0.0.1:${tls.tcpPort}`, certDir: tls.certDir }),
     stop: () =>
       (stopped ??= (async () => {
         const containerd = containerdPid(dir);
@@ -71,6 +87,38 @@ export async function startEngine(o = {}) {
     throw e;
   }
   return engine;
+}
+
+/** `openssl ARGS` in `cwd`; throws with its stderr when it fails. */
+const openssl = (cwd, ...args) => execFileSync('openssl', args, { cwd, stdio: ['ignore', 'ignore', 'pipe'] });
+
+/**
+ * A CA, a server certificate for IP:127.0.0.1 (`<dir>/tls`) and a client certificate
+ * (`<dir>/client`), each folder holding ca.pem, cert.pem and key.pem: the client's is what
+ * DOCKER_CERT_PATH names. P-256 keys (fast to make), valid for two days.
+ */
+function makeCertificates(dir) {
+  const serverDir = join(dir, 'tls');
+  const certDir = join(dir, 'client');
+  const ca = join(dir, 'ca');
+  for (const d of [serverDir, certDir, ca]) mkdirSync(d);
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  // prettier-ignore
+  openssl(ca, 'req', '-x509', ...ec, '-keyout', 'key.pem', '-out', 'ca.pem', '-days', '2', '-subj', '/CN=mbt-test-ca',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
+  const leaf = (out, cn, extensions) => {
+    writeFileSync(join(out, 'ext.cnf'), extensions);
+    openssl(out, 'req', '-new', ...ec, '-keyout', 'key.pem', '-out', 'req.csr', '-subj', `/CN=${cn}`);
+    // prettier-ignore
+    openssl(out, 'x509', '-req', '-in', 'req.csr', '-CA', join(ca, 'ca.pem'), '-CAkey', join(ca, 'key.pem'), '-set_serial', `0x${randomBytes(8).toString('hex')}`,
+      '-days', '2', '-extfile', 'ext.cnf', '-out', 'cert.pem');
+    for (const f of ['ext.cnf', 'req.csr']) rmSync(join(out, f));
+    copyFileSync(join(ca, 'ca.pem'), join(out, 'ca.pem'));
+  };
+  leaf(serverDir, '127.0.0.1', 'subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature\n');
+  leaf(certDir, 'mbt-client', 'extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature\n');
+  rmSync(join(ca, 'key.pem')); // nothing else is ever signed
+  return { serverDir, certDir };
 }
 
 function processAlive(pid) {
