@@ -5,8 +5,10 @@
 # ssh service is not running: it listens on :22 on all interfaces. Idempotent; prints what it did.
 #   1. If a program is missing: as root on Debian, apt-get install openssh-server openssh-client
 #      git, the ssh service kept from starting during the install (policy-rc.d).
-#   2. The packaged service ssh is stopped if it runs, and disabled (systemd units, SysV links and
-#      Debian's /etc/ssh/sshd_not_to_be_run, which both its init script and its unit obey).
+#   2. Only when step 1 installed the package: the packaged service ssh is stopped if it runs, and
+#      disabled (systemd units, SysV links and Debian's /etc/ssh/sshd_not_to_be_run, which both its
+#      init script and its unit obey). An sshd that was already there is the machine owner's: it is
+#      left as it is (the tests never use it).
 set -euo pipefail
 
 log() { printf 'ssh: %s\n' "$*"; }
@@ -105,9 +107,9 @@ disable_service() {
 
 absent="$(missing)"
 if [ -z "$absent" ]; then
-  log "$SSHD ${PROGRAMS[*]} present"
+  log "$SSHD ${PROGRAMS[*]} present; the system's ssh service, if any, is left as it is"
 else
   install_ssh "$(echo $absent)"
+  stop_service
+  disable_service
 fi
-stop_service
-disable_service
