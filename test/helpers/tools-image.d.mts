@@ -13,3 +13,8 @@ export const TOOLS_REPOSITORY: string;
  * the tag exists.
  */
 export function toolsImage(o?: { force?: boolean }): string;
+
+/** The shared libraries `ldd` lists for `binary`, the loader included, as absolute paths. */
+export function librariesOf(binary: string): string[];
+/** Whether the engine has an image by this name or ID (`docker image inspect`). */
+export function imageExists(tag: string): boolean;

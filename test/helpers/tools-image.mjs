@@ -22,7 +22,7 @@ const PASSWD = 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/none
 const GROUP = 'root:x:0:\nnogroup:x:65534:\n';
 
 /** The shared libraries `ldd` lists for `binary`, the loader included, as absolute paths. */
-function librariesOf(binary) {
+export function librariesOf(binary) {
   const out = execFileSync('ldd', [binary], { encoding: 'utf8' });
   return [...out.matchAll(/(?:=>\s*)?(\/\S+)\s+\(0x/g)].map((m) => m[1]);
 }
@@ -63,7 +63,7 @@ function tagFor(files, builtins) {
   return `${TOOLS_REPOSITORY}:${hash.digest('hex').slice(0, 16)}`;
 }
 
-const imageExists = (tag) => {
+export const imageExists = (tag) => {
   try {
     execFileSync('docker', ['image', 'inspect', tag], { stdio: 'ignore' });
     return true;
