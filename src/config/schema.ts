@@ -138,7 +138,7 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
           : what.endsWith(' id')
             ? "use letters, digits, '.', '_' and '-'"
             : "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
-      return error(`invalid ${what} name '${excerpt(name)}' in ${where}: ${rule}`, [...path, name], true);
+      return error(`invalid ${what}${what.endsWith(' id') ? '' : ' name'} '${excerpt(name)}' in ${where}: ${rule}`, [...path, name], true);
     }
     case 'const':
       if (path.length === 1 && path[0] === 'version') {
