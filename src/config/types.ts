@@ -7,6 +7,8 @@ import type { Location, SourceFile } from '../core/diagnostic.js';
 import type { SecretSource } from '../core/secret-value.js';
 
 export type { SecretSource } from '../core/secret-value.js';
+/** Whether a build needs a BuildKit session (secrets or ssh); lives in core/ so that execute/ may call it too. */
+export { needsSession } from '../core/session-need.js';
 
 /** A path into the YAML document, e.g. `['images', 'api', 'mounts', 0, 'to']`. */
 export type YamlPath = readonly (string | number)[];
