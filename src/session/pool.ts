@@ -28,7 +28,7 @@ export interface PoolOptions<S> {
   readonly readSecret: (source: S) => Result<Buffer, string>;
   readonly login: LoginLookup;
   /** `$SSH_AUTH_SOCK` of the run, for ssh entries without a path. */
-  readonly agentSocket?: string;
+  readonly agentSocket?: () => string | undefined;
 }
 
 interface Profile {
@@ -80,9 +80,10 @@ export class SessionPool<S> {
 
   private agentSources(needs: SessionNeeds<S>): Map<string, AgentSource> {
     const sources = new Map<string, AgentSource>();
+    const agentSocket = this.o.agentSocket?.();
     for (const { id, paths } of needs.ssh) {
       if (paths.length === 0) {
-        if (this.o.agentSocket !== undefined) sources.set(id, { kind: 'socket', path: this.o.agentSocket });
+        if (agentSocket !== undefined) sources.set(id, { kind: 'socket', path: agentSocket });
       } else sources.set(id, paths.length === 1 && isSocket(paths[0]!) ? { kind: 'socket', path: paths[0]! } : { kind: 'keys', paths });
     }
     return sources;
