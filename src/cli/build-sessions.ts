@@ -37,8 +37,8 @@ export function buildSessions(o: BuildSessionOptions): RunSessions {
   });
   let warned = false;
   return {
-    async sessionFor(image: ImageSpec, signal: AbortSignal): Promise<Result<string | undefined, string>> {
-      const s = await pool.sessionFor({ secrets: image.secrets, ssh: image.ssh }, signal);
+    async sessionFor(image: ImageSpec): Promise<Result<string | undefined, string>> {
+      const s = await pool.sessionFor({ secrets: image.secrets, ssh: image.ssh });
       if (s.ok || needsSession(image)) return s;
       if (!warned) o.warn(`${s.error}; images without secrets or ssh build without one (private base images cannot be pulled by BuildKit)`);
       warned = true;
