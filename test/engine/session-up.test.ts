@@ -20,6 +20,7 @@ import { startAgent, type TestAgent } from '../helpers/ssh-agent.mjs';
 import { makeKey, startSshd, type KeyPair, type TestSshd } from '../helpers/sshd.mjs';
 import { startEngine, type SecondEngine } from '../helpers/second-engine.mjs';
 import { toolsImage } from '../helpers/tools-image.mjs';
+import { startRegistry } from '../helpers/registry-server.mjs';
 
 const TOKEN = `tok-${randomBytes(12).toString('hex')}`;
 const FILE_SECRET = `file-${randomBytes(12).toString('hex')}`;
@@ -124,6 +125,33 @@ describe('secrets', () => {
     expect(rotated.stdout).toMatch(/secret token changed/);
     expect(rotated.stdout).not.toContain(TOKEN);
     expect(allText(join(p.dir, '.mbuild'))).not.toContain(TOKEN);
+  });
+});
+
+describe('registry logins', () => {
+  it("a FROM a private registry pulls through the session with the docker CLI's credentials", async () => {
+    const user = { user: 'ci', password: `pw-${randomBytes(8).toString('hex')}` };
+    const registry = await startRegistry({ auth: user });
+    cleanups.push(() => registry.stop());
+    const config = mkdtempSync(join(tmpdir(), 'mbt-session-config-'));
+    cleanups.push(() => rmSync(config, { recursive: true, force: true }));
+    const auth = Buffer.from(`${user.user}:${user.password}`).toString('base64');
+    writeFileSync(join(config, 'config.json'), JSON.stringify({ auths: { [registry.host]: { auth } } }));
+    const base = `${registry.host}/private/base:1`;
+    execFileSync('docker', ['tag', 'busybox:latest', base]);
+    execFileSync('docker', ['--config', config, 'push', base], { stdio: 'ignore' });
+    execFileSync('docker', ['rmi', base], { stdio: 'ignore' });
+    const p = project('login', (name) => ({
+      'mbuild.yaml': ['version: 1', `name: ${name}`, 'images:', '  app:', '    network: none', '    pull: true', `    tags: ["${name}/app:1"]`, ''].join('\n'),
+      Dockerfile: [`FROM ${base}`, `RUN echo ${name} > /built`, ''].join('\n'),
+    }));
+    const denied = await runCli(['up', '--progress', 'plain'], { cwd: p.dir, env: { ...process.env, DOCKER_CONFIG: join(config, 'none') } });
+    expect(denied.code).toBe(1);
+    expect(denied.stdout + denied.stderr).toMatch(/401|unauthorized|authorization/i);
+    const run = await runCli(['up', '--progress', 'plain'], { cwd: p.dir, env: { ...process.env, DOCKER_CONFIG: config } });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.stdout + allText(join(p.dir, '.mbuild'))).not.toContain(user.password);
   });
 });
 
