@@ -1,10 +1,11 @@
 /**
  * Why an image is built: the difference between the inputs of its last build (the
  * manifest) and the inputs now, in words: "context changed: src/main.go (+2 more)",
- * "arg VERSION 1.2 -> 1.3", "upstream base rebuilt", "Dockerfile changed at line 7"; for a
+ * "arg VERSION 1.2 -> 1.3", "upstream base rebuilt", "Dockerfile changed at line 7", "secret
+ * npm_token changed" (never a value or a digest); for a
  * prediction, "upstream base will be rebuilt" (its new ID is `PENDING`).
  */
-import { PENDING, type FileInput, type ImageInputs } from './inputs.js';
+import { PENDING, UNKEYED, type FileInput, type ImageInputs } from './inputs.js';
 
 const MAX_NAMED = 1;
 
@@ -70,6 +71,19 @@ function mountChange(k: string, a?: string, b?: string): string {
   return b.split('..').includes(PENDING) ? `mounted image will change: ${mountName(k)}` : `mounted image changed: ${mountName(k)}`;
 }
 
+/** A secret, by id only: neither its value nor its digest is ever shown. */
+function secretChange(k: string, a?: string, b?: string): string {
+  if (a === undefined) return `secret ${k} added`;
+  if (b === undefined) return `secret ${k} removed`;
+  if (a === UNKEYED) return `secret ${k} now in the key (secret_in_key)`;
+  return b === UNKEYED ? `secret ${k} no longer in the key` : `secret ${k} changed`;
+}
+
+function sshChanges(before: readonly string[], now: readonly string[]): string[] {
+  const added = now.filter((id) => !before.includes(id)).map((id) => `ssh ${id} added`);
+  return [...added, ...before.filter((id) => !now.includes(id)).map((id) => `ssh ${id} removed`)];
+}
+
 /** Inputs as a manifest recorded them: an older mbuild may have written another key version. */
 export type RecordedInputs = Omit<ImageInputs, 'version'> & { readonly version: string };
 
@@ -94,6 +108,8 @@ export function explainChange(before: RecordedInputs, now: ImageInputs, orderOnl
   reasons.push(...mapChanges(before.bases, now.bases, baseChange));
   reasons.push(...mapChanges(before.mounts, now.mounts, mountChange));
   reasons.push(...mapChanges(before.labels, now.labels, (k) => `label ${k} changed`));
+  reasons.push(...mapChanges(before.secrets ?? {}, now.secrets ?? {}, secretChange));
+  reasons.push(...sshChanges(before.ssh ?? [], now.ssh ?? []));
   for (const key of ['target', 'platform', 'network', 'pull', 'builder'] as const) {
     if (before[key] !== now[key]) reasons.push(`${key} ${String(before[key] ?? 'unset')} -> ${String(now[key] ?? 'unset')}`);
   }

@@ -5,7 +5,8 @@
  * what it reads (`dockerfile/reads.ts`, or the whole context and why), resolved args,
  * target, platform, network, pull, labels, builder kind, the local IDs of external base
  * images, the IDs of the in-file images the build reads (not those of `depends_on`, which
- * only orders) and of mounted images.
+ * only orders) and of mounted images; the ids of its secrets and ssh forwardings, and with
+ * `secret_in_key` a salted slow hash of each secret's value (`secret-hash.ts`), never the value.
  */
 import { createHash } from 'node:crypto';
 import type { BuildFile, ImageSpec } from '../config/types.js';
@@ -15,6 +16,7 @@ import { namesOnePath } from '../dockerfile/reads.js';
 import { mountedAt } from '../core/overlap.js';
 import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
+import { readSecretValue } from '../core/secret-value.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { planningArgs } from '../dockerfile/images.js';
@@ -22,6 +24,7 @@ import { referencedImages } from '../dockerfile/stages.js';
 import { familiarRef, tagIndex } from '../plan/graph.js';
 import { hashContext, type FileInput } from './context-hash.js';
 import { dockerfileText, imageReads, type BaseFacts } from './image-reads.js';
+import { secretDigest } from './secret-hash.js';
 import type { StatCache } from './stat-cache.js';
 
 export { hashFile, type FileInput } from './context-hash.js';
@@ -56,7 +59,17 @@ export interface ImageInputs {
   /** Why the whole context is read, or null. */
   readonly whole: string | null;
   readonly files: readonly FileInput[];
+  /**
+   * Only when the image declares secrets (keys of other images are unchanged): by id,
+   * `unkeyed` (`secret_in_key: false`, the default) or the value's `secretDigest`.
+   */
+  readonly secrets?: Readonly<Record<string, string>>;
+  /** Only when the image forwards ssh: the ids (what a key or agent holds is no input). */
+  readonly ssh?: readonly string[];
 }
+
+/** What a secret puts in the key when `secret_in_key` is false. */
+export const UNKEYED = 'unkeyed';
 
 /** A base image as the key needs it: its local ID (or `missing`), and what decides what its child reads. */
 export interface BaseImage extends BaseFacts {
@@ -97,6 +110,8 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
     ...(reads.kind === 'paths' && { select: new ReadSet(reads.reads.map((r) => r.path)) }),
   });
   if (!plan.ok) return err(plan.error);
+  const session = sessionInputs(o.file, image);
+  if (!session.ok) return session;
   const hashed = await hashContext(plan.value, plan.value.select, o.statCache);
   const missing = reads.kind === 'paths' ? reads.reads.find((r) => namesOnePath(r) && !mountedAt(r.path, image.mounts) && !hashed.found(r.path)) : undefined;
   if (missing !== undefined) {
@@ -122,6 +137,30 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
     reads: hashed.select?.paths ?? null,
     whole: reads.kind === 'whole' ? reads.reason : null,
     files: hashed.files,
+    ...session.value,
+  });
+}
+
+/**
+ * The key's `secrets` and `ssh`, present only when the image has some. A keyed secret that
+ * cannot be read (the rules checked it at load: it changed since) fails the image, as an
+ * unreadable context does; the error names the secret and its source, never a value.
+ */
+function sessionInputs(file: BuildFile, image: ImageSpec): Result<Pick<ImageInputs, 'secrets' | 'ssh'>, ContextPlanError> {
+  // A Map, then entries: an id such as `__proto__` stays a plain entry.
+  const secrets = new Map<string, string>();
+  for (const s of image.secrets) {
+    if (!image.secretInKey) {
+      secrets.set(s.id, UNKEYED);
+      continue;
+    }
+    const value = readSecretValue(s.source, file.environment ?? {});
+    if (!value.ok) return err({ kind: 'context-unreadable', path: file.source.path, message: `secret '${s.id}': ${value.error}` });
+    secrets.set(s.id, secretDigest(s.id, value.value));
+  }
+  return ok({
+    ...(image.secrets.length > 0 && { secrets: Object.fromEntries(secrets) }),
+    ...(image.ssh.length > 0 && { ssh: image.ssh.map((s) => s.id) }),
   });
 }
 

@@ -18,8 +18,8 @@ export interface BuildSessionOptions {
   readonly engine: Engine;
   /** The session's name in the daemon's logs. */
   readonly name: string;
-  /** Where `{env: VAR}` secrets and `$SSH_AUTH_SOCK` are read. */
-  readonly env: NodeJS.ProcessEnv;
+  /** Where `{env: VAR}` secrets and `$SSH_AUTH_SOCK` are read: the build file's environment (env files included), as of the run at hand. */
+  readonly env: () => NodeJS.ProcessEnv;
   readonly login: LoginLookup;
   readonly warn: (message: string) => void;
 }
@@ -29,17 +29,16 @@ export interface RunSessions extends BuildSessions {
 }
 
 export function buildSessions(o: BuildSessionOptions): RunSessions {
-  const agentSocket = o.env['SSH_AUTH_SOCK'];
   const pool = new SessionPool<SecretSource>(o.engine, {
     name: o.name,
-    readSecret: (source) => readSecretValue(source, o.env),
+    readSecret: (source) => readSecretValue(source, o.env()),
     login: o.login,
-    ...(agentSocket !== undefined && agentSocket !== '' && { agentSocket }),
+    agentSocket: () => o.env()['SSH_AUTH_SOCK'] || undefined,
   });
   let warned = false;
   return {
-    async sessionFor(image: ImageSpec, signal: AbortSignal): Promise<Result<string | undefined, string>> {
-      const s = await pool.sessionFor({ secrets: image.secrets, ssh: image.ssh }, signal);
+    async sessionFor(image: ImageSpec): Promise<Result<string | undefined, string>> {
+      const s = await pool.sessionFor({ secrets: image.secrets, ssh: image.ssh });
       if (s.ok || needsSession(image)) return s;
       if (!warned) o.warn(`${s.error}; images without secrets or ssh build without one (private base images cannot be pulled by BuildKit)`);
       warned = true;

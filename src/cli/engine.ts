@@ -3,10 +3,13 @@
  * (docker/endpoint.ts), the line that says which one and why, and connecting to it with
  * the builder it is asked for.
  */
+import { sessionProblems } from '../config/rules/index.js';
+import type { Diagnostic } from '../core/diagnostic.js';
 import { err, messageOf, ok, settled, type Result } from '../core/result.js';
 import { engineAt } from '../docker/connect.js';
 import { resolveEndpoint } from '../docker/endpoint.js';
 import { endpointOrigin, type BuilderKind, type Endpoint, type Engine, type EngineInfo } from '../docker/engine.js';
+import type { Planned } from '../plan/types.js';
 import type { CommandFailure } from './failure.js';
 import type { CliIo } from './io.js';
 import { warnOn } from './print.js';
@@ -84,3 +87,23 @@ export async function connect(
 
 /** The builder asked for; `auto`: BuildKit when the engine has it, else the classic builder. */
 export const builderOn = (info: EngineInfo, asked: 'auto' | BuilderKind): BuilderKind => (asked === 'auto' ? (info.buildkit ? 'buildkit' : 'classic') : asked);
+
+/**
+ * Secrets and ssh need a BuildKit session, which the classic builder does not have: with
+ * `classic` (asked for, or what `auto` found), each image of the plan that declares some is
+ * bad input at its `secrets:` / `ssh:` key. `auto` is not known yet: nothing to say.
+ */
+export const needBuildKit = (planned: Planned, builder: 'auto' | BuilderKind): Diagnostic[] =>
+  builder === 'auto'
+    ? []
+    : sessionProblems(
+        planned.file,
+        builder,
+        planned.plan.images.map((i) => i.name),
+      );
+
+/** needBuildKit as the command's failure. */
+export function sessionCheck(planned: Planned, builder: 'auto' | BuilderKind): Result<undefined, CommandFailure> {
+  const problems = needBuildKit(planned, builder);
+  return problems.length > 0 ? err({ reason: 'invalid-build-file', diagnostics: problems }) : ok(undefined);
+}

@@ -91,9 +91,12 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
   if (loaded.warning) warnOn(io)(loaded.warning);
   const statCache = loaded.cache;
   const login = o.registries?.login ?? loginLookup(io.env);
-  const sessions = o.builder === 'buildkit' ? buildSessions({ engine: o.engine, name: basename(root), env: io.env, login, warn: warnOn(io) }) : undefined;
+  // The build file's environment (env files included) of the latest load: watch reloads it.
+  let env = io.env;
+  const sessions = o.builder === 'buildkit' ? buildSessions({ engine: o.engine, name: basename(root), env: () => env, login, warn: warnOn(io) }) : undefined;
   return {
     executor: ({ file, plan }, part = plan, known) => {
+      env = file.environment ?? io.env;
       const access = o.registries?.access;
       const { buildOne, publish } = createBuilder({
         file,

@@ -8,25 +8,57 @@
 import type { ImageOrigins, WrittenBuildFile, WrittenImage, YamlPath } from './types.js';
 
 const MAP_KEYS = new Set(['args', 'labels']);
+/** Maps merged per id, whose entries' origins are kept apart from ImageOrigins (`ssh` as a list is read as a map). */
+const ENTRY_KEYS = new Set(['secrets', 'ssh']);
+type EntryKey = 'secrets' | 'ssh';
 /** An image's identity is not inherited through `extends` (it would always collide). */
 const NOT_INHERITED = ['extends', 'tags'] as const;
 
 export interface Resolved {
+  /** `secrets` and `ssh` are maps here (`ssh` items `id=a,b` as `{id: [a, b]}`, `id` as `{id: null}`). */
   readonly settings: WrittenImage;
   readonly origins: ImageOrigins;
+  /** Where each entry of `secrets` and `ssh` is written (a map key's value, or a list item). */
+  readonly entries: Readonly<Record<EntryKey, Readonly<Record<string, YamlPath>>>>;
 }
 
 interface Draft {
   settings: Record<string, unknown>;
   keys: Record<string, YamlPath>;
   maps: Record<'args' | 'labels', Record<string, YamlPath>>;
+  entries: Record<EntryKey, Record<string, YamlPath>>;
+}
+
+/** An `ssh` list item (`id` or `id=path[,path]`) or a map entry, with where it is written. */
+function entriesOf(key: EntryKey, value: unknown, path: YamlPath): [string, unknown, YamlPath][] {
+  if (key === 'ssh' && Array.isArray(value)) {
+    return (value as string[]).map((item, i) => {
+      const eq = item.indexOf('=');
+      return eq === -1 ? [item, null, [...path, key, i]] : [item.slice(0, eq), item.slice(eq + 1).split(','), [...path, key, i]];
+    });
+  }
+  return Object.entries(value as object).map(([id, v]) => [id, v, [...path, key, id]]);
+}
+
+/** Merged per id through Maps: an id such as `__proto__` stays a plain entry. */
+function mergeEntries(draft: Draft, key: EntryKey, value: unknown, path: YamlPath): void {
+  const merged = new Map(Object.entries((draft.settings[key] as object | undefined) ?? {}));
+  const at = new Map(Object.entries(draft.entries[key]));
+  for (const [id, v, where] of entriesOf(key, value, path)) {
+    merged.set(id, v);
+    at.set(id, where);
+  }
+  draft.settings[key] = Object.fromEntries(merged);
+  draft.entries[key] = Object.fromEntries(at);
 }
 
 function apply(draft: Draft, image: WrittenImage, path: YamlPath): void {
   for (const [key, value] of Object.entries(image)) {
     if (key === 'extends') continue;
     draft.keys[key] = [...path, key];
-    if (MAP_KEYS.has(key)) {
+    if (ENTRY_KEYS.has(key)) {
+      mergeEntries(draft, key as EntryKey, value, path);
+    } else if (MAP_KEYS.has(key)) {
       draft.settings[key] = { ...(draft.settings[key] as object | undefined), ...(value as object) };
       for (const entry of Object.keys(value as object)) draft.maps[key as 'args' | 'labels'][entry] = [...path, key, entry];
     } else {
@@ -41,7 +73,7 @@ const inheritable = <T>(entries: Readonly<Record<string, T>>): Record<string, T>
 
 /** The settings an image starts from: its parent's, less the parent's identity, or `defaults`. */
 function start(written: WrittenBuildFile, parent: Resolved | undefined): Draft {
-  const draft: Draft = { settings: {}, keys: {}, maps: { args: {}, labels: {} } };
+  const draft: Draft = { settings: {}, keys: {}, maps: { args: {}, labels: {} }, entries: { secrets: {}, ssh: {} } };
   if (parent === undefined) {
     if (written.defaults) apply(draft, written.defaults, ['defaults']);
     return draft;
@@ -49,6 +81,7 @@ function start(written: WrittenBuildFile, parent: Resolved | undefined): Draft {
   draft.settings = inheritable({ ...parent.settings });
   draft.keys = inheritable(parent.origins.keys);
   draft.maps = { args: { ...parent.origins.args }, labels: { ...parent.origins.labels } };
+  draft.entries = { secrets: { ...parent.entries.secrets }, ssh: { ...parent.entries.ssh } };
   for (const key of NOT_INHERITED) {
     const fallback = written.defaults?.[key];
     if (fallback !== undefined) apply(draft, { [key]: fallback }, ['defaults']);
@@ -74,7 +107,7 @@ export function resolveImages(written: WrittenBuildFile): Map<string, Resolved> 
     for (const image of pending.reverse()) {
       const draft = start(written, parent);
       apply(draft, images[image]!, ['images', image]);
-      parent = { settings: draft.settings, origins: { self: ['images', image], keys: draft.keys, ...draft.maps } };
+      parent = { settings: draft.settings, origins: { self: ['images', image], keys: draft.keys, ...draft.maps }, entries: draft.entries };
       out.set(image, parent);
     }
   }

@@ -73,8 +73,22 @@ export async function buildModel(options: LoadOptions): Promise<Result<Loaded, L
   if (hasErrors(diagnostics)) return err({ diagnostics: sortByPosition(diagnostics), path });
 
   const written = value as WrittenBuildFile;
-  const file: BuildFile = { ...normalize(written, vars, source, locate), envFiles: env.paths };
+  const file: BuildFile = {
+    ...normalize(written, vars, source, locate, own(options.env, 'HOME')),
+    envFiles: env.paths,
+    environment: environment(env.values, options.env),
+  };
   return ok({ file, written, diagnostics });
+}
+
+/**
+ * What `{env: VAR}` secrets read: the environment over the env files, as `${VAR}` ranks them
+ * (`--var` and `vars` are the build file's own values, not the environment). Own strings only.
+ */
+function environment(files: ReadonlyMap<string, string>, env: LoadOptions['env']): Readonly<Record<string, string>> {
+  const out = new Map(files);
+  for (const [name, value] of Object.entries(env)) if (typeof value === 'string') out.set(name, value);
+  return Object.fromEntries(out);
 }
 
 /** Own strings only: `${constructor}` is not Object.prototype.constructor. */

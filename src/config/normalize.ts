@@ -7,9 +7,23 @@
  */
 import { basename, posix, resolve } from 'node:path';
 import type { SourceFile } from '../core/diagnostic.js';
-import { resolveImages } from './extends.js';
 import { ExpandedGroups } from './groups.js';
-import type { ArgValue, BuildFile, ImageRef, ImageSpec, Locator, MountSource, SharedCache, WrittenBuildFile } from './types.js';
+import { byText } from '../core/order.js';
+import { resolveImages, type Resolved } from './extends.js';
+import type {
+  ArgValue,
+  BuildFile,
+  ImageRef,
+  ImageSpec,
+  Locator,
+  MountSource,
+  SecretSpec,
+  SharedCache,
+  SshSpec,
+  WrittenBuildFile,
+  WrittenSecret,
+  YamlPath,
+} from './types.js';
 
 /**
  * Lowercase, invalid characters to '-', trimmed to start and end with a letter or digit.
@@ -41,14 +55,49 @@ export function normalizeContextPath(p: string): string {
   return n === '.' ? '' : n.replace(/^\.\//, '');
 }
 
-export function normalize(written: WrittenBuildFile, vars: Record<string, string>, source: SourceFile, locate: Locator): BuildFile {
+/**
+ * A host path as written in `secrets` or `ssh`: `~` and `~/…` from `home` (when known),
+ * else relative to the build file's folder.
+ */
+export function hostPath(root: string, written: string, home: string | undefined): string {
+  if (home !== undefined && (written === '~' || written.startsWith('~/'))) return resolve(home, written.slice(2));
+  return resolve(root, written);
+}
+
+const byId = (a: { id: string }, b: { id: string }): number => byText(a.id, b.id);
+
+function secretsOf(r: Resolved, root: string, home: string | undefined): SecretSpec[] {
+  return Object.entries(r.settings.secrets ?? {})
+    .map(([id, w]: [string, WrittenSecret]) => ({
+      id,
+      source: 'env' in w ? { kind: 'env' as const, name: w.env } : { kind: 'file' as const, path: hostPath(root, w.file, home) },
+      origin: r.entries.secrets[id] ?? [],
+    }))
+    .sort(byId);
+}
+
+/** `ssh` is a map once resolved (extends.ts): `{id: path | [paths] | null}`. */
+function sshOf(r: Resolved, root: string, home: string | undefined): SshSpec[] {
+  const written = (r.settings.ssh ?? {}) as Record<string, string | string[] | null>;
+  return Object.entries(written)
+    .map(([id, paths]) => ({
+      id,
+      paths: (paths === null ? [] : typeof paths === 'string' ? [paths] : paths).map((p) => hostPath(root, p, home)),
+      origin: r.entries.ssh[id] ?? ([] as YamlPath),
+    }))
+    .sort(byId);
+}
+
+/** `home`: the home folder `~/` stands for in `secrets` and `ssh` paths (HOME of the environment the loader got). */
+export function normalize(written: WrittenBuildFile, vars: Record<string, string>, source: SourceFile, locate: Locator, home?: string): BuildFile {
   const root = resolve(source.path, '..');
   const name = written.name ?? sanitizeProjectName(basename(root));
   const names = new Set(Object.keys(written.images));
   const images = new Map<string, ImageSpec>();
   const resolved = resolveImages(written);
   for (const imageName of [...names].sort()) {
-    const { settings: s, origins } = resolved.get(imageName)!;
+    const r = resolved.get(imageName)!;
+    const { settings: s, origins } = r;
     const context = resolve(root, s.context ?? '.');
     const args: Record<string, ArgValue> = {};
     for (const [k, v] of Object.entries(s.args ?? {})) {
@@ -83,6 +132,9 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       pull: s.pull ?? false,
       push: s.push ?? false,
       noCache: s.no_cache ?? false,
+      secrets: secretsOf(r, root, home),
+      ssh: sshOf(r, root, home),
+      secretInKey: s.secret_in_key ?? false,
       origins,
     });
   }

@@ -2,10 +2,29 @@
  * The fully resolved build file (interpolated, `defaults` and `extends` applied, default
  * tags filled in) as a WrittenBuildFile again, so that `mbuild config` output loads back.
  */
-import { relative } from 'node:path';
-import type { BuildFile, WrittenBuildFile, WrittenImage } from './types.js';
+import { isAbsolute, relative } from 'node:path';
+import type { BuildFile, ImageSpec, WrittenBuildFile, WrittenImage, WrittenSecret } from './types.js';
 
 const rel = (from: string, to: string): string => relative(from, to).split('\\').join('/') || '.';
+
+/** A host path of `secrets` or `ssh`: relative inside the project, else absolute (`~/` already expanded). */
+const hostPath = (root: string, p: string): string => {
+  const r = rel(root, p);
+  return r === '..' || r.startsWith('../') || isAbsolute(r) ? p : r;
+};
+
+/** Where each secret comes from, never a value (the model holds none). */
+const secretsOf = (root: string, image: ImageSpec): Record<string, WrittenSecret> =>
+  Object.fromEntries(image.secrets.map((s) => [s.id, s.source.kind === 'env' ? { env: s.source.name } : { file: hostPath(root, s.source.path) }]));
+
+/** `ssh` in its map form (a path may hold a comma): `{id: null}` is the agent at $SSH_AUTH_SOCK. */
+const sshOf = (root: string, image: ImageSpec): Record<string, string | string[] | null> =>
+  Object.fromEntries(
+    image.ssh.map((s) => {
+      const paths = s.paths.map((p) => hostPath(root, p));
+      return [s.id, paths.length === 0 ? null : paths.length === 1 ? paths[0]! : paths];
+    }),
+  );
 
 export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
   const images: Record<string, WrittenImage> = {};
@@ -27,6 +46,9 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     out.pull = image.pull;
     if (image.push) out.push = true;
     out.no_cache = image.noCache;
+    if (image.secrets.length > 0) out.secrets = secretsOf(file.root, image);
+    if (image.secretInKey) out.secret_in_key = true;
+    if (image.ssh.length > 0) out.ssh = sshOf(file.root, image);
     images[image.name] = out;
   }
   return {

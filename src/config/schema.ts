@@ -121,12 +121,24 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
       return error(`${path.length === 0 ? 'the build file' : where} is missing the required key '${String(p['missingProperty'])}'`, path, path.length > 0);
     case 'propertyNames': {
       const name = String(p['propertyName']);
-      const what = path[0] === 'images' ? 'image' : path[0] === 'groups' ? 'group' : path[0] === 'vars' ? 'variable' : 'key';
+      const last = path.at(-1);
+      const what =
+        last === 'secrets' || last === 'ssh'
+          ? `${last === 'ssh' ? 'ssh' : 'secret'} id`
+          : path[0] === 'images'
+            ? 'image'
+            : path[0] === 'groups'
+              ? 'group'
+              : path[0] === 'vars'
+                ? 'variable'
+                : 'key';
       const rule =
-        what === 'variable' || path.at(-1) === 'args'
+        what === 'variable' || last === 'args'
           ? 'use letters, digits and _, not starting with a digit'
-          : "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
-      return error(`invalid ${what} name '${excerpt(name)}' in ${where}: ${rule}`, [...path, name], true);
+          : what.endsWith(' id')
+            ? "use letters, digits, '.', '_' and '-'"
+            : "use lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
+      return error(`invalid ${what}${what.endsWith(' id') ? '' : ' name'} '${excerpt(name)}' in ${where}: ${rule}`, [...path, name], true);
     }
     case 'const':
       if (path.length === 1 && path[0] === 'version') {
@@ -138,10 +150,14 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
     case 'type':
       return error(`${where} must be ${humanType(String(p['type']))}${quoteHint(e.data, p['type'], locate, path, sourceText)}`, path);
     case 'anyOf':
+      if (path.at(-1) === 'ssh') return error(`${where} must be a list ([default, ID=PATH]) or a mapping ({ID: PATH})`, path);
+      if (path.at(-2) === 'ssh') return error(`${where} must be a path, a list of paths, or empty (the agent at $SSH_AUTH_SOCK)`, path);
       return error(`${where} must be a string or {image: NAME}${quoteHint(e.data, 'string', locate, path, sourceText)}`, path);
     case 'pattern':
       return error(patternMessage(where, path, e.data), path);
     case 'minProperties':
+    case 'maxProperties':
+      if (path.at(-2) === 'secrets') return error(`${where} must be either {env: VARIABLE} or {file: PATH}`, path);
       return error(path[0] === 'images' && path.length === 1 ? 'images must declare at least one image' : `${where} must not be empty`, path);
     case 'minItems':
       return error(`${where} must not be empty`, path);
@@ -183,6 +199,10 @@ function patternMessage(where: string, path: YamlPath, data: unknown): string {
   const value = excerpt(stringify(data) ?? String(data));
   if (last === 'path') return `${where} must be an absolute path (starting with /), not ${value}`;
   if (last === 'platform') return `${where} must look like os/arch[/variant], e.g. linux/amd64, not ${value}`;
+  if (path.at(-2) === 'ssh' && typeof last === 'number')
+    return `${where} must be ID or ID=PATH[,PATH] (an id of letters, digits, '.', '_' and '-'), not ${value}`;
+  if (last === 'env' && path.at(-3) === 'secrets')
+    return `${where} must be an environment variable name (letters, digits and _, not starting with a digit), not ${value}`;
   if (last === 'name' && path.length === 1) return `invalid project name ${value}: use lowercase letters, digits, '.', '_' and '-'`;
   return `${where} has an invalid value ${value}`;
 }

@@ -4,11 +4,25 @@
  * interpolated, normalised model that plan/ and execute/ accept.
  */
 import type { Location, SourceFile } from '../core/diagnostic.js';
+import type { SecretSource } from '../core/secret-value.js';
+
+export type { SecretSource } from '../core/secret-value.js';
+/** Whether a build needs a BuildKit session (secrets or ssh); lives in core/ so that execute/ may call it too. */
+export { needsSession } from '../core/session-need.js';
 
 /** A path into the YAML document, e.g. `['images', 'api', 'mounts', 0, 'to']`. */
 export type YamlPath = readonly (string | number)[];
 
 export type WrittenArg = string | { image: string };
+
+/** A secret as written: an environment variable, or a file relative to the build file's folder. */
+export type WrittenSecret = { env: string } | { file: string };
+
+/**
+ * `ssh` as written: `[id, id=path[,path]]` as compose and bake write it, or
+ * `{id: path | [paths] | null}`; no path: the agent at $SSH_AUTH_SOCK.
+ */
+export type WrittenSsh = string[] | Record<string, string | string[] | null>;
 
 export interface WrittenImage {
   context?: string;
@@ -28,6 +42,9 @@ export interface WrittenImage {
   pull?: boolean;
   push?: boolean;
   no_cache?: boolean;
+  secrets?: Record<string, WrittenSecret>;
+  secret_in_key?: boolean;
+  ssh?: WrittenSsh;
 }
 
 export interface WrittenCache {
@@ -80,6 +97,23 @@ export interface OutputSpec {
   readonly origin: YamlPath;
 }
 
+/** A build secret (`secrets:`), served by the BuildKit session; its value is read only when needed (core/secret-value.ts). */
+export interface SecretSpec {
+  readonly id: string;
+  readonly source: SecretSource;
+  /** The entry under `secrets`, for diagnostics. */
+  readonly origin: YamlPath;
+}
+
+/** An ssh forwarding (`ssh:`) served by the BuildKit session's agent. */
+export interface SshSpec {
+  readonly id: string;
+  /** Absolute key files or agent sockets; empty = $SSH_AUTH_SOCK. */
+  readonly paths: readonly string[];
+  /** The entry (a list item or a map key's value), for diagnostics. */
+  readonly origin: YamlPath;
+}
+
 export type DockerfileSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'inline'; readonly text: string };
 
 export interface ImageSpec {
@@ -102,6 +136,12 @@ export interface ImageSpec {
   /** Push every tag once built or up to date (`push: true`; `--push` sets it for every image). */
   readonly push: boolean;
   readonly noCache: boolean;
+  /** Sorted by id. */
+  readonly secrets: readonly SecretSpec[];
+  /** Sorted by id. */
+  readonly ssh: readonly SshSpec[];
+  /** `secret_in_key`: a salted slow hash of each secret's value enters the key (a rotated secret rebuilds). Default false. */
+  readonly secretInKey: boolean;
   /** Where each setting was written (after `defaults` and `extends`), for diagnostics. */
   readonly origins: ImageOrigins;
 }
@@ -128,6 +168,12 @@ export interface BuildFile {
    * model made by hand).
    */
   readonly envFiles?: readonly string[];
+  /**
+   * The environment `{env: VAR}` secrets and `$SSH_AUTH_SOCK` are read from: the process
+   * environment over the env files' variables (the same `${VAR}` sees, without `--var` and
+   * `vars`). Absent: a model made by hand (no variables). Never printed.
+   */
+  readonly environment?: Readonly<Record<string, string | undefined>>;
   /** Sorted by name. */
   readonly images: ReadonlyMap<string, ImageSpec>;
   /** Group members resolved to image names (nested groups expanded). */

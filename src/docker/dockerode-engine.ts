@@ -137,19 +137,20 @@ export class DockerodeTransport implements Transport {
     await this.ready(o.signal);
     const docker = await this.docker();
     return new Promise((resolve, reject) => {
+      // Not docker-modem's abortSignal: it stays on the request, and would cut the upgraded
+      // stream (a session shared by the whole run) whenever the signal fires later.
+      let settled = false;
+      const onAbort = (): void => {
+        settled = true;
+        reject(o.signal?.reason);
+      };
+      o.signal?.addEventListener('abort', onAbort, { once: true });
       docker.modem.dial(
-        {
-          path: `${path}?`,
-          method: 'POST',
-          options: {},
-          headers: upgradeHeaders(o),
-          hijack: true,
-          isStream: true,
-          statusCodes: ANY_STATUS,
-          ...(o.signal && { abortSignal: o.signal }),
-        },
+        { path: `${path}?`, method: 'POST', options: {}, headers: upgradeHeaders(o), hijack: true, isStream: true, statusCodes: ANY_STATUS },
         (e, stream) => {
-          if (e) return reject(o.signal?.aborted ? o.signal.reason : connectError(this.endpoint, e.message));
+          o.signal?.removeEventListener('abort', onAbort);
+          if (settled) return (stream as Duplex | undefined)?.destroy();
+          if (e) return reject(connectError(this.endpoint, e.message));
           const res = stream as IncomingMessage;
           if (typeof res.statusCode !== 'number') return resolve(stream as Duplex);
           void readText(res).then((body) =>

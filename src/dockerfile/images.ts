@@ -12,6 +12,7 @@ import { parseDockerfile, type ParsedDockerfile } from './parse.js';
 import { dockerfileLine, dockerfileText, type DockerfileText } from './location.js';
 import { referencedImages, resolveStages, stageNames, type ImageReference } from './stages.js';
 import { contextReads, type ContextReads, type VariableRules } from './reads.js';
+import { sessionMounts, type SessionMount } from './session-mounts.js';
 import { findStep } from './step.js';
 
 export interface ReadDockerfile {
@@ -38,6 +39,8 @@ export interface ImageDockerfile extends DockerfileText {
   readonly refs: readonly ImageReference[];
   /** What the built target reads of the context under each builder's rules (reads.ts), before any base image is looked at. */
   readonly reads: Readonly<Record<VariableRules, ContextReads>>;
+  /** The secrets and ssh ids its RUN --mount flags ask the session for (session-mounts.ts). */
+  readonly sessionMounts: readonly SessionMount[];
 }
 
 export interface ReadDockerfiles {
@@ -80,7 +83,12 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
     }
     const target = unknownTarget(file, image, df.parsed);
     if (target) problems.push(target);
-    dockerfiles.set(image.name, { ...text, refs: referencedImages(df.parsed, args), reads: readsOf(df.parsed, args, image.target ?? null) });
+    dockerfiles.set(image.name, {
+      ...text,
+      refs: referencedImages(df.parsed, args),
+      reads: readsOf(df.parsed, args, image.target ?? null),
+      sessionMounts: sessionMounts(df.parsed),
+    });
   }
   return { dockerfiles, problems };
 }

@@ -15,7 +15,7 @@ export interface BuildCache {
 /** The BuildKit sessions of a run (session/pool.ts behind cli/build-sessions.ts). */
 export interface BuildSessions {
   /** The session a BuildKit build of `image` names; undefined: build without one; err: the build cannot run. */
-  sessionFor(image: ImageSpec, signal: AbortSignal): Promise<Result<string | undefined, string>>;
+  sessionFor(image: ImageSpec): Promise<Result<string | undefined, string>>;
   /** Masks every secret value served so far in build output. */
   redact(text: string): string;
 }

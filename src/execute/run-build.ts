@@ -62,7 +62,8 @@ async function logged(job: ImageJob, ctx: PreparedContext, log: BuildLog): Promi
 async function sessionOf(job: ImageJob): Promise<Result<string | undefined, Failure>> {
   const sessions = job.opts.builder === 'buildkit' ? job.opts.sessions : undefined;
   if (sessions === undefined) return ok(undefined);
-  const s = await sessions.sessionFor(job.image, job.signal);
+  const s = await sessions.sessionFor(job.image);
+  if (job.signal.aborted) return err({ reason: 'cancelled' });
   return s.ok ? s : err({ reason: 'engine-error', message: s.error });
 }
 

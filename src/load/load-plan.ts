@@ -21,6 +21,7 @@ import { dockerfileCycles } from './cycles.js';
 import { lastRunTags } from './last-run.js';
 import { inputProblems } from './inputs.js';
 import { referenceProblems } from './references.js';
+import { sessionMountProblems } from './sessions.js';
 
 /** The plan and its build file, with every warning of every phase. */
 export interface LoadedPlan extends Planned {
@@ -67,6 +68,7 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
     ...contextProblems(file),
     ...referenceProblems(file, dockerfiles, lastRun),
     ...inputProblems(file, dockerfiles),
+    ...sessionMountProblems(file, dockerfiles),
   ]);
   if (hasErrors(checked)) return fail(checked);
   const cycles = dockerfileCycles(file, dockerfiles);

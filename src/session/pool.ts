@@ -28,7 +28,7 @@ export interface PoolOptions<S> {
   readonly readSecret: (source: S) => Result<Buffer, string>;
   readonly login: LoginLookup;
   /** `$SSH_AUTH_SOCK` of the run, for ssh entries without a path. */
-  readonly agentSocket?: string;
+  readonly agentSocket?: () => string | undefined;
 }
 
 interface Profile {
@@ -49,19 +49,20 @@ export class SessionPool<S> {
   ) {}
 
   /** The id of the session for a build with these needs, opening it if need be. */
-  async sessionFor(needs: SessionNeeds<S>, signal?: AbortSignal): Promise<Result<string, string>> {
+  async sessionFor(needs: SessionNeeds<S>): Promise<Result<string, string>> {
     if (this.closed) return err('the run is over');
     const key = JSON.stringify([needs.secrets, needs.ssh]);
     let profile = this.profiles.get(key);
     if (profile === undefined) this.profiles.set(key, (profile = { key }));
     const current = profile.session && (await profile.session);
     if (current?.ok && current.value.open) return ok(current.value.id);
-    profile.session = this.open(profile, needs, signal);
+    profile.session = this.open(profile, needs);
     const opened = await profile.session;
     return opened.ok ? ok(opened.value.id) : err(opened.error);
   }
 
-  private async open(profile: Profile, needs: SessionNeeds<S>, signal?: AbortSignal): Promise<Result<BuildSession, string>> {
+  /** No AbortSignal: a session belongs to the run, not to the build that happened to open it; `close` ends it. */
+  private async open(profile: Profile, needs: SessionNeeds<S>): Promise<Result<BuildSession, string>> {
     await profile.agents?.close();
     profile.agents = new Agents(this.agentSources(needs));
     try {
@@ -69,20 +70,19 @@ export class SessionPool<S> {
         name: this.o.name,
         sharedKey: this.o.name,
         methods: this.methods(needs, profile.agents),
-        ...(signal && { signal }),
       });
       return ok(session);
     } catch (e) {
-      if (signal?.aborted) throw e;
       return err(`could not open a BuildKit session: ${messageOf(e)}`);
     }
   }
 
   private agentSources(needs: SessionNeeds<S>): Map<string, AgentSource> {
     const sources = new Map<string, AgentSource>();
+    const agentSocket = this.o.agentSocket?.();
     for (const { id, paths } of needs.ssh) {
       if (paths.length === 0) {
-        if (this.o.agentSocket !== undefined) sources.set(id, { kind: 'socket', path: this.o.agentSocket });
+        if (agentSocket !== undefined) sources.set(id, { kind: 'socket', path: agentSocket });
       } else sources.set(id, paths.length === 1 && isSocket(paths[0]!) ? { kind: 'socket', path: paths[0]! } : { kind: 'keys', paths });
     }
     return sources;

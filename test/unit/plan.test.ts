@@ -26,6 +26,9 @@ function image(name: string, over: Partial<ImageSpec> = {}): ImageSpec {
     pull: false,
     push: false,
     noCache: false,
+    secrets: [],
+    ssh: [],
+    secretInKey: false,
     origins: { self: ['images', name], keys: {}, args: {}, labels: {} },
     ...over,
   };

@@ -6,7 +6,7 @@ import { EngineError, type BuilderKind, type Engine } from '../../docker/engine.
 import { buildResolver } from '../../mounts/sources.js';
 import type { Planned } from '../../plan/types.js';
 import { graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
-import { builderOn, engineFor, engineJson, engineLine } from '../engine.js';
+import { builderOn, engineFor, engineJson, engineLine, needBuildKit, sessionCheck } from '../engine.js';
 import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor, type GlobalOptions } from '../load.js';
@@ -60,8 +60,11 @@ async function askEngine(io: CliIo, planned: Planned, engine: Engine, opts: { bu
 /** The predictions, and the mount sources `up` would miss; rejects when the engine or a context cannot be read. */
 async function predictions(io: CliIo, planned: Planned, engine: Engine, builder: 'auto' | BuilderKind): Promise<EngineView> {
   const info = await engine.info();
-  const predicted = await predictPlanned(planned, engine, builderOn(info, builder), warnOn(io));
-  return { predicted, problems: await missingMountSources(planned, engine) };
+  const on = builderOn(info, builder);
+  const predicted = await predictPlanned(planned, engine, on, warnOn(io));
+  // `--builder classic` was refused before connecting; `auto` is known now.
+  const classic = builder === 'auto' ? needBuildKit(planned, on) : [];
+  return { predicted, problems: [...classic, ...(await missingMountSources(planned, engine))] };
 }
 
 /**
@@ -76,6 +79,8 @@ export async function planCommand(
   const loaded = await planFor(io, opts, names, { lastRun: true });
   if (!loaded.ok) return loaded;
   const planned = loaded.value;
+  const classic = sessionCheck(planned, opts.builder);
+  if (!classic.ok) return classic;
   // The engine line is printed on stdout below, not on stderr under --verbose.
   const found = engineFor(io, { ...opts, verbose: false });
   if (!found.ok) return found;

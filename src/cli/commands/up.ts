@@ -14,7 +14,7 @@ import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter } from '../../report/create.js';
 import { MetadataCollector, metadataJson } from '../../report/metadata.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
-import { connect, startConnecting } from '../engine.js';
+import { connect, sessionCheck, startConnecting } from '../engine.js';
 import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor } from '../load.js';
@@ -74,6 +74,8 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   const planned = await planFor(io, opts, names);
   if (!planned.ok) return planned;
   const { file } = planned.value;
+  const classic = sessionCheck(planned.value, opts.builder);
+  if (!classic.ok) return classic;
   const registries = await registriesFor(
     io,
     file,
@@ -84,6 +86,8 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   const connected = await connect(io, opts, connecting);
   if (!connected.ok) return connected;
   const { engine, builder } = connected.value;
+  const found = sessionCheck(planned.value, builder);
+  if (!found.ok) return found;
   // Temporary containers of an mbuild that was killed before it could remove them (only
   // those of dead processes: this run's own are safe), removed while the run goes on.
   const reaping = reapTempContainers(engine);

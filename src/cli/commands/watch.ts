@@ -11,7 +11,8 @@ import { createReporter } from '../../report/create.js';
 import { displayPath, formatReport } from '../../report/diagnostic-printer.js';
 import { watchLog } from '../../report/watch-log.js';
 import { Watcher, type ReloadFailure } from '../../watch/watcher.js';
-import { connect } from '../engine.js';
+import type { BuilderKind } from '../../docker/engine.js';
+import { connect, needBuildKit, sessionCheck } from '../engine.js';
 import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { loadOptions, planFor } from '../load.js';
@@ -26,8 +27,12 @@ export interface WatchOptions extends UpOptions {
 export async function watchCommand(io: CliIo, names: readonly string[], opts: WatchOptions): Promise<CommandResult> {
   const loaded = await planFor(io, opts, names);
   if (!loaded.ok) return loaded;
+  const classic = sessionCheck(loaded.value, opts.builder);
+  if (!classic.ok) return classic;
   const connected = await connect(io, opts);
   if (!connected.ok) return connected;
+  const found = sessionCheck(loaded.value, connected.value.builder);
+  if (!found.ok) return found;
   const planned = loaded.value;
   const { root } = planned.file;
   await reapTempContainers(connected.value.engine);
@@ -53,7 +58,7 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
       ...(opts.onRebuild !== undefined && { onRebuild: opts.onRebuild }),
       emit: watchLog(io.stdout, json),
       // The same build file, never one found in a parent folder once it is deleted or renamed.
-      reload: () => reload(io, { ...opts, file: opts.file ?? root }, names),
+      reload: () => reload(io, { ...opts, file: opts.file ?? root }, names, connected.value.builder),
       executor: (p, part, known) => session.executor(p, part, known),
       decided,
     });
@@ -67,12 +72,12 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
 }
 
 /** Reload for watch mode: the new file and plan (the same checks as at the start), or the diagnostics and their files. */
-async function reload(io: CliIo, opts: WatchOptions, names: readonly string[]): Promise<LoadedPlan | ReloadFailure> {
+async function reload(io: CliIo, opts: WatchOptions, names: readonly string[], builder: BuilderKind): Promise<LoadedPlan | ReloadFailure> {
   const options = loadOptions(io, opts);
   if (!options.ok) return { message: options.error, files: [] };
   const planned = await loadPlan(options.value, names);
-  if (planned.ok) return planned.value;
-  const { diagnostics } = planned.error;
+  const diagnostics = planned.ok ? needBuildKit(planned.value, builder) : planned.error.diagnostics;
+  if (planned.ok && diagnostics.length === 0) return planned.value;
   const files = diagnostics.flatMap((d) => (d.severity === 'error' && d.location !== undefined ? [d.location.file.path] : []));
   return { message: formatReport(diagnostics, { cwd: io.cwd, color: false }), files: [...new Set(files)] };
 }

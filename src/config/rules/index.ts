@@ -8,6 +8,7 @@ import { projectNameMissing } from './project.js';
 import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from './paths.js';
 import { extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource } from './references.js';
 import type { Rule } from './rule.js';
+import { secretSourceMissing, sshDuplicateId, sshSourceMissing } from './sessions.js';
 
 export const rules: readonly Rule[] = [
   projectNameMissing,
@@ -33,6 +34,10 @@ export const rules: readonly Rule[] = [
   contextMissing,
   dockerfileMissing,
   secretLikeArg,
+  secretSourceMissing,
+  sshSourceMissing,
+  sshDuplicateId,
 ];
 
 export type { Rule, RuleContext } from './rule.js';
+export { sessionProblems } from './sessions.js';
