@@ -6,20 +6,46 @@ import { REPO, runCli } from '../helpers/run-cli.js';
 
 const examples = readdirSync(join(REPO, 'examples')).filter((d) => existsSync(join(REPO, 'examples', d, 'mbuild.yaml')));
 
+/** What an example takes from the environment, as its README says (placeholders: nothing is built). */
+const ENV: Readonly<Record<string, Record<string, string>>> = {
+  'private-deps': {
+    NPM_TOKEN: 'placeholder',
+    NPM_REGISTRY: 'https://npm.acme.example/',
+    LIB_GIT_URL: 'ssh://git@git.acme.example/acme/lib.git',
+    GIT_KNOWN_HOSTS: 'git.acme.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholder',
+    SSH_AUTH_SOCK: '/nonexistent/agent.sock',
+  },
+};
+
 describe('examples', () => {
   it('there is at least one', () => expect(examples.length).toBeGreaterThan(0));
   for (const name of examples) {
     it(`${name} validates and plans`, async () => {
       const dir = join(REPO, 'examples', name);
-      const validate = await runCli(['validate'], { cwd: dir, env: {} });
+      const env = ENV[name] ?? {};
+      const validate = await runCli(['validate'], { cwd: dir, env });
       expect(validate.stderr).toBe('');
       expect(validate.code).toBe(0);
       expect(validate.stdout).toMatch(/^mbuild\.yaml is valid: \d+ images/);
-      const plan = await runCli(['plan', '--format', 'json'], { cwd: dir, env: {} });
+      const plan = await runCli(['plan', '--format', 'json'], { cwd: dir, env });
       expect(plan.code).toBe(0);
       expect((JSON.parse(plan.stdout) as { images: unknown[] }).images.length).toBeGreaterThanOrEqual(1);
     });
   }
+
+  it('private-deps: without its environment, validate names every variable it needs, at its line', async () => {
+    const r = await runCli(['validate'], { cwd: join(REPO, 'examples', 'private-deps'), env: {} });
+    expect(r.code).toBe(2);
+    for (const name of ['NPM_REGISTRY', 'LIB_GIT_URL', 'GIT_KNOWN_HOSTS'])
+      expect(r.stderr).toMatch(new RegExp(`^mbuild\\.yaml:\\d+:\\d+: error: variable '${name}' is required`, 'm'));
+    const noSecrets = await runCli(['validate'], {
+      cwd: join(REPO, 'examples', 'private-deps'),
+      env: { ...ENV['private-deps'], NPM_TOKEN: undefined, SSH_AUTH_SOCK: undefined },
+    });
+    expect(noSecrets.code).toBe(2);
+    expect(noSecrets.stderr).toMatch(/^mbuild\.yaml:\d+:\d+: error: secret 'npm_token': environment variable NPM_TOKEN is not set/m);
+    expect(noSecrets.stderr).toMatch(/^mbuild\.yaml:\d+:\d+: error: ssh 'default' forwards the SSH agent at \$SSH_AUTH_SOCK, which is not set/m);
+  });
 
   it('shop: under any --var TAG, every image built on base waits for base', async () => {
     const dir = join(REPO, 'examples', 'shop');
