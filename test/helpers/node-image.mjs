@@ -4,26 +4,14 @@
 // for it at the same absolute paths, npm's folder /usr/lib/node_modules/npm (its internal
 // links kept as links) with /usr/bin/npm and /usr/bin/npx linking into it as on the host, and
 // /usr/bin/env (npm's `#!/usr/bin/env node`), which busybox has only in /bin. Tagged
-// `mbuild-test-node:<hash>`, the hash of everything copied, the recipe and the tools image's
-// tag: built once, then reused by every test run while those stay the same (it stays on the
-// engine, like busybox:latest and the tools image). Built by the classic builder through the
-// docker CLI, `--network none`. Plain JavaScript (types in node-image.d.mts), like its sibling.
+// `mbuild-test-node:<hash>`, the hash of what is copied (each file's size, mtime and inode),
+// the recipe and the tools image's tag: built once, then reused by every test run while those
+// stay the same (it stays on the engine, like busybox:latest and the tools image). Built by
+// the classic builder through the docker CLI, `--network none`. Plain JavaScript (types in
+// node-image.d.mts), like its sibling.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import {
-  copyFileSync,
-  cpSync,
-  lstatSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  readlinkSync,
-  rmSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, cpSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { imageExists, librariesOf, toolsImage } from './tools-image.mjs';
@@ -46,15 +34,17 @@ function entriesUnder(dir) {
     .sort();
 }
 
-/** The tag for these files (a link by its target), this recipe and this tools image. */
+/**
+ * The tag for these files, this recipe and this tools image. A file counts by its size, mtime
+ * and inode, not its bytes (node alone is ~100 MB: reading it costs a second per test run), a
+ * link by its target: an upgrade of node or npm writes new files, which changes all three.
+ */
 function tagFor(files, npmEntries, tools) {
   const hash = createHash('sha256');
   hash.update(dockerfile(tools) + JSON.stringify(LINKS));
-  for (const f of files) hash.update(`${f}\0`).update(readFileSync(f));
-  for (const e of npmEntries) {
-    hash.update(`${e}\0`);
-    if (lstatSync(e).isSymbolicLink()) hash.update(`-> ${readlinkSync(e)}\0`);
-    else hash.update(readFileSync(e));
+  for (const f of [...files, ...npmEntries]) {
+    const st = lstatSync(f);
+    hash.update(`${f}\0${st.isSymbolicLink() ? `-> ${readlinkSync(f)}` : `${st.size} ${st.mtimeMs} ${st.ino}`}\0`);
   }
   return `${NODE_REPOSITORY}:${hash.digest('hex').slice(0, 16)}`;
 }
