@@ -113,3 +113,19 @@ describe('interrupted', () => {
     expect(run.stdout + run.stderr).not.toContain(TOKEN);
   });
 });
+
+describe('ssh key files', () => {
+  it('a key file ssh-add refuses: the reason is said, not the first line of its warning banner', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mbt-hostile-key-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    const open = join(dir, 'open_key');
+    writeFileSync(open, 'not a key\n', { mode: 0o644 });
+    const bogus = join(dir, 'bogus_key');
+    writeFileSync(bogus, 'not a key\n', { mode: 0o600 });
+    const { startPrivateAgent } = await import('../../src/session/private-agent.js');
+    const tooOpen = await startPrivateAgent([open]);
+    expect(tooOpen.ok ? '' : tooOpen.error).toMatch(/Permissions 0644 for .*open_key.* are too open/);
+    const notKey = await startPrivateAgent([bogus]);
+    expect(notKey.ok ? '' : notKey.error).toMatch(/Error loading key .*bogus_key/);
+  });
+});

@@ -189,6 +189,11 @@ describe('secrets and ssh: the rules', () => {
     ]);
   });
 
+  it('sshSourceMissing: a folder given as a key (ssh-add would fail only once the build asks)', async () => {
+    const dir = project(`images:\n  a:\n    ${FROM}\n    ssh: ["k=keys"]\n`, { 'keys/id': 'k' });
+    expect(await rule(sshSourceMissing, dir)).toEqual(["6:11 error ssh 'k': keys is a folder; give a private key file or an SSH agent socket"]);
+  });
+
   it('sshDuplicateId: an id twice in one list', async () => {
     const dir = project(`defaults:\n  ssh: [a, a]\nimages:\n  x:\n    ${FROM}\n    ssh: [default, "default=k"]\n`, { k: '' });
     expect(await rule(sshDuplicateId, dir)).toEqual([

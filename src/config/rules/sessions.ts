@@ -1,7 +1,7 @@
 /**
  * Rules about what a BuildKit session serves (`secrets`, `ssh`): every source is there
  * before anything is built (an environment variable is set, a file is a regular file within
- * the cap, a key or agent socket exists, $SSH_AUTH_SOCK is set for the agent), each at its
+ * the cap, a key or agent socket exists (and is no folder), $SSH_AUTH_SOCK is set for the agent), each at its
  * YAML value. No message holds a secret's value: only ids, variable names and paths.
  * `sessionProblems` is the check that needs the builder, run by the CLI once it is known.
  */
@@ -61,8 +61,11 @@ export const sshSourceMissing: Rule = ({ file }) => {
         );
       }
       for (const p of s.paths) {
-        if (statSync(p, { throwIfNoEntry: false }) !== undefined) continue;
-        out.push(error('ssh-path-missing', `ssh '${s.id}': ${shown(file, p)} does not exist (a private key file or an SSH agent socket)`, sshAt(file, s)));
+        const st = statSync(p, { throwIfNoEntry: false });
+        if (st === undefined)
+          out.push(error('ssh-path-missing', `ssh '${s.id}': ${shown(file, p)} does not exist (a private key file or an SSH agent socket)`, sshAt(file, s)));
+        else if (st.isDirectory())
+          out.push(error('ssh-path-folder', `ssh '${s.id}': ${shown(file, p)} is a folder; give a private key file or an SSH agent socket`, sshAt(file, s)));
       }
     }
   }
