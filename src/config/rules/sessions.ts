@@ -45,7 +45,7 @@ export const secretSourceMissing: Rule = ({ file }) => {
 /** A list item is underlined whole; a map entry at its id. */
 const sshAt = (file: BuildFile, s: SshSpec): Location => (typeof s.origin.at(-1) === 'number' ? file.locate.value(s.origin) : file.locate.key(s.origin));
 
-/** `ssh: [default]` needs $SSH_AUTH_SOCK; a key file or socket must exist. */
+/** `ssh: [default]` needs $SSH_AUTH_SOCK, a socket (a dead agent's is gone); a key file or socket must exist. */
 export const sshSourceMissing: Rule = ({ file }) => {
   const out: Diagnostic[] = [];
   const sock = file.environment?.['SSH_AUTH_SOCK'];
@@ -59,6 +59,9 @@ export const sshSourceMissing: Rule = ({ file }) => {
             sshAt(file, s),
           ),
         );
+      } else if (s.paths.length === 0 && statSync(sock!, { throwIfNoEntry: false })?.isSocket() !== true) {
+        const why = `$SSH_AUTH_SOCK is ${sock!}, which is no socket: is the agent still running? (eval "$(ssh-agent)"; ssh-add)`;
+        out.push(error('ssh-agent-gone', `ssh '${s.id}' forwards the SSH agent at $SSH_AUTH_SOCK, but ${why}`, sshAt(file, s)));
       }
       for (const p of s.paths) {
         const st = statSync(p, { throwIfNoEntry: false });
