@@ -1,8 +1,9 @@
 /**
  * The sessions of one run (or one watch): a build gets the session that serves exactly
  * what its image declares. Images that declare the same secrets and ssh agents (most often
- * all of them, through `defaults`) share one session; an image never receives a secret it
- * did not declare, as `docker build` gives a build only its own `--secret` flags. A session
+ * all of them, through `defaults`) share one session; an image's session never serves a
+ * secret it did not declare, as `docker build` gives a build only its own `--secret` flags
+ * (BuildKit may still run a step shared with another build through that build's session). A session
  * is opened on the first BuildKit build that needs it (a run that builds nothing opens
  * none), reopened if the daemon dropped it, and every one is closed by `close`.
  */

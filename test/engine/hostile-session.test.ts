@@ -4,15 +4,14 @@
  * found (and fixed) or an attack that held.
  */
 import { randomBytes } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { removeProjectImages } from '../helpers/engine-docker.js';
 import { uniqueName } from '../helpers/engine-project.js';
-import { runCli, spawnCli } from '../helpers/run-cli.js';
+import { spawnCli } from '../helpers/run-cli.js';
 
 const TOKEN = `tok-${randomBytes(12).toString('hex')}`;
 const ENGINE_SOCKET = '/var/run/docker.sock';
@@ -36,13 +35,6 @@ function project(label: string, files: (name: string) => Record<string, string>)
   });
   return { name, dir };
 }
-
-/** Every file under `dir`, as one text. */
-const allText = (dir: string): string =>
-  readdirSync(dir, { recursive: true, withFileTypes: true })
-    .filter((e) => e.isFile())
-    .map((e) => readFileSync(join(e.parentPath, e.name), 'utf8'))
-    .join('\n');
 
 /**
  * A unix socket in front of the real engine that never answers `POST /session` (a daemon
@@ -128,4 +120,19 @@ describe('ssh key files', () => {
     const notKey = await startPrivateAgent([bogus]);
     expect(notKey.ok ? '' : notKey.error).toMatch(/Error loading key .*bogus_key/);
   });
+});
+
+describe('left as it is', () => {
+  /*
+   * Defect left: BuildKit runs one vertex for identical steps of builds running at the same
+   * time, and asks any of their sessions for its secrets and ssh agents (session.Group). Two
+   * images with the same `RUN --mount=type=ssh,required=true ...` line, one declaring
+   * `ssh: [default=k1]` and the other nothing usable, both get k1 (seen by hand: ssh-add -l
+   * in the second image listed k1's keys). The same holds for a secret id one image declares
+   * and the other does not, and, through the build cache, for any later build of that line.
+   * session/pool.ts says "an image never receives a secret it did not declare": true of what
+   * mbuild serves, not of what BuildKit shares. Fixing it would need the steps to differ per
+   * set of needs (the LLB is the Dockerfile frontend's) or such builds not to overlap.
+   */
+  it.skip('an image does not get the ssh keys of another image building the same step at the same time', () => undefined);
 });
