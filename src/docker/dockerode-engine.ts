@@ -15,7 +15,7 @@ import { connectError, connectTimeoutMs, negotiate, Negotiation } from './negoti
 import type { Duplex } from 'node:stream';
 import { errorMessage } from './api-json.js';
 import { EngineError } from './engine.js';
-import { readText, upgradeHeaders, type SendOptions, type Transport, type UpgradeOptions } from './transport.js';
+import { readText, UPGRADE_TIMEOUT_MS, upgradeHeaders, type SendOptions, type Transport, type UpgradeOptions } from './transport.js';
 
 const ANY_STATUS: Record<number, true> = {};
 for (let s = 100; s < 600; s++) ANY_STATUS[s] = true;
@@ -140,14 +140,18 @@ export class DockerodeTransport implements Transport {
       // Not docker-modem's abortSignal: it stays on the request, and would cut the upgraded
       // stream (a session shared by the whole run) whenever the signal fires later.
       let settled = false;
-      const onAbort = (): void => {
+      const give = (e: unknown): void => {
         settled = true;
-        reject(o.signal?.reason);
+        o.signal?.removeEventListener('abort', onAbort);
+        reject(e);
       };
+      const onAbort = (): void => give(o.signal?.reason);
+      const timer = setTimeout(() => give(connectError(this.endpoint, `no answer to POST ${path} within ${UPGRADE_TIMEOUT_MS / 1000} s`)), UPGRADE_TIMEOUT_MS);
       o.signal?.addEventListener('abort', onAbort, { once: true });
       docker.modem.dial(
         { path: `${path}?`, method: 'POST', options: {}, headers: upgradeHeaders(o), hijack: true, isStream: true, statusCodes: ANY_STATUS },
         (e, stream) => {
+          clearTimeout(timer);
           o.signal?.removeEventListener('abort', onAbort);
           if (settled) return (stream as Duplex | undefined)?.destroy();
           if (e) return reject(connectError(this.endpoint, e.message));

@@ -11,7 +11,7 @@ import type { ConnectionOptions } from './endpoint.js';
 import type { Endpoint, EngineInfo } from './engine.js';
 import { connectError, connectTimeoutMs, negotiate, Negotiation } from './negotiate.js';
 import type { Duplex } from 'node:stream';
-import { readText, upgradeHeaders, type SendOptions, type Transport, type UpgradeOptions } from './transport.js';
+import { readText, UPGRADE_TIMEOUT_MS, upgradeHeaders, type SendOptions, type Transport, type UpgradeOptions } from './transport.js';
 import { errorMessage } from './api-json.js';
 import { EngineError } from './engine.js';
 
@@ -69,12 +69,19 @@ export class NodeTransport implements Transport {
     return new Promise((resolve, reject) => {
       // No agent: the connection becomes the upgraded stream and must never return to a pool.
       const req = lib.request({ ...this.target, agent: false, method: 'POST', path: `${this.version}${path}`, headers: upgradeHeaders(o) });
-      const onAbort = (): void => {
+      const fail = (e: unknown): void => {
+        settle();
         req.destroy();
-        reject(o.signal?.reason);
+        reject(e);
       };
+      const onAbort = (): void => fail(o.signal?.reason);
+      // A proxy that swallows the upgrade would leave the caller waiting for ever.
+      const timer = setTimeout(() => fail(connectError(this.endpoint, `no answer to POST ${path} within ${UPGRADE_TIMEOUT_MS / 1000} s`)), UPGRADE_TIMEOUT_MS);
       o.signal?.addEventListener('abort', onAbort, { once: true });
-      const settle = (): void => o.signal?.removeEventListener('abort', onAbort);
+      const settle = (): void => {
+        clearTimeout(timer);
+        o.signal?.removeEventListener('abort', onAbort);
+      };
       req.once('upgrade', (_res, socket, head) => {
         settle();
         if (head.length > 0) socket.unshift(head);

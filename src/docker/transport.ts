@@ -38,6 +38,9 @@ export interface Transport {
   upgrade(path: string, o: UpgradeOptions): Promise<Duplex>;
 }
 
+/** How long an upgrade (a BuildKit session's `POST /session`) may wait for its `101`: a proxy that swallows it must not hang the run. */
+export const UPGRADE_TIMEOUT_MS = 15_000;
+
 export interface UpgradeOptions {
   /** The protocol asked for, e.g. `h2c`. */
   readonly protocol: string;

@@ -62,8 +62,10 @@ async function logged(job: ImageJob, ctx: PreparedContext, log: BuildLog): Promi
 async function sessionOf(job: ImageJob): Promise<Result<string | undefined, Failure>> {
   const sessions = job.opts.builder === 'buildkit' ? job.opts.sessions : undefined;
   if (sessions === undefined) return ok(undefined);
-  const s = await sessions.sessionFor(job.image);
-  if (job.signal.aborted) return err({ reason: 'cancelled' });
+  // Ctrl-C does not wait for a daemon that is slow to open the session (the run's end closes it).
+  const cancelled = new Promise<undefined>((resolve) => job.signal.addEventListener('abort', () => resolve(undefined), { once: true }));
+  const s = job.signal.aborted ? undefined : await Promise.race([sessions.sessionFor(job.image), cancelled]);
+  if (s === undefined || job.signal.aborted) return err({ reason: 'cancelled' });
   return s.ok ? s : err({ reason: 'engine-error', message: s.error });
 }
 

@@ -1,8 +1,9 @@
 /**
  * The sessions of one run (or one watch): a build gets the session that serves exactly
  * what its image declares. Images that declare the same secrets and ssh agents (most often
- * all of them, through `defaults`) share one session; an image never receives a secret it
- * did not declare, as `docker build` gives a build only its own `--secret` flags. A session
+ * all of them, through `defaults`) share one session; an image's session never serves a
+ * secret it did not declare, as `docker build` gives a build only its own `--secret` flags
+ * (BuildKit may still run a step shared with another build through that build's session). A session
  * is opened on the first BuildKit build that needs it (a run that builds nothing opens
  * none), reopened if the daemon dropped it, and every one is closed by `close`.
  */
@@ -40,6 +41,8 @@ interface Profile {
 export class SessionPool<S> {
   private readonly profiles = new Map<string, Profile>();
   private closed = false;
+  /** Aborts a session still being opened when the run ends (a daemon that never answers must not hold it). */
+  private readonly ending = new AbortController();
   /** Every secret value served in this run is masked in build output. */
   readonly redactor = new Redactor();
 
@@ -61,7 +64,7 @@ export class SessionPool<S> {
     return opened.ok ? ok(opened.value.id) : err(opened.error);
   }
 
-  /** No AbortSignal: a session belongs to the run, not to the build that happened to open it; `close` ends it. */
+  /** Not the build's AbortSignal: a session belongs to the run, not to the build that happened to open it; `close` ends it. */
   private async open(profile: Profile, needs: SessionNeeds<S>): Promise<Result<BuildSession, string>> {
     await profile.agents?.close();
     profile.agents = new Agents(this.agentSources(needs));
@@ -70,6 +73,7 @@ export class SessionPool<S> {
         name: this.o.name,
         sharedKey: this.o.name,
         methods: this.methods(needs, profile.agents),
+        signal: this.ending.signal,
       });
       return ok(session);
     } catch (e) {
@@ -109,6 +113,7 @@ export class SessionPool<S> {
   /** Closes every session and stops every private agent; later `sessionFor` calls fail. */
   async close(): Promise<void> {
     this.closed = true;
+    this.ending.abort(new Error('the run is over'));
     await Promise.all(
       [...this.profiles.values()].map(async (p) => {
         const s = p.session && (await p.session.catch(() => undefined));

@@ -84,7 +84,9 @@ function addKeys(socket: string, keys: readonly string[]): Promise<Result<void, 
     child.once('error', (e) => resolve(err(`cannot run ssh-add: ${e.message}`)));
     child.once('close', (code) => {
       if (code === 0) return resolve(ok(undefined));
-      const why = /passphrase/i.test(stderr) ? 'a key has a passphrase: add it to your ssh agent and name the agent instead' : stderr.trim().split('\n')[0];
+      // The first line that says something: not the '@@@' banner ssh-add puts above "Permissions 0644 ... are too open".
+      const said = stderr.split('\n').find((l) => l.trim() !== '' && !l.startsWith('@'));
+      const why = /passphrase/i.test(stderr) ? 'a key has a passphrase: add it to your ssh agent and name the agent instead' : said?.trim();
       resolve(err(`ssh-add ${keys.join(' ')} failed: ${why ?? `exit ${code ?? 'signal'}`}`));
     });
   });

@@ -24,7 +24,7 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import type { ContextReport } from '../../src/context/inspect.js';
 import { docker, fileInImage, idOf, projectTags, runInImage } from '../helpers/engine-docker.js';
 import { imageIdOf, outcomes, parseEvents, type JsonEvent } from '../helpers/engine-events.js';
-import { startEngineProxy } from '../helpers/engine-proxy.js';
+import { spliceUpgrades, startEngineProxy } from '../helpers/engine-proxy.js';
 import { BIN, runCli } from '../helpers/run-cli.js';
 import type { Tree } from '../helpers/testdir.js';
 import { mountsProject, type MountsProject } from './mounts-helpers.js';
@@ -283,6 +283,7 @@ async function buildBodyCounter(): Promise<{ url: string; bodies: number[]; clos
     res.on('close', () => upstream.destroy());
     req.pipe(upstream);
   });
+  const upgrades = spliceUpgrades(server, engine);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
@@ -292,6 +293,7 @@ async function buildBodyCounter(): Promise<{ url: string; bodies: number[]; clos
     bodies,
     close: async () => {
       server.closeAllConnections();
+      upgrades.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
     },

@@ -7,7 +7,7 @@
  * output is read, interrupt mbuild mid-copy) without sleeping.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, request, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import { createConnection, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,28 +98,7 @@ export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<
     res.on('close', () => up.destroy());
     req.pipe(up);
   });
-  // Upgraded connections (a BuildKit session's POST /session): raw bytes spliced both ways.
-  const upgraded = new Set<Socket>();
-  const sessions: string[] = [];
-  server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
-    routes.push(routeOf(req));
-    const id = req.headers['x-docker-expose-session-uuid'];
-    if (typeof id === 'string') sessions.push(id);
-    const up = createConnection(socket, () => {
-      const lines = [`${req.method!} ${req.url ?? '/'} HTTP/${req.httpVersion}`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
-      up.write(`${lines.join('\r\n')}\r\n\r\n`);
-      if (head.length > 0) up.write(head);
-      up.pipe(client);
-      client.pipe(up);
-    });
-    for (const s of [up, client]) {
-      upgraded.add(s);
-      s.on('close', () => upgraded.delete(s));
-    }
-    up.on('error', () => client.destroy());
-    client.on('error', () => up.destroy());
-  });
+  const upgrades = spliceUpgrades(server, socket, (req) => routes.push(routeOf(req)));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(socketPath, () => resolve());
@@ -138,13 +117,52 @@ export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<
     hold: (match, afterBytes) => add(match, 'hold', afterBytes),
     cut: (match, afterBytes) => add(match, 'cut', afterBytes),
     routes,
-    sessions,
-    openUpgrades: () => Math.ceil(upgraded.size / 2),
+    sessions: upgrades.sessions,
+    openUpgrades: upgrades.open,
     async close() {
       server.closeAllConnections();
-      for (const s of upgraded) s.destroy();
+      upgrades.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The upgraded connections of a proxy: the BuildKit session ids they announced, and how many are open. */
+export interface Upgrades {
+  readonly sessions: readonly string[];
+  readonly open: () => number;
+  readonly destroy: () => void;
+}
+
+/** Splices upgraded connections (a BuildKit session's `POST /session`) of `server` to the engine at `socket`, raw bytes both ways. */
+export function spliceUpgrades(server: Server, socket: string, onRequest: (req: IncomingMessage) => void = () => undefined): Upgrades {
+  const sockets = new Set<Socket>();
+  const sessions: string[] = [];
+  server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    onRequest(req);
+    const id = req.headers['x-docker-expose-session-uuid'];
+    if (typeof id === 'string') sessions.push(id);
+    const up = createConnection(socket, () => {
+      const lines = [`${req.method!} ${req.url ?? '/'} HTTP/${req.httpVersion}`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
+      up.write(`${lines.join('\r\n')}\r\n\r\n`);
+      if (head.length > 0) up.write(head);
+      up.pipe(client);
+      client.pipe(up);
+    });
+    for (const s of [up, client]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    }
+    up.on('error', () => client.destroy());
+    client.on('error', () => up.destroy());
+  });
+  return {
+    sessions,
+    open: () => Math.ceil(sockets.size / 2),
+    destroy: () => {
+      for (const s of sockets) s.destroy();
     },
   };
 }

@@ -17,6 +17,7 @@ import { MAX_SECRET_BYTES, readSecretValue } from '../../src/core/secret-value.j
 import { needsSession } from '../../src/core/session-need.js';
 import { position } from '../../src/report/diagnostic-printer.js';
 import { testdir, type Tree } from '../helpers/testdir.js';
+import { listenSocket } from '../helpers/unix-socket.js';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -179,7 +180,9 @@ describe('secrets and ssh: the rules', () => {
 
   it('sshSourceMissing: the agent without $SSH_AUTH_SOCK, a key that is not there', async () => {
     const dir = project(`images:\n  a:\n    ${FROM}\n    ssh: [default, "k=key,nokey"]\n  b:\n    ${FROM}\n    ssh: {agent: null, k: [key]}\n`, { key: 'k' });
-    expect(await rule(sshSourceMissing, dir, { SSH_AUTH_SOCK: '/run/agent.sock' })).toEqual([
+    const close = await listenSocket(join(dir, 'agent.sock'));
+    cleanups.push(() => void close());
+    expect(await rule(sshSourceMissing, dir, { SSH_AUTH_SOCK: join(dir, 'agent.sock') })).toEqual([
       "6:20 error ssh 'k': nokey does not exist (a private key file or an SSH agent socket)",
     ]);
     expect(await rule(sshSourceMissing, dir)).toEqual([
@@ -187,6 +190,19 @@ describe('secrets and ssh: the rules', () => {
       "6:20 error ssh 'k': nokey does not exist (a private key file or an SSH agent socket)",
       `9:11 error ssh 'agent' forwards the SSH agent at $SSH_AUTH_SOCK, which is not set; start an agent (eval "$(ssh-agent)"; ssh-add), or give a key: agent=~/.ssh/id_ed25519`,
     ]);
+  });
+
+  it('sshSourceMissing: a folder given as a key (ssh-add would fail only once the build asks)', async () => {
+    const dir = project(`images:\n  a:\n    ${FROM}\n    ssh: ["k=keys"]\n`, { 'keys/id': 'k' });
+    expect(await rule(sshSourceMissing, dir)).toEqual(["6:11 error ssh 'k': keys is a folder; give a private key file or an SSH agent socket"]);
+  });
+
+  it('sshSourceMissing: $SSH_AUTH_SOCK of an agent that is gone', async () => {
+    const dir = project(`images:\n  a:\n    ${FROM}\n    ssh: [default]\n`, { 'not-a-socket': '' });
+    expect(await rule(sshSourceMissing, dir, { SSH_AUTH_SOCK: join(dir, 'gone.sock') })).toEqual([
+      `6:11 error ssh 'default' forwards the SSH agent at $SSH_AUTH_SOCK, but $SSH_AUTH_SOCK is ${join(dir, 'gone.sock')}, which is no socket: is the agent still running? (eval "$(ssh-agent)"; ssh-add)`,
+    ]);
+    expect(await rule(sshSourceMissing, dir, { SSH_AUTH_SOCK: join(dir, 'not-a-socket') })).toHaveLength(1);
   });
 
   it('sshDuplicateId: an id twice in one list', async () => {

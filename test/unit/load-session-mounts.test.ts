@@ -4,7 +4,9 @@ import { loadPlan } from '../../src/load/load-plan.js';
 import { sessionMounts } from '../../src/dockerfile/session-mounts.js';
 import { parseDockerfile } from '../../src/dockerfile/parse.js';
 import { position } from '../../src/report/diagnostic-printer.js';
+import { join } from 'node:path';
 import { testdir } from '../helpers/testdir.js';
+import { listenSocket } from '../helpers/unix-socket.js';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -41,7 +43,9 @@ describe('session mounts of a Dockerfile', () => {
       x: '',
     });
     cleanups.push(t.cleanup);
-    const r = await loadPlan({ cwd: t.dir, env: { T: 'v', SSH_AUTH_SOCK: '/x' } }, 'all');
+    const close = await listenSocket(join(t.dir, 'agent.sock'));
+    cleanups.push(() => void close());
+    const r = await loadPlan({ cwd: t.dir, env: { T: 'v', SSH_AUTH_SOCK: join(t.dir, 'agent.sock') } }, 'all');
     if (!r.ok) throw new Error(r.error.diagnostics.map((d) => d.message).join('\n'));
     expect(
       r.value.diagnostics.map((d) => {

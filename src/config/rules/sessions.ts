@@ -1,7 +1,7 @@
 /**
  * Rules about what a BuildKit session serves (`secrets`, `ssh`): every source is there
  * before anything is built (an environment variable is set, a file is a regular file within
- * the cap, a key or agent socket exists, $SSH_AUTH_SOCK is set for the agent), each at its
+ * the cap, a key or agent socket exists (and is no folder), $SSH_AUTH_SOCK is set for the agent), each at its
  * YAML value. No message holds a secret's value: only ids, variable names and paths.
  * `sessionProblems` is the check that needs the builder, run by the CLI once it is known.
  */
@@ -45,7 +45,7 @@ export const secretSourceMissing: Rule = ({ file }) => {
 /** A list item is underlined whole; a map entry at its id. */
 const sshAt = (file: BuildFile, s: SshSpec): Location => (typeof s.origin.at(-1) === 'number' ? file.locate.value(s.origin) : file.locate.key(s.origin));
 
-/** `ssh: [default]` needs $SSH_AUTH_SOCK; a key file or socket must exist. */
+/** `ssh: [default]` needs $SSH_AUTH_SOCK, a socket (a dead agent's is gone); a key file or socket must exist. */
 export const sshSourceMissing: Rule = ({ file }) => {
   const out: Diagnostic[] = [];
   const sock = file.environment?.['SSH_AUTH_SOCK'];
@@ -59,10 +59,16 @@ export const sshSourceMissing: Rule = ({ file }) => {
             sshAt(file, s),
           ),
         );
+      } else if (s.paths.length === 0 && statSync(sock!, { throwIfNoEntry: false })?.isSocket() !== true) {
+        const why = `$SSH_AUTH_SOCK is ${sock!}, which is no socket: is the agent still running? (eval "$(ssh-agent)"; ssh-add)`;
+        out.push(error('ssh-agent-gone', `ssh '${s.id}' forwards the SSH agent at $SSH_AUTH_SOCK, but ${why}`, sshAt(file, s)));
       }
       for (const p of s.paths) {
-        if (statSync(p, { throwIfNoEntry: false }) !== undefined) continue;
-        out.push(error('ssh-path-missing', `ssh '${s.id}': ${shown(file, p)} does not exist (a private key file or an SSH agent socket)`, sshAt(file, s)));
+        const st = statSync(p, { throwIfNoEntry: false });
+        if (st === undefined)
+          out.push(error('ssh-path-missing', `ssh '${s.id}': ${shown(file, p)} does not exist (a private key file or an SSH agent socket)`, sshAt(file, s)));
+        else if (st.isDirectory())
+          out.push(error('ssh-path-folder', `ssh '${s.id}': ${shown(file, p)} is a folder; give a private key file or an SSH agent socket`, sshAt(file, s)));
       }
     }
   }
