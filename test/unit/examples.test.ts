@@ -1,7 +1,9 @@
 /** Every build file under examples/ validates and plans, also under another `--var TAG`. */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runCli } from '../helpers/run-cli.js';
 
 const examples = readdirSync(join(REPO, 'examples')).filter((d) => existsSync(join(REPO, 'examples', d, 'mbuild.yaml')));
@@ -13,9 +15,24 @@ const ENV: Readonly<Record<string, Record<string, string>>> = {
     NPM_REGISTRY: 'https://npm.acme.example/',
     LIB_GIT_URL: 'ssh://git@git.acme.example/acme/lib.git',
     GIT_KNOWN_HOSTS: 'git.acme.example ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIPlaceholder',
-    SSH_AUTH_SOCK: '/nonexistent/agent.sock',
+    SSH_AUTH_SOCK: '', // a socket (validate checks that one is there), made below
   },
 };
+
+/** A unix socket standing in for an SSH agent: validate only checks that $SSH_AUTH_SOCK is one. */
+let socketDir: string;
+let socket: Server;
+beforeAll(async () => {
+  socketDir = mkdtempSync(join(tmpdir(), 'mbt-examples-'));
+  const path = join(socketDir, 'agent.sock');
+  socket = createServer();
+  await new Promise<void>((resolve) => socket.listen(path, resolve));
+  ENV['private-deps']!['SSH_AUTH_SOCK'] = path;
+});
+afterAll(async () => {
+  await new Promise((resolve) => socket.close(resolve));
+  rmSync(socketDir, { recursive: true, force: true });
+});
 
 describe('examples', () => {
   it('there is at least one', () => expect(examples.length).toBeGreaterThan(0));
