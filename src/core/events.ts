@@ -24,6 +24,8 @@ export type Failure =
   /** The image was built (and tagged) but an output could not be copied to the host. */
   | { readonly reason: 'output-failed'; readonly message: string }
   | { readonly reason: 'dependency-failed'; readonly dependency: string }
+  /** Its key equals `image`'s, whose build (the one build of that key in the run) failed. */
+  | { readonly reason: 'same-as-failed'; readonly image: string }
   /** The image was built or up to date, but a tag could not be pushed (`ref`: `repo:tag`). */
   | { readonly reason: 'push-failed'; readonly ref: string; readonly message: string }
   | { readonly reason: 'cancelled' }
@@ -38,6 +40,11 @@ export type ImageOutcome =
    * nothing of this run needed it in the engine).
    */
   | { readonly kind: 'up-to-date'; readonly imageId: string; readonly size: number; readonly cache?: string; readonly remote?: true }
+  /**
+   * Its key equals that of `sameAs`, an image of this run built for that key (execute/same-key.ts):
+   * not built again, it took that image's ID, with its own tags and outputs. `why`: why `sameAs` was built.
+   */
+  | { readonly kind: 'same-as'; readonly imageId: string; readonly durationMs: number; readonly size: number; readonly sameAs: string; readonly why: string }
   | { readonly kind: 'failed'; readonly failure: Failure; readonly durationMs: number };
 
 export interface ImageResult {

@@ -9,12 +9,15 @@
 import type { BuildPlan, PlannedImage } from '../plan/types.js';
 import type { EmitEvent, Failure, ImageOutcome, ImageResult } from '../core/events.js';
 import { messageOf } from '../core/result.js';
-import { WorkerPool } from './worker-pool.js';
+import { WorkerPool, type Pause } from './worker-pool.js';
 
 export type FailureMode = 'no-new' | 'continue';
 
-/** Builds one image whose upstream images are done; resolves to its outcome, never rejects. */
-export type BuildOne = (image: string, upstream: ReadonlyMap<string, string>, signal: AbortSignal) => Promise<ImageOutcome>;
+/**
+ * Builds one image whose upstream images are done; resolves to its outcome, never rejects.
+ * `pause`: waits for something (another image's build of the same key) without holding the build slot.
+ */
+export type BuildOne = (image: string, upstream: ReadonlyMap<string, string>, signal: AbortSignal, pause?: Pause) => Promise<ImageOutcome>;
 
 /**
  * Publishes an image built or up to date (pushes, the shared cache), after its build slot is
@@ -126,7 +129,7 @@ export class Executor {
 
   #build(planned: PlannedImage, ids: ReadonlyMap<string, string>): Promise<ImageOutcome> {
     const name = planned.name;
-    return this.#pool.run(planned.remainingPath, async () => {
+    return this.#pool.run(planned.remainingPath, async (pause) => {
       // Time may have passed while waiting for a slot: check again.
       if (this.#shouldNotStart()) return this.#done(planned, failed({ reason: 'not-started' }));
       let outcome: ImageOutcome;
@@ -134,7 +137,7 @@ export class Executor {
         const local = new AbortController();
         this.#inFlight.set(name, local);
         try {
-          outcome = await this.#opts.buildOne(name, ids, AbortSignal.any([this.#opts.signal, local.signal]));
+          outcome = await this.#opts.buildOne(name, ids, AbortSignal.any([this.#opts.signal, local.signal]), pause);
         } catch (e) {
           outcome = failed({ reason: 'unknown-error', message: messageOf(e) });
         } finally {

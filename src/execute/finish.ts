@@ -9,7 +9,7 @@ import type { RunIndex } from '../cache/image-index.js';
 import { writeManifest } from '../cache/manifest.js';
 import type { Failure, ImageOutcome } from '../core/events.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
-import type { TempContainers } from '../mounts/temp-containers.js';
+import { TempContainers } from '../mounts/temp-containers.js';
 import { copyOutputs } from '../outputs/copy.js';
 import { refreshOutputs } from '../outputs/due.js';
 import { guarded, outputFailure } from './failure.js';
@@ -35,6 +35,28 @@ export async function finishBuilt(
   if (!wantsOutputs(job)) return ok(built);
   const copied = await copyOutputs(image, imageId, image.outputs, { engine, signal, containers: c.containers, root: file.root, emit: opts.emit });
   return copied.ok ? ok(built) : err(outputFailure(copied.error, signal));
+}
+
+/**
+ * An image whose key another image of the run was built for (execute/same-key.ts): it takes
+ * that image's ID as if it had built it (its tags and pin, its manifest, all its outputs),
+ * reported `same as` that image with the reason it was built.
+ */
+export async function finishSame(
+  job: ImageJob,
+  decision: Decision,
+  shared: { readonly imageId: string; readonly sameAs: string; readonly why: string },
+  index: RunIndex,
+): Promise<Result<ImageOutcome, Failure>> {
+  const containers = new TempContainers(job.opts.engine, job.tempLabels);
+  try {
+    const finished = await finishBuilt(job, decision, shared.imageId, { index, containers });
+    if (!finished.ok || finished.value.kind !== 'built') return finished;
+    const { imageId, size, durationMs } = finished.value;
+    return ok({ kind: 'same-as', imageId, size, durationMs, sameAs: shared.sameAs, why: shared.why });
+  } finally {
+    await containers.close();
+  }
 }
 
 /** An image whose key the engine has: no context is sent and no build runs; the tags move to it. */

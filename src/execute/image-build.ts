@@ -5,11 +5,15 @@
  *   2 prepare  (prepare-context.ts)  mounts resolved, labels, the context packed and checked as it is sent;
  *   3 run      (run-build.ts)        the build on the engine, its log and its events;
  *   4 finish   (finish.ts)           tags, the manifest, the outputs (an up-to-date image skips 2 and 3).
- * Between 1 and 2, an image the engine lacks is looked for in the shared cache (from-cache.ts);
- * once its slot is free, what the build file asks is published (publish.ts: pushes, the cache).
+ * Between 1 and 2, an image the engine lacks claims its key for the run (same-key.ts): another
+ * image of the run that claimed it first is built once for both, this one waits for it and
+ * takes its image ID (finish.ts `finishSame`). Then it is looked for in the shared cache
+ * (from-cache.ts); once its slot is free, what the build file asks is published (publish.ts:
+ * pushes, the cache).
  * The temporary containers of mounts and outputs are removed before the image's outcome is
  * returned, whatever it is.
  */
+import type { Decision } from '../cache/freshness.js';
 import { ImageIndex, type RunIndex } from '../cache/image-index.js';
 import type { Failure, ImageOutcome } from '../core/events.js';
 import { tempLabels } from '../core/labels.js';
@@ -17,9 +21,12 @@ import { err, ok, type Result } from '../core/result.js';
 import { TempContainers } from '../mounts/temp-containers.js';
 import { decideImage } from './decide.js';
 import type { BuildOne, Publish } from './executor.js';
+import { foldId } from '../cache/fold.js';
+import { SameKey, type Shared } from './same-key.js';
+import type { Pause } from './worker-pool.js';
 import { fromSharedCache } from './from-cache.js';
 import { publish } from './publish.js';
-import { finishBuilt, finishUpToDate } from './finish.js';
+import { finishBuilt, finishSame, finishUpToDate } from './finish.js';
 import type { ImageBuildOptions, ImageJob } from './job.js';
 import { prepareContext } from './prepare-context.js';
 import { runBuild } from './run-build.js';
@@ -33,11 +40,12 @@ export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; pu
   const labels = tempLabels(opts.runId);
   const index = (opts.images ?? new ImageIndex(opts.engine)).run(opts.file.name, opts.file.root);
   const decided = new Map<string, { job: ImageJob; key: string }>();
-  const buildOne: BuildOne = async (name, upstream, signal) => {
+  const run: RunContext = { index, sameKey: new SameKey() };
+  const buildOne: BuildOne = async (name, upstream, signal, pause) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
     const job: ImageJob = { opts, image, upstream, signal, started: performance.now(), tempLabels: labels };
-    const outcome = await buildImage(job, index, (key) => decided.set(name, { job, key }));
+    const outcome = await buildImage(job, { ...run, pause: pause ?? ((waiting) => waiting), onKey: (key) => decided.set(name, { job, key }) });
     return outcome.ok ? outcome.value : { kind: 'failed', failure: outcome.error, durationMs: performance.now() - job.started };
   };
   const publishOne: Publish = async (name, outcome, signal) => {
@@ -48,27 +56,98 @@ export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; pu
   return { buildOne, publish: publishOne };
 }
 
-async function buildImage(job: ImageJob, index: RunIndex, onKey: (key: string) => void): Promise<Result<ImageOutcome, Failure>> {
-  const decided = await decideImage(job, index);
+/** What the images of one run share, and this image's slot and key. */
+interface RunContext {
+  readonly index: RunIndex;
+  readonly sameKey: SameKey;
+}
+
+interface ImageRun extends RunContext {
+  readonly pause: Pause;
+  readonly onKey: (key: string) => void;
+}
+
+async function buildImage(job: ImageJob, run: ImageRun): Promise<Result<ImageOutcome, Failure>> {
+  const decided = await decideImage(job, run.index);
   if (!decided.ok) return decided;
-  onKey(decided.value.key);
+  run.onKey(decided.value.key);
   const { verdict } = decided.value;
-  if (verdict.fresh) return finishUpToDate(job, decided.value, verdict, index);
-  const cached = await fromSharedCache(job, decided.value, index);
+  const id = foldId(decided.value.key, job.image, job.opts.noCache);
+  for (;;) {
+    // An image of this run built for this key (found fresh through it, or not) is `same as` that image.
+    const held = run.sameKey.held(id, job.image.name);
+    if (held === undefined && verdict.fresh) return finishUpToDate(job, decided.value, verdict, run.index);
+    const claim = held ?? run.sameKey.claim(id, job.image.name);
+    if (claim.first) return buildClaimed(job, decided.value, run.index, verdict.fresh ? '' : verdict.reasons.join('; '), claim.settle);
+    const shared = await run.pause(untilAborted(claim.shared, job.signal));
+    if (job.signal.aborted) return err({ reason: 'cancelled' });
+    if (shared.kind === 'image') return finishSame(job, decided.value, { ...shared, sameAs: claim.image }, run.index);
+    if (shared.kind === 'failed')
+      return verdict.fresh ? finishUpToDate(job, decided.value, verdict, run.index) : err({ reason: 'same-as-failed', image: claim.image });
+    // Released (cancelled on its own, or left in a registry): claim the key again.
+  }
+}
+
+/** The build of a key this image claimed; what the others of the key take is settled as soon as it is known. */
+async function buildClaimed(
+  job: ImageJob,
+  decision: Decision,
+  index: RunIndex,
+  why: string,
+  settle: (s: Shared) => void,
+): Promise<Result<ImageOutcome, Failure>> {
+  try {
+    const outcome = await buildStale(job, decision, index, why, (imageId) => settle({ kind: 'image', imageId, why }));
+    settle(sharedOf(outcome, why));
+    return outcome;
+  } finally {
+    settle({ kind: 'released' });
+  }
+}
+
+function sharedOf(outcome: Result<ImageOutcome, Failure>, why: string): Shared {
+  if (!outcome.ok) return outcome.error.reason === 'cancelled' ? { kind: 'released' } : { kind: 'failed', failure: outcome.error };
+  const o = outcome.value;
+  if (o.kind === 'failed' || (o.kind === 'up-to-date' && o.remote === true)) return { kind: 'released' };
+  return { kind: 'image', imageId: o.imageId, why };
+}
+
+async function buildStale(
+  job: ImageJob,
+  decision: Decision,
+  index: RunIndex,
+  why: string,
+  onImage: (imageId: string) => void,
+): Promise<Result<ImageOutcome, Failure>> {
+  const cached = await fromSharedCache(job, decision, index);
   if (cached !== undefined) return cached;
-  job.opts.emit({ type: 'image-started', image: job.image.name, why: verdict.reasons.join('; ') });
+  job.opts.emit({ type: 'image-started', image: job.image.name, why });
   const upstream = await upstreamInEngine(job);
   if (!upstream.ok) return upstream;
   const containers = new TempContainers(job.opts.engine, job.tempLabels);
   try {
-    const prepared = await prepareContext(job, decided.value, containers);
+    const prepared = await prepareContext(job, decision, containers);
     if (!prepared.ok) return prepared;
     const built = await runBuild(job, prepared.value);
     if (!built.ok) return built;
-    return await finishBuilt(job, decided.value, built.value, { index, containers });
+    onImage(built.value);
+    return await finishBuilt(job, decision, built.value, { index, containers });
   } finally {
     await containers.close();
   }
+}
+
+/** `waiting`, or undefined once `signal` is aborted (the image's own cancel, or Ctrl-C). */
+function untilAborted<T>(waiting: Promise<T>, signal: AbortSignal): Promise<T | { kind: 'aborted' }> {
+  if (signal.aborted) return Promise.resolve({ kind: 'aborted' });
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve({ kind: 'aborted' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    void waiting.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    });
+  });
 }
 
 /** The upstream images a build reads, pulled first if the shared cache left them in the registry. */

@@ -19,7 +19,8 @@ import { storeInCache } from './shared-cache.js';
 export async function publish(job: ImageJob, access: RegistryAccess, outcome: ImageOutcome, key: string): Promise<Failure | undefined> {
   if (outcome.kind === 'failed') return undefined;
   const work: Promise<Failure | undefined>[] = [];
-  if (access.cache.to !== undefined) {
+  // An image `same as` another is stored by that one: its labels name that image.
+  if (access.cache.to !== undefined && outcome.kind !== 'same-as') {
     const to = tagRef(access.cache.to);
     work.push(access.push(to.ok ? to.value.repo : access.cache.to, () => storeInCache(job, access, key, outcome)));
   }

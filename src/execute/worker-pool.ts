@@ -1,7 +1,13 @@
 /**
  * Caps how many builds run at once. Unlike a FIFO queue, a freed slot goes to the
- * waiting job with the highest priority (the longest chain of work behind it).
+ * waiting job with the highest priority (the longest chain of work behind it). A job that
+ * waits for another (an image whose key another image of the run is building) gives its
+ * slot back while it waits (`pause`), and takes one again before it goes on.
  */
+
+/** Gives the job's slot back while `waiting` is pending; resolves to it once the job has a slot again. */
+export type Pause = <U>(waiting: Promise<U>) => Promise<U>;
+
 export class WorkerPool {
   readonly #capacity: number;
   #running = 0;
@@ -14,10 +20,19 @@ export class WorkerPool {
   }
 
   /** Runs `work` once a slot is free; higher `priority` first, then first come first served. */
-  async run<T>(priority: number, work: () => Promise<T>): Promise<T> {
+  async run<T>(priority: number, work: (pause: Pause) => Promise<T>): Promise<T> {
     await this.#acquire(priority);
+    const pause: Pause = async (waiting) => {
+      this.#running--;
+      this.#next();
+      try {
+        return await waiting;
+      } finally {
+        await this.#acquire(priority);
+      }
+    };
     try {
-      return await work();
+      return await work(pause);
     } finally {
       this.#running--;
       this.#next();

@@ -11,6 +11,9 @@ export const bytes = formatBytes;
 export const fromCache = (o: ImageOutcome): string =>
   o.kind === 'up-to-date' && o.cache !== undefined ? ` (from cache ${o.cache}${o.remote === true ? ', not pulled' : ''})` : '';
 
+/** `same as IMAGE (why IMAGE was built)`: an image of the run built for the same key. */
+export const sameAsText = (o: Extract<ImageOutcome, { kind: 'same-as' }>): string => `same as ${o.sameAs}${o.why === '' ? '' : ` (${o.why})`}`;
+
 export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 
 export function failureText(f: Failure): string {
@@ -27,6 +30,8 @@ export function failureText(f: Failure): string {
       return `output failed: ${f.message}`;
     case 'dependency-failed':
       return `skipped: ${f.dependency} failed`;
+    case 'same-as-failed':
+      return `failed: same key as ${f.image}, whose build failed`;
     case 'push-failed':
       return `push of ${f.ref} failed: ${f.message}`;
     case 'cancelled':
@@ -46,6 +51,8 @@ export function resultWord(o: ImageOutcome): string {
       return 'built';
     case 'up-to-date':
       return 'up to date';
+    case 'same-as':
+      return `same as ${o.sameAs}`;
     case 'failed':
       return o.failure.reason === 'dependency-failed'
         ? 'skipped'
@@ -66,7 +73,7 @@ export function summaryTable(results: readonly ImageResult[]): string {
     rows.push([
       image,
       resultWord(outcome),
-      outcome.kind === 'up-to-date' ? '-' : seconds(outcome.durationMs),
+      outcome.kind === 'up-to-date' || outcome.kind === 'same-as' ? '-' : seconds(outcome.durationMs),
       outcome.kind === 'failed' ? '-' : shortId(outcome.imageId),
       outcome.kind === 'failed' || (outcome.kind === 'up-to-date' && outcome.remote === true) ? '-' : bytes(outcome.size),
     ]);
@@ -88,7 +95,8 @@ export function failureDetails(results: readonly ImageResult[], logPath: (image:
   for (const { image, outcome } of results) {
     if (outcome.kind !== 'failed') continue;
     const f = outcome.failure;
-    if (f.reason === 'dependency-failed' || f.reason === 'not-started' || f.reason === 'cancelled') continue;
+    // Said where it happened: the image that failed (or was cancelled) has its own details.
+    if (f.reason === 'dependency-failed' || f.reason === 'same-as-failed' || f.reason === 'not-started' || f.reason === 'cancelled') continue;
     out.push(`error: image '${image}' ${failureText(f)}`);
     if (f.reason === 'build-failed') {
       if (f.dockerfileLine) out.push(`  --> ${f.dockerfileLine.path}:${f.dockerfileLine.line}`, `   | ${f.dockerfileLine.text}`);
@@ -103,6 +111,7 @@ export function totals(results: readonly ImageResult[], durationMs: number, inte
   const count = (k: string) => results.filter((r) => resultWord(r.outcome) === k).length;
   const rows: [string, number][] = [
     ['built', count('built')],
+    ['same as another', results.filter((r) => r.outcome.kind === 'same-as').length],
     ['up to date', count('up to date')],
     ['failed', count('FAILED')],
     ['skipped', count('skipped')],

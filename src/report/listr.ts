@@ -6,7 +6,7 @@
 import { Listr, type DefaultRenderer, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import type { BuildEvent, ImageOutcome } from '../core/events.js';
 import { unreachable } from '../core/result.js';
-import { bytes, failureDetails, failureText, fromCache, seconds, shortId, summaryTable, totals } from './format.js';
+import { bytes, failureDetails, failureText, fromCache, sameAsText, seconds, shortId, summaryTable, totals } from './format.js';
 import type { Reporter, ReporterOutput } from './reporter.js';
 
 type TaskWrapper = ListrTaskWrapper<unknown, typeof DefaultRenderer, typeof SimpleRenderer>;
@@ -55,6 +55,7 @@ export class ListrReporter implements Reporter {
         const o = e.outcome;
         if (o.kind === 'built') this.#update(e.image, `${e.image} built in ${seconds(o.durationMs)} ${shortId(o.imageId)}`);
         else if (o.kind === 'up-to-date') this.#update(e.image, `${e.image} up to date${fromCache(o)} ${shortId(o.imageId)}`);
+        else if (o.kind === 'same-as') this.#update(e.image, `${e.image} ${sameAsText(o)} ${shortId(o.imageId)}`);
         else this.#update(e.image, `${e.image} ${failureText(o.failure)}`);
         this.#rows.get(e.image)?.done?.(o);
         break;

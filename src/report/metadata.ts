@@ -33,6 +33,8 @@ export interface MetadataFailure {
   readonly ref?: string;
   /** `dependency-failed`: the upstream image that failed. */
   readonly dependency?: string;
+  /** `same-as-failed`: the image of the same key whose build failed. */
+  readonly sameAs?: string;
 }
 
 /** One image; absent fields are left out. */
@@ -40,6 +42,8 @@ export interface ImageMetadata {
   readonly result: MetadataResult;
   /** Why it was built (its build started in the run): the changed inputs. */
   readonly why?: string;
+  /** `built` by the build of another image of the run with the same key (issue 23): that image; `why` is its reason. */
+  readonly sameAs?: string;
   readonly imageId?: string;
   readonly tags?: readonly string[];
   /** The shared cache entry (`REF:<key>`) it was pulled from. */
@@ -147,12 +151,15 @@ export class MetadataCollector {
 function entry(s: ImageState): ImageMetadata {
   const result = resultOf(s);
   const cache = s.outcome?.kind === 'up-to-date' ? s.outcome.cache : undefined;
+  const sameAs = s.outcome?.kind === 'same-as' ? s.outcome : undefined;
+  const why = s.why ?? sameAs?.why;
   const order = tagOrder(s.tags ?? []);
   const pushed = [...s.pushed.values()].sort((a, b) => order(a.ref, b.ref));
   const failure = failureOf(s, order);
   return {
     result,
-    ...(s.why !== undefined && { why: s.why }),
+    ...(why !== undefined && why !== '' && { why }),
+    ...(sameAs !== undefined && { sameAs: sameAs.sameAs }),
     ...(s.imageId !== undefined && { imageId: s.imageId }),
     ...(s.tags !== undefined && { tags: [...s.tags] }),
     ...(cache !== undefined && { cache }),
@@ -165,7 +172,7 @@ function entry(s: ImageState): ImageMetadata {
 function resultOf(s: ImageState): MetadataResult {
   const o = s.outcome;
   if (o === undefined) return 'not-started';
-  if (o.kind !== 'failed') return s.pushFailed.size > 0 ? 'failed' : o.kind;
+  if (o.kind !== 'failed') return s.pushFailed.size > 0 ? 'failed' : o.kind === 'same-as' ? 'built' : o.kind;
   switch (o.failure.reason) {
     case 'dependency-failed':
       return 'skipped';
@@ -179,6 +186,7 @@ function resultOf(s: ImageState): MetadataResult {
     case 'mount-failed':
     case 'output-failed':
     case 'push-failed':
+    case 'same-as-failed':
     case 'unknown-error':
       return 'failed';
     default:
@@ -210,6 +218,8 @@ function describe(f: Failure): MetadataFailure {
       return { reason: f.reason, message: f.message, ref: f.ref };
     case 'dependency-failed':
       return { reason: f.reason, message: `${f.dependency} failed`, dependency: f.dependency };
+    case 'same-as-failed':
+      return { reason: f.reason, message: `same key as ${f.image}, whose build failed`, sameAs: f.image };
     case 'cancelled':
       return { reason: f.reason, message: 'cancelled' };
     case 'not-started':

@@ -1,7 +1,7 @@
 /** Plain prefixed lines for CI and pipes (`[api] [2/3] RUN make`), and the quiet mode. */
 import type { BuildEvent } from '../core/events.js';
 import { unreachable } from '../core/result.js';
-import { failureDetails, failureText, fromCache, seconds, shortId, summaryTable, totals } from './format.js';
+import { failureDetails, failureText, fromCache, sameAsText, seconds, shortId, summaryTable, totals } from './format.js';
 import type { Reporter, ReporterOutput } from './reporter.js';
 
 export class PlainReporter implements Reporter {
@@ -46,6 +46,7 @@ export class PlainReporter implements Reporter {
         const o = e.outcome;
         if (o.kind === 'built') line(`[${e.image}] built in ${seconds(o.durationMs)}: ${shortId(o.imageId)} ${e.tags.join(' ')}`);
         else if (o.kind === 'up-to-date') line(`[${e.image}] up to date${fromCache(o)}: ${shortId(o.imageId)} ${e.tags.join(' ')}`);
+        else if (o.kind === 'same-as') line(`[${e.image}] ${sameAsText(o)}: ${shortId(o.imageId)} ${e.tags.join(' ')}`);
         else line(`[${e.image}] ${failureText(o.failure)}`);
         break;
       }

@@ -32,6 +32,13 @@ export function planText(plan: BuildPlan, predictions?: readonly Verdict[]): str
   return `${lines.join('\n')}\n`;
 }
 
+/** `b, c: same key as a — built once`, one line per key several images share; nothing when none does. */
+export function duplicatesText(duplicates: readonly { readonly image: string; readonly same: readonly string[] }[]): string {
+  if (duplicates.length === 0) return '';
+  const lines = duplicates.map((d) => `  ${d.same.join(', ')}: same key as ${d.image} — built once`);
+  return `duplicates:\n${lines.join('\n')}\n`;
+}
+
 const q = (s: string): string => JSON.stringify(s);
 
 export function graphDot(plan: BuildPlan): string {

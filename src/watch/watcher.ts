@@ -267,7 +267,8 @@ export class Watcher {
     for (const { image, outcome } of report.results) {
       if (outcome.kind === 'failed') continue;
       this.#ids.set(image, outcome.imageId);
-      if (outcome.kind !== 'built') continue;
+      // A new image ID: built, or taken from the image of the run built for the same key.
+      if (outcome.kind !== 'built' && outcome.kind !== 'same-as') continue;
       built.push(image);
       // The first run is `up`: only rebuilds are reported and hooked.
       if (this.#first || this.#o.signal.aborted) continue;

@@ -25,6 +25,27 @@ function collect(events: readonly BuildEvent[], into = new MetadataCollector()):
 }
 
 describe('MetadataCollector', () => {
+  it("an image of the same key as another of the run (issue 23): built, with sameAs and that image's why; its failure names it", () => {
+    const same: ImageOutcome = { kind: 'same-as', imageId: ID(1), durationMs: 900, size: 4_000_000, sameAs: 'a', why: 'first build' };
+    const sameFailed = failed({ reason: 'same-as-failed', image: 'a' });
+    const doc = collect([
+      started(['a', 'b', 'c']),
+      { type: 'image-started', image: 'a', why: 'first build' },
+      done('a', built(1), ['a:1']),
+      done('b', same, ['b:1']),
+      finished([
+        ['a', built(1)],
+        ['b', same],
+        ['c', sameFailed],
+      ]),
+    ]).document();
+    expect(doc.images['b']).toEqual({ result: 'built', why: 'first build', sameAs: 'a', imageId: ID(1), tags: ['b:1'] });
+    expect(doc.images['c']).toEqual({
+      result: 'failed',
+      failure: { reason: 'same-as-failed', message: 'same key as a, whose build failed', sameAs: 'a' },
+    });
+  });
+
   it('a whole run: built, pushed, stored in the cache, up to date from the cache, failed, skipped', () => {
     const c = collect([
       started(['base', 'api', 'web', 'worker']),

@@ -1,11 +1,12 @@
 /** `mbuild plan` and `mbuild graph`: the plan without building anything. */
+import { duplicatesOf, type Duplicates } from '../../cache/fold.js';
 import { predictPlanned, type Prediction } from '../../cache/predict.js';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { err, messageOf, ok, settled } from '../../core/result.js';
 import { EngineError, type BuilderKind, type Engine } from '../../docker/engine.js';
 import { buildResolver } from '../../mounts/sources.js';
 import type { Planned } from '../../plan/types.js';
-import { graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
+import { duplicatesText, graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
 import { builderOn, engineFor, engineJson, engineLine, needBuildKit, sessionCheck } from '../engine.js';
 import type { CommandResult } from '../failure.js';
 import { ExitCode, type CliIo } from '../io.js';
@@ -86,15 +87,22 @@ export async function planCommand(
   if (!found.ok) return found;
   const engine = found.value;
   const { predicted, note, problems } = await askEngine(io, planned, engine, opts);
+  const duplicates = predicted && foldable(planned, predicted);
   if (opts.format === 'json') {
     io.stdout.write(
-      `${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...(predicted && { predictions: predicted.map(({ image, fresh, ...rest }) => ({ image, fresh, ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }) })) }) }, null, 2)}\n`,
+      `${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...(predicted && { predictions: predicted.map(({ image, fresh, ...rest }) => ({ image, fresh, ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }) })) }), ...(duplicates && { duplicates }) }, null, 2)}\n`,
     );
   } else {
-    io.stdout.write(`${planText(planned.plan, predicted)}${engineLine(engine.endpoint)}\n`);
+    io.stdout.write(`${planText(planned.plan, predicted)}${duplicates ? duplicatesText(duplicates) : ''}${engineLine(engine.endpoint)}\n`);
     if (note !== undefined && problems.length === 0) io.stdout.write(`(${note})\n`);
   }
   return problems.length > 0 ? err({ reason: 'invalid-build-file', diagnostics: problems }) : ok(ExitCode.ok);
+}
+
+/** The images `up` would build that share a key with another (issue 23): each key is built once. */
+function foldable({ file }: Planned, predicted: readonly Prediction[]): Duplicates[] {
+  const stale = predicted.flatMap((p) => (p.fresh || p.decision === undefined ? [] : [{ image: file.images.get(p.image)!, key: p.decision.key }]));
+  return duplicatesOf(stale, false);
 }
 
 export async function graphCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string }): Promise<CommandResult> {
