@@ -4,13 +4,12 @@
  * found (and fixed) or an attack that held.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeProjectImages } from '../helpers/engine-docker.js';
-import { uniqueName } from '../helpers/engine-project.js';
+import { tempProject } from '../helpers/temp-project.js';
 import { spawnCli } from '../helpers/run-cli.js';
 
 const TOKEN = `tok-${randomBytes(12).toString('hex')}`;
@@ -23,17 +22,9 @@ afterAll(async () => {
 
 /** A project in a temp folder: `files` written, its images removed afterwards. */
 function project(label: string, files: (name: string) => Record<string, string>): { name: string; dir: string } {
-  const name = uniqueName(label);
-  const dir = mkdtempSync(join(tmpdir(), `mbt-hostile-${label}-`));
-  for (const [path, text] of Object.entries(files(name))) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  cleanups.push(() => {
-    rmSync(dir, { recursive: true, force: true });
-    removeProjectImages(name);
-  });
-  return { name, dir };
+  const p = tempProject(label, files, 'mbt-hostile-');
+  cleanups.push(() => p.cleanup());
+  return p;
 }
 
 /**

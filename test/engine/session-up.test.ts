@@ -12,9 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine } from '../../src/docker/connect.js';
-import { removeProjectImages } from '../helpers/engine-docker.js';
 import { startEngineProxy } from '../helpers/engine-proxy.js';
-import { uniqueName } from '../helpers/engine-project.js';
+import { tempProject } from '../helpers/temp-project.js';
 import { runCli, spawnCli, type CliResult } from '../helpers/run-cli.js';
 import { startAgent, type TestAgent } from '../helpers/ssh-agent.mjs';
 import { makeKey, startSshd, type KeyPair, type TestSshd } from '../helpers/sshd.mjs';
@@ -33,18 +32,9 @@ afterAll(async () => {
 
 /** A project in a temp folder: `files` written, its images removed afterwards. */
 function project(label: string, files: (name: string) => Record<string, string>): { name: string; dir: string } {
-  const name = uniqueName(label);
-  const dir = mkdtempSync(join(tmpdir(), `mbt-session-${label}-`));
-  for (const [path, text] of Object.entries(files(name))) {
-    const full = join(dir, path);
-    execFileSync('mkdir', ['-p', join(full, '..')]);
-    writeFileSync(full, text);
-  }
-  cleanups.push(() => {
-    rmSync(dir, { recursive: true, force: true });
-    removeProjectImages(name);
-  });
-  return { name, dir };
+  const p = tempProject(label, files, 'mbt-session-');
+  cleanups.push(() => p.cleanup());
+  return p;
 }
 
 /** Every file under `dir` (logs, manifests, stat cache), as one text. */
