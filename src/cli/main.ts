@@ -69,8 +69,9 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .command('clean')
     .description("remove this project's images that no current tag or cache key refers to, and the local state")
     .option('--dry-run', 'only list what would be removed')
+    .option('--all', "also this checkout's current images, with the build file's tags on them (not those with other tags or used by a container)")
     .addOption(builderOption())
-    .action((o: { builder: 'auto' | BuilderKind; dryRun?: boolean }, cmd: Command) =>
+    .action((o: { builder: 'auto' | BuilderKind; dryRun?: boolean; all?: boolean }, cmd: Command) =>
       run(import('./commands/cache.js').then((m) => m.cleanCommand(io, { ...globals(cmd), ...o }))),
     );
   program

@@ -10,7 +10,9 @@ import type { SourceFile } from '../core/diagnostic.js';
 import { ExpandedGroups } from './groups.js';
 import { byText } from '../core/order.js';
 import { resolveImages, type Resolved } from './extends.js';
+import { DEFAULT_GC } from './types.js';
 import type {
+  GcPolicy,
   ArgValue,
   BuildFile,
   ImageRef,
@@ -138,7 +140,22 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       origins,
     });
   }
-  return { source, root, name, vars, images, groups: new ExpandedGroups(written.groups ?? {}), cache: sharedCache(written.cache), locate };
+  return {
+    source,
+    root,
+    name,
+    vars,
+    images,
+    groups: new ExpandedGroups(written.groups ?? {}),
+    cache: sharedCache(written.cache),
+    gc: gcPolicy(written.gc),
+    locate,
+  };
+}
+
+function gcPolicy(g: WrittenBuildFile['gc']): GcPolicy | false {
+  if (g === false) return false;
+  return g === undefined || g === true ? DEFAULT_GC : { keep: g.keep ?? DEFAULT_GC.keep };
 }
 
 function sharedCache(c: WrittenBuildFile['cache']): SharedCache {

@@ -4,6 +4,7 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import type { BuildFile, ImageSpec, WrittenBuildFile, WrittenImage, WrittenSecret } from './types.js';
+import { DEFAULT_GC } from './types.js';
 
 const rel = (from: string, to: string): string => relative(from, to).split('\\').join('/') || '.';
 
@@ -58,6 +59,9 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     ...((file.cache.to !== undefined || file.cache.from.length > 0) && {
       cache: { ...(file.cache.to !== undefined && { to: file.cache.to }), ...(file.cache.from.length > 0 && { from: [...file.cache.from] }) },
     }),
+    // The default policy is left out, as every default is.
+    ...(file.gc === false && { gc: false }),
+    ...(file.gc !== undefined && file.gc !== false && file.gc.keep !== DEFAULT_GC.keep && { gc: { keep: file.gc.keep } }),
     images,
     ...(file.groups.size > 0 && { groups: Object.fromEntries([...file.groups].map(([g, m]) => [g, [...m]])) }),
   };

@@ -58,6 +58,7 @@ export interface WrittenBuildFile {
   vars?: Record<string, string>;
   defaults?: WrittenImage;
   cache?: WrittenCache;
+  gc?: boolean | { keep?: number };
   images: Record<string, WrittenImage>;
   groups?: Record<string, string[]>;
 }
@@ -180,8 +181,18 @@ export interface BuildFile {
   readonly groups: ReadonlyMap<string, readonly string[]>;
   /** The shared cache (`cache:`): repositories as written, without tags. */
   readonly cache: SharedCache;
+  /** The garbage policy (`gc:`, cache/gc.ts); `false`: off. Absent: a model made by hand (the default). */
+  readonly gc?: GcPolicy | false;
   readonly locate: Locator;
 }
+
+/** `gc: {keep}`: builds kept per image, the current one included. */
+export interface GcPolicy {
+  readonly keep: number;
+}
+
+/** The policy when the build file says nothing. */
+export const DEFAULT_GC: GcPolicy = { keep: 3 };
 
 export interface SharedCache {
   readonly to?: string;

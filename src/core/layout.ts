@@ -7,6 +7,7 @@
  *   .mbuild/stat-cache.json      size, mtime, inode, ctime -> hash (cache/stat-cache.ts)
  *   .mbuild/yaml-cache.json      the parsed build file (config/yaml-cache.ts)
  *   .mbuild/state/<image>.json   the inputs of the image's last build, and its `.key` history (cache/manifest.ts)
+ *   .mbuild/built.json           the image IDs this checkout built, for the garbage policy (cache/gc-record.ts)
  *   .mbuild/logs/<image>.log     the full log of its last build (execute/build-log.ts)
  *   .mbuild/outputs/             a record and a lock per output (outputs/state.ts, outputs/lock.ts)
  */
@@ -23,6 +24,7 @@ export const statCachePath = (root: string): string => join(stateDir(root), 'sta
 export const yamlCachePath = (root: string): string => join(stateDir(root), 'yaml-cache.json');
 export const manifestsDir = (root: string): string => join(stateDir(root), 'state');
 export const manifestPath = (root: string, image: string): string => join(manifestsDir(root), `${image}.json`);
+export const builtRecordPath = (root: string): string => join(stateDir(root), 'built.json');
 export const logsDir = (root: string): string => join(stateDir(root), 'logs');
 export const logPath = (root: string, image: string): string => join(logsDir(root), `${image}.log`);
 export const outputsStateDir = (root: string): string => join(stateDir(root), 'outputs');

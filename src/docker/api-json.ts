@@ -67,14 +67,20 @@ export function toImageSummaries(json: unknown): ImageSummary[] {
   return list(json).map((i) => {
     const o = rec(i);
     // Untagged images are listed as `<none>:<none>` by older daemons.
-    return { id: str(o['Id']), repoTags: strings(o['RepoTags']).filter((t) => t !== '<none>:<none>'), labels: labels(o['Labels']) };
+    const parentId = str(o['ParentId']);
+    return {
+      id: str(o['Id']),
+      repoTags: strings(o['RepoTags']).filter((t) => t !== '<none>:<none>'),
+      labels: labels(o['Labels']),
+      ...(parentId !== '' && { parentId }),
+    };
   });
 }
 
 export function toContainerSummaries(json: unknown): ContainerSummary[] {
   return list(json).map((c) => {
     const o = rec(c);
-    return { id: str(o['Id']), labels: labels(o['Labels']) };
+    return { id: str(o['Id']), labels: labels(o['Labels']), imageId: str(o['ImageID']) };
   });
 }
 

@@ -129,11 +129,15 @@ export interface ImageSummary {
   readonly id: string;
   readonly repoTags: readonly string[];
   readonly labels: Readonly<Record<string, string>>;
+  /** The image it was committed on (the classic builder's step images); absent for BuildKit's. */
+  readonly parentId?: string;
 }
 
 export interface ContainerSummary {
   readonly id: string;
   readonly labels: Readonly<Record<string, string>>;
+  /** The ID of the image it was created from (running or stopped). */
+  readonly imageId: string;
 }
 
 export interface ArchiveStat {

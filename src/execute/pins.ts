@@ -24,7 +24,7 @@ export function tagsToApply(file: BuildFile, image: ImageSpec, imageId: string, 
 }
 
 /** `name` as the engine lists it in RepoTags: with `:latest` when it names no tag or digest. */
-const withTag = (ref: string): string => (/:[^/]+$/.test(ref) || ref.includes('@') ? ref : `${ref}:latest`);
+export const withTag = (ref: string): string => (/:[^/]+$/.test(ref) || ref.includes('@') ? ref : `${ref}:latest`);
 
 /** The tags an up-to-date image lacks (`info`: its inspect): a no-op moves no tag that already names it. */
 export const tagsToMove = (file: BuildFile, image: ImageSpec, imageId: string, builder: BuilderKind, info: ImageInfo | undefined): string[] =>

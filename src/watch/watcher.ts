@@ -48,6 +48,8 @@ export interface WatcherOptions {
   readonly debounceMs?: number;
   /** For tests: chokidar's `watch`. */
   readonly watchFactory?: WatchFactory;
+  /** Called after each run (the first one too) and its hooks, before watching again: the garbage policy. */
+  readonly afterRun?: (planned: Planned, report: RunReport) => Promise<void>;
   /** What each image read of its context at its last decision (null: all of it), filled by the builds. */
   readonly decided?: ReadonlyMap<string, readonly string[] | null>;
 }
@@ -280,6 +282,7 @@ export class Watcher {
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- Ctrl-C may abort the signal while the hook runs
       if (!this.#o.signal.aborted) this.#o.emit({ type: 'watch-hook', image, ...r });
     }
+    if (!this.#o.signal.aborted) await this.#o.afterRun?.(this.#planned, report);
     return built;
   }
 }

@@ -97,7 +97,7 @@ describe('containers', () => {
     const id = await engine.createContainer(TAG, { [LABEL]: RUN, 'mbuild.test': 'archive' });
     containers.push(id);
     expect(await engine.listContainers({ labels: [`${LABEL}=${RUN}`, 'mbuild.test=archive'] })).toEqual([
-      { id, labels: { [LABEL]: RUN, 'mbuild.test': 'archive' } },
+      { id, labels: { [LABEL]: RUN, 'mbuild.test': 'archive' }, imageId: (await engine.inspectImage(TAG))?.id },
     ]);
 
     const got = await engine.getArchive(id, '/out.txt');

@@ -9,6 +9,7 @@ import type { Planned } from '../../plan/types.js';
 import { duplicatesText, graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
 import { builderOn, engineFor, engineJson, engineLine, needBuildKit, sessionCheck } from '../engine.js';
 import type { CommandResult } from '../failure.js';
+import { garbageJson, garbageText, garbageView } from '../gc.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor, type GlobalOptions } from '../load.js';
 import { warnOn } from '../print.js';
@@ -88,13 +89,24 @@ export async function planCommand(
   const engine = found.value;
   const { predicted, note, problems } = await askEngine(io, planned, engine, opts);
   const duplicates = predicted && foldable(planned, predicted);
+  // The garbage policy's section: only with an engine that answered.
+  const garbage = predicted === undefined ? undefined : await settled(garbageView(engine, planned.file));
   if (opts.format === 'json') {
-    io.stdout.write(
-      `${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...(predicted && { predictions: predicted.map(({ image, fresh, ...rest }) => ({ image, fresh, ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }) })) }), ...(duplicates && { duplicates }) }, null, 2)}\n`,
-    );
+    const predictions = predicted?.map(({ image, fresh, ...rest }) => ({
+      image,
+      fresh,
+      ...('reasons' in rest ? { reasons: rest.reasons } : { imageId: rest.imageId }),
+    }));
+    const extra = {
+      ...(garbage?.ok === true && { garbage: garbageJson(garbage.value) }),
+      ...(predictions && { predictions }),
+      ...(duplicates && { duplicates }),
+    };
+    io.stdout.write(`${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...extra }, null, 2)}\n`);
   } else {
     io.stdout.write(`${planText(planned.plan, predicted)}${duplicates ? duplicatesText(duplicates) : ''}${engineLine(engine.endpoint)}\n`);
     if (note !== undefined && problems.length === 0) io.stdout.write(`(${note})\n`);
+    if (garbage?.ok === true) io.stdout.write(garbageText(garbage.value));
   }
   return problems.length > 0 ? err({ reason: 'invalid-build-file', diagnostics: problems }) : ok(ExitCode.ok);
 }

@@ -16,6 +16,7 @@ import { MetadataCollector, metadataJson } from '../../report/metadata.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
 import { connect, sessionCheck, startConnecting } from '../engine.js';
 import type { CommandResult } from '../failure.js';
+import { afterRun } from '../gc.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor } from '../load.js';
 import { registriesFor } from '../registries.js';
@@ -114,6 +115,8 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
     await reporter.close();
     const written = metadata && opts.metadataFile !== undefined ? await writeMetadata(io, opts.metadataFile, metadata) : true;
     const code = exitCodeOf(report);
+    // After the summary: never the run's outcome.
+    await afterRun(io, engine, file, report, { quiet: opts.quiet ?? false });
     return ok(code === ExitCode.ok && !written ? ExitCode.failed : code);
   } finally {
     signals.dispose();

@@ -14,6 +14,7 @@ import { Watcher, type ReloadFailure } from '../../watch/watcher.js';
 import type { BuilderKind } from '../../docker/engine.js';
 import { connect, needBuildKit, sessionCheck } from '../engine.js';
 import type { CommandResult } from '../failure.js';
+import { afterRun } from '../gc.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { loadOptions, planFor } from '../load.js';
 import { openSession, sessionOptions, type UpOptions } from '../session.js';
@@ -61,6 +62,7 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
       reload: () => reload(io, { ...opts, file: opts.file ?? root }, names, connected.value.builder),
       executor: (p, part, known) => session.executor(p, part, known),
       decided,
+      afterRun: (p, report) => afterRun(io, connected.value.engine, p.file, report, { quiet: opts.quiet ?? false }),
     });
     await watcher.run();
     await session.close();
