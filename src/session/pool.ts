@@ -9,7 +9,7 @@
  */
 import { err, ok, type Result } from '../core/result.js';
 import { messageOf } from '../core/result.js';
-import type { Engine } from '../docker/engine.js';
+import { EngineError, type Engine } from '../docker/engine.js';
 import type { Method } from './grpc.js';
 import { Redactor } from './redact.js';
 import { authService, CREDENTIALS, GET_SECRET, health, HEALTH_CHECK, secretsService, type LoginLookup } from './services.js';
@@ -56,7 +56,10 @@ export class SessionPool<S> {
     if (this.closed) return err('the run is over');
     const key = JSON.stringify([needs.secrets, needs.ssh]);
     let profile = this.profiles.get(key);
-    if (profile === undefined) this.profiles.set(key, (profile = { key }));
+    if (profile === undefined) {
+      this.profiles.set(key, (profile = { key }));
+      this.maskDeclared(needs);
+    }
     const current = profile.session && (await profile.session);
     if (current?.ok && current.value.open) return ok(current.value.id);
     profile.session = this.open(profile, needs);
@@ -77,7 +80,9 @@ export class SessionPool<S> {
       });
       return ok(session);
     } catch (e) {
-      return err(`could not open a BuildKit session: ${messageOf(e)}`);
+      // An engine (or a proxy in front of it) that has no /session answers 404 or 400.
+      const refused = e instanceof EngineError && (e.statusCode === 404 || e.statusCode === 400);
+      return err(`could not open a BuildKit session${refused ? ' (the engine does not accept sessions)' : ''}: ${messageOf(e)}`);
     }
   }
 
@@ -108,6 +113,18 @@ export class SessionPool<S> {
       [CHECK_AGENT, checkAgent(agents)],
       [FORWARD_AGENT, forwardAgent(agents)],
     ]);
+  }
+
+  /**
+   * Masks the values of every secret an image declares, before its build starts: when
+   * BuildKit runs one step for two builds (two runs at once, or two images), it asks only
+   * one of their sessions, and the other build's output must be masked all the same.
+   */
+  private maskDeclared(needs: SessionNeeds<S>): void {
+    for (const { source } of needs.secrets) {
+      const value = this.o.readSecret(source);
+      if (value.ok) this.redactor.add(value.value);
+    }
   }
 
   /** Closes every session and stops every private agent; later `sessionFor` calls fail. */

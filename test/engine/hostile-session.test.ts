@@ -97,6 +97,20 @@ describe('interrupted', () => {
   });
 });
 
+describe('two runs at once', () => {
+  it('a step BuildKit runs once for both prints the secret masked in both outputs', async () => {
+    const p = tokenProject('twice', 'cat /run/secrets/token && echo && sleep 2');
+    const up = () => spawnCli(['up', '--progress', 'plain'], { cwd: p.dir, env: { TOKEN } }).done;
+    const runs = await Promise.all([up(), up()]);
+    for (const run of runs) {
+      expect(run.code).toBe(0);
+      expect(run.stdout + run.stderr).not.toContain(TOKEN);
+    }
+    // One of them ran the step and printed it (masked); the other may have shared it.
+    expect(runs.map((r) => r.stdout).join('')).toContain('****');
+  });
+});
+
 describe('ssh key files', () => {
   it('a key file ssh-add refuses: the reason is said, not the first line of its warning banner', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mbt-hostile-key-'));
