@@ -5,9 +5,7 @@
  * image mbuild did not build are never touched; `plan` shows what the policy would remove;
  * `clean --all --dry-run` removes nothing.
  *
- * `up` loops rather than a `watch` session: a watch cycle ends in the same hook
- * (cli/gc.ts `afterRun`, called by watch/watcher.ts after each run), and 50 watch edits
- * would cost minutes on two cores; the loop exercises the same policy in seconds.
+ * `up` loops here; gc-watch.test.ts runs the 50-edit `watch` session the issue asks for.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
