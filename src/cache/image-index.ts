@@ -60,6 +60,12 @@ export class ImageIndex {
     this.#early = { root, inspects: inspectRecorded(root, this.#engine, this.#connected) };
   }
 
+  /** Images removed behind the index's back (the garbage policy between watch cycles): no later run finds them. */
+  forget(project: string, imageIds: readonly string[]): void {
+    const images = this.#projects.get(project);
+    for (const id of imageIds) images?.forget(id);
+  }
+
   /** The view of one run of `project` at `root`; the first run takes the inspects `expect` started for that root. */
   run(project: string, root: string): RunIndex {
     const early = this.#early?.root === root ? this.#early.inspects : new Map<string, Promise<ImageInfo | undefined>>();

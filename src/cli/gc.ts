@@ -20,7 +20,14 @@ export const madeBy = (report: RunReport): string[] =>
     o.kind === 'built' || (o.kind === 'up-to-date' && o.cache !== undefined && o.remote !== true) ? [o.imageId] : [],
   );
 
-export async function afterRun(io: CliIo, engine: Engine, file: BuildFile, report: RunReport, o: { quiet: boolean }): Promise<void> {
+/** `forget`: told the images removed, so that a session's image index (watch) never offers them again. */
+export async function afterRun(
+  io: CliIo,
+  engine: Engine,
+  file: BuildFile,
+  report: RunReport,
+  o: { quiet: boolean; forget?: (imageIds: readonly string[]) => void },
+): Promise<void> {
   const warn = warnOn(io);
   const made = madeBy(report);
   if (made.length > 0) await recordBuilt(file.root, made).catch((e: unknown) => warn(`gc: cannot write the record of built images: ${messageOf(e)}`));
@@ -28,6 +35,7 @@ export async function afterRun(io: CliIo, engine: Engine, file: BuildFile, repor
   const policy = file.gc ?? DEFAULT_GC;
   if (!ok || policy === false) return;
   const done = await collectGarbage(engine, file.root, file.name, policy.keep);
+  o.forget?.(done.images.map((i) => i.imageId));
   for (const w of done.warnings) warn(w);
   if (o.quiet || (done.images.length === 0 && done.pins === 0)) return;
   const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -80,6 +80,8 @@ export interface Session {
    * (all of it by default); upstream images outside `part` are taken from `known`.
    */
   executor(planned: Planned, part?: BuildPlan, known?: ReadonlyMap<string, string>): Executor;
+  /** Images removed by the garbage policy: no later run of the session may find them in its index. */
+  forget(project: string, imageIds: readonly string[]): void;
   /** Closes the BuildKit sessions and saves the stat cache. */
   close(): Promise<void>;
 }
@@ -125,6 +127,7 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         ...(access && { publish }),
       });
     },
+    forget: (project, imageIds) => images.forget(project, imageIds),
     close: async () => {
       await sessions?.close();
       await statCache.save().catch((e: unknown) => warnOn(io)(`cannot write the stat cache: ${messageOf(e)}`));

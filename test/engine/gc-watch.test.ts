@@ -50,5 +50,14 @@ describe('mbuild watch: the garbage policy', () => {
     expect(rebuilt).toBeGreaterThanOrEqual(EDITS);
     expect(builds().length).toBeLessThanOrEqual(KEEP);
     expect(most).toBeLessThanOrEqual(KEEP);
+
+    // Back to the first edit: its build was removed long ago, though this session built it;
+    // the session's index must not offer it (it did: "up to date", then tagging failed).
+    const from = w.mark();
+    writeFileSync(join(p.dir, 'app/edit.txt'), 'edit 1\n');
+    await w.waitType('watch-rebuilt', 'app rebuilt after going back to edit 1', { from, image: 'app' });
+    await w.settle();
+    const done = w.since(from, 'image-done').filter((e) => e['image'] === 'app');
+    expect(done.map((e) => (e['outcome'] as { kind: string }).kind)).toEqual(['built']);
   }, 600_000);
 });

@@ -62,7 +62,8 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
       reload: () => reload(io, { ...opts, file: opts.file ?? root }, names, connected.value.builder),
       executor: (p, part, known) => session.executor(p, part, known),
       decided,
-      afterRun: (p, report) => afterRun(io, connected.value.engine, p.file, report, { quiet: opts.quiet ?? false }),
+      afterRun: (p, report) =>
+        afterRun(io, connected.value.engine, p.file, report, { quiet: opts.quiet ?? false, forget: (ids) => session.forget(p.file.name, ids) }),
     });
     await watcher.run();
     await session.close();
