@@ -9,7 +9,7 @@
  */
 import { err, ok, type Result } from '../core/result.js';
 import { messageOf } from '../core/result.js';
-import { EngineError, type Engine } from '../docker/engine.js';
+import type { Engine, EngineError } from '../docker/engine.js';
 import type { Method } from './grpc.js';
 import { Redactor } from './redact.js';
 import { authService, CREDENTIALS, GET_SECRET, health, HEALTH_CHECK, secretsService, type LoginLookup } from './services.js';
@@ -81,7 +81,8 @@ export class SessionPool<S> {
       return ok(session);
     } catch (e) {
       // An engine (or a proxy in front of it) that has no /session answers 404 or 400.
-      const refused = e instanceof EngineError && (e.statusCode === 404 || e.statusCode === 400);
+      const status = (e as Partial<EngineError> | undefined)?.statusCode;
+      const refused = status === 404 || status === 400;
       return err(`could not open a BuildKit session${refused ? ' (the engine does not accept sessions)' : ''}: ${messageOf(e)}`);
     }
   }
