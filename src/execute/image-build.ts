@@ -18,6 +18,7 @@ import { ImageIndex, type RunIndex } from '../cache/image-index.js';
 import type { Failure, ImageOutcome } from '../core/events.js';
 import { tempLabels } from '../core/labels.js';
 import { err, ok, type Result } from '../core/result.js';
+import { SharedReads } from '../mounts/shared-reads.js';
 import { TempContainers } from '../mounts/temp-containers.js';
 import { decideImage } from './decide.js';
 import type { BuildOne, Publish } from './executor.js';
@@ -40,7 +41,7 @@ export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; pu
   const labels = tempLabels(opts.runId);
   const index = (opts.images ?? new ImageIndex(opts.engine)).run(opts.file.name, opts.file.root);
   const decided = new Map<string, { job: ImageJob; key: string }>();
-  const run: RunContext = { index, sameKey: new SameKey() };
+  const run: RunContext = { index, sameKey: new SameKey(), reads: new SharedReads([...opts.file.images.values()].flatMap((i) => i.mounts)) };
   const buildOne: BuildOne = async (name, upstream, signal, pause) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
@@ -60,6 +61,8 @@ export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; pu
 interface RunContext {
   readonly index: RunIndex;
   readonly sameKey: SameKey;
+  /** Mount sources read once for every image of the run that mounts them. */
+  readonly reads: SharedReads;
 }
 
 interface ImageRun extends RunContext {
@@ -78,7 +81,7 @@ async function buildImage(job: ImageJob, run: ImageRun): Promise<Result<ImageOut
     const held = run.sameKey.held(id, job.image.name);
     if (held === undefined && verdict.fresh) return finishUpToDate(job, decided.value, verdict, run.index);
     const claim = held ?? run.sameKey.claim(id, job.image.name);
-    if (claim.first) return buildClaimed(job, decided.value, run.index, verdict.fresh ? '' : verdict.reasons.join('; '), claim.settle);
+    if (claim.first) return buildClaimed(job, decided.value, run, verdict.fresh ? '' : verdict.reasons.join('; '), claim.settle);
     const shared = await run.pause(untilAborted(claim.shared, job.signal));
     if (job.signal.aborted) return err({ reason: 'cancelled' });
     if (shared.kind === 'image') return finishSame(job, decided.value, { ...shared, sameAs: claim.image }, run.index);
@@ -92,12 +95,12 @@ async function buildImage(job: ImageJob, run: ImageRun): Promise<Result<ImageOut
 async function buildClaimed(
   job: ImageJob,
   decision: Decision,
-  index: RunIndex,
+  run: RunContext,
   why: string,
   settle: (s: Shared) => void,
 ): Promise<Result<ImageOutcome, Failure>> {
   try {
-    const outcome = await buildStale(job, decision, index, why, (imageId) => settle({ kind: 'image', imageId, why }));
+    const outcome = await buildStale(job, decision, run, why, (imageId) => settle({ kind: 'image', imageId, why }));
     settle(sharedOf(outcome, why));
     return outcome;
   } finally {
@@ -115,7 +118,7 @@ function sharedOf(outcome: Result<ImageOutcome, Failure>, why: string): Shared {
 async function buildStale(
   job: ImageJob,
   decision: Decision,
-  index: RunIndex,
+  { index, reads }: RunContext,
   why: string,
   onImage: (imageId: string) => void,
 ): Promise<Result<ImageOutcome, Failure>> {
@@ -126,7 +129,7 @@ async function buildStale(
   if (!upstream.ok) return upstream;
   const containers = new TempContainers(job.opts.engine, job.tempLabels);
   try {
-    const prepared = await prepareContext(job, decision, containers);
+    const prepared = await prepareContext(job, decision, containers, reads);
     if (!prepared.ok) return prepared;
     const built = await runBuild(job, prepared.value);
     if (!built.ok) return built;

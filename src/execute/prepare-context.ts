@@ -15,6 +15,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { withLabelInstruction } from '../dockerfile/label-line.js';
 import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sources.js';
 import { allMountEntries } from '../mounts/splice.js';
+import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { contextFailure, guarded } from './failure.js';
 import { warn, type ImageJob } from './job.js';
@@ -28,7 +29,12 @@ export interface PreparedContext {
   readonly labelSteps: number;
 }
 
-export async function prepareContext(job: ImageJob, decision: Decision, containers: TempContainers): Promise<Result<PreparedContext, Failure>> {
+export async function prepareContext(
+  job: ImageJob,
+  decision: Decision,
+  containers: TempContainers,
+  shared?: SharedReads,
+): Promise<Result<PreparedContext, Failure>> {
   const { opts, image } = job;
   const mounts = await mountsOf(job);
   if (!mounts.ok) return mounts;
@@ -40,6 +46,7 @@ export async function prepareContext(job: ImageJob, decision: Decision, containe
           signal: job.signal,
           labels: job.tempLabels,
           containers,
+          ...(shared && { shared }),
           onWarning: (message) => warn(job, message),
         });
   // Only what the build reads, as the key was computed from it (followed links included).

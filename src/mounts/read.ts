@@ -124,8 +124,12 @@ export async function* rawEntriesFromTar(input: AsyncIterable<Uint8Array>, top: 
   }
 }
 
+/** How the archive's chunks reach the tar reader: by default read ahead up to READ_AHEAD (shared-reads.ts keeps them for other readers). */
+export type ArchiveInput = (stream: Readable, top: string) => AsyncIterable<Buffer>;
+const readAheadInput: ArchiveInput = (stream) => readAhead(stream, READ_AHEAD);
+
 /** Every entry of `path` in `image`. The image must exist locally. */
-export async function* readImagePath(image: string, path: string, opts: ReadPathOptions): AsyncGenerator<RawEntry> {
+export async function* readImagePath(image: string, path: string, opts: ReadPathOptions, input: ArchiveInput = readAheadInput): AsyncGenerator<RawEntry> {
   const where = labelText(opts.label);
   if (!path.startsWith('/')) throw new TransferError(`${where}: the path ${path} in the image must be absolute`);
   const containers = opts.containers;
@@ -156,7 +160,7 @@ export async function* readImagePath(image: string, path: string, opts: ReadPath
       current = posix.resolve(posix.dirname(current), stat.linkTarget);
     }
     const top = current === '/' ? '/' : stat.name || posix.basename(current);
-    yield* rawEntriesFromTar(readAhead(stream, READ_AHEAD), top);
+    yield* rawEntriesFromTar(input(stream, top), top);
   } finally {
     stream?.destroy();
     if (containers) await containers.remove(id);

@@ -10,6 +10,7 @@ import { checkEntries } from './check.js';
 import { diffEntries } from './diff.js';
 import { labelText, TransferError } from './errors.js';
 import { readImagePath } from './read.js';
+import type { SharedReads } from './shared-reads.js';
 import { mountLabel, mountSource, type ResolvedMount } from './sources.js';
 import type { TempContainers } from './temp-containers.js';
 import type { DiffResult, MountReadOptions, RawEntry } from './types.js';
@@ -19,6 +20,8 @@ export interface SpliceOptions extends MountReadOptions {
   readonly containers: TempContainers;
   /** Things the context cannot say (a diff's deletions), shown as warnings. */
   readonly onWarning?: (message: string) => void;
+  /** The run's reads of mount sources, shared between the images that mount the same one (shared-reads.ts). */
+  readonly shared?: SharedReads;
 }
 
 async function* empty(): AsyncGenerator<Uint8Array> {}
@@ -44,7 +47,8 @@ export async function* mountEntries(m: ResolvedMount, opts: SpliceOptions): Asyn
     diff = { result: diffEntries(m.source.base.ref, m.source.head.ref, spec.path, opts), head: m.source.head.name };
     raw = diff.result.entries;
   } else {
-    raw = readImagePath(m.source.image.ref, spec.path, { ...opts, label, imageName: m.source.image.name });
+    const readOpts = { ...opts, label, imageName: m.source.image.name };
+    raw = opts.shared ? opts.shared.read(m.source.image.ref, spec, readOpts) : readImagePath(m.source.image.ref, spec.path, readOpts);
   }
   const parts = spec.to.split('/');
   for (let i = 1; i < parts.length; i++) yield { path: parts.slice(0, i).join('/'), type: 'dir', source, exclusive: false };
