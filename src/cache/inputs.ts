@@ -21,6 +21,7 @@ import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { planningArgs } from '../dockerfile/images.js';
 import { referencedImages } from '../dockerfile/stages.js';
+import { checkedDiffSideRefs } from '../dockerfile/diff-refs.js';
 import { familiarRef, tagIndex } from '../plan/graph.js';
 import { hashContext, type FileInput } from './context-hash.js';
 import { dockerfileText, imageReads, type BaseFacts } from './image-reads.js';
@@ -200,7 +201,8 @@ async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
   }
   const inFile = tagIndex(file);
   const bases: Record<string, BaseImage> = {};
-  for (const ref of referencedImages(parsed, planningArgs(file, image))) {
+  const planned = planningArgs(file, image);
+  for (const ref of [...referencedImages(parsed, planned), ...checkedDiffSideRefs(parsed, planned, (n) => file.images.get(n)?.tags[0])]) {
     const upstream = inFile.get(familiarRef(ref.ref));
     if (upstream !== undefined) images.add(upstream);
     if (upstream !== undefined || ref.ref in bases) continue;

@@ -8,7 +8,7 @@
  * `a..b` as an image name, which `referencedImages` leaves out.
  */
 import type { Instruction, ParsedDockerfile } from './parse.js';
-import { resolveStages, type BuildArgs, type ReferenceKind, type Stage, type StageReference } from './stages.js';
+import { resolveStages, type BuildArgs, type ImageReference, type ReferenceKind, type Stage, type StageReference } from './stages.js';
 import { parseCsvFields } from './words.js';
 
 /** One side of `a..b`: a stage of this Dockerfile, or an image reference (in-file image or local). */
@@ -119,7 +119,18 @@ export function dockerfileDiffs(df: ParsedDockerfile, args: BuildArgs = {}): Doc
       const head = sideOf(stages, split.head);
       const pair = `${sideKey(base)}..${sideKey(head)}`;
       if (!slots.has(pair)) slots.set(pair, slots.size);
-      uses.push({ kind: r.kind, text: r.text, value, line: r.line, stage: stage.index, instruction, ...(flag !== undefined && { flag }), base, head, slot: slots.get(pair)! });
+      uses.push({
+        kind: r.kind,
+        text: r.text,
+        value,
+        line: r.line,
+        stage: stage.index,
+        instruction,
+        ...(flag !== undefined && { flag }),
+        base,
+        head,
+        slot: slots.get(pair)!,
+      });
     }
   }
   problems.push(...sideStageProblems(stages, uses));
@@ -173,7 +184,10 @@ function sideStageProblems(stages: readonly Stage[], uses: readonly DiffUse[]): 
       const at = { line: u.line, word: u.text, code: 'dockerfile-diff-reference' };
       const reached = stagesReached(stages, side.index);
       if (reached.has(u.stage)) {
-        out.push({ ...at, message: `${shown(u.kind, u.text)}: stage ${stageName(stages, side.index)} needs the stage that uses the diff (circular dependency)` });
+        out.push({
+          ...at,
+          message: `${shown(u.kind, u.text)}: stage ${stageName(stages, side.index)} needs the stage that uses the diff (circular dependency)`,
+        });
         continue;
       }
       const inner = [...reached].sort((a, b) => a - b).find((i) => using.has(i));
@@ -197,7 +211,10 @@ export function classicDiffProblems(df: ParsedDockerfile, args: BuildArgs = {}):
   for (const u of uses) {
     const at = { line: u.line, word: u.text, code: 'dockerfile-diff-classic' };
     if (u.kind === 'mount-from') {
-      out.push({ ...at, message: `${shown(u.kind, u.text)}: the classic builder has no RUN --mount; use BuildKit (--builder buildkit) or COPY --from=${u.text}` });
+      out.push({
+        ...at,
+        message: `${shown(u.kind, u.text)}: the classic builder has no RUN --mount; use BuildKit (--builder buildkit) or COPY --from=${u.text}`,
+      });
       continue;
     }
     for (const side of [u.base, u.head]) {
@@ -212,3 +229,22 @@ export function classicDiffProblems(df: ParsedDockerfile, args: BuildArgs = {}):
   }
   return out;
 }
+
+/**
+ * The image references the sides of the diffs name, as the plan, the reference checks and
+ * the key see them: an in-file image named by its name stands for its first tag (`tagOf`),
+ * as an `{image: X}` arg does; `valid` leaves out what is no reference (load/ reports it).
+ */
+export function diffSideRefs(uses: readonly DiffUse[], tagOf: (name: string) => string | undefined, valid: (ref: string) => boolean): ImageReference[] {
+  return uses.flatMap((u) =>
+    [u.base, u.head].flatMap((s) => {
+      if (s.kind !== 'ref') return [];
+      const ref = tagOf(s.ref) ?? s.ref;
+      return valid(ref) ? [{ ref, text: u.text, line: u.line, kind: u.kind, stage: u.stage }] : [];
+    }),
+  );
+}
+
+/** diffSideRefs of a Dockerfile already checked (load/ refused every side that is no reference). */
+export const checkedDiffSideRefs = (df: ParsedDockerfile, args: BuildArgs, tagOf: (name: string) => string | undefined): ImageReference[] =>
+  diffSideRefs(dockerfileDiffs(df, args).uses, tagOf, () => true);

@@ -54,18 +54,6 @@ function taggedHere(file: BuildFile, name: string): RelatedInformation {
   };
 }
 
-const diffReference: RefRule = (c) => {
-  const at = c.ref.ref.indexOf('..');
-  if (at === -1) return undefined;
-  const side = (ref: string) => c.tags.get(familiarRef(ref)) ?? ref;
-  const from = `${side(c.ref.ref.slice(0, at))}..${side(c.ref.ref.slice(at + 2))}`;
-  return problem(
-    c,
-    'dockerfile-diff-reference',
-    `${shown(c.ref)}: diff references are not supported in Dockerfiles yet; use a mounts entry with from: ${from}`,
-  );
-};
-
 const invalidReference: RefRule = (c) => {
   if (isImageReference(c.ref.ref) || (c.ref.ref === '' && c.ref.kind === 'from')) return undefined;
   const what = c.ref.ref === '' ? 'names no image (it is empty after ARG substitution)' : 'is not a valid image reference';
@@ -101,7 +89,7 @@ const formerTag: RefRule = (c) => {
   );
 };
 
-export const referenceRules: readonly RefRule[] = [diffReference, invalidReference, otherTag, formerTag];
+export const referenceRules: readonly RefRule[] = [invalidReference, otherTag, formerTag];
 
 export function referenceProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>, lastRun: ReadonlyMap<string, string>): Diagnostic[] {
   const tags = tagIndex(file);

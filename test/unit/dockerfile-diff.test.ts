@@ -57,7 +57,14 @@ describe('dockerfileDiffs', () => {
 
   it('bad forms: three sides, an empty side, ADD, a mount that is not a bind mount', () => {
     const { uses, problems } = diffs(
-      ['FROM busybox', 'COPY --from=a..b..c /x /y', 'COPY --from=..b /x /y', 'ADD --from=a..b /x /y', 'RUN --mount=type=cache,from=a..b,target=/c true', ''].join('\n'),
+      [
+        'FROM busybox',
+        'COPY --from=a..b..c /x /y',
+        'COPY --from=..b /x /y',
+        'ADD --from=a..b /x /y',
+        'RUN --mount=type=cache,from=a..b,target=/c true',
+        '',
+      ].join('\n'),
     );
     expect(uses).toEqual([]);
     expect(problems.map((p) => [p.line, p.word, p.message])).toEqual([
@@ -70,7 +77,16 @@ describe('dockerfileDiffs', () => {
 
   it('a side stage that uses a diff itself, or needs the stage that uses it', () => {
     const { problems } = diffs(
-      ['FROM busybox AS a', 'FROM busybox AS b', 'COPY --from=busybox..a / /', 'FROM busybox AS c', 'COPY --from=a..b / /', 'FROM busybox AS x', 'COPY --from=x..a / /', ''].join('\n'),
+      [
+        'FROM busybox AS a',
+        'FROM busybox AS b',
+        'COPY --from=busybox..a / /',
+        'FROM busybox AS c',
+        'COPY --from=a..b / /',
+        'FROM busybox AS x',
+        'COPY --from=x..a / /',
+        '',
+      ].join('\n'),
     );
     expect(problems.map((p) => [p.line, p.message])).toEqual([
       [5, "COPY --from=a..b: stage 'b' uses a diff itself (COPY --from=busybox..a on line 3); a diff side is built without one"],
@@ -79,7 +95,9 @@ describe('dockerfileDiffs', () => {
   });
 
   it('the classic builder: no diff bind mount, no side stage after a stage using a diff', () => {
-    const df = parseDockerfile(['FROM busybox AS a', 'FROM busybox AS x', 'COPY --from=a..b / /', 'RUN --mount=from=a..b,target=/m true', 'FROM busybox AS b', ''].join('\n'));
+    const df = parseDockerfile(
+      ['FROM busybox AS a', 'FROM busybox AS x', 'COPY --from=a..b / /', 'RUN --mount=from=a..b,target=/m true', 'FROM busybox AS b', ''].join('\n'),
+    );
     expect(classicDiffProblems(df).map((p) => [p.line, p.code, p.message])).toEqual([
       [
         3,
