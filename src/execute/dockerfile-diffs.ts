@@ -24,7 +24,6 @@ import { parseDockerfile } from '../dockerfile/parse.js';
 import { resolveStages } from '../dockerfile/stages.js';
 import type { ResolvedImage, ResolvedMount } from '../mounts/sources.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
-import { familiarRef, tagIndex } from '../plan/graph.js';
 import { contextFailure, guarded } from './failure.js';
 import { warn, type ImageJob } from './job.js';
 import { buildArgs } from './pins.js';
@@ -34,6 +33,12 @@ export interface PreparedDiffs {
   readonly mounts: readonly ResolvedMount[];
   /** The Dockerfile to send instead of the user's (undefined: it has no diff). */
   readonly sent: RewrittenDockerfile | undefined;
+}
+
+/** As plan/graph.ts `familiarRef` compares tags (execute/ may not import plan/): `docker.io/library/x` -> `x:latest`. */
+function familiar(ref: string): string {
+  const r = ref.replace(/^(docker\.io|index\.docker\.io|registry-1\.docker\.io)\//, '').replace(/^library\//, '');
+  return r.includes('@') || r.slice(r.lastIndexOf('/') + 1).includes(':') ? r : `${r}:latest`;
 }
 
 const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
@@ -79,7 +84,7 @@ function diffSpec(u: DiffUse): MountSpec {
 /** An in-file image (by name, then by tag): its ID in this run; else a local image, which must exist. */
 async function imageSide(job: ImageJob, ref: string): Promise<Result<ResolvedImage, Failure>> {
   const { file, engine } = job.opts;
-  const inFile = file.images.has(ref) ? ref : tagIndex(file).get(familiarRef(ref));
+  const inFile = file.images.has(ref) ? ref : [...job.upstream.keys()].find((n) => file.images.get(n)?.tags.some((t) => familiar(t) === familiar(ref)));
   if (inFile !== undefined) {
     const id = job.upstream.get(inFile);
     if (id === undefined) return err({ reason: 'mount-failed', message: `diff side ${ref}: image ${inFile} was not built in this run` });
