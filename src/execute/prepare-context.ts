@@ -20,6 +20,7 @@ import type { TempContainers } from '../mounts/temp-containers.js';
 import { prepareDiffs } from './dockerfile-diffs.js';
 import { contextFailure, guarded } from './failure.js';
 import { warn, type ImageJob } from './job.js';
+import { sentDockerfile } from './sent-dockerfile.js';
 
 export interface PreparedContext {
   /** The tar, not read yet: the build reads it. */
@@ -56,13 +57,18 @@ export async function prepareContext(
   // Only what the build reads, as the key was computed from it (followed links included).
   const select = decision.inputs.reads === null ? undefined : new ReadSet(decision.inputs.reads);
   const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
+  const withDiffs = diffs.value.sent?.text ?? decision.inputs.dockerfile;
+  const rewritten = await sentDockerfile(job, withDiffs);
+  if (!rewritten.ok) return rewritten;
+  const text = rewritten.value ?? withDiffs;
+  const replaced = rewritten.value !== undefined || diffs.value.sent !== undefined;
   // Classic: all labels as one LABEL instruction rather than one step per label.
-  const dockerfile = diffs.value.sent?.text ?? decision.inputs.dockerfile;
-  const labelled = opts.builder === 'classic' ? withLabelInstruction(dockerfile, image.target, labels) : undefined;
+  const labelled = opts.builder === 'classic' ? withLabelInstruction(text, image.target, labels) : undefined;
   const packed = await packContext({
     contextDir: image.context,
-    dockerfile: image.dockerfile.kind === 'file' && diffs.value.sent === undefined ? { path: image.dockerfile.path } : { text: labelled ?? dockerfile },
-    ...(labelled !== undefined && image.dockerfile.kind === 'file' && { sendDockerfile: labelled }),
+    dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: labelled ?? text },
+    ...(image.dockerfile.kind === 'file' && replaced && { replaceDockerfile: labelled ?? text }),
+    ...(labelled !== undefined && image.dockerfile.kind === 'file' && !replaced && { sendDockerfile: labelled }),
     builder: opts.builder,
     ...(select && { select }),
     onEntry: verifier(decision.inputs),

@@ -21,7 +21,7 @@ import { dockerfileCycles } from './cycles.js';
 import { withDiffSides } from './dockerfile-diffs.js';
 import { lastRunTags } from './last-run.js';
 import { inputProblems } from './inputs.js';
-import { referenceProblems } from './references.js';
+import { nameNotes, referenceProblems } from './references.js';
 import { sessionMountProblems } from './sessions.js';
 
 /** The plan and its build file, with every warning of every phase. */
@@ -53,6 +53,8 @@ export interface PlanChecks {
    * not every `up`.
    */
   readonly lastRun?: boolean;
+  /** Also say how names are read (notes): `validate` and `plan` only. */
+  readonly notes?: boolean;
 }
 
 /** `names`: images or groups (none: the default selection); `'all'`: every image of the file. */
@@ -70,6 +72,7 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
     ...diffProblems,
     ...contextProblems(file),
     ...referenceProblems(file, dockerfiles, lastRun),
+    ...(checks.notes === true ? nameNotes(file, dockerfiles) : []),
     ...inputProblems(file, dockerfiles),
     ...sessionMountProblems(file, dockerfiles),
   ]);
