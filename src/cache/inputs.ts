@@ -21,6 +21,7 @@ import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { planningArgs } from '../dockerfile/images.js';
 import { referencedImages } from '../dockerfile/stages.js';
+import { checkedDiffSideRefs } from '../dockerfile/diff-refs.js';
 import { referenceTarget } from '../plan/graph.js';
 import { hashContext, type FileInput } from './context-hash.js';
 import { dockerfileText, imageReads, type BaseFacts } from './image-reads.js';
@@ -199,7 +200,8 @@ async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
     args[k] = v.kind === 'literal' ? v.value : `image:${v.image}`;
   }
   const bases: Record<string, BaseImage> = {};
-  for (const ref of referencedImages(parsed, planningArgs(file, image))) {
+  const planned = planningArgs(file, image);
+  for (const ref of [...referencedImages(parsed, planned), ...checkedDiffSideRefs(parsed, planned, (n) => file.images.get(n)?.tags[0])]) {
     const target = referenceTarget(file, image, ref.ref);
     if (target.kind === 'in-file') images.add(target.image);
     // A `contexts:` entry naming another reference: the key says which, and its ID.

@@ -4,6 +4,7 @@
  * the builder it is asked for.
  */
 import { sessionProblems } from '../config/rules/index.js';
+import { classicDiffCheck } from '../load/dockerfile-diffs.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { err, messageOf, ok, settled, type Result } from '../core/result.js';
 import { engineAt } from '../docker/connect.js';
@@ -96,11 +97,19 @@ export const builderOn = (info: EngineInfo, asked: 'auto' | BuilderKind): Builde
 export const needBuildKit = (planned: Planned, builder: 'auto' | BuilderKind): Diagnostic[] =>
   builder === 'auto'
     ? []
-    : sessionProblems(
-        planned.file,
-        builder,
-        planned.plan.images.map((i) => i.name),
-      );
+    : [
+        ...sessionProblems(
+          planned.file,
+          builder,
+          planned.plan.images.map((i) => i.name),
+        ),
+        ...(builder === 'classic'
+          ? classicDiffCheck(
+              planned.file,
+              planned.plan.images.map((i) => i.name),
+            )
+          : []),
+      ];
 
 /** needBuildKit as the command's failure. */
 export function sessionCheck(planned: Planned, builder: 'auto' | BuilderKind): Result<undefined, CommandFailure> {

@@ -19,6 +19,8 @@ export const TEMP_LABEL = 'io.mbuild.temp';
 export const RUN_LABEL = 'io.mbuild.run';
 export const PID_LABEL = 'io.mbuild.pid';
 export const HOST_LABEL = 'io.mbuild.host';
+/** A stage mbuild built on its own as a side of a Dockerfile diff `a..b` (its value is unique: no other build has its ID), removed after the image's build. */
+export const INTERNAL_LABEL = 'io.mbuild.internal';
 
 /** The labels of a built image: the build file's own, then mbuild's. */
 export const imageLabels = (project: string, image: string, key: string, own: Readonly<Record<string, string>>): Record<string, string> => ({

@@ -14,6 +14,7 @@ import { referencedImages, resolveStages, stageNames, type ImageReference } from
 import { contextReads, type ContextReads, type VariableRules } from './reads.js';
 import { sessionMounts, type SessionMount } from './session-mounts.js';
 import { findStep } from './step.js';
+import { dockerfileDiffs, type DockerfileDiffs } from './diff-refs.js';
 
 export interface ReadDockerfile {
   readonly source: SourceFile;
@@ -41,6 +42,8 @@ export interface ImageDockerfile extends DockerfileText {
   readonly reads: Readonly<Record<VariableRules, ContextReads>>;
   /** The secrets and ssh ids its RUN --mount flags ask the session for (session-mounts.ts). */
   readonly sessionMounts: readonly SessionMount[];
+  /** Its diffs `a..b` (diff-refs.ts); load/dockerfile-diffs.ts adds their sides that name images to `refs`. */
+  readonly diffs: DockerfileDiffs;
 }
 
 export interface ReadDockerfiles {
@@ -88,6 +91,7 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
       refs: referencedImages(df.parsed, args),
       reads: readsOf(df.parsed, args, image.target ?? null),
       sessionMounts: sessionMounts(df.parsed),
+      diffs: dockerfileDiffs(df.parsed, args),
     });
   }
   return { dockerfiles, problems };

@@ -14,6 +14,7 @@
  */
 import { cleanPath, globComponent, hasGlobMeta } from '../core/gopath.js';
 import type { Instruction, ParsedDockerfile } from './parse.js';
+import { classicLastStage, stagesReached } from './diff-refs.js';
 import { resolveStages, type BuildArgs, type Stage } from './stages.js';
 import { expandWord, parseCsvFields, splitWordsRaw } from './words.js';
 
@@ -122,21 +123,13 @@ function analyse(df: ParsedDockerfile, args: BuildArgs, target: string | null, r
 
 /**
  * The target stage (the last one when none is named) and every stage it reaches through
- * FROM, --from and mount from= (BuildKit); the classic builder runs every stage up to the
+ * FROM, --from, mount from= and the sides of a diff `a..b` (BuildKit); the classic builder runs every stage up to the
  * target, in file order, reached or not.
  */
 function reachedStages(stages: readonly Stage[], target: string | null, rules: VariableRules): Set<number> {
   const start = target === null ? stages.length - 1 : stages.findIndex((s) => s.name === target.toLowerCase());
-  if (rules === 'classic') return new Set(stages.slice(0, start + 1).map((s) => s.index));
-  const reached = new Set<number>();
-  const todo = start === -1 ? [] : [start];
-  for (let i = todo.pop(); i !== undefined; i = todo.pop()) {
-    const stage = stages[i];
-    if (reached.has(i) || stage === undefined) continue;
-    reached.add(i);
-    for (const r of stage.references) if (r.source.kind === 'stage') todo.push(r.source.index);
-  }
-  return reached;
+  if (rules === 'classic') return new Set(stages.slice(0, start === -1 ? 0 : classicLastStage(stages, start) + 1).map((s) => s.index));
+  return start === -1 ? new Set() : stagesReached(stages, start);
 }
 
 /** A stage with ONBUILD used as a base: its triggers run in the child, reading what they say. */

@@ -205,9 +205,11 @@ export interface ImageReference {
   readonly stage: number;
 }
 
-/** External images the build needs (not internal stages, not `scratch`), in source order. */
+/** External images the build needs (not internal stages, not `scratch`, not a diff `a..b`: dockerfile/diff-refs.ts), in source order. */
 export function referencedImages(df: ParsedDockerfile, buildArgs: BuildArgs = {}): ImageReference[] {
   return resolveStages(df, buildArgs).stages.flatMap((s) =>
-    s.references.flatMap((r) => (r.source.kind === 'image' ? [{ ref: r.source.ref, text: r.text, line: r.line, kind: r.kind, stage: s.index }] : [])),
+    s.references.flatMap((r) =>
+      r.source.kind === 'image' && !r.source.ref.includes('..') ? [{ ref: r.source.ref, text: r.text, line: r.line, kind: r.kind, stage: s.index }] : [],
+    ),
   );
 }

@@ -17,6 +17,7 @@ import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sour
 import { allMountEntries } from '../mounts/splice.js';
 import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
+import { prepareDiffs } from './dockerfile-diffs.js';
 import { contextFailure, guarded } from './failure.js';
 import { warn, type ImageJob } from './job.js';
 import { sentDockerfile } from './sent-dockerfile.js';
@@ -37,12 +38,15 @@ export async function prepareContext(
   shared?: SharedReads,
 ): Promise<Result<PreparedContext, Failure>> {
   const { opts, image } = job;
-  const mounts = await mountsOf(job);
-  if (!mounts.ok) return mounts;
+  const own = await mountsOf(job);
+  if (!own.ok) return own;
+  const diffs = await prepareDiffs(job, decision, containers);
+  if (!diffs.ok) return diffs;
+  const mounts = [...own.value, ...diffs.value.mounts];
   const extra =
-    mounts.value.length === 0
+    mounts.length === 0
       ? undefined
-      : allMountEntries(mounts.value, {
+      : allMountEntries(mounts, {
           engine: opts.engine,
           signal: job.signal,
           labels: job.tempLabels,
@@ -53,23 +57,25 @@ export async function prepareContext(
   // Only what the build reads, as the key was computed from it (followed links included).
   const select = decision.inputs.reads === null ? undefined : new ReadSet(decision.inputs.reads);
   const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
-  const rewritten = await sentDockerfile(job, decision.inputs.dockerfile);
+  const withDiffs = diffs.value.sent?.text ?? decision.inputs.dockerfile;
+  const rewritten = await sentDockerfile(job, withDiffs);
   if (!rewritten.ok) return rewritten;
-  const text = rewritten.value ?? decision.inputs.dockerfile;
+  const text = rewritten.value ?? withDiffs;
+  const replaced = rewritten.value !== undefined || diffs.value.sent !== undefined;
   // Classic: all labels as one LABEL instruction rather than one step per label.
   const labelled = opts.builder === 'classic' ? withLabelInstruction(text, image.target, labels) : undefined;
   const packed = await packContext({
     contextDir: image.context,
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: labelled ?? text },
-    ...(image.dockerfile.kind === 'file' && rewritten.value !== undefined && { replaceDockerfile: labelled ?? text }),
-    ...(labelled !== undefined && image.dockerfile.kind === 'file' && rewritten.value === undefined && { sendDockerfile: labelled }),
+    ...(image.dockerfile.kind === 'file' && replaced && { replaceDockerfile: labelled ?? text }),
+    ...(labelled !== undefined && image.dockerfile.kind === 'file' && !replaced && { sendDockerfile: labelled }),
     builder: opts.builder,
     ...(select && { select }),
     onEntry: verifier(decision.inputs),
     ...(extra && { extra }),
   });
   if (!packed.ok) return err(contextFailure(packed.error));
-  const inDockerfile = labelled !== undefined && (image.dockerfile.kind === 'inline' || packed.value.plan.dockerfileReplaced);
+  const inDockerfile = labelled !== undefined && (image.dockerfile.kind === 'inline' || diffs.value.sent !== undefined || packed.value.plan.dockerfileReplaced);
   const sent = inDockerfile ? {} : labels;
   // Classic: mbuild's labels are the build's last steps, one LABEL line or a step per label parameter.
   return ok({ packed: packed.value, labels: sent, labelSteps: opts.builder === 'classic' ? Math.max(1, Object.keys(sent).length) : 0 });

@@ -18,6 +18,7 @@ import { createPlan, type PlanError } from '../plan/plan.js';
 import type { Planned } from '../plan/types.js';
 import { contextProblems } from './contexts.js';
 import { dockerfileCycles } from './cycles.js';
+import { withDiffSides } from './dockerfile-diffs.js';
 import { lastRunTags } from './last-run.js';
 import { inputProblems } from './inputs.js';
 import { nameNotes, referenceProblems } from './references.js';
@@ -63,10 +64,12 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
   const { file } = loaded.value;
   const fail = (found: readonly Diagnostic[]) => err({ diagnostics: [...loaded.value.diagnostics, ...found], path: file.source.path });
 
-  const { dockerfiles, problems } = await readDockerfiles(file);
+  const read = await readDockerfiles(file);
+  const { dockerfiles, problems: diffProblems } = withDiffSides(file, read.dockerfiles);
   const lastRun = checks.lastRun === true ? await lastRunTags(file) : new Map<string, string>();
   const checked = byLocation(file, [
-    ...problems,
+    ...read.problems,
+    ...diffProblems,
     ...contextProblems(file),
     ...referenceProblems(file, dockerfiles, lastRun),
     ...(checks.notes === true ? nameNotes(file, dockerfiles) : []),

@@ -56,18 +56,6 @@ function taggedHere(file: BuildFile, name: string): RelatedInformation {
   };
 }
 
-const diffReference: RefRule = (c) => {
-  const at = c.ref.ref.indexOf('..');
-  if (at === -1) return undefined;
-  const side = (ref: string) => c.tags.get(familiarRef(ref)) ?? ref;
-  const from = `${side(c.ref.ref.slice(0, at))}..${side(c.ref.ref.slice(at + 2))}`;
-  return problem(
-    c,
-    'dockerfile-diff-reference',
-    `${shown(c.ref)}: diff references are not supported in Dockerfiles yet; use a mounts entry with from: ${from}`,
-  );
-};
-
 /** A name of this file (an image's name, a `contexts:` entry) needs to be no reference: mbuild rewrites it. */
 const rewritten = (c: RefContext): boolean => referenceTarget(c.file, c.image, c.ref.ref).rewrite;
 
@@ -125,7 +113,7 @@ const unrewritable: RefRule = (c) => {
   return done.ok ? undefined : problem(c, 'reference-unrewritable', `${shown(c.ref)}: ${done.error[0]!.message}`);
 };
 
-export const referenceRules: readonly RefRule[] = [diffReference, folderAsBase, invalidReference, unrewritable, otherTag, formerTag];
+export const referenceRules: readonly RefRule[] = [folderAsBase, invalidReference, unrewritable, otherTag, formerTag];
 
 export function referenceProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>, lastRun: ReadonlyMap<string, string>): Diagnostic[] {
   const tags = tagIndex(file);

@@ -13,6 +13,7 @@ import type { Engine } from '../docker/engine.js';
 export class TempContainers {
   readonly #live = new Set<string>();
   readonly #pending = new Set<Promise<unknown>>();
+  readonly #after: (() => Promise<void>)[] = [];
   #closed = false;
 
   constructor(
@@ -50,11 +51,17 @@ export class TempContainers {
     }
   }
 
-  /** Waits for creations in flight, then removes everything left. Idempotent. */
+  /** Something else of the build to undo once its containers are gone (a Dockerfile diff's internal images); must not throw. */
+  onClose(cleanup: () => Promise<void>): void {
+    this.#after.push(cleanup);
+  }
+
+  /** Waits for creations in flight, then removes everything left, then runs the `onClose` clean-ups. Idempotent. */
   async close(): Promise<void> {
     this.#closed = true;
     await Promise.allSettled([...this.#pending]);
     await Promise.all([...this.#live].map((id) => this.remove(id)));
+    for (const cleanup of this.#after.splice(0)) await cleanup();
   }
 
   get count(): number {

@@ -1,0 +1,84 @@
+/**
+ * Checks of the diffs `a..b` in Dockerfiles (phase 5b; dockerfile/diff-refs.ts finds them):
+ * what the Dockerfile alone says is wrong (three sides, an empty side, a side stage that
+ * uses a diff or closes a cycle, a mount that is not a bind mount), and each side that is no
+ * stage: an image of the build file (by name, or by one of its tags), else a valid image
+ * reference. The sides that name images join the image's references (`refs`): plan edges,
+ * the reference rules and the key treat them as any `COPY --from=` would. The classic
+ * builder's own limits wait until the builder is known (`classicDiffCheck`, run by the CLI).
+ */
+import { readFileSync } from 'node:fs';
+import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
+import { isImageReference } from '../config/reference.js';
+import type { BuildFile, ImageSpec } from '../config/types.js';
+import { classicDiffProblems, diffSideRefs, type DiffProblem } from '../dockerfile/diff-refs.js';
+import { dockerfileText, dockerfileWord, type DockerfileText } from '../dockerfile/location.js';
+import { planningArgs, type ImageDockerfile } from '../dockerfile/images.js';
+import { parseDockerfile } from '../dockerfile/parse.js';
+import { REFERENCE_PREFIX } from '../dockerfile/stages.js';
+import { inFileImage } from '../plan/graph.js';
+
+const located = (df: DockerfileText, p: DiffProblem): Diagnostic => ({ severity: 'error', code: p.code, ...dockerfileWord(df, p.line, p.word, p.message) });
+
+/** The in-file image a side names, as any reference of the Dockerfile (plan/graph.ts referenceTarget): a `contexts:` entry, a name, a tag. */
+const diffSideImage = (file: BuildFile, image: ImageSpec, side: string): string | undefined => inFileImage(file, image, side);
+
+function sideProblems(file: BuildFile, image: ImageSpec, df: ImageDockerfile): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const u of df.diffs.uses) {
+    for (const side of [u.base, u.head]) {
+      if (side.kind !== 'ref') continue;
+      const at = { line: u.line, word: u.text, code: 'dockerfile-diff-reference' };
+      const inFile = isImageReference(side.ref) || file.images.has(side.ref) || image.contexts.has(side.ref) ? diffSideImage(file, image, side.ref) : undefined;
+      if (inFile === image.name)
+        out.push(located(df, { ...at, message: `${REFERENCE_PREFIX[u.kind]}${u.text}: '${side.ref}' is image '${image.name}' itself` }));
+      else if (inFile === undefined && !isImageReference(side.ref) && !image.contexts.has(side.ref))
+        out.push(
+          located(df, {
+            ...at,
+            message: `${REFERENCE_PREFIX[u.kind]}${u.text}: '${side.ref}' is neither a stage of this Dockerfile, an image of the build file, nor a valid image reference`,
+          }),
+        );
+    }
+  }
+  return out;
+}
+
+/** Every image's Dockerfile with its diffs' image sides in `refs`, and every problem of its diffs. */
+export function withDiffSides(
+  file: BuildFile,
+  dockerfiles: ReadonlyMap<string, ImageDockerfile>,
+): { dockerfiles: ReadonlyMap<string, ImageDockerfile>; problems: Diagnostic[] } {
+  const out = new Map<string, ImageDockerfile>();
+  const problems: Diagnostic[] = [];
+  const tagOf = (name: string): string | undefined => file.images.get(name)?.tags[0];
+  for (const [name, df] of dockerfiles) {
+    const image = file.images.get(name)!;
+    problems.push(...df.diffs.problems.map((p) => located(df, p)), ...sideProblems(file, image, df));
+    const sides = diffSideRefs(df.diffs.uses, tagOf, (ref) => (isImageReference(ref) || image.contexts.has(ref)) && diffSideImage(file, image, ref) !== name);
+    out.set(name, sides.length === 0 ? df : { ...df, refs: [...df.refs, ...sides] });
+  }
+  return { dockerfiles: out, problems };
+}
+
+/** With the classic builder: each diff it cannot build (a diff bind mount; a side stage after a stage using a diff), at its line. */
+export function classicDiffCheck(file: BuildFile, images: Iterable<string>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const name of images) {
+    const image = file.images.get(name);
+    if (image === undefined) continue;
+    let source: SourceFile;
+    try {
+      source =
+        image.dockerfile.kind === 'file'
+          ? { path: image.dockerfile.path, text: readFileSync(image.dockerfile.path, 'utf8') }
+          : { path: `${file.source.path}#images.${image.name}.dockerfile_inline`, text: image.dockerfile.text };
+    } catch {
+      continue; // reported when the plan was made
+    }
+    if (!source.text.includes('..')) continue;
+    const text = dockerfileText(file, image, source);
+    out.push(...classicDiffProblems(parseDockerfile(source.text), planningArgs(file, image)).map((p) => located(text, p)));
+  }
+  return out;
+}
