@@ -3,6 +3,9 @@
  * entries the caller streams (a folder read out of an image, then the mounts), with the
  * same tar writer, collision checks and summary as packContext. Nothing here walks a folder.
  */
+import { err, ok, type Result } from '../core/result.js';
+import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
+import type { ReadSet } from './read-set.js';
 import type { InjectedFile } from './source.js';
 import { Packer } from './packer.js';
 import { SentPaths } from './sent-paths.js';
@@ -16,6 +19,26 @@ export interface EntriesPackOptions {
   /** Everything else; a path sent twice fails the stream (CollisionError). */
   readonly entries: AsyncIterable<ExtraEntry>;
   readonly onEntry?: (entry: SentEntry) => void;
+}
+
+/**
+ * Which entries of such a context are sent: not in `omit` (the consumed `.dockerignore`, the
+ * injected Dockerfile's name), kept by the ignore file (a folder an exception may re-include
+ * below is kept), and read by the build (`select`; undefined: everything).
+ */
+export function entryFilter(
+  select: ReadSet | undefined,
+  ignoreText: string | undefined,
+  omit: ReadonlySet<string>,
+): Result<(name: string, isDir: boolean) => boolean, string> {
+  const parsed = parseIgnoreFile(ignoreText ?? '');
+  if ('error' in parsed) return err(`.dockerignore line ${parsed.error.line}: ${parsed.error.message}`);
+  const matcher = new IgnoreMatcher(parsed.patterns);
+  return ok((name, isDir) => {
+    if (omit.has(name)) return false;
+    const excluded = matcher.matches(name) && !(isDir && matcher.exceptionMayMatchBelow(name));
+    return !excluded && (select === undefined || select.select(name) !== 'out');
+  });
 }
 
 /** The tar of `opts`, streamed on its first read; errors fail `stream` and reject `done`. */

@@ -10,7 +10,7 @@
 import type { Decision } from '../cache/freshness.js';
 import { CONTEXT_IMAGE_DOCKERFILE } from '../cache/context-image-inputs.js';
 import type { ImageContextSpec } from '../config/types.js';
-import { packEntries } from '../context/entries-pack.js';
+import { entryFilter, packEntries } from '../context/entries-pack.js';
 import { ReadSet } from '../context/read-set.js';
 import type { ExtraEntry } from '../context/tar.js';
 import type { InjectedFile } from '../context/source.js';
@@ -18,7 +18,6 @@ import type { Location } from '../core/diagnostic.js';
 import type { Failure } from '../core/events.js';
 import { imageLabels } from '../core/labels.js';
 import { err, ok, type Result } from '../core/result.js';
-import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
 import { withLabelInstruction } from '../dockerfile/label-line.js';
 import { planningArgs } from '../dockerfile/images.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
@@ -97,8 +96,6 @@ async function packed(
     text = found.toString('utf8');
   }
   const ignoreText = decision.inputs.ignore ?? (await readImageFile(ref, `${path}/.dockerignore`, read))?.toString('utf8');
-  const parsedIgnore = parseIgnoreFile(ignoreText ?? '');
-  if ('error' in parsedIgnore) throw new TransferError(`.dockerignore line ${parsedIgnore.error.line}: ${parsedIgnore.error.message}`);
   const select = selectOf(job, image, decision, text);
   const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
   const classic = opts.builder === 'classic';
@@ -107,14 +104,19 @@ async function packed(
   const injected: InjectedFile[] = [{ name: CONTEXT_IMAGE_DOCKERFILE, content: Buffer.from(sentText, 'utf8'), mode: 0o644, mtime: new Date(0) }];
   // Classic: the daemon deletes what the tar's .dockerignore lists before COPY sees it (the injected Dockerfile).
   if (classic) injected.push({ name: '.dockerignore', content: Buffer.from(`.dockerignore\n${CONTEXT_IMAGE_DOCKERFILE}\n`), mode: 0o644, mtime: new Date(0) });
-  const filter = { select, matcher: new IgnoreMatcher(parsedIgnore.patterns), omit: new Set(['.dockerignore', CONTEXT_IMAGE_DOCKERFILE]) };
+  const filter = entryFilter(select, ignoreText, new Set(['.dockerignore', CONTEXT_IMAGE_DOCKERFILE]));
+  if (!filter.ok) {
+    await folder.return(undefined);
+    throw new TransferError(filter.error);
+  }
+  const keep = filter.value;
   const mounts = await resolveMounts(image, buildResolver(opts.engine, job.upstream));
   if (!mounts.ok) {
     await folder.return(undefined);
     return err({ reason: 'mount-failed', message: mounts.error });
   }
   async function* entries(): AsyncGenerator<ExtraEntry> {
-    yield* contextEntries(folder, filter, `context ${image.contextImage.from}:${path}`);
+    yield* contextEntries(folder, keep, `context ${image.contextImage.from}:${path}`);
     if (mounts.ok && mounts.value.length > 0) {
       yield* allMountEntries(mounts.value, {
         engine: opts.engine,

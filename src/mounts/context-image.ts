@@ -6,8 +6,6 @@
  * small file of such a folder (its Dockerfile, its .dockerignore), read on its own.
  */
 import type { ExtraEntry } from '../context/tar.js';
-import type { ReadSet } from '../context/read-set.js';
-import type { IgnoreMatcher } from '../dockerignore/ignore.js';
 import { checkEntries, type CheckedEntry } from './check.js';
 import { labelText, TransferError, type TransferLabel } from './errors.js';
 import { readImagePath, type ReadPathOptions } from './read.js';
@@ -19,13 +17,8 @@ export interface ContextImageRead extends ReadPathOptions {
   readonly imageName: string;
 }
 
-export interface ContextFilter {
-  /** What the build reads; undefined: everything. */
-  readonly select: ReadSet | undefined;
-  readonly matcher: IgnoreMatcher;
-  /** Paths never sent (the consumed `.dockerignore`, the injected Dockerfile's name). */
-  readonly omit: ReadonlySet<string>;
-}
+/** Whether an entry of the folder (its path in the context) is sent (context/entries-pack.ts `entryFilter`). */
+export type ContextFilter = (name: string, isDir: boolean) => boolean;
 
 async function drain(content: AsyncIterable<Uint8Array> | undefined): Promise<void> {
   if (content === undefined) return;
@@ -49,11 +42,6 @@ export async function openContextFolder(ref: string, path: string, opts: Context
   return checked;
 }
 
-const keep = (name: string, type: CheckedEntry['type'], f: ContextFilter): boolean => {
-  if (f.omit.has(name)) return false;
-  const excluded = f.matcher.matches(name) && !(type === 'dir' && f.matcher.exceptionMayMatchBelow(name));
-  return !excluded && (f.select === undefined || f.select.select(name) !== 'out');
-};
 
 /** The folder's entries as context entries (the folder itself is the context root). */
 export async function* contextEntries(folder: AsyncGenerator<CheckedEntry>, f: ContextFilter, source: string): AsyncGenerator<ExtraEntry> {
@@ -61,7 +49,7 @@ export async function* contextEntries(folder: AsyncGenerator<CheckedEntry>, f: C
   try {
     for await (const c of folder) {
       const linked = c.type === 'hardlink' && !sent.has(c.linkTarget ?? '');
-      if (c.name === '' || !keep(c.name, c.type, f) || linked) {
+      if (c.name === '' || !f(c.name, c.type === 'dir') || linked) {
         await drain(c.content);
         continue;
       }

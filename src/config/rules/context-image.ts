@@ -14,14 +14,12 @@ export const contextImage: Rule = ({ file }) => {
   for (const image of file.images.values()) {
     const c = image.contextImage;
     if (c === undefined) continue;
-    if (c.source.kind === 'external' && !(/[:@/]/.test(c.from) && isImageReference(c.from))) {
-      out.push(
-        error(
-          'unknown-image',
-          `unknown image '${c.from}' in context of image '${image.name}'${didYouMean(c.from, names)} (an external image needs a tag, e.g. '${c.from}:latest')`,
-          file.locate.value([...c.origin, 'image']),
-        ),
-      );
+    const at = file.locate.value([...c.origin, 'image']);
+    if (c.source.kind === 'external' && !/[:@/]/.test(c.from)) {
+      const hint = `${didYouMean(c.from, names)} (an external image needs a tag, e.g. '${c.from}:latest')`;
+      out.push(error('unknown-image', `unknown image '${c.from}' in context of image '${image.name}'${hint}`, at));
+    } else if (c.source.kind === 'external' && !isImageReference(c.from)) {
+      out.push(error('invalid-reference', `'${c.from}' in context of image '${image.name}' is neither an image of this file nor a valid image reference`, at));
     }
     if (!c.path.startsWith('/')) {
       out.push(
