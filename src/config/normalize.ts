@@ -22,6 +22,8 @@ import type {
   ImageSpec,
   Locator,
   MountSource,
+  NamedContext,
+  WrittenContext,
   SecretSpec,
   SharedCache,
   SshSpec,
@@ -125,6 +127,7 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
         to: normalizeContextPath(m.to),
         origin: [...mountOrigin, i],
       })),
+      contexts: namedContexts(s.contexts ?? {}, origins.keys['contexts'] ?? []),
       outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
       inputs: s.inputs ?? 'read',
       ...(s.network !== undefined && { network: s.network }),
@@ -172,6 +175,17 @@ function contextOf(
   const dockerfile =
     inline ?? (s.dockerfile !== undefined ? { kind: 'file', path: resolve(root, s.dockerfile) } : { kind: 'in-image', path: posix.join(c.path, 'Dockerfile') });
   return { contextImage, dockerfile };
+}
+
+function namedContexts(written: Record<string, WrittenContext>, origin: YamlPath): Map<string, NamedContext> {
+  return new Map(
+    Object.entries(written).map(([name, c]) => [
+      name,
+      typeof c === 'string'
+        ? { kind: 'external', ref: c, origin: [...origin, name] }
+        : { kind: 'image', image: c.image, ...(c.path !== undefined && { path: c.path }), origin: [...origin, name] },
+    ]),
+  );
 }
 
 function gcPolicy(g: WrittenBuildFile['gc']): GcPolicy | false {

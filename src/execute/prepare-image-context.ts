@@ -31,6 +31,7 @@ import type { TempContainers } from '../mounts/temp-containers.js';
 import { guarded } from './failure.js';
 import { warn, type ImageJob } from './job.js';
 import type { PreparedContext } from './prepare-context.js';
+import { sentDockerfile } from './sent-dockerfile.js';
 
 /** `mbuild.yaml:4:14`: where the `context:` of an image is written. */
 export function writtenAt(loc: Location): string {
@@ -99,6 +100,13 @@ async function packed(
   const select = selectOf(job, image, decision, text);
   const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
   const classic = opts.builder === 'classic';
+  // In-file image names in its FROM / COPY --from lines are sent as the images built (as for any image).
+  const rewritten = await sentDockerfile(job, text);
+  if (!rewritten.ok) {
+    await folder.return(undefined);
+    return rewritten;
+  }
+  text = rewritten.value ?? text;
   const labelled = classic ? withLabelInstruction(text, image.target, labels) : undefined;
   const sentText = labelled ?? text;
   const injected: InjectedFile[] = [{ name: CONTEXT_IMAGE_DOCKERFILE, content: Buffer.from(sentText, 'utf8'), mode: 0o644, mtime: new Date(0) }];

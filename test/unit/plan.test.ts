@@ -21,6 +21,7 @@ function image(name: string, over: Partial<HostContextSpec> = {}): ImageSpec {
     labels: {},
     dependsOn: [],
     mounts: [],
+    contexts: new Map(),
     outputs: [],
     inputs: 'read',
     pull: false,

@@ -26,7 +26,7 @@ export function warning(code: string, message: string, location: Location): Diag
 export interface Reference {
   readonly from: string;
   readonly to: string;
-  readonly via: 'args' | 'mounts' | 'context' | 'depends_on';
+  readonly via: 'args' | 'mounts' | 'context' | 'contexts' | 'depends_on';
   /** Where the name is written. */
   readonly at: YamlPath;
 }
@@ -48,6 +48,8 @@ export function references(file: BuildFile): Reference[] {
     }
     const c = image.contextImage;
     if (c?.source.kind === 'image') out.push({ from: image.name, to: c.source.image, via: 'context', at: [...c.origin, 'image'] });
+    for (const [, c] of image.contexts)
+      if (c.kind === 'image' && c.image !== image.name) out.push({ from: image.name, to: c.image, via: 'contexts', at: [...c.origin, 'image'] });
     const dependsOn = image.origins.keys['depends_on'] ?? [];
     image.dependsOn.forEach((dep, i) => out.push({ from: image.name, to: dep, via: 'depends_on', at: [...dependsOn, i] }));
   }
