@@ -42,7 +42,6 @@ export async function openContextFolder(ref: string, path: string, opts: Context
   return checked;
 }
 
-
 /** The folder's entries as context entries (the folder itself is the context root). */
 export async function* contextEntries(folder: AsyncGenerator<CheckedEntry>, f: ContextFilter, source: string): AsyncGenerator<ExtraEntry> {
   const sent = new Set<string>();

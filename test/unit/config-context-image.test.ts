@@ -44,7 +44,12 @@ describe('context: {image, path}', () => {
     const { dir, file } = await load();
     const img2 = file.images.get('img2')!;
     expect(img2.context).toBeUndefined();
-    expect(img2.contextImage).toMatchObject({ from: 'img1', source: { kind: 'image', image: 'img1' }, path: '/src/build', origin: ['images', 'img2', 'context'] });
+    expect(img2.contextImage).toMatchObject({
+      from: 'img1',
+      source: { kind: 'image', image: 'img1' },
+      path: '/src/build',
+      origin: ['images', 'img2', 'context'],
+    });
     // Beside the build file, as in the seed: not inside any context folder.
     expect(img2.dockerfile).toEqual({ kind: 'file', path: join(dir, 'Dockerfile.img2') });
     expect(file.images.get('ext')!.contextImage?.source).toEqual({ kind: 'external', ref: 'busybox:latest' });
