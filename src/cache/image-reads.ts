@@ -59,6 +59,8 @@ function hasOnbuild(spec: ImageSpec): boolean {
 export function dockerfileText(image: ImageSpec): Result<string, ContextPlanError> {
   const df = image.dockerfile;
   if (df.kind === 'inline') return ok(df.text);
+  if (df.kind === 'in-image')
+    return err({ kind: 'dockerfile-unreadable', path: df.path, message: 'it is inside the context image: read only when the image is built' });
   try {
     return ok(readFileSync(df.path, 'utf8'));
   } catch (e) {

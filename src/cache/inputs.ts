@@ -26,6 +26,7 @@ import { referenceTarget } from '../plan/graph.js';
 import { hashContext, type FileInput } from './context-hash.js';
 import { dockerfileText, imageReads, type BaseFacts } from './image-reads.js';
 import { secretDigest } from './secret-hash.js';
+import { collectContextImageInputs } from './context-image-inputs.js';
 import type { StatCache } from './stat-cache.js';
 
 export { hashFile, type FileInput } from './context-hash.js';
@@ -67,6 +68,8 @@ export interface ImageInputs {
   readonly secrets?: Readonly<Record<string, string>>;
   /** Only when the image forwards ssh: the ids (what a key or agent holds is no input). */
   readonly ssh?: readonly string[];
+  /** Only for `context: {image, path}`: the source image's ID and the path (the ID fixes every file, so `files` is empty). */
+  readonly context?: { readonly image: string; readonly path: string };
 }
 
 /** What a secret puts in the key when `secret_in_key` is false. */
@@ -98,6 +101,7 @@ export interface CollectOptions {
 
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { image } = o;
+  if (image.contextImage !== undefined) return collectContextImageInputs(o, image);
   const text = dockerfileText(image);
   if (!text.ok) return text;
   const dockerfile = text.value;
@@ -147,7 +151,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
  * cannot be read (the rules checked it at load: it changed since) fails the image, as an
  * unreadable context does; the error names the secret and its source, never a value.
  */
-function sessionInputs(file: BuildFile, image: ImageSpec): Result<Pick<ImageInputs, 'secrets' | 'ssh'>, ContextPlanError> {
+export function sessionInputs(file: BuildFile, image: ImageSpec): Result<Pick<ImageInputs, 'secrets' | 'ssh'>, ContextPlanError> {
   // A Map, then entries: an id such as `__proto__` stays a plain entry.
   const secrets = new Map<string, string>();
   for (const s of image.secrets) {
@@ -169,7 +173,7 @@ const dockerfilePath = (o: CollectOptions): string =>
   o.image.dockerfile.kind === 'file' ? o.image.dockerfile.path : `${o.file.source.path}#images.${o.image.name}.dockerfile_inline`;
 
 /** The facts of a FROM image: an in-file one as built in this run (unknown while it is pending), another as the engine has it. */
-async function baseFacts(o: CollectOptions, ref: string, bases: Readonly<Record<string, BaseImage>>): Promise<BaseFacts | undefined> {
+export async function baseFacts(o: CollectOptions, ref: string, bases: Readonly<Record<string, BaseImage>>): Promise<BaseFacts | undefined> {
   const target = referenceTarget(o.file, o.image, ref);
   if (target.kind === 'external') return bases[ref] ?? (await baseImage(o, target.ref));
   const id = o.upstream.get(target.image);
@@ -191,7 +195,7 @@ function baseImage(o: CollectOptions, ref: string): Promise<BaseImage> {
  * `{image:}` arg, a mount, a FROM / COPY --from / --mount=from naming one of their tags):
  * the same edges the plan finds, `depends_on` excepted.
  */
-async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
+export async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
   const { file, image } = o;
   const images = new Set<string>();
   const args: Record<string, string> = {};

@@ -14,6 +14,9 @@ import { DEFAULT_GC } from './types.js';
 import type {
   GcPolicy,
   ArgValue,
+  HostContextSpec,
+  ImageContextSpec,
+  WrittenImage,
   BuildFile,
   ImageRef,
   ImageSpec,
@@ -102,7 +105,6 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
   for (const imageName of [...names].sort()) {
     const r = resolved.get(imageName)!;
     const { settings: s, origins } = r;
-    const context = resolve(root, s.context ?? '.');
     const args: Record<string, ArgValue> = {};
     for (const [k, v] of Object.entries(s.args ?? {})) {
       args[k] = typeof v === 'string' ? { kind: 'literal', value: v } : { kind: 'image', image: v.image };
@@ -110,12 +112,8 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
     const mountOrigin = origins.keys['mounts'] ?? [];
     const outputOrigin = origins.keys['outputs'] ?? [];
     images.set(imageName, {
+      ...contextOf(s, root, names, origins.keys['context'] ?? origins.self),
       name: imageName,
-      context,
-      dockerfile:
-        s.dockerfile_inline !== undefined
-          ? { kind: 'inline', text: s.dockerfile_inline }
-          : { kind: 'file', path: resolve(context, s.dockerfile ?? 'Dockerfile') },
       ...(s.target !== undefined && { target: s.target }),
       args,
       // No project name (a rule reports it): no default tag to report as well.
@@ -154,6 +152,29 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
     gc: gcPolicy(written.gc),
     locate,
   };
+}
+
+/**
+ * Where the context and the Dockerfile are. A host folder: the Dockerfile is relative to it.
+ * A folder inside an image (`{image, path}`): the Dockerfile is a host file relative to the
+ * build file's folder, inline text, or else `<path>/Dockerfile` inside the image.
+ */
+function contextOf(
+  s: WrittenImage,
+  root: string,
+  names: ReadonlySet<string>,
+  origin: YamlPath,
+): Pick<HostContextSpec, 'context' | 'dockerfile'> | Pick<ImageContextSpec, 'contextImage' | 'dockerfile'> {
+  const inline = s.dockerfile_inline !== undefined ? ({ kind: 'inline', text: s.dockerfile_inline } as const) : undefined;
+  const c = s.context ?? '.';
+  if (typeof c === 'string') {
+    const context = resolve(root, c);
+    return { context, dockerfile: inline ?? { kind: 'file', path: resolve(context, s.dockerfile ?? 'Dockerfile') } };
+  }
+  const contextImage = { from: c.image, source: parseImageRef(c.image, names), path: c.path, origin };
+  const dockerfile =
+    inline ?? (s.dockerfile !== undefined ? { kind: 'file', path: resolve(root, s.dockerfile) } : { kind: 'in-image', path: posix.join(c.path, 'Dockerfile') });
+  return { contextImage, dockerfile };
 }
 
 function namedContexts(written: Record<string, WrittenContext>, origin: YamlPath): Map<string, NamedContext> {

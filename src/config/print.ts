@@ -27,12 +27,23 @@ const sshOf = (root: string, image: ImageSpec): Record<string, string | string[]
     }),
   );
 
+/** `context` and the Dockerfile as written: a host Dockerfile relative to the context folder, or with a context image to the build file's folder. */
+function writtenContext(file: BuildFile, image: ImageSpec): WrittenImage {
+  const df = image.dockerfile;
+  const base = image.context ?? file.root;
+  const out: WrittenImage =
+    image.contextImage === undefined
+      ? { context: rel(file.root, image.context) }
+      : { context: { image: image.contextImage.from, path: image.contextImage.path } };
+  if (df.kind === 'inline') out.dockerfile_inline = df.text;
+  else if (df.kind === 'file') out.dockerfile = rel(base, df.path);
+  return out;
+}
+
 export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
   const images: Record<string, WrittenImage> = {};
   for (const image of file.images.values()) {
-    const out: WrittenImage = { context: rel(file.root, image.context) };
-    if (image.dockerfile.kind === 'inline') out.dockerfile_inline = image.dockerfile.text;
-    else out.dockerfile = rel(image.context, image.dockerfile.path);
+    const out: WrittenImage = writtenContext(file, image);
     if (image.target !== undefined) out.target = image.target;
     const args = Object.entries(image.args);
     if (args.length > 0) out.args = Object.fromEntries(args.map(([k, v]) => [k, v.kind === 'literal' ? v.value : { image: v.image }]));

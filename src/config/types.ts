@@ -27,8 +27,14 @@ export type WrittenSecret = { env: string } | { file: string };
  */
 export type WrittenSsh = string[] | Record<string, string | string[] | null>;
 
+/** `context: {image, path}`: the build context is a folder inside another image. */
+export interface WrittenContextImage {
+  image: string;
+  path: string;
+}
+
 export interface WrittenImage {
-  context?: string;
+  context?: string | WrittenContextImage;
   dockerfile?: string;
   dockerfile_inline?: string;
   target?: string;
@@ -129,11 +135,49 @@ export interface SshSpec {
 
 export type DockerfileSource = { readonly kind: 'file'; readonly path: string } | { readonly kind: 'inline'; readonly text: string };
 
-export interface ImageSpec {
-  readonly name: string;
+/** The Dockerfile of an image context that names neither `dockerfile` nor `dockerfile_inline`: `<path>/Dockerfile` inside the source image. */
+export interface InImageDockerfile {
+  readonly kind: 'in-image';
+  /** Absolute path inside the source image. */
+  readonly path: string;
+}
+
+/** `context: {image, path}`: the whole build context is a folder inside another image. */
+export interface ContextImage {
+  /** `image` as written. */
+  readonly from: string;
+  /** An image of this file (an edge) or a local image reference (never pulled). */
+  readonly source: ImageRef;
+  /** Absolute path of the folder inside the source image. */
+  readonly path: string;
+  /** The `context` key, for diagnostics and messages. */
+  readonly origin: YamlPath;
+}
+
+/**
+ * An image whose context is a host folder (`context: DIR`), or a folder inside another image
+ * (`context: {image, path}`). The two are told apart by `contextImage`; only the first has a
+ * host `context` to walk, so nothing can walk a host folder for the second (`image.context`
+ * is `string | undefined` until narrowed).
+ */
+export type ImageSpec = HostContextSpec | ImageContextSpec;
+
+export interface HostContextSpec extends ImageSpecCommon {
   /** Absolute path of the build context folder. */
   readonly context: string;
+  readonly contextImage?: undefined;
   readonly dockerfile: DockerfileSource;
+}
+
+export interface ImageContextSpec extends ImageSpecCommon {
+  readonly context?: undefined;
+  readonly contextImage: ContextImage;
+  /** A host file (relative to the build file's folder as written), inline text, or `<path>/Dockerfile` in the source image. */
+  readonly dockerfile: DockerfileSource | InImageDockerfile;
+}
+
+interface ImageSpecCommon {
+  readonly name: string;
   readonly target?: string;
   readonly args: Readonly<Record<string, ArgValue>>;
   readonly tags: readonly string[];

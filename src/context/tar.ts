@@ -81,7 +81,7 @@ function validExtraPath(p: string): string {
   return n;
 }
 
-async function addExtra(packer: Packer, x: ExtraEntry, sent: SentPaths): Promise<void> {
+export async function addExtra(packer: Packer, x: ExtraEntry, sent: SentPaths): Promise<void> {
   const path = validExtraPath(x.path);
   const claim = sent.claim({ path, kind: x.type, ...(x.source !== undefined && { source: x.source }), exclusive: x.exclusive ?? false });
   if (!claim.ok) throw new CollisionError(claim.message);

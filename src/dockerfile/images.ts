@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
 import { didYouMean } from '../core/suggest.js';
-import type { BuildFile, ImageSpec } from '../config/types.js';
+import type { BuildFile, DockerfileSource, ImageSpec } from '../config/types.js';
 import { parseDockerfile, type ParsedDockerfile } from './parse.js';
 import { dockerfileLine, dockerfileText, type DockerfileText } from './location.js';
 import { referencedImages, resolveStages, stageNames, type ImageReference } from './stages.js';
@@ -21,11 +21,12 @@ export interface ReadDockerfile {
   readonly parsed: ParsedDockerfile;
 }
 
-export async function readDockerfile(file: BuildFile, image: ImageSpec): Promise<ReadDockerfile> {
+/** `dockerfile`: the image's, unless it is inside a context image (read only at build time). */
+export async function readDockerfile(file: BuildFile, image: ImageSpec, dockerfile: DockerfileSource): Promise<ReadDockerfile> {
   const source: SourceFile =
-    image.dockerfile.kind === 'file'
-      ? { path: image.dockerfile.path, text: readFileSync(image.dockerfile.path, 'utf8') }
-      : { path: `${file.source.path}#images.${image.name}.dockerfile_inline`, text: image.dockerfile.text };
+    dockerfile.kind === 'file'
+      ? { path: dockerfile.path, text: readFileSync(dockerfile.path, 'utf8') }
+      : { path: `${file.source.path}#images.${image.name}.dockerfile_inline`, text: dockerfile.text };
   return { source, parsed: parseDockerfile(source.text) };
 }
 
@@ -68,9 +69,11 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
   const dockerfiles = new Map<string, ImageDockerfile>();
   const problems: Diagnostic[] = [];
   for (const image of file.images.values()) {
+    // `context: {image, path}` without a Dockerfile of its own: the image's, known only at build time.
+    if (image.dockerfile.kind === 'in-image') continue;
     let df: ReadDockerfile;
     try {
-      df = await readDockerfile(file, image);
+      df = await readDockerfile(file, image, image.dockerfile);
     } catch (e) {
       problems.push({
         severity: 'error',
@@ -104,8 +107,10 @@ const readsOf = (parsed: ParsedDockerfile, args: Record<string, string>, target:
 
 /** The Dockerfile line of a failing step such as `[2/3] RUN make`, for the failure report. */
 export async function locateStep(file: BuildFile, image: ImageSpec, step: string): Promise<{ path: string; line: number; text: string } | undefined> {
+  // A Dockerfile inside a context image has no host line to show.
+  if (image.dockerfile.kind === 'in-image') return undefined;
   try {
-    const df = await readDockerfile(file, image);
+    const df = await readDockerfile(file, image, image.dockerfile);
     const instruction = findStep(df.parsed, step);
     if (instruction === null) return undefined;
     const text = df.source.text.split('\n')[instruction.startLine - 1] ?? '';

@@ -109,6 +109,8 @@ async function imageSide(job: ImageJob, written: string): Promise<Result<Resolve
 /** A side stage built as an internal target: same context, Dockerfile (as sent: its other diffs rewritten) and args. */
 async function buildStage(job: ImageJob, decision: Decision, dockerfile: string, stage: string, removals: string[]): Promise<Result<ResolvedImage, Failure>> {
   const { opts, image } = job;
+  if (image.context === undefined)
+    return err({ reason: 'context-error', message: `image '${image.name}': a diff side stage needs a context folder on the host` });
   const select = decision.inputs.reads === null ? undefined : new ReadSet(decision.inputs.reads);
   const packed = await packContext({ contextDir: image.context, dockerfile: { text: dockerfile }, builder: opts.builder, ...(select && { select }) });
   if (!packed.ok) return err(contextFailure(packed.error));

@@ -20,11 +20,12 @@ import type { TempContainers } from '../mounts/temp-containers.js';
 import { prepareDiffs } from './dockerfile-diffs.js';
 import { contextFailure, guarded } from './failure.js';
 import { warn, type ImageJob } from './job.js';
+import { prepareImageContext } from './prepare-image-context.js';
 import { sentDockerfile } from './sent-dockerfile.js';
 
 export interface PreparedContext {
   /** The tar, not read yet: the build reads it. */
-  readonly packed: PackedContext;
+  readonly packed: Pick<PackedContext, 'stream' | 'dockerfileInTar' | 'done'>;
   /** The labels sent as build parameters (none when the Dockerfile sent carries them). */
   readonly labels: Readonly<Record<string, string>>;
   /** Classic: mbuild's label steps that close the build (the log alone shows them). */
@@ -38,6 +39,7 @@ export async function prepareContext(
   shared?: SharedReads,
 ): Promise<Result<PreparedContext, Failure>> {
   const { opts, image } = job;
+  if (image.contextImage !== undefined) return prepareImageContext(job, image, decision, containers, shared);
   const own = await mountsOf(job);
   if (!own.ok) return own;
   const diffs = await prepareDiffs(job, decision, containers);

@@ -4,7 +4,7 @@
  * own line), and neither the context nor the Dockerfile lies in a `.mbuild/` folder, which
  * holds mbuild's own state and is left out of every context and every watch.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { lineRange, type Diagnostic, type SourceFile } from '../core/diagnostic.js';
 import { STATE_DIR } from '../core/layout.js';
@@ -35,11 +35,11 @@ function stateDirOf(file: BuildFile, realRoot: string, path: string): string | u
 }
 
 function insideStateDir(file: BuildFile, realRoot: string, image: ImageSpec): Diagnostic | undefined {
-  const context = stateDirOf(file, realRoot, image.context);
+  const context = image.context === undefined ? undefined : stateDirOf(file, realRoot, image.context);
   const dockerfile = image.dockerfile.kind === 'file' ? stateDirOf(file, realRoot, image.dockerfile.path) : undefined;
   const [key, what, path, dir] =
     context !== undefined
-      ? (['context', 'context', image.context, context] as const)
+      ? (['context', 'context', image.context!, context] as const)
       : (['dockerfile', 'Dockerfile', image.dockerfile.kind === 'file' ? image.dockerfile.path : '', dockerfile] as const);
   if (dir === undefined) return undefined;
   return {
@@ -68,6 +68,13 @@ function ignoreFileProblem(path: string): Diagnostic | undefined {
   };
 }
 
+/** The ignore file a build of `image` uses, when it is on the host (a context image's own is checked when it is read). */
+function ignoreOf(image: ImageSpec): string | null {
+  const df = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
+  if (image.context !== undefined) return ignoreFileOf(image.context, df);
+  return df !== undefined && statSync(`${df}.dockerignore`, { throwIfNoEntry: false })?.isFile() === true ? `${df}.dockerignore` : null;
+}
+
 /** Every image's context checks; an ignore file shared by several images is reported once. */
 export function contextProblems(file: BuildFile): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -79,7 +86,7 @@ export function contextProblems(file: BuildFile): Diagnostic[] {
       out.push(state);
       continue;
     }
-    const ignore = ignoreFileOf(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined);
+    const ignore = ignoreOf(image);
     if (ignore === null || ignoreFiles.has(ignore)) continue;
     ignoreFiles.add(ignore);
     const problem = ignoreFileProblem(ignore);

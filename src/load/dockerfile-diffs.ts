@@ -66,7 +66,7 @@ export function classicDiffCheck(file: BuildFile, images: Iterable<string>): Dia
   const out: Diagnostic[] = [];
   for (const name of images) {
     const image = file.images.get(name);
-    if (image === undefined) continue;
+    if (image === undefined || image.dockerfile.kind === 'in-image') continue;
     let source: SourceFile;
     try {
       source =

@@ -11,7 +11,7 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Diagnostic, RelatedInformation } from '../core/diagnostic.js';
 import { mountedAt } from '../core/overlap.js';
 import { show } from '../config/rules/paths.js';
-import type { BuildFile, ImageSpec, OutputSpec } from '../config/types.js';
+import type { BuildFile, HostContextSpec, ImageSpec, OutputSpec } from '../config/types.js';
 import { ReadSet } from '../context/read-set.js';
 import { ignoreFileOf } from '../context/source.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
@@ -20,7 +20,7 @@ import { namesOnePath, type ContextRead } from '../dockerfile/reads.js';
 import { dockerfileLine, dockerfileWord } from '../dockerfile/location.js';
 
 /** The .dockerignore matcher of an image's context (none, or an invalid file: contexts.ts reports that). */
-function matcherOf(image: ImageSpec): IgnoreMatcher {
+function matcherOf(image: HostContextSpec): IgnoreMatcher {
   const path = ignoreFileOf(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined);
   if (path === null) return new IgnoreMatcher([]);
   try {
@@ -42,7 +42,7 @@ function plainReads(df: ImageDockerfile): ContextRead[] {
     });
 }
 
-function missingSources(file: BuildFile, image: ImageSpec, df: ImageDockerfile, matcher: IgnoreMatcher): Diagnostic[] {
+function missingSources(file: BuildFile, image: HostContextSpec, df: ImageDockerfile, matcher: IgnoreMatcher): Diagnostic[] {
   // A context that is not there is reported once, by contexts.ts.
   if (image.inputs === 'whole' || lstatSync(image.context, { throwIfNoEntry: false }) === undefined) return [];
   const out: Diagnostic[] = [];
@@ -61,7 +61,7 @@ function missingSources(file: BuildFile, image: ImageSpec, df: ImageDockerfile, 
 }
 
 /** `to` relative to the context of `reader`, when inside it. */
-function inside(reader: ImageSpec, to: string): string | undefined {
+function inside(reader: HostContextSpec, to: string): string | undefined {
   const rel = relative(reader.context, to);
   return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? undefined : rel.split(sep).join('/');
 }
@@ -71,7 +71,14 @@ function readsOf(reader: ImageSpec, df: ImageDockerfile): readonly ContextRead[]
   return reader.inputs === 'whole' || df.reads.buildkit.kind === 'whole' ? undefined : df.reads.buildkit.reads;
 }
 
-function outputRead(file: BuildFile, writer: ImageSpec, o: OutputSpec, reader: ImageSpec, df: ImageDockerfile, matcher: IgnoreMatcher): Diagnostic | undefined {
+function outputRead(
+  file: BuildFile,
+  writer: ImageSpec,
+  o: OutputSpec,
+  reader: HostContextSpec,
+  df: ImageDockerfile,
+  matcher: IgnoreMatcher,
+): Diagnostic | undefined {
   const rel = inside(reader, o.to);
   if (rel === undefined || matcher.matches(rel)) return undefined;
   const reads = readsOf(reader, df);
@@ -101,7 +108,8 @@ export function inputProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, 
   const outputs = [...file.images.values()].flatMap((writer) => writer.outputs.map((o) => ({ writer, o })));
   for (const reader of file.images.values()) {
     const df = dockerfiles.get(reader.name);
-    if (df === undefined) continue;
+    // A context image's files are read from the engine at build time, never from the host.
+    if (df === undefined || reader.context === undefined) continue;
     const matcher = matcherOf(reader);
     out.push(...missingSources(file, reader, df, matcher));
     for (const { writer, o } of outputs) {

@@ -9,7 +9,7 @@ export class TransferError extends Error {
 
 /** `mount web:/app/dist -> static` or `output /out/shopctl -> dist/shopctl`: how messages name a transfer. */
 export interface TransferLabel {
-  readonly what: 'mount' | 'output';
+  readonly what: 'mount' | 'output' | 'context';
   /** `web:/app/dist`, `base..tools:/out`, or for outputs the image path `/out/shopctl`. */
   readonly source: string;
   /** Where the entries go: a context path, or the output path as written. */

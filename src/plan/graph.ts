@@ -70,6 +70,8 @@ export function edgesOf(file: BuildFile, dockerfileRefs: ReadonlyMap<string, rea
       const sides = mount.source.kind === 'diff' ? [mount.source.base, mount.source.head] : [mount.source];
       for (const side of sides) if (side.kind === 'image') out.push({ image: side.image, kind: 'mounts', detail: `mount ${mount.from}:${mount.path}` });
     }
+    const c = image.contextImage;
+    if (c?.source.kind === 'image') out.push({ image: c.source.image, kind: 'context', detail: `context ${c.from}:${c.path}` });
     for (const [name, c] of image.contexts)
       if (c.kind === 'image' && c.image !== image.name) out.push({ image: c.image, kind: 'contexts', detail: `contexts ${name}` });
     for (const dep of image.dependsOn) out.push({ image: dep, kind: 'depends_on', detail: 'depends_on' });

@@ -11,7 +11,7 @@
  */
 import { basename, dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { readFileSync } from 'node:fs';
-import type { BuildFile, ImageSpec } from '../config/types.js';
+import type { BuildFile, HostContextSpec } from '../config/types.js';
 import { STATE_DIR } from '../core/layout.js';
 import { ReadSet } from '../context/read-set.js';
 import { planContext } from '../context/source.js';
@@ -22,7 +22,8 @@ import { contextReads } from '../dockerfile/reads.js';
 
 export interface ImageWatch {
   readonly image: string;
-  readonly context: string;
+  /** The host context folder; undefined for `context: {image, path}` (only its host Dockerfile is watched; the upstream edge rebuilds it). */
+  readonly context: string | undefined;
   readonly matcher: IgnoreMatcher;
   /** What the build reads of the context (undefined: all of it). */
   readonly select: ReadSet | undefined;
@@ -75,6 +76,17 @@ export async function watchTargets(
     const image = file.images.get(name);
     if (image === undefined) continue;
     const dockerfile = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
+    if (image.context === undefined) {
+      out.push({
+        image: name,
+        context: undefined,
+        matcher: new IgnoreMatcher([]),
+        select: new ReadSet([]),
+        dockerfile,
+        ignoreFiles: dockerfile !== undefined ? [`${dockerfile}.dockerignore`] : [],
+      });
+      continue;
+    }
     const planned = await planContext({
       contextDir: image.context,
       dockerfile: dockerfile !== undefined ? { path: dockerfile } : { text: image.dockerfile.kind === 'inline' ? image.dockerfile.text : '' },
@@ -87,7 +99,7 @@ export async function watchTargets(
   }
   const all = [...file.images.values()];
   const outputs = all.flatMap((i) => i.outputs.map((o) => o.to));
-  const excluded = [...new Set([join(file.root, STATE_DIR), ...out.map((w) => join(w.context, STATE_DIR)), ...outputs])];
+  const excluded = [...new Set([join(file.root, STATE_DIR), ...out.flatMap((w) => (w.context === undefined ? [] : [join(w.context, STATE_DIR)])), ...outputs])];
   return { root: file.root, buildFile: file.source.path, envFiles: file.envFiles ?? [], images: out, excluded, outputs };
 }
 
@@ -95,7 +107,7 @@ export async function watchTargets(
  * What the Dockerfile reads now, joined with what the last decision found it read (links
  * followed, a base's ONBUILD triggers): undefined when either is the whole context.
  */
-function readsOf(file: BuildFile, image: ImageSpec, last: readonly string[] | null | undefined): ReadSet | undefined {
+function readsOf(file: BuildFile, image: HostContextSpec, last: readonly string[] | null | undefined): ReadSet | undefined {
   if (image.inputs === 'whole' || last === null) return undefined;
   let text = image.dockerfile.kind === 'inline' ? image.dockerfile.text : '';
   if (image.dockerfile.kind === 'file') {
@@ -143,7 +155,7 @@ export function meaningOf(t: WatchTargets, abs: string, isDir?: boolean): PathMe
     const isIgnore = w.ignoreFiles.includes(abs);
     dockerfile ||= isDockerfile;
     ignoreFile ||= isIgnore;
-    const rel = inside(w.context, abs);
+    const rel = w.context === undefined ? undefined : inside(w.context, abs);
     const input =
       rel !== undefined &&
       (rel === '' || ((!w.matcher.matches(rel) || ((isDir ?? true) && w.matcher.exceptionMayMatchBelow(rel))) && w.select?.select(rel) !== 'out'));
@@ -161,7 +173,8 @@ export function isIgnored(t: WatchTargets, abs: string, isDir: boolean | undefin
   if (isExcluded(t, abs)) return true;
   // Folders on the way to a context, an input file or an env file must be walked.
   const leadsTo = (target: string) => inside(abs, target) !== undefined;
-  if (t.images.some((w) => leadsTo(w.context) || [w.dockerfile ?? w.context, ...w.ignoreFiles].some((f) => leadsTo(dirname(f))))) return false;
+  const files = (w: ImageWatch): string[] => [...(w.dockerfile !== undefined ? [w.dockerfile] : w.context !== undefined ? [w.context] : []), ...w.ignoreFiles];
+  if (t.images.some((w) => (w.context !== undefined && leadsTo(w.context)) || files(w).some((f) => leadsTo(dirname(f))))) return false;
   if (t.envFiles.some((f) => leadsTo(dirname(f)))) return false;
   const m = meaningOf(t, abs, isDir);
   return m.images.length === 0;

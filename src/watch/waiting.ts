@@ -34,6 +34,7 @@ const is = (path: string, kind: 'file' | 'dir'): boolean => {
 export function missingInputs(file: BuildFile, name: string): string[] {
   const image = file.images.get(name);
   if (image === undefined) return [];
+  if (image.context === undefined) return image.dockerfile.kind === 'file' && !is(image.dockerfile.path, 'file') ? [image.dockerfile.path] : [];
   if (!is(image.context, 'dir')) {
     // A Dockerfile inside a missing context is gone with it: the folder says it all.
     const outside = image.dockerfile.kind === 'file' && !image.dockerfile.path.startsWith(image.context + sep) && !is(image.dockerfile.path, 'file');
@@ -47,7 +48,7 @@ export function invalidInputs(file: BuildFile, name: string, invalid: ReadonlySe
   const image = file.images.get(name);
   if (image === undefined || invalid.size === 0) return [];
   const dockerfile = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
-  const ignore = ignoreFileOf(image.context, dockerfile);
+  const ignore = image.context !== undefined ? ignoreFileOf(image.context, dockerfile) : dockerfile !== undefined ? `${dockerfile}.dockerignore` : undefined;
   return [dockerfile, ignore].filter((p): p is string => typeof p === 'string' && invalid.has(p));
 }
 

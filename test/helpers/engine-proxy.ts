@@ -42,6 +42,8 @@ export interface EngineProxy {
   cut(match: Match, afterBytes: number): Stop;
   /** Every request's route, in the order they came. */
   readonly routes: readonly string[];
+  /** Every request's route with the bytes of its body, in the order they came (counted as they arrive). */
+  readonly bodies: readonly { readonly route: string; bytes: number }[];
   /** The ids of the BuildKit sessions opened through the proxy (`POST /session`), in order. */
   readonly sessions: readonly string[];
   /** Upgraded connections (sessions) still open, counting both of each pair's sockets once. */
@@ -56,6 +58,7 @@ const routeOf = (req: IncomingMessage): string => `${req.method!} ${(req.url ?? 
 /** `socket`: the engine behind the proxy (default: the main engine's). */
 export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<EngineProxy> {
   const routes: string[] = [];
+  const bodies: { route: string; bytes: number }[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'mbuild-engine-proxy-'));
   const socketPath = join(dir, 'docker.sock');
   const rules: Rule[] = [];
@@ -66,6 +69,9 @@ export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<
 
   const server = createServer((req, res) => {
     routes.push(routeOf(req));
+    const body = { route: routeOf(req), bytes: 0 };
+    bodies.push(body);
+    req.on('data', (chunk: Buffer) => (body.bytes += chunk.length));
     const rule = take(routeOf(req));
     const up = request({ socketPath: socket, method: req.method, path: req.url, headers: endToEnd(req.headers) }, (ures) => {
       void (async () => {
@@ -117,6 +123,7 @@ export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<
     hold: (match, afterBytes) => add(match, 'hold', afterBytes),
     cut: (match, afterBytes) => add(match, 'cut', afterBytes),
     routes,
+    bodies,
     sessions: upgrades.sessions,
     openUpgrades: upgrades.open,
     async close() {

@@ -8,10 +8,10 @@
 import { describe, expect, it } from 'vitest';
 import { createPlan, selectImages } from '../../src/plan/plan.js';
 import { familiarRef } from '../../src/plan/graph.js';
-import type { BuildFile, ImageSpec } from '../../src/config/types.js';
+import type { BuildFile, HostContextSpec, ImageSpec } from '../../src/config/types.js';
 import type { DockerfileReference } from '../../src/plan/types.js';
 
-function image(name: string, over: Partial<ImageSpec> = {}): ImageSpec {
+function image(name: string, over: Partial<HostContextSpec> = {}): ImageSpec {
   return {
     name,
     context: `/p/${name}`,
@@ -145,7 +145,7 @@ describe('createPlan', () => {
 });
 
 describe('createPlan on large graphs (no recursion per image)', () => {
-  const chain = (n: number, last: Partial<ImageSpec> = {}) =>
+  const chain = (n: number, last: Partial<HostContextSpec> = {}) =>
     file(Array.from({ length: n }, (_, i) => image(`i${i}`, i < n - 1 ? { dependsOn: [`i${i + 1}`] } : last)));
 
   it('plans a chain of 20,000 images: one wave each, the whole chain critical', () => {

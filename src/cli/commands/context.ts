@@ -4,7 +4,9 @@
  * image's current tag when it exists locally (and say so), else listed as not built yet.
  */
 import { relative, resolve, sep } from 'node:path';
-import type { ImageRef, ImageSpec, MountSpec } from '../../config/types.js';
+import type { ImageContextSpec, ImageRef, ImageSpec, MountSpec } from '../../config/types.js';
+import { planningArgs } from '../../dockerfile/images.js';
+import { contextReads } from '../../dockerfile/reads.js';
 import { didYouMean } from '../../core/suggest.js';
 import { contextText, whyText } from '../../context/inspect-format.js';
 import { dockerfileText, imageReads, type BaseFacts } from '../../cache/image-reads.js';
@@ -133,12 +135,47 @@ async function why(io: CliIo, image: ImageSpec, input: ContextInput, path: strin
   return ok(ExitCode.ok);
 }
 
+/** `context: {image, path}`: nothing on the host to list; what is known before the build. */
+function contextImageText(io: CliIo, file: BuildFile, image: ImageContextSpec, format: string): CommandResult {
+  const c = image.contextImage;
+  const df = image.dockerfile;
+  const dockerfile = df.kind === 'file' ? df.path : df.kind === 'inline' ? 'dockerfile_inline' : `${df.path} inside the context image`;
+  const text = df.kind === 'in-image' ? undefined : dockerfileText(image);
+  const reads = text?.ok === true ? contextReads(parseDockerfile(text.value), planningArgs(file, image), image.target ?? null) : undefined;
+  const report = {
+    image: image.name,
+    context: {
+      image: c.from,
+      path: c.path,
+      source: c.source.kind === 'image' ? 'an image of this file (its build of the run)' : 'a local image (never pulled)',
+    },
+    dockerfile,
+    reads:
+      reads === undefined ? null : reads.kind === 'whole' ? { whole: reads.reason } : reads.reads.map((r) => ({ line: r.line, path: r.path, text: r.text })),
+  };
+  if (format === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else {
+    const lines = [
+      `image ${image.name}: the context is ${c.path} inside image ${c.from} (${report.context.source}), read from the engine when the image is built; no host file is sent`,
+      `Dockerfile: ${dockerfile}`,
+      ...(reads === undefined
+        ? ['reads: known once the Dockerfile is read from the image']
+        : reads.kind === 'whole'
+          ? [`reads: the whole folder (${reads.reason})`]
+          : ['reads:', ...reads.reads.map((r) => `  line ${r.line}: ${r.text}  ->  ${r.path === '' ? '.' : r.path}`)]),
+    ];
+    io.stdout.write(`${lines.join('\n')}\n`);
+  }
+  return ok(ExitCode.ok);
+}
+
 export async function contextCommand(io: CliIo, name: string, opts: ContextOptions): Promise<CommandResult> {
   const loaded = await loadFor(io, opts);
   if (!loaded.ok) return loaded;
   const { images } = loaded.value.file;
   const image = images.get(name);
   if (image === undefined) return err({ reason: 'invalid-input', message: `no image named '${name}'${didYouMean(name, [...images.keys()])}` });
+  if (image.contextImage !== undefined) return contextImageText(io, loaded.value.file, image, opts.format);
   const input: ContextInput = {
     contextDir: image.context,
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: image.dockerfile.text },

@@ -1,5 +1,6 @@
 /** The list of semantic rules, run in this order; adding a check means adding an entry. */
 import { invalidCacheRepository, pushToOfficialImages } from './cache.js';
+import { contextImage } from './context-image.js';
 import { dependencyCycle, extendsCycle } from './cycles.js';
 import { dockerfileAndInline, duplicateTag, invalidTag, reservedLabel, secretLikeArg } from './images.js';
 import { mountCollision } from './mounts.js';
@@ -14,6 +15,7 @@ export const rules: readonly Rule[] = [
   projectNameMissing,
   unknownImageReference,
   unknownMountSource,
+  contextImage,
   unknownContextImage,
   unknownGroupMember,
   groupNamedLikeImage,

@@ -11,7 +11,7 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import { DEFAULT_INJECTED_DOCKERFILE } from '../../core/layout.js';
 import { mountOverlaps } from '../../core/overlap.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../../dockerignore/ignore.js';
-import type { BuildFile, ImageSpec, MountSpec } from '../types.js';
+import type { BuildFile, HostContextSpec, MountSpec } from '../types.js';
 import { show } from './paths.js';
 import { error, type Rule } from './rule.js';
 
@@ -36,7 +36,7 @@ interface SentContext {
   readonly injected: ReadonlySet<string>;
 }
 
-function sentContext(image: ImageSpec): SentContext | undefined {
+function sentContext(image: HostContextSpec): SentContext | undefined {
   if (!(statSyncOrNull(image.context)?.isDirectory() ?? false)) return undefined;
   const df = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
   let ignorePath = `${image.context}/.dockerignore`;
@@ -97,7 +97,7 @@ function firstSentBelow(ctx: SentContext, root: string, rel: string, st: Stats):
   return walk(rel);
 }
 
-function contextCollision(file: BuildFile, image: ImageSpec, ctx: SentContext, m: MountSpec): string | undefined {
+function contextCollision(file: BuildFile, image: HostContextSpec, ctx: SentContext, m: MountSpec): string | undefined {
   const what = `mount ${m.from}:${m.path} -> ${m.to}`;
   const where = (rel: string): string => show(file, join(image.context, rel));
   const parts = m.to.split('/');
@@ -134,6 +134,8 @@ export const mountCollision: Rule = ({ file }) => {
         ),
       );
     }
+    // A context image's entries are known only when it is read: the build checks them then.
+    if (image.context === undefined) continue;
     const ctx = sentContext(image);
     if (ctx === undefined) continue;
     for (const m of mounts) {

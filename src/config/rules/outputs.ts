@@ -25,8 +25,10 @@ interface Guarded {
 function guardedPaths(file: BuildFile): Guarded[] {
   const out: Guarded[] = [{ path: file.source.path, what: 'the build file' }];
   for (const image of file.images.values()) {
-    out.push({ path: image.context, what: `the context folder of image '${image.name}'` });
-    out.push({ path: join(image.context, '.dockerignore'), what: `the .dockerignore of image '${image.name}'` });
+    if (image.context !== undefined) {
+      out.push({ path: image.context, what: `the context folder of image '${image.name}'` });
+      out.push({ path: join(image.context, '.dockerignore'), what: `the .dockerignore of image '${image.name}'` });
+    }
     if (image.dockerfile.kind === 'file') {
       out.push({ path: image.dockerfile.path, what: `the Dockerfile of image '${image.name}'` });
       out.push({ path: `${image.dockerfile.path}.dockerignore`, what: `the .dockerignore of image '${image.name}'` });

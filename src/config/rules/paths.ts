@@ -56,10 +56,10 @@ export const pathOutsideRoot: Rule = ({ file }) => {
   const out: Diagnostic[] = [];
   const realRoot = realPath(file.root);
   for (const image of file.images.values()) {
-    const ctx = escapes(file, realRoot, image.context);
-    if (ctx) out.push(error('path-outside-root', escapeMessage('context', image.context, ctx, file), where(file, image, 'context')));
+    const ctx = image.context === undefined ? undefined : escapes(file, realRoot, image.context);
+    if (ctx) out.push(error('path-outside-root', escapeMessage('context', image.context!, ctx, file), where(file, image, 'context')));
     // A Dockerfile inside an escaping context escapes with it: one error is enough.
-    const implied = ctx !== undefined && isInside(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : image.context);
+    const implied = ctx !== undefined && isInside(image.context!, image.dockerfile.kind === 'file' ? image.dockerfile.path : image.context!);
     if (image.dockerfile.kind === 'file' && !implied) {
       const df = escapes(file, realRoot, image.dockerfile.path);
       if (df) out.push(error('path-outside-root', escapeMessage('Dockerfile', image.dockerfile.path, df, file), where(file, image, 'dockerfile')));
@@ -104,7 +104,7 @@ export const contextMissing: Rule = (ctx) => {
   const out: Diagnostic[] = [];
   const incomplete = incompleteImages(ctx);
   for (const image of file.images.values()) {
-    if (incomplete(image)) continue;
+    if (incomplete(image) || image.context === undefined) continue;
     if (!existsSync(image.context)) {
       out.push(error('context-missing', `context folder ${show(file, image.context)} of image '${image.name}' does not exist`, where(file, image, 'context')));
     } else if (!statSync(image.context).isDirectory()) {
@@ -120,7 +120,8 @@ export const dockerfileMissing: Rule = (ctx) => {
   const incomplete = incompleteImages(ctx);
   for (const image of file.images.values()) {
     if (incomplete(image)) continue;
-    if (image.dockerfile.kind !== 'file' || !existsSync(image.context)) continue;
+    // A host context that is missing is reported once, by contextMissing.
+    if (image.dockerfile.kind !== 'file' || (image.context !== undefined && !existsSync(image.context))) continue;
     const path = image.dockerfile.path;
     const problem = !existsSync(path) ? 'does not exist' : statSync(path).isDirectory() ? 'is a folder' : undefined;
     if (problem) {

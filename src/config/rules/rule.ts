@@ -26,12 +26,12 @@ export function warning(code: string, message: string, location: Location): Diag
 export interface Reference {
   readonly from: string;
   readonly to: string;
-  readonly via: 'args' | 'mounts' | 'contexts' | 'depends_on';
+  readonly via: 'args' | 'mounts' | 'context' | 'contexts' | 'depends_on';
   /** Where the name is written. */
   readonly at: YamlPath;
 }
 
-/** In-file references of every image, in a stable order (args by name, then mounts, then depends_on). */
+/** In-file references of every image, in a stable order (args by name, then mounts, the context image, then depends_on). */
 export function references(file: BuildFile): Reference[] {
   const out: Reference[] = [];
   for (const image of file.images.values()) {
@@ -46,6 +46,8 @@ export function references(file: BuildFile): Reference[] {
         if (side.kind === 'image') out.push({ from: image.name, to: side.image, via: 'mounts', at: [...mount.origin, 'from'] });
       }
     }
+    const c = image.contextImage;
+    if (c?.source.kind === 'image') out.push({ from: image.name, to: c.source.image, via: 'context', at: [...c.origin, 'image'] });
     for (const [, c] of image.contexts)
       if (c.kind === 'image' && c.image !== image.name) out.push({ from: image.name, to: c.image, via: 'contexts', at: [...c.origin, 'image'] });
     const dependsOn = image.origins.keys['depends_on'] ?? [];
