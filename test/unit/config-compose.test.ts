@@ -167,3 +167,44 @@ describe('auto-discovery', () => {
     expect(r.stderr).toContain('no compose file (compose.yaml, compose.yml, docker-compose.yaml, docker-compose.yml) either');
   });
 });
+
+describe("compose's interpolation", () => {
+  const convert = (text: string, env: Record<string, string> = {}) => {
+    const parsed = parseSource({ path: '/nowhere/compose.yaml', text });
+    if (!parsed.ok) throw new Error('parses');
+    const source = parsed.value.file;
+    return composeModel(parsed.value.value as Record<string, unknown>, (n) => env[n], source, createLocator(source, parsed.value.document));
+  };
+
+  it('$$ is a literal $, defaults apply, an unset variable is empty with one warning however often it is used', () => {
+    const model = convert(
+      [
+        'services:',
+        '  api:',
+        '    build:',
+        '      context: .',
+        '      args:',
+        '        A: $${HOME}',
+        '        B: ${MISSING-fallback}',
+        '        C: ${EMPTY:-colon}',
+        '        D: x${UNSET}y',
+        '        E: ${UNSET}',
+        '        F: ${SET}',
+        '',
+      ].join('\n'),
+      { EMPTY: '', SET: 'set' },
+    );
+    expect(model.written.images['api']?.args).toEqual({ A: '${HOME}', B: 'fallback', C: 'colon', D: 'xy', E: '', F: 'set' });
+    expect(model.diagnostics.map((d) => [d.severity, d.code, d.message.split(':')[0]])).toEqual([
+      ['warning', 'compose-unset-variable', "variable 'UNSET' is not set"],
+    ]);
+  });
+
+  it('${VAR:?message} with VAR unset is an error at the expression', () => {
+    const text = 'services:\n  api:\n    build: ${CTX:?set CTX to the folder}\n';
+    const model = convert(text);
+    expect(model.diagnostics.map((d) => [d.severity, d.message, d.location?.range])).toEqual([
+      ['error', "variable 'CTX' is required: set CTX to the folder", { offset: text.indexOf('${CTX'), length: '${CTX:?set CTX to the folder}'.length }],
+    ]);
+  });
+});
