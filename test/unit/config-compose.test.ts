@@ -5,13 +5,14 @@
  * `mbuild validate` prints for it (expected.txt), every problem at compose.yaml:line:col.
  * UPDATE_GOLDEN=1 rewrites the expected files (review the diff!). No case may write anything.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { composeModel } from '../../src/config/compose.js';
 import { createLocator } from '../../src/config/locate.js';
 import { loadBuildFile } from '../../src/config/load.js';
+import { resolvedBuildFile } from '../../src/config/print.js';
 import { parseSource } from '../../src/config/source.js';
 import { runCli } from '../helpers/run-cli.js';
 import { snapshot } from '../helpers/tree.js';
@@ -43,6 +44,17 @@ describe('compose files converted', () => {
       golden(join(dir, 'expected.mbuild.yaml'), r.stdout);
       golden(join(dir, 'expected.stderr.txt'), r.stderr.split(dir).join('<root>'));
       expect(snapshot(dir)).toEqual(before);
+      // Saved as mbuild.yaml beside the compose file, the conversion is the same build file.
+      // (in a folder of the same name: a file without `name:` is named after its folder)
+      const copy = join(scratch({}), name);
+      cpSync(dir, copy, { recursive: true });
+      writeFileSync(join(copy, 'mbuild.yaml'), r.stdout);
+      const [fromCompose, fromMbuild] = await Promise.all(
+        [readdirSync(dir).find((f) => /compose\.ya?ml$/.test(f))!, 'mbuild.yaml'].map((file) => loadBuildFile({ cwd: copy, file, env: {} })),
+      );
+      if (!fromCompose?.ok || !fromMbuild?.ok) throw new Error('both load');
+      expect(fromMbuild.value.compose).toBeUndefined();
+      expect(resolvedBuildFile(fromMbuild.value.file)).toEqual(resolvedBuildFile(fromCompose.value.file));
     });
   }
 });
