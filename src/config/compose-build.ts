@@ -7,12 +7,9 @@ import { didYouMean } from '../core/suggest.js';
 import { excerpt } from '../core/excerpt.js';
 import { CONVERTED_BUILD_KEYS, IGNORED_BUILD_KEYS } from './compose-keys.js';
 import { entriesOf, isMapping, problem, stringsOf, where, type ConvertContext } from './compose-context.js';
-import type { WrittenImage, WrittenSecret, YamlPath } from './types.js';
+import type { WrittenContext, WrittenImage, WrittenSecret, YamlPath } from './types.js';
 
-/** `contexts` of an image (added to the build file schema by the lead): an image of the file, or any image reference. */
-export type WrittenContext = string | { image: string; path?: string };
-
-export type ConvertedImage = Record<string, unknown> & WrittenImage & { contexts?: Record<string, WrittenContext> };
+export type ConvertedImage = Record<string, unknown> & WrittenImage;
 
 /** Copied as written (the schema checks their type). */
 const PLAIN = ['context', 'dockerfile', 'dockerfile_inline', 'target', 'network', 'no_cache', 'pull'] as const;

@@ -39,6 +39,11 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     out.tags = [...image.tags];
     if (Object.keys(image.labels).length > 0) out.labels = { ...image.labels };
     if (image.dependsOn.length > 0) out.depends_on = [...image.dependsOn];
+    if (image.contexts.size > 0) {
+      out.contexts = Object.fromEntries(
+        [...image.contexts].map(([name, c]) => [name, c.kind === 'external' ? c.ref : { image: c.image, ...(c.path !== undefined && { path: c.path }) }]),
+      );
+    }
     if (image.mounts.length > 0) out.mounts = image.mounts.map((m) => ({ from: m.from, path: m.path, to: m.to }));
     if (image.outputs.length > 0) out.outputs = image.outputs.map((o) => ({ path: o.path, to: rel(file.root, o.to), ...(o.replace && { replace: true }) }));
     if (image.inputs === 'whole') out.inputs = 'whole';

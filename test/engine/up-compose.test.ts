@@ -1,7 +1,8 @@
 /**
  * `mbuild up` on a compose file, on the real engine (fixture test/fixtures/up/compose): the
  * services with a build are built (args from the environment through compose's
- * interpolation, labels, `image:` as the tag, x-mbuild outputs), the one without is not,
+ * interpolation, labels, `image:` as the tag, `service:` named contexts, x-mbuild outputs),
+ * the one without is not,
  * and a second run finds everything up to date. Found by auto-discovery, and with -f.
  */
 import { readFileSync } from 'node:fs';
@@ -21,8 +22,11 @@ describe('mbuild up: a compose file', () => {
     expect(r.code, r.stderr + r.stdout).toBe(0);
     expect(readFileSync(join(project.dir, 'out', 'api.txt'), 'utf8')).toBe('api 2.5\n');
     expect(readFileSync(join(project.dir, 'out', 'version.txt'), 'utf8')).toBe(`web ${project.name}\n`);
+    // additional_contexts: {api-image: service:api} is the image just built.
+    expect(readFileSync(join(project.dir, 'out', 'from-api.txt'), 'utf8')).toBe('api 2.5\n');
     expect(inspectImage(`${project.name}/api:dev`)?.labels['org.example.team']).toBe('checkout');
-    expect(projectTags(project.name).sort()).toEqual([`${project.name}-web:latest`, `${project.name}/api:dev`]);
+    const tags = projectTags(project.name).filter((t) => !t.startsWith('mbuild-pin/'));
+    expect(tags.sort()).toEqual([`${project.name}-web:latest`, `${project.name}/api:dev`]);
     const built = r.stdout.split('\n').filter((l) => /^\[(api|web)\] /.test(l));
     const lastApi = built.map((l) => l.startsWith('[api]')).lastIndexOf(true);
     const firstWeb = built.findIndex((l) => l.startsWith('[web]'));
