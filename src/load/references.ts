@@ -10,6 +10,8 @@ import { isImageReference } from '../config/reference.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import type { ImageDockerfile } from '../dockerfile/images.js';
 import { dockerfileWord } from '../dockerfile/location.js';
+import { parseDockerfile } from '../dockerfile/parse.js';
+import { rewriteReferences } from '../dockerfile/rewrite.js';
 import { REFERENCE_PREFIX, type ImageReference } from '../dockerfile/stages.js';
 import { familiarRef, referenceTarget, tagIndex } from '../plan/graph.js';
 
@@ -115,7 +117,15 @@ const formerTag: RefRule = (c) => {
   );
 };
 
-export const referenceRules: readonly RefRule[] = [diffReference, folderAsBase, invalidReference, otherTag, formerTag];
+/** A reference mbuild must rewrite has to be found as written on its instruction (not split by quotes or an escape). */
+const unrewritable: RefRule = (c) => {
+  if (!rewritten(c)) return undefined;
+  const edit = { line: c.ref.line, kind: c.ref.kind, written: c.ref.text, replacement: 'x' };
+  const done = rewriteReferences(c.df.source.text, parseDockerfile(c.df.source.text), [edit]);
+  return done.ok ? undefined : problem(c, 'reference-unrewritable', `${shown(c.ref)}: ${done.error[0]!.message}`);
+};
+
+export const referenceRules: readonly RefRule[] = [diffReference, folderAsBase, invalidReference, unrewritable, otherTag, formerTag];
 
 export function referenceProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>, lastRun: ReadonlyMap<string, string>): Diagnostic[] {
   const tags = tagIndex(file);
