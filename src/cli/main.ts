@@ -44,7 +44,9 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
   program
     .command('config')
     .description('print the fully resolved build file (interpolated, extends and defaults applied)')
-    .addOption(new Option('--format <format>', 'output format').choices(['yaml', 'json']).default('yaml'))
+    .addOption(
+      new Option('--format <format>', 'output format (mbuild: a compose file converted to an mbuild.yaml)').choices(['yaml', 'json', 'mbuild']).default('yaml'),
+    )
     .action((o: { format: string }, cmd: Command) =>
       run(import('./commands/config.js').then((m) => m.configCommand(io, { ...globals(cmd), format: o.format }))),
     );

@@ -5,18 +5,19 @@
  * found no error, so that later phases can trust their input.
  */
 import { dirname } from 'node:path';
-import type { Diagnostic, Location, SourceFile } from '../core/diagnostic.js';
+import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
 import { hasErrors } from '../core/diagnostic.js';
 import { err, ok, type Result } from '../core/result.js';
+import { composeModel, isComposeDocument } from './compose.js';
 import { readEnvFiles } from './env-files.js';
 import { findBuildFile } from './find.js';
 import { interpolateTree, type Lookup } from './interpolate.js';
-import { createLocator } from './locate.js';
+import { createLocator, locateWithin as within } from './locate.js';
 import { normalize } from './normalize.js';
 import { rules } from './rules/index.js';
 import { validateSchema } from './schema.js';
 import { readSource } from './source.js';
-import type { BuildFile, Locator, WrittenBuildFile, YamlPath } from './types.js';
+import type { BuildFile, Locator, WrittenBuildFile } from './types.js';
 import { resolveVars } from './vars.js';
 
 export interface LoadOptions {
@@ -35,6 +36,13 @@ export interface Loaded {
   readonly written: WrittenBuildFile;
   /** Warnings only (errors make the load fail). */
   readonly diagnostics: readonly Diagnostic[];
+  /** The file was a compose file, converted (config/compose.ts). */
+  readonly compose?: ComposeOrigin;
+}
+
+export interface ComposeOrigin {
+  /** Services without a `build:` section: not converted. */
+  readonly skipped: readonly string[];
 }
 
 export interface LoadFailure {
@@ -50,7 +58,7 @@ export async function loadBuildFile(options: LoadOptions): Promise<Result<Loaded
   const diagnostics = [...model.value.diagnostics];
   for (const rule of rules) for (const d of rule({ written, file })) diagnostics.push(d);
   const sorted = sortByPosition(diagnostics);
-  return hasErrors(sorted) ? err({ diagnostics: sorted, path: file.source.path }) : ok({ file, written, diagnostics: sorted });
+  return hasErrors(sorted) ? err({ diagnostics: sorted, path: file.source.path }) : ok({ ...model.value, diagnostics: sorted });
 }
 
 /** Phases 0-4 without the rules: the model the rules check (exported for rule tests). */
@@ -68,17 +76,37 @@ export async function buildModel(options: LoadOptions): Promise<Result<Loaded, L
   const env = readEnvFiles({ root: dirname(path), cwd: options.cwd, outside: overrides, ...(options.envFiles !== undefined && { given: options.envFiles }) });
   if (env.diagnostics.length > 0) return err({ diagnostics: env.diagnostics, path });
   const outside = (name: string): string | undefined => overrides(name) ?? env.values.get(name);
-  const { value, vars, diagnostics } = interpolate(raw, outside, source, locate);
-  for (const d of validateSchema(value, locate, source.text)) diagnostics.push(d);
+  const model = isComposeDocument(raw) ? fromCompose(raw as Record<string, unknown>, outside, source, locate) : ownFile(raw, outside, source, locate);
+  const { diagnostics } = model;
   if (hasErrors(diagnostics)) return err({ diagnostics: sortByPosition(diagnostics), path });
 
-  const written = value as WrittenBuildFile;
   const file: BuildFile = {
-    ...normalize(written, vars, source, locate, own(options.env, 'HOME')),
+    ...normalize(model.written, model.vars, source, model.locate, own(options.env, 'HOME')),
     envFiles: env.paths,
     environment: environment(env.values, options.env),
   };
-  return ok({ file, written, diagnostics });
+  return ok({ file, written: model.written, diagnostics, ...(model.compose !== undefined && { compose: model.compose }) });
+}
+
+interface Model {
+  readonly written: WrittenBuildFile;
+  readonly vars: Record<string, string>;
+  readonly locate: Locator;
+  readonly diagnostics: Diagnostic[];
+  readonly compose?: ComposeOrigin;
+}
+
+/** Phases 2-3 of an mbuild build file. */
+function ownFile(raw: unknown, outside: Lookup, source: SourceFile, locate: Locator): Model {
+  const { value, vars, diagnostics } = interpolate(raw, outside, source, locate);
+  for (const d of validateSchema(value, locate, source.text)) diagnostics.push(d);
+  return { written: value as WrittenBuildFile, vars, locate, diagnostics };
+}
+
+/** Phases 2-3 of a compose file (config/compose.ts): its build sections converted, located in it. */
+function fromCompose(raw: Record<string, unknown>, outside: Lookup, source: SourceFile, locate: Locator): Model {
+  const converted = composeModel(raw, outside, source, locate);
+  return { written: converted.written, vars: {}, locate: converted.locate, diagnostics: converted.diagnostics, compose: { skipped: converted.skipped } };
 }
 
 /**
@@ -133,17 +161,6 @@ function varCycle(cycle: readonly string[], source: SourceFile, locate: Locator)
       location: within(source, locate, ['vars', from], [`\${${to}`, `$${to}`]),
     })),
   };
-}
-
-/** The first of `needles` inside the scalar at `path`, else the whole scalar. */
-function within(source: SourceFile, locate: Locator, path: YamlPath, needles: readonly string[]): Location {
-  const node = locate.value(path);
-  const text = source.text.slice(node.range.offset, node.range.offset + node.range.length);
-  for (const needle of needles) {
-    const inside = text.indexOf(needle);
-    if (inside !== -1) return { file: source, range: { offset: node.range.offset + inside, length: needle.length } };
-  }
-  return node;
 }
 
 function readVars(raw: unknown): Record<string, string> {

@@ -61,3 +61,14 @@ export function formatPath(path: YamlPath): string {
   }
   return out === '' ? '(top level)' : out;
 }
+
+/** The first of `needles` inside the scalar at `path`, else the whole scalar. */
+export function locateWithin(source: SourceFile, locate: Locator, path: YamlPath, needles: readonly string[]): Location {
+  const node = locate.value(path);
+  const text = source.text.slice(node.range.offset, node.range.offset + node.range.length);
+  for (const needle of needles) {
+    const inside = text.indexOf(needle);
+    if (inside !== -1) return { file: source, range: { offset: node.range.offset + inside, length: needle.length } };
+  }
+  return node;
+}

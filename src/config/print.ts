@@ -2,7 +2,7 @@
  * The fully resolved build file (interpolated, `defaults` and `extends` applied, default
  * tags filled in) as a WrittenBuildFile again, so that `mbuild config` output loads back.
  */
-import { isAbsolute, relative } from 'node:path';
+import { basename, isAbsolute, relative } from 'node:path';
 import type { BuildFile, ImageSpec, WrittenBuildFile, WrittenImage, WrittenSecret } from './types.js';
 import { DEFAULT_GC } from './types.js';
 
@@ -50,6 +50,11 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     out.tags = [...image.tags];
     if (Object.keys(image.labels).length > 0) out.labels = { ...image.labels };
     if (image.dependsOn.length > 0) out.depends_on = [...image.dependsOn];
+    if (image.contexts.size > 0) {
+      out.contexts = Object.fromEntries(
+        [...image.contexts].map(([name, c]) => [name, c.kind === 'external' ? c.ref : { image: c.image, ...(c.path !== undefined && { path: c.path }) }]),
+      );
+    }
     if (image.mounts.length > 0) out.mounts = image.mounts.map((m) => ({ from: m.from, path: m.path, to: m.to }));
     if (image.outputs.length > 0) out.outputs = image.outputs.map((o) => ({ path: o.path, to: rel(file.root, o.to), ...(o.replace && { replace: true }) }));
     if (image.inputs === 'whole') out.inputs = 'whole';
@@ -76,4 +81,24 @@ export function resolvedBuildFile(file: BuildFile): WrittenBuildFile {
     images,
     ...(file.groups.size > 0 && { groups: Object.fromEntries([...file.groups].map(([g, m]) => [g, [...m]])) }),
   };
+}
+
+/** A compose file's conversion as an mbuild.yaml to write beside it: its project name made explicit. */
+export function convertedBuildFile(file: BuildFile, written: WrittenBuildFile): WrittenBuildFile {
+  const { version, name: _name, ...rest } = written;
+  return { version, ...(file.name !== '' && { name: file.name }), ...rest };
+}
+
+/** The comment heading a conversion: where it came from, what was left out. */
+export function convertedHeader(shown: string, skipped: readonly string[]): string {
+  const lines = [
+    `mbuild build file converted from ${shown} (mbuild config --format mbuild).`,
+    '${VAR} values are resolved with the environment and .env of this run.',
+    skipped.length > 0 ? `Services without a build section, not converted: ${skipped.join(', ')}.` : '',
+    `Saved as mbuild.yaml beside ${basename(shown)}, it is what mbuild reads instead of the compose file.`,
+  ];
+  return lines
+    .filter((l) => l !== '')
+    .map((l) => `# ${l.replace(/[\r\n]/g, ' ')}\n`)
+    .join('');
 }

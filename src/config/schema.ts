@@ -19,14 +19,15 @@ interface ValidateFunction {
 }
 const validator = (): ValidateFunction => validateGenerated as ValidateFunction;
 
-export function validateSchema(value: unknown, locate: Locator, sourceText: string): Diagnostic[] {
+/** `describe`: a path as the message names it (a converted compose file names the compose key it came from). */
+export function validateSchema(value: unknown, locate: Locator, sourceText: string, describe: (path: YamlPath) => string = formatPath): Diagnostic[] {
   const validate = validator();
   if (validate(value)) return [];
   const errors = reduce(validate.errors ?? []);
   const seen = new Set<string>();
   const out: Diagnostic[] = [];
   for (const e of errors) {
-    const d = toDiagnostic(e, locate, sourceText);
+    const d = toDiagnostic(e, locate, sourceText, describe);
     const key = `${d.location?.range.offset ?? ''}:${d.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
@@ -100,9 +101,9 @@ function reduce(errors: readonly ErrorObject[]): ErrorObject[] {
   return kept;
 }
 
-function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diagnostic {
+function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string, describe: (path: YamlPath) => string): Diagnostic {
   const path = pathOf(e);
-  const where = formatPath(path);
+  const where = describe(path);
   const error = (message: string, at: YamlPath, onKey = false): Diagnostic => ({
     severity: 'error',
     code: `schema-${e.keyword}`,
@@ -114,7 +115,7 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
     case 'additionalProperties': {
       const key = String(p['additionalProperty']);
       const allowed = Object.keys((e.parentSchema as { properties?: object }).properties ?? {});
-      const scope = path.length === 0 ? 'the build file' : where;
+      const scope = path.length === 0 ? 'the build file' : parentOf(describe([...path, key]), key, where);
       return error(`unknown key '${excerpt(key)}' in ${scope}${didYouMean(key, allowed)}`, [...path, key], true);
     }
     case 'required':
@@ -166,6 +167,12 @@ function toDiagnostic(e: ErrorObject, locate: Locator, sourceText: string): Diag
     default:
       return error(`${where} ${e.message ?? 'is invalid'}`, path);
   }
+}
+
+/** `a.b` of `a.b.key` as `describe` words it (a key converted from compose may sit elsewhere than its siblings); else `fallback`. */
+function parentOf(described: string, key: string, fallback: string): string {
+  const tail = `.${excerpt(key)}`;
+  return described.endsWith(tail) ? described.slice(0, -tail.length) : fallback;
 }
 
 function humanType(type: string): string {
