@@ -38,6 +38,14 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
   const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
 
   program
+    .command('init')
+    .description('scaffold mbuild.yaml from the Dockerfiles below this folder (never replaces a build file)')
+    .option('--dry-run', 'print the file instead of writing it')
+    .option('--stdout', 'print the file instead of writing it (same as --dry-run)')
+    .action((o: { dryRun?: boolean; stdout?: boolean }, cmd: Command) =>
+      run(import('./commands/init.js').then((m) => m.initCommand(io, { ...globals(cmd), ...o }))),
+    );
+  program
     .command('validate')
     .description('check the build file and print every problem, or one line saying it is valid')
     .action((_o, cmd: Command) => run(import('./commands/validate.js').then((m) => m.validateCommand(io, globals(cmd)))));
