@@ -45,10 +45,13 @@ export async function createFileAtomic(path: string, data: string): Promise<bool
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'EEXIST') return false;
     if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw e;
-    return writeFile(path, data, { flag: 'wx' }).then(
-      () => true,
-      (e2: NodeJS.ErrnoException) => (e2.code === 'EEXIST' ? false : Promise.reject(e2)),
-    );
+    try {
+      await writeFile(path, data, { flag: 'wx' });
+      return true;
+    } catch (e2) {
+      if ((e2 as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw e2;
+    }
   } finally {
     await rm(tmp, { force: true });
   }

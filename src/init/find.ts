@@ -15,7 +15,9 @@ const SKIPPED = new Set(['node_modules']);
 export const MAX_FOLDERS = 20_000;
 
 export const isDockerfileName = (name: string): boolean =>
-  name === 'Dockerfile' || (name.endsWith('.Dockerfile') && name.length > '.Dockerfile'.length) || (name.startsWith('Dockerfile.') && name.length > 'Dockerfile.'.length);
+  name === 'Dockerfile' ||
+  (name.endsWith('.Dockerfile') && name.length > '.Dockerfile'.length) ||
+  (name.startsWith('Dockerfile.') && name.length > 'Dockerfile.'.length);
 
 export interface Found {
   readonly paths: readonly string[];
@@ -33,8 +35,8 @@ export async function findDockerfiles(root: string): Promise<Found> {
   while (pending.length > 0 && walked < MAX_FOLDERS) {
     const rel = pending.pop()!;
     walked++;
-    const entries = await readdir(join(root, rel), { withFileTypes: true }).catch((e: NodeJS.ErrnoException) => {
-      unreadable.push(`${rel === '' ? '.' : rel}: ${e.code ?? e.message}`);
+    const entries = await readdir(join(root, rel), { withFileTypes: true }).catch((e: unknown) => {
+      unreadable.push(`${rel === '' ? '.' : rel}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
       return [];
     });
     for (const e of entries) {

@@ -41,7 +41,8 @@ describe('mbuild init', () => {
     const plan = await runCli(['graph', '--format', 'json'], { cwd: t.dir });
     expect(plan.code).toBe(0);
     const edges = (JSON.parse(plan.stdout) as { edges: { from: string; to: string; kind: string }[] }).edges;
-    expect(edges.map((e) => `${e.from}->${e.to} ${e.kind}`)).toEqual(['base->api args']);
+    expect(new Set(edges.map((e) => `${e.from}->${e.to}`))).toEqual(new Set(['base->api']));
+    expect(edges.map((e) => e.kind)).toContain('args');
 
     const second = await runCli(['init'], { cwd: t.dir });
     expect(second).toEqual({ code: 2, stdout: '', stderr: 'error: mbuild.yaml exists; mbuild init never replaces a build file\n' });
@@ -63,7 +64,11 @@ describe('mbuild init', () => {
   it('refuses a folder with an mbuild.yml, and one with no Dockerfile', async () => {
     const t = testdir({ 'mbuild.yml': 'version: 1\n', 'a/Dockerfile': 'FROM busybox\n', 'empty/': '' }, 'mbuild-init-');
     cleanup = t.cleanup;
-    expect(await runCli(['init'], { cwd: t.dir })).toEqual({ code: 2, stdout: '', stderr: 'error: mbuild.yml exists; mbuild init never replaces a build file\n' });
+    expect(await runCli(['init'], { cwd: t.dir })).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'error: mbuild.yml exists; mbuild init never replaces a build file\n',
+    });
     expect(readFileSync(join(t.dir, 'mbuild.yml'), 'utf8')).toBe('version: 1\n');
     const none = await runCli(['init'], { cwd: join(t.dir, 'empty') });
     expect(none.code).toBe(2);

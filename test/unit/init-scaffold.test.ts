@@ -131,7 +131,7 @@ describe('the walk and the schema path', () => {
       'c/Dockerfile.dev': 'FROM a\n',
       'link/': '',
       'link/Dockerfile': { symlink: '../Dockerfile' },
-      'out': { symlink: '/' },
+      out: { symlink: '/' },
     });
     cleanup = t.cleanup;
     expect((await findDockerfiles(t.dir)).paths).toEqual(['Dockerfile', 'a/b/x.Dockerfile', 'c/Dockerfile.dev']);

@@ -26,10 +26,11 @@ const MAX_DOCKERFILE = 1024 * 1024;
 
 const BUILD_FILES = ['mbuild.yaml', 'mbuild.yml'];
 
-const exists = (path: string): Promise<boolean> => lstat(path).then(
-  () => true,
-  () => false,
-);
+const exists = (path: string): Promise<boolean> =>
+  lstat(path).then(
+    () => true,
+    () => false,
+  );
 
 /** The file to write: `-f PATH` (a file, or a folder to write mbuild.yaml in), else ./mbuild.yaml. */
 async function targetOf(io: CliIo, file: string | undefined): Promise<string> {
@@ -76,7 +77,8 @@ export async function initCommand(io: CliIo, opts: InitOptions): Promise<Command
   const root = dirname(target);
   const print = opts.dryRun === true || opts.stdout === true;
   const there = print ? undefined : await existing(target);
-  if (there !== undefined) return err({ reason: 'invalid-input', message: `${relative(io.cwd, there) || there} exists; mbuild init never replaces a build file` });
+  if (there !== undefined)
+    return err({ reason: 'invalid-input', message: `${relative(io.cwd, there) || there} exists; mbuild init never replaces a build file` });
   const made = await scaffoldAt(io, root);
   if (!made.ok) return made;
   const { text, images, groups } = made.value;
