@@ -12,7 +12,7 @@ import { planningArgs } from '../dockerfile/images.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { contextReads, type ContextReads } from '../dockerfile/reads.js';
 import { referencedImages } from '../dockerfile/stages.js';
-import { familiarRef, tagIndex } from '../plan/graph.js';
+import { inFileImage } from '../plan/graph.js';
 import { readFileSync } from 'node:fs';
 
 /** What the engine says of an image a stage is built FROM. */
@@ -37,9 +37,8 @@ export async function imageReads(
   const envs = new Map([...facts].flatMap(([ref, f]) => (f === undefined ? [] : [[ref, envMap(f.env)] as const])));
   const reads = contextReads(parsed, args, image.target ?? null, { ...(builder && { builder }), baseEnv: (ref) => envs.get(ref) });
   if (reads.kind === 'whole') return reads;
-  const inFile = tagIndex(file);
   for (const b of reads.bases) {
-    const upstream = inFile.get(familiarRef(b.ref));
+    const upstream = inFileImage(file, image, b.ref);
     const spec = upstream === undefined ? undefined : file.images.get(upstream);
     // An in-file image not built yet: what its Dockerfile declares.
     const triggers = facts.get(b.ref)?.onBuild ?? (spec !== undefined && hasOnbuild(spec));

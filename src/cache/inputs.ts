@@ -21,7 +21,7 @@ import type { BuilderKind, Engine } from '../docker/engine.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { planningArgs } from '../dockerfile/images.js';
 import { referencedImages } from '../dockerfile/stages.js';
-import { familiarRef, tagIndex } from '../plan/graph.js';
+import { referenceTarget } from '../plan/graph.js';
 import { hashContext, type FileInput } from './context-hash.js';
 import { dockerfileText, imageReads, type BaseFacts } from './image-reads.js';
 import { secretDigest } from './secret-hash.js';
@@ -169,9 +169,9 @@ const dockerfilePath = (o: CollectOptions): string =>
 
 /** The facts of a FROM image: an in-file one as built in this run (unknown while it is pending), another as the engine has it. */
 async function baseFacts(o: CollectOptions, ref: string, bases: Readonly<Record<string, BaseImage>>): Promise<BaseFacts | undefined> {
-  const upstream = tagIndex(o.file).get(familiarRef(ref));
-  if (upstream === undefined) return bases[ref] ?? (await baseImage(o, ref));
-  const id = o.upstream.get(upstream);
+  const target = referenceTarget(o.file, o.image, ref);
+  if (target.kind === 'external') return bases[ref] ?? (await baseImage(o, target.ref));
+  const id = o.upstream.get(target.image);
   return id === undefined || id === PENDING ? undefined : baseImage(o, id);
 }
 
@@ -198,13 +198,14 @@ async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
     if (v.kind === 'image') images.add(v.image);
     args[k] = v.kind === 'literal' ? v.value : `image:${v.image}`;
   }
-  const inFile = tagIndex(file);
   const bases: Record<string, BaseImage> = {};
   for (const ref of referencedImages(parsed, planningArgs(file, image))) {
-    const upstream = inFile.get(familiarRef(ref.ref));
-    if (upstream !== undefined) images.add(upstream);
-    if (upstream !== undefined || ref.ref in bases) continue;
-    bases[ref.ref] = await baseImage(o, ref.ref);
+    const target = referenceTarget(file, image, ref.ref);
+    if (target.kind === 'in-file') images.add(target.image);
+    // A `contexts:` entry naming another reference: the key says which, and its ID.
+    const name = target.kind === 'external' && target.ref !== ref.ref ? `${ref.ref} -> ${target.ref}` : ref.ref;
+    if (target.kind === 'in-file' || name in bases) continue;
+    bases[name] = await baseImage(o, target.ref);
   }
   const mounts: Record<string, string> = {};
   for (const m of image.mounts) {

@@ -19,6 +19,8 @@ import type {
   ImageSpec,
   Locator,
   MountSource,
+  NamedContext,
+  WrittenContext,
   SecretSpec,
   SharedCache,
   SshSpec,
@@ -127,6 +129,7 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
         to: normalizeContextPath(m.to),
         origin: [...mountOrigin, i],
       })),
+      contexts: namedContexts(s.contexts ?? {}, origins.keys['contexts'] ?? []),
       outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
       inputs: s.inputs ?? 'read',
       ...(s.network !== undefined && { network: s.network }),
@@ -151,6 +154,17 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
     gc: gcPolicy(written.gc),
     locate,
   };
+}
+
+function namedContexts(written: Record<string, WrittenContext>, origin: YamlPath): Map<string, NamedContext> {
+  return new Map(
+    Object.entries(written).map(([name, c]) => [
+      name,
+      typeof c === 'string'
+        ? { kind: 'external', ref: c, origin: [...origin, name] }
+        : { kind: 'image', image: c.image, ...(c.path !== undefined && { path: c.path }), origin: [...origin, name] },
+    ]),
+  );
 }
 
 function gcPolicy(g: WrittenBuildFile['gc']): GcPolicy | false {

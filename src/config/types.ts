@@ -15,6 +15,9 @@ export type YamlPath = readonly (string | number)[];
 
 export type WrittenArg = string | { image: string };
 
+/** A named context as written: an image reference, an image of this file, or a folder inside one. */
+export type WrittenContext = string | { image: string; path?: string };
+
 /** A secret as written: an environment variable, or a file relative to the build file's folder. */
 export type WrittenSecret = { env: string } | { file: string };
 
@@ -35,6 +38,7 @@ export interface WrittenImage {
   extends?: string;
   depends_on?: string[];
   mounts?: { from: string; path: string; to: string }[];
+  contexts?: Record<string, WrittenContext>;
   outputs?: { path: string; to: string; replace?: boolean }[];
   inputs?: 'read' | 'whole';
   network?: 'default' | 'none' | 'host';
@@ -77,6 +81,14 @@ export type ArgValue = { readonly kind: 'literal'; readonly value: string } | { 
 export type ImageRef = { readonly kind: 'image'; readonly image: string } | { readonly kind: 'external'; readonly ref: string };
 
 export type MountSource = ImageRef | { readonly kind: 'diff'; readonly base: ImageRef; readonly head: ImageRef };
+
+/**
+ * A name a Dockerfile may use in FROM / COPY --from / RUN --mount=from (`contexts:`): an
+ * image of this file (`path`: a folder inside it), or any image reference.
+ */
+export type NamedContext =
+  | { readonly kind: 'image'; readonly image: string; readonly path?: string; readonly origin: YamlPath }
+  | { readonly kind: 'external'; readonly ref: string; readonly origin: YamlPath };
 
 export interface MountSpec {
   readonly from: string;
@@ -128,6 +140,8 @@ export interface ImageSpec {
   readonly labels: Readonly<Record<string, string>>;
   readonly dependsOn: readonly string[];
   readonly mounts: readonly MountSpec[];
+  /** `contexts:` by the name the Dockerfile uses. */
+  readonly contexts: ReadonlyMap<string, NamedContext>;
   readonly outputs: readonly OutputSpec[];
   /** `read`: only what the Dockerfile can read is sent and hashed; `whole`: the whole context. */
   readonly inputs: 'read' | 'whole';

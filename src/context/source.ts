@@ -26,6 +26,14 @@ export interface ContextInput {
    */
   readonly sendDockerfile?: string;
   /**
+   * Send this text as the Dockerfile, always (a Dockerfile mbuild rewrote:
+   * execute/sent-dockerfile.ts); the file at `dockerfile.path` still decides everything else
+   * and is never touched. A Dockerfile inside the context that the build does not read is
+   * replaced at its own path in the tar; one the build reads is sent as it is, the rewritten
+   * text beside it as an injected Dockerfile (as for a Dockerfile outside the context).
+   */
+  readonly replaceDockerfile?: string;
+  /**
    * The builder that receives the tar. The classic daemon deletes an excluded Dockerfile
    * and .dockerignore (and an injected Dockerfile listed in the tar's .dockerignore) before
    * COPY sees them; BuildKit behind POST /build does not, so for BuildKit the .dockerignore
@@ -173,7 +181,17 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   // daemon deletes it before COPY). Only when no .dockerignore of the context is sent: COPY
   // must never see a .dockerignore other than the user's.
   let replaced = false;
-  if (input.sendDockerfile !== undefined && 'path' in input.dockerfile && classic && inject === null) {
+  // In place: the context's own Dockerfile, not read by the build, carries the rewritten text.
+  let inPlace: InjectedFile | null = null;
+  if (input.replaceDockerfile !== undefined && 'path' in input.dockerfile) {
+    const st = statSync(input.dockerfile.path);
+    const content = Buffer.from(input.replaceDockerfile, 'utf8');
+    if (inject !== null) inject = { ...inject, content };
+    else if (input.select !== undefined && input.select.select(dockerfileRel!) === 'out')
+      inPlace = { name: dockerfileRel!, content, mode: st.mode & 0o7777, mtime: st.mtime };
+    else inject = { name: injectedName, content, mode: st.mode & 0o7777, mtime: st.mtime };
+    replaced = true;
+  } else if (input.sendDockerfile !== undefined && 'path' in input.dockerfile && classic && inject === null) {
     const rootIgnore = lstatOrNull(`${root}/.dockerignore`);
     if (!(rootIgnore?.isFile() && (activeIsRootDockerignore || !matcher.matches('.dockerignore')))) {
       const st = statSync(input.dockerfile.path);
@@ -185,11 +203,11 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   const reserved = [STATE_DIR];
   const forceInclude: string[] = [];
   // The Dockerfile is always sent; a replaced one only as the ordinary file it is, if not excluded.
-  if (dockerfileRel !== null && (!replaced || !matcher.matches(dockerfileRel))) forceInclude.push(dockerfileRel);
+  if (dockerfileRel !== null && inPlace === null && (!replaced || !matcher.matches(dockerfileRel))) forceInclude.push(dockerfileRel);
   if (activeIsRootDockerignore && classic) forceInclude.push('.dockerignore');
 
-  const injected: InjectedFile[] = [];
-  const omit: string[] = [...reserved];
+  const injected: InjectedFile[] = inPlace ? [inPlace] : [];
+  const omit: string[] = inPlace ? [...reserved, inPlace.name] : [...reserved];
   if (inject && !classic) {
     injected.push(inject);
     omit.push(injectedName);

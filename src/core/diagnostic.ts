@@ -23,7 +23,8 @@ export interface Location {
   readonly range: Range;
 }
 
-export type Severity = 'error' | 'warning';
+/** `note`: how mbuild reads something, said by `validate` and `plan` only. */
+export type Severity = 'error' | 'warning' | 'note';
 
 export interface RelatedInformation {
   readonly message: string;

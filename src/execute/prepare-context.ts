@@ -19,6 +19,7 @@ import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { contextFailure, guarded } from './failure.js';
 import { warn, type ImageJob } from './job.js';
+import { sentDockerfile } from './sent-dockerfile.js';
 
 export interface PreparedContext {
   /** The tar, not read yet: the build reads it. */
@@ -52,12 +53,16 @@ export async function prepareContext(
   // Only what the build reads, as the key was computed from it (followed links included).
   const select = decision.inputs.reads === null ? undefined : new ReadSet(decision.inputs.reads);
   const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
+  const rewritten = await sentDockerfile(job, decision.inputs.dockerfile);
+  if (!rewritten.ok) return rewritten;
+  const text = rewritten.value ?? decision.inputs.dockerfile;
   // Classic: all labels as one LABEL instruction rather than one step per label.
-  const labelled = opts.builder === 'classic' ? withLabelInstruction(decision.inputs.dockerfile, image.target, labels) : undefined;
+  const labelled = opts.builder === 'classic' ? withLabelInstruction(text, image.target, labels) : undefined;
   const packed = await packContext({
     contextDir: image.context,
-    dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: labelled ?? decision.inputs.dockerfile },
-    ...(labelled !== undefined && image.dockerfile.kind === 'file' && { sendDockerfile: labelled }),
+    dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: labelled ?? text },
+    ...(image.dockerfile.kind === 'file' && rewritten.value !== undefined && { replaceDockerfile: labelled ?? text }),
+    ...(labelled !== undefined && image.dockerfile.kind === 'file' && rewritten.value === undefined && { sendDockerfile: labelled }),
     builder: opts.builder,
     ...(select && { select }),
     onEntry: verifier(decision.inputs),

@@ -11,14 +11,13 @@ import type { BuildFile } from '../config/types.js';
 import type { ImageDockerfile } from '../dockerfile/images.js';
 import { dockerfileWord } from '../dockerfile/location.js';
 import { REFERENCE_PREFIX } from '../dockerfile/stages.js';
-import { cyclesAmong, edgesOf, familiarRef, tagIndex, type GraphCycle } from '../plan/graph.js';
+import { cyclesAmong, edgesOf, inFileImage, type GraphCycle } from '../plan/graph.js';
 import type { Edge } from '../plan/types.js';
 
 /** What every note of every cycle looks up, computed once (a 6,000-step cycle recomputed them per step). */
 interface NoteContext {
   readonly file: BuildFile;
   readonly dockerfiles: ReadonlyMap<string, ImageDockerfile>;
-  readonly tags: ReadonlyMap<string, string>;
   readonly written: readonly Reference[];
 }
 
@@ -29,7 +28,7 @@ function edgeNote(n: NoteContext, edge: Edge & { from: string }): { message: str
   const head = `'${edge.from}' depends on '${edge.image}' through`;
   if (isDockerfileEdge(edge)) {
     const df = n.dockerfiles.get(edge.from)!;
-    const ref = df.refs.find((r) => r.kind === edge.kind && n.tags.get(familiarRef(r.ref)) === edge.image)!;
+    const ref = df.refs.find((r) => r.kind === edge.kind && inFileImage(n.file, n.file.images.get(edge.from)!, r.ref) === edge.image)!;
     const message = `${head} ${REFERENCE_PREFIX[ref.kind]}${ref.text}`;
     return dockerfileWord(df, ref.line, ref.text, message);
   }
@@ -53,6 +52,6 @@ function cycleDiagnostic(n: NoteContext, c: GraphCycle): Diagnostic {
 /** Cycles among all the images of the file, Dockerfile edges included. */
 export function dockerfileCycles(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>): Diagnostic[] {
   const edges = edgesOf(file, new Map([...dockerfiles].map(([name, df]) => [name, df.refs])));
-  const context: NoteContext = { file, dockerfiles, tags: tagIndex(file), written: references(file) };
+  const context: NoteContext = { file, dockerfiles, written: references(file) };
   return cyclesAmong(edges, file.images.keys()).map((c) => cycleDiagnostic(context, c));
 }

@@ -20,7 +20,7 @@ import { contextProblems } from './contexts.js';
 import { dockerfileCycles } from './cycles.js';
 import { lastRunTags } from './last-run.js';
 import { inputProblems } from './inputs.js';
-import { referenceProblems } from './references.js';
+import { nameNotes, referenceProblems } from './references.js';
 import { sessionMountProblems } from './sessions.js';
 
 /** The plan and its build file, with every warning of every phase. */
@@ -52,6 +52,8 @@ export interface PlanChecks {
    * not every `up`.
    */
   readonly lastRun?: boolean;
+  /** Also say how names are read (notes): `validate` and `plan` only. */
+  readonly notes?: boolean;
 }
 
 /** `names`: images or groups (none: the default selection); `'all'`: every image of the file. */
@@ -67,6 +69,7 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
     ...problems,
     ...contextProblems(file),
     ...referenceProblems(file, dockerfiles, lastRun),
+    ...(checks.notes === true ? nameNotes(file, dockerfiles) : []),
     ...inputProblems(file, dockerfiles),
     ...sessionMountProblems(file, dockerfiles),
   ]);

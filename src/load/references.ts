@@ -11,7 +11,7 @@ import type { BuildFile, ImageSpec } from '../config/types.js';
 import type { ImageDockerfile } from '../dockerfile/images.js';
 import { dockerfileWord } from '../dockerfile/location.js';
 import { REFERENCE_PREFIX, type ImageReference } from '../dockerfile/stages.js';
-import { familiarRef, tagIndex } from '../plan/graph.js';
+import { familiarRef, referenceTarget, tagIndex } from '../plan/graph.js';
 
 interface RefContext {
   readonly file: BuildFile;
@@ -66,8 +66,22 @@ const diffReference: RefRule = (c) => {
   );
 };
 
+/** A name of this file (an image's name, a `contexts:` entry) needs to be no reference: mbuild rewrites it. */
+const rewritten = (c: RefContext): boolean => referenceTarget(c.file, c.image, c.ref.ref).rewrite;
+
+/** `contexts: {NAME: {image: Y, path: /p}}` is a folder: files to copy or mount, not a base. */
+const folderAsBase: RefRule = (c) => {
+  const named = c.image.contexts.get(c.ref.ref);
+  if (c.ref.kind !== 'from' || named?.kind !== 'image' || named.path === undefined) return undefined;
+  return problem(
+    c,
+    'context-folder-base',
+    `${shown(c.ref)}: '${c.ref.ref}' is the folder ${named.path} of image '${named.image}' (contexts), which cannot be a base; use it in COPY --from=${c.ref.ref} or RUN --mount=from=${c.ref.ref}, or name the image itself: {image: ${named.image}}`,
+  );
+};
+
 const invalidReference: RefRule = (c) => {
-  if (isImageReference(c.ref.ref) || (c.ref.ref === '' && c.ref.kind === 'from')) return undefined;
+  if (rewritten(c) || isImageReference(c.ref.ref) || (c.ref.ref === '' && c.ref.kind === 'from')) return undefined;
   const what = c.ref.ref === '' ? 'names no image (it is empty after ARG substitution)' : 'is not a valid image reference';
   return problem(c, 'dockerfile-invalid-reference', `${shown(c.ref)} ${what}`);
 };
@@ -76,7 +90,7 @@ const invalidReference: RefRule = (c) => {
 const otherTag: RefRule = (c) => {
   const familiar = familiarRef(c.ref.ref);
   const repo = repositoryOf(familiar);
-  if (repo === undefined || c.tags.has(familiar)) return undefined;
+  if (repo === undefined || c.tags.has(familiar) || rewritten(c)) return undefined;
   const owners = [...(c.repositories.get(repo) ?? [])].filter((name) => name !== c.image.name);
   const [first] = owners;
   if (first === undefined) return undefined;
@@ -92,7 +106,7 @@ const otherTag: RefRule = (c) => {
 /** A tag an in-file image carried in the last run but lost since. */
 const formerTag: RefRule = (c) => {
   const owner = c.lastRun.get(familiarRef(c.ref.ref));
-  if (owner === undefined || owner === c.image.name || !c.file.images.has(owner) || c.tags.has(familiarRef(c.ref.ref))) return undefined;
+  if (owner === undefined || owner === c.image.name || !c.file.images.has(owner) || c.tags.has(familiarRef(c.ref.ref)) || rewritten(c)) return undefined;
   return problem(
     c,
     'tag-mismatch',
@@ -101,7 +115,7 @@ const formerTag: RefRule = (c) => {
   );
 };
 
-export const referenceRules: readonly RefRule[] = [diffReference, invalidReference, otherTag, formerTag];
+export const referenceRules: readonly RefRule[] = [diffReference, folderAsBase, invalidReference, otherTag, formerTag];
 
 export function referenceProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>, lastRun: ReadonlyMap<string, string>): Diagnostic[] {
   const tags = tagIndex(file);
@@ -122,6 +136,26 @@ export function referenceProblems(file: BuildFile, dockerfiles: ReadonlyMap<stri
           break;
         }
       }
+    }
+  }
+  return out;
+}
+
+/**
+ * Once per in-file image a Dockerfile names by its name: that the image of this file wins
+ * over a registry image of the same name, and how to mean the registry's (`validate`, `plan`).
+ */
+export function nameNotes(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>): Diagnostic[] {
+  const said = new Set<string>();
+  const out: Diagnostic[] = [];
+  for (const [name, df] of dockerfiles) {
+    const image = file.images.get(name)!;
+    for (const ref of df.refs) {
+      const target = referenceTarget(file, image, ref.ref);
+      if (target.kind !== 'in-file' || image.contexts.has(ref.ref) || !target.rewrite || said.has(ref.ref)) continue;
+      said.add(ref.ref);
+      const message = `${shown(ref)} means image '${ref.ref}' of this build file, built first: an image of the file wins over a registry image of the same name (write ${ref.ref}:latest or docker.io/library/${ref.ref} for the registry's)`;
+      out.push({ severity: 'note', code: 'in-file-name', ...dockerfileWord(df, ref.line, ref.text, message) });
     }
   }
   return out;

@@ -3,7 +3,7 @@
  * plus edges found in Dockerfiles where a FROM / COPY --from / RUN --mount=from names a
  * tag of another image in the file.
  */
-import type { BuildFile } from '../config/types.js';
+import type { BuildFile, ImageSpec } from '../config/types.js';
 import { findCycles } from '../core/cycles.js';
 import { byText } from '../core/order.js';
 import type { DockerfileReference, Edge } from './types.js';
@@ -30,8 +30,36 @@ export function tagIndex(file: BuildFile): ReadonlyMap<string, string> {
   return index;
 }
 
+/**
+ * What a FROM / COPY --from / RUN --mount=from reference of `image`'s Dockerfile names (a
+ * stage of the same Dockerfile was ruled out before): a `contexts:` entry of that name, else
+ * an image of this file by its name (never the image itself: `FROM busybox` in the
+ * Dockerfile of an image named busybox is the registry's), else by one of its tags, else the
+ * reference as written. `rewrite`: mbuild sends the Dockerfile with the reference replaced
+ * (a name the engine would not resolve to the image just built); a tag resolves by itself.
+ */
+export type ReferenceTarget =
+  | { readonly kind: 'in-file'; readonly image: string; readonly rewrite: boolean; readonly path?: string }
+  | { readonly kind: 'external'; readonly ref: string; readonly rewrite: boolean };
+
+export function referenceTarget(file: BuildFile, image: ImageSpec, ref: string): ReferenceTarget {
+  const named = image.contexts.get(ref);
+  if (named !== undefined)
+    return named.kind === 'external'
+      ? { kind: 'external', ref: named.ref, rewrite: true }
+      : { kind: 'in-file', image: named.image, rewrite: true, ...(named.path !== undefined && { path: named.path }) };
+  if (ref !== image.name && file.images.has(ref)) return { kind: 'in-file', image: ref, rewrite: true };
+  const tagged = tagIndex(file).get(familiarRef(ref));
+  return tagged !== undefined && tagged !== image.name ? { kind: 'in-file', image: tagged, rewrite: false } : { kind: 'external', ref, rewrite: false };
+}
+
+/** The in-file image a Dockerfile reference of `image` reads, if any. */
+export function inFileImage(file: BuildFile, image: ImageSpec, ref: string): string | undefined {
+  const t = referenceTarget(file, image, ref);
+  return t.kind === 'in-file' ? t.image : undefined;
+}
+
 export function edgesOf(file: BuildFile, dockerfileRefs: ReadonlyMap<string, readonly DockerfileReference[]>): Map<string, Edge[]> {
-  const tags = tagIndex(file);
   const edges = new Map<string, Edge[]>();
   for (const image of file.images.values()) {
     const out: Edge[] = [];
@@ -42,9 +70,11 @@ export function edgesOf(file: BuildFile, dockerfileRefs: ReadonlyMap<string, rea
       const sides = mount.source.kind === 'diff' ? [mount.source.base, mount.source.head] : [mount.source];
       for (const side of sides) if (side.kind === 'image') out.push({ image: side.image, kind: 'mounts', detail: `mount ${mount.from}:${mount.path}` });
     }
+    for (const [name, c] of image.contexts)
+      if (c.kind === 'image' && c.image !== image.name) out.push({ image: c.image, kind: 'contexts', detail: `contexts ${name}` });
     for (const dep of image.dependsOn) out.push({ image: dep, kind: 'depends_on', detail: 'depends_on' });
     for (const ref of dockerfileRefs.get(image.name) ?? []) {
-      const upstream = tags.get(familiarRef(ref.ref));
+      const upstream = inFileImage(file, image, ref.ref);
       if (upstream !== undefined && upstream !== image.name) {
         out.push({ image: upstream, kind: ref.kind, detail: `Dockerfile line ${ref.line}: ${ref.ref}` });
       }

@@ -4,7 +4,7 @@
  */
 import type { BuildFile } from '../config/types.js';
 
-export type EdgeKind = 'args' | 'mounts' | 'depends_on' | 'from' | 'copy-from' | 'mount-from';
+export type EdgeKind = 'args' | 'mounts' | 'contexts' | 'depends_on' | 'from' | 'copy-from' | 'mount-from';
 
 export interface Edge {
   /** The upstream image this one waits for. */

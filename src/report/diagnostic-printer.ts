@@ -111,8 +111,10 @@ export function formatReport(diagnostics: readonly Diagnostic[], opts: PrintOpti
 }
 
 export function countLine(diagnostics: readonly Diagnostic[]): string {
-  const errors = diagnostics.filter((d) => d.severity === 'error').length;
-  const warnings = diagnostics.length - errors;
+  const count = (severity: string): number => diagnostics.filter((d) => d.severity === severity).length;
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  return [errors > 0 && plural(errors, 'error'), warnings > 0 && plural(warnings, 'warning')].filter(Boolean).join(', ');
+  return (['error', 'warning', 'note'] as const)
+    .map((s) => count(s) > 0 && plural(count(s), s))
+    .filter(Boolean)
+    .join(', ');
 }

@@ -21,6 +21,7 @@ function image(name: string, over: Partial<ImageSpec> = {}): ImageSpec {
     labels: {},
     dependsOn: [],
     mounts: [],
+    contexts: new Map(),
     outputs: [],
     inputs: 'read',
     pull: false,

@@ -78,7 +78,7 @@ export async function planCommand(
   names: readonly string[],
   opts: GlobalOptions & { format: string; builder: 'auto' | BuilderKind },
 ): Promise<CommandResult> {
-  const loaded = await planFor(io, opts, names, { lastRun: true });
+  const loaded = await planFor(io, opts, names, { lastRun: true, notes: true });
   if (!loaded.ok) return loaded;
   const planned = loaded.value;
   const classic = sessionCheck(planned, opts.builder);

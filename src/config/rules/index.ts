@@ -6,7 +6,7 @@ import { mountCollision } from './mounts.js';
 import { outputOverlap, outputProtected, outputThroughSymlink } from './outputs.js';
 import { projectNameMissing } from './project.js';
 import { contextMissing, dockerfileMissing, mountTargetInsideContext, pathOutsideRoot } from './paths.js';
-import { extendsInDefaults, groupNamedLikeImage, unknownGroupMember, unknownImageReference, unknownMountSource } from './references.js';
+import { extendsInDefaults, groupNamedLikeImage, unknownContextImage, unknownGroupMember, unknownImageReference, unknownMountSource } from './references.js';
 import type { Rule } from './rule.js';
 import { secretSourceMissing, sshDuplicateId, sshSourceMissing } from './sessions.js';
 
@@ -14,6 +14,7 @@ export const rules: readonly Rule[] = [
   projectNameMissing,
   unknownImageReference,
   unknownMountSource,
+  unknownContextImage,
   unknownGroupMember,
   groupNamedLikeImage,
   extendsInDefaults,

@@ -56,6 +56,33 @@ export const unknownMountSource: Rule = ({ written, file }) => {
   return out;
 };
 
+/** `contexts: {NAME: {image: Y}}` names another image of this file; a string entry is an image reference. */
+export const unknownContextImage: Rule = ({ file }) => {
+  const names = [...file.images.keys()];
+  const out: Diagnostic[] = [];
+  for (const image of file.images.values()) {
+    for (const [name, c] of image.contexts) {
+      if (c.kind === 'external') {
+        if (!isImageReference(c.ref))
+          out.push(
+            error('invalid-reference', `contexts.${name} of image '${image.name}': '${c.ref}' is not a valid image reference`, file.locate.value(c.origin)),
+          );
+      } else if (c.image === image.name) {
+        out.push(error('unknown-image', `contexts.${name} of image '${image.name}' names the image itself`, file.locate.value([...c.origin, 'image'])));
+      } else if (!file.images.has(c.image)) {
+        out.push(
+          error(
+            'unknown-image',
+            `unknown image '${c.image}' in contexts.${name} of image '${image.name}'${didYouMean(c.image, names)}`,
+            file.locate.value([...c.origin, 'image']),
+          ),
+        );
+      }
+    }
+  }
+  return out;
+};
+
 /** Group members name images or other groups. */
 export const unknownGroupMember: Rule = ({ written, file }) => {
   const candidates = [...Object.keys(written.images), ...Object.keys(written.groups ?? {})];

@@ -26,7 +26,7 @@ export function warning(code: string, message: string, location: Location): Diag
 export interface Reference {
   readonly from: string;
   readonly to: string;
-  readonly via: 'args' | 'mounts' | 'depends_on';
+  readonly via: 'args' | 'mounts' | 'contexts' | 'depends_on';
   /** Where the name is written. */
   readonly at: YamlPath;
 }
@@ -46,6 +46,8 @@ export function references(file: BuildFile): Reference[] {
         if (side.kind === 'image') out.push({ from: image.name, to: side.image, via: 'mounts', at: [...mount.origin, 'from'] });
       }
     }
+    for (const [, c] of image.contexts)
+      if (c.kind === 'image' && c.image !== image.name) out.push({ from: image.name, to: c.image, via: 'contexts', at: [...c.origin, 'image'] });
     const dependsOn = image.origins.keys['depends_on'] ?? [];
     image.dependsOn.forEach((dep, i) => out.push({ from: image.name, to: dep, via: 'depends_on', at: [...dependsOn, i] }));
   }
