@@ -80,7 +80,7 @@ function section(examples: readonly string[], env: readonly string[]): string {
 /** Adds the examples and the environment to the help of the program and of each of its commands. */
 export function addHelp(program: Command): void {
   const all = [...Object.keys(ENVIRONMENT)];
-  program.addHelpText('after', `${section(PROGRAM_EXAMPLES, all)}\n  and any variable a \${NAME} of the build file names.\n`);
+  program.addHelpText('after', `${section(PROGRAM_EXAMPLES, all)}\n  Also: any variable a \${NAME} of the build file names.\n`);
   for (const cmd of program.commands) {
     const help = COMMAND_HELP[cmd.name()];
     if (help !== undefined) cmd.addHelpText('after', section(help.examples, [...new Set(help.env)]));

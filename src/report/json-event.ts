@@ -4,7 +4,7 @@
  * `version` and its `time`. schema/events.schema.json describes every line; docs/events.md
  * says what a version promises.
  */
-import type { Diagnostic } from '../core/diagnostic.js';
+import type { Diagnostic, Severity } from '../core/diagnostic.js';
 import { displayPath, position } from './diagnostic-printer.js';
 
 /** Bumped when a field is removed or changes meaning; new events and fields keep it. */
@@ -14,7 +14,7 @@ export const jsonLine = (event: { readonly type: string }): string =>
   `${JSON.stringify({ version: EVENTS_VERSION, time: new Date().toISOString(), ...event })}\n`;
 
 export interface JsonDiagnostic {
-  readonly severity: 'error' | 'warning';
+  readonly severity: Severity;
   readonly code: string;
   readonly message: string;
   /** Relative to the working directory when inside it. */
