@@ -12,6 +12,9 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import type { WatchOptions } from './commands/watch.js';
 import type { BuilderKind } from '../docker/engine.js';
 import { reportFailure, type CommandResult } from './failure.js';
+import { envDefaults } from './env-defaults.js';
+import { addHelp } from './help.js';
+import { writeFailureEvent } from './json-failure.js';
 import { ExitCode, processIo, type CliIo } from './io.js';
 import type { GlobalOptions } from './load.js';
 
@@ -37,6 +40,14 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
   const globals = (cmd: Command): GlobalOptions => cmd.optsWithGlobals<GlobalOptions>();
 
+  program
+    .command('init')
+    .description('scaffold mbuild.yaml from the Dockerfiles below this folder (never replaces a build file)')
+    .option('--dry-run', 'print the file instead of writing it')
+    .option('--stdout', 'print the file instead of writing it (same as --dry-run)')
+    .action((o: { dryRun?: boolean; stdout?: boolean }, cmd: Command) =>
+      run(import('./commands/init.js').then((m) => m.initCommand(io, { ...globals(cmd), ...o }))),
+    );
   program
     .command('validate')
     .description('check the build file and print every problem, or one line saying it is valid')
@@ -89,14 +100,16 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
       .argument('[names...]', 'images or groups (default: the default group, or every image)')
       .addOption(new Option('-j, --jobs <n>', 'builds at once').default(4).argParser(positiveInt))
       .addOption(builderOption())
-      .addOption(new Option('--progress <mode>', 'progress output').choices(['auto', 'tty', 'plain', 'json']).default('auto'))
-      .option('-q, --quiet', 'print only errors')
+      .addOption(
+        new Option('--progress <mode>', 'progress output (default: BUILDKIT_PROGRESS, else auto)').choices(['auto', 'tty', 'plain', 'json']).default('auto'),
+      )
       .option('-k, --keep-going', 'build everything not downstream of a failure')
       .option('--no-cache', "build every image, without the engine's layer cache")
       .option('--no-outputs', 'do not copy `outputs` to the host');
   type BuildFlags = Omit<WatchOptions, 'noCache' | 'noOutputs'> & { cache: boolean; outputs: boolean };
   const buildFlags = (o: BuildFlags, cmd: Command): WatchOptions => ({ ...globals(cmd), ...o, noCache: !o.cache, noOutputs: !o.outputs });
   buildOptions(program.command('up').description('build the selected images and everything they depend on'))
+    .option('-q, --quiet', 'print only the image IDs, one per line (like docker build -q), and errors')
     .option('--push', "push every selected image's tags once it is built or up to date")
     .addOption(new Option('--push-jobs <n>', 'pushes at once').default(4).argParser(positiveInt))
     .option('--cache-to <repo>', 'store built images in this registry repository, tagged with their key (replaces cache.to)')
@@ -104,6 +117,7 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .option('--metadata-file <file>', 'write what the run did per image (tags, image ID, pushed digests, why) as JSON (docs/metadata.md)')
     .action((names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/up.js').then((m) => m.upCommand(io, names, buildFlags(o, cmd)))));
   buildOptions(program.command('watch').description('build, then rebuild exactly what your edits affect, until Ctrl-C'))
+    .option('-q, --quiet', 'print only errors')
     .option('--poll', 'poll the file system instead of using inotify')
     .option('--on-rebuild <command>', 'run after each rebuilt image, with MBUILD_IMAGE, MBUILD_IMAGE_ID and MBUILD_TAGS set')
     .action((names: string[], o: BuildFlags, cmd: Command) => run(import('./commands/watch.js').then((m) => m.watchCommand(io, names, buildFlags(o, cmd)))));
@@ -125,10 +139,18 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .action((image: string, o: { why?: string; format: string }, cmd: Command) =>
       run(import('./commands/context.js').then((m) => m.contextCommand(io, image, { ...globals(cmd), ...o }))),
     );
+  addHelp(program);
+  program.hook(
+    'preAction',
+    envDefaults(io.env, (s) => io.stderr.write(s)),
+  );
   return program;
 }
 
-const builderOption = () => new Option('--builder <kind>', 'builder').choices(['auto', 'buildkit', 'classic']).default('auto');
+const builderOption = () =>
+  new Option('--builder <kind>', 'builder (default: DOCKER_BUILDKIT=0 classic, =1 buildkit, else auto)')
+    .choices(['auto', 'buildkit', 'classic'])
+    .default('auto');
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -141,6 +163,12 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
   const program = buildProgram(io, (p) => {
     pending = p;
   });
+  // `--progress json` (after BUILDKIT_PROGRESS): a failure before the run is an event too.
+  const stream = { json: false };
+  program.hook('preAction', (_p, cmd) => {
+    const o = cmd.opts<{ progress?: string; quiet?: boolean }>();
+    stream.json = o.progress === 'json' && o.quiet !== true;
+  });
   try {
     await program.parseAsync([...argv], { from: 'user' });
     if (pending === undefined) {
@@ -148,7 +176,10 @@ export async function main(argv: readonly string[], io: CliIo = processIo()): Pr
       return ExitCode.invalid;
     }
     const result = await pending;
-    return result.ok ? result.value : reportFailure(io, result.error);
+    if (result.ok) return result.value;
+    const code = reportFailure(io, result.error);
+    if (stream.json) writeFailureEvent(io, result.error, code);
+    return code;
   } catch (e) {
     if (e instanceof CommanderError) {
       return e.exitCode === 0 || e.code === 'commander.helpDisplayed' || e.code === 'commander.version' ? ExitCode.ok : ExitCode.invalid;

@@ -2,6 +2,7 @@
 import type { BuildEvent } from '../core/events.js';
 import { unreachable } from '../core/result.js';
 import { failureDetails, failureText, fromCache, sameAsText, seconds, shortId, summaryTable, totals } from './format.js';
+import { jsonLine } from './json-event.js';
 import type { Reporter, ReporterOutput } from './reporter.js';
 
 export class PlainReporter implements Reporter {
@@ -80,7 +81,7 @@ export class PlainReporter implements Reporter {
   }
 }
 
-/** `--progress json`: one JSON object per event and line, with a timestamp. */
+/** `--progress json`: one JSON object per event and line, with the stream's version and a timestamp (json-event.ts). */
 export class JsonReporter implements Reporter {
   readonly #out: ReporterOutput;
 
@@ -89,7 +90,7 @@ export class JsonReporter implements Reporter {
   }
 
   onEvent(e: BuildEvent): void {
-    this.#out.stdout.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+    this.#out.stdout.write(jsonLine(e));
   }
 
   close(): Promise<void> {

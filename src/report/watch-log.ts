@@ -5,9 +5,10 @@
 import type { WatchEvent } from '../core/events.js';
 import { unreachable } from '../core/result.js';
 import { shortId } from './format.js';
+import { jsonLine } from './json-event.js';
 
 export function watchLog(out: NodeJS.WritableStream, json: boolean): (e: WatchEvent) => void {
-  if (json) return (e) => out.write(`${JSON.stringify({ time: new Date().toISOString(), ...e })}\n`);
+  if (json) return (e) => out.write(jsonLine(e));
   return (e) => out.write(`${plainLine(e)}\n`);
 }
 

@@ -12,6 +12,7 @@ import { messageOf, ok } from '../../core/result.js';
 import type { RunReport } from '../../execute/executor.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter } from '../../report/create.js';
+import { IdsReporter } from '../../report/ids.js';
 import { MetadataCollector, metadataJson } from '../../report/metadata.js';
 import { displayPath } from '../../report/diagnostic-printer.js';
 import { connect, sessionCheck, startConnecting } from '../engine.js';
@@ -92,12 +93,8 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   // Temporary containers of an mbuild that was killed before it could remove them (only
   // those of dead processes: this run's own are safe), removed while the run goes on.
   const reaping = reapTempContainers(engine);
-  const reporter = await createReporter(opts.quiet ? 'quiet' : opts.progress, {
-    stdout: io.stdout,
-    stderr: io.stderr,
-    env: io.env,
-    logPath: (image) => displayPath(logPath(file.root, image), io.cwd),
-  });
+  const out = { stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image: string) => displayPath(logPath(file.root, image), io.cwd) };
+  const reporter = opts.quiet ? new IdsReporter(out) : await createReporter(opts.progress, out);
   const signals = abortOnSignals();
   const metadata = opts.metadataFile === undefined ? undefined : new MetadataCollector();
   const emit: EmitEvent = (e) => {
