@@ -36,8 +36,11 @@ const TEXT = [
   '',
 ].join('\n');
 
-/** The README's VS Code setting: build files without a modeline get the schema by name. */
-const VSCODE_SCHEMAS = { [`./node_modules/${PACKAGE}/schema/mbuild.schema.json`]: ['mbuild.yaml', 'mbuild.yml'] };
+const README = readFileSync(join(REPO, 'README.md'), 'utf8');
+/** The README's VS Code setting (its `"yaml.schemas": {...}` block): build files without a modeline get the schema by name. */
+const VSCODE_SCHEMAS = (JSON.parse(`{${/^"yaml\.schemas": \{\n[^]*?\n\}$/m.exec(README)?.[0] ?? ''}}`) as { 'yaml.schemas': Record<string, string[]> })[
+  'yaml.schemas'
+];
 const PLAIN = 'version: 1\nimages:\n  app: {}\nunknown_top: 1\n';
 
 interface Diagnostic {
@@ -84,6 +87,12 @@ describe('schema/mbuild.schema.json in yaml-language-server', { timeout: 15_000 
   afterAll(async () => {
     await client.stop();
     cleanup();
+  });
+
+  it('is the modeline and the setting the README and docs/build-file.md show', () => {
+    expect(README).toContain(`\n${MODELINE}\n`);
+    expect(readFileSync(join(REPO, 'docs', 'build-file.md'), 'utf8')).toContain(`\n${MODELINE}\n`);
+    expect(VSCODE_SCHEMAS).toEqual({ [`./node_modules/${PACKAGE}/schema/mbuild.schema.json`]: ['mbuild.yaml', 'mbuild.yml'] });
   });
 
   it('reports a wrong type and an unknown key at their lines', async () => {
