@@ -52,6 +52,7 @@ it('npm pack on a fresh clone builds the bundle and ships only what runs; the pa
     'bin/package.json',
     'dist/bundle/main.cjs',
     'package.json',
+    'schema/events.schema.json',
     'schema/mbuild.schema.json',
   ]);
   const installed = join(tmp, 'installed');
