@@ -214,6 +214,11 @@ export async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
     bases[name] = await baseImage(o, target.ref);
   }
   const mounts: Record<string, string> = {};
+  // A `contexts:` folder the Dockerfile reads is a mount of that image's folder.
+  for (const [name, c] of image.contexts) {
+    if (c.kind === 'image' && c.path !== undefined && images.has(c.image))
+      mounts[`contexts ${name} ${c.image}:${c.path}`] = o.upstream.get(c.image) ?? 'unbuilt';
+  }
   for (const m of image.mounts) {
     const sides = m.source.kind === 'diff' ? [m.source.base, m.source.head] : [m.source];
     for (const s of sides) if (s.kind === 'image') images.add(s.image);

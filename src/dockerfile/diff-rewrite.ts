@@ -17,6 +17,22 @@ import { parseCsvFields, splitWordsRaw, type Flag } from './words.js';
 export const DIFF_FOLDER = '.mbuild-diff';
 export const diffFolder = (slot: number): string => `${DIFF_FOLDER}/${slot}`;
 
+/**
+ * One instruction that reads a folder of the context instead of `--from` / `from=`: a diff
+ * (`.mbuild-diff/<slot>`) or a `contexts:` folder inside an image (`.mbuild-context/<name>`).
+ */
+export interface FolderUse {
+  readonly kind: DiffUse['kind'];
+  readonly instruction: Instruction;
+  /** For `RUN --mount=from=`: the index of that `--mount` flag in `instruction.flags`. */
+  readonly flag?: number;
+  readonly folder: string;
+}
+
+/** The diffs' uses as folder uses. */
+export const diffUses = (uses: readonly DiffUse[]): FolderUse[] =>
+  uses.map((u) => ({ kind: u.kind, instruction: u.instruction, ...(u.flag !== undefined && { flag: u.flag }), folder: diffFolder(u.slot) }));
+
 export interface RewrittenDockerfile {
   readonly text: string;
   /** 1-based lines of the sent text that are mbuild's own (the COPY after a `FROM a..b`), ascending. */
@@ -35,41 +51,44 @@ const quoted = (v: string): string => (BARE.test(v) ? v : `"${v.replace(/["\\]/g
 const flagText = (f: Flag): string => (f.value === null ? `--${f.name}` : `--${f.name}=${quoted(f.value)}`);
 
 /** `/usr/bin/x` (a path of the source image) -> `.mbuild-diff/0/usr/bin/x`, quotes kept outside. */
-function inDiff(slot: number, word: string): string {
+function inFolder(folder: string, word: string): string {
   const q = word.startsWith('"') || word.startsWith("'") ? word[0]! : '';
   const rest = word.slice(q.length).replace(/^\/+/, '');
-  return `${q}${diffFolder(slot)}/${rest}`;
+  return `${q}${folder}/${rest}`;
 }
 
-function copyLine(ins: Instruction, use: DiffUse, escape: string): string | undefined {
+function copyLine(ins: Instruction, use: FolderUse, escape: string): string | undefined {
   if (ins.heredocs.length > 0) return undefined;
   const flags = ins.flags.filter((f) => f.name !== 'from').map(flagText);
   if (ins.json !== null) {
     if (ins.json.length < 2) return undefined;
-    const sources = ins.json.slice(0, -1).map((s) => `${diffFolder(use.slot)}/${s.replace(/^\/+/, '')}`);
+    const sources = ins.json.slice(0, -1).map((s) => `${use.folder}/${s.replace(/^\/+/, '')}`);
     return [ins.keyword, ...flags, JSON.stringify([...sources, ins.json[ins.json.length - 1]!])].join(' ');
   }
   const words = splitWordsRaw(ins.args, escape);
   if (words.length < 2) return undefined;
-  return [ins.keyword, ...flags, ...words.slice(0, -1).map((w) => inDiff(use.slot, w)), words[words.length - 1]!].join(' ');
+  return [ins.keyword, ...flags, ...words.slice(0, -1).map((w) => inFolder(use.folder, w)), words[words.length - 1]!].join(' ');
 }
 
 const csvValue = (v: string): string => (/[,"]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
 
 /** A `--mount` value reading the diff from the context instead of `from=`. */
-export function diffMountValue(value: string, slot: number): string {
+export const diffMountValue = (value: string, slot: number): string => folderMountValue(value, diffFolder(slot));
+
+/** A `--mount` value reading `folder` of the context instead of `from=`. */
+export function folderMountValue(value: string, folder: string): string {
   const fields = parseCsvFields(value);
   const source = fields.get('source') ?? fields.get('src') ?? '';
   const out = new Map<string, string>([['type', 'bind']]);
   for (const [k, v] of fields) if (!['from', 'source', 'src', 'type'].includes(k)) out.set(k, v);
-  out.set('source', `${diffFolder(slot)}${source.replace(/^\/+/, '') === '' ? '' : `/${source.replace(/^\/+/, '')}`}`);
+  out.set('source', `${folder}${source.replace(/^\/+/, '') === '' ? '' : `/${source.replace(/^\/+/, '')}`}`);
   return [...out].map(([k, v]) => `${k}=${csvValue(v)}`).join(',');
 }
 
-function runLine(ins: Instruction, uses: readonly DiffUse[]): string {
+function runLine(ins: Instruction, uses: readonly FolderUse[]): string {
   const flags = ins.flags.map((f, i) => {
     const use = uses.find((u) => u.flag === i);
-    return use === undefined ? flagText(f) : flagText({ name: 'mount', value: diffMountValue(f.value ?? '', use.slot) });
+    return use === undefined ? flagText(f) : flagText({ name: 'mount', value: folderMountValue(f.value ?? '', use.folder) });
   });
   return [ins.keyword, ...flags, ins.args].filter((w) => w !== '').join(' ');
 }
@@ -80,11 +99,15 @@ function fromLine(ins: Instruction, escape: string): string {
 }
 
 /** The Dockerfile text to send; undefined when no instruction has a diff (send the user's text). */
-export function rewriteDiffs(text: string, df: ParsedDockerfile, uses: readonly DiffUse[]): RewrittenDockerfile | undefined {
+export const rewriteDiffs = (text: string, df: ParsedDockerfile, uses: readonly DiffUse[]): RewrittenDockerfile | undefined =>
+  rewriteFolders(text, df, diffUses(uses));
+
+/** The Dockerfile text to send, each use reading its folder of the context; undefined when there is none. */
+export function rewriteFolders(text: string, df: ParsedDockerfile, uses: readonly FolderUse[]): RewrittenDockerfile | undefined {
   if (uses.length === 0) return undefined;
   const lines = text.split('\n');
   const cr = (i: number): string => (lines[i]?.endsWith('\r') ? '\r' : '');
-  const byInstruction = new Map<Instruction, DiffUse[]>();
+  const byInstruction = new Map<Instruction, FolderUse[]>();
   for (const u of uses) byInstruction.set(u.instruction, [...(byInstruction.get(u.instruction) ?? []), u]);
   const inserts: { after: number; line: string }[] = [];
   for (const [ins, mine] of byInstruction) {
@@ -96,7 +119,7 @@ export function rewriteDiffs(text: string, df: ParsedDockerfile, uses: readonly 
     };
     if (first.kind === 'from') {
       put(fromLine(ins, df.escape));
-      const copy = `COPY ${diffFolder(first.slot)}/ /`;
+      const copy = `COPY ${first.folder}/ /`;
       // A FROM of several lines has an empty line to hold the COPY; else one line is added.
       if (ins.endLine > ins.startLine) lines[start + 1] = copy + cr(start + 1);
       else inserts.push({ after: ins.startLine, line: copy + cr(start) });

@@ -18,7 +18,8 @@ import type { Failure } from '../core/events.js';
 import { INTERNAL_LABEL } from '../core/labels.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import { dockerfileDiffs, type DiffSide, type DiffUse } from '../dockerfile/diff-refs.js';
-import { diffFolder, rewriteDiffs, type RewrittenDockerfile } from '../dockerfile/diff-rewrite.js';
+import { contextFolder, contextFolderUses, type ContextFolderUse } from '../dockerfile/context-folders.js';
+import { diffFolder, diffUses, rewriteFolders, type RewrittenDockerfile } from '../dockerfile/diff-rewrite.js';
 import { planningArgs } from '../dockerfile/images.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { resolveStages } from '../dockerfile/stages.js';
@@ -42,12 +43,16 @@ const short = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);
 /** The diffs of the image's Dockerfile, ready to splice; `containers.close()` removes the internal images. */
 export async function prepareDiffs(job: ImageJob, decision: Decision, containers: TempContainers): Promise<Result<PreparedDiffs, Failure>> {
   const text = decision.inputs.dockerfile;
-  if (!text.includes('..')) return ok({ mounts: [], sent: undefined });
+  const folders = new Set([...job.image.contexts].flatMap(([name, c]) => (c.kind === 'image' && c.path !== undefined ? [name] : [])));
+  if (!text.includes('..') && folders.size === 0) return ok({ mounts: [], sent: undefined });
   const parsed = parseDockerfile(text);
   const args = planningArgs(job.opts.file, job.image);
   const { uses } = dockerfileDiffs(parsed, args);
-  const sent = rewriteDiffs(text, parsed, uses);
+  const named = contextFolderUses(parsed, args, folders);
+  const sent = rewriteFolders(text, parsed, [...diffUses(uses), ...named]);
   if (sent === undefined) return ok({ mounts: [], sent: undefined });
+  const folderMounts = namedFolderMounts(job, named);
+  if (!folderMounts.ok) return folderMounts;
   const stages = resolveStages(parsed, args).stages;
   const built = new Map<number, Promise<Result<ResolvedImage, Failure>>>();
   const removals: string[] = [];
@@ -73,7 +78,21 @@ export async function prepareDiffs(job: ImageJob, decision: Decision, containers
     if (!head.ok) return head;
     mounts.push({ spec: diffSpec(u), source: { kind: 'diff', base: base.value, head: head.value } });
   }
-  return ok({ mounts, sent });
+  return ok({ mounts: [...mounts, ...folderMounts.value], sent });
+}
+
+/** Each `contexts:` folder the Dockerfile reads, as a mount of its image's folder at `.mbuild-context/<name>`. */
+function namedFolderMounts(job: ImageJob, uses: readonly ContextFolderUse[]): Result<ResolvedMount[], Failure> {
+  const out: ResolvedMount[] = [];
+  for (const name of new Set(uses.map((u) => u.name))) {
+    const c = job.image.contexts.get(name);
+    if (c?.kind !== 'image' || c.path === undefined) continue;
+    const id = job.upstream.get(c.image);
+    if (id === undefined) return err({ reason: 'mount-failed', message: `contexts.${name}: image ${c.image} was not built in this run` });
+    const spec: MountSpec = { from: c.image, source: { kind: 'image', image: c.image }, path: c.path, to: contextFolder(name), origin: c.origin };
+    out.push({ spec, source: { kind: 'image', image: { ref: id, name: `${c.image} (${short(id)})` } } });
+  }
+  return ok(out);
 }
 
 const firstOfEachSlot = (uses: readonly DiffUse[]): DiffUse[] => uses.filter((u, i) => uses.findIndex((o) => o.slot === u.slot) === i);

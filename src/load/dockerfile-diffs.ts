@@ -10,9 +10,11 @@
 import { readFileSync } from 'node:fs';
 import type { Diagnostic, SourceFile } from '../core/diagnostic.js';
 import { isImageReference } from '../config/reference.js';
-import type { BuildFile, ImageSpec } from '../config/types.js';
+import type { BuildFile, ImageSpec, NamedContext } from '../config/types.js';
 import { classicDiffProblems, diffSideRefs, type DiffProblem } from '../dockerfile/diff-refs.js';
-import { dockerfileText, dockerfileWord, type DockerfileText } from '../dockerfile/location.js';
+import { dockerfileLine, dockerfileText, dockerfileWord, type DockerfileText } from '../dockerfile/location.js';
+import { DIFF_FOLDER } from '../dockerfile/diff-rewrite.js';
+import { ReadSet } from '../context/read-set.js';
 import { planningArgs, type ImageDockerfile } from '../dockerfile/images.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { REFERENCE_PREFIX } from '../dockerfile/stages.js';
@@ -79,6 +81,38 @@ export function classicDiffCheck(file: BuildFile, images: Iterable<string>): Dia
     if (!source.text.includes('..')) continue;
     const text = dockerfileText(file, image, source);
     out.push(...classicDiffProblems(parseDockerfile(source.text), planningArgs(file, image)).map((p) => located(text, p)));
+  }
+  return out;
+}
+
+/**
+ * mbuild places a diff (`.mbuild-diff/`) or a `contexts:` folder (`.mbuild-context/`) in the
+ * build context, where an instruction that reads it too (`COPY . /src`, a wildcard) would copy
+ * it into the image: an error at that instruction's line, so that nothing of mbuild's lands
+ * in an image unasked.
+ */
+const isFolder = (c: NamedContext | undefined): boolean => c?.kind === 'image' && c.path !== undefined;
+
+export function reservedFolderReads(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const [name, df] of dockerfiles) {
+    const image = file.images.get(name)!;
+    const folders = [
+      ...(df.diffs.uses.length > 0 ? [DIFF_FOLDER] : []),
+      ...(df.refs.some((r) => isFolder(image.contexts.get(r.ref))) ? ['.mbuild-context'] : []),
+    ];
+    if (folders.length === 0) continue;
+    const lines = new Set<number>();
+    for (const reads of Object.values(df.reads)) {
+      if (reads.kind !== 'paths') continue;
+      for (const r of reads.reads) {
+        const folder = folders.find((f) => new ReadSet([r.path]).select(f) !== 'out');
+        if (folder === undefined || lines.has(r.line)) continue;
+        lines.add(r.line);
+        const message = `${r.text}: reads ${r.path === '' ? 'the whole context' : r.written}, where mbuild places ${folder}/ for this Dockerfile's ${folder === DIFF_FOLDER ? 'diffs' : 'contexts folders'}: it would be copied into the image; name the paths to copy instead`;
+        out.push({ severity: 'error', code: 'reads-mbuild-folder', ...dockerfileLine(df, r.line, message) });
+      }
+    }
   }
   return out;
 }

@@ -18,7 +18,7 @@ import { createPlan, type PlanError } from '../plan/plan.js';
 import type { Planned } from '../plan/types.js';
 import { contextProblems } from './contexts.js';
 import { dockerfileCycles } from './cycles.js';
-import { withDiffSides } from './dockerfile-diffs.js';
+import { reservedFolderReads, withDiffSides } from './dockerfile-diffs.js';
 import { lastRunTags } from './last-run.js';
 import { inputProblems } from './inputs.js';
 import { nameNotes, referenceProblems } from './references.js';
@@ -70,6 +70,7 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
   const checked = byLocation(file, [
     ...read.problems,
     ...diffProblems,
+    ...reservedFolderReads(file, dockerfiles),
     ...contextProblems(file),
     ...referenceProblems(file, dockerfiles, lastRun),
     ...(checks.notes === true ? nameNotes(file, dockerfiles) : []),

