@@ -70,6 +70,6 @@ it('npm pack on a fresh clone builds the bundle and ships only what runs; the pa
   symlinkSync(realpathSync(join(REPO, 'node_modules')), join(pkg, 'node_modules'));
   const mbuild = (...args: string[]) => run(process.execPath, [join(pkg, 'bin', 'mbuild.js'), ...args], clone);
   expect(mbuild('--version')).toBe('0.1.0\n');
-  expect(mbuild('-f', join(clone, 'examples', 'shop'), 'validate')).toMatch(/mbuild\.yaml is valid: 6 images/);
+  expect(mbuild('-f', join(clone, 'examples', 'shop'), 'validate')).toMatch(/mbuild\.yaml is valid: \d+ images/);
   expect(readdirSync(pkg).sort()).toEqual(['LICENSE', 'README.md', 'bin', 'dist', 'node_modules', 'package.json', 'schema']);
 });
