@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Bundles dist/ (tsc's output) into one CommonJS file, dist/bundle/main.cjs, with esbuild.
+// Bundles dist/ (tsc's output) into one CommonJS file, dist/bundle/main.cjs, with esbuild: the
+// CLI (bin/mbuild.js runs it) and the library's API (scripts/library.mjs gives it an ES module entry).
 // A run then loads one file instead of ~200 ES modules, and bin/mbuild.js can hand V8 a code
 // cache for it (Node 20 has no code cache for ES modules): start-up is part of every no-op.
 // Modules imported lazily stay lazy: esbuild evaluates a bundled module on its first import.
@@ -17,7 +18,12 @@ const ID_PREFIX = '//mbuild-bundle-id=';
 const ID_PLACEHOLDER = `${ID_PREFIX}${'0'.repeat(16)}`;
 rmSync(OUT, { recursive: true, force: true });
 await build({
-  entryPoints: [`${ROOT}dist/cli/main.js`],
+  // The CLI's `main` and the library's API (src/api/index.ts; scripts/library.mjs makes its ES module entry): one bundle.
+  stdin: {
+    contents: "export { main } from './dist/cli/main.js';\nexport * from './dist/api/index.js';\n",
+    resolveDir: ROOT,
+    sourcefile: 'bundle-entry.js',
+  },
   outfile: `${OUT}/main.cjs`,
   bundle: true,
   format: 'cjs',

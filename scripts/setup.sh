@@ -11,3 +11,5 @@ echo "setup: compiling TypeScript"
 npx tsc -p tsconfig.json
 echo "setup: bundling dist/bundle"
 node scripts/bundle.mjs
+echo "setup: the library entry"
+node scripts/library.mjs

@@ -53,7 +53,14 @@ export interface ImageResult {
 }
 
 export type BuildEvent =
-  | { readonly type: 'run-started'; readonly images: readonly string[]; readonly jobs: number; readonly builder: string }
+  /** `upstream`: for each image of the run, the images of the run it waits for (the terminal view names them). */
+  | {
+      readonly type: 'run-started';
+      readonly images: readonly string[];
+      readonly jobs: number;
+      readonly builder: string;
+      readonly upstream?: Readonly<Record<string, readonly string[]>>;
+    }
   /** The image's inputs are ready and it waits for a free build slot. */
   | { readonly type: 'image-queued'; readonly image: string }
   | { readonly type: 'image-started'; readonly image: string; readonly why: string }

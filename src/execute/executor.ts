@@ -45,6 +45,12 @@ export interface RunReport {
 
 const failed = (failure: Failure, durationMs = 0): ImageOutcome => ({ kind: 'failed', failure, durationMs });
 
+/** For each image, the images of the run it waits for (an upstream outside the run is already built). */
+function upstreamOf(images: readonly PlannedImage[]): Record<string, string[]> {
+  const inRun = new Set(images.map((i) => i.name));
+  return Object.fromEntries(images.map((i) => [i.name, [...new Set(i.dependsOn.map((e) => e.image))].filter((n) => inRun.has(n))]));
+}
+
 export class Executor {
   readonly #opts: ExecutorOptions;
   readonly #pool: WorkerPool;
@@ -66,7 +72,8 @@ export class Executor {
   async run(builder: string): Promise<RunReport> {
     const started = performance.now();
     const { plan, emit } = this.#opts;
-    emit({ type: 'run-started', images: plan.images.map((i) => i.name), jobs: this.#opts.jobs, builder });
+    const images = plan.images.map((i) => i.name);
+    emit({ type: 'run-started', images, jobs: this.#opts.jobs, builder, upstream: upstreamOf(plan.images) });
     const outcomes = await Promise.all(plan.images.map((i) => this.#execute(i.name)));
     await Promise.all(this.#publishing);
     const results = plan.images.map((i, n) => {

@@ -1,15 +1,18 @@
 /** Plain prefixed lines for CI and pipes (`[api] [2/3] RUN make`), and the quiet mode. */
 import type { BuildEvent } from '../core/events.js';
 import { unreachable } from '../core/result.js';
-import { failureDetails, failureText, fromCache, sameAsText, seconds, shortId, summaryTable, totals } from './format.js';
+import { failureDetails, failureText, fromCache, sameAsText, seconds, shortId } from './format.js';
 import { jsonLine } from './json-event.js';
 import type { Reporter, ReporterOutput } from './reporter.js';
+import { summaryText, type OutputWritten } from './rows.js';
 
 export class PlainReporter implements Reporter {
   readonly #out: ReporterOutput;
   readonly #quiet: boolean;
   /** Said before the run's first build: a run whose images are all up to date announces none. */
   #announce: string | undefined;
+  /** Listed again in the summary. */
+  #outputs: OutputWritten[] = [];
 
   constructor(out: ReporterOutput, opts: { quiet: boolean }) {
     this.#out = out;
@@ -41,6 +44,7 @@ export class PlainReporter implements Reporter {
         this.#out.stderr.write(`[${e.image}] warning: ${e.message}\n`);
         break;
       case 'image-output':
+        this.#outputs.push({ image: e.image, path: e.path, to: e.to, files: e.files, bytes: e.bytes });
         line(`[${e.image}] output ${e.path} -> ${e.to}`);
         break;
       case 'image-done': {
@@ -67,7 +71,8 @@ export class PlainReporter implements Reporter {
         break;
       case 'run-finished': {
         const details = failureDetails(e.results, this.#out.logPath);
-        if (!this.#quiet) this.#out.stdout.write(`\n${summaryTable(e.results)}\n${totals(e.results, e.durationMs, e.interrupted)}\n`);
+        if (!this.#quiet) this.#out.stdout.write(`\n${summaryText(e, this.#outputs, false)}`);
+        this.#outputs = [];
         if (details !== '') this.#out.stderr.write(`\n${details}\n`);
         break;
       }

@@ -41,12 +41,25 @@ export function duplicatesText(duplicates: readonly { readonly image: string; re
 
 const q = (s: string): string => JSON.stringify(s);
 
+/** One edge per pair of images, in the plan's order, labelled with every kind of it once (`from, copy-from`). */
+export function graphEdges(plan: BuildPlan): { readonly from: string; readonly to: string; readonly label: string }[] {
+  const edges: { from: string; to: string; label: string }[] = [];
+  for (const image of plan.images) {
+    const kinds = new Map<string, string[]>();
+    for (const e of image.dependsOn) {
+      const seen = kinds.get(e.image);
+      if (seen === undefined) kinds.set(e.image, [e.kind]);
+      else if (!seen.includes(e.kind)) seen.push(e.kind);
+    }
+    for (const [from, k] of kinds) edges.push({ from, to: image.name, label: k.join(', ') });
+  }
+  return edges;
+}
+
 export function graphDot(plan: BuildPlan): string {
   const lines = [`digraph ${q(plan.project)} {`, '  rankdir=LR;', '  node [shape=box];'];
   for (const image of plan.images) lines.push(`  ${q(image.name)};`);
-  for (const image of plan.images) {
-    for (const e of image.dependsOn) lines.push(`  ${q(e.image)} -> ${q(image.name)} [label=${q(e.kind)}];`);
-  }
+  for (const e of graphEdges(plan)) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(e.label)}];`);
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
@@ -57,9 +70,7 @@ export function graphMermaid(plan: BuildPlan): string {
   const id = (name: string): string => ids.get(name)!;
   const lines = ['graph LR'];
   for (const image of plan.images) lines.push(`  ${id(image.name)}["${image.name}"]`);
-  for (const image of plan.images) {
-    for (const e of image.dependsOn) lines.push(`  ${id(e.image)} -->|${e.kind}| ${id(image.name)}`);
-  }
+  for (const e of graphEdges(plan)) lines.push(`  ${id(e.from)} -->|${e.label}| ${id(e.to)}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -31,7 +31,10 @@ const valid = (line: string): void => {
 type Kind = BuildEvent['type'] | WatchEvent['type'];
 const built = { kind: 'built', imageId: 'sha256:aa', durationMs: 12, size: 100 } as const;
 const SAMPLES: { [K in Kind]: (Extract<BuildEvent, { type: K }> | Extract<WatchEvent, { type: K }>)[] } = {
-  'run-started': [{ type: 'run-started', images: ['a'], jobs: 4, builder: 'buildkit' }],
+  'run-started': [
+    { type: 'run-started', images: ['a'], jobs: 4, builder: 'buildkit' },
+    { type: 'run-started', images: ['a', 'b'], jobs: 4, builder: 'buildkit', upstream: { a: [], b: ['a'] } },
+  ],
   'image-queued': [{ type: 'image-queued', image: 'a' }],
   'image-started': [{ type: 'image-started', image: 'a', why: 'first build' }],
   'image-step': [{ type: 'image-step', image: 'a', step: '[1/2] RUN make', cached: false }],

@@ -1,15 +1,15 @@
 /**
  * `mbuild watch [NAMES...]`: `up`, then rebuild exactly what changes affect until Ctrl-C
- * (exit 130: in-flight builds are cancelled on the daemon, hooks are killed). Build
- * progress is printed as plain lines (or NDJSON with `--progress json`), watch events too.
+ * (exit 130: in-flight builds are cancelled on the daemon, hooks are killed). Each run is
+ * shown as `up` shows it (the terminal view on a terminal, plain lines, or NDJSON with
+ * `--progress json`), watch events between them (report/watch-view.ts).
  */
 import { logPath } from '../../core/layout.js';
 import { ok } from '../../core/result.js';
 import { loadPlan, type LoadedPlan } from '../../load/load-plan.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
-import { createReporter } from '../../report/create.js';
 import { displayPath, formatReport } from '../../report/diagnostic-printer.js';
-import { watchLog } from '../../report/watch-log.js';
+import { createWatchView } from '../../report/watch-view.js';
 import { Watcher, type ReloadFailure } from '../../watch/watcher.js';
 import type { BuilderKind } from '../../docker/engine.js';
 import { connect, needBuildKit, sessionCheck } from '../engine.js';
@@ -37,13 +37,8 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   const planned = loaded.value;
   const { root } = planned.file;
   await reapTempContainers(connected.value.engine);
-  const json = opts.progress === 'json';
-  const reporter = await createReporter(opts.quiet ? 'quiet' : json ? 'json' : 'plain', {
-    stdout: io.stdout,
-    stderr: io.stderr,
-    env: io.env,
-    logPath: (image) => displayPath(logPath(root, image), io.cwd),
-  });
+  const out = { stdout: io.stdout, stderr: io.stderr, env: io.env, logPath: (image: string) => displayPath(logPath(root, image), io.cwd) };
+  const { reporter, watch } = await createWatchView(opts.progress, out, opts.quiet ?? false);
   const signals = abortOnSignals();
   try {
     // One image index for every run of the session (cache/image-index.ts).
@@ -57,7 +52,7 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
       signal: signals.signal,
       poll: opts.poll ?? false,
       ...(opts.onRebuild !== undefined && { onRebuild: opts.onRebuild }),
-      emit: watchLog(io.stdout, json),
+      emit: watch,
       // The same build file, never one found in a parent folder once it is deleted or renamed.
       reload: () => reload(io, { ...opts, file: opts.file ?? root }, names, connected.value.builder),
       executor: (p, part, known) => session.executor(p, part, known),
