@@ -23,7 +23,7 @@ const vm = require('node:vm');
 const bundle = join(__dirname, '..', 'dist', 'bundle', 'main.cjs');
 const args = process.argv.slice(2);
 /** The commands of cli/main.ts (test/unit/cli-bundle.test.ts checks that the lists agree). */
-const COMMANDS = ['init', 'validate', 'config', 'plan', 'why', 'clean', 'graph', 'up', 'watch', 'context', 'push'];
+const COMMANDS = ['init', 'schema', 'validate', 'config', 'plan', 'why', 'clean', 'graph', 'up', 'watch', 'context', 'push'];
 
 /** The command: the first word that is neither an option nor the value of a global option (cli/main.ts: -f/--file, --var, --env-file, -H/--host). */
 function commandOf(argv) {

@@ -16,9 +16,34 @@ export const OUT = `${ROOT}src/config/schema-validator.generated.ts`;
 /** The options schema.ts relies on: every error, with the failing schema and data attached. */
 export const OPTIONS = { allErrors: true, verbose: true, strict: true };
 
+/** The keywords for people and editors (titles, descriptions, defaults, examples): they validate nothing. */
+const ANNOTATIONS = new Set(['title', 'description', 'markdownDescription', 'default', 'examples']);
+const SCHEMA_MAPS = new Set(['properties', 'patternProperties', '$defs']);
+const SCHEMA_LISTS = new Set(['anyOf', 'oneOf', 'allOf', 'prefixItems']);
+const SCHEMA_ONE = new Set(['additionalProperties', 'propertyNames', 'items', 'contains', 'not', 'if', 'then', 'else']);
+
+/**
+ * The schema without its annotations: the validator is generated from the validation keywords
+ * alone, so editor text never reaches the bundle (ajv's strict mode also rejects the unknown
+ * `markdownDescription`). Nothing schema.ts reads of an error (its keyword, params, the
+ * `type` of an anyOf branch, the `properties` of its parent) is an annotation.
+ */
+export function validationOnly(schema) {
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return schema;
+  const out = {};
+  for (const [key, value] of Object.entries(schema)) {
+    if (ANNOTATIONS.has(key)) continue;
+    if (SCHEMA_MAPS.has(key)) out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, validationOnly(v)]));
+    else if (SCHEMA_LISTS.has(key)) out[key] = value.map(validationOnly);
+    else if (SCHEMA_ONE.has(key)) out[key] = validationOnly(value);
+    else out[key] = value;
+  }
+  return out;
+}
+
 export function generate() {
   const ajv = new AjvModule.default({ ...OPTIONS, code: { source: true, esm: true } });
-  let code = standaloneModule.default(ajv, ajv.compile(JSON.parse(readFileSync(SCHEMA, 'utf8'))));
+  let code = standaloneModule.default(ajv, ajv.compile(validationOnly(JSON.parse(readFileSync(SCHEMA, 'utf8')))));
   // ajv's ESM output still `require`s its runtime helpers; make them imports.
   const imports = [];
   code = code.replace(/require\("(ajv\/dist\/runtime\/[a-z0-9]+)"\)\.default/g, (_, mod) => {

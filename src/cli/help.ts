@@ -47,6 +47,7 @@ interface CommandHelp {
 
 export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
   init: { examples: ['mbuild init', 'mbuild init --dry-run', 'mbuild -f services init'], env: [] },
+  schema: { examples: ['mbuild schema > mbuild.schema.json', 'mbuild schema --events'], env: [] },
   validate: { examples: ['mbuild validate', 'mbuild -f ci/mbuild.yaml --var TAG=1.2 validate'], env: FILE },
   config: { examples: ['mbuild config', 'mbuild config --format json'], env: FILE },
   plan: { examples: ['mbuild plan', 'mbuild plan api --format json'], env: [...FILE, ...ENGINE, 'DOCKER_BUILDKIT'] },

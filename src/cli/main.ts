@@ -49,6 +49,11 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
       run(import('./commands/init.js').then((m) => m.initCommand(io, { ...globals(cmd), ...o }))),
     );
   program
+    .command('schema')
+    .description("print the build file's JSON Schema (for an editor: see the README), or with --events the --progress json events' schema")
+    .option('--events', 'print schema/events.schema.json instead of schema/mbuild.schema.json')
+    .action((o: { events?: boolean }) => run(import('./commands/schema.js').then((m) => m.schemaCommand(io, o))));
+  program
     .command('validate')
     .description('check the build file and print every problem, or one line saying it is valid')
     .action((_o, cmd: Command) => run(import('./commands/validate.js').then((m) => m.validateCommand(io, globals(cmd)))));
