@@ -427,7 +427,13 @@ describe('a COPY source that is not in the context', () => {
     const r = await runCli(['up', '--progress', 'json'], { cwd: p.dir, env: { ...process.env } });
     expect(r.code).toBe(2);
     // Only the error as an event (--progress json): no run started.
-    expect(r.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { type: string }).type), 'no run started').toEqual(['error']);
+    expect(
+      r.stdout
+        .trim()
+        .split('\n')
+        .map((l) => (JSON.parse(l) as { type: string }).type),
+      'no run started',
+    ).toEqual(['error']);
     expect(r.stderr.split('\n').slice(0, expected.length)).toEqual(expected);
     expect(projectTags(p.name), 'nothing built, not even ok').toEqual([]);
     expect(docker('image', 'ls', '-q', '--filter', `label=mbt.project=${p.name}`)).toEqual([]);
