@@ -38,7 +38,7 @@ async function sourceId(o: CollectOptions, image: ImageContextSpec): Promise<str
 
 export async function collectContextImageInputs(o: CollectOptions, image: ImageContextSpec): Promise<Result<ImageInputs, ContextPlanError>> {
   const inImage = image.dockerfile.kind === 'in-image';
-  const text = inImage ? ok('') : dockerfileText(image);
+  const text = inImage ? ok('') : dockerfileText(image, o.file.root);
   if (!text.ok) return text;
   const parsed = parseDockerfile(text.value);
   const read = await readInputs(o, parsed);

@@ -13,7 +13,8 @@ import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { contextReads, type ContextReads } from '../dockerfile/reads.js';
 import { referencedImages } from '../dockerfile/stages.js';
 import { inFileImage } from '../plan/graph.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative, sep } from 'node:path';
 
 /** What the engine says of an image a stage is built FROM. */
 export interface BaseFacts {
@@ -41,28 +42,41 @@ export async function imageReads(
     const upstream = inFileImage(file, image, b.ref);
     const spec = upstream === undefined ? undefined : file.images.get(upstream);
     // An in-file image not built yet: what its Dockerfile declares.
-    const triggers = facts.get(b.ref)?.onBuild ?? (spec !== undefined && hasOnbuild(spec));
+    const triggers = facts.get(b.ref)?.onBuild ?? (spec !== undefined && hasOnbuild(spec, file.root));
     if (triggers) return { kind: 'whole', reason: `base image ${b.ref} has ONBUILD triggers`, line: b.line };
   }
   return reads;
 }
 
+const isInside = (root: string, path: string): boolean => {
+  const rel = relative(root, path);
+  return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+};
+
 const envMap = (env: readonly string[]): Map<string, string> =>
   new Map(env.flatMap((e) => (e.indexOf('=') > 0 ? [[e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const] : [])));
 
 /** An in-file image whose Dockerfile declares ONBUILD triggers (or cannot be read: then it may). */
-function hasOnbuild(spec: ImageSpec): boolean {
-  const text = dockerfileText(spec);
+function hasOnbuild(spec: ImageSpec, root: string): boolean {
+  const text = dockerfileText(spec, root);
   return !text.ok || parseDockerfile(text.value).instructions.some((i) => i.keyword === 'ONBUILD');
 }
 
-export function dockerfileText(image: ImageSpec): Result<string, ContextPlanError> {
+/**
+ * The text of an image's Dockerfile. With `root` (the build file's folder), a Dockerfile that
+ * leads outside it through a symlink (one swapped in since `validate` checked it) is refused,
+ * never read: its content would be sent to the engine and could be printed.
+ */
+export function dockerfileText(image: ImageSpec, root?: string): Result<string, ContextPlanError> {
   const df = image.dockerfile;
   if (df.kind === 'inline') return ok(df.text);
   if (df.kind === 'in-image')
     return err({ kind: 'dockerfile-unreadable', path: df.path, message: 'it is inside the context image: read only when the image is built' });
   try {
-    return ok(readFileSync(df.path, 'utf8'));
+    const real = realpathSync(df.path);
+    if (root !== undefined && !isInside(realpathSync(root), real))
+      return err({ kind: 'dockerfile-unreadable', path: df.path, message: 'it leads outside the project root through a symlink; it is not read' });
+    return ok(readFileSync(real, 'utf8'));
   } catch (e) {
     // Gone since the plan was made (deleted during watch): the image's failure, not an internal error.
     return err({ kind: 'dockerfile-unreadable', path: df.path, message: messageOf(e) });

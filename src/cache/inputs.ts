@@ -102,7 +102,7 @@ export interface CollectOptions {
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { image } = o;
   if (image.contextImage !== undefined) return collectContextImageInputs(o, image);
-  const text = dockerfileText(image);
+  const text = dockerfileText(image, o.file.root);
   if (!text.ok) return text;
   const dockerfile = text.value;
   const parsed = parseDockerfile(dockerfile);

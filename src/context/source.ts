@@ -120,6 +120,15 @@ const lstatOrNull = (p: string): Stats | null => orNull(() => lstatSync(p));
 const isFile = (p: string): boolean => orNull(() => statSync(p))?.isFile() ?? false;
 const realpath = (p: string): string => realpathSync.native(p);
 
+/** `.mbuild.Dockerfile`, or `.mbuild.1.Dockerfile`... when the context has a file of that name: a user's file is never replaced. */
+function freeInjectedName(root: string): string {
+  if (lstatOrNull(`${root}/${DEFAULT_INJECTED_DOCKERFILE}`) === null) return DEFAULT_INJECTED_DOCKERFILE;
+  for (let n = 1; ; n++) {
+    const name = DEFAULT_INJECTED_DOCKERFILE.replace(/\.Dockerfile$/, `.${n}.Dockerfile`);
+    if (lstatOrNull(`${root}/${name}`) === null) return name;
+  }
+}
+
 /** The ignore file of a context: `<Dockerfile>.dockerignore` if it is a file, else the context's `.dockerignore`, else none. */
 export function ignoreFileOf(contextDir: string, dockerfilePath: string | undefined): string | null {
   if (dockerfilePath !== undefined && isFile(`${dockerfilePath}.dockerignore`)) return `${dockerfilePath}.dockerignore`;
@@ -135,7 +144,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
     return err({ kind: 'context-unreadable', path: input.contextDir, message: messageOf(e) });
   }
   const warnings: string[] = [];
-  const injectedName = input.injectedName ?? DEFAULT_INJECTED_DOCKERFILE;
+  const injectedName = input.injectedName ?? freeInjectedName(root);
 
   // Where the Dockerfile goes: its real path inside the context, else injected.
   let dockerfileRel: string | null = null;

@@ -206,12 +206,21 @@ describe('packContext: ignore files and the Dockerfile', () => {
   });
 
   it('injects inline Dockerfile text and synthesizes a .dockerignore naming both files', async () => {
-    const root = tree('inline', { app: 'a', '.mbuild.Dockerfile': 'shadowed' });
+    const root = tree('inline', { app: 'a' });
     const { entries, warnings } = await pack({ contextDir: root, dockerfile: { text: 'FROM busybox\n' } });
     expect(names(entries)).toEqual(['.mbuild.Dockerfile', '.dockerignore', 'app']);
     expect(entries[0]).toMatchObject({ content: 'FROM busybox\n', mode: 0o644, mtime: 0 });
     expect(entries[1]?.content).toBe('.dockerignore\n.mbuild.Dockerfile\n');
-    expect(warnings).toEqual(['.mbuild.Dockerfile in the context is replaced by the injected Dockerfile']);
+    expect(warnings).toEqual([]);
+  });
+
+  it("never replaces a user's .mbuild.Dockerfile: the injected one takes a free name", async () => {
+    const root = tree('inline-taken', { app: 'a', '.mbuild.Dockerfile': 'mine', '.mbuild.1.Dockerfile': 'mine too' });
+    const { entries, dockerfileInTar, warnings } = await pack({ contextDir: root, dockerfile: { text: 'FROM busybox\n' } });
+    expect(dockerfileInTar).toBe('.mbuild.2.Dockerfile');
+    expect(names(entries)).toEqual(['.mbuild.2.Dockerfile', '.dockerignore', '.mbuild.1.Dockerfile', '.mbuild.Dockerfile', 'app']);
+    expect(entries.find((e) => e.name === '.mbuild.Dockerfile')?.content).toBe('mine');
+    expect(warnings).toEqual([]);
   });
 
   it('returns ignore-file syntax errors with the line number, and missing inputs, as values', async () => {

@@ -100,7 +100,7 @@ const unreadable = (image: ImageSpec, text: string): CommandResult =>
  * as not checked.
  */
 async function readsOf(engine: () => Result<Engine, CommandFailure>, file: BuildFile, image: ImageSpec): Promise<Result<InspectReads, string>> {
-  const text = dockerfileText(image);
+  const text = dockerfileText(image, file.root);
   if (!text.ok) return err(contextErrorText(text.error));
   const notes: string[] = [];
   const base = async (ref: string): Promise<BaseFacts | undefined> => {
@@ -140,7 +140,7 @@ function contextImageText(io: CliIo, file: BuildFile, image: ImageContextSpec, f
   const c = image.contextImage;
   const df = image.dockerfile;
   const dockerfile = df.kind === 'file' ? df.path : df.kind === 'inline' ? 'dockerfile_inline' : `${df.path} inside the context image`;
-  const text = df.kind === 'in-image' ? undefined : dockerfileText(image);
+  const text = df.kind === 'in-image' ? undefined : dockerfileText(image, file.root);
   const reads = text?.ok === true ? contextReads(parseDockerfile(text.value), planningArgs(file, image), image.target ?? null) : undefined;
   const report = {
     image: image.name,
