@@ -13,7 +13,7 @@ import { byText } from '../core/order.js';
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { dockerfileText, imageReads } from './image-reads.js';
-import { baseFacts, KEY_VERSION, readInputs, sessionInputs, type CollectOptions, type ImageInputs } from './inputs.js';
+import { baseFacts, buildSettings, KEY_VERSION, readInputs, sessionInputs, type CollectOptions, type ImageInputs } from './inputs.js';
 
 /** The tar name of the Dockerfile of a context image (always injected: the host has no context folder). */
 export const CONTEXT_IMAGE_DOCKERFILE = '.mbuild.Dockerfile';
@@ -56,13 +56,7 @@ export async function collectContextImageInputs(o: CollectOptions, image: ImageC
     dockerfile: text.value,
     dockerfileInTar: CONTEXT_IMAGE_DOCKERFILE,
     ignore: ignore.value?.text ?? null,
-    target: image.target ?? null,
-    platform: image.platform ?? null,
-    network: image.network ?? null,
-    pull: image.pull,
-    labels: Object.fromEntries(Object.entries(image.labels).sort(([x], [y]) => byText(x, y))),
-    args: read.args,
-    bases: Object.fromEntries(Object.entries(read.bases).map(([k, v]) => [k, v.id])),
+    ...buildSettings(image, read),
     // The context image is read: an in-file one is an upstream input as a mount's is.
     upstream: Object.fromEntries(
       [...o.upstream].filter(([name]) => read.images.has(name) || (source.kind === 'image' && source.image === name)).sort(([x], [y]) => byText(x, y)),

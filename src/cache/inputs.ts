@@ -129,13 +129,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
     dockerfile,
     dockerfileInTar: plan.value.dockerfileInTar,
     ignore: plan.value.ignore?.text ?? null,
-    target: image.target ?? null,
-    platform: image.platform ?? null,
-    network: image.network ?? null,
-    pull: image.pull,
-    labels: Object.fromEntries(Object.entries(image.labels).sort(([x], [y]) => byText(x, y))),
-    args: read.args,
-    bases: Object.fromEntries(Object.entries(read.bases).map(([k, v]) => [k, v.id])),
+    ...buildSettings(image, read),
     // Only what the build reads: a `depends_on` edge orders, it is no input.
     upstream: Object.fromEntries([...o.upstream].filter(([name]) => read.images.has(name)).sort(([x], [y]) => byText(x, y))),
     mounts: read.mounts,
@@ -144,6 +138,22 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
     files: hashed.files,
     ...session.value,
   });
+}
+
+/** The key's fields every image has alike: its build settings, args and the IDs of its external bases. */
+export function buildSettings(
+  image: ImageSpec,
+  read: Pick<Awaited<ReturnType<typeof readInputs>>, 'args' | 'bases'>,
+): Pick<ImageInputs, 'target' | 'platform' | 'network' | 'pull' | 'labels' | 'args' | 'bases'> {
+  return {
+    target: image.target ?? null,
+    platform: image.platform ?? null,
+    network: image.network ?? null,
+    pull: image.pull,
+    labels: Object.fromEntries(Object.entries(image.labels).sort(([x], [y]) => byText(x, y))),
+    args: read.args,
+    bases: Object.fromEntries(Object.entries(read.bases).map(([k, v]) => [k, v.id])),
+  };
 }
 
 /**

@@ -6,6 +6,9 @@ import type { EmitEvent } from '../core/events.js';
 import type { Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import type { RegistryAccess } from './registry-access.js';
+import type { SharedReads } from '../mounts/shared-reads.js';
+import type { SpliceOptions } from '../mounts/splice.js';
+import type { TempContainers } from '../mounts/temp-containers.js';
 
 /** The cache for a run. */
 export interface BuildCache {
@@ -66,3 +69,13 @@ export const warn = (job: ImageJob, message: string): void => job.opts.emit({ ty
 
 /** Copying `outputs` to the host was asked for and the image has some. */
 export const wantsOutputs = (job: ImageJob): boolean => job.opts.outputs !== false && job.image.outputs.length > 0;
+
+/** How a build's mounts are read and spliced: this image's engine, signal, temporary containers and warnings. */
+export const spliceOptions = (job: ImageJob, containers: TempContainers, shared?: SharedReads): SpliceOptions => ({
+  engine: job.opts.engine,
+  signal: job.signal,
+  labels: job.tempLabels,
+  containers,
+  ...(shared && { shared }),
+  onWarning: (message) => warn(job, message),
+});

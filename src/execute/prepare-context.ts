@@ -19,7 +19,7 @@ import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { prepareDiffs } from './dockerfile-diffs.js';
 import { contextFailure, guarded } from './failure.js';
-import { warn, type ImageJob } from './job.js';
+import { spliceOptions, type ImageJob } from './job.js';
 import { prepareImageContext } from './prepare-image-context.js';
 import { sentDockerfile } from './sent-dockerfile.js';
 
@@ -45,17 +45,7 @@ export async function prepareContext(
   const diffs = await prepareDiffs(job, decision, containers);
   if (!diffs.ok) return diffs;
   const mounts = [...own.value, ...diffs.value.mounts];
-  const extra =
-    mounts.length === 0
-      ? undefined
-      : allMountEntries(mounts, {
-          engine: opts.engine,
-          signal: job.signal,
-          labels: job.tempLabels,
-          containers,
-          ...(shared && { shared }),
-          onWarning: (message) => warn(job, message),
-        });
+  const extra = mounts.length === 0 ? undefined : allMountEntries(mounts, spliceOptions(job, containers, shared));
   // Only what the build reads, as the key was computed from it (followed links included).
   const select = decision.inputs.reads === null ? undefined : new ReadSet(decision.inputs.reads);
   const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);

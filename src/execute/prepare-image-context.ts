@@ -29,7 +29,7 @@ import { allMountEntries } from '../mounts/splice.js';
 import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { guarded } from './failure.js';
-import { warn, type ImageJob } from './job.js';
+import { spliceOptions, type ImageJob } from './job.js';
 import type { PreparedContext } from './prepare-context.js';
 import { sentDockerfile } from './sent-dockerfile.js';
 
@@ -126,14 +126,7 @@ async function packed(
   async function* entries(): AsyncGenerator<ExtraEntry> {
     yield* contextEntries(folder, keep, `context ${image.contextImage.from}:${path}`);
     if (mounts.ok && mounts.value.length > 0) {
-      yield* allMountEntries(mounts.value, {
-        engine: opts.engine,
-        signal: job.signal,
-        labels: job.tempLabels,
-        containers,
-        ...(shared && { shared }),
-        onWarning: (message) => warn(job, message),
-      });
+      yield* allMountEntries(mounts.value, spliceOptions(job, containers, shared));
     }
   }
   const pack = packEntries({ injected, dockerfileInTar: CONTEXT_IMAGE_DOCKERFILE, entries: entries() });
