@@ -6,6 +6,7 @@
 import type { ContextPlanError } from '../context/source.js';
 import { err, ok, type Result } from '../core/result.js';
 import { explainChange } from './explain.js';
+import { collectContextImageInputs } from './context-image-inputs.js';
 import { cacheKey, collectInputs, PENDING, type CollectOptions, type ImageInputs } from './inputs.js';
 import type { FoundImage, RunIndex } from './image-index.js';
 import { readManifest } from './manifest.js';
@@ -32,7 +33,8 @@ export interface DecideOptions extends CollectOptions {
  * build: the reasons are the ones `up` will give.
  */
 export async function decide(o: DecideOptions): Promise<Result<Decision, ContextPlanError>> {
-  const collected = await collectInputs({ ...o, baseIds: o.baseIds ?? o.index.baseIds });
+  const collect = { ...o, baseIds: o.baseIds ?? o.index.baseIds };
+  const collected = o.image.contextImage !== undefined ? await collectContextImageInputs(collect, o.image) : await collectInputs(collect);
   if (!collected.ok) return err(collected.error);
   const inputs = collected.value;
   const key = cacheKey(inputs);

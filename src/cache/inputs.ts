@@ -26,7 +26,6 @@ import { referenceTarget } from '../plan/graph.js';
 import { hashContext, type FileInput } from './context-hash.js';
 import { dockerfileText, imageReads, type BaseFacts } from './image-reads.js';
 import { secretDigest } from './secret-hash.js';
-import { collectContextImageInputs } from './context-image-inputs.js';
 import type { StatCache } from './stat-cache.js';
 
 export { hashFile, type FileInput } from './context-hash.js';
@@ -101,7 +100,7 @@ export interface CollectOptions {
 
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { image } = o;
-  if (image.contextImage !== undefined) return collectContextImageInputs(o, image);
+  if (image.contextImage !== undefined) throw new Error(`Internal error: ${image.name} has its context in an image (cache/context-image-inputs.ts)`);
   const text = dockerfileText(image, o.file.root);
   if (!text.ok) return text;
   const dockerfile = text.value;

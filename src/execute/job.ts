@@ -6,6 +6,7 @@ import type { EmitEvent } from '../core/events.js';
 import type { Result } from '../core/result.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import type { RegistryAccess } from './registry-access.js';
+import type { PackedContext } from '../context/tar.js';
 import type { SharedReads } from '../mounts/shared-reads.js';
 import type { SpliceOptions } from '../mounts/splice.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
@@ -79,3 +80,13 @@ export const spliceOptions = (job: ImageJob, containers: TempContainers, shared?
   ...(shared && { shared }),
   onWarning: (message) => warn(job, message),
 });
+
+/** Step 2's result (prepare-context.ts, or prepare-image-context.ts for a context inside an image): what step 3 sends. */
+export interface PreparedContext {
+  /** The tar, not read yet: the build reads it. */
+  readonly packed: Pick<PackedContext, 'stream' | 'dockerfileInTar' | 'done'>;
+  /** The labels sent as build parameters (none when the Dockerfile sent carries them). */
+  readonly labels: Readonly<Record<string, string>>;
+  /** Classic: mbuild's label steps that close the build (the log alone shows them). */
+  readonly labelSteps: number;
+}

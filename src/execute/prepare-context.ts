@@ -8,7 +8,7 @@
 import type { Decision } from '../cache/freshness.js';
 import type { FileInput, ImageInputs } from '../cache/inputs.js';
 import { ReadSet } from '../context/read-set.js';
-import { ContextChangedError, packContext, type PackedContext, type SentEntry } from '../context/tar.js';
+import { ContextChangedError, packContext, type SentEntry } from '../context/tar.js';
 import type { Failure } from '../core/events.js';
 import { imageLabels } from '../core/labels.js';
 import { err, ok, type Result } from '../core/result.js';
@@ -19,18 +19,9 @@ import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { prepareDiffs } from './dockerfile-diffs.js';
 import { contextFailure, guarded } from './failure.js';
-import { spliceOptions, type ImageJob } from './job.js';
+import { spliceOptions, type ImageJob, type PreparedContext } from './job.js';
 import { prepareImageContext } from './prepare-image-context.js';
 import { sentDockerfile } from './sent-dockerfile.js';
-
-export interface PreparedContext {
-  /** The tar, not read yet: the build reads it. */
-  readonly packed: Pick<PackedContext, 'stream' | 'dockerfileInTar' | 'done'>;
-  /** The labels sent as build parameters (none when the Dockerfile sent carries them). */
-  readonly labels: Readonly<Record<string, string>>;
-  /** Classic: mbuild's label steps that close the build (the log alone shows them). */
-  readonly labelSteps: number;
-}
 
 export async function prepareContext(
   job: ImageJob,

@@ -30,7 +30,7 @@ import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { guarded } from './failure.js';
 import { spliceOptions, type ImageJob } from './job.js';
-import type { PreparedContext } from './prepare-context.js';
+import type { PreparedContext } from './job.js';
 import { sentDockerfile } from './sent-dockerfile.js';
 
 /** `mbuild.yaml:4:14`: where the `context:` of an image is written. */

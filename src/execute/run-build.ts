@@ -15,7 +15,7 @@ import { messageOf } from '../core/result.js';
 import { failureOf, guarded } from './failure.js';
 import { warn, type ImageJob } from './job.js';
 import { buildArgs } from './pins.js';
-import type { PreparedContext } from './prepare-context.js';
+import type { PreparedContext } from './job.js';
 
 export async function runBuild(job: ImageJob, ctx: PreparedContext): Promise<Result<string, Failure>> {
   const { opts, image } = job;
