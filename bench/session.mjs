@@ -11,6 +11,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startProxy } from './proxy.mjs';
 import { generate } from './gen.mjs';
@@ -87,3 +88,5 @@ console.log(
 await withSession.close();
 await without.close();
 execFileSync('sh', ['-c', `docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^benchsession(tiny)?/' | xargs -r docker rmi -f >/dev/null`]);
+// Nothing left behind: the generated projects, and a socket a proxy may leave.
+for (const path of [dir, `${dir}-tiny`, withSession.path, without.path]) rmSync(path, { recursive: true, force: true });
