@@ -45,6 +45,8 @@ export interface ImageDockerfile extends DockerfileText {
   readonly sessionMounts: readonly SessionMount[];
   /** Its diffs `a..b` (diff-refs.ts); load/dockerfile-diffs.ts adds their sides that name images to `refs`. */
   readonly diffs: DockerfileDiffs;
+  /** The parsed text, kept for the checks that need more than the above (read and parsed once per image). */
+  readonly parsed: ParsedDockerfile;
 }
 
 export interface ReadDockerfiles {
@@ -94,6 +96,7 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
       refs: referencedImages(df.parsed, args),
       reads: readsOf(df.parsed, args, image.target ?? null),
       sessionMounts: sessionMounts(df.parsed),
+      parsed: df.parsed,
       diffs: dockerfileDiffs(df.parsed, args),
     });
   }

@@ -10,7 +10,6 @@ import { isImageReference } from '../config/reference.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import type { ImageDockerfile } from '../dockerfile/images.js';
 import { dockerfileWord } from '../dockerfile/location.js';
-import { parseDockerfile } from '../dockerfile/parse.js';
 import { rewriteReferences } from '../dockerfile/rewrite.js';
 import { REFERENCE_PREFIX, type ImageReference } from '../dockerfile/stages.js';
 import { familiarRef, referenceTarget, tagIndex } from '../plan/graph.js';
@@ -109,7 +108,7 @@ const formerTag: RefRule = (c) => {
 const unrewritable: RefRule = (c) => {
   if (!rewritten(c)) return undefined;
   const edit = { line: c.ref.line, kind: c.ref.kind, written: c.ref.text, replacement: 'x' };
-  const done = rewriteReferences(c.df.source.text, parseDockerfile(c.df.source.text), [edit]);
+  const done = rewriteReferences(c.df.source.text, c.df.parsed, [edit]);
   return done.ok ? undefined : problem(c, 'reference-unrewritable', `${shown(c.ref)}: ${done.error[0]!.message}`);
 };
 

@@ -6,40 +6,18 @@
  * a local external image as the source; a path missing in the image fails that image.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { removeProjectImages } from '../helpers/engine-docker.js';
-import { uniqueName } from '../helpers/engine-project.js';
+import { tempProject, type TempProject } from '../helpers/temp-project.js';
 import { startEngineProxy } from '../helpers/engine-proxy.js';
 import { runCli } from '../helpers/run-cli.js';
 import { imageTree } from './mounts-helpers.js';
 
 /** The seed names no project: the folder's name is the project's (a unique one, so every tag starts with it). */
-interface Project {
-  readonly name: string;
-  readonly dir: string;
-  cleanup(): string[];
-}
+type Project = TempProject;
 
-function project(label: string, files: Record<string, string>): Project {
-  const name = uniqueName(label);
-  const parent = mkdtempSync(join(tmpdir(), 'mbt-ctximg-'));
-  const dir = join(parent, name);
-  for (const [path, text] of Object.entries(files)) {
-    mkdirSync(join(dir, path, '..'), { recursive: true });
-    writeFileSync(join(dir, path), text);
-  }
-  return {
-    name,
-    dir,
-    cleanup: () => {
-      rmSync(parent, { recursive: true, force: true });
-      return removeProjectImages(name);
-    },
-  };
-}
+const project = (label: string, files: Record<string, string>): Project => tempProject(label, () => files, 'mbt-ctximg-', { folderIsName: true });
 
 const SEED = `version: 1
 images:

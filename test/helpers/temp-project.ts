@@ -11,13 +11,23 @@ import { uniqueName } from './engine-project.js';
 export interface TempProject {
   readonly name: string;
   readonly dir: string;
-  /** Removes the folder and every image of the project. */
-  cleanup(): void;
+  /** Removes the folder and every image of the project; returns the images left (expected: none). */
+  cleanup(): string[];
 }
 
-export function tempProject(label: string, files: (name: string) => Record<string, string>, prefix = 'mbt-project-'): TempProject {
+/**
+ * `folderIsName`: the project folder is named after the project (for a build file without
+ * `name:`, whose project name is its folder's), inside a temporary parent.
+ */
+export function tempProject(
+  label: string,
+  files: (name: string) => Record<string, string>,
+  prefix = 'mbt-project-',
+  opts: { readonly folderIsName?: boolean } = {},
+): TempProject {
   const name = uniqueName(label);
-  const dir = mkdtempSync(join(tmpdir(), `${prefix}${label}-`));
+  const parent = mkdtempSync(join(tmpdir(), `${prefix}${label}-`));
+  const dir = opts.folderIsName === true ? join(parent, name) : parent;
   for (const [path, text] of Object.entries(files(name))) {
     mkdirSync(join(dir, path, '..'), { recursive: true });
     writeFileSync(join(dir, path), text);
@@ -26,8 +36,8 @@ export function tempProject(label: string, files: (name: string) => Record<strin
     name,
     dir,
     cleanup: () => {
-      rmSync(dir, { recursive: true, force: true });
-      removeProjectImages(name);
+      rmSync(parent, { recursive: true, force: true });
+      return removeProjectImages(name);
     },
   };
 }
