@@ -74,6 +74,8 @@ export type BuildEvent =
       readonly for: string;
       readonly from: string;
       readonly to: string;
+      /** `stream`: GET /images/get into POST /images/load; `cache`: pulled from the shared cache (`from` is its reference). */
+      readonly via: 'stream' | 'cache';
       readonly bytes: number;
       readonly durationMs: number;
     }

@@ -12,11 +12,12 @@ import type { Decision } from '../cache/freshness.js';
 import type { Failure } from '../core/events.js';
 import { pinnedRef } from '../core/labels.js';
 import { err, ok, type Result } from '../core/result.js';
-import type { Moved } from '../pool/moves.js';
+import type { Moved, Route } from '../pool/moves.js';
 import { placeOn } from '../pool/placement.js';
 import type { PoolEngine } from '../pool/types.js';
 import type { ImageJob, PoolBuilds, PreparedContext } from './job.js';
 import { runBuild } from './run-build.js';
+import { tagRef } from './registry-access.js';
 import { guarded } from './failure.js';
 
 /** An image the engine must hold for the build: an upstream of the run (by name) or an external base (by reference). */
@@ -73,7 +74,9 @@ async function buildOn(
   prepare: () => Promise<Result<PreparedContext, Failure>>,
 ): Promise<Result<string, Failure>> {
   for (const w of wanted) {
-    const moved = await move(job, pool, w.imageId, w.upstream ?? w.ref ?? w.imageId, engine);
+    // An upstream of the run stored in the shared cache comes from there (a worker pulls only the layers it lacks).
+    const route = w.upstream !== undefined && !engine.home ? viaCache(job, w.imageId) : undefined;
+    const moved = await move(job, pool, w.imageId, w.upstream ?? w.ref ?? w.imageId, engine, route);
     if (!moved.ok) return moved;
     const named = await nameOn(job, engine, w);
     if (!named.ok) return named;
@@ -86,8 +89,8 @@ async function buildOn(
 }
 
 /** The image on `to`, moved once per run; an `image-moved` event when it moved. */
-async function move(job: ImageJob, pool: PoolBuilds, imageId: string, name: string, to: PoolEngine): Promise<Result<void, Failure>> {
-  const moved = await pool.run.moves.ensure(imageId, to, job.signal);
+async function move(job: ImageJob, pool: PoolBuilds, imageId: string, name: string, to: PoolEngine, route?: Route): Promise<Result<void, Failure>> {
+  const moved = await pool.run.moves.ensure(imageId, to, job.signal, route);
   if (!moved.ok) return err(job.signal.aborted ? { reason: 'cancelled' } : { reason: 'engine-error', message: moved.error.message });
   if (moved.value !== undefined) emitMoved(job, name, moved.value);
   return ok(undefined);
@@ -100,8 +103,36 @@ const reported = new WeakSet<Moved>();
 export function emitMoved(job: ImageJob, name: string, m: Moved): void {
   if (reported.has(m)) return;
   reported.add(m);
-  job.opts.emit({ type: 'image-moved', image: name, for: job.image.name, from: m.from, to: m.to, bytes: m.bytes, durationMs: m.durationMs });
+  job.opts.emit({ type: 'image-moved', image: name, for: job.image.name, from: m.from, to: m.to, via: m.via, bytes: m.bytes, durationMs: m.durationMs });
 }
+
+/**
+ * With a shared cache (`cache.to`): an image the run stored there is pulled from it, once its
+ * store is over (publish.ts); undefined (stream it) when it was not stored or the pull fails.
+ */
+function viaCache(job: ImageJob, imageId: string): Route | undefined {
+  const access = job.opts.registry;
+  if (access?.cache.to === undefined) return undefined;
+  return async (to) => {
+    const ref = await Promise.race([access.cacheEntry(imageId), aborted(job.signal)]);
+    const at = ref === undefined ? undefined : tagRef(ref);
+    if (at?.ok !== true) return undefined;
+    const auth = await access.auth(at.value.ref.registry);
+    if (!auth.ok) return undefined;
+    let bytes = 0;
+    try {
+      const onProgress = (_current: number, total: number): void => void (bytes = total);
+      await to.engine.pullImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal, onProgress });
+      return (await to.engine.inspectImage(imageId)) === undefined ? undefined : { from: at.value.text, bytes };
+    } catch {
+      return undefined;
+    }
+  };
+}
+
+/** Resolves to undefined once the signal aborts. */
+const aborted = (signal: AbortSignal): Promise<undefined> =>
+  new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
 
 /**
  * The names the build uses for the image on that engine: an upstream's pin (BuildKit names

@@ -22,7 +22,10 @@ export async function publish(job: ImageJob, access: RegistryAccess, outcome: Im
   // An image `same as` another is stored by that one: its labels name that image.
   if (access.cache.to !== undefined && outcome.kind !== 'same-as') {
     const to = tagRef(access.cache.to);
-    work.push(access.push(to.ok ? to.value.repo : access.cache.to, () => storeInCache(job, access, key, outcome)));
+    access.storing(outcome.imageId);
+    const storing = access.push(to.ok ? to.value.repo : access.cache.to, () => storeInCache(job, access, key, outcome));
+    // Whatever happened: a move waiting for the entry (execute/on-pool.ts) streams instead.
+    work.push(storing.finally(() => access.stored(outcome.imageId, undefined)));
   }
   if (access.pushAll || job.image.push) {
     const c: PushContext = { engine: job.opts.engine, emit: job.opts.emit, project: job.opts.file.name, image: job.image, signal: job.signal };

@@ -21,6 +21,8 @@ export class RegistryAccess {
   readonly #repoQueues = new Map<string, Promise<unknown>>();
   /** Cache registries that did not answer: not asked again this session (a black hole costs one timeout, not one per image). */
   readonly unreachable = new Set<string>();
+  /** Images stored in the shared cache this session, by image ID: the reference, or undefined when the store failed. */
+  readonly #stored = new Map<string, { readonly ref: Promise<string | undefined>; readonly settle: (ref: string | undefined) => void }>();
   /** Images left in the shared cache, by image ID, and their pulls once asked for. */
   readonly #remote = new Map<string, { image: RemoteImage; pulled?: Promise<Result<void, string>> }>();
 
@@ -61,6 +63,32 @@ export class RegistryAccess {
       if (this.#repoQueues.get(repo) === settled) this.#repoQueues.delete(repo);
     });
     return run;
+  }
+
+  /** The image's entry in the shared cache once its store is over (undefined: not stored, or no store was started). */
+  cacheEntry(imageId: string): Promise<string | undefined> {
+    return this.#stored.get(imageId)?.ref ?? Promise.resolve(undefined);
+  }
+
+  /** A store of the image begins (publish.ts): a move may wait for it. */
+  storing(imageId: string): void {
+    this.#storeOf(imageId);
+  }
+
+  /** The store of an image is over: `ref` holds it, or undefined. The first word counts. */
+  stored(imageId: string, ref: string | undefined): void {
+    this.#storeOf(imageId).settle(ref);
+  }
+
+  #storeOf(imageId: string): { readonly ref: Promise<string | undefined>; readonly settle: (ref: string | undefined) => void } {
+    let entry = this.#stored.get(imageId);
+    if (entry === undefined) {
+      let settle: (ref: string | undefined) => void = () => undefined;
+      const ref = new Promise<string | undefined>((resolve) => (settle = resolve));
+      entry = { ref, settle };
+      this.#stored.set(imageId, entry);
+    }
+    return entry;
   }
 
   /** Records an image left in the shared cache. */

@@ -74,13 +74,19 @@ export async function storeInCache(
   const at = to === undefined ? undefined : tagRef(to, cacheTag(job.opts.file.name, job.image.name, key));
   if (at === undefined || !at.ok || access.unreachable.has(at.value.ref.registry)) return undefined;
   const head = await access.client.head(at.value.ref, job.signal);
-  if (head.ok && head.value !== undefined) return undefined;
+  if (head.ok && head.value !== undefined) {
+    access.stored(outcome.imageId, at.value.text);
+    return undefined;
+  }
   if (!head.ok && head.error.kind === 'unreachable' && !job.signal.aborted) {
     access.unreachable.add(at.value.ref.registry);
     warn(job, `cannot store the image in the shared cache ${to ?? ''}: ${head.error.message}; it is not asked again in this run`);
     return undefined;
   }
-  const stored = (digest: string): void => job.opts.emit({ type: 'cache-stored', image: job.image.name, ref: at.value.text, digest });
+  const stored = (digest: string): void => {
+    access.stored(outcome.imageId, at.value.text);
+    job.opts.emit({ type: 'cache-stored', image: job.image.name, ref: at.value.text, digest });
+  };
   const from = outcome.kind === 'up-to-date' && outcome.cache !== undefined ? tagRef(outcome.cache) : undefined;
   if (from?.ok === true) {
     const copied = await access.client.copy(from.value.ref, at.value.ref, job.signal);

@@ -11,7 +11,10 @@ import type { PoolEngine } from './types.js';
 
 export interface Moved {
   readonly imageId: string;
+  /** An engine's name, or the shared cache's reference the image was pulled from. */
   readonly from: string;
+  /** `stream`: exported by one engine into the other; `cache`: pulled from the shared cache. */
+  readonly via: 'stream' | 'cache';
   readonly to: string;
   readonly bytes: number;
   readonly durationMs: number;
@@ -22,6 +25,12 @@ export interface MoveFailure {
   readonly engines: readonly string[];
   readonly message: string;
 }
+
+/**
+ * Another way to bring an image to an engine, tried first (the shared registry cache): its
+ * reference and the bytes pulled when it did, undefined when it could not.
+ */
+export type Route = (to: PoolEngine) => Promise<{ readonly from: string; readonly bytes: number } | undefined>;
 
 /** Counts the bytes that pass. */
 class Counter extends Transform {
@@ -82,11 +91,11 @@ export class Moves {
   }
 
   /** The image on `to`: nothing if it holds it, else one move from an engine that does; undefined when nothing moved. */
-  ensure(imageId: string, to: PoolEngine, signal: AbortSignal): Promise<Result<Moved | undefined, MoveFailure>> {
+  ensure(imageId: string, to: PoolEngine, signal: AbortSignal, route?: Route): Promise<Result<Moved | undefined, MoveFailure>> {
     const at = `${imageId}@${to.name}`;
     let moving = this.#moving.get(at);
     if (moving === undefined) {
-      moving = this.#ensure(imageId, to, signal);
+      moving = this.#ensure(imageId, to, signal, route);
       this.#moving.set(at, moving);
       // A failed move may be tried again (from another engine, or once the signal is new).
       void moving.then((r) => {
@@ -96,8 +105,20 @@ export class Moves {
     return moving;
   }
 
-  async #ensure(imageId: string, to: PoolEngine, signal: AbortSignal): Promise<Result<Moved | undefined, MoveFailure>> {
+  async #ensure(imageId: string, to: PoolEngine, signal: AbortSignal, route?: Route): Promise<Result<Moved | undefined, MoveFailure>> {
     if (await this.holds(imageId, to)) return ok(undefined);
+    const started = performance.now();
+    const routed = await route?.(to);
+    if (routed !== undefined) {
+      this.record(imageId, to);
+      const moved: Moved = { imageId, ...routed, via: 'cache', to: to.name, durationMs: performance.now() - started };
+      this.onMoved(moved);
+      return ok(moved);
+    }
+    return this.#stream(imageId, to, signal);
+  }
+
+  async #stream(imageId: string, to: PoolEngine, signal: AbortSignal): Promise<Result<Moved | undefined, MoveFailure>> {
     const others = this.alive().filter((e) => e.name !== to.name);
     const holding = await Promise.all(others.map((e) => this.holds(imageId, e)));
     const from = others.find((_, i) => holding[i]);
@@ -115,7 +136,7 @@ export class Moves {
       return err({ engines: [to.name], message: `moving image ${imageId} from ${from.name} to ${to.name}: the engine loaded it under another ID` });
     }
     this.record(imageId, to);
-    const moved = { imageId, from: from.name, to: to.name, bytes: counter.bytes, durationMs: performance.now() - started };
+    const moved: Moved = { imageId, from: from.name, via: 'stream', to: to.name, bytes: counter.bytes, durationMs: performance.now() - started };
     this.onMoved(moved);
     return ok(moved);
   }

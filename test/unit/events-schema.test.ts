@@ -41,7 +41,7 @@ const SAMPLES: { [K in Kind]: (Extract<BuildEvent, { type: K }> | Extract<WatchE
     { type: 'image-started', image: 'a', why: 'first build' },
     { type: 'image-started', image: 'a', why: 'first build', engine: 'e1' },
   ],
-  'image-moved': [{ type: 'image-moved', image: 'base', for: 'a', from: 'home', to: 'e1', bytes: 2048, durationMs: 120.5 }],
+  'image-moved': [{ type: 'image-moved', image: 'base', for: 'a', from: 'home', to: 'e1', via: 'stream', bytes: 2048, durationMs: 120.5 }],
   'image-step': [{ type: 'image-step', image: 'a', step: '[1/2] RUN make', cached: false }],
   'image-log': [{ type: 'image-log', image: 'a', line: 'ok' }],
   'image-warning': [{ type: 'image-warning', image: 'a', message: 'w' }],
