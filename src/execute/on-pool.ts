@@ -52,17 +52,21 @@ export async function buildOnPool(
     } finally {
       lease.release();
     }
-    if (built.ok) {
-      run.moves.record(built.value, engine);
-      const home = await move(job, pool, built.value, job.image.name, run.home);
-      return home.ok ? built : home;
-    }
+    // Home, where step 4 tags it; an engine lost before its image got there has it built again.
+    const done = built.ok ? await movedHome(job, pool, built.value, engine) : built;
+    if (done.ok) return done;
     // A move's failure may be either end's: every engine is asked then.
-    const suspects = built.error.reason === 'engine-error' ? run.o.engines.map((e) => e.name) : [engine.name];
-    if (job.signal.aborted || replaced || !(await anyLost(pool, suspects))) return built;
+    const suspects = done.error.reason === 'engine-error' ? run.o.engines.map((e) => e.name) : [engine.name];
+    if (job.signal.aborted || replaced || !(await anyLost(pool, suspects))) return done;
     replaced = true;
     reason = `${lostText(pool, engine)}; building again`;
   }
+}
+
+async function movedHome(job: ImageJob, pool: PoolBuilds, imageId: string, engine: PoolEngine): Promise<Result<string, Failure>> {
+  pool.run.moves.record(imageId, engine);
+  const home = await move(job, pool, imageId, job.image.name, pool.run.home);
+  return home.ok ? ok(imageId) : home;
 }
 
 /** The build on `engine`: what it reads moved there first, then the context prepared and sent. */
