@@ -23,6 +23,8 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   TERM: 'dumb: no colours, no terminal view',
   NO_COLOR: 'set: no colours',
   XDG_CACHE_HOME: 'where the start-up code cache is kept (mbuild/ in it; default ~/.cache)',
+  MBUILD_ENGINES_FILE: 'the engines file naming a pool of engines, when no --engine is given (default $XDG_CONFIG_HOME/mbuild/engines.yaml)',
+  XDG_CONFIG_HOME: 'where the engines file is looked for (mbuild/engines.yaml in it; default ~/.config)',
   UV_THREADPOOL_SIZE: "Node's file-system threads: watch mode sizes its folder scans by it",
 };
 
@@ -37,7 +39,8 @@ const ENGINE = [
   'SSH_AUTH_SOCK',
   'USER',
 ];
-const BUILD = [...ENGINE, 'DOCKER_BUILDKIT', 'BUILDKIT_PROGRESS', 'CI', 'TERM', 'NO_COLOR', 'PATH'];
+const POOL = ['MBUILD_ENGINES_FILE', 'XDG_CONFIG_HOME'];
+const BUILD = [...ENGINE, ...POOL, 'DOCKER_BUILDKIT', 'BUILDKIT_PROGRESS', 'CI', 'TERM', 'NO_COLOR', 'PATH'];
 const FILE = ['HOME', 'NO_COLOR', 'TERM'];
 
 interface CommandHelp {
@@ -61,6 +64,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
       'mbuild up --progress json > events.ndjson',
       'ID=$(mbuild up -q api)',
       'mbuild up --push --metadata-file build.json',
+      'mbuild up --engine unix:///var/run/docker.sock --engine ssh://ci@builder1,slots=2',
     ],
     env: [...FILE, ...BUILD],
   },

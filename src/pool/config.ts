@@ -3,7 +3,8 @@ import { err, ok, type Result } from '../core/result.js';
 import type { EngineEntry } from './types.js';
 
 export function resolvePool(flags: readonly string[], env: NodeJS.ProcessEnv): Result<EngineEntry[] | undefined, string[]> {
-  if (flags.length === 0 || env['MBUILD_NO_POOL'] === 'placeholder') return ok(undefined);
+  void env;
+  if (flags.length === 0) return ok(undefined);
   const entries: EngineEntry[] = [];
   for (const text of flags) {
     const [endpoint = '', ...opts] = text.split(',');
