@@ -2,8 +2,8 @@
 import { err, ok, type Result } from '../core/result.js';
 import type { EngineEntry } from './types.js';
 
-export function resolvePool(flags: readonly string[], env: NodeJS.ProcessEnv): Result<EngineEntry[] | undefined, string[]> {
-  void env;
+// eslint-disable-next-line @typescript-eslint/no-unused-vars -- placeholder
+export function resolvePool(flags: readonly string[], _env: NodeJS.ProcessEnv): Result<EngineEntry[] | undefined, string[]> {
   if (flags.length === 0) return ok(undefined);
   const entries: EngineEntry[] = [];
   for (const text of flags) {
