@@ -46,7 +46,7 @@ export function startPool(io: CliIo, opts: PoolFlags): Result<StartedPool | unde
       entry.host !== undefined ? { host: entry.host, env } : { env: { ...env, DOCKER_HOST: '', DOCKER_CONTEXT: entry.context } },
     );
     if (!endpoint.ok) return err({ reason: 'invalid-input', message: `engine ${entry.name}: ${endpoint.error}` });
-    const engine = engineAt(endpoint.value, env);
+    const engine = engineAt(entry.host !== undefined ? { ...endpoint.value, source: '--engine' } : endpoint.value, env);
     const info = engine.info();
     info.catch(() => undefined); // reported by connectPool
     started.push({ entry, engine, info });

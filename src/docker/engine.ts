@@ -11,7 +11,7 @@ import type { Duplex, Readable } from 'node:stream';
  * line: the `--host` flag, DOCKER_HOST, a docker context named by DOCKER_CONTEXT or by
  * `currentContext` in the docker CLI's config.json, or the default socket.
  */
-export type EndpointSource = '--host' | 'DOCKER_HOST' | 'DOCKER_CONTEXT' | 'currentContext' | 'default';
+export type EndpointSource = '--host' | '--engine' | 'DOCKER_HOST' | 'DOCKER_CONTEXT' | 'currentContext' | 'default';
 
 export interface Endpoint {
   /** e.g. `unix:///var/run/docker.sock`, `tcp://127.0.0.1:2376`, `ssh://user@host`. */
