@@ -1,0 +1,106 @@
+/**
+ * `plan --engine` and `graph --engine` (issue 21): the pool named by the flags or the engines
+ * file, each engine connected, asked which of the plan's images it has (cache/predict.ts's
+ * freshness, on that engine), and the placement pool/predict.ts predicts from it. An engine
+ * that does not answer is shown unreachable and left out; the home engine not answering
+ * leaves no placement.
+ */
+import type { Prediction } from '../cache/predict.js';
+import { predictPlanned } from '../cache/predict.js';
+import { err, messageOf, ok, settled, type Result } from '../core/result.js';
+import { engineAt } from '../docker/connect.js';
+import { resolveEndpoint, type ResolvedEndpoint } from '../docker/endpoint.js';
+import type { BuilderKind, Engine } from '../docker/engine.js';
+import type { Planned } from '../plan/types.js';
+import { resolvePool } from '../pool/config.js';
+import { predictPlacement, type PredictEngine } from '../pool/predict.js';
+import type { EngineEntry } from '../pool/types.js';
+import type { PoolEngineView, PoolView } from '../report/pool-format.js';
+import { builderOn } from './engine.js';
+import type { CommandFailure } from './failure.js';
+import type { CliIo } from './io.js';
+import { warnOn } from './print.js';
+
+/** Slots of an engine that names none: `up`'s default `--jobs`. */
+export const DEFAULT_SLOTS = 4;
+
+/** An engine of the pool with its endpoint resolved, not yet asked anything. */
+export interface PoolMember {
+  readonly entry: EngineEntry;
+  readonly endpoint: ResolvedEndpoint;
+  readonly engine: Engine;
+}
+
+/** The endpoint of an entry: its host, or its docker context read as DOCKER_CONTEXT would name it. */
+export function entryEndpoint(entry: EngineEntry, env: NodeJS.ProcessEnv): Result<ResolvedEndpoint, string> {
+  if (entry.host !== undefined) return resolveEndpoint({ host: entry.host, env });
+  return resolveEndpoint({ env: { ...env, DOCKER_HOST: undefined, DOCKER_CONTEXT: entry.context } });
+}
+
+/**
+ * The pool of `--engine` flags, else of the engines file, connected (nothing asked yet);
+ * undefined without one. A bad flag, file or docker context is bad input (every problem).
+ */
+export function poolFor(io: CliIo, flags: readonly string[]): Result<PoolMember[] | undefined, CommandFailure> {
+  const env = io.env as NodeJS.ProcessEnv;
+  const entries = resolvePool(flags, env);
+  if (!entries.ok) return err({ reason: 'invalid-build-file', diagnostics: entries.error });
+  if (entries.value === undefined) return ok(undefined);
+  const members: PoolMember[] = [];
+  const problems: string[] = [];
+  for (const entry of entries.value) {
+    const endpoint = entryEndpoint(entry, env);
+    if (!endpoint.ok) problems.push(`engine '${entry.name}': ${endpoint.error}`);
+    else members.push({ entry, endpoint: endpoint.value, engine: engineAt(endpoint.value, env) });
+  }
+  return problems.length > 0 ? err({ reason: 'invalid-input', message: problems.join('\nerror: ') }) : ok(members);
+}
+
+const freshNames = (predicted: readonly Prediction[]): Set<string> => new Set(predicted.filter((p) => p.fresh).map((p) => p.image));
+
+/**
+ * What each engine holds and where each image would be built. `home`: the predictions
+ * already made on the first engine (undefined: it did not answer, `homeNote` says why).
+ */
+export async function poolView(
+  io: CliIo,
+  planned: Planned,
+  pool: readonly PoolMember[],
+  home: { readonly predicted?: readonly Prediction[]; readonly note?: string },
+  builder: 'auto' | BuilderKind,
+): Promise<PoolView> {
+  const engines: PoolEngineView[] = [];
+  const reachable: PredictEngine[] = [];
+  for (const [i, { entry, endpoint, engine }] of pool.entries()) {
+    const slots = entry.slots ?? DEFAULT_SLOTS;
+    const base = { name: entry.name, url: endpoint.url, slots };
+    // One engine after another: the predictions share the project's stat cache file.
+    const asked = i === 0 ? (home.predicted ? ok(home.predicted) : err(home.note ?? 'no answer')) : await settled(predictOn(io, planned, engine, builder));
+    if (!asked.ok) {
+      engines.push({ ...base, unreachable: typeof asked.error === 'string' ? asked.error : messageOf(asked.error) });
+      continue;
+    }
+    engines.push(base);
+    reachable.push({ name: entry.name, slots, holds: freshNames(asked.value) });
+  }
+  if (home.predicted === undefined) return { engines };
+  const sizes = await imageSizes(pool[0]!.engine, home.predicted);
+  const stale = new Set(home.predicted.filter((p) => !p.fresh).map((p) => p.image));
+  return { engines, placement: predictPlacement({ plan: planned.plan, stale, engines: reachable, sizes }) };
+}
+
+async function predictOn(io: CliIo, planned: Planned, engine: Engine, builder: 'auto' | BuilderKind): Promise<Prediction[]> {
+  const info = await engine.info();
+  return predictPlanned(planned, engine, builderOn(info, builder), warnOn(io));
+}
+
+/** The sizes of the images home has (the fresh ones); an inspect that fails leaves a size unknown. */
+async function imageSizes(engine: Engine, predicted: readonly Prediction[]): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  for (const p of predicted) {
+    if (!p.fresh) continue;
+    const info = await settled(engine.inspectImage(p.imageId));
+    if (info.ok && info.value !== undefined) sizes.set(p.image, info.value.size);
+  }
+  return sizes;
+}
