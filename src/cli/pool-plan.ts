@@ -34,7 +34,9 @@ export interface PoolMember {
 /** The endpoint of an entry: its host, or its docker context read as DOCKER_CONTEXT would name it. */
 export function entryEndpoint(entry: EngineEntry, env: NodeJS.ProcessEnv): Result<ResolvedEndpoint, string> {
   if (entry.host !== undefined) return resolveEndpoint({ host: entry.host, env });
-  return resolveEndpoint({ env: { ...env, DOCKER_HOST: undefined, DOCKER_CONTEXT: entry.context } });
+  const resolved = resolveEndpoint({ env: { ...env, DOCKER_HOST: undefined, DOCKER_CONTEXT: entry.context } });
+  const namedBy = entry.origin.kind === 'flag' ? `--engine '${entry.origin.text}'` : `${entry.origin.path}:${entry.origin.line}:${entry.origin.column}`;
+  return resolved.ok ? resolved : err(resolved.error.replace('(named by DOCKER_CONTEXT)', `(named by ${namedBy})`));
 }
 
 /**
@@ -50,7 +52,7 @@ export function poolFor(io: CliIo, flags: readonly string[]): Result<PoolMember[
   const problems: string[] = [];
   for (const entry of entries.value) {
     const endpoint = entryEndpoint(entry, env);
-    if (!endpoint.ok) problems.push(`engine '${entry.name}': ${endpoint.error}`);
+    if (!endpoint.ok) problems.push(endpoint.error);
     else members.push({ entry, endpoint: endpoint.value, engine: engineAt(endpoint.value, env) });
   }
   return problems.length > 0 ? err({ reason: 'invalid-input', message: problems.join('\nerror: ') }) : ok(members);

@@ -6,6 +6,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { writeContext } from '../helpers/docker-contexts.js';
 import { runCli } from '../helpers/run-cli.js';
 import { startEngine, type SecondEngine } from '../helpers/second-engine.js';
 import { testdir } from '../helpers/testdir.js';
@@ -97,6 +98,18 @@ describe('plan and graph with an engine pool', () => {
     const bad = await runCli(['plan'], { cwd: dir, env: { ...process.env, MBUILD_ENGINES_FILE: file } });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain("engines.yaml:3:12: error: slots must be a whole number from 1 to 256, not '0'");
+  });
+
+  it('a docker context names an engine (its name is the engine name); one that does not exist is exit 2', async () => {
+    const dir = wideProject();
+    writeContext(`${dir}/docker-config`, 'mbt-second', { docker: { Host: second.host, SkipTLSVerify: false } });
+    const env = { ...process.env, DOCKER_CONFIG: `${dir}/docker-config` };
+    const r = await runCli(['plan', '--engine', `${HOME},slots=1,name=home`, '--engine', 'mbt-second,slots=1'], { cwd: dir, env });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(`  mbt-second  ${second.host}, 1 slot: 2 builds\n`);
+    const missing = await runCli(['plan', '--engine', 'mbt-nothere'], { cwd: dir, env });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^error: docker context "mbt-nothere" \(named by --engine 'mbt-nothere'\) does not exist/m);
   });
 
   it('graph --format mermaid gives each engine a classDef', async () => {
