@@ -8,55 +8,25 @@
 import type { Prediction } from '../cache/predict.js';
 import { predictPlanned } from '../cache/predict.js';
 import { err, messageOf, ok, settled, type Result } from '../core/result.js';
-import { engineAt } from '../docker/connect.js';
-import { resolveEndpoint, type ResolvedEndpoint } from '../docker/endpoint.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import type { Planned } from '../plan/types.js';
-import { resolvePool } from '../pool/config.js';
 import { predictPlacement, type PredictEngine } from '../pool/predict.js';
-import type { EngineEntry } from '../pool/types.js';
 import type { PoolEngineView, PoolView } from '../report/pool-format.js';
 import { builderOn } from './engine.js';
 import type { CommandFailure } from './failure.js';
 import type { CliIo } from './io.js';
+import { startPool, type StartedPool } from './pool.js';
 import { warnOn } from './print.js';
 
 /** Slots of an engine that names none: `up`'s default `--jobs`. */
 export const DEFAULT_SLOTS = 4;
 
-/** An engine of the pool with its endpoint resolved, not yet asked anything. */
-export interface PoolMember {
-  readonly entry: EngineEntry;
-  readonly endpoint: ResolvedEndpoint;
-  readonly engine: Engine;
-}
-
-/** The endpoint of an entry: its host, or its docker context read as DOCKER_CONTEXT would name it. */
-export function entryEndpoint(entry: EngineEntry, env: NodeJS.ProcessEnv): Result<ResolvedEndpoint, string> {
-  if (entry.host !== undefined) return resolveEndpoint({ host: entry.host, env });
-  const resolved = resolveEndpoint({ env: { ...env, DOCKER_HOST: undefined, DOCKER_CONTEXT: entry.context } });
-  const namedBy = entry.origin.kind === 'flag' ? `--engine '${entry.origin.text}'` : `${entry.origin.path}:${entry.origin.line}:${entry.origin.column}`;
-  return resolved.ok ? resolved : err(resolved.error.replace('(named by DOCKER_CONTEXT)', `(named by ${namedBy})`));
-}
-
 /**
- * The pool of `--engine` flags, else of the engines file, connected (nothing asked yet);
- * undefined without one. A bad flag, file or docker context is bad input (every problem).
+ * The pool of `--engine` flags, else of the engines file, connecting (cli/pool.ts, as `up`
+ * connects it); undefined without one. A bad flag, file or docker context is bad input.
  */
-export function poolFor(io: CliIo, flags: readonly string[]): Result<PoolMember[] | undefined, CommandFailure> {
-  const env = io.env as NodeJS.ProcessEnv;
-  const entries = resolvePool(flags, env);
-  if (!entries.ok) return err({ reason: 'invalid-build-file', diagnostics: entries.error });
-  if (entries.value === undefined) return ok(undefined);
-  const members: PoolMember[] = [];
-  const problems: string[] = [];
-  for (const entry of entries.value) {
-    const endpoint = entryEndpoint(entry, env);
-    if (!endpoint.ok) problems.push(endpoint.error);
-    else members.push({ entry, endpoint: endpoint.value, engine: engineAt(endpoint.value, env) });
-  }
-  return problems.length > 0 ? err({ reason: 'invalid-input', message: problems.join('\nerror: ') }) : ok(members);
-}
+export const poolFor = (io: CliIo, flags: readonly string[]): Result<StartedPool | undefined, CommandFailure> =>
+  startPool(io, { engine: flags, jobs: DEFAULT_SLOTS });
 
 const freshNames = (predicted: readonly Prediction[]): Set<string> => new Set(predicted.filter((p) => p.fresh).map((p) => p.image));
 
@@ -67,15 +37,15 @@ const freshNames = (predicted: readonly Prediction[]): Set<string> => new Set(pr
 export async function poolView(
   io: CliIo,
   planned: Planned,
-  pool: readonly PoolMember[],
+  pool: StartedPool,
   home: { readonly predicted?: readonly Prediction[]; readonly note?: string },
   builder: 'auto' | BuilderKind,
 ): Promise<PoolView> {
   const engines: PoolEngineView[] = [];
   const reachable: PredictEngine[] = [];
-  for (const [i, { entry, endpoint, engine }] of pool.entries()) {
+  for (const [i, { entry, engine }] of pool.entries()) {
     const slots = entry.slots ?? DEFAULT_SLOTS;
-    const base = { name: entry.name, url: endpoint.url, slots };
+    const base = { name: entry.name, url: engine.endpoint.url, slots };
     // One engine after another: the predictions share the project's stat cache file.
     const asked = i === 0 ? (home.predicted ? ok(home.predicted) : err(home.note ?? 'no answer')) : await settled(predictOn(io, planned, engine, builder));
     if (!asked.ok) {

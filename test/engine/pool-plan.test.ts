@@ -109,7 +109,7 @@ describe('plan and graph with an engine pool', () => {
     expect(r.stdout).toContain(`  mbt-second  ${second.host}, 1 slot: 2 builds\n`);
     const missing = await runCli(['plan', '--engine', 'mbt-nothere'], { cwd: dir, env });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/^error: docker context "mbt-nothere" \(named by --engine 'mbt-nothere'\) does not exist/m);
+    expect(missing.stderr).toMatch(/^error: engine mbt-nothere: docker context "mbt-nothere" .*does not exist/m);
   });
 
   it('graph --format mermaid gives each engine a classDef', async () => {
