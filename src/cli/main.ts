@@ -22,6 +22,10 @@ const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.me
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
+/** `--engine` (issue 21): plan and graph here; up and watch too. */
+const ENGINE_HELP =
+  'an engine of the pool: ENDPOINT[,slots=N][,name=NAME], ENDPOINT unix://, tcp://, ssh:// or a docker context (repeatable; the first is home; default: the engines file)';
+
 function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void): Command {
   const program = new Command('mbuild')
     .description('Build whole graphs of Docker images from one declarative YAML file.')
@@ -72,7 +76,8 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .argument('[names...]', 'images or groups (default: the default group, or every image)')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .addOption(builderOption())
-    .action((names: string[], o: { format: string; builder: 'auto' | BuilderKind }, cmd: Command) =>
+    .option('--engine <spec>', ENGINE_HELP, collect)
+    .action((names: string[], o: { format: string; builder: 'auto' | BuilderKind; engine?: string[] }, cmd: Command) =>
       run(import('./commands/plan.js').then((m) => m.planCommand(io, names, { ...globals(cmd), ...o }))),
     );
   program
@@ -97,8 +102,9 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
     .description('draw the image graph')
     .argument('[names...]', 'images or groups')
     .addOption(new Option('--format <format>', 'output format').choices(['dot', 'mermaid', 'json']).default('dot'))
-    .action((names: string[], o: { format: string }, cmd: Command) =>
-      run(import('./commands/plan.js').then((m) => m.graphCommand(io, names, { ...globals(cmd), format: o.format }))),
+    .option('--engine <spec>', `${ENGINE_HELP}; colours each image by its engine`, collect)
+    .action((names: string[], o: { format: string; engine?: string[] }, cmd: Command) =>
+      run(import('./commands/plan.js').then((m) => m.graphCommand(io, names, { ...globals(cmd), ...o }))),
     );
   const buildOptions = (cmd: Command): Command =>
     cmd

@@ -37,7 +37,7 @@ export type StartedPool = readonly Started[];
 export function startPool(io: CliIo, opts: PoolFlags): Result<StartedPool | undefined, CommandFailure> {
   const env = io.env as NodeJS.ProcessEnv;
   const entries = resolvePool(opts.engine ?? [], env);
-  if (!entries.ok) return err({ reason: 'invalid-input', message: entries.error.join('\n') });
+  if (!entries.ok) return err({ reason: 'invalid-build-file', diagnostics: entries.error });
   if (entries.value === undefined) return ok(undefined);
   const started: Started[] = [];
   for (const entry of entries.value) {

@@ -1,10 +1,12 @@
 /** Renders a BuildPlan: `mbuild plan` (text or JSON) and `mbuild graph` (dot, mermaid, JSON). */
 import type { BuildPlan } from '../plan/types.js';
+import type { GraphColours } from './pool-format.js';
 
 /** What `plan` says of an image's freshness (cache/predict.ts predicts it). */
 export type Verdict = { readonly image: string; readonly fresh: true } | { readonly image: string; readonly fresh: false; readonly reasons: readonly string[] };
 
-export function planText(plan: BuildPlan, predictions?: readonly Verdict[]): string {
+/** `placed`: with an engine pool, the engine each image that would be built is built on. */
+export function planText(plan: BuildPlan, predictions?: readonly Verdict[], placed?: ReadonlyMap<string, string>): string {
   const verdict = new Map(predictions?.map((p) => [p.image, p.fresh ? 'fresh' : `stale: ${p.reasons.join('; ')}`]));
   const lines = [
     `project ${plan.project}: ${plan.images.length} image${plan.images.length === 1 ? '' : 's'} in ${plan.waves.length} wave${plan.waves.length === 1 ? '' : 's'}`,
@@ -21,6 +23,8 @@ export function planText(plan: BuildPlan, predictions?: readonly Verdict[]): str
       lines.push(`  ${name}${deps.length > 0 ? ` <- ${deps.join(', ')}` : ''}`);
       const v = verdict.get(name);
       if (v !== undefined) lines.push(`      ${v}`);
+      const on = placed?.get(name);
+      if (on !== undefined) lines.push(`      engine: ${on}`);
     }
   });
   lines.push('', `critical path: ${plan.criticalPath.join(' -> ')} (${plan.criticalPath.length} image${plan.criticalPath.length === 1 ? '' : 's'})`);
@@ -56,26 +60,53 @@ export function graphEdges(plan: BuildPlan): { readonly from: string; readonly t
   return edges;
 }
 
-export function graphDot(plan: BuildPlan): string {
+/** Fresh images, with a pool: not built, on home. */
+const FRESH = 'up to date';
+
+/** `colours`: each node filled with its engine's colour, and a legend cluster (fresh nodes dashed, unfilled). */
+export function graphDot(plan: BuildPlan, colours?: GraphColours): string {
   const lines = [`digraph ${q(plan.project)} {`, '  rankdir=LR;', '  node [shape=box];'];
-  for (const image of plan.images) lines.push(`  ${q(image.name)};`);
+  const fill = new Map(colours?.engines.map((e) => [e.name, e.colour]));
+  for (const image of plan.images) {
+    const on = colours?.of.get(image.name);
+    const style = colours === undefined ? '' : on === undefined ? ' [style=dashed]' : ` [style=filled, fillcolor=${q(fill.get(on)!)}]`;
+    lines.push(`  ${q(image.name)}${style};`);
+  }
   for (const e of graphEdges(plan)) lines.push(`  ${q(e.from)} -> ${q(e.to)} [label=${q(e.label)}];`);
+  if (colours !== undefined) {
+    lines.push('  subgraph "cluster_legend" {', '    label="engines";', '    style=dashed;');
+    colours.engines.forEach((e, i) => lines.push(`    ${q(`legend ${i}`)} [label=${q(e.name)}, style=filled, fillcolor=${q(e.colour)}];`));
+    lines.push(`    ${q('legend fresh')} [label=${q(FRESH)}, style=dashed];`, '  }');
+  }
   lines.push('}');
   return `${lines.join('\n')}\n`;
 }
 
-export function graphMermaid(plan: BuildPlan): string {
+/** `colours`: a `classDef` per engine, each node in its engine's class, and a legend subgraph. */
+export function graphMermaid(plan: BuildPlan, colours?: GraphColours): string {
   const ids = new Map(plan.images.map((image, i) => [image.name, `n${i}`]));
   // A plan holds every upstream of its images, so each name has an id.
   const id = (name: string): string => ids.get(name)!;
   const lines = ['graph LR'];
   for (const image of plan.images) lines.push(`  ${id(image.name)}["${image.name}"]`);
   for (const e of graphEdges(plan)) lines.push(`  ${id(e.from)} -->|${e.label}| ${id(e.to)}`);
+  if (colours !== undefined) {
+    lines.push('  subgraph legend [engines]');
+    colours.engines.forEach((e, i) => lines.push(`    e${i}["${e.name}"]`));
+    lines.push(`    efresh["${FRESH}"]`, '  end');
+    colours.engines.forEach((e, i) => {
+      const members = plan.images.filter((image) => colours.of.get(image.name) === e.name).map((image) => id(image.name));
+      lines.push(`  classDef engine${i} fill:${e.colour},stroke:#333`, `  class ${[...members, `e${i}`].join(',')} engine${i}`);
+    });
+    const fresh = plan.images.filter((image) => !colours.of.has(image.name)).map((image) => id(image.name));
+    lines.push('  classDef fresh fill:#fff,stroke:#333,stroke-dasharray:4 3', `  class ${[...fresh, 'efresh'].join(',')} fresh`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
-export function graphJson(plan: BuildPlan): string {
-  const nodes = plan.images.map((i) => ({ name: i.name, wave: i.wave }));
+/** `colours`: each node's `engine` (absent: up to date), and the pool's `engines` with their colours. */
+export function graphJson(plan: BuildPlan, colours?: GraphColours): string {
+  const nodes = plan.images.map((i) => ({ name: i.name, wave: i.wave, ...(colours?.of.has(i.name) === true && { engine: colours.of.get(i.name) }) }));
   const edges = plan.images.flatMap((i) => i.dependsOn.map((e) => ({ from: e.image, to: i.name, kind: e.kind, detail: e.detail })));
-  return `${JSON.stringify({ project: plan.project, nodes, edges }, null, 2)}\n`;
+  return `${JSON.stringify({ project: plan.project, ...(colours && { engines: colours.engines }), nodes, edges }, null, 2)}\n`;
 }

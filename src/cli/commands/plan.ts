@@ -7,11 +7,13 @@ import { EngineError, type BuilderKind, type Engine } from '../../docker/engine.
 import { buildResolver } from '../../mounts/sources.js';
 import type { Planned } from '../../plan/types.js';
 import { duplicatesText, graphDot, graphJson, graphMermaid, planText } from '../../report/plan-format.js';
+import { graphColours, placedOn, poolJson, poolText, type PoolView } from '../../report/pool-format.js';
 import { builderOn, engineFor, engineJson, engineLine, needBuildKit, sessionCheck } from '../engine.js';
 import type { CommandResult } from '../failure.js';
 import { garbageJson, garbageText, garbageView } from '../gc.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor, type GlobalOptions } from '../load.js';
+import { poolFor, poolView } from '../pool-plan.js';
 import { warnOn } from '../print.js';
 
 /** What the engine says about the plan: predictions, or a note saying why there are none, and the problems `up` would fail on. */
@@ -76,18 +78,22 @@ async function predictions(io: CliIo, planned: Planned, engine: Engine, builder:
 export async function planCommand(
   io: CliIo,
   names: readonly string[],
-  opts: GlobalOptions & { format: string; builder: 'auto' | BuilderKind },
+  opts: GlobalOptions & { format: string; builder: 'auto' | BuilderKind; engine?: string[] },
 ): Promise<CommandResult> {
   const loaded = await planFor(io, opts, names, { lastRun: true, notes: true });
   if (!loaded.ok) return loaded;
   const planned = loaded.value;
   const classic = sessionCheck(planned, opts.builder);
   if (!classic.ok) return classic;
+  // With an engine pool (issue 21), its first engine (home) is the engine of the plan.
+  const pool = poolFor(io, opts.engine ?? []);
+  if (!pool.ok) return pool;
   // The engine line is printed on stdout below, not on stderr under --verbose.
-  const found = engineFor(io, { ...opts, verbose: false });
+  const found = pool.value === undefined ? engineFor(io, { ...opts, verbose: false }) : ok(pool.value[0]!.engine);
   if (!found.ok) return found;
   const engine = found.value;
   const { predicted, note, problems } = await askEngine(io, planned, engine, opts);
+  const onPool: PoolView | undefined = pool.value && (await poolView(io, planned, pool.value, { predicted, note }, opts.builder));
   const duplicates = predicted && foldable(planned, predicted);
   // The garbage policy's section: only with an engine that answered.
   const garbage = predicted === undefined ? undefined : await settled(garbageView(engine, planned.file));
@@ -101,10 +107,12 @@ export async function planCommand(
       ...(garbage?.ok === true && { garbage: garbageJson(garbage.value) }),
       ...(predictions && { predictions }),
       ...(duplicates && { duplicates }),
+      ...(onPool && { placement: poolJson(onPool) }),
     };
     io.stdout.write(`${JSON.stringify({ ...planned.plan, engine: engineJson(engine.endpoint), ...extra }, null, 2)}\n`);
   } else {
-    io.stdout.write(`${planText(planned.plan, predicted)}${duplicates ? duplicatesText(duplicates) : ''}${engineLine(engine.endpoint)}\n`);
+    const where = onPool === undefined ? `${engineLine(engine.endpoint)}\n` : poolText(onPool);
+    io.stdout.write(`${planText(planned.plan, predicted, onPool && placedOn(onPool))}${duplicates ? duplicatesText(duplicates) : ''}${where}`);
     if (note !== undefined && problems.length === 0) io.stdout.write(`(${note})\n`);
     if (garbage?.ok === true) io.stdout.write(garbageText(garbage.value));
   }
@@ -117,10 +125,21 @@ function foldable({ file }: Planned, predicted: readonly Prediction[]): Duplicat
   return duplicatesOf(stale, false);
 }
 
-export async function graphCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string }): Promise<CommandResult> {
+/** With an engine pool, each node is coloured by the engine it would be built on (the engines are asked, as `plan` asks them). */
+export async function graphCommand(io: CliIo, names: readonly string[], opts: GlobalOptions & { format: string; engine?: string[] }): Promise<CommandResult> {
   const planned = await planFor(io, opts, names);
   if (!planned.ok) return planned;
+  const pool = poolFor(io, opts.engine ?? []);
+  if (!pool.ok) return pool;
+  let colours;
+  if (pool.value !== undefined) {
+    const home = await askEngine(io, planned.value, pool.value[0]!.engine, { builder: 'auto' });
+    if (home.problems.length > 0) return err({ reason: 'invalid-build-file', diagnostics: home.problems });
+    const view = await poolView(io, planned.value, pool.value, home, 'auto');
+    if (view.placement === undefined) io.stderr.write(`warning: engines not coloured: the home engine did not answer (${home.note ?? ''})\n`);
+    else colours = graphColours(view);
+  }
   const render = opts.format === 'mermaid' ? graphMermaid : opts.format === 'json' ? graphJson : graphDot;
-  io.stdout.write(render(planned.value.plan));
+  io.stdout.write(render(planned.value.plan, colours));
   return ok(ExitCode.ok);
 }
