@@ -108,15 +108,23 @@ function exec(cmd, args, o = {}) {
   });
 }
 
-/** `mbuild up ARGS` in `dir`, --progress json: wall time and the image-done events. */
+/**
+ * `mbuild up ARGS` in `dir`, --progress json: wall time, the image-done events, where each
+ * image was built (its last image-started's `engine`) and the moves (image-moved events).
+ */
 async function mbuildUp(dir, args) {
   const r = await exec(process.execPath, [BIN, 'up', '--progress', 'json', '--builder', BUILDER, ...args], { cwd: dir });
-  const done = r.stdout
+  const events = r.stdout
     .split('\n')
     .filter((l) => l.startsWith('{'))
-    .map((l) => JSON.parse(l))
-    .filter((e) => e.type === 'image-done');
-  return { wallMs: r.wallMs, done };
+    .map((l) => JSON.parse(l));
+  const builtOn = new Map(events.filter((e) => e.type === 'image-started' && e.engine !== undefined).map((e) => [e.image, e.engine]));
+  return {
+    wallMs: r.wallMs,
+    done: events.filter((e) => e.type === 'image-done'),
+    builtOn,
+    moves: events.filter((e) => e.type === 'image-moved'),
+  };
 }
 
 /** An engine of the pool as `--engine` takes it. */
@@ -203,15 +211,12 @@ async function scaleRun(work, pool, round) {
   const homeTags = new Set((await engineApi('GET', '/images/json', HOME_SOCKET)).flatMap((i) => i.RepoTags ?? []));
   const untagged = images.filter((m) => !homeTags.has(tagOf(m)));
   if (untagged.length > 0) problems.push(`tags missing on home: ${untagged.join(', ')}`);
-  // Where each image was built, when the events say (the field's name is the runtime's).
   const where = {};
-  for (const e of r.done) {
-    const engine = e.engine ?? e.outcome?.engine;
-    if (engine !== undefined) where[engine] = (where[engine] ?? 0) + 1;
-  }
+  for (const engine of r.builtOn.values()) where[engine] = (where[engine] ?? 0) + 1;
+  const moves = { count: r.moves.length, bytes: r.moves.reduce((a, m) => a + m.bytes, 0), ms: r.moves.reduce((a, m) => a + m.durationMs, 0) };
   for (const e of pool) await removeOurs(e.socket);
   rmSync(dir, { recursive: true, force: true });
-  return { engines: n, round, wallMs: r.wallMs, boundMs: boundMs(n), where, problem: problems.join('; ') || undefined };
+  return { engines: n, round, wallMs: r.wallMs, boundMs: boundMs(n), where, moves, problem: problems.join('; ') || undefined };
 }
 
 async function scaling(work, all) {
@@ -222,7 +227,7 @@ async function scaling(work, all) {
     for (const n of order) {
       const r = await scaleRun(work, all.slice(0, n), round);
       rows[n].push(r);
-      const where = Object.keys(r.where).length > 0 ? `, built on ${JSON.stringify(r.where)}` : '';
+      const where = `, built on ${JSON.stringify(r.where)}, ${r.moves.count} moves (${(r.moves.bytes / MiB).toFixed(1)} MiB, ${fmtS(r.moves.ms)} summed)`;
       log(
         `  round ${round}, ${n} engine(s): ${fmtS(r.wallMs)}, wall/bound ${(r.wallMs / r.boundMs).toFixed(3)}${where}${r.problem ? `; PROBLEM: ${r.problem}` : ''}`,
       );
@@ -256,8 +261,18 @@ async function moveRound(dir, b, round) {
         [noop, 'no-op on home'],
       ])
         if (r.done.some((e) => e.outcome?.kind !== 'up-to-date')) results.failures.push(`move round ${round} ${what}: ${JSON.stringify(r.done)}`);
+      if (moved.moves.length !== 1 || noopBoth.moves.length !== 0)
+        results.failures.push(`move round ${round}: ${moved.moves.length} moves in (a), ${noopBoth.moves.length} in the no-op on both (expected 1 and 0)`);
       await removeOurs(b.socket);
-      return { wallMs: moved.wallMs, noopMs: noop.wallMs, noopBothMs: noopBoth.wallMs, moveMs: moved.wallMs - noop.wallMs };
+      const reported = moved.moves[0];
+      return {
+        wallMs: moved.wallMs,
+        noopMs: noop.wallMs,
+        noopBothMs: noopBoth.wallMs,
+        moveMs: moved.wallMs - noop.wallMs,
+        reportedMs: reported?.durationMs,
+        reportedBytes: reported?.bytes,
+      };
     },
     docker: async () => {
       if ((await imageId(b.socket, MOVE_TAG)) !== undefined) throw new Error('B already has the image');
@@ -314,8 +329,8 @@ function scalingTable(L, row, s, cores) {
     `  could not get faster with more engines here; a sleeping step holds its slot without a core, as a step on another machine would.`,
     '',
   );
-  row('engines', 'slots', 'wall', 'bound', 'wall / bound (goal <= 1.2)', 'speedup vs 1 engine', 'built on');
-  row('---', '---', '---', '---', '---', '---', '---');
+  row('engines', 'slots', 'wall', 'bound', 'wall / bound (goal <= 1.2)', 'speedup vs 1 engine', 'built on', 'moves (MiB)');
+  row('---', '---', '---', '---', '---', '---', '---', '---');
   for (const n of ENGINE_COUNTS) {
     const rs = s[n];
     if (!rs?.length) continue;
@@ -334,6 +349,7 @@ function scalingTable(L, row, s, cores) {
       `${fmtStat(ratio, (x) => x.toFixed(3))}: ${ratio.median <= 1.2 ? 'met' : 'MISSED'}`,
       n === 1 ? '1' : fmtStat(speedup, (x) => `${x.toFixed(2)}x`),
       rs.map(whereOf).join('; '),
+      rs.map((x) => `${x.moves.count} (${(x.moves.bytes / MiB).toFixed(1)})`).join('; '),
     );
   }
 }
@@ -364,6 +380,15 @@ function report(r) {
     row('    the same, B already has it (no-op)', fmtStat(stats(m.rows.map((x) => x.mbuild.noopBothMs)), fmtS), '');
     row('    mbuild up --engine HOME (no-op, home alone)', fmtStat(stats(m.rows.map((x) => x.mbuild.noopMs)), fmtS), '');
     row('    (a) minus the no-op on home: the move', fmtStat(stats(m.rows.map((x) => x.mbuild.moveMs)), fmtS), fmtStat(a, ms));
+    const reported = m.rows.filter((x) => x.mbuild.reportedMs !== undefined);
+    if (reported.length > 0) {
+      const bytes = median(reported.map((x) => x.mbuild.reportedBytes));
+      row(
+        `    the move as mbuild times it (image-moved durationMs; ${(bytes / MiB).toFixed(2)} MiB)`,
+        fmtStat(stats(reported.map((x) => x.mbuild.reportedMs)), fmtS),
+        fmtStat(stats(reported.map((x) => x.mbuild.reportedMs / (x.mbuild.reportedBytes / MiB))), ms),
+      );
+    }
     row('(b) docker save IMG | docker -H B load', fmtStat(stats(m.rows.map((x) => x.docker.wallMs)), fmtS), fmtStat(b, ms));
     L.push('', `(a) move / (b), paired by round: ${fmtStat(ratio, (x) => x.toFixed(2))}`);
   }
