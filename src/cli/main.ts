@@ -110,7 +110,13 @@ function buildProgram(io: CliIo, run: (result: Promise<CommandResult>) => void):
       )
       .option('-k, --keep-going', 'build everything not downstream of a failure')
       .option('--no-cache', "build every image, without the engine's layer cache")
-      .option('--no-outputs', 'do not copy `outputs` to the host');
+      .option('--no-outputs', 'do not copy `outputs` to the host')
+      .option(
+        '--engine <spec>',
+        'build on a pool of engines: ENDPOINT or docker context[,slots=N][,name=NAME], repeatable; the first is home (docs/pool.md)',
+        collect,
+      )
+      .option('--tag-everywhere', 'with a pool: tag every image on every engine, not only on the home engine');
   type BuildFlags = Omit<WatchOptions, 'noCache' | 'noOutputs'> & { cache: boolean; outputs: boolean };
   const buildFlags = (o: BuildFlags, cmd: Command): WatchOptions => ({ ...globals(cmd), ...o, noCache: !o.cache, noOutputs: !o.outputs });
   buildOptions(program.command('up').description('build the selected images and everything they depend on'))

@@ -22,9 +22,12 @@ import { loginLookup, type Registries, type RegistryFlags } from './registries.j
 import { buildSessions } from './build-sessions.js';
 import { basename } from 'node:path';
 import { warnOn } from './print.js';
+import type { PoolFlags } from './pool.js';
+import type { PoolEngine } from '../pool/types.js';
+import { poolSession } from './pool-session.js';
 
 /** The flags of `up` (and of `watch`, which has a few more). */
-export interface UpOptions extends GlobalOptions, RegistryFlags {
+export interface UpOptions extends GlobalOptions, RegistryFlags, PoolFlags {
   readonly jobs: number;
   readonly builder: 'auto' | BuilderKind;
   readonly progress: ProgressMode;
@@ -54,11 +57,14 @@ export interface SessionOptions {
   readonly onDecided?: (image: string, reads: readonly string[] | null) => void;
   /** Registries: pushes, the shared cache, credentials for classic builds (cli/registries.ts). */
   readonly registries?: Registries;
+  /** A pool of at least two engines (cli/pool.ts), the home engine first; `engine` is the home engine. */
+  readonly pool?: readonly PoolEngine[];
+  readonly tagEverywhere?: boolean;
 }
 
 export const sessionOptions = (
   opts: UpOptions,
-  c: { engine: Engine; builder: BuilderKind },
+  c: { engine: Engine; builder: BuilderKind; engines?: readonly PoolEngine[] },
   emit: EmitEvent,
   signal: AbortSignal,
   more: Pick<SessionOptions, 'prefetched' | 'images' | 'onDecided' | 'registries'> = {},
@@ -71,6 +77,7 @@ export const sessionOptions = (
   keepGoing: opts.keepGoing ?? false,
   noCache: opts.noCache ?? false,
   outputs: !opts.noOutputs,
+  ...(c.engines !== undefined && c.engines.length > 1 && { pool: c.engines, tagEverywhere: opts.tagEverywhere ?? false }),
   ...more,
 });
 
@@ -95,7 +102,10 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
   const login = o.registries?.login ?? loginLookup(io.env);
   // The build file's environment (env files included) of the latest load: watch reloads it.
   let env = io.env;
-  const sessions = o.builder === 'buildkit' ? buildSessions({ engine: o.engine, name: basename(root), env: () => env, login, warn: warnOn(io) }) : undefined;
+  const sessionsOn = (engine: Engine) =>
+    o.builder === 'buildkit' ? buildSessions({ engine, name: basename(root), env: () => env, login, warn: warnOn(io) }) : undefined;
+  const sessions = sessionsOn(o.engine);
+  const pool = o.pool && poolSession(o.pool, sessions, sessionsOn);
   return {
     executor: ({ file, plan }, part = plan, known) => {
       env = file.environment ?? io.env;
@@ -115,10 +125,13 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
         ...(access && { registry: access }),
         ...(o.registries && { registryConfig: o.registries.registryConfig }),
         ...(sessions && { sessions }),
+        ...(pool && { pool: pool.builds(file, plan, o.tagEverywhere ?? false) }),
       });
       return new Executor({
         plan: part,
-        jobs: o.jobs,
+        // With a pool: decisions and moves home may overlap the engines' builds.
+        jobs: pool ? 2 * pool.slots : o.jobs,
+        ...(pool && { engines: { names: pool.names, slots: pool.slots } }),
         failureMode: o.keepGoing ? 'continue' : 'no-new',
         signal: o.signal,
         emit: o.emit,
@@ -130,6 +143,7 @@ export async function openSession(io: CliIo, root: string, o: SessionOptions): P
     forget: (project, imageIds) => images.forget(project, imageIds),
     close: async () => {
       await sessions?.close();
+      await pool?.close();
       await statCache.save().catch((e: unknown) => warnOn(io)(`cannot write the stat cache: ${messageOf(e)}`));
     },
   };

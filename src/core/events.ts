@@ -60,10 +60,23 @@ export type BuildEvent =
       readonly jobs: number;
       readonly builder: string;
       readonly upstream?: Readonly<Record<string, readonly string[]>>;
+      /** With a pool of engines: their names, the home engine first (`jobs`: their slots together). */
+      readonly engines?: readonly string[];
     }
   /** The image's inputs are ready and it waits for a free build slot. */
   | { readonly type: 'image-queued'; readonly image: string }
-  | { readonly type: 'image-started'; readonly image: string; readonly why: string }
+  /** `engine`: with a pool of engines (pool/), the one it builds on; started again on another when that one is lost. */
+  | { readonly type: 'image-started'; readonly image: string; readonly why: string; readonly engine?: string }
+  /** With a pool: `image` moved from one engine to another (`for`: the image whose build needs it, or `image` itself going home). */
+  | {
+      readonly type: 'image-moved';
+      readonly image: string;
+      readonly for: string;
+      readonly from: string;
+      readonly to: string;
+      readonly bytes: number;
+      readonly durationMs: number;
+    }
   | { readonly type: 'image-step'; readonly image: string; readonly step: string; readonly cached: boolean }
   | { readonly type: 'image-log'; readonly image: string; readonly line: string }
   | { readonly type: 'image-warning'; readonly image: string; readonly message: string }

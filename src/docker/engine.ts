@@ -185,6 +185,12 @@ export interface Engine {
   dialSession(o: SessionDial): Promise<Duplex>;
   /** `GET /images/{name}/get`: a `docker save` tar stream. */
   exportImage(ref: string, signal?: AbortSignal): Promise<Readable>;
+  /**
+   * `POST /images/load?quiet=1`: loads a `docker save` tar stream (e.g. another engine's
+   * `exportImage`), read as it comes, no temp file. Rejects with EngineError when the engine
+   * refuses it or reports an error in its answer.
+   */
+  loadImage(tar: Readable, signal?: AbortSignal): Promise<void>;
 }
 
 /** A transport-level failure (daemon unreachable, HTTP error), with the endpoint it concerned. */

@@ -223,6 +223,14 @@ export class HttpEngine implements Engine {
     if (res === null) throw new EngineError(`exporting image ${ref}: not found`, this.t.endpoint, 404);
     return res;
   }
+
+  async loadImage(tar: Readable, signal?: AbortSignal): Promise<void> {
+    const headers = { 'Content-Type': 'application/x-tar' };
+    const res = await this.checked('loading images', 'POST', '/images/load', { query: { quiet: '1' }, file: tar, headers, ...(signal && { signal }) });
+    if (res === null) throw new EngineError('loading images: not found', this.t.endpoint, 404);
+    const result = await readProgress(res, signal);
+    if (result.error !== undefined) throw new EngineError(`loading images: ${result.error}`, this.t.endpoint);
+  }
 }
 
 /**

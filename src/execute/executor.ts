@@ -33,6 +33,8 @@ export interface ExecutorOptions {
   readonly emit: EmitEvent;
   readonly buildOne: BuildOne;
   readonly publish?: Publish;
+  /** With a pool of engines: their names (home first) and their slots together, for `run-started` (`jobs` caps the decisions and moves). */
+  readonly engines?: { readonly names: readonly string[]; readonly slots: number };
   /** Image IDs of upstream images that are not in the plan (watch mode builds a sub-plan). */
   readonly known?: ReadonlyMap<string, string>;
 }
@@ -73,7 +75,9 @@ export class Executor {
     const started = performance.now();
     const { plan, emit } = this.#opts;
     const images = plan.images.map((i) => i.name);
-    emit({ type: 'run-started', images, jobs: this.#opts.jobs, builder, upstream: upstreamOf(plan.images) });
+    const engines = this.#opts.engines;
+    const jobs = engines?.slots ?? this.#opts.jobs;
+    emit({ type: 'run-started', images, jobs, builder, upstream: upstreamOf(plan.images), ...(engines && { engines: engines.names }) });
     const outcomes = await Promise.all(plan.images.map((i) => this.#execute(i.name)));
     await Promise.all(this.#publishing);
     const results = plan.images.map((i, n) => {

@@ -28,7 +28,9 @@ import type { Pause } from './worker-pool.js';
 import { fromSharedCache } from './from-cache.js';
 import { publish } from './publish.js';
 import { finishBuilt, finishSame, finishUpToDate } from './finish.js';
-import type { ImageBuildOptions, ImageJob } from './job.js';
+import type { ImageBuildOptions, ImageJob, PreparedContext } from './job.js';
+import { buildOnPool, tagEverywhere } from './on-pool.js';
+import { fromOtherEngines } from './from-engines.js';
 import { prepareContext } from './prepare-context.js';
 import { runBuild } from './run-build.js';
 
@@ -46,7 +48,8 @@ export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; pu
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
     const job: ImageJob = { opts, image, upstream, signal, started: performance.now(), tempLabels: labels };
-    const outcome = await buildImage(job, { ...run, pause: pause ?? ((waiting) => waiting), onKey: (key) => decided.set(name, { job, key }) });
+    const built = await buildImage(job, { ...run, pause: pause ?? ((waiting) => waiting), onKey: (key) => decided.set(name, { job, key }) });
+    const outcome = built.ok ? await everywhere(job, built.value) : built;
     return outcome.ok ? outcome.value : { kind: 'failed', failure: outcome.error, durationMs: performance.now() - job.started };
   };
   const publishOne: Publish = async (name, outcome, signal) => {
@@ -55,6 +58,14 @@ export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; pu
     return publish({ ...d.job, signal }, opts.registry, outcome, d.key);
   };
   return { buildOne, publish: publishOne };
+}
+
+/** With `--tag-everywhere`, an image built or up to date is tagged on every engine of the pool too. */
+async function everywhere(job: ImageJob, outcome: ImageOutcome): Promise<Result<ImageOutcome, Failure>> {
+  const pool = job.opts.pool;
+  if (pool?.run.o.tagEverywhere !== true || outcome.kind === 'failed' || (outcome.kind === 'up-to-date' && outcome.remote === true)) return ok(outcome);
+  const tagged = await tagEverywhere(job, pool, outcome.imageId);
+  return tagged.ok ? ok(outcome) : tagged;
 }
 
 /** What the images of one run share, and this image's slot and key. */
@@ -122,22 +133,30 @@ async function buildStale(
   why: string,
   onImage: (imageId: string) => void,
 ): Promise<Result<ImageOutcome, Failure>> {
+  const elsewhere = await fromOtherEngines(job, decision, index);
+  if (elsewhere !== undefined) return elsewhere;
   const cached = await fromSharedCache(job, decision, index);
   if (cached !== undefined) return cached;
-  job.opts.emit({ type: 'image-started', image: job.image.name, why });
+  const pool = job.opts.pool;
+  // With a pool, the row says which engine once one is chosen (on-pool.ts).
+  if (pool === undefined) job.opts.emit({ type: 'image-started', image: job.image.name, why });
   const upstream = await upstreamInEngine(job);
   if (!upstream.ok) return upstream;
   const containers = new TempContainers(job.opts.engine, job.tempLabels);
   try {
-    const prepared = await prepareContext(job, decision, containers, reads);
-    if (!prepared.ok) return prepared;
-    const built = await runBuild(job, prepared.value);
+    const prepare = () => prepareContext(job, decision, containers, reads);
+    const built = pool !== undefined ? await buildOnPool(job, decision, why, pool, prepare) : await prepareAndRun(job, prepare);
     if (!built.ok) return built;
     onImage(built.value);
     return await finishBuilt(job, decision, built.value, { index, containers });
   } finally {
     await containers.close();
   }
+}
+
+async function prepareAndRun(job: ImageJob, prepare: () => Promise<Result<PreparedContext, Failure>>): Promise<Result<string, Failure>> {
+  const prepared = await prepare();
+  return prepared.ok ? runBuild(job, prepared.value) : prepared;
 }
 
 /** `waiting`, or undefined once `signal` is aborted (the image's own cancel, or Ctrl-C). */

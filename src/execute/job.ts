@@ -1,5 +1,5 @@
 /** What every step of one image's build (image-build.ts) is given: the run's options and the image at hand. */
-import type { ImageIndex } from '../cache/image-index.js';
+import type { ImageIndex, RunIndex } from '../cache/image-index.js';
 import type { StatCache } from '../cache/stat-cache.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import type { EmitEvent } from '../core/events.js';
@@ -10,6 +10,7 @@ import type { PackedContext } from '../context/tar.js';
 import type { SharedReads } from '../mounts/shared-reads.js';
 import type { SpliceOptions } from '../mounts/splice.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
+import type { PoolRun } from '../pool/run.js';
 
 /** The cache for a run. */
 export interface BuildCache {
@@ -48,8 +49,23 @@ export interface ImageBuildOptions {
   readonly registryConfig?: () => Promise<string | undefined>;
   /** BuildKit sessions (secrets, ssh agents, registry logins); absent for the classic builder. */
   readonly sessions?: BuildSessions;
+  /** A pool of engines (pool/): builds spread over them, everything else on the home engine (`engine`). */
+  readonly pool?: PoolBuilds;
   /** Told what each image reads of its context (null: all of it) when its key is computed: watch watches that. */
   readonly onDecided?: (image: string, reads: readonly string[] | null) => void;
+}
+
+/** What the builds of a run on a pool of engines share (execute/on-pool.ts). */
+export interface PoolBuilds {
+  readonly run: PoolRun;
+  /** The upstream images (names) the engine itself reads in the image's build: FROM, COPY --from, RUN --mount=from, `{image:}` args, `contexts`. */
+  readonly needs: (image: string) => readonly string[];
+  /** The image's scheduling priority (the plan's `remainingPath`). */
+  readonly priority: (image: string) => number;
+  /** The BuildKit sessions of builds on that engine. */
+  readonly sessionsOf: (engine: string) => BuildSessions | undefined;
+  /** The run's image index on that engine (the home engine's is `index`). */
+  readonly indexOf: (engine: string) => RunIndex | undefined;
 }
 
 /** One image's build, as each step sees it. */

@@ -12,6 +12,10 @@ export const fromCache = (o: ImageOutcome): string =>
   o.kind === 'up-to-date' && o.cache !== undefined ? ` (from cache ${o.cache}${o.remote === true ? ', not pulled' : ''})` : '';
 
 /** `same as IMAGE (why IMAGE was built)`: an image of the run built for the same key. */
+/** With a pool: `moved base from b to home (3.1 MB, 0.2s)`. */
+export const movedText = (e: { image: string; from: string; to: string; bytes: number; durationMs: number }): string =>
+  `moved ${e.image} from ${e.from} to ${e.to} (${bytes(e.bytes)}, ${seconds(e.durationMs)})`;
+
 export const sameAsText = (o: Extract<ImageOutcome, { kind: 'same-as' }>): string => `same as ${o.sameAs}${o.why === '' ? '' : ` (${o.why})`}`;
 
 export const shortId = (id: string): string => id.replace(/^sha256:/, '').slice(0, 12);

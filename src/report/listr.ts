@@ -9,7 +9,7 @@
 import { Listr, type DefaultRenderer, type ListrTaskWrapper, type SimpleRenderer } from 'listr2';
 import type { BuildEvent, ImageOutcome } from '../core/events.js';
 import { unreachable } from '../core/result.js';
-import { bytes, failureDetails } from './format.js';
+import { bytes, failureDetails, movedText } from './format.js';
 import type { Reporter, ReporterOutput } from './reporter.js';
 import { buildingTitle, colorFor, doneTitle, queuedTitle, stepCounter, summaryText, waitingTitle, type OutputWritten } from './rows.js';
 
@@ -53,7 +53,7 @@ export class ListrReporter implements Reporter {
         break;
       case 'image-started':
         this.#stopWaiting(e.image);
-        this.#building(e.image, { since: performance.now(), why: e.why });
+        this.#building(e.image, { since: performance.now(), why: e.engine === undefined ? e.why : `${e.why} (on ${e.engine})` });
         break;
       case 'image-step':
         this.#step(e.image, e.step);
@@ -86,6 +86,9 @@ export class ListrReporter implements Reporter {
         break;
       case 'cache-stored':
         this.#update(e.image, undefined, `stored in the cache as ${e.ref}`);
+        break;
+      case 'image-moved':
+        this.#update(e.for, undefined, movedText(e));
         break;
       case 'run-finished':
         this.#finish(e);

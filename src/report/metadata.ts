@@ -108,6 +108,7 @@ export class MetadataCollector {
         for (const { image, outcome } of e.results) this.#outcome(image, outcome, undefined);
         break;
       case 'image-queued':
+      case 'image-moved':
       case 'image-step':
       case 'image-log':
       case 'image-warning':

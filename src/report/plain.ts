@@ -1,7 +1,7 @@
 /** Plain prefixed lines for CI and pipes (`[api] [2/3] RUN make`), and the quiet mode. */
 import type { BuildEvent } from '../core/events.js';
 import { unreachable } from '../core/result.js';
-import { failureDetails, failureText, fromCache, sameAsText, seconds, shortId } from './format.js';
+import { failureDetails, failureText, fromCache, sameAsText, seconds, shortId, movedText } from './format.js';
 import { jsonLine } from './json-event.js';
 import type { Reporter, ReporterOutput } from './reporter.js';
 import { summaryText, type OutputWritten } from './rows.js';
@@ -25,14 +25,14 @@ export class PlainReporter implements Reporter {
     };
     switch (e.type) {
       case 'run-started':
-        this.#announce = `building with ${e.builder}, ${e.jobs} at a time`;
+        this.#announce = `building with ${e.builder}${e.engines === undefined ? '' : ` on ${e.engines.length} engines (${e.engines.join(', ')})`}, ${e.jobs} at a time`;
         break;
       case 'image-queued':
         break;
       case 'image-started':
         if (this.#announce !== undefined) line(this.#announce);
         this.#announce = undefined;
-        line(`[${e.image}] building: ${e.why}`);
+        line(`[${e.image}] building${e.engine === undefined ? '' : ` on ${e.engine}`}: ${e.why}`);
         break;
       case 'image-step':
         line(`[${e.image}] ${e.step}${e.cached ? ' (cached)' : ''}`);
@@ -68,6 +68,9 @@ export class PlainReporter implements Reporter {
         break;
       case 'cache-stored':
         line(`[${e.image}] stored in the cache as ${e.ref}`);
+        break;
+      case 'image-moved':
+        line(`[${e.for}] ${movedText(e)}`);
         break;
       case 'run-finished': {
         const details = failureDetails(e.results, this.#out.logPath);

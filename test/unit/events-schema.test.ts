@@ -34,9 +34,14 @@ const SAMPLES: { [K in Kind]: (Extract<BuildEvent, { type: K }> | Extract<WatchE
   'run-started': [
     { type: 'run-started', images: ['a'], jobs: 4, builder: 'buildkit' },
     { type: 'run-started', images: ['a', 'b'], jobs: 4, builder: 'buildkit', upstream: { a: [], b: ['a'] } },
+    { type: 'run-started', images: ['a'], jobs: 3, builder: 'buildkit', engines: ['home', 'e1'] },
   ],
   'image-queued': [{ type: 'image-queued', image: 'a' }],
-  'image-started': [{ type: 'image-started', image: 'a', why: 'first build' }],
+  'image-started': [
+    { type: 'image-started', image: 'a', why: 'first build' },
+    { type: 'image-started', image: 'a', why: 'first build', engine: 'e1' },
+  ],
+  'image-moved': [{ type: 'image-moved', image: 'base', for: 'a', from: 'home', to: 'e1', bytes: 2048, durationMs: 120.5 }],
   'image-step': [{ type: 'image-step', image: 'a', step: '[1/2] RUN make', cached: false }],
   'image-log': [{ type: 'image-log', image: 'a', line: 'ok' }],
   'image-warning': [{ type: 'image-warning', image: 'a', message: 'w' }],

@@ -21,6 +21,7 @@ import { afterRun } from '../gc.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor } from '../load.js';
 import { registriesFor } from '../registries.js';
+import { connectPool, homeOf, startPool } from '../pool.js';
 import { openSession, sessionOptions, type UpOptions } from '../session.js';
 import { abortOnSignals } from '../signals.js';
 
@@ -63,7 +64,9 @@ async function writeMetadata(io: CliIo, path: string, metadata: MetadataCollecto
 
 export async function upCommand(io: CliIo, names: readonly string[], opts: UpOptions): Promise<CommandResult> {
   // The engine answers while the build file loads and plans.
-  const connecting = startConnecting(io, opts);
+  const pool = startPool(io, opts);
+  if (!pool.ok) return pool;
+  const connecting = pool.value !== undefined ? ok(homeOf(pool.value)) : startConnecting(io, opts);
   if (!connecting.ok) return connecting;
   // The session's image index, asked nothing before the engine is connected.
   const images = new ImageIndex(connecting.value.engine, connecting.value.info);
@@ -85,7 +88,7 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
     opts,
   );
   if (!registries.ok) return registries;
-  const connected = await connect(io, opts, connecting);
+  const connected = pool.value !== undefined ? await connectPool(io, pool.value, opts) : await connect(io, opts, connecting);
   if (!connected.ok) return connected;
   const { engine, builder } = connected.value;
   const found = sessionCheck(planned.value, builder);

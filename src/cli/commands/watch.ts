@@ -19,6 +19,7 @@ import { ExitCode, type CliIo } from '../io.js';
 import { loadOptions, planFor } from '../load.js';
 import { openSession, sessionOptions, type UpOptions } from '../session.js';
 import { abortOnSignals } from '../signals.js';
+import { connectPool, startPool } from '../pool.js';
 
 export interface WatchOptions extends UpOptions {
   readonly poll?: boolean;
@@ -30,7 +31,9 @@ export async function watchCommand(io: CliIo, names: readonly string[], opts: Wa
   if (!loaded.ok) return loaded;
   const classic = sessionCheck(loaded.value, opts.builder);
   if (!classic.ok) return classic;
-  const connected = await connect(io, opts);
+  const pool = startPool(io, opts);
+  if (!pool.ok) return pool;
+  const connected = pool.value !== undefined ? await connectPool(io, pool.value, opts) : await connect(io, opts);
   if (!connected.ok) return connected;
   const found = sessionCheck(loaded.value, connected.value.builder);
   if (!found.ok) return found;
