@@ -11,7 +11,7 @@
 // (test/helpers/second-engine.mjs `startEngine()`), started once and stopped by PID at the end.
 //
 // Part 1, scaling: a sleep DAG of 8 chains x 3 levels (each image FROM busybox or the image
-// above it, `RUN sleep S`), built cold by `mbuild up --engine SPEC ...` on 1, 2 and 3 engines
+// above it by its name in the file, `RUN sleep S`), built cold by `mbuild up --engine SPEC ...` on 1, 2 and 3 engines
 // with `slots=1` each. Cold: every run writes a new project whose Dockerfiles carry a new
 // nonce (so no layer cache can hit), and the project's images are removed from every engine
 // after it. Bound = max(depth x S, ceil(images / slots) x S): the longest chain, or the total
@@ -182,7 +182,8 @@ function writeDag(dir, nonce) {
       const image = `l${level}i${i}`;
       images.push(image);
       mkdirSync(join(dir, image), { recursive: true });
-      const from = level === 0 ? 'busybox' : tagOf(`l${level - 1}i${i}`);
+      // The image above by its name in the file (rewritten to what the engine that builds it holds), not by its tag: the tags land on home only.
+      const from = level === 0 ? 'busybox' : `l${level - 1}i${i}`;
       // prettier-ignore
       writeFileSync(join(dir, image, 'Dockerfile'), [
         `FROM ${from}`, `LABEL ${LABEL}`, `ARG NONCE=${nonce}`, `RUN sleep ${SLEEP} && echo "${image} $NONCE" > /built-${image}`, '',
@@ -340,7 +341,7 @@ function scalingTable(L, row, s, cores) {
     const whereOf = (x) =>
       Object.entries(x.where)
         .map(([k, v]) => `${k} ${v}`)
-        .join(', ') || '?';
+        .join(', ') || (n === 1 ? 'home' : '?');
     row(
       String(n),
       String(n),
