@@ -140,13 +140,16 @@ const aborted = (signal: AbortSignal): Promise<undefined> =>
 
 /**
  * The names the build uses for the image on that engine: an upstream's pin (BuildKit names
- * in-file images by it), an external base's reference when the engine has another image
- * under it.
+ * in-file images by it) and its tags (a Dockerfile may name it by one: `FROM shop/base:dev`),
+ * an external base's reference when the engine has another image under it.
  */
 function nameOn(job: ImageJob, engine: PoolEngine, w: Wanted): Promise<Result<void, Failure>> {
   const { opts } = job;
   return guarded('engine', async () => {
-    if (w.upstream !== undefined && opts.builder === 'buildkit') await engine.engine.tagImage(w.imageId, pinnedRef(opts.file.name, w.upstream, w.imageId));
+    if (w.upstream !== undefined) {
+      if (opts.builder === 'buildkit') await engine.engine.tagImage(w.imageId, pinnedRef(opts.file.name, w.upstream, w.imageId));
+      if (!engine.home) for (const tag of opts.file.images.get(w.upstream)?.tags ?? []) await engine.engine.tagImage(w.imageId, tag);
+    }
     if (w.ref !== undefined && !w.ref.includes('@')) {
       const there = await engine.engine.inspectImage(w.ref);
       if (there?.id !== w.imageId) await engine.engine.tagImage(w.imageId, withTag(w.ref));
