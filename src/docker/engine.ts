@@ -157,8 +157,8 @@ export interface Engine {
    * Aborting `signal` drops the request (and for BuildKit calls `/build/cancel`) → `cancelled`.
    */
   build(req: BuildRequest, opts: { signal: AbortSignal; onEvent: (e: BuildStreamEvent) => void }): Promise<BuildOutcome>;
-  /** `undefined` when no such image exists. */
-  inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  /** `undefined` when no such image exists. `signal` drops the request (a pool's probe of an engine that hangs). */
+  inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | undefined>;
   listImages(filter: { labels: readonly string[] }): Promise<ImageSummary[]>;
   /** `tag` is `repo:tag`. */
   tagImage(imageId: string, tag: string): Promise<void>;

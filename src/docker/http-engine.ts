@@ -137,8 +137,8 @@ export class HttpEngine implements Engine {
     }
   }
 
-  async inspectImage(ref: string): Promise<ImageInfo | undefined> {
-    const json = await this.json(`inspecting image ${ref}`, 'GET', `/images/${seg(ref)}/json`, { allow404: () => true });
+  async inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | undefined> {
+    const json = await this.json(`inspecting image ${ref}`, 'GET', `/images/${seg(ref)}/json`, { allow404: () => true, ...(signal && { signal }) });
     return json === null ? undefined : wire.toImageInfo(json);
   }
 

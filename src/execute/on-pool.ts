@@ -46,9 +46,11 @@ export async function buildOnPool(
     if (lease === undefined) return err(job.signal.aborted ? { reason: 'cancelled' } : { reason: 'engine-error', message: noEngineLeft(pool) });
     const engine = lease.engine;
     job.opts.emit({ type: 'image-started', image: job.image.name, why: reason, engine: engine.name });
+    run.watchEngines();
     let built: Result<string, Failure>;
     try {
-      built = await buildOn(job, engine, wanted, pool, prepare);
+      // The engine lost mid-build (pool/run.ts) stops the build as a cancel would.
+      built = await buildOn({ ...job, signal: AbortSignal.any([job.signal, lease.signal]) }, engine, wanted, pool, prepare);
     } finally {
       lease.release();
     }

@@ -9,6 +9,8 @@ import type { PoolEngine } from './types.js';
 
 export interface Lease {
   readonly engine: PoolEngine;
+  /** Aborted when the engine is marked lost while the lease is held: its build stops, to be placed again. */
+  readonly signal: AbortSignal;
   /** Gives the slot back; once. */
   release(): void;
 }
@@ -27,6 +29,8 @@ interface Waiter {
 export class EngineSlots {
   readonly #running = new Map<string, number>();
   readonly #lost = new Map<string, string>();
+  /** The leases held, by engine: a lost engine's are aborted. */
+  readonly #held = new Map<string, Set<AbortController>>();
   #waiting: Waiter[] = [];
   #seq = 0;
 
@@ -53,7 +57,13 @@ export class EngineSlots {
   markLost(name: string, why: string): void {
     if (this.#lost.has(name)) return;
     this.#lost.set(name, why);
+    for (const c of this.#held.get(name) ?? []) c.abort(new Error(`engine ${name} ${why}`));
     this.#dispatch();
+  }
+
+  /** The engines with builds running now. */
+  busy(): PoolEngine[] {
+    return this.engines.filter((e) => (this.#running.get(e.name) ?? 0) > 0);
   }
 
   /** A slot on an engine not in `exclude`; undefined when no live engine can take it or `signal` aborts. */
@@ -98,12 +108,18 @@ export class EngineSlots {
       const engine = w.choose(free);
       this.#waiting = this.#waiting.filter((x) => x !== w);
       this.#running.set(engine.name, (this.#running.get(engine.name) ?? 0) + 1);
+      const controller = new AbortController();
+      const held = this.#held.get(engine.name) ?? new Set();
+      held.add(controller);
+      this.#held.set(engine.name, held);
       let released = false;
       w.resolve({
         engine,
+        signal: controller.signal,
         release: () => {
           if (released) return;
           released = true;
+          held.delete(controller);
           this.#running.set(engine.name, (this.#running.get(engine.name) ?? 1) - 1);
           this.#dispatch();
         },
