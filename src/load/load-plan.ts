@@ -16,7 +16,7 @@ import type { BuildFile } from '../config/types.js';
 import { readDockerfiles } from '../dockerfile/images.js';
 import { createPlan, type PlanError } from '../plan/plan.js';
 import type { Planned } from '../plan/types.js';
-import { contextProblems } from './contexts.js';
+import { contextProblems, ignoreFiles } from './contexts.js';
 import { dockerfileCycles } from './cycles.js';
 import { reservedFolderReads, withDiffSides } from './dockerfile-diffs.js';
 import { lastRunTags } from './last-run.js';
@@ -67,14 +67,15 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
   const read = await readDockerfiles(file);
   const { dockerfiles, problems: diffProblems } = withDiffSides(file, read.dockerfiles);
   const lastRun = checks.lastRun === true ? await lastRunTags(file) : new Map<string, string>();
+  const ignores = ignoreFiles(file);
   const checked = byLocation(file, [
     ...read.problems,
     ...diffProblems,
     ...reservedFolderReads(file, dockerfiles),
-    ...contextProblems(file),
+    ...contextProblems(file, ignores),
     ...referenceProblems(file, dockerfiles, lastRun),
     ...(checks.notes === true ? nameNotes(file, dockerfiles) : []),
-    ...inputProblems(file, dockerfiles),
+    ...inputProblems(file, dockerfiles, ignores),
     ...sessionMountProblems(file, dockerfiles),
   ]);
   if (hasErrors(checked)) return fail(checked);
