@@ -79,7 +79,7 @@ describe('loading costs linear work in the images', () => {
     expect(one.fs).toBeGreaterThan(n);
     expect(four.fs / one.fs).toBeLessThan(4.5);
     expect(four.path / one.path).toBeLessThan(4.5);
-    // File system calls per image: about 34 here (8 without outputs, whose real paths are looked up several times).
+    // Calls into node:fs per image: about 34 here (the outputs' real paths are looked up by several rules).
     expect(four.fs / (4 * n)).toBeLessThan(50);
   });
 });
