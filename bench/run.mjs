@@ -51,6 +51,7 @@ const SIZES = QUICK
       mono: { images: 5, depth: 3, fanout: 2, files: 20, fileBytes: 512, argEvery: 3, mountEvery: 2 },
       sleep: { images: 4, depth: 2, fanout: 1, roots: 2, sleep: 1 },
       plan: { images: 500, depth: 5, fanout: 5 },
+      plan20k: { images: 2000, depth: 6, fanout: 5, defaultTags: true, argEvery: 8, mountEvery: 16 },
       many: { files: 2_000, fileBytes: 64 },
       big: { files: 16, fileBytes: MiB },
       mounts: ['--files', '1000', '--mib', '20', '--runs', '1'],
@@ -59,6 +60,8 @@ const SIZES = QUICK
       mono: { images: 30, depth: 4, fanout: 3, files: 200, fileBytes: 1024, argEvery: 3, mountEvery: 4 },
       sleep: { images: 20, depth: 4, fanout: 1, roots: 5, sleep: 1 },
       plan: { images: 5000, depth: 6, fanout: 5 },
+      // About 0.8 MB of mbuild.yaml (default tags: 20,000 images fit under the 1 MiB limit).
+      plan20k: { images: 20000, depth: 6, fanout: 5, defaultTags: true, argEvery: 8, mountEvery: 16 },
       many: { files: 100_000, fileBytes: 64 },
       big: { files: 2048, fileBytes: MiB },
       mounts: ['--full'],
@@ -413,6 +416,10 @@ async function main() {
   if (want('plan')) {
     const big = project('benchplan', { ...SIZES.plan, files: 1, fileBytes: 16 });
     await scenario('plan', `planning a ${SIZES.plan.images}-image graph`, big, ['mbuild plan', 'mbuild validate', 'node'], async () => {}, { digest: false });
+    const huge = project('benchplan20k', { ...SIZES.plan20k, files: 1, fileBytes: 16 });
+    await scenario('plan20k', `validating a ${SIZES.plan20k.images}-image build file`, huge, ['mbuild validate', 'node'], async () => {}, { digest: false });
+    log('profiling mbuild validate (bench/profile-validate.mjs)');
+    results.texts.planProfile = (await exec(process.execPath, [join(HERE, 'profile-validate.mjs'), huge.dir], { cwd: REPO })).stdout.trim();
   }
 
   // Scale: a no-op over one context of many files.
@@ -663,6 +670,14 @@ function renderMarkdown() {
       ratios.push(`${other} / mbuild ${r.median.toFixed(2)} (min ${r.min.toFixed(2)}, max ${r.max.toFixed(2)})`);
     }
     if (ratios.length) L.push(`Wall-time ratios, paired by round: ${ratios.join('; ')}.`, '');
+    if (sce.id === 'plan20k' && results.texts.planProfile) {
+      L.push(
+        'Where the time of `mbuild validate` goes (`node bench/profile-validate.mjs <project>`: one run under node --cpu-prof, CPU time by phase of the load):',
+        '',
+        results.texts.planProfile,
+        '',
+      );
+    }
     if (sce.bounds) {
       L.push(
         "Wall time / critical-path bound (the longest chain of this run's own /build times): " +
@@ -741,6 +756,7 @@ function describe(z) {
   parts.push(`${(z.files ?? 4).toLocaleString('en')} file(s) of ${fmtBytes(z.fileBytes ?? 64)} per context`);
   if (z.argEvery) parts.push(`an {image:} arg edge on every ${ordinal(z.argEvery)} image from level 2`);
   if (z.mountEvery) parts.push(`a mount edge on every ${ordinal(z.mountEvery)} image from level 1`);
+  if (z.defaultTags) parts.push('default tags (no `tags:` in mbuild.yaml)');
   if (z.sleep) parts.push(`\`RUN sleep ${z.sleep}\` in each image`);
   return parts.join(', ');
 }

@@ -65,7 +65,23 @@ function argWords(ins: Instruction): { name: string; def: string | null }[] {
   });
 }
 
+/**
+ * The stages of `df` under `buildArgs`. A pure function of both (parsed Dockerfiles are never
+ * changed), so each parse keeps its answers: the load asks it several times per Dockerfile
+ * (syntax errors, target, references, reads, diffs).
+ */
 export function resolveStages(df: ParsedDockerfile, buildArgs: BuildArgs = {}): StageGraph {
+  let byArgs = resolved.get(df);
+  if (byArgs === undefined) resolved.set(df, (byArgs = new Map<string, StageGraph>()));
+  const key = JSON.stringify(Object.getOwnPropertyNames(buildArgs).map((name) => [name, buildArgs[name]]));
+  let graph = byArgs.get(key);
+  if (graph === undefined) byArgs.set(key, (graph = resolveStagesOnce(df, buildArgs)));
+  return graph;
+}
+
+const resolved = new WeakMap<ParsedDockerfile, Map<string, StageGraph>>();
+
+function resolveStagesOnce(df: ParsedDockerfile, buildArgs: BuildArgs): StageGraph {
   const errors: DockerfileProblem[] = [];
   const globalArgs: GlobalArg[] = [];
   const stages: Stage[] = [];

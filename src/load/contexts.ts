@@ -11,7 +11,6 @@ import { STATE_DIR } from '../core/layout.js';
 import { show } from '../config/rules/paths.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { parseIgnoreFile } from '../dockerignore/ignore.js';
-import { ignoreFileOf } from '../context/source.js';
 
 const realOrSelf = (p: string): string => {
   try {
@@ -68,15 +67,34 @@ function ignoreFileProblem(path: string): Diagnostic | undefined {
   };
 }
 
-/** The ignore file a build of `image` uses, when it is on the host (a context image's own is checked when it is read). */
-function ignoreOf(image: ImageSpec): string | null {
-  const df = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
-  if (image.context !== undefined) return ignoreFileOf(image.context, df);
-  return df !== undefined && statSync(`${df}.dockerignore`, { throwIfNoEntry: false })?.isFile() === true ? `${df}.dockerignore` : null;
+/** Whether `p` is a file (following symlinks); false on any error, with no error object made for a missing one. */
+function isFile(p: string): boolean {
+  try {
+    return statSync(p, { throwIfNoEntry: false })?.isFile() === true;
+  } catch {
+    return false;
+  }
 }
 
-/** Every image's context checks; an ignore file shared by several images is reported once. */
-export function contextProblems(file: BuildFile): Diagnostic[] {
+/**
+ * The ignore file a build of `image` uses, when it is on the host (a context image's own is
+ * checked when it is read): with a host context as context/source.ts `ignoreFileOf` picks it
+ * (`<Dockerfile>.dockerignore` if it is a file, else the context's `.dockerignore`), without its
+ * error object per missing file (two per image; test/unit/load-ignore-files.test.ts keeps the two equal).
+ */
+function ignoreOf(image: ImageSpec): string | null {
+  const df = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
+  if (df !== undefined && isFile(`${df}.dockerignore`)) return `${df}.dockerignore`;
+  return image.context !== undefined && isFile(`${image.context}/.dockerignore`) ? `${image.context}/.dockerignore` : null;
+}
+
+/** The ignore file of each image (by name), looked up once for every check that needs it. */
+export function ignoreFiles(file: BuildFile): Map<string, string | null> {
+  return new Map([...file.images.values()].map((image) => [image.name, ignoreOf(image)]));
+}
+
+/** Every image's context checks; an ignore file shared by several images is reported once. `ignores`: ignoreFiles(file). */
+export function contextProblems(file: BuildFile, ignores: ReadonlyMap<string, string | null> = ignoreFiles(file)): Diagnostic[] {
   const out: Diagnostic[] = [];
   const ignoreFiles = new Set<string>();
   const realRoot = realOrSelf(file.root);
@@ -86,7 +104,7 @@ export function contextProblems(file: BuildFile): Diagnostic[] {
       out.push(state);
       continue;
     }
-    const ignore = ignoreOf(image);
+    const ignore = ignores.get(image.name) ?? null;
     if (ignore === null || ignoreFiles.has(ignore)) continue;
     ignoreFiles.add(ignore);
     const problem = ignoreFileProblem(ignore);

@@ -49,9 +49,12 @@ function cycleDiagnostic(n: NoteContext, c: GraphCycle): Diagnostic {
   };
 }
 
-/** Cycles among all the images of the file, Dockerfile edges included. */
-export function dockerfileCycles(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>): Diagnostic[] {
-  const edges = edgesOf(file, new Map([...dockerfiles].map(([name, df]) => [name, df.refs])));
+/** Cycles among all the images of the file, Dockerfile edges included (`edges`: the graph's, when the caller has them). */
+export function dockerfileCycles(
+  file: BuildFile,
+  dockerfiles: ReadonlyMap<string, ImageDockerfile>,
+  edges: ReadonlyMap<string, readonly Edge[]> = edgesOf(file, new Map([...dockerfiles].map(([name, df]) => [name, df.refs]))),
+): Diagnostic[] {
   const context: NoteContext = { file, dockerfiles, written: references(file) };
   return cyclesAmong(edges, file.images.keys()).map((c) => cycleDiagnostic(context, c));
 }

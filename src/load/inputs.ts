@@ -7,21 +7,19 @@
  * changes that image's inputs; watch never watches outputs, so it cannot loop on it).
  */
 import { lstatSync, readFileSync } from 'node:fs';
-import { isAbsolute, join, relative, sep } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Diagnostic, RelatedInformation } from '../core/diagnostic.js';
 import { mountedAt } from '../core/overlap.js';
 import { show } from '../config/rules/paths.js';
 import type { BuildFile, HostContextSpec, ImageSpec, OutputSpec } from '../config/types.js';
 import { ReadSet } from '../context/read-set.js';
-import { ignoreFileOf } from '../context/source.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../dockerignore/ignore.js';
 import type { ImageDockerfile } from '../dockerfile/images.js';
 import { namesOnePath, type ContextRead } from '../dockerfile/reads.js';
 import { dockerfileLine, dockerfileWord } from '../dockerfile/location.js';
 
-/** The .dockerignore matcher of an image's context (none, or an invalid file: contexts.ts reports that). */
-function matcherOf(image: HostContextSpec): IgnoreMatcher {
-  const path = ignoreFileOf(image.context, image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined);
+/** The .dockerignore matcher of an image's context (`path`: its ignore file; none, or an invalid file: contexts.ts reports that). */
+function matcherOf(path: string | null): IgnoreMatcher {
   if (path === null) return new IgnoreMatcher([]);
   try {
     const parsed = parseIgnoreFile(readFileSync(path, 'utf8'));
@@ -103,16 +101,35 @@ function outputRead(
   };
 }
 
-export function inputProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>): Diagnostic[] {
+/** `ignores`: each image's ignore file (contexts.ts ignoreFiles). */
+/**
+ * Each folder holding an output's target (its ancestors) -> those outputs, in file order:
+ * the outputs inside a context by one lookup, not a scan of every output per image.
+ */
+function outputsByHolder(file: BuildFile): Map<string, { writer: ImageSpec; o: OutputSpec }[]> {
+  const holders = new Map<string, { writer: ImageSpec; o: OutputSpec }[]>();
+  for (const writer of file.images.values()) {
+    for (const o of writer.outputs) {
+      for (let d = dirname(o.to), done = false; !done; done = d === dirname(d), d = dirname(d)) {
+        const list = holders.get(d);
+        if (list === undefined) holders.set(d, [{ writer, o }]);
+        else list.push({ writer, o });
+      }
+    }
+  }
+  return holders;
+}
+
+export function inputProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>, ignores: ReadonlyMap<string, string | null>): Diagnostic[] {
   const out: Diagnostic[] = [];
-  const outputs = [...file.images.values()].flatMap((writer) => writer.outputs.map((o) => ({ writer, o })));
+  const outputs = outputsByHolder(file);
   for (const reader of file.images.values()) {
     const df = dockerfiles.get(reader.name);
     // A context image's files are read from the engine at build time, never from the host.
     if (df === undefined || reader.context === undefined) continue;
-    const matcher = matcherOf(reader);
+    const matcher = matcherOf(ignores.get(reader.name) ?? null);
     out.push(...missingSources(file, reader, df, matcher));
-    for (const { writer, o } of outputs) {
+    for (const { writer, o } of outputs.get(reader.context) ?? []) {
       const d = outputRead(file, writer, o, reader, df, matcher);
       if (d) out.push(d);
     }

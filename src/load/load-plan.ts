@@ -14,9 +14,10 @@ import { loadBuildFile, type LoadFailure, type LoadOptions } from '../config/loa
 import { didYouMean } from '../core/suggest.js';
 import type { BuildFile } from '../config/types.js';
 import { readDockerfiles } from '../dockerfile/images.js';
+import { edgesOf } from '../plan/graph.js';
 import { createPlan, type PlanError } from '../plan/plan.js';
 import type { Planned } from '../plan/types.js';
-import { contextProblems } from './contexts.js';
+import { contextProblems, ignoreFiles } from './contexts.js';
 import { dockerfileCycles } from './cycles.js';
 import { reservedFolderReads, withDiffSides } from './dockerfile-diffs.js';
 import { lastRunTags } from './last-run.js';
@@ -67,22 +68,25 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
   const read = await readDockerfiles(file);
   const { dockerfiles, problems: diffProblems } = withDiffSides(file, read.dockerfiles);
   const lastRun = checks.lastRun === true ? await lastRunTags(file) : new Map<string, string>();
+  const ignores = ignoreFiles(file);
   const checked = byLocation(file, [
     ...read.problems,
     ...diffProblems,
     ...reservedFolderReads(file, dockerfiles),
-    ...contextProblems(file),
+    ...contextProblems(file, ignores),
     ...referenceProblems(file, dockerfiles, lastRun),
     ...(checks.notes === true ? nameNotes(file, dockerfiles) : []),
-    ...inputProblems(file, dockerfiles),
+    ...inputProblems(file, dockerfiles, ignores),
     ...sessionMountProblems(file, dockerfiles),
   ]);
   if (hasErrors(checked)) return fail(checked);
-  const cycles = dockerfileCycles(file, dockerfiles);
+  // The graph's edges, made once for the cycle check and the plan.
+  const refs = new Map([...dockerfiles].map(([name, df]) => [name, df.refs]));
+  const edges = edgesOf(file, refs);
+  const cycles = dockerfileCycles(file, dockerfiles, edges);
   if (cycles.length > 0) return fail(cycles);
 
-  const refs = new Map([...dockerfiles].map(([name, df]) => [name, df.refs]));
-  const plan = createPlan(file, refs, names === 'all' ? [...file.images.keys()] : names);
+  const plan = createPlan(file, refs, names === 'all' ? [...file.images.keys()] : names, edges);
   if (!plan.ok) return fail([planProblem(file, plan.error)]);
   return ok({ file, plan: plan.value, diagnostics: [...loaded.value.diagnostics, ...checked] });
 }

@@ -7,7 +7,7 @@ import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { BuildFile } from '../config/types.js';
 import { cyclesAmong, edgesOf, type GraphCycle } from './graph.js';
-import type { BuildPlan, DockerfileReference, PlannedImage } from './types.js';
+import type { BuildPlan, DockerfileReference, Edge, PlannedImage } from './types.js';
 
 export type PlanError = { readonly reason: 'unknown-name'; readonly name: string; readonly suggestion?: string } | ({ readonly reason: 'cycle' } & GraphCycle);
 
@@ -27,10 +27,11 @@ export function createPlan(
   file: BuildFile,
   dockerfileRefs: ReadonlyMap<string, readonly DockerfileReference[]>,
   names: readonly string[],
+  /** The graph's edges, when the caller already has them (load/ checks its cycles first): edgesOf(file, dockerfileRefs). */
+  edges: ReadonlyMap<string, readonly Edge[]> = edgesOf(file, dockerfileRefs),
 ): Result<BuildPlan, PlanError> {
   const selected = selectImages(file, names);
   if (!selected.ok) return selected;
-  const edges = edgesOf(file, dockerfileRefs);
   const upstreamOf = (n: string) => (edges.get(n) ?? []).map((e) => e.image);
 
   const included = reachable(selected.value, upstreamOf);

@@ -62,10 +62,13 @@ const toLocation = (file: BuildFile, o: OutputSpec) => file.locate.value([...o.o
 
 export const outputProtected: Rule = ({ file }) => {
   const out: Diagnostic[] = [];
+  const outputs = outputsInside(file);
+  // Without outputs nothing to guard: no real path of every context and Dockerfile.
+  if (outputs.length === 0) return out;
   const { exact, holders } = guardIndex(file);
   const state = join(file.root, STATE_DIR);
   const realState = realPath(state);
-  for (const { image, output: o } of outputsInside(file)) {
+  for (const { image, output: o } of outputs) {
     const real = join(realPath(dirname(o.to)), basename(o.to));
     const what = `output ${show(file, o.to)} of image '${image.name}'`;
     let problem: string | undefined;

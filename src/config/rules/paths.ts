@@ -3,7 +3,7 @@
  * project root, also not through a symlink. Mount targets stay inside their context.
  */
 import type { Diagnostic } from '../../core/diagnostic.js';
-import { existsSync, realpathSync, statSync } from 'node:fs';
+import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { Location } from '../../core/diagnostic.js';
 import { brokenChains } from '../extends.js';
@@ -15,17 +15,36 @@ export const isInside = (parent: string, child: string): boolean => {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 };
 
+/** `p`'s stat, following symlinks; undefined where `existsSync` is false (any error). One system call. */
+function statOrUndefined(p: string): Stats | undefined {
+  try {
+    return statSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The real path of `p`, or undefined when it cannot be resolved (it does not exist). One system call. */
+function realOrUndefined(p: string): string | undefined {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
 export function realPath(p: string): string {
   let current = p;
   const rest: string[] = [];
-  while (!existsSync(current)) {
+  for (;;) {
+    const real = realOrUndefined(current);
+    if (real !== undefined) return [real, ...rest].join(sep);
     const parent = dirname(current);
     if (parent === current) return p;
     rest.unshift(current.slice(parent.length + 1));
     current = parent;
   }
-  return [realpathSync(current), ...rest].join(sep);
 }
 
 /** Paths in messages are shown relative to the project root, as people write them. */
@@ -105,9 +124,10 @@ export const contextMissing: Rule = (ctx) => {
   const incomplete = incompleteImages(ctx);
   for (const image of file.images.values()) {
     if (incomplete(image) || image.context === undefined) continue;
-    if (!existsSync(image.context)) {
+    const st = statOrUndefined(image.context);
+    if (st === undefined) {
       out.push(error('context-missing', `context folder ${show(file, image.context)} of image '${image.name}' does not exist`, where(file, image, 'context')));
-    } else if (!statSync(image.context).isDirectory()) {
+    } else if (!st.isDirectory()) {
       out.push(error('context-missing', `context ${show(file, image.context)} of image '${image.name}' is not a folder`, where(file, image, 'context')));
     }
   }
@@ -121,9 +141,10 @@ export const dockerfileMissing: Rule = (ctx) => {
   for (const image of file.images.values()) {
     if (incomplete(image)) continue;
     // A host context that is missing is reported once, by contextMissing.
-    if (image.dockerfile.kind !== 'file' || (image.context !== undefined && !existsSync(image.context))) continue;
+    if (image.dockerfile.kind !== 'file' || (image.context !== undefined && statOrUndefined(image.context) === undefined)) continue;
     const path = image.dockerfile.path;
-    const problem = !existsSync(path) ? 'does not exist' : statSync(path).isDirectory() ? 'is a folder' : undefined;
+    const st = statOrUndefined(path);
+    const problem = st === undefined ? 'does not exist' : st.isDirectory() ? 'is a folder' : undefined;
     if (problem) {
       const hint = image.origins.keys['dockerfile'] ? '' : " (set 'dockerfile' or 'dockerfile_inline')";
       out.push(error('dockerfile-missing', `Dockerfile ${show(file, path)} of image '${image.name}' ${problem}${hint}`, where(file, image, 'dockerfile')));

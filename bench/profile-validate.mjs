@@ -1,0 +1,70 @@
+#!/usr/bin/env node
+// Where the time of `mbuild validate` goes (issue 22): runs it once in a project folder under
+// node's sampling profiler (--cpu-prof, node's own) and prints the CPU time by phase of the
+// load: each step of config/load.ts and load/load-plan.ts (each rule, the Dockerfile reads,
+// each check of load/), plus the garbage collector and the rest (node's start-up, modules,
+// printing). A sample counts for the nearest function on its stack that load-plan.ts or
+// config/load.ts calls directly.
+//
+//   node bench/profile-validate.mjs <project folder> [--top N]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/mbuild.js', import.meta.url));
+const [dir] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const topAt = process.argv.indexOf('--top');
+const TOP = topAt === -1 ? 14 : Number(process.argv[topAt + 1]);
+if (!dir) {
+  process.stderr.write('usage: node bench/profile-validate.mjs <project folder> [--top N]\n');
+  process.exit(2);
+}
+
+/** The steps whose direct callees are phases. */
+const PIPELINE = new Set(['loadPlan', 'loadBuildFile', 'buildModel']);
+/** Phases wherever they are on the stack (after an `await` their callers are gone from it). */
+const PHASES = new Set(['readSource', 'readDockerfiles', 'lastRunTags']);
+
+const out = mkdtempSync(join(tmpdir(), 'mbuild-profile-'));
+try {
+  const run = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, BIN, 'validate'], { cwd: dir, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`mbuild validate exited ${run.status}: ${run.stderr || run.stdout}`);
+  const file = readdirSync(out).find((f) => f.endsWith('.cpuprofile'));
+  const profile = JSON.parse(readFileSync(join(out, file), 'utf8'));
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const name = (id) => byId.get(id).callFrame.functionName;
+  /** The phase of a sample at node `id`. */
+  const phaseOf = (id) => {
+    if (name(id) === '(garbage collector)') return 'garbage collector';
+    if (name(id) === '(idle)') return 'idle (waiting for the file system)';
+    for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      if (PHASES.has(name(cur).replace(/\d+$/, ''))) return name(cur).replace(/\d+$/, '');
+      const up = parent.get(cur);
+      if (up !== undefined && PIPELINE.has(name(up)) && !PIPELINE.has(name(cur))) return name(cur).replace(/\d+$/, '');
+    }
+    return 'start-up, modules, output and the rest';
+  };
+  const phases = new Map();
+  let total = 0;
+  for (let i = 0; i < profile.samples.length; i++) {
+    const us = profile.timeDeltas[i] ?? 0;
+    const phase = phaseOf(profile.samples[i]);
+    phases.set(phase, (phases.get(phase) ?? 0) + us);
+    total += us;
+  }
+  const rows = [...phases].sort((a, b) => b[1] - a[1]);
+  const shown = rows.slice(0, TOP);
+  const rest = rows.slice(TOP).reduce((s, [, us]) => s + us, 0);
+  const ms = (us) => `${(us / 1000).toFixed(0)} ms`;
+  const pct = (us) => `${((100 * us) / total).toFixed(0)}%`;
+  const lines = [`${run.stdout.trim()} — ${ms(total)} profiled`, '', '| phase | time | share |', '|---|---|---|'];
+  for (const [phase, us] of shown) lines.push(`| ${phase} | ${ms(us)} | ${pct(us)} |`);
+  if (rest > 0) lines.push(`| ${rows.length - TOP} other phases | ${ms(rest)} | ${pct(rest)} |`);
+  process.stdout.write(`${lines.join('\n')}\n`);
+} finally {
+  rmSync(out, { recursive: true, force: true });
+}
