@@ -3,7 +3,7 @@
  * free now, the one where the fewest bytes must move (the upstream images its build reads
  * that the engine does not hold), then the least loaded (builds running over slots), then
  * the first named. An image never waits for a busy engine while another is free: a move
- * costs about 20 ms per MiB (docs/benchmarks.md, "Engine pool"), far less than a build slot left idle.
+ * costs about 14 ms per MiB (docs/benchmarks.md, "Engine pool"), far less than a build slot left idle.
  */
 import type { PoolEngine } from './types.js';
 
