@@ -40,6 +40,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { engineApi } from './engine-api.mjs';
+import { processRunner } from './exec.mjs';
 import { startEngine } from '../test/helpers/second-engine.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -77,36 +78,10 @@ const fmtStat = (x, f) => (x.n > 1 ? `${f(x.median)} (${f(x.min)}-${f(x.max)})` 
 // ---------------------------------------------------------------------------------------
 // What is running, for Ctrl-C: child processes, and the engines started.
 
-const children = new Set();
 const engines = [];
 let interrupted = false;
 
-/** Runs a command; wall time (ms), exit code and output. Rejects on a non-zero exit. */
-function exec(cmd, args, o = {}) {
-  return new Promise((resolve, reject) => {
-    if (interrupted) return reject(new Error('interrupted'));
-    const started = performance.now();
-    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    const timer = setTimeout(() => child.kill('SIGTERM'), RUN_TIMEOUT_MS);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const done = () => {
-      clearTimeout(timer);
-      children.delete(child);
-    };
-    child.on('error', (e) => (done(), reject(e)));
-    child.on('close', (code, signal) => {
-      done();
-      const wallMs = performance.now() - started;
-      if (interrupted) reject(new Error('interrupted'));
-      else if (code !== 0) reject(new Error(`${cmd} ${args.join(' ')} exited ${code ?? signal}\n${stderr.slice(-3000)}${stdout.slice(-2000)}`));
-      else resolve({ wallMs, stdout, stderr });
-    });
-  });
-}
+const { exec, children } = processRunner({ spawn, timeoutMs: RUN_TIMEOUT_MS, interrupted: () => interrupted });
 
 /**
  * `mbuild up ARGS` in `dir`, --progress json: wall time, the image-done events, where each

@@ -43,6 +43,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { engineApi } from './engine-api.mjs';
+import { processRunner } from './exec.mjs';
 import { generateMonorepo } from './gen.mjs';
 import { startProxy } from './proxy.mjs';
 import { startRegistryProxy } from './registry-proxy.mjs';
@@ -92,7 +93,6 @@ const fmtRatio = (x) => `${x.median.toFixed(2)} (min ${x.min.toFixed(2)}, max ${
 // ---------------------------------------------------------------------------------------
 // What is running, for Ctrl-C: child processes, and everything with a stop().
 
-const children = new Set();
 /** Started and not yet stopped: name -> stop(). */
 const live = new Map();
 let interrupted = false;
@@ -109,33 +109,7 @@ async function using(name, started, fn) {
   }
 }
 
-/** Runs a command; wall time (ms), exit code and output. Rejects on a non-zero exit unless `allowFail`. */
-function exec(cmd, args, o = {}) {
-  return new Promise((resolve, reject) => {
-    if (interrupted) return reject(new Error('interrupted'));
-    const started = performance.now();
-    const child = spawn(cmd, args, { cwd: o.cwd, env: o.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    const timer = setTimeout(() => child.kill('SIGTERM'), RUN_TIMEOUT_MS);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', (e) => {
-      clearTimeout(timer);
-      children.delete(child);
-      reject(e);
-    });
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      children.delete(child);
-      const wallMs = performance.now() - started;
-      if (code !== 0 && !o.allowFail)
-        reject(new Error(`${cmd} ${args.join(' ')} (in ${o.cwd ?? '.'}) exited ${code ?? signal}\n${stderr.slice(-3000)}${stdout.slice(-2000)}`));
-      else resolve({ code, wallMs, stdout, stderr });
-    });
-  });
-}
+const { exec, children } = processRunner({ spawn, timeoutMs: RUN_TIMEOUT_MS, interrupted: () => interrupted });
 
 const sh = (script, o = {}) => exec('sh', ['-c', script], o);
 
