@@ -4,7 +4,8 @@
  * graph spreads over every engine, moves each image at most once per engine and ends tagged
  * at home, with the same file trees as a one-engine build; `COPY --from`, `RUN --mount=from`
  * and an external base moved to the engine that builds, mounts and image contexts read at
- * home; an engine SIGKILLed mid-build has its build placed again; Ctrl-C leaves nothing on
+ * home; an engine SIGKILLed or frozen (SIGSTOP) mid-build has its build placed again; an
+ * upstream stored in the shared cache reaches another engine through it; Ctrl-C leaves nothing on
  * any engine; `--tag-everywhere`; a key held only by another engine is moved home, not built;
  * an engine that does not answer at start is left out with a warning, a bad spec is exit 2;
  * watch rebuilds on the pool. Every wait is for an event or a process, never a sleep.
@@ -21,6 +22,7 @@ import { parseEvents, type JsonEvent } from '../helpers/engine-events.js';
 import type { TestProject } from '../helpers/engine-project.js';
 import { runCli, spawnCli, type CliResult } from '../helpers/run-cli.js';
 import { startEngine, type SecondEngine } from '../helpers/second-engine.js';
+import { startRegistry, type TestRegistry } from '../helpers/registry.js';
 import { tempProject } from '../helpers/temp-project.js';
 import { treeReader } from '../helpers/tree-digest.js';
 import { WatchSession } from '../fixtures/watch/watch-session.js';
@@ -498,5 +500,35 @@ describe('watch on a pool', () => {
     } finally {
       w.kill();
     }
+  });
+});
+
+describe('moves through the shared cache', () => {
+  let registry: TestRegistry | undefined;
+  beforeAll(async () => {
+    registry = await startRegistry();
+  }, 60_000);
+  afterAll(async () => {
+    await registry?.stop();
+  });
+
+  it('an upstream the run stored in the shared cache is pulled from it by the engine that needs it', async () => {
+    const p = project('pool-cache', (name) => ({
+      'mbuild.yaml': yaml(name, { base: ['context: base'], a: ['context: leaf', 'args: {N: a}'], b: ['context: leaf', 'args: {N: b}'] }),
+      'base/Dockerfile': ['FROM busybox', `LABEL mbt.project=${name}`, `RUN echo "${name} base" > /base.txt`, ''].join('\n'),
+      'leaf/Dockerfile': ['FROM base', 'ARG N', `LABEL mbt.project=${name}`, 'RUN sleep 1 && cat /base.txt > /leaf && echo $N >> /leaf', ''].join('\n'),
+    }));
+    const cache = `${registry!.host}/${p.name}-cache`;
+    const r = await up(p.dir, ['--cache-to', cache, ...engineFlags(['e2'])]);
+    expect(r.code, show(r)).toBe(0);
+    const events = parseEvents(r.stdout);
+    // base on home; a and b ready at once: one on home (which holds base), the other on e2.
+    const on = startedOn(events);
+    expect(['a', 'b'].map((l) => on[l]![0]).sort(), JSON.stringify(on)).toEqual(['e2', 'home']);
+    const moved = ofType(events, 'image-moved').filter((m) => m.image === 'base' && m.to === 'e2');
+    expect(moved, JSON.stringify(moved)).toHaveLength(1);
+    expect(moved[0]!.via).toBe('cache');
+    expect(moved[0]!.from.startsWith(`${cache}:`), moved[0]!.from).toBe(true);
+    for (const l of ['a', 'b']) expect(fileInImage(`${p.name}/${l}:t`, '/leaf')).toBe(`${p.name} base\n${l}\n`);
   });
 });
