@@ -3,12 +3,15 @@
  * value, no call writes to stdout or stderr, and aborting `build`'s signal cancels the run
  * on the engine (the report says `interrupted`, the image `cancelled`).
  */
-import { afterAll, afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { build, load, plan, type Project } from '../../src/api/index.js';
 import { tempProject } from '../helpers/temp-project.js';
 
-const project = tempProject('api', (name) => ({
-  'mbuild.yaml': `version: 1
+// Made when the tests run, not when vitest collects the file: a filtered run leaves no folder.
+let project: ReturnType<typeof tempProject>;
+beforeAll(() => {
+  project = tempProject('api', (name) => ({
+    'mbuild.yaml': `version: 1
 name: ${name}
 images:
   slow:
@@ -17,9 +20,11 @@ images:
       FROM busybox
       RUN sleep 60
 `,
-}));
+  }));
+});
 afterAll(() => {
-  project.cleanup();
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when every test was filtered out
+  project?.cleanup();
 });
 
 /** What the calls of a test wrote to the process's own streams (expected: nothing). */

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { docker, fileInImage } from '../helpers/engine-docker.js';
 import { imageTree, mountsProject, tempContainersOf, type MountsProject } from './mounts-helpers.js';
 
@@ -90,11 +90,16 @@ const dockerfiles = (p: MountsProject): string =>
     .join(' ');
 
 describe.each(['classic', 'buildkit'] as const)('Dockerfile diffs with the %s builder', (builder) => {
-  const p = mountsProject(`dfdiff-${builder}`, TREE);
-  projects.push(p);
+  // Made when the tests run, not when vitest collects the file: a filtered or aborted run leaves no folder.
+  let p: MountsProject;
+  let before: string;
+  beforeAll(() => {
+    p = mountsProject(`dfdiff-${builder}`, TREE);
+    projects.push(p);
+    before = dockerfiles(p);
+  });
   const tag = (image: string): string => `${p.name}-${image}:latest`;
   const images = ['viamount', 'copydiff', 'fromdiff', 'stagediff', 'localdiff', ...(builder === 'buildkit' ? ['mountdiff'] : [])];
-  const before = dockerfiles(p);
 
   it('every form gives the files of the build-file diff mount; a deletion warns; nothing left behind', async () => {
     const internal = internalImages();

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import AjvModule from 'ajv/dist/2020.js';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO, runCli } from '../helpers/run-cli.js';
 import { tempProject } from '../helpers/temp-project.js';
 
@@ -14,13 +14,18 @@ import { tempProject } from '../helpers/temp-project.js';
 const Ajv2020 = AjvModule.default;
 const validate = new Ajv2020({ strict: true, allErrors: true }).compile(JSON.parse(readFileSync(join(REPO, 'schema', 'events.schema.json'), 'utf8')) as object);
 
-const project = tempProject('events', (name) => ({
-  'mbuild.yaml': `version: 1\nname: ${name}\ndefaults: {network: none}\nimages:\n  base: {context: base}\n  app:\n    context: app\n    args: {BASE: {image: base}}\n  bad: {context: bad}\n`,
-  'base/Dockerfile': 'FROM busybox\nRUN echo base > /base\n',
-  'app/Dockerfile': 'ARG BASE\nFROM ${BASE}\nRUN cat /base\n',
-  'bad/Dockerfile': 'FROM busybox\nRUN exit 3\n',
-}));
-afterAll(() => project.cleanup());
+// Made when the tests run, not when vitest collects the file: a filtered run leaves no folder.
+let project: ReturnType<typeof tempProject>;
+beforeAll(() => {
+  project = tempProject('events', (name) => ({
+    'mbuild.yaml': `version: 1\nname: ${name}\ndefaults: {network: none}\nimages:\n  base: {context: base}\n  app:\n    context: app\n    args: {BASE: {image: base}}\n  bad: {context: bad}\n`,
+    'base/Dockerfile': 'FROM busybox\nRUN echo base > /base\n',
+    'app/Dockerfile': 'ARG BASE\nFROM ${BASE}\nRUN cat /base\n',
+    'bad/Dockerfile': 'FROM busybox\nRUN exit 3\n',
+  }));
+});
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when every test was filtered out
+afterAll(() => project?.cleanup());
 
 describe('the NDJSON stream of a real run', () => {
   it('is valid against the schema, line by line, and the IDs of up -q are the engine', async () => {
