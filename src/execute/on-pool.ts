@@ -59,7 +59,9 @@ export async function buildOnPool(
     if (done.ok) return done;
     // A move's failure may be either end's: every engine is asked then.
     const suspects = done.error.reason === 'engine-error' ? run.o.engines.map((e) => e.name) : [engine.name];
-    if (job.signal.aborted || replaced || !(await anyLost(pool, suspects))) return done;
+    if (job.signal.aborted || !(await anyLost(pool, suspects))) return done;
+    // Stopped because its engine was lost, a second time: say so, not `cancelled`.
+    if (replaced) return err({ reason: 'engine-error', message: `${lostText(pool, engine)}, and the build was already placed again once` });
     replaced = true;
     reason = `${lostText(pool, engine)}; building again`;
   }
