@@ -3,11 +3,25 @@
 
 /**
  * `exec(cmd, args, {cwd, env, allowFail})` resolves to `{code, wallMs, stdout, stderr}` and
- * rejects on a non-zero exit unless `allowFail`, or once `interrupted()` is true; `children`
- * holds the processes still running.
+ * rejects on a non-zero exit unless `allowFail`, or once the bench is interrupted; `children`
+ * holds the processes still running; `interrupted()` says whether a SIGINT or SIGTERM came
+ * (`stopOnSignals` installs the handlers: the running commands are stopped, the step under way
+ * fails, and the bench's `finally` stops the rest).
  */
-export function processRunner({ spawn, timeoutMs, interrupted }) {
+export function processRunner({ spawn, timeoutMs, log }) {
   const children = new Set();
+  let stopping = false;
+  const interrupted = () => stopping;
+  const stopOnSignals = () => {
+    const onSignal = (signal) => {
+      if (stopping) return log(`${signal}: still stopping`);
+      stopping = true;
+      log(`${signal}: stopping everything the bench started`);
+      for (const child of children) child.kill('SIGTERM');
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+  };
   const exec = (cmd, args, o = {}) =>
     new Promise((resolve, reject) => {
       if (interrupted()) return reject(new Error('interrupted'));
@@ -33,5 +47,5 @@ export function processRunner({ spawn, timeoutMs, interrupted }) {
         else resolve({ code, wallMs, stdout, stderr });
       });
     });
-  return { exec, children };
+  return { exec, children, interrupted, stopOnSignals };
 }

@@ -79,9 +79,8 @@ const fmtStat = (x, f) => (x.n > 1 ? `${f(x.median)} (${f(x.min)}-${f(x.max)})` 
 // What is running, for Ctrl-C: child processes, and the engines started.
 
 const engines = [];
-let interrupted = false;
 
-const { exec, children } = processRunner({ spawn, timeoutMs: RUN_TIMEOUT_MS, interrupted: () => interrupted });
+const { exec, children, interrupted, stopOnSignals } = processRunner({ spawn, timeoutMs: RUN_TIMEOUT_MS, log });
 
 /**
  * `mbuild up ARGS` in `dir`, --progress json: wall time, the image-done events, where each
@@ -403,15 +402,7 @@ async function cleanup(work) {
 async function main() {
   const t0 = performance.now();
   const work = mkdtempSync(join(tmpdir(), 'mbuild-bench-pool-'));
-  // Ctrl-C: the running command is stopped, the step under way fails, and the `finally` below stops the rest.
-  const onSignal = (signal) => {
-    if (interrupted) return log(`${signal}: still stopping`);
-    interrupted = true;
-    log(`${signal}: stopping everything the bench started`);
-    for (const child of children) child.kill('SIGTERM');
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  stopOnSignals();
   try {
     const v = await engineApi('GET', '/version');
     results.machine = {
@@ -429,7 +420,7 @@ async function main() {
     await removeOurs(HOME_SOCKET);
     const home = { name: 'home', host: HOME, socket: HOME_SOCKET };
     for (const name of ['b1', 'b2']) {
-      if (interrupted) throw new Error('interrupted');
+      if (interrupted()) throw new Error('interrupted');
       const e = await startEngine({ prefix: 'mbb-pool-' });
       engines.push(e);
       log(`started dockerd ${e.pid} (${name}) at ${e.host}`);
@@ -484,10 +475,10 @@ const dockerOnlyText = (d) =>
 
 main().then(
   () => {
-    if (interrupted) process.exitCode = 130;
+    if (interrupted()) process.exitCode = 130;
   },
   (e) => {
-    if (interrupted) {
+    if (interrupted()) {
       log('interrupted; everything it started is stopped');
       process.exitCode = 130;
     } else {

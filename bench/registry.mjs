@@ -95,13 +95,12 @@ const fmtRatio = (x) => `${x.median.toFixed(2)} (min ${x.min.toFixed(2)}, max ${
 
 /** Started and not yet stopped: name -> stop(). */
 const live = new Map();
-let interrupted = false;
 
 /** Runs `fn` with something started, then stops it (also when `fn` throws, or the bench was interrupted meanwhile). */
 async function using(name, started, fn) {
   live.set(name, () => started.stop?.() ?? started.close());
   try {
-    if (interrupted) throw new Error('interrupted');
+    if (interrupted()) throw new Error('interrupted');
     return await fn(started);
   } finally {
     live.delete(name);
@@ -109,7 +108,7 @@ async function using(name, started, fn) {
   }
 }
 
-const { exec, children } = processRunner({ spawn, timeoutMs: RUN_TIMEOUT_MS, interrupted: () => interrupted });
+const { exec, children, interrupted, stopOnSignals } = processRunner({ spawn, timeoutMs: RUN_TIMEOUT_MS, log });
 
 const sh = (script, o = {}) => exec('sh', ['-c', script], o);
 
@@ -221,7 +220,7 @@ async function onFreshRunner(tool, p, regProxy) {
       proxy.reset();
       const t0 = performance.now();
       const r = await exec(cmd, args, { cwd: p.dir, env: runnerEnv(proxy.path), allowFail: true });
-      if (interrupted) throw new Error('interrupted');
+      if (interrupted()) throw new Error('interrupted');
       const s = proxy.snapshot();
       const reg = registryFigures(regProxy.snapshot());
       const pulls = s.trace.filter((t) => t.method === 'POST' && /\/images\/create/.test(t.path));
@@ -353,7 +352,7 @@ async function pushOnce(side, p, port) {
       side === 'mbuild'
         ? await exec(process.execPath, [BIN, 'push', '--push-jobs', String(PUSH_JOBS), '-q'], { cwd: p.dir, env, allowFail: true })
         : await sh(`xargs -P ${PUSH_JOBS} -n 1 docker push -q < tags.txt > /dev/null`, { cwd: p.dir, env, allowFail: true });
-    if (interrupted) throw new Error('interrupted');
+    if (interrupted()) throw new Error('interrupted');
     let problem = r.code !== 0 ? `exited ${r.code}: ${(r.stderr || r.stdout).trim().slice(-1500)}` : undefined;
     for (const m of p.images) {
       if (problem) break;
@@ -514,15 +513,7 @@ async function main() {
   const t0 = performance.now();
   const work = mkdtempSync(join(tmpdir(), 'mbuild-bench-registry-'));
   let registryHost;
-  // Ctrl-C: the running tool is stopped, the step under way fails, and the `finally` below stops the rest.
-  const onSignal = (signal) => {
-    if (interrupted) return log(`${signal}: still stopping`);
-    interrupted = true;
-    log(`${signal}: stopping everything the bench started`);
-    for (const child of children) child.kill('SIGTERM');
-  };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  stopOnSignals();
 
   const loads = [];
   const sampler = setInterval(() => loads.push(loadavg()[0]), 5_000);
@@ -574,10 +565,10 @@ async function main() {
 
 main().then(
   () => {
-    if (interrupted) process.exitCode = 130;
+    if (interrupted()) process.exitCode = 130;
   },
   (e) => {
-    if (interrupted) {
+    if (interrupted()) {
       log('interrupted; everything it started is stopped');
       process.exitCode = 130;
     } else {
