@@ -28,7 +28,7 @@ import type { Pause } from './worker-pool.js';
 import { fromSharedCache } from './from-cache.js';
 import { publish } from './publish.js';
 import { finishBuilt, finishSame, finishUpToDate } from './finish.js';
-import type { ImageBuildOptions, ImageJob, PreparedContext } from './job.js';
+import { untilAborted, type ImageBuildOptions, type ImageJob, type PreparedContext } from './job.js';
 import { buildOnPool, tagEverywhere } from './on-pool.js';
 import { fromOtherEngines } from './from-engines.js';
 import { prepareContext } from './prepare-context.js';
@@ -157,19 +157,6 @@ async function buildStale(
 async function prepareAndRun(job: ImageJob, prepare: () => Promise<Result<PreparedContext, Failure>>): Promise<Result<string, Failure>> {
   const prepared = await prepare();
   return prepared.ok ? runBuild(job, prepared.value) : prepared;
-}
-
-/** `waiting`, or undefined once `signal` is aborted (the image's own cancel, or Ctrl-C). */
-function untilAborted<T>(waiting: Promise<T>, signal: AbortSignal): Promise<T | { kind: 'aborted' }> {
-  if (signal.aborted) return Promise.resolve({ kind: 'aborted' });
-  return new Promise((resolve) => {
-    const onAbort = (): void => resolve({ kind: 'aborted' });
-    signal.addEventListener('abort', onAbort, { once: true });
-    void waiting.then((v) => {
-      signal.removeEventListener('abort', onAbort);
-      resolve(v);
-    });
-  });
 }
 
 /** The upstream images a build reads, pulled first if the shared cache left them in the registry. */

@@ -106,3 +106,16 @@ export interface PreparedContext {
   /** Classic: mbuild's label steps that close the build (the log alone shows them). */
   readonly labelSteps: number;
 }
+
+/** `waiting`, or `{kind: 'aborted'}` once `signal` is aborted (the image's own cancel, or Ctrl-C). */
+export function untilAborted<T>(waiting: Promise<T>, signal: AbortSignal): Promise<T | { kind: 'aborted' }> {
+  if (signal.aborted) return Promise.resolve({ kind: 'aborted' });
+  return new Promise((resolve) => {
+    const onAbort = (): void => resolve({ kind: 'aborted' });
+    signal.addEventListener('abort', onAbort, { once: true });
+    void waiting.then((v) => {
+      signal.removeEventListener('abort', onAbort);
+      resolve(v);
+    });
+  });
+}

@@ -15,7 +15,7 @@ import { err, ok, type Result } from '../core/result.js';
 import type { Moved, Route } from '../pool/moves.js';
 import { placeOn } from '../pool/placement.js';
 import type { PoolEngine } from '../pool/types.js';
-import type { ImageJob, PoolBuilds, PreparedContext } from './job.js';
+import { untilAborted, type ImageJob, type PoolBuilds, type PreparedContext } from './job.js';
 import { runBuild } from './run-build.js';
 import { tagRef } from './registry-access.js';
 import { guarded } from './failure.js';
@@ -122,8 +122,8 @@ function viaCache(job: ImageJob, imageId: string): Route | undefined {
   const access = job.opts.registry;
   if (access?.cache.to === undefined) return undefined;
   return async (to) => {
-    const ref = await Promise.race([access.cacheEntry(imageId), aborted(job.signal)]);
-    const at = ref === undefined ? undefined : tagRef(ref);
+    const ref = await untilAborted(access.cacheEntry(imageId), job.signal);
+    const at = ref === undefined || typeof ref !== 'string' ? undefined : tagRef(ref);
     if (at?.ok !== true) return undefined;
     const auth = await access.auth(at.value.ref.registry);
     if (!auth.ok) return undefined;
@@ -137,10 +137,6 @@ function viaCache(job: ImageJob, imageId: string): Route | undefined {
     }
   };
 }
-
-/** Resolves to undefined once the signal aborts. */
-const aborted = (signal: AbortSignal): Promise<undefined> =>
-  new Promise((resolve) => (signal.aborted ? resolve(undefined) : signal.addEventListener('abort', () => resolve(undefined), { once: true })));
 
 /**
  * The names the build uses for the image on that engine: an upstream's pin (BuildKit names

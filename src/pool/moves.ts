@@ -20,9 +20,8 @@ export interface Moved {
   readonly durationMs: number;
 }
 
-/** A move that failed: the engines it involved (the caller asks which one is lost) and why. */
+/** A move that failed, and why (the caller asks which engine is lost). */
 export interface MoveFailure {
-  readonly engines: readonly string[];
   readonly message: string;
 }
 
@@ -51,7 +50,6 @@ export class Moves {
   constructor(
     /** The engines that may be asked now, in pool order (lost ones left out). */
     private readonly alive: () => readonly PoolEngine[],
-    private readonly onMoved: (moved: Moved) => void = () => undefined,
   ) {}
 
   /** Whether the engine holds the image (asked once; an engine that does not answer holds nothing). */
@@ -112,7 +110,6 @@ export class Moves {
     if (routed !== undefined) {
       this.record(imageId, to);
       const moved: Moved = { imageId, ...routed, via: 'cache', to: to.name, durationMs: performance.now() - started };
-      this.onMoved(moved);
       return ok(moved);
     }
     return this.#stream(imageId, to, signal);
@@ -122,7 +119,7 @@ export class Moves {
     const others = this.alive().filter((e) => e.name !== to.name);
     const holding = await Promise.all(others.map((e) => this.holds(imageId, e)));
     const from = others.find((_, i) => holding[i]);
-    if (from === undefined) return err({ engines: [to.name], message: `no engine of the pool holds image ${imageId}` });
+    if (from === undefined) return err({ message: `no engine of the pool holds image ${imageId}` });
     const started = performance.now();
     const counter = new Counter();
     try {
@@ -130,14 +127,13 @@ export class Moves {
       tar.on('error', (e) => counter.destroy(e));
       await to.engine.loadImage(tar.pipe(counter), signal);
     } catch (e) {
-      return err({ engines: [from.name, to.name], message: `moving image ${imageId} from ${from.name} to ${to.name}: ${messageOf(e)}` });
+      return err({ message: `moving image ${imageId} from ${from.name} to ${to.name}: ${messageOf(e)}` });
     }
     if (!(await to.engine.inspectImage(imageId).catch(() => undefined))) {
-      return err({ engines: [to.name], message: `moving image ${imageId} from ${from.name} to ${to.name}: the engine loaded it under another ID` });
+      return err({ message: `moving image ${imageId} from ${from.name} to ${to.name}: the engine loaded it under another ID` });
     }
     this.record(imageId, to);
     const moved: Moved = { imageId, from: from.name, via: 'stream', to: to.name, bytes: counter.bytes, durationMs: performance.now() - started };
-    this.onMoved(moved);
     return ok(moved);
   }
 }

@@ -3,7 +3,7 @@
  * still answer. Made per run (watch makes one per run), so an engine lost in one run is asked
  * again in the next.
  */
-import { Moves, type Moved } from './moves.js';
+import { Moves } from './moves.js';
 import { EngineSlots } from './slots.js';
 import type { PoolEngine } from './types.js';
 
@@ -16,8 +16,6 @@ export interface PoolRunOptions {
   readonly engines: readonly PoolEngine[];
   /** `--tag-everywhere`: every image moved to and tagged on every engine, not only the home one. */
   readonly tagEverywhere: boolean;
-  /** Told of every move. */
-  readonly onMoved?: (moved: Moved) => void;
 }
 
 export class PoolRun {
@@ -30,7 +28,7 @@ export class PoolRun {
     if (home === undefined) throw new Error('Internal error: an empty pool');
     this.home = home;
     this.slots = new EngineSlots(o.engines);
-    this.moves = new Moves(() => this.slots.alive(), o.onMoved);
+    this.moves = new Moves(() => this.slots.alive());
   }
 
   #probing: NodeJS.Timeout | undefined;
