@@ -789,7 +789,7 @@ function renderMarkdown(parts, charts) {
   const partOf = (id, heading, handId) => {
     L.push(`### ${heading}`, '');
     L.push(...partSection(id, parts[id], QUICK));
-    if (results.partNotes?.[id]) L.push(`The last attempt to run it did not finish: ${results.partNotes[id]}.`, '');
+    if (results.partNotes?.[id]) L.push(`Not run by the last bench: ${results.partNotes[id]}.`, '');
     hand(handId);
   };
 
