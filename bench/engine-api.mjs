@@ -20,11 +20,26 @@ export function engineApi(method, path, socket = '/var/run/docker.sock') {
 
 const labelsOf = (tool, project) => [`bench.tool=${tool}`, `bench.project=${project}`];
 
+/**
+ * POST /images/prune, again while the engine answers 409 "a prune operation is already running"
+ * (the engine is shared: another bench or a test may be pruning), for up to a minute, every 250 ms.
+ */
+async function prune(filters) {
+  for (let waited = 0; ; waited += 250) {
+    try {
+      return await engineApi('POST', `/images/prune?filters=${filters}`);
+    } catch (e) {
+      if (!/: 409 .*prune operation is already running/.test(e.message) || waited >= 60_000) throw e;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  }
+}
+
 /** Prunes the images a tool built for a project (untagged layers too) until a pass deletes nothing; the images still left. */
 export async function pruneLabelled(tool, project) {
   const filters = encodeURIComponent(JSON.stringify({ label: labelsOf(tool, project), dangling: ['false'] }));
   for (let pass = 0; pass < 50; pass++) {
-    const r = await engineApi('POST', `/images/prune?filters=${filters}`);
+    const r = await prune(filters);
     if (!r?.ImagesDeleted?.length) break;
   }
   return engineApi('GET', `/images/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: labelsOf(tool, project) }))}`);

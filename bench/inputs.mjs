@@ -31,7 +31,7 @@
 // Prints one summary (stdout; progress on stderr). Removes every image it built and its temp
 // folder. Exit 1 when an image's file system differs between builds, 2 on an error.
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -354,6 +354,7 @@ async function cleanup(projects) {
 
 async function main() {
   const t0 = performance.now();
+  const started = new Date().toISOString();
   const loads = [load1()];
   const sampler = setInterval(() => loads.push(load1()), 5000);
   sampler.unref();
@@ -374,7 +375,12 @@ async function main() {
     const out = await measure(P);
     out.loads = [...loads, load1()];
     out.totalMin = (performance.now() - t0) / 60000;
-    process.stdout.write(report(P, out));
+    const text = report(P, out);
+    process.stdout.write(text);
+    if (opt('--json')) {
+      const raw = { date: started, quick: QUICK, runs: RUNS, warmup: WARMUP, sizes: SIZES, cpus: cpus().length, injected: INJECTED, ...out, failures, text };
+      writeFileSync(opt('--json'), `${JSON.stringify(raw, null, 1)}\n`);
+    }
   } finally {
     clearInterval(sampler);
     log('removing images and temp folders');
