@@ -5,6 +5,8 @@
 //   node bench/registry.mjs            # 30 images, 3 rounds of scenario 1, 6 push rounds (+1 warm-up)
 //   node bench/registry.mjs --quick    # 9 images, 1 round, 2 push rounds (< 3 min): checks the script
 //   node bench/registry.mjs --rounds N --push-rounds M
+//   node bench/registry.mjs --scenario 1 [--tools a,d] # scenario 1 only (no pushes), optionally only some of its runs
+//                                                      # ((d) is always run); written to bench/results/registry-partial.json
 //
 // Components: a plain `docker-registry serve` (Debian's distribution 2.8) on 127.0.0.1 with
 // filesystem storage in a temp folder (test/helpers/registry-server.mjs, shared with the engine tests), a counting HTTP proxy in
@@ -59,6 +61,12 @@ const opt = (name) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : unde
 const ROUNDS = Number(opt('--rounds') ?? (QUICK ? 1 : 3));
 const PUSH_ROUNDS = Number(opt('--push-rounds') ?? (QUICK ? 2 : 6));
 const PUSH_WARMUP = QUICK ? 0 : 1;
+/** `--scenario 1`: scenario 1 only (scenario 2 pushes the images scenario 1 built, so it cannot run alone). */
+const SCENARIO = opt('--scenario');
+if (SCENARIO !== undefined && SCENARIO !== '1') throw new Error('--scenario: only 1 can run alone');
+/** `--tools a,d,f`: only those runs of scenario 1 ((d) always: the ratios are against it). */
+const TOOL_IDS = opt('--tools')?.split(',');
+const PARTIAL = SCENARIO !== undefined || TOOL_IDS !== undefined;
 const JOBS = 4;
 const PUSH_JOBS = 4;
 const NAME = 'benchreg';
@@ -179,7 +187,7 @@ function runnerTools(p, compose) {
       command: () => ['sh', ['-c', `xargs -P ${JOBS} -n 1 docker pull -q < cache-refs.txt > /dev/null`]],
     },
   ];
-  return tools.filter(Boolean);
+  return tools.filter((t) => t && (TOOL_IDS === undefined || t.id === 'd' || TOOL_IDS.includes(t.id)));
 }
 
 const commandLine = (tool, p) => {
@@ -423,19 +431,21 @@ function report(r) {
       t.id === 'd' ? '1' : fmtRatio(ratio),
     );
   }
-  if (!s1.tools.some((t) => t.id === 'b')) L.push('', '(b) skipped: neither docker-compose nor `docker compose` is installed.');
+  if (!s1.tools.some((t) => t.id === 'b') && (TOOL_IDS === undefined || TOOL_IDS.includes('b')))
+    L.push('', '(b) skipped: neither docker-compose nor `docker compose` is installed.');
   L.push('', 'Commands (in the project folder; DOCKER_HOST = the counting proxy of the second engine, DOCKER_BUILDKIT=0, COMPOSE_DOCKER_CLI_BUILD=0):');
   for (const t of s1.tools) L.push(`  ${t.label}: ${t.command}`);
 
-  const s2 = r.scenario2;
-  L.push(
-    '',
-    `Scenario 2, push of ${n} images (built on the main engine) to an empty registry (a new one per push), ${PUSH_ROUNDS} round(s) after ${PUSH_WARMUP} warm-up, order alternating; medians (min-max).`,
-    '',
-  );
-  row('side', 'wall', 'blobs the registry stored');
-  row('---', '---', '---');
-  for (const side of ['mbuild', 'docker']) {
+  const s2 = r.scenario2 ?? { rows: { mbuild: [], docker: [] }, commands: {} };
+  if (r.scenario2 !== undefined)
+    L.push(
+      '',
+      `Scenario 2, push of ${n} images (built on the main engine) to an empty registry (a new one per push), ${PUSH_ROUNDS} round(s) after ${PUSH_WARMUP} warm-up, order alternating; medians (min-max).`,
+      '',
+    );
+  if (r.scenario2 !== undefined) row('side', 'wall', 'blobs the registry stored');
+  if (r.scenario2 !== undefined) row('---', '---', '---');
+  for (const side of r.scenario2 === undefined ? [] : ['mbuild', 'docker']) {
     const w = stats(s2.rows[side].map((x) => x.wallMs));
     row(
       `${side}: ${s2.commands[side]}`,
@@ -444,27 +454,28 @@ function report(r) {
     );
   }
   const pushRatio = stats(s2.rows.mbuild.map((x, i) => x.wallMs / s2.rows.docker[i].wallMs));
-  L.push('', `mbuild push / docker push, paired by round: ${fmtRatio(pushRatio)}`);
+  if (r.scenario2 !== undefined) L.push('', `mbuild push / docker push, paired by round: ${fmtRatio(pushRatio)}`);
 
-  const speedup = stats(s1.rows.a.map((x, i) => x.wallMs / d[i].wallMs));
   const dBuilds = Math.max(...d.map((x) => x.builds));
-  const eMoved = Math.max(...s1.rows.e.map((x) => x.pulls));
   const verdict = (ok) => (ok ? 'met' : 'MISSED');
-  L.push(
-    '',
-    'Goals:',
-    `  (d) at least 5x faster than (a): (a)/(d) ${fmtRatio(speedup)}: ${verdict(speedup.median >= 5)}`,
-    `  (d) makes no POST /build: most in a round ${dBuilds}: ${verdict(dBuilds === 0)}`,
-    `  (e) pulls nothing: most pulls in a round ${eMoved}: ${verdict(eMoved === 0)}`,
-    `  mbuild push within 1.2x of docker push: ${pushRatio.median.toFixed(2)}: ${verdict(pushRatio.median <= 1.2)}`,
-  );
+  L.push('', 'Goals:');
+  if (s1.rows.a !== undefined) {
+    const speedup = stats(s1.rows.a.map((x, i) => x.wallMs / d[i].wallMs));
+    L.push(`  (d) at least 5x faster than (a): (a)/(d) ${fmtRatio(speedup)}: ${verdict(speedup.median >= 5)}`);
+  }
+  L.push(`  (d) makes no POST /build: most in a round ${dBuilds}: ${verdict(dBuilds === 0)}`);
+  if (s1.rows.e !== undefined) {
+    const eMoved = Math.max(...s1.rows.e.map((x) => x.pulls));
+    L.push(`  (e) pulls nothing: most pulls in a round ${eMoved}: ${verdict(eMoved === 0)}`);
+  }
+  if (r.scenario2 !== undefined) L.push(`  mbuild push within 1.2x of docker push: ${pushRatio.median.toFixed(2)}: ${verdict(pushRatio.median <= 1.2)}`);
   if (r.failures.length > 0) L.push('', 'FAILURES:', ...r.failures.map((f) => `  ${f}`));
   return `${L.join('\n')}\n`;
 }
 
 // ---------------------------------------------------------------------------------------
 
-const results = { quick: QUICK, rounds: ROUNDS, pushRounds: PUSH_ROUNDS, sizes: SIZES, failures: [] };
+const results = { quick: QUICK, rounds: ROUNDS, pushRounds: PUSH_ROUNDS, sizes: SIZES, scenario: SCENARIO, tools: TOOL_IDS, failures: [] };
 
 async function composeCommand() {
   if ((await sh('command -v docker-compose', { allowFail: true })).code === 0) return ['docker-compose'];
@@ -541,8 +552,8 @@ async function main() {
     });
 
     // Scenario 2: an empty registry at the address the tags name, directly (no proxy), per push.
-    log(`scenario 2: push of ${results.project.images.length} images (${PUSH_WARMUP} warm-up + ${PUSH_ROUNDS} rounds)`);
-    results.scenario2 = await scenario2(results.project, port);
+    if (SCENARIO === undefined) log(`scenario 2: push of ${results.project.images.length} images (${PUSH_WARMUP} warm-up + ${PUSH_ROUNDS} rounds)`);
+    if (SCENARIO === undefined) results.scenario2 = await scenario2(results.project, port);
   } finally {
     clearInterval(sampler);
     await cleanup(work, registryHost);
@@ -558,7 +569,10 @@ async function main() {
   const text = report(results);
   results.text = text;
   mkdirSync(join(HERE, 'results'), { recursive: true });
-  writeFileSync(join(HERE, 'results', QUICK ? 'registry-quick.json' : 'registry.json'), `${JSON.stringify(results, null, 1)}\n`);
+  writeFileSync(
+    join(HERE, 'results', PARTIAL ? 'registry-partial.json' : QUICK ? 'registry-quick.json' : 'registry.json'),
+    `${JSON.stringify(results, null, 1)}\n`,
+  );
   process.stdout.write(`${text}total ${results.totalMin.toFixed(1)} min\n`);
   if (results.failures.length > 0) process.exitCode = 1;
 }

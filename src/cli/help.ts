@@ -25,6 +25,7 @@ export const ENVIRONMENT: Readonly<Record<string, string>> = {
   XDG_CACHE_HOME: 'where the start-up code cache is kept (mbuild/ in it; default ~/.cache)',
   MBUILD_ENGINES_FILE: 'the engines file naming a pool of engines, when no --engine is given (default $XDG_CONFIG_HOME/mbuild/engines.yaml)',
   XDG_CONFIG_HOME: 'where the engines file is looked for (mbuild/engines.yaml in it; default ~/.config)',
+  MBUILD_REGISTRY_STALL_TIMEOUT: 'seconds a pull or push may show no progress before it fails, naming the registry (default 120; 0: no limit)',
   UV_THREADPOOL_SIZE: "Node's file-system threads: watch mode sizes its folder scans by it",
 };
 
@@ -40,7 +41,7 @@ const ENGINE = [
   'USER',
 ];
 const POOL = ['MBUILD_ENGINES_FILE', 'XDG_CONFIG_HOME'];
-const BUILD = [...ENGINE, ...POOL, 'DOCKER_BUILDKIT', 'BUILDKIT_PROGRESS', 'CI', 'TERM', 'NO_COLOR', 'PATH'];
+const BUILD = [...ENGINE, ...POOL, 'MBUILD_REGISTRY_STALL_TIMEOUT', 'DOCKER_BUILDKIT', 'BUILDKIT_PROGRESS', 'CI', 'TERM', 'NO_COLOR', 'PATH'];
 const FILE = ['HOME', 'NO_COLOR', 'TERM'];
 
 interface CommandHelp {
@@ -69,7 +70,7 @@ export const COMMAND_HELP: Readonly<Record<string, CommandHelp>> = {
     env: [...FILE, ...BUILD],
   },
   watch: { examples: ['mbuild watch', "mbuild watch api --on-rebuild 'docker compose up -d api'"], env: [...FILE, ...BUILD, 'UV_THREADPOOL_SIZE'] },
-  push: { examples: ['mbuild push', 'mbuild push api -q'], env: [...FILE, ...ENGINE, 'PATH'] },
+  push: { examples: ['mbuild push', 'mbuild push api -q'], env: [...FILE, ...ENGINE, 'MBUILD_REGISTRY_STALL_TIMEOUT', 'PATH'] },
   context: { examples: ['mbuild context api', 'mbuild context api --why node_modules/x'], env: FILE },
 };
 

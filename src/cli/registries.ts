@@ -76,9 +76,27 @@ export async function registriesFor(io: CliIo, file: BuildFile, images: readonly
   }
   const credentials = await loadCredentials(io.env);
   if (!credentials.ok) return invalid(credentials.error);
-  const access = new RegistryAccess(credentials.value, new RegistryClient(credentials.value), cache.value, flags.push === true, flags.pushJobs ?? 4);
+  const stall = stallMsOf(io.env);
+  if (!stall.ok) return stall;
+  const access = new RegistryAccess(
+    credentials.value,
+    new RegistryClient(credentials.value),
+    cache.value,
+    flags.push === true,
+    flags.pushJobs ?? 4,
+    stall.value,
+  );
   let config: Promise<string | undefined> | undefined;
   return ok({ access, registryConfig: () => (config ??= registryConfigOf(credentials.value)), login: loginLookup(io.env, credentials.value) });
+}
+
+/** `MBUILD_REGISTRY_STALL_TIMEOUT`: seconds a pull or push may show no progress (0: no limit); unset: the default. */
+function stallMsOf(env: CliIo['env']): Result<number | undefined, CommandFailure> {
+  const text = env['MBUILD_REGISTRY_STALL_TIMEOUT'];
+  if (text === undefined || text === '') return ok(undefined);
+  const seconds = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text.trim()) || !Number.isFinite(seconds)) return invalid(`MBUILD_REGISTRY_STALL_TIMEOUT: "${text}" is not a number of seconds`);
+  return ok(seconds * 1000);
 }
 
 /** `X-Registry-Config` for every registry the docker CLI has credentials for; undefined for none. */

@@ -89,6 +89,12 @@ export interface RegistryTransfer {
   readonly signal?: AbortSignal;
   /** Bytes moved so far and in all, summed over the image's layers. */
   readonly onProgress?: (current: number, total: number) => void;
+  /**
+   * A transfer that shows nothing for `ms` (no answer, then no line of progress) is dropped
+   * and rejects with an EngineError naming `registry`: the engine itself never gives up on a
+   * registry that accepts connections and then says nothing.
+   */
+  readonly stall?: { readonly ms: number; readonly registry: string };
 }
 
 /** Progress decoded from the build stream (classic JSON or BuildKit trace protobuf). */

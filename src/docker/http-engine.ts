@@ -25,6 +25,7 @@ import type {
 } from './engine.js';
 import type { Duplex } from 'node:stream';
 import { readProgress, type ProgressResult } from './progress-stream.js';
+import { StallTimer } from './stall.js';
 import { readText, type SendOptions, type Transport } from './transport.js';
 import { messageOf } from '../core/result.js';
 
@@ -211,11 +212,22 @@ export class HttpEngine implements Engine {
   /** A push or pull: the HTTP status, then every line of the stream, checked for an error. */
   private async transfer(what: string, path: string, query: Record<string, string>, o: RegistryTransfer): Promise<ProgressResult> {
     const headers = { 'X-Registry-Auth': o.auth };
-    const res = await this.checked(what, 'POST', path, { query, headers, ...(o.signal && { signal: o.signal }) });
-    if (res === null) throw new EngineError(`${what}: not found`, this.t.endpoint, 404);
-    const result = await readProgress(res, o.signal, o.onProgress);
-    if (result.error !== undefined) throw new EngineError(`${what}: ${result.error}`, this.t.endpoint);
-    return result;
+    const stall = o.stall === undefined ? undefined : new StallTimer(o.stall.ms, o.signal);
+    const signal = stall?.signal ?? o.signal;
+    try {
+      const res = await this.checked(what, 'POST', path, { query, headers, ...(signal && { signal }) });
+      if (res === null) throw new EngineError(`${what}: not found`, this.t.endpoint, 404);
+      if (stall !== undefined) res.on('data', () => stall.touch());
+      const result = await readProgress(res, signal, o.onProgress);
+      if (result.error !== undefined) throw new EngineError(`${what}: ${result.error}`, this.t.endpoint);
+      return result;
+    } catch (e) {
+      if (stall?.stalled === true && o.stall !== undefined)
+        throw new EngineError(`${what}: no progress for ${o.stall.ms / 1000} s: the registry ${o.stall.registry} does not answer; dropped`, this.t.endpoint);
+      throw e;
+    } finally {
+      stall?.dispose();
+    }
   }
 
   async exportImage(ref: string, signal?: AbortSignal): Promise<Readable> {

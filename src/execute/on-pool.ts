@@ -130,7 +130,7 @@ function viaCache(job: ImageJob, imageId: string): Route | undefined {
     let bytes = 0;
     try {
       const onProgress = (_current: number, total: number): void => void (bytes = total);
-      await to.engine.pullImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal, onProgress });
+      await to.engine.pullImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal, onProgress, ...access.stallOf(at.value.ref.registry) });
       return (await to.engine.inspectImage(imageId)) === undefined ? undefined : { from: at.value.text, bytes };
     } catch {
       return undefined;

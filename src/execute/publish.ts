@@ -81,7 +81,9 @@ async function pushTag(c: PushContext, access: RegistryAccess, target: TagRef, o
   if (!auth.ok) return pushFailed(c, ref, auth.error);
   try {
     const onProgress = (current: number, total: number): void => emit({ type: 'push-progress', image, ref, current, total });
-    const pushed = await withRetry(c.signal, () => engine.pushImage(target.repo, target.tag, { auth: auth.value, signal: c.signal, onProgress }));
+    const pushed = await withRetry(c.signal, () =>
+      engine.pushImage(target.repo, target.tag, { auth: auth.value, signal: c.signal, onProgress, ...access.stallOf(target.ref.registry) }),
+    );
     emit({ type: 'push-done', image, ref, digest: pushed.digest, via: 'push' });
     return undefined;
   } catch (e) {

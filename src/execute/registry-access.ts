@@ -34,8 +34,15 @@ export class RegistryAccess {
     /** `--push`: every image's tags, not only those of images with `push: true`. */
     readonly pushAll: boolean,
     pushJobs: number,
+    /** A pull or push that shows no progress for this long is dropped (0: never); see `stallOf`. */
+    readonly stallMs: number = DEFAULT_STALL_MS,
   ) {
     this.pushes = new WorkerPool(pushJobs);
+  }
+
+  /** What a pull or push from `registry` is given so that a registry that stops answering fails it (docker/engine.ts `stall`). */
+  stallOf(registry: string): { stall?: { ms: number; registry: string } } {
+    return this.stallMs > 0 ? { stall: { ms: this.stallMs, registry } } : {};
   }
 
   /** The `X-Registry-Auth` header for `registry` (host[:port]); an error says why the credentials could not be read. */
@@ -114,7 +121,7 @@ export class RegistryAccess {
     const auth = await this.auth(image.at.ref.registry);
     if (!auth.ok) return auth;
     try {
-      await engine.pullImage(image.at.repo, image.at.tag, { auth: auth.value, signal });
+      await engine.pullImage(image.at.repo, image.at.tag, { auth: auth.value, signal, ...this.stallOf(image.at.ref.registry) });
       for (const tag of image.tags) await engine.tagImage(image.at.text, tag);
       await untagCacheRef(engine, image.at.text, image.tags.length);
       return ok(undefined);
@@ -123,6 +130,13 @@ export class RegistryAccess {
     }
   }
 }
+
+/**
+ * How long a pull or push may show nothing before it is dropped. The engine's own progress
+ * lines come every few hundred ms while bytes move; a layer queued behind the engine's other
+ * transfers (`Waiting`) says nothing until its turn, so this is minutes, not seconds.
+ */
+export const DEFAULT_STALL_MS = 120_000;
 
 /** A tag as the engine and the registry want it: the repository (no tag) and the tag, with its registry. */
 export interface TagRef {

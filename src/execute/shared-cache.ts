@@ -44,7 +44,7 @@ export async function fetchHit(job: ImageJob, access: RegistryAccess, hit: Cache
   const auth = await access.auth(hit.at.ref.registry);
   if (!auth.ok) return err(auth.error);
   try {
-    await engine.pullImage(hit.at.repo, hit.at.tag, { auth: auth.value, signal: job.signal });
+    await engine.pullImage(hit.at.repo, hit.at.tag, { auth: auth.value, signal: job.signal, ...access.stallOf(hit.at.ref.registry) });
     const info = await engine.inspectImage(hit.at.text);
     if (info === undefined) return err(`${hit.at.text} is not in the engine after the pull`);
     if (!isThisImage(job, info.labels, key)) return err(`${hit.at.text} is not an image of ${job.opts.file.name}/${job.image.name} built from this key`);
@@ -101,7 +101,8 @@ export async function storeInCache(
     const auth = await access.auth(at.value.ref.registry);
     if (!auth.ok) throw new Error(auth.error);
     await job.opts.engine.tagImage(outcome.imageId, at.value.text);
-    const pushed = await withRetry(job.signal, () => job.opts.engine.pushImage(at.value.repo, at.value.tag, { auth: auth.value, signal: job.signal }));
+    const transfer = { auth: auth.value, signal: job.signal, ...access.stallOf(at.value.ref.registry) };
+    const pushed = await withRetry(job.signal, () => job.opts.engine.pushImage(at.value.repo, at.value.tag, transfer));
     await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
     stored(pushed.digest);
   } catch (e) {
