@@ -864,7 +864,9 @@ function renderMarkdown(parts, charts) {
 
   L.push('## Build', '');
   chart('build');
-  for (const id of ['cold', 'root', 'sleep-j5', 'sleep-j1']) scen(id);
+  for (const id of ['cold', 'root']) scen(id);
+  hand('cold-suspects');
+  for (const id of ['sleep-j5', 'sleep-j1']) scen(id);
   if (results.texts.sleepDag) {
     L.push(
       "### bench/sleep-dag.mjs (issue 3: the bound from the engine's /build times, seen by the counting proxy; default builder)",
