@@ -22,6 +22,19 @@ export interface HelperOptions {
 export const helperProgram = (suffix: string): Result<string, string> =>
   /^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(suffix) ? ok(`docker-credential-${suffix}`) : err(`"${suffix}" is not a credential helper name`);
 
+/** The helpers running now, each as what stops it: its process group killed, its answer `stopped`. */
+const running = new Set<() => void>();
+let stopsAtExit = false;
+
+/**
+ * Stops every helper still running and ends its wait at once. A helper leads its own process
+ * group, so a Ctrl-C at the terminal never reaches it: the CLI calls this when it is interrupted,
+ * and the process calls it as it exits, so a helper that hangs is neither waited for nor left.
+ */
+export function stopHelpers(): void {
+  for (const stop of [...running]) stop();
+}
+
 /** Runs `docker-credential-<suffix> <verb>` with `input` on stdin: its stdout, or why it failed (its own message, shortened). */
 export function runHelper(suffix: string, verb: 'get' | 'list', input: string, opts: HelperOptions): Promise<Result<string, string>> {
   const program = helperProgram(suffix);
@@ -38,9 +51,19 @@ export function runHelper(suffix: string, verb: 'get' | 'list', input: string, o
       if (done) return;
       done = true;
       clearTimeout(timer);
+      running.delete(stop);
       child.stdout.destroy();
       resolve(r);
     };
+    const stop = () => {
+      killGroup(child.pid);
+      finish(err(`${name} ${verb} was stopped`));
+    };
+    running.add(stop);
+    if (!stopsAtExit) {
+      stopsAtExit = true;
+      process.once('exit', stopHelpers);
+    }
     const timer = setTimeout(() => {
       killGroup(child.pid);
       finish(err(`${name} ${verb} did not answer within ${opts.timeoutMs / 1000} s`));
