@@ -109,15 +109,16 @@ function inside(root: string, target: string): string | null {
 
 // Synchronous: a handful of small reads and stats per image, each cheaper than a round trip
 // to libuv's thread pool (every no-op pays them once per image).
-const orNull = (f: () => Stats): Stats | null => {
+const orNull = (f: () => Stats | undefined): Stats | null => {
   try {
-    return f();
+    return f() ?? null;
   } catch {
     return null;
   }
 };
-const lstatOrNull = (p: string): Stats | null => orNull(() => lstatSync(p));
-const isFile = (p: string): boolean => orNull(() => statSync(p))?.isFile() ?? false;
+// No error object made for a path that is not there (the common case: two ignore files looked for per image).
+const lstatOrNull = (p: string): Stats | null => orNull(() => lstatSync(p, { throwIfNoEntry: false }));
+const isFile = (p: string): boolean => orNull(() => statSync(p, { throwIfNoEntry: false }))?.isFile() ?? false;
 const realpath = (p: string): string => realpathSync.native(p);
 
 /** `.mbuild.Dockerfile`, or `.mbuild.1.Dockerfile`... when the context has a file of that name: a user's file is never replaced. */

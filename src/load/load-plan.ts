@@ -13,7 +13,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { loadBuildFile, type LoadFailure, type LoadOptions } from '../config/load.js';
 import { didYouMean } from '../core/suggest.js';
 import type { BuildFile } from '../config/types.js';
-import { readDockerfiles } from '../dockerfile/images.js';
+import { readDockerfiles, type ImageDockerfile } from '../dockerfile/images.js';
 import { edgesOf } from '../plan/graph.js';
 import { createPlan, type PlanError } from '../plan/plan.js';
 import type { Planned } from '../plan/types.js';
@@ -28,6 +28,8 @@ import { sessionMountProblems } from './sessions.js';
 /** The plan and its build file, with every warning of every phase. */
 export interface LoadedPlan extends Planned {
   readonly diagnostics: readonly Diagnostic[];
+  /** Each image's Dockerfile as read and parsed here (cache/'s `KnownDockerfiles`: `plan` does not read them again). */
+  readonly dockerfiles: ReadonlyMap<string, ImageDockerfile>;
 }
 
 /** Stable output: problems of the build file first, then by file, each file's in text order. */
@@ -88,5 +90,5 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
 
   const plan = createPlan(file, refs, names === 'all' ? [...file.images.keys()] : names, edges);
   if (!plan.ok) return fail([planProblem(file, plan.error)]);
-  return ok({ file, plan: plan.value, diagnostics: [...loaded.value.diagnostics, ...checked] });
+  return ok({ file, plan: plan.value, diagnostics: [...loaded.value.diagnostics, ...checked], dockerfiles });
 }
