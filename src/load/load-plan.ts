@@ -70,15 +70,16 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
   const read = await readDockerfiles(file);
   const { dockerfiles, problems: diffProblems } = withDiffSides(file, read.dockerfiles);
   const lastRun = checks.lastRun === true ? await lastRunTags(file) : new Map<string, string>();
-  const ignores = ignoreFiles(file);
+  const probe = loaded.value.probe;
+  const ignores = ignoreFiles(file, probe);
   const checked = byLocation(file, [
     ...read.problems,
     ...diffProblems,
     ...reservedFolderReads(file, dockerfiles),
-    ...contextProblems(file, ignores),
+    ...contextProblems(file, ignores, probe),
     ...referenceProblems(file, dockerfiles, lastRun),
     ...(checks.notes === true ? nameNotes(file, dockerfiles) : []),
-    ...inputProblems(file, dockerfiles, ignores),
+    ...inputProblems(file, dockerfiles, ignores, probe),
     ...sessionMountProblems(file, dockerfiles),
   ]);
   if (hasErrors(checked)) return fail(checked);
