@@ -4,9 +4,13 @@
 // load: each step of config/load.ts and load/load-plan.ts (each rule, the Dockerfile reads,
 // each check of load/), plus the garbage collector and the rest (node's start-up, modules,
 // printing). A sample counts for the nearest function on its stack that load-plan.ts or
-// config/load.ts calls directly.
+// config/load.ts calls directly. With --plan it profiles `mbuild plan --builder classic`
+// instead, and also splits the prediction that follows the load (cache/predict.ts): each
+// image's Dockerfile facts and args (readInputs, imageReads), the context's plan (planContext),
+// the walk and hash of its input set through the stat cache (hashContext), the key (cacheKey),
+// the reasons against the last build, and the rest of collectInputs and decide.
 //
-//   node bench/profile-validate.mjs <project folder> [--top N]
+//   node bench/profile-validate.mjs <project folder> [--top N] [--plan]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,20 +21,49 @@ const BIN = fileURLToPath(new URL('../bin/mbuild.js', import.meta.url));
 const [dir] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const topAt = process.argv.indexOf('--top');
 const TOP = topAt === -1 ? 14 : Number(process.argv[topAt + 1]);
+const PLAN = process.argv.includes('--plan');
 if (!dir) {
-  process.stderr.write('usage: node bench/profile-validate.mjs <project folder> [--top N]\n');
+  process.stderr.write('usage: node bench/profile-validate.mjs <project folder> [--top N] [--plan]\n');
   process.exit(2);
 }
 
 /** The steps whose direct callees are phases. */
 const PIPELINE = new Set(['loadPlan', 'loadBuildFile', 'buildModel']);
-/** Phases wherever they are on the stack (after an `await` their callers are gone from it). */
-const PHASES = new Set(['readSource', 'readDockerfiles', 'lastRunTags']);
+/** Phases wherever they are on the stack (after an `await` their callers are gone from it); the nearest one counts. */
+const PHASES = new Set([
+  'readSource',
+  'readDockerfiles',
+  'lastRunTags',
+  ...(PLAN
+    ? [
+        'readInputs',
+        'imageReads',
+        'planContext',
+        'hashContext',
+        'cacheKey',
+        'reasonsSinceLastBuild',
+        'collectInputs',
+        'decide',
+        'predictOne',
+        'predictPlanned',
+        'planText',
+        'foldable',
+        'garbageView',
+        'missingMountSources',
+        'needBuildKit',
+        'engineFor',
+      ]
+    : []),
+]);
+
+/** The functions of context/walk.ts's stat-ahead walk (their names in the bundle, without esbuild's numeric suffix). */
+const WALK = new Set(['walkContextBatches', 'open', 'fillSlice', 'listChild', 'prefetch', 'list', 'listDir', 'listDirSync']);
 
 const out = mkdtempSync(join(tmpdir(), 'mbuild-profile-'));
 try {
-  const run = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, BIN, 'validate'], { cwd: dir, encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`mbuild validate exited ${run.status}: ${run.stderr || run.stdout}`);
+  const command = PLAN ? ['plan', '--builder', 'classic'] : ['validate'];
+  const run = spawnSync(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${out}`, BIN, ...command], { cwd: dir, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`mbuild ${command.join(' ')} exited ${run.status}: ${run.stderr || run.stdout}`);
   const file = readdirSync(out).find((f) => f.endsWith('.cpuprofile'));
   const profile = JSON.parse(readFileSync(join(out, file), 'utf8'));
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -38,10 +71,13 @@ try {
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const name = (id) => byId.get(id).callFrame.functionName;
   /** The phase of a sample at node `id`. */
+  const inBundle = (id) => byId.get(id).callFrame.url.endsWith('main.cjs');
   const phaseOf = (id) => {
     if (name(id) === '(garbage collector)') return 'garbage collector';
     if (name(id) === '(idle)') return 'idle (waiting for the file system)';
     for (let cur = id; cur !== undefined; cur = parent.get(cur)) {
+      // The walk's frames resume from the microtask queue, without hashContext below them.
+      if (PLAN && inBundle(cur) && WALK.has(name(cur).replace(/\d+$/, ''))) return 'walk of the input sets (context/walk.ts)';
       if (PHASES.has(name(cur).replace(/\d+$/, ''))) return name(cur).replace(/\d+$/, '');
       const up = parent.get(cur);
       if (up !== undefined && PIPELINE.has(name(up)) && !PIPELINE.has(name(cur))) return name(cur).replace(/\d+$/, '');
@@ -61,7 +97,8 @@ try {
   const rest = rows.slice(TOP).reduce((s, [, us]) => s + us, 0);
   const ms = (us) => `${(us / 1000).toFixed(0)} ms`;
   const pct = (us) => `${((100 * us) / total).toFixed(0)}%`;
-  const lines = [`${run.stdout.trim()} — ${ms(total)} profiled`, '', '| phase | time | share |', '|---|---|---|'];
+  const said = PLAN ? `mbuild plan --builder classic: ${run.stdout.split('\n')[0]}` : run.stdout.trim();
+  const lines = [`${said} — ${ms(total)} profiled`, '', '| phase | time | share |', '|---|---|---|'];
   for (const [phase, us] of shown) lines.push(`| ${phase} | ${ms(us)} | ${pct(us)} |`);
   if (rest > 0) lines.push(`| ${rows.length - TOP} other phases | ${ms(rest)} | ${pct(rest)} |`);
   process.stdout.write(`${lines.join('\n')}\n`);

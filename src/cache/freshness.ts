@@ -24,6 +24,8 @@ export interface DecideOptions extends CollectOptions {
   readonly index: RunIndex;
   /** `--no-cache`. */
   readonly noCache: boolean;
+  /** The files of the manifests folder, when listed once for a run (cache/predict.ts): a manifest not there is not opened. */
+  readonly manifests?: ReadonlySet<string>;
 }
 
 /**
@@ -56,7 +58,7 @@ export function forcedBuild(o: Pick<DecideOptions, 'noCache' | 'image'>): string
 
 /** The difference with the last build's manifest; `key` undefined when it cannot be known yet. */
 async function reasonsSinceLastBuild(o: DecideOptions, inputs: ImageInputs, key: string | undefined): Promise<string[]> {
-  const last = await readManifest(o.file.root, o.image.name);
+  const last = o.manifests?.has(`${o.image.name}.json`) === false ? undefined : await readManifest(o.file.root, o.image.name);
   if (last === undefined) return ['first build'];
   if (last.key === key) return ['the image built last time is gone from the engine'];
   const reasons = explainChange(last.inputs, inputs, o.image.dependsOn);

@@ -23,6 +23,12 @@ export interface BaseFacts {
   readonly env: readonly string[];
 }
 
+/**
+ * Dockerfiles this process read and parsed moments ago (load/'s, for `plan`), by image name:
+ * read and parsed again otherwise. Their text passed load/'s checks (no symlink out of the root).
+ */
+export type KnownDockerfiles = ReadonlyMap<string, { readonly source: { readonly text: string }; readonly parsed: ParsedDockerfile }>;
+
 /** `base(ref)`: the facts of an image named in FROM (an in-file one by its tag), or undefined when not known. */
 export async function imageReads(
   file: BuildFile,
@@ -30,6 +36,7 @@ export async function imageReads(
   parsed: ParsedDockerfile,
   base: (ref: string) => Promise<BaseFacts | undefined>,
   builder?: BuilderKind,
+  known?: KnownDockerfiles,
 ): Promise<ContextReads> {
   if (image.inputs === 'whole') return { kind: 'whole', reason: 'inputs: whole', line: null };
   const args = planningArgs(file, image);
@@ -42,7 +49,7 @@ export async function imageReads(
     const upstream = inFileImage(file, image, b.ref);
     const spec = upstream === undefined ? undefined : file.images.get(upstream);
     // An in-file image not built yet: what its Dockerfile declares.
-    const triggers = facts.get(b.ref)?.onBuild ?? (spec !== undefined && hasOnbuild(spec, file.root));
+    const triggers = facts.get(b.ref)?.onBuild ?? (spec !== undefined && hasOnbuild(spec, file.root, known));
     if (triggers) return { kind: 'whole', reason: `base image ${b.ref} has ONBUILD triggers`, line: b.line };
   }
   return reads;
@@ -57,7 +64,9 @@ const envMap = (env: readonly string[]): Map<string, string> =>
   new Map(env.flatMap((e) => (e.indexOf('=') > 0 ? [[e.slice(0, e.indexOf('=')), e.slice(e.indexOf('=') + 1)] as const] : [])));
 
 /** An in-file image whose Dockerfile declares ONBUILD triggers (or cannot be read: then it may). */
-function hasOnbuild(spec: ImageSpec, root: string): boolean {
+function hasOnbuild(spec: ImageSpec, root: string, known: KnownDockerfiles | undefined): boolean {
+  const read = known?.get(spec.name);
+  if (read !== undefined) return read.parsed.instructions.some((i) => i.keyword === 'ONBUILD');
   const text = dockerfileText(spec, root);
   return !text.ok || parseDockerfile(text.value).instructions.some((i) => i.keyword === 'ONBUILD');
 }
@@ -73,8 +82,8 @@ export function dockerfileText(image: ImageSpec, root?: string): Result<string, 
   if (df.kind === 'in-image')
     return err({ kind: 'dockerfile-unreadable', path: df.path, message: 'it is inside the context image: read only when the image is built' });
   try {
-    const real = realpathSync(df.path);
-    if (root !== undefined && !isInside(realpathSync(root), real))
+    const real = realpathSync.native(df.path);
+    if (root !== undefined && !isInside(realpathSync.native(root), real))
       return err({ kind: 'dockerfile-unreadable', path: df.path, message: 'it leads outside the project root through a symlink; it is not read' });
     return ok(readFileSync(real, 'utf8'));
   } catch (e) {

@@ -24,7 +24,7 @@ import { referencedImages } from '../dockerfile/stages.js';
 import { checkedDiffSideRefs } from '../dockerfile/diff-refs.js';
 import { referenceTarget } from '../plan/graph.js';
 import { hashContext, type FileInput } from './context-hash.js';
-import { dockerfileText, imageReads, type BaseFacts } from './image-reads.js';
+import { dockerfileText, imageReads, type BaseFacts, type KnownDockerfiles } from './image-reads.js';
 import { secretDigest } from './secret-hash.js';
 import type { StatCache } from './stat-cache.js';
 
@@ -96,17 +96,20 @@ export interface CollectOptions {
    * inspected once per run, not once per image). Default: inspected per call.
    */
   readonly baseIds?: Map<string, Promise<BaseImage>>;
+  /** Dockerfiles already read and parsed by this process (image-reads.ts): not read again. */
+  readonly dockerfiles?: KnownDockerfiles;
 }
 
 export async function collectInputs(o: CollectOptions): Promise<Result<ImageInputs, ContextPlanError>> {
   const { image } = o;
   if (image.contextImage !== undefined) throw new Error(`Internal error: ${image.name} has its context in an image (cache/context-image-inputs.ts)`);
-  const text = dockerfileText(image, o.file.root);
+  const known = o.dockerfiles?.get(image.name);
+  const text = known !== undefined ? ok(known.source.text) : dockerfileText(image, o.file.root);
   if (!text.ok) return text;
   const dockerfile = text.value;
-  const parsed = parseDockerfile(dockerfile);
+  const parsed = known?.parsed ?? parseDockerfile(dockerfile);
   const read = await readInputs(o, parsed);
-  const reads = await imageReads(o.file, image, parsed, (ref) => baseFacts(o, ref, read.bases), o.builder);
+  const reads = await imageReads(o.file, image, parsed, (ref) => baseFacts(o, ref, read.bases), o.builder, o.dockerfiles);
   const plan = await planContext({
     contextDir: image.context,
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile },

@@ -6,11 +6,13 @@
  * input: its rebuild makes nothing stale. Independent images are decided concurrently
  * (each waits only for its own upstream images), a few at a time.
  */
-import { statCachePath } from '../core/layout.js';
+import { readdirSync } from 'node:fs';
+import { manifestsDir, statCachePath } from '../core/layout.js';
 import type { BuilderKind, Engine } from '../docker/engine.js';
 import type { BuildPlan, Planned } from '../plan/types.js';
 import { decide, type Decision } from './freshness.js';
 import { ImageIndex } from './image-index.js';
+import type { KnownDockerfiles } from './image-reads.js';
 import { PENDING } from './inputs.js';
 import { StatCache } from './stat-cache.js';
 
@@ -27,9 +29,12 @@ export async function predict(
     builder: BuilderKind;
     statCache: StatCache;
     noCache: boolean;
+    /** The Dockerfiles load/ read (LoadedPlan): not read again. */
+    dockerfiles?: KnownDockerfiles;
   },
 ): Promise<Prediction[]> {
   const index = new ImageIndex(o.engine).run(o.file.name, o.file.root);
+  const manifests = manifestFiles(o.file.root);
   const known = new Map<string, Promise<Prediction>>();
   let running = 0;
   const waiting: (() => void)[] = [];
@@ -51,7 +56,18 @@ export async function predict(
     const upstream = new Map(ups.map((p) => [p.image, p.fresh ? p.imageId : PENDING]));
     const image = o.file.images.get(planned.name)!;
     const d = await slot(() =>
-      decide({ file: o.file, image, builder: o.builder, upstream, engine: o.engine, statCache: o.statCache, index, noCache: o.noCache }),
+      decide({
+        file: o.file,
+        image,
+        builder: o.builder,
+        upstream,
+        engine: o.engine,
+        statCache: o.statCache,
+        index,
+        noCache: o.noCache,
+        ...(o.dockerfiles && { dockerfiles: o.dockerfiles }),
+        ...(manifests && { manifests }),
+      }),
     );
     if (!d.ok) return { image: planned.name, fresh: false, reasons: [`the context cannot be read: ${d.error.path}: ${d.error.message}`] };
     if (d.value.verdict.fresh) return { image: planned.name, fresh: true, imageId: d.value.verdict.imageId, key: d.value.key };
@@ -62,13 +78,22 @@ export async function predict(
   return Promise.all(o.plan.images.map((i) => known.get(i.name)!));
 }
 
+/** The files of the manifests folder, listed once (a missing manifest is then no failed open per image); undefined when it cannot be listed. */
+function manifestFiles(root: string): ReadonlySet<string> | undefined {
+  try {
+    return new Set(readdirSync(manifestsDir(root)));
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? new Set() : undefined;
+  }
+}
+
 /**
  * The predictions of `plan`, `why` and `clean`, with the project's stat cache: read first (a
  * cache that cannot be read is `onWarning`, and an empty one is used), saved after, so the
  * next command hashes only what changed since.
  */
 export async function predictPlanned(
-  planned: Planned,
+  planned: Planned & { readonly dockerfiles?: KnownDockerfiles },
   engine: Pick<Engine, 'inspectImage' | 'listImages'>,
   builder: BuilderKind,
   onWarning: (message: string) => void,

@@ -5,6 +5,7 @@
  */
 import { sessionProblems } from '../config/rules/index.js';
 import { classicDiffCheck } from '../load/dockerfile-diffs.js';
+import type { LoadedPlan } from '../load/load-plan.js';
 import type { Diagnostic } from '../core/diagnostic.js';
 import { err, messageOf, ok, settled, type Result } from '../core/result.js';
 import { engineAt } from '../docker/connect.js';
@@ -94,7 +95,7 @@ export const builderOn = (info: EngineInfo, asked: 'auto' | BuilderKind): Builde
  * `classic` (asked for, or what `auto` found), each image of the plan that declares some is
  * bad input at its `secrets:` / `ssh:` key. `auto` is not known yet: nothing to say.
  */
-export const needBuildKit = (planned: Planned, builder: 'auto' | BuilderKind): Diagnostic[] =>
+export const needBuildKit = (planned: Planned & { readonly dockerfiles?: LoadedPlan['dockerfiles'] }, builder: 'auto' | BuilderKind): Diagnostic[] =>
   builder === 'auto'
     ? []
     : [
@@ -107,6 +108,7 @@ export const needBuildKit = (planned: Planned, builder: 'auto' | BuilderKind): D
           ? classicDiffCheck(
               planned.file,
               planned.plan.images.map((i) => i.name),
+              planned.dockerfiles,
             )
           : []),
       ];

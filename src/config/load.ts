@@ -14,6 +14,7 @@ import { findBuildFile } from './find.js';
 import { interpolateTree, type Lookup } from './interpolate.js';
 import { createLocator, locateWithin as within } from './locate.js';
 import { normalize } from './normalize.js';
+import { FsProbe } from './fs-probe.js';
 import { rules } from './rules/index.js';
 import { validateSchema } from './schema.js';
 import { readSource } from './source.js';
@@ -38,6 +39,8 @@ export interface Loaded {
   readonly diagnostics: readonly Diagnostic[];
   /** The file was a compose file, converted (config/compose.ts). */
   readonly compose?: ComposeOrigin;
+  /** What the rules asked of the file system, for load/'s checks to ask no second time. */
+  readonly probe?: FsProbe;
 }
 
 export interface ComposeOrigin {
@@ -56,9 +59,10 @@ export async function loadBuildFile(options: LoadOptions): Promise<Result<Loaded
   if (!model.ok) return model;
   const { file, written } = model.value;
   const diagnostics = [...model.value.diagnostics];
-  for (const rule of rules) for (const d of rule({ written, file })) diagnostics.push(d);
+  const probe = new FsProbe();
+  for (const rule of rules) for (const d of rule({ written, file, probe })) diagnostics.push(d);
   const sorted = sortByPosition(diagnostics);
-  return hasErrors(sorted) ? err({ diagnostics: sorted, path: file.source.path }) : ok({ ...model.value, diagnostics: sorted });
+  return hasErrors(sorted) ? err({ diagnostics: sorted, path: file.source.path }) : ok({ ...model.value, diagnostics: sorted, probe });
 }
 
 /** Phases 0-4 without the rules: the model the rules check (exported for rule tests). */

@@ -109,15 +109,16 @@ function inside(root: string, target: string): string | null {
 
 // Synchronous: a handful of small reads and stats per image, each cheaper than a round trip
 // to libuv's thread pool (every no-op pays them once per image).
-const orNull = (f: () => Stats): Stats | null => {
+const orNull = (f: () => Stats | undefined): Stats | null => {
   try {
-    return f();
+    return f() ?? null;
   } catch {
     return null;
   }
 };
-const lstatOrNull = (p: string): Stats | null => orNull(() => lstatSync(p));
-const isFile = (p: string): boolean => orNull(() => statSync(p))?.isFile() ?? false;
+// No error object made for a path that is not there (the common case: two ignore files looked for per image).
+const lstatOrNull = (p: string): Stats | null => orNull(() => lstatSync(p, { throwIfNoEntry: false }));
+const isFile = (p: string): boolean => orNull(() => statSync(p, { throwIfNoEntry: false }))?.isFile() ?? false;
 const realpath = (p: string): string => realpathSync.native(p);
 
 /** `.mbuild.Dockerfile`, or `.mbuild.1.Dockerfile`... when the context has a file of that name: a user's file is never replaced. */
@@ -144,7 +145,9 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
     return err({ kind: 'context-unreadable', path: input.contextDir, message: messageOf(e) });
   }
   const warnings: string[] = [];
-  const injectedName = input.injectedName ?? freeInjectedName(root);
+  // Looked for only when a Dockerfile is injected (one lstat or more of the context saved otherwise).
+  let chosen: string | undefined;
+  const injectedName = (): string => (chosen ??= input.injectedName ?? freeInjectedName(root));
 
   // Where the Dockerfile goes: its real path inside the context, else injected.
   let dockerfileRel: string | null = null;
@@ -156,13 +159,13 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
       if (!st.isFile()) throw new Error('not a regular file');
       dockerfileRel = inside(root, realpath(path));
       if (dockerfileRel === null) {
-        inject = { name: injectedName, content: readFileSync(path), mode: st.mode & 0o7777, mtime: st.mtime };
+        inject = { name: injectedName(), content: readFileSync(path), mode: st.mode & 0o7777, mtime: st.mtime };
       }
     } catch (e) {
       return err({ kind: 'dockerfile-unreadable', path, message: messageOf(e) });
     }
   } else {
-    inject = { name: injectedName, content: Buffer.from(input.dockerfile.text, 'utf8'), mode: 0o644, mtime: new Date(0) };
+    inject = { name: injectedName(), content: Buffer.from(input.dockerfile.text, 'utf8'), mode: 0o644, mtime: new Date(0) };
   }
 
   const ignorePath = input.ignoreFile !== undefined ? input.ignoreFile : ignoreFileOf(root, 'path' in input.dockerfile ? input.dockerfile.path : undefined);
@@ -198,13 +201,13 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
     if (inject !== null) inject = { ...inject, content };
     else if (input.select !== undefined && input.select.select(dockerfileRel!) === 'out')
       inPlace = { name: dockerfileRel!, content, mode: st.mode & 0o7777, mtime: st.mtime };
-    else inject = { name: injectedName, content, mode: st.mode & 0o7777, mtime: st.mtime };
+    else inject = { name: injectedName(), content, mode: st.mode & 0o7777, mtime: st.mtime };
     replaced = true;
   } else if (input.sendDockerfile !== undefined && 'path' in input.dockerfile && classic && inject === null) {
     const rootIgnore = lstatOrNull(`${root}/.dockerignore`);
     if (!(rootIgnore?.isFile() && (activeIsRootDockerignore || !matcher.matches('.dockerignore')))) {
       const st = statSync(input.dockerfile.path);
-      inject = { name: injectedName, content: Buffer.from(input.sendDockerfile, 'utf8'), mode: st.mode & 0o7777, mtime: st.mtime };
+      inject = { name: injectedName(), content: Buffer.from(input.sendDockerfile, 'utf8'), mode: st.mode & 0o7777, mtime: st.mtime };
       replaced = true;
     }
   }
@@ -219,9 +222,9 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   const omit: string[] = inPlace ? [...reserved, inPlace.name] : [...reserved];
   if (inject && !classic) {
     injected.push(inject);
-    omit.push(injectedName);
-    if (lstatOrNull(`${root}/${injectedName}`)) {
-      warnings.push(`${injectedName} in the context is replaced by the injected Dockerfile`);
+    omit.push(injectedName());
+    if (lstatOrNull(`${root}/${injectedName()}`)) {
+      warnings.push(`${injectedName()} in the context is replaced by the injected Dockerfile`);
     }
   } else if (inject) {
     // Like `docker build -f <outside>`: list the injected file in the tar's .dockerignore so
@@ -231,19 +234,19 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
     const base = sendsRootIgnore ? readFileSync(`${root}/.dockerignore`) : Buffer.from('.dockerignore');
     injected.push(inject, {
       name: '.dockerignore',
-      content: Buffer.concat([base, Buffer.from(`\n${injectedName}\n`)]),
+      content: Buffer.concat([base, Buffer.from(`\n${injectedName()}\n`)]),
       mode: sendsRootIgnore ? rootIgnore!.mode & 0o7777 : 0o644,
       mtime: sendsRootIgnore ? rootIgnore!.mtime : inject.mtime,
     });
-    omit.push('.dockerignore', injectedName);
-    if (lstatOrNull(`${root}/${injectedName}`)) {
-      warnings.push(`${injectedName} in the context is replaced by the injected Dockerfile`);
+    omit.push('.dockerignore', injectedName());
+    if (lstatOrNull(`${root}/${injectedName()}`)) {
+      warnings.push(`${injectedName()} in the context is replaced by the injected Dockerfile`);
     }
   }
 
   return ok({
     root,
-    dockerfileInTar: inject ? injectedName : dockerfileRel!,
+    dockerfileInTar: inject ? injectedName() : dockerfileRel!,
     dockerfileReplaced: replaced,
     ignore,
     matcher,

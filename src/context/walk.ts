@@ -10,7 +10,7 @@
  * arrays). Both yield the same entries in the same order.
  */
 import type { Dirent, Stats } from 'node:fs';
-import { lstatSync } from 'node:fs';
+import { lstatSync, readdirSync } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setImmediate as nextTick } from 'node:timers/promises';
@@ -110,6 +110,12 @@ const BATCH = 512;
 const STAT_SLICE = 2048;
 /** Sub-directories of one directory listed ahead of the walk. */
 const PREFETCH = 4;
+/**
+ * Folders a stat-ahead walk lists on this thread before it lists ahead through the thread
+ * pool: an input set is most often a few small folders (a no-op walks one per image), where a
+ * round trip through the pool costs more than the listing; a big tree is still listed ahead.
+ */
+const SYNC_LISTINGS = 16;
 
 /** Names of a directory, sorted by their UTF-8 bytes, and which ones `readdir` saw as directories. */
 interface Listing {
@@ -127,29 +133,43 @@ const byBytes = (a: Dirent<Buffer>, b: Dirent<Buffer>): number => Buffer.compare
  */
 async function listDir(abs: string, rel: string, warn: (m: string) => void): Promise<Listing> {
   try {
-    const fast = await readdir(abs, { withFileTypes: true });
-    if (!fast.some((d) => BEYOND_BMP_ORDER.test(d.name))) {
-      fast.sort(byString);
-      const isDir = new Uint8Array(fast.length);
-      const names = fast.map((d, i) => ((isDir[i] = d.isDirectory() ? 1 : 0), d.name));
-      return { names, isDir };
-    }
-    const raw = await readdir(abs, { encoding: 'buffer', withFileTypes: true });
-    raw.sort(byBytes);
-    const names: string[] = [];
-    const dirs: number[] = [];
-    for (const d of raw) {
-      const name = decodeName(d.name);
-      if (name === null) warn(`skipping ${JSON.stringify((rel ? rel + '/' : '') + d.name.toString('latin1'))}: name is not valid UTF-8`);
-      else {
-        names.push(name);
-        dirs.push(d.isDirectory() ? 1 : 0);
-      }
-    }
-    return { names, isDir: Uint8Array.from(dirs) };
+    return listing(await readdir(abs, { withFileTypes: true })) ?? bytesListing(await readdir(abs, { encoding: 'buffer', withFileTypes: true }), rel, warn);
   } catch (e) {
     throw readdirError(e, rel);
   }
+}
+
+/** listDir on this thread: for the first folders of a walk, where a round trip through the thread pool costs more than the listing. */
+function listDirSync(abs: string, rel: string, warn: (m: string) => void): Listing {
+  try {
+    return listing(readdirSync(abs, { withFileTypes: true })) ?? bytesListing(readdirSync(abs, { encoding: 'buffer', withFileTypes: true }), rel, warn);
+  } catch (e) {
+    throw readdirError(e, rel);
+  }
+}
+
+/** A listing of plain names (sorted in place), or undefined when one needs the exact byte order. */
+function listing(fast: Dirent[]): Listing | undefined {
+  if (fast.some((d) => BEYOND_BMP_ORDER.test(d.name))) return undefined;
+  fast.sort(byString);
+  const isDir = new Uint8Array(fast.length);
+  const names = fast.map((d, i) => ((isDir[i] = d.isDirectory() ? 1 : 0), d.name));
+  return { names, isDir };
+}
+
+function bytesListing(raw: Dirent<Buffer>[], rel: string, warn: (m: string) => void): Listing {
+  raw.sort(byBytes);
+  const names: string[] = [];
+  const dirs: number[] = [];
+  for (const d of raw) {
+    const name = decodeName(d.name);
+    if (name === null) warn(`skipping ${JSON.stringify((rel ? rel + '/' : '') + d.name.toString('latin1'))}: name is not valid UTF-8`);
+    else {
+      names.push(name);
+      dirs.push(d.isDirectory() ? 1 : 0);
+    }
+  }
+  return { names, isDir: Uint8Array.from(dirs) };
 }
 
 /** One directory being walked. */
@@ -261,10 +281,21 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     }
   }
 
+  let listed = 0;
+  /** A listing: on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
+  function list(abs: string, rel: string): Promise<Listing> {
+    if (listed++ >= SYNC_LISTINGS) return listDir(abs, rel, warn);
+    try {
+      return Promise.resolve(listDirSync(abs, rel, warn));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  }
+
   function prefetch(f: Frame, k: number): Promise<Listing> {
     let p = f.listings.get(k);
     if (p === undefined) {
-      p = listDir(f.prefix + f.names[k]!, relOf(f, f.names[k]!), warn);
+      p = list(f.prefix + f.names[k]!, relOf(f, f.names[k]!));
       p.catch(() => {}); // raised when the walk reaches it
       f.listings.set(k, p);
     }
@@ -283,12 +314,15 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   }
 
   const root = join(opts.root);
-  const rootStats = await lstat(opts.root).catch((e: unknown) => {
-    throw new Error(`cannot read context directory ${opts.root}: ${(e as Error).message}`);
-  });
+  let rootStats: Stats;
+  try {
+    rootStats = ahead ? lstatSync(opts.root) : await lstat(opts.root);
+  } catch (e) {
+    throw new Error(`cannot read context directory ${opts.root}: ${(e as Error).message}`, { cause: e });
+  }
   if (!rootStats.isDirectory()) throw new Error(`context ${opts.root} is not a directory`);
   const rootPrefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
-  const stack: Frame[] = [await open(rootPrefix, '', undefined, select ? 'on-way' : 'below', listDir(root, '', warn))];
+  const stack: Frame[] = [await open(rootPrefix, '', undefined, select ? 'on-way' : 'below', ahead ? list(root, '') : listDir(root, '', warn))];
   let out: WalkEntry[] = [];
 
   while (stack.length > 0) {

@@ -4,27 +4,20 @@
  * own line), and neither the context nor the Dockerfile lies in a `.mbuild/` folder, which
  * holds mbuild's own state and is left out of every context and every watch.
  */
-import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { lineRange, type Diagnostic, type SourceFile } from '../core/diagnostic.js';
 import { STATE_DIR } from '../core/layout.js';
+import { FsProbe } from '../config/fs-probe.js';
 import { show } from '../config/rules/paths.js';
 import type { BuildFile, ImageSpec } from '../config/types.js';
 import { parseIgnoreFile } from '../dockerignore/ignore.js';
 
-const realOrSelf = (p: string): string => {
-  try {
-    return realpathSync.native(p);
-  } catch {
-    return p;
-  }
-};
-
 /** The `.mbuild` folder `path` lies in (relative to the project root, e.g. `a/.mbuild`), if any. */
-function stateDirOf(file: BuildFile, realRoot: string, path: string): string | undefined {
+function stateDirOf(file: BuildFile, realRoot: string, path: string, probe: FsProbe): string | undefined {
   for (const [root, p] of [
     [file.root, path],
-    [realRoot, realOrSelf(path)],
+    [realRoot, probe.real(path) ?? path],
   ] as const) {
     const parts = relative(root, p).split(sep);
     const at = parts.indexOf(STATE_DIR);
@@ -33,9 +26,9 @@ function stateDirOf(file: BuildFile, realRoot: string, path: string): string | u
   return undefined;
 }
 
-function insideStateDir(file: BuildFile, realRoot: string, image: ImageSpec): Diagnostic | undefined {
-  const context = image.context === undefined ? undefined : stateDirOf(file, realRoot, image.context);
-  const dockerfile = image.dockerfile.kind === 'file' ? stateDirOf(file, realRoot, image.dockerfile.path) : undefined;
+function insideStateDir(file: BuildFile, realRoot: string, image: ImageSpec, probe: FsProbe): Diagnostic | undefined {
+  const context = image.context === undefined ? undefined : stateDirOf(file, realRoot, image.context, probe);
+  const dockerfile = image.dockerfile.kind === 'file' ? stateDirOf(file, realRoot, image.dockerfile.path, probe) : undefined;
   const [key, what, path, dir] =
     context !== undefined
       ? (['context', 'context', image.context!, context] as const)
@@ -67,39 +60,35 @@ function ignoreFileProblem(path: string): Diagnostic | undefined {
   };
 }
 
-/** Whether `p` is a file (following symlinks); false on any error, with no error object made for a missing one. */
-function isFile(p: string): boolean {
-  try {
-    return statSync(p, { throwIfNoEntry: false })?.isFile() === true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * The ignore file a build of `image` uses, when it is on the host (a context image's own is
  * checked when it is read): with a host context as context/source.ts `ignoreFileOf` picks it
  * (`<Dockerfile>.dockerignore` if it is a file, else the context's `.dockerignore`), without its
  * error object per missing file (two per image; test/unit/load-ignore-files.test.ts keeps the two equal).
  */
-function ignoreOf(image: ImageSpec): string | null {
+function ignoreOf(image: ImageSpec, probe: FsProbe): string | null {
+  const isFile = (p: string): boolean => probe.stat(p)?.isFile() === true;
   const df = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
   if (df !== undefined && isFile(`${df}.dockerignore`)) return `${df}.dockerignore`;
   return image.context !== undefined && isFile(`${image.context}/.dockerignore`) ? `${image.context}/.dockerignore` : null;
 }
 
-/** The ignore file of each image (by name), looked up once for every check that needs it. */
-export function ignoreFiles(file: BuildFile): Map<string, string | null> {
-  return new Map([...file.images.values()].map((image) => [image.name, ignoreOf(image)]));
+/** The ignore file of each image (by name), looked up once for every check that needs it (`probe`: the load's, config/fs-probe.ts). */
+export function ignoreFiles(file: BuildFile, probe: FsProbe = new FsProbe()): Map<string, string | null> {
+  return new Map([...file.images.values()].map((image) => [image.name, ignoreOf(image, probe)]));
 }
 
 /** Every image's context checks; an ignore file shared by several images is reported once. `ignores`: ignoreFiles(file). */
-export function contextProblems(file: BuildFile, ignores: ReadonlyMap<string, string | null> = ignoreFiles(file)): Diagnostic[] {
+export function contextProblems(
+  file: BuildFile,
+  ignores: ReadonlyMap<string, string | null> = ignoreFiles(file),
+  probe: FsProbe = new FsProbe(),
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const ignoreFiles = new Set<string>();
-  const realRoot = realOrSelf(file.root);
+  const realRoot = probe.real(file.root) ?? file.root;
   for (const image of file.images.values()) {
-    const state = insideStateDir(file, realRoot, image);
+    const state = insideStateDir(file, realRoot, image, probe);
     if (state) {
       out.push(state);
       continue;

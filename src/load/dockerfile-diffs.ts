@@ -64,23 +64,27 @@ export function withDiffSides(
 }
 
 /** With the classic builder: each diff it cannot build (a diff bind mount; a side stage after a stage using a diff), at its line. */
-export function classicDiffCheck(file: BuildFile, images: Iterable<string>): Diagnostic[] {
+export function classicDiffCheck(file: BuildFile, images: Iterable<string>, dockerfiles?: ReadonlyMap<string, ImageDockerfile>): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const name of images) {
     const image = file.images.get(name);
     if (image === undefined || image.dockerfile.kind === 'in-image') continue;
+    // The load's text and parse when given (LoadedPlan's `dockerfiles`), else read again.
+    const known = dockerfiles?.get(name);
     let source: SourceFile;
     try {
       source =
-        image.dockerfile.kind === 'file'
-          ? { path: image.dockerfile.path, text: readFileSync(image.dockerfile.path, 'utf8') }
-          : { path: `${file.source.path}#images.${image.name}.dockerfile_inline`, text: image.dockerfile.text };
+        known !== undefined
+          ? known.source
+          : image.dockerfile.kind === 'file'
+            ? { path: image.dockerfile.path, text: readFileSync(image.dockerfile.path, 'utf8') }
+            : { path: `${file.source.path}#images.${image.name}.dockerfile_inline`, text: image.dockerfile.text };
     } catch {
       continue; // reported when the plan was made
     }
     if (!source.text.includes('..')) continue;
     const text = dockerfileText(file, image, source);
-    out.push(...classicDiffProblems(parseDockerfile(source.text), planningArgs(file, image)).map((p) => located(text, p)));
+    out.push(...classicDiffProblems(known?.parsed ?? parseDockerfile(source.text), planningArgs(file, image)).map((p) => located(text, p)));
   }
   return out;
 }

@@ -6,10 +6,11 @@
  * lies inside what an image reads is a warning naming both (each write of the output
  * changes that image's inputs; watch never watches outputs, so it cannot loop on it).
  */
-import { lstatSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { Diagnostic, RelatedInformation } from '../core/diagnostic.js';
 import { mountedAt } from '../core/overlap.js';
+import { FsProbe } from '../config/fs-probe.js';
 import { show } from '../config/rules/paths.js';
 import type { BuildFile, HostContextSpec, ImageSpec, OutputSpec } from '../config/types.js';
 import { ReadSet } from '../context/read-set.js';
@@ -40,13 +41,13 @@ function plainReads(df: ImageDockerfile): ContextRead[] {
     });
 }
 
-function missingSources(file: BuildFile, image: HostContextSpec, df: ImageDockerfile, matcher: IgnoreMatcher): Diagnostic[] {
+function missingSources(file: BuildFile, image: HostContextSpec, df: ImageDockerfile, matcher: IgnoreMatcher, probe: FsProbe): Diagnostic[] {
   // A context that is not there is reported once, by contexts.ts.
-  if (image.inputs === 'whole' || lstatSync(image.context, { throwIfNoEntry: false }) === undefined) return [];
+  if (image.inputs === 'whole' || probe.lstat(image.context) === undefined) return [];
   const out: Diagnostic[] = [];
   for (const r of plainReads(df)) {
     if (mountedAt(r.path, image.mounts)) continue;
-    const exists = lstatSync(join(image.context, r.path), { throwIfNoEntry: false }) !== undefined;
+    const exists = probe.lstat(join(image.context, r.path)) !== undefined;
     const { excluded, pattern } = matcher.explain(r.path);
     if (exists && (!excluded || matcher.exceptionMayMatchBelow(r.path))) continue;
     const why = !exists
@@ -120,7 +121,13 @@ function outputsByHolder(file: BuildFile): Map<string, { writer: ImageSpec; o: O
   return holders;
 }
 
-export function inputProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, ImageDockerfile>, ignores: ReadonlyMap<string, string | null>): Diagnostic[] {
+/** `probe`: the load's file-system answers (config/fs-probe.ts). */
+export function inputProblems(
+  file: BuildFile,
+  dockerfiles: ReadonlyMap<string, ImageDockerfile>,
+  ignores: ReadonlyMap<string, string | null>,
+  probe: FsProbe = new FsProbe(),
+): Diagnostic[] {
   const out: Diagnostic[] = [];
   const outputs = outputsByHolder(file);
   for (const reader of file.images.values()) {
@@ -128,7 +135,7 @@ export function inputProblems(file: BuildFile, dockerfiles: ReadonlyMap<string, 
     // A context image's files are read from the engine at build time, never from the host.
     if (df === undefined || reader.context === undefined) continue;
     const matcher = matcherOf(ignores.get(reader.name) ?? null);
-    out.push(...missingSources(file, reader, df, matcher));
+    out.push(...missingSources(file, reader, df, matcher, probe));
     for (const { writer, o } of outputs.get(reader.context) ?? []) {
       const d = outputRead(file, writer, o, reader, df, matcher);
       if (d) out.push(d);

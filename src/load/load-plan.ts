@@ -13,7 +13,7 @@ import { err, ok, type Result } from '../core/result.js';
 import { loadBuildFile, type LoadFailure, type LoadOptions } from '../config/load.js';
 import { didYouMean } from '../core/suggest.js';
 import type { BuildFile } from '../config/types.js';
-import { readDockerfiles } from '../dockerfile/images.js';
+import { readDockerfiles, type ImageDockerfile } from '../dockerfile/images.js';
 import { edgesOf } from '../plan/graph.js';
 import { createPlan, type PlanError } from '../plan/plan.js';
 import type { Planned } from '../plan/types.js';
@@ -28,6 +28,8 @@ import { sessionMountProblems } from './sessions.js';
 /** The plan and its build file, with every warning of every phase. */
 export interface LoadedPlan extends Planned {
   readonly diagnostics: readonly Diagnostic[];
+  /** Each image's Dockerfile as read and parsed here (cache/'s `KnownDockerfiles`: `plan` does not read them again). */
+  readonly dockerfiles: ReadonlyMap<string, ImageDockerfile>;
 }
 
 /** Stable output: problems of the build file first, then by file, each file's in text order. */
@@ -68,15 +70,16 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
   const read = await readDockerfiles(file);
   const { dockerfiles, problems: diffProblems } = withDiffSides(file, read.dockerfiles);
   const lastRun = checks.lastRun === true ? await lastRunTags(file) : new Map<string, string>();
-  const ignores = ignoreFiles(file);
+  const probe = loaded.value.probe;
+  const ignores = ignoreFiles(file, probe);
   const checked = byLocation(file, [
     ...read.problems,
     ...diffProblems,
     ...reservedFolderReads(file, dockerfiles),
-    ...contextProblems(file, ignores),
+    ...contextProblems(file, ignores, probe),
     ...referenceProblems(file, dockerfiles, lastRun),
     ...(checks.notes === true ? nameNotes(file, dockerfiles) : []),
-    ...inputProblems(file, dockerfiles, ignores),
+    ...inputProblems(file, dockerfiles, ignores, probe),
     ...sessionMountProblems(file, dockerfiles),
   ]);
   if (hasErrors(checked)) return fail(checked);
@@ -88,5 +91,5 @@ export async function loadPlan(options: LoadOptions, names: readonly string[] | 
 
   const plan = createPlan(file, refs, names === 'all' ? [...file.images.keys()] : names, edges);
   if (!plan.ok) return fail([planProblem(file, plan.error)]);
-  return ok({ file, plan: plan.value, diagnostics: [...loaded.value.diagnostics, ...checked] });
+  return ok({ file, plan: plan.value, diagnostics: [...loaded.value.diagnostics, ...checked], dockerfiles });
 }

@@ -4,12 +4,16 @@
  * call into node:fs and node:path made while loading a project of n images and of 4n images;
  * linear work gives 4x the calls (a little less: the fixed part), work per pair of images 16x.
  * The projects have what made the work grow faster before: outputs (each checked against every
- * context), tags sharing one repository, explicit and Dockerfile edges, mounts.
+ * context), tags sharing one repository, explicit and Dockerfile edges, mounts. The same for
+ * `plan`'s prediction after the load (cache/predict.ts: every input set walked and hashed, the
+ * keys), against an engine with none of the images.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
+import { predict } from '../../src/cache/predict.js';
+import { StatCache } from '../../src/cache/stat-cache.js';
 import { loadPlan } from '../../src/load/load-plan.js';
 
 const calls = { fs: 0, path: 0 };
@@ -81,5 +85,34 @@ describe('loading costs linear work in the images', () => {
     expect(four.path / one.path).toBeLessThan(4.5);
     // Calls into node:fs per image: about 34 here (the outputs' real paths are looked up by several rules).
     expect(four.fs / (4 * n)).toBeLessThan(50);
+  });
+});
+
+/** The calls one prediction of `dir` makes after its load (as `plan` predicts: the load's Dockerfiles, a stat cache of its own). */
+async function loadAndPredict(dir: string, images: number): Promise<typeof calls> {
+  const planned = await loadPlan({ cwd: dir, env: {} }, 'all', { lastRun: true, notes: true });
+  if (!planned.ok) throw new Error(planned.error.diagnostics.map((d) => d.message).join('\n'));
+  const { cache } = await StatCache.load(join(dir, 'stat-cache.json'));
+  // An engine with none of the images (a stub: only the count of file-system calls matters here).
+  const engine = { inspectImage: () => Promise.resolve(undefined), listImages: () => Promise.resolve([]) };
+  calls.fs = 0;
+  calls.path = 0;
+  const predicted = await predict({ ...planned.value, engine, builder: 'classic', statCache: cache, noCache: false });
+  const counted = { ...calls };
+  expect(predicted.filter((p) => !p.fresh)).toHaveLength(images);
+  return counted;
+}
+
+describe("plan's prediction costs linear work in the images", () => {
+  it('4x the images: at most 4.5x the calls into node:fs and node:path', async () => {
+    const n = 150;
+    const small = project(n);
+    const big = project(4 * n);
+    await loadAndPredict(small, n);
+    const one = await loadAndPredict(small, n);
+    const four = await loadAndPredict(big, 4 * n);
+    expect(one.fs).toBeGreaterThan(n);
+    expect(four.fs / one.fs).toBeLessThan(4.5);
+    expect(four.path / one.path).toBeLessThan(4.5);
   });
 });

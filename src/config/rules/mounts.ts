@@ -5,12 +5,13 @@
  * or always sent: the Dockerfile, the .dockerignore, an injected Dockerfile). A mount never
  * overwrites; the build checks the same again against what it really sends.
  */
-import { lstatSync, readdirSync, readFileSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, type Stats } from 'node:fs';
 import { isAbsolute, join, relative, sep } from 'node:path';
 import type { Diagnostic } from '../../core/diagnostic.js';
 import { DEFAULT_INJECTED_DOCKERFILE } from '../../core/layout.js';
 import { mountOverlaps } from '../../core/overlap.js';
 import { IgnoreMatcher, parseIgnoreFile } from '../../dockerignore/ignore.js';
+import { FsProbe } from '../fs-probe.js';
 import type { BuildFile, HostContextSpec, MountSpec } from '../types.js';
 import { show } from './paths.js';
 import { error, type Rule } from './rule.js';
@@ -36,37 +37,31 @@ interface SentContext {
   readonly injected: ReadonlySet<string>;
 }
 
-function sentContext(image: HostContextSpec): SentContext | undefined {
-  if (!(statSyncOrNull(image.context)?.isDirectory() ?? false)) return undefined;
+function sentContext(image: HostContextSpec, probe: FsProbe): SentContext | undefined {
+  if (!(probe.stat(image.context)?.isDirectory() ?? false)) return undefined;
   const df = image.dockerfile.kind === 'file' ? image.dockerfile.path : undefined;
   let ignorePath = `${image.context}/.dockerignore`;
-  if (df !== undefined && statSyncOrNull(`${df}.dockerignore`)?.isFile()) ignorePath = `${df}.dockerignore`;
+  if (df !== undefined && probe.stat(`${df}.dockerignore`)?.isFile()) ignorePath = `${df}.dockerignore`;
   let matcher = new IgnoreMatcher([]);
-  if (statSyncOrNull(ignorePath)?.isFile()) {
+  if (probe.stat(ignorePath)?.isFile()) {
     const parsed = parseIgnoreFile(readFileSync(ignorePath, 'utf8'));
     if ('error' in parsed) return undefined; // reported when the context is planned
     matcher = new IgnoreMatcher(parsed.patterns);
   }
-  const root = realpathSync(image.context);
+  const root = probe.real(image.context);
+  if (root === undefined) return undefined;
   const inside = (p: string): string | null => {
     const rel = relative(root, p);
     return rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel) ? null : rel.split(sep).join('/');
   };
   const forced = new Set<string>();
   const injected = new Set<string>();
-  const dfRel = df !== undefined && statSyncOrNull(df)?.isFile() ? inside(realpathSync(df)) : null;
+  const dfReal = df !== undefined && probe.stat(df)?.isFile() ? probe.real(df) : undefined;
+  const dfRel = dfReal !== undefined ? inside(dfReal) : null;
   if (dfRel !== null) forced.add(dfRel);
   else injected.add(DEFAULT_INJECTED_DOCKERFILE).add('.dockerignore');
   if (ignorePath === `${image.context}/.dockerignore`) forced.add('.dockerignore');
   return { sent: (rel) => forced.has(rel) || !matcher.matches(rel), matcher, injected };
-}
-
-function statSyncOrNull(p: string): Stats | null {
-  try {
-    return statSync(p);
-  } catch {
-    return null;
-  }
 }
 
 /** The first path at or below `rel` that the context sends, with its lstat. */
@@ -118,7 +113,7 @@ function contextCollision(file: BuildFile, image: HostContextSpec, ctx: SentCont
   return undefined;
 }
 
-export const mountCollision: Rule = ({ file }) => {
+export const mountCollision: Rule = ({ file, probe = new FsProbe() }) => {
   const out: Diagnostic[] = [];
   for (const image of file.images.values()) {
     const mounts = image.mounts.filter((m) => validTarget(m.to));
@@ -136,7 +131,7 @@ export const mountCollision: Rule = ({ file }) => {
     }
     // A context image's entries are known only when it is read: the build checks them then.
     if (image.context === undefined) continue;
-    const ctx = sentContext(image);
+    const ctx = sentContext(image, probe);
     if (ctx === undefined) continue;
     for (const m of mounts) {
       const problem = contextCollision(file, image, ctx, m);

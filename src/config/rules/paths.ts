@@ -3,10 +3,10 @@
  * project root, also not through a symlink. Mount targets stay inside their context.
  */
 import type { Diagnostic } from '../../core/diagnostic.js';
-import { realpathSync, statSync, type Stats } from 'node:fs';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { Location } from '../../core/diagnostic.js';
 import { brokenChains } from '../extends.js';
+import { FsProbe } from '../fs-probe.js';
 import type { BuildFile, ImageSpec, YamlPath } from '../types.js';
 import { error, type Rule, type RuleContext } from './rule.js';
 
@@ -15,30 +15,12 @@ export const isInside = (parent: string, child: string): boolean => {
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 };
 
-/** `p`'s stat, following symlinks; undefined where `existsSync` is false (any error). One system call. */
-function statOrUndefined(p: string): Stats | undefined {
-  try {
-    return statSync(p);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The real path of `p`, or undefined when it cannot be resolved (it does not exist). One system call. */
-function realOrUndefined(p: string): string | undefined {
-  try {
-    return realpathSync.native(p);
-  } catch {
-    return undefined;
-  }
-}
-
 /** The real path of `p`, or of its nearest existing ancestor joined with the rest. */
-export function realPath(p: string): string {
+export function realPath(p: string, probe: FsProbe = new FsProbe()): string {
   let current = p;
   const rest: string[] = [];
   for (;;) {
-    const real = realOrUndefined(current);
+    const real = probe.real(current);
     if (real !== undefined) return [real, ...rest].join(sep);
     const parent = dirname(current);
     if (parent === current) return p;
@@ -61,35 +43,37 @@ const where = (file: BuildFile, image: ImageSpec, key: string): Location =>
   image.origins.keys[key] ? file.locate.value(keyOrSelf(image, key)) : file.locate.key(image.origins.self);
 
 /** `realRoot`: the real path of the project root (one lookup per rule run, not per path). */
-export function escapes(file: BuildFile, realRoot: string, path: string): 'outside' | 'symlink' | undefined {
+export function escapes(file: BuildFile, realRoot: string, path: string, probe?: FsProbe): 'outside' | 'symlink' | undefined {
   if (!isInside(file.root, path)) return 'outside';
-  return isInside(realRoot, realPath(path)) ? undefined : 'symlink';
+  return isInside(realRoot, realPath(path, probe)) ? undefined : 'symlink';
 }
 
-const escapeMessage = (what: string, path: string, how: 'outside' | 'symlink', file: BuildFile) =>
+const escapeMessage = (what: string, path: string, how: 'outside' | 'symlink', file: BuildFile, probe: FsProbe) =>
   how === 'outside'
     ? `${what} ${show(file, path)} is outside the project root`
-    : `${what} ${show(file, path)} leads outside the project root through a symlink (to ${relative(realPath(file.root), realPath(path)).split(sep).join('/')})`;
+    : `${what} ${show(file, path)} leads outside the project root through a symlink (to ${relative(realPath(file.root, probe), realPath(path, probe)).split(sep).join('/')})`;
 
-export const pathOutsideRoot: Rule = ({ file }) => {
+export const pathOutsideRoot: Rule = ({ file, probe = new FsProbe() }) => {
   const out: Diagnostic[] = [];
-  const realRoot = realPath(file.root);
+  const realRoot = realPath(file.root, probe);
   for (const image of file.images.values()) {
-    const ctx = image.context === undefined ? undefined : escapes(file, realRoot, image.context);
-    if (ctx) out.push(error('path-outside-root', escapeMessage('context', image.context!, ctx, file), where(file, image, 'context')));
+    const ctx = image.context === undefined ? undefined : escapes(file, realRoot, image.context, probe);
+    if (ctx) out.push(error('path-outside-root', escapeMessage('context', image.context!, ctx, file, probe), where(file, image, 'context')));
     // A Dockerfile inside an escaping context escapes with it: one error is enough.
     const implied = ctx !== undefined && isInside(image.context!, image.dockerfile.kind === 'file' ? image.dockerfile.path : image.context!);
     if (image.dockerfile.kind === 'file' && !implied) {
-      const df = escapes(file, realRoot, image.dockerfile.path);
-      if (df) out.push(error('path-outside-root', escapeMessage('Dockerfile', image.dockerfile.path, df, file), where(file, image, 'dockerfile')));
+      const df = escapes(file, realRoot, image.dockerfile.path, probe);
+      if (df) out.push(error('path-outside-root', escapeMessage('Dockerfile', image.dockerfile.path, df, file, probe), where(file, image, 'dockerfile')));
     }
     for (const output of image.outputs) {
-      const how = output.to === file.root ? 'outside' : escapes(file, realRoot, output.to);
+      const how = output.to === file.root ? 'outside' : escapes(file, realRoot, output.to, probe);
       if (how)
         out.push(
           error(
             'path-outside-root',
-            output.to === file.root ? `output ${show(file, output.to)} would replace the project root itself` : escapeMessage('output', output.to, how, file),
+            output.to === file.root
+              ? `output ${show(file, output.to)} would replace the project root itself`
+              : escapeMessage('output', output.to, how, file, probe),
             file.locate.value([...output.origin, 'to']),
           ),
         );
@@ -119,12 +103,12 @@ export const mountTargetInsideContext: Rule = ({ file }) => {
 };
 
 export const contextMissing: Rule = (ctx) => {
-  const { file } = ctx;
+  const { file, probe = new FsProbe() } = ctx;
   const out: Diagnostic[] = [];
   const incomplete = incompleteImages(ctx);
   for (const image of file.images.values()) {
     if (incomplete(image) || image.context === undefined) continue;
-    const st = statOrUndefined(image.context);
+    const st = probe.stat(image.context);
     if (st === undefined) {
       out.push(error('context-missing', `context folder ${show(file, image.context)} of image '${image.name}' does not exist`, where(file, image, 'context')));
     } else if (!st.isDirectory()) {
@@ -135,15 +119,15 @@ export const contextMissing: Rule = (ctx) => {
 };
 
 export const dockerfileMissing: Rule = (ctx) => {
-  const { file } = ctx;
+  const { file, probe = new FsProbe() } = ctx;
   const out: Diagnostic[] = [];
   const incomplete = incompleteImages(ctx);
   for (const image of file.images.values()) {
     if (incomplete(image)) continue;
     // A host context that is missing is reported once, by contextMissing.
-    if (image.dockerfile.kind !== 'file' || (image.context !== undefined && statOrUndefined(image.context) === undefined)) continue;
+    if (image.dockerfile.kind !== 'file' || (image.context !== undefined && probe.stat(image.context) === undefined)) continue;
     const path = image.dockerfile.path;
-    const st = statOrUndefined(path);
+    const st = probe.stat(path);
     const problem = st === undefined ? 'does not exist' : st.isDirectory() ? 'is a folder' : undefined;
     if (problem) {
       const hint = image.origins.keys['dockerfile'] ? '' : " (set 'dockerfile' or 'dockerfile_inline')";

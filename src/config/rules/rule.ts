@@ -5,11 +5,14 @@
  */
 import type { Diagnostic, Location, RelatedInformation } from '../../core/diagnostic.js';
 import { byText } from '../../core/order.js';
+import type { FsProbe } from '../fs-probe.js';
 import type { BuildFile, WrittenBuildFile, YamlPath } from '../types.js';
 
 export interface RuleContext {
   readonly written: WrittenBuildFile;
   readonly file: BuildFile;
+  /** The load's file-system answers, shared by the rules (a rule run alone makes its own). */
+  readonly probe?: FsProbe;
 }
 
 export type Rule = (ctx: RuleContext) => Diagnostic[];

@@ -1,0 +1,75 @@
+/**
+ * What one load asks of the file system about the paths of the build file, each answer kept
+ * for that load: the rules (contexts, Dockerfiles, symlinks out of the root, mounts) and the
+ * checks of load/ (ignore files, state folders) ask the same few questions of every image.
+ * One `lstat` per path answers most of them: a path that is no symlink has the same `stat`, and
+ * its real path is its folder's real path and its name (a folder shared by many images is
+ * resolved once). Made anew by every load (a reload in watch sees the file system as it is then).
+ */
+import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+
+export class FsProbe {
+  readonly #lstats = new Map<string, Stats | null>();
+  readonly #stats = new Map<string, Stats | null>();
+  readonly #reals = new Map<string, string | null>();
+
+  /** `p`'s lstat; undefined on any error (no error object for a missing path). */
+  lstat(p: string): Stats | undefined {
+    let st = this.#lstats.get(p);
+    if (st === undefined) {
+      st = orNull(() => lstatSync(p, { throwIfNoEntry: false }));
+      this.#lstats.set(p, st);
+    }
+    return st ?? undefined;
+  }
+
+  /** `p`'s stat, following symlinks; undefined on any error. */
+  stat(p: string): Stats | undefined {
+    const l = this.lstat(p);
+    if (l === undefined || !l.isSymbolicLink()) return l;
+    let st = this.#stats.get(p);
+    if (st === undefined) {
+      st = orNull(() => statSync(p, { throwIfNoEntry: false }));
+      this.#stats.set(p, st);
+    }
+    return st ?? undefined;
+  }
+
+  /** The real path of `p` (as `realpath(3)` says), or undefined when it cannot be resolved (it does not exist). */
+  real(p: string): string | undefined {
+    let real = this.#reals.get(p);
+    if (real === undefined) {
+      real = this.#resolve(p);
+      this.#reals.set(p, real);
+    }
+    return real ?? undefined;
+  }
+
+  #resolve(p: string): string | null {
+    // Not a clean absolute path (never one of the build file's): as the system resolves it.
+    if (!isAbsolute(p) || normalize(p) !== p || (p.endsWith('/') && p !== '/')) return nativeReal(p);
+    const parent = dirname(p);
+    if (parent === p) return nativeReal(p);
+    const up = this.real(parent);
+    const st = up === undefined ? undefined : this.lstat(p);
+    if (up === undefined || st === undefined) return null;
+    return st.isSymbolicLink() ? nativeReal(p) : join(up, basename(p));
+  }
+}
+
+function orNull(f: () => Stats | undefined): Stats | null {
+  try {
+    return f() ?? null;
+  } catch {
+    return null;
+  }
+}
+
+function nativeReal(p: string): string | null {
+  try {
+    return realpathSync.native(p);
+  } catch {
+    return null;
+  }
+}
