@@ -100,12 +100,14 @@ export async function startProxy(o) {
       trace = [];
     },
     snapshot: () => ({ requests, builds: builds.map((b) => ({ ...b })), trace: [...trace] }),
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-        agent.destroy();
-        rmSync(o.path, { force: true });
-      }),
+    // Every connection is dropped at once, so nothing is left to wait for: the close callback
+    // is not waited on (with an upgraded session stream it may never come, and a script whose
+    // last step awaited it ended with exit 13, a top-level await left unsettled).
+    close: async () => {
+      server.close();
+      server.closeAllConnections();
+      agent.destroy();
+      rmSync(o.path, { force: true });
+    },
   };
 }
