@@ -15,6 +15,7 @@ import { cacheTag, IMAGE_LABEL, KEY_LABEL, PROJECT_LABEL } from '../core/labels.
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { ImageInfo } from '../docker/engine.js';
 import { warn, type ImageJob } from './job.js';
+import { ownTagCount } from './pins.js';
 import { tagRef, untagCacheRef, withRetry, type RegistryAccess, type TagRef } from './registry-access.js';
 
 export interface CacheHit {
@@ -54,9 +55,16 @@ export async function fetchHit(job: ImageJob, access: RegistryAccess, hit: Cache
   }
 }
 
-/** The labels say: this project's image, built from `key` (what a local skip checks too). */
+/**
+ * The labels say: this project's image, built from `key` (what a local skip checks too). An
+ * image built by the classic builder may carry none of mbuild's labels (its marks were a local
+ * tag, core/labels.ts `markTag`): its entry's tag, made of project, image and key, names it then.
+ * Labels that name another key, project or image never pass.
+ */
 export const isThisImage = (job: ImageJob, labels: Readonly<Record<string, string>>, key: string): boolean =>
-  labels[KEY_LABEL] === key && labels[PROJECT_LABEL] === job.opts.file.name && labels[IMAGE_LABEL] === job.image.name;
+  labels[KEY_LABEL] === undefined
+    ? labels[PROJECT_LABEL] === undefined && labels[IMAGE_LABEL] === undefined
+    : labels[KEY_LABEL] === key && labels[PROJECT_LABEL] === job.opts.file.name && labels[IMAGE_LABEL] === job.image.name;
 
 /**
  * Stores a built or up-to-date image as `<to>:<key>`, unless the registry has it already: an
@@ -103,10 +111,10 @@ export async function storeInCache(
     await job.opts.engine.tagImage(outcome.imageId, at.value.text);
     const transfer = { auth: auth.value, signal: job.signal, ...access.stallOf(at.value.ref.registry) };
     const pushed = await withRetry(job.signal, () => job.opts.engine.pushImage(at.value.repo, at.value.tag, transfer));
-    await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
+    await untagCacheRef(job.opts.engine, at.value.text, ownTagCount(job.opts.file, job.image, job.opts.builder, key));
     stored(pushed.digest);
   } catch (e) {
-    await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
+    await untagCacheRef(job.opts.engine, at.value.text, ownTagCount(job.opts.file, job.image, job.opts.builder, key));
     if (job.signal.aborted) return { reason: 'cancelled' };
     warn(job, `cannot store the image in the shared cache ${to ?? ''}: ${messageOf(e)}`);
   }

@@ -267,7 +267,11 @@ describe('pulls with credentials', () => {
     );
     docker('-H', fresh.host, 'rmi', `${authed.host}/${p.name}/app:1`, `${authed.host}/${p.name}/app:latest`);
     cleanups.push(() => {
-      const ids = docker('-H', fresh.host, 'image', 'ls', '-q', '--filter', `label=io.mbuild.project=${childName}`);
+      // Built classic: marked by its tag (mbuild-key/<project>/<image>:<key>), not by labels.
+      const ids = [
+        ...docker('-H', fresh.host, 'image', 'ls', '-q', '--filter', `label=io.mbuild.project=${childName}`),
+        ...docker('-H', fresh.host, 'image', 'ls', '-q', '--filter', `reference=mbuild-key/${childName}/*`),
+      ];
       if (ids.length > 0) docker('-H', fresh.host, 'rmi', '-f', ...new Set(ids));
     });
     const denied = await runUp(child, ['--builder', 'classic'], { DOCKER_HOST: fresh.host, DOCKER_CONFIG: dockerConfig({}) });
