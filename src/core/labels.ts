@@ -83,12 +83,13 @@ export function marksOf(i: { readonly labels: Readonly<Record<string, string>>; 
 }
 
 /**
- * The labels a build sends: the build file's own and mbuild's; for the classic builder with
- * a mark tag, mbuild's only beside labels of the image's own (one LABEL step for them all),
- * none at all otherwise (no LABEL step).
+ * The labels a build sends: the build file's own and mbuild's; for a classic build whose marks
+ * may be a tag alone (`bare`: no shared cache to store into) and that has a mark tag, mbuild's
+ * only beside labels of the image's own (one LABEL step for them all), none at all otherwise
+ * (no LABEL step).
  */
-export function buildLabels(project: string, image: string, key: string, own: Readonly<Record<string, string>>, classic: boolean): Record<string, string> {
-  if (classic && Object.keys(own).length === 0 && markTag(project, image, key) !== undefined) return {};
+export function buildLabels(project: string, image: string, key: string, own: Readonly<Record<string, string>>, bare: boolean): Record<string, string> {
+  if (bare && Object.keys(own).length === 0 && markTag(project, image, key) !== undefined) return {};
   return imageLabels(project, image, key, own);
 }
 

@@ -20,7 +20,7 @@ import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { prepareDiffs } from './dockerfile-diffs.js';
 import { contextFailure, guarded } from './failure.js';
-import { spliceOptions, type ImageJob, type PreparedContext } from './job.js';
+import { bareClassic, spliceOptions, type ImageJob, type PreparedContext } from './job.js';
 import { prepareImageContext } from './prepare-image-context.js';
 import { sentDockerfile } from './sent-dockerfile.js';
 
@@ -40,7 +40,7 @@ export async function prepareContext(
   const extra = mounts.length === 0 ? undefined : allMountEntries(mounts, spliceOptions(job, containers, shared));
   // Only what the build reads, as the key was computed from it (followed links included).
   const select = decision.inputs.reads === null ? undefined : new ReadSet(decision.inputs.reads);
-  const labels = buildLabels(opts.file.name, image.name, decision.key, image.labels, opts.builder === 'classic');
+  const labels = buildLabels(opts.file.name, image.name, decision.key, image.labels, bareClassic(job));
   const withDiffs = diffs.value.sent?.text ?? decision.inputs.dockerfile;
   const rewritten = await sentDockerfile(job, withDiffs);
   if (!rewritten.ok) return rewritten;

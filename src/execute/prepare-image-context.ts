@@ -29,7 +29,7 @@ import { allMountEntries } from '../mounts/splice.js';
 import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { guarded } from './failure.js';
-import { spliceOptions, type ImageJob } from './job.js';
+import { bareClassic, spliceOptions, type ImageJob } from './job.js';
 import type { PreparedContext } from './job.js';
 import { sentDockerfile } from './sent-dockerfile.js';
 
@@ -98,7 +98,7 @@ async function packed(
   }
   const ignoreText = decision.inputs.ignore ?? (await readImageFile(ref, `${path}/.dockerignore`, read))?.toString('utf8');
   const select = selectOf(job, image, decision, text);
-  const labels = buildLabels(opts.file.name, image.name, decision.key, image.labels, opts.builder === 'classic');
+  const labels = buildLabels(opts.file.name, image.name, decision.key, image.labels, bareClassic(job));
   const classic = opts.builder === 'classic';
   // In-file image names in its FROM / COPY --from lines are sent as the images built (as for any image).
   const rewritten = await sentDockerfile(job, text);

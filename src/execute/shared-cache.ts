@@ -57,14 +57,11 @@ export async function fetchHit(job: ImageJob, access: RegistryAccess, hit: Cache
 
 /**
  * The labels say: this project's image, built from `key` (what a local skip checks too). An
- * image built by the classic builder may carry none of mbuild's labels (its marks were a local
- * tag, core/labels.ts `markTag`): its entry's tag, made of project, image and key, names it then.
- * Labels that name another key, project or image never pass.
+ * entry without mbuild's labels never passes: under that tag could be any image. (Classic
+ * builds of a run that stores into the cache keep the labels for this, execute/job.ts bareClassic.)
  */
 export const isThisImage = (job: ImageJob, labels: Readonly<Record<string, string>>, key: string): boolean =>
-  labels[KEY_LABEL] === undefined
-    ? labels[PROJECT_LABEL] === undefined && labels[IMAGE_LABEL] === undefined
-    : labels[KEY_LABEL] === key && labels[PROJECT_LABEL] === job.opts.file.name && labels[IMAGE_LABEL] === job.image.name;
+  labels[KEY_LABEL] === key && labels[PROJECT_LABEL] === job.opts.file.name && labels[IMAGE_LABEL] === job.image.name;
 
 /**
  * Stores a built or up-to-date image as `<to>:<key>`, unless the registry has it already: an
@@ -106,6 +103,15 @@ export async function storeInCache(
   try {
     const local = await access.local(job.opts.engine, outcome.imageId, job.signal);
     if (!local.ok) throw new Error(local.error);
+    // An image built classic by an earlier run without a cache to store into carries its marks as a tag only: no pull would accept it.
+    const labels = (await job.opts.engine.inspectImage(outcome.imageId))?.labels ?? {};
+    if (!isThisImage(job, labels, key)) {
+      warn(
+        job,
+        `not stored in the shared cache ${to ?? ''}: the image has no labels of mbuild's (built by the classic builder with no cache to store into); build it again with --no-cache to store it`,
+      );
+      return undefined;
+    }
     const auth = await access.auth(at.value.ref.registry);
     if (!auth.ok) throw new Error(auth.error);
     await job.opts.engine.tagImage(outcome.imageId, at.value.text);

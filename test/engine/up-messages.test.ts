@@ -1,7 +1,8 @@
 /**
  * What `mbuild up` prints, on the real engine (fixture test/fixtures/up/messages):
- *  - the classic builder's step counter counts the Dockerfile's own steps, never mbuild's
- *    LABEL step: a file of three shows [1/3]..[3/3] in the progress and the failure report;
+ *  - the classic builder's step counter counts the Dockerfile's own steps: a file of three
+ *    shows [1/3]..[3/3] in the progress and the failure report; an image with no labels of
+ *    its own gets no LABEL step of mbuild's (its marks are a tag);
  *  - the failing step of a classic build is found at its own Dockerfile line;
  *  - terminal escapes printed by a RUN reach neither the progress, the failure tail nor
  *    the log file; the daemon's spacing is kept, and step headers are written as the
