@@ -1,19 +1,19 @@
 /**
  * The garbage policy on the engine: what it would remove now (`gcSelection`, for `plan`
  * too) and the removal itself (`collectGarbage`). After a run, nothing is asked when the
- * local state rules garbage out (`mayHaveGarbage`: a no-op); else two listings (the
- * project's images; all containers, only when some image is to go), then one DELETE per pin and image, never
+ * local state rules garbage out (`mayHaveGarbage`: a no-op); else the listings of the
+ * project's images (by label, by mark tag), then all containers, only when some image is to go, then one DELETE per pin and image, never
  * forced: a conflict (a container, a child image) keeps the image. Nothing here fails: a
  * removal the engine refuses otherwise is a warning in the outcome.
  */
 import { readdirSync } from 'node:fs';
-import { projectFilter } from '../core/labels.js';
 import { manifestsDir } from '../core/layout.js';
 import { messageOf } from '../core/result.js';
 import type { Engine } from '../docker/engine.js';
 import { mayHaveGarbage, selectGarbage, type GcImage, type GcInput, type GcSelection } from './gc.js';
 import { readBuilt, writeBuilt } from './gc-record.js';
 import { keyHistory } from './manifest.js';
+import { listProjectImages } from './project-images.js';
 
 export type GcEngine = Pick<Engine, 'listImages' | 'listContainers' | 'removeImage'>;
 
@@ -46,7 +46,7 @@ export async function gcSelection(
   // `quick` (after a run): nothing asked of the engine when the local state rules garbage out.
   if (built.size === 0 || (o.quick === true && !mayHaveGarbage(built, base.histories, keep)))
     return { input: { ...base, images: [] }, selection: { pins: [], images: [], kept: [] } };
-  const images = await engine.listImages({ labels: [projectFilter(project)] });
+  const images = await listProjectImages(engine, project);
   const first = selectGarbage({ ...base, images });
   if (first.images.length === 0) return { input: { ...base, images }, selection: first };
   // Containers are listed only when an image is to go: a no-op asks for one listing.

@@ -8,14 +8,16 @@
  *   - pin tags of superseded builds: `mbuild-pin/<project>-<image>:<id>` on an image this
  *     checkout built whose ID is no longer the current build of `<image>` (on an image
  *     that stays, only when another tag stays on it: removing an image's last tag deletes it);
+ *   - mark tags (`mbuild-key/<project>/<image>:<key>`, classic builds) with their image: like
+ *     pins, they never keep an image as tagged;
  *   - images this checkout built (the built record, cache/gc-record.ts: another checkout
  *     of the same project has its own) that are outside the last `keep` builds of every
  *     image's history, once those pins are gone: untagged, used by no container (running
  *     or stopped), the parent of no image that stays.
- * Never an image without mbuild's labels, never the current image of an image, never an
- * image with a tag that is not a superseded pin.
+ * Never an image without a mark of the project (its labels or a mark tag), never the current
+ * image of an image, never an image with a tag that is not a superseded pin or its mark.
  */
-import { IMAGE_LABEL, isPinOf, KEY_LABEL, PROJECT_LABEL } from '../core/labels.js';
+import { isMarkOf, isPinOf, marksOf } from '../core/labels.js';
 import type { ImageSummary } from '../docker/engine.js';
 
 export interface GcInput {
@@ -26,7 +28,7 @@ export interface GcInput {
   readonly histories: ReadonlyMap<string, readonly string[]>;
   /** The image IDs this checkout built. */
   readonly built: ReadonlySet<string>;
-  /** The project's images on the engine (listed by its label). */
+  /** The project's images on the engine (listed by its label and by its mark tags). */
   readonly images: readonly ImageSummary[];
   /** The image IDs containers were created from. */
   readonly inUse: ReadonlySet<string>;
@@ -41,7 +43,7 @@ export interface GcImage {
   readonly imageId: string;
   /** The image name of the build file it was built for. */
   readonly image: string;
-  /** Its superseded pins, untagged before it is removed. */
+  /** Its superseded pins and its mark tags, untagged before it is removed. */
   readonly pins: readonly string[];
 }
 
@@ -91,12 +93,7 @@ export function selectGarbage(input: GcInput): GcSelection {
   const recorded = new Set([...input.histories.values()].flat());
   const current = (name: string) => input.histories.get(name)?.[0];
   const kept = keptBuilds(input, present);
-  const ours = (i: ImageSummary) =>
-    input.built.has(i.id) &&
-    recorded.has(i.id) &&
-    i.labels[PROJECT_LABEL] === project &&
-    i.labels[IMAGE_LABEL] !== undefined &&
-    i.labels[KEY_LABEL] !== undefined;
+  const ours = (i: ImageSummary) => input.built.has(i.id) && recorded.has(i.id) && marksOf(i).some((m) => m.project === project);
   // A pin is superseded when it names an ID that is not its image's current build.
   const superseded = (i: ImageSummary, tag: string) => {
     const name = pinImage(project, tag);
@@ -109,15 +106,17 @@ export function selectGarbage(input: GcInput): GcSelection {
   for (const i of input.images) {
     if (!ours(i)) continue;
     const old = i.repoTags.filter((t) => superseded(i, t));
-    const others = i.repoTags.filter((t) => !old.includes(t));
-    const image = i.labels[IMAGE_LABEL] ?? '?';
+    // Its mark tags (classic builds) keep it no more than its pins do: they go with it.
+    const marks = i.repoTags.filter((t) => isMarkOf(project, t));
+    const others = i.repoTags.filter((t) => !old.includes(t) && !marks.includes(t));
+    const image = marksOf(i).find((m) => m.project === project)?.image ?? '?';
     if (kept.has(i.id)) {
-      if (others.length > 0) pins.push(...old.map((tag) => ({ tag, imageId: i.id })));
+      if (others.length + marks.length > 0) pins.push(...old.map((tag) => ({ tag, imageId: i.id })));
       continue;
     }
     if (others.length > 0) keptWhy.push({ imageId: i.id, image, reason: `tagged ${others[0]!}` });
     else if (input.inUse.has(i.id)) keptWhy.push({ imageId: i.id, image, reason: 'used by a container' });
-    else candidates.set(i.id, { imageId: i.id, image, pins: old });
+    else candidates.set(i.id, { imageId: i.id, image, pins: [...old, ...marks] });
   }
   // The parent of an image that stays stays (`docker rmi` refuses it), until nothing changes.
   for (let changed = true; changed;) {

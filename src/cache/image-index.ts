@@ -11,18 +11,19 @@
  *                                                        change outside mbuild between two runs
  *   the ID of an external base image (FROM busybox)      one run: a pull or a tag outside mbuild changes it
  *   the images built in this session, by key             the session
- *   the project's images by key (one listing)            the session: served from memory after the first
- *                                                        listing, which is asked again in the background each
+ *   the project's images by key (one listing by its      the session: served from memory after the first
+ *   label, one by its mark tags, merged)                 listing, which is asked again in the background each
  *                                                        time it is served (an image removed outside mbuild
  *                                                        is forgotten after one run)
  *
  * An image that an inspect finds gone is forgotten at once, by every answer the session keeps.
  */
 import { readdirSync } from 'node:fs';
-import { KEY_LABEL, PROJECT_LABEL, projectFilter } from '../core/labels.js';
+import { marksOf } from '../core/labels.js';
 import type { Engine, ImageInfo } from '../docker/engine.js';
 import { manifestsDir } from '../core/layout.js';
 import { keyHistory } from './manifest.js';
+import { listProjectImages } from './project-images.js';
 import type { BaseImage } from './inputs.js';
 
 export type ImageEngine = Pick<Engine, 'inspectImage' | 'listImages'>;
@@ -79,7 +80,7 @@ export class ImageIndex {
 /**
  * One run's lookups. Finds this project's image for a cache key: an image built in this
  * session; else the image this checkout recorded for that key (`keyHistory`; one `inspect`:
- * it must still exist and carry the key and the project). A key never recorded while others
+ * it must still exist and carry the key and the project, as labels or a mark tag). A key never recorded while others
  * were is a build. Otherwise (no local state, or the recorded image is gone) the project's
  * listing, at most once per run.
  */
@@ -109,7 +110,7 @@ export class RunIndex {
     const recorded = history.find((h) => h.key === key);
     if (recorded?.imageId !== undefined) {
       const info = await this.inspect(recorded.imageId);
-      if (info !== undefined && info.labels[KEY_LABEL] === key && info.labels[PROJECT_LABEL] === this.project) return found(info.id, info);
+      if (info !== undefined && marksOf(info).some((m) => m.key === key && m.project === this.project)) return found(info.id, info);
     }
     // A key this checkout never had for this image: build (listing every image costs the
     // engine ~0.4 s once it holds a thousand). With no local state, or a recorded image
@@ -188,12 +189,9 @@ class ProjectImages {
   }
 
   async #list(): Promise<ReadonlyMap<string, string>> {
-    const images = await this.engine.listImages({ labels: [projectFilter(this.project)] });
+    const images = await listProjectImages(this.engine, this.project);
     const byKey = new Map<string, string>();
-    for (const image of images) {
-      const key = image.labels[KEY_LABEL];
-      if (key !== undefined) byKey.set(key, image.id);
-    }
+    for (const image of images) for (const m of marksOf(image)) if (m.project === this.project) byKey.set(m.key, image.id);
     return byKey;
   }
 }

@@ -1,6 +1,7 @@
 /**
  * mbuild's own marks on the engine, spelled here and nowhere else: the labels of the images
- * it builds (the cache finds an image by project and key), the labels of its temporary
+ * it builds (the cache finds an image by project and key; with the classic builder a mark
+ * tag instead, `markTag`), the labels of its temporary
  * containers (a later run removes those of a process that died), the label prefix a build
  * file may not use, and the pin tags through which BuildKit resolves `{image:}` args.
  */
@@ -32,6 +33,65 @@ export const imageLabels = (project: string, image: string, key: string, own: Re
 
 /** The label filter of a project's images. */
 export const projectFilter = (project: string): string => `${PROJECT_LABEL}=${project}`;
+
+const MARK_REPO = 'mbuild-key';
+/** A path component of a repository name, in docker's reference grammar. */
+const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
+const TAG = /^\w[\w.-]{0,127}$/;
+
+/**
+ * The classic builder turns every instruction, a LABEL too, into a container and a commit:
+ * there mbuild's marks (project, image, key) are a tag instead, `mbuild-key/<project>/<image>:<key>`,
+ * put on the image with its other tags. Undefined when `<project>/<image>` is not a valid
+ * repository path (a name ending in `-` or `.`, holding `..`): that image keeps the labels.
+ */
+export function markTag(project: string, image: string, key: string): string | undefined {
+  const repo = `${MARK_REPO}/${project}/${image}`;
+  const valid = COMPONENT.test(project) && COMPONENT.test(image) && TAG.test(key) && `docker.io/${repo}`.length <= 255;
+  return valid ? `${repo}:${key}` : undefined;
+}
+
+/** The reference filter (`docker images --filter reference=`) of a project's mark tags. */
+export const markFilter = (project: string): string => `${MARK_REPO}/${project}/*`;
+
+/** Whether `tag` is a mark of one of `project`'s images. */
+export const isMarkOf = (project: string, tag: string): boolean => parseMark(tag)?.project === project;
+
+/** An image's mark: the project and image of the build file it was built for, and the key it was built from. */
+export interface Mark {
+  readonly project: string;
+  readonly image: string;
+  readonly key: string;
+}
+
+/** The mark a tag spells, or undefined for any other tag. */
+export function parseMark(tag: string): Mark | undefined {
+  const m = /^mbuild-key\/([^/:]+)\/([^/:]+):([^/:]+)$/.exec(tag);
+  return m ? { project: m[1]!, image: m[2]!, key: m[3]! } : undefined;
+}
+
+/** Every mark of an image: its labels (when they hold a key), then each of its mark tags. */
+export function marksOf(i: { readonly labels: Readonly<Record<string, string>>; readonly repoTags: readonly string[] }): Mark[] {
+  const marks: Mark[] = [];
+  const [project, image, key] = [i.labels[PROJECT_LABEL], i.labels[IMAGE_LABEL], i.labels[KEY_LABEL]];
+  if (project !== undefined && image !== undefined && key !== undefined) marks.push({ project, image, key });
+  for (const tag of i.repoTags) {
+    const m = parseMark(tag);
+    if (m && !marks.some((x) => x.project === m.project && x.image === m.image && x.key === m.key)) marks.push(m);
+  }
+  return marks;
+}
+
+/**
+ * The labels a build sends: the build file's own and mbuild's; for a classic build whose marks
+ * may be a tag alone (`bare`: no shared cache to store into) and that has a mark tag, mbuild's
+ * only beside labels of the image's own (one LABEL step for them all), none at all otherwise
+ * (no LABEL step).
+ */
+export function buildLabels(project: string, image: string, key: string, own: Readonly<Record<string, string>>, bare: boolean): Record<string, string> {
+  if (bare && Object.keys(own).length === 0 && markTag(project, image, key) !== undefined) return {};
+  return imageLabels(project, image, key, own);
+}
 
 /** Labels for the temporary containers of this process. */
 export function tempLabels(runId: string = randomUUID().slice(0, 12)): Record<string, string> {

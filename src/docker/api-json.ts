@@ -41,8 +41,9 @@ export function splitRepoTag(ref: string): { readonly repo: string; readonly tag
   return { repo, tag };
 }
 
-/** `filters={"label":[...]}` as the list endpoints expect it. */
-export const labelFilters = (labels: readonly string[]): string => JSON.stringify({ label: [...labels] });
+/** `filters={"label":[...]}` as the list endpoints expect it; `reference`: images with a tag that matches it too (`docker images --filter reference=`). */
+export const labelFilters = (labels: readonly string[], reference?: string): string =>
+  JSON.stringify(reference === undefined ? { label: [...labels] } : { label: [...labels], reference: [reference] });
 
 export function toImageInfo(json: unknown): ImageInfo {
   const o = rec(json);

@@ -165,7 +165,8 @@ export interface Engine {
   build(req: BuildRequest, opts: { signal: AbortSignal; onEvent: (e: BuildStreamEvent) => void }): Promise<BuildOutcome>;
   /** `undefined` when no such image exists. `signal` drops the request (a pool's probe of an engine that hangs). */
   inspectImage(ref: string, signal?: AbortSignal): Promise<ImageInfo | undefined>;
-  listImages(filter: { labels: readonly string[] }): Promise<ImageSummary[]>;
+  /** The images with every label of `labels` and, with `reference`, a tag that matches that pattern (`mbuild-key/shop/*`). */
+  listImages(filter: { labels: readonly string[]; reference?: string }): Promise<ImageSummary[]>;
   /** `tag` is `repo:tag`. */
   tagImage(imageId: string, tag: string): Promise<void>;
   removeImage(ref: string, opts?: { force?: boolean; noPrune?: boolean }): Promise<void>;

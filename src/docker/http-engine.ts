@@ -143,8 +143,9 @@ export class HttpEngine implements Engine {
     return json === null ? undefined : wire.toImageInfo(json);
   }
 
-  async listImages(filter: { labels: readonly string[] }): Promise<ImageSummary[]> {
-    return wire.toImageSummaries(await this.json('listing images', 'GET', '/images/json', { query: { filters: wire.labelFilters(filter.labels) } }));
+  async listImages(filter: { labels: readonly string[]; reference?: string }): Promise<ImageSummary[]> {
+    const filters = wire.labelFilters(filter.labels, filter.reference);
+    return wire.toImageSummaries(await this.json('listing images', 'GET', '/images/json', { query: { filters } }));
   }
 
   async tagImage(imageId: string, tag: string): Promise<void> {

@@ -55,3 +55,13 @@ export function userStepName(name: string, labelSteps: number): string | undefin
   const total = Number(m[2]) - labelSteps;
   return Number(m[1]) > total ? undefined : `[${m[1]!}/${total}]${m[3] ?? ''}`;
 }
+
+/**
+ * How many of a classic build's last steps are mbuild's: none without labels to set (mbuild's
+ * marks are then a tag), one for a LABEL line (`sent` empty: the labels are in the
+ * Dockerfile), else one per label parameter. BuildKit: none.
+ */
+export function labelSteps(classic: boolean, labels: Readonly<Record<string, string>>, sent: Readonly<Record<string, string>>): number {
+  if (!classic || Object.keys(labels).length === 0) return 0;
+  return Math.max(1, Object.keys(sent).length);
+}

@@ -28,7 +28,7 @@ export async function finishBuilt(
     // The tags and the inspect are independent: one round trip between two builds instead of several.
     const [info] = await Promise.all([
       engine.inspectImage(imageId),
-      ...tagsToApply(file, image, imageId, opts.builder).map((tag) => engine.tagImage(imageId, tag)),
+      ...tagsToApply(file, image, imageId, opts.builder, decision.key).map((tag) => engine.tagImage(imageId, tag)),
     ]);
     return ok(info?.size ?? 0);
   });
@@ -77,7 +77,7 @@ export async function finishUpToDate(
   if (!verdict.inUse) await recordBuild(job, decision, imageId);
   return guarded('engine', async () => {
     const info = verdict.info ?? (await index.inspect(imageId));
-    await Promise.all(tagsToMove(file, image, imageId, opts.builder, info).map((tag) => engine.tagImage(imageId, tag)));
+    await Promise.all(tagsToMove(file, image, imageId, opts.builder, decision.key, info).map((tag) => engine.tagImage(imageId, tag)));
     if (wantsOutputs(job)) {
       const copied = await refreshOutputs(image, imageId, { engine, signal, labels: job.tempLabels, root: file.root, emit: opts.emit });
       if (!copied.ok) return err(outputFailure(copied.error, signal));

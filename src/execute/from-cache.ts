@@ -10,7 +10,7 @@ import type { Failure, ImageOutcome } from '../core/events.js';
 import { ok, type Result } from '../core/result.js';
 import { finishUpToDate, recordBuild } from './finish.js';
 import { wantsOutputs, warn, type ImageJob } from './job.js';
-import { tagsToApply } from './pins.js';
+import { ownTagCount, tagsToApply } from './pins.js';
 import { tagRef, untagCacheRef, type RegistryAccess } from './registry-access.js';
 import { fetchHit, isThisImage, lookUp, type CacheHit } from './shared-cache.js';
 
@@ -33,7 +33,7 @@ export async function fromSharedCache(job: ImageJob, decision: Decision, index: 
   const info = fetched.value;
   index.built(decision.key, info.id);
   const finished = await finishUpToDate(job, decision, { fresh: true, imageId: info.id, info, inUse: false }, index);
-  if (finished.ok) await untagCacheRef(job.opts.engine, hit.at.text, job.image.tags.length);
+  if (finished.ok) await untagCacheRef(job.opts.engine, hit.at.text, ownTagCount(job.opts.file, job.image, job.opts.builder, decision.key));
   return finished.ok && finished.value.kind === 'up-to-date' ? ok({ ...finished.value, cache: hit.at.text }) : finished;
 }
 
@@ -55,7 +55,7 @@ async function leaveInRegistry(job: ImageJob, access: RegistryAccess, hit: Cache
   const config = await access.client.imageConfig(hit.at.ref, job.signal);
   if (!config.ok || config.value === undefined || !isThisImage(job, config.value.labels, decision.key)) return undefined;
   const imageId = config.value.id;
-  access.leaveRemote(imageId, { at: hit.at, tags: tagsToApply(job.opts.file, job.image, imageId, job.opts.builder) });
+  access.leaveRemote(imageId, { at: hit.at, tags: tagsToApply(job.opts.file, job.image, imageId, job.opts.builder, decision.key) });
   await recordBuild(job, decision, imageId);
   return { kind: 'up-to-date', imageId, size: 0, cache: hit.at.text, remote: true };
 }

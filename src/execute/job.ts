@@ -84,6 +84,13 @@ export interface ImageJob {
 /** An `image-warning` of this image: a problem that leaves its outcome as it is. */
 export const warn = (job: ImageJob, message: string): void => job.opts.emit({ type: 'image-warning', image: job.image.name, message });
 
+/**
+ * A classic build whose marks may be a tag alone (core/labels.ts buildLabels): not when the run
+ * stores into a shared cache, whose entries must carry mbuild's labels (a pull checks them:
+ * an entry without them could be any image put under that tag).
+ */
+export const bareClassic = (job: ImageJob): boolean => job.opts.builder === 'classic' && job.opts.registry?.cache.to === undefined;
+
 /** Copying `outputs` to the host was asked for and the image has some. */
 export const wantsOutputs = (job: ImageJob): boolean => job.opts.outputs !== false && job.image.outputs.length > 0;
 

@@ -10,7 +10,7 @@
  */
 import type { Decision } from '../cache/freshness.js';
 import type { Failure } from '../core/events.js';
-import { pinnedRef } from '../core/labels.js';
+import { markTag, pinnedRef } from '../core/labels.js';
 import { err, ok, type Result } from '../core/result.js';
 import type { Moved, Route } from '../pool/moves.js';
 import { placeOn } from '../pool/placement.js';
@@ -55,7 +55,7 @@ export async function buildOnPool(
       lease.release();
     }
     // Home, where step 4 tags it; an engine lost before its image got there has it built again.
-    const done = built.ok ? await movedHome(job, pool, built.value, engine) : built;
+    const done = built.ok ? await movedHome(job, pool, built.value, engine, decision.key) : built;
     if (done.ok) return done;
     // A move's failure may be either end's: every engine is asked then.
     const suspects = done.error.reason === 'engine-error' ? run.o.engines.map((e) => e.name) : [engine.name];
@@ -67,8 +67,17 @@ export async function buildOnPool(
   }
 }
 
-async function movedHome(job: ImageJob, pool: PoolBuilds, imageId: string, engine: PoolEngine): Promise<Result<string, Failure>> {
+async function movedHome(job: ImageJob, pool: PoolBuilds, imageId: string, engine: PoolEngine, key: string): Promise<Result<string, Failure>> {
   pool.run.moves.record(imageId, engine);
+  // Classic: the engine that built it knows it by its mark tag (a later run finds it there, from-engines.ts).
+  const mark = job.opts.builder === 'classic' && !engine.home ? markTag(job.opts.file.name, job.image.name, key) : undefined;
+  if (mark !== undefined) {
+    const marked = await guarded('tagging', async () => {
+      await engine.engine.tagImage(imageId, mark);
+      return ok(undefined);
+    });
+    if (!marked.ok) return marked;
+  }
   const home = await move(job, pool, imageId, job.image.name, pool.run.home);
   return home.ok ? ok(imageId) : home;
 }

@@ -1,7 +1,8 @@
 /**
  * Step 2 of an image's build: the context as it will be sent. The mounts' sources are
  * resolved (upstream IDs, external images that exist locally) and their entries spliced
- * into the tar; mbuild's labels are added (classic: as one LABEL instruction closing the
+ * into the tar; mbuild's labels are added (classic: its marks are a tag, core/labels.ts markTag, and
+ * labels, when the image has some of its own, go as one LABEL instruction closing the
  * built stage of the Dockerfile sent, dockerfile/label-line.ts); every context entry is
  * checked, as it is sent, against what the key was computed from.
  */
@@ -10,16 +11,16 @@ import type { FileInput, ImageInputs } from '../cache/inputs.js';
 import { ReadSet } from '../context/read-set.js';
 import { ContextChangedError, packContext, type SentEntry } from '../context/tar.js';
 import type { Failure } from '../core/events.js';
-import { imageLabels } from '../core/labels.js';
+import { buildLabels } from '../core/labels.js';
 import { err, ok, type Result } from '../core/result.js';
-import { withLabelInstruction } from '../dockerfile/label-line.js';
+import { labelSteps, withLabelInstruction } from '../dockerfile/label-line.js';
 import { buildResolver, resolveMounts, type ResolvedMount } from '../mounts/sources.js';
 import { allMountEntries } from '../mounts/splice.js';
 import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { prepareDiffs } from './dockerfile-diffs.js';
 import { contextFailure, guarded } from './failure.js';
-import { spliceOptions, type ImageJob, type PreparedContext } from './job.js';
+import { bareClassic, spliceOptions, type ImageJob, type PreparedContext } from './job.js';
 import { prepareImageContext } from './prepare-image-context.js';
 import { sentDockerfile } from './sent-dockerfile.js';
 
@@ -39,7 +40,7 @@ export async function prepareContext(
   const extra = mounts.length === 0 ? undefined : allMountEntries(mounts, spliceOptions(job, containers, shared));
   // Only what the build reads, as the key was computed from it (followed links included).
   const select = decision.inputs.reads === null ? undefined : new ReadSet(decision.inputs.reads);
-  const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
+  const labels = buildLabels(opts.file.name, image.name, decision.key, image.labels, bareClassic(job));
   const withDiffs = diffs.value.sent?.text ?? decision.inputs.dockerfile;
   const rewritten = await sentDockerfile(job, withDiffs);
   if (!rewritten.ok) return rewritten;
@@ -61,7 +62,7 @@ export async function prepareContext(
   const inDockerfile = labelled !== undefined && (image.dockerfile.kind === 'inline' || diffs.value.sent !== undefined || packed.value.plan.dockerfileReplaced);
   const sent = inDockerfile ? {} : labels;
   // Classic: mbuild's labels are the build's last steps, one LABEL line or a step per label parameter.
-  return ok({ packed: packed.value, labels: sent, labelSteps: opts.builder === 'classic' ? Math.max(1, Object.keys(sent).length) : 0 });
+  return ok({ packed: packed.value, labels: sent, labelSteps: labelSteps(opts.builder === 'classic', labels, sent) });
 }
 
 /** The image's mounts with their sources resolved (upstream IDs, local external images). */

@@ -16,9 +16,9 @@ import type { ExtraEntry } from '../context/tar.js';
 import type { InjectedFile } from '../context/source.js';
 import type { Location } from '../core/diagnostic.js';
 import type { Failure } from '../core/events.js';
-import { imageLabels } from '../core/labels.js';
+import { buildLabels } from '../core/labels.js';
 import { err, ok, type Result } from '../core/result.js';
-import { withLabelInstruction } from '../dockerfile/label-line.js';
+import { labelSteps, withLabelInstruction } from '../dockerfile/label-line.js';
 import { planningArgs } from '../dockerfile/images.js';
 import { parseDockerfile } from '../dockerfile/parse.js';
 import { contextReads } from '../dockerfile/reads.js';
@@ -29,7 +29,7 @@ import { allMountEntries } from '../mounts/splice.js';
 import type { SharedReads } from '../mounts/shared-reads.js';
 import type { TempContainers } from '../mounts/temp-containers.js';
 import { guarded } from './failure.js';
-import { spliceOptions, type ImageJob } from './job.js';
+import { bareClassic, spliceOptions, type ImageJob } from './job.js';
 import type { PreparedContext } from './job.js';
 import { sentDockerfile } from './sent-dockerfile.js';
 
@@ -98,7 +98,7 @@ async function packed(
   }
   const ignoreText = decision.inputs.ignore ?? (await readImageFile(ref, `${path}/.dockerignore`, read))?.toString('utf8');
   const select = selectOf(job, image, decision, text);
-  const labels = imageLabels(opts.file.name, image.name, decision.key, image.labels);
+  const labels = buildLabels(opts.file.name, image.name, decision.key, image.labels, bareClassic(job));
   const classic = opts.builder === 'classic';
   // In-file image names in its FROM / COPY --from lines are sent as the images built (as for any image).
   const rewritten = await sentDockerfile(job, text);
@@ -132,7 +132,7 @@ async function packed(
   const pack = packEntries({ injected, dockerfileInTar: CONTEXT_IMAGE_DOCKERFILE, entries: entries() });
   // Classic: mbuild's labels are the Dockerfile's last LABEL line; BuildKit: build parameters.
   const sent = labelled !== undefined ? {} : labels;
-  return ok({ packed: pack, labels: sent, labelSteps: classic ? Math.max(1, Object.keys(sent).length) : 0 });
+  return ok({ packed: pack, labels: sent, labelSteps: labelSteps(classic, labels, sent) });
 }
 
 /** What the build reads: as the key found it, or (a Dockerfile inside the image) as its text says. */

@@ -15,6 +15,7 @@ import { cacheTag, IMAGE_LABEL, KEY_LABEL, PROJECT_LABEL } from '../core/labels.
 import { err, messageOf, ok, type Result } from '../core/result.js';
 import type { ImageInfo } from '../docker/engine.js';
 import { warn, type ImageJob } from './job.js';
+import { ownTagCount } from './pins.js';
 import { tagRef, untagCacheRef, withRetry, type RegistryAccess, type TagRef } from './registry-access.js';
 
 export interface CacheHit {
@@ -54,7 +55,11 @@ export async function fetchHit(job: ImageJob, access: RegistryAccess, hit: Cache
   }
 }
 
-/** The labels say: this project's image, built from `key` (what a local skip checks too). */
+/**
+ * The labels say: this project's image, built from `key` (what a local skip checks too). An
+ * entry without mbuild's labels never passes: under that tag could be any image. (Classic
+ * builds of a run that stores into the cache keep the labels for this, execute/job.ts bareClassic.)
+ */
 export const isThisImage = (job: ImageJob, labels: Readonly<Record<string, string>>, key: string): boolean =>
   labels[KEY_LABEL] === key && labels[PROJECT_LABEL] === job.opts.file.name && labels[IMAGE_LABEL] === job.image.name;
 
@@ -98,15 +103,24 @@ export async function storeInCache(
   try {
     const local = await access.local(job.opts.engine, outcome.imageId, job.signal);
     if (!local.ok) throw new Error(local.error);
+    // An image built classic by an earlier run without a cache to store into carries its marks as a tag only: no pull would accept it.
+    const labels = (await job.opts.engine.inspectImage(outcome.imageId))?.labels ?? {};
+    if (!isThisImage(job, labels, key)) {
+      warn(
+        job,
+        `not stored in the shared cache ${to ?? ''}: the image has no labels of mbuild's (built by the classic builder with no cache to store into); build it again with --no-cache to store it`,
+      );
+      return undefined;
+    }
     const auth = await access.auth(at.value.ref.registry);
     if (!auth.ok) throw new Error(auth.error);
     await job.opts.engine.tagImage(outcome.imageId, at.value.text);
     const transfer = { auth: auth.value, signal: job.signal, ...access.stallOf(at.value.ref.registry) };
     const pushed = await withRetry(job.signal, () => job.opts.engine.pushImage(at.value.repo, at.value.tag, transfer));
-    await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
+    await untagCacheRef(job.opts.engine, at.value.text, ownTagCount(job.opts.file, job.image, job.opts.builder, key));
     stored(pushed.digest);
   } catch (e) {
-    await untagCacheRef(job.opts.engine, at.value.text, job.image.tags.length);
+    await untagCacheRef(job.opts.engine, at.value.text, ownTagCount(job.opts.file, job.image, job.opts.builder, key));
     if (job.signal.aborted) return { reason: 'cancelled' };
     warn(job, `cannot store the image in the shared cache ${to ?? ''}: ${messageOf(e)}`);
   }

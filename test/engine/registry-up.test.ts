@@ -267,7 +267,11 @@ describe('pulls with credentials', () => {
     );
     docker('-H', fresh.host, 'rmi', `${authed.host}/${p.name}/app:1`, `${authed.host}/${p.name}/app:latest`);
     cleanups.push(() => {
-      const ids = docker('-H', fresh.host, 'image', 'ls', '-q', '--filter', `label=io.mbuild.project=${childName}`);
+      // Built classic: marked by its tag (mbuild-key/<project>/<image>:<key>), not by labels.
+      const ids = [
+        ...docker('-H', fresh.host, 'image', 'ls', '-q', '--filter', `label=io.mbuild.project=${childName}`),
+        ...docker('-H', fresh.host, 'image', 'ls', '-q', '--filter', `reference=mbuild-key/${childName}/*`),
+      ];
       if (ids.length > 0) docker('-H', fresh.host, 'rmi', '-f', ...new Set(ids));
     });
     const denied = await runUp(child, ['--builder', 'classic'], { DOCKER_HOST: fresh.host, DOCKER_CONFIG: dockerConfig({}) });
@@ -312,6 +316,50 @@ describe('the shared cache', () => {
     const partial = await ci2.up(['--cache-from', cache], { DOCKER_HOST: fresh.host });
     expect(partial.code, partial.stderr).toBe(0);
     expect(ofType(partial.events, 'image-started').map((e) => e.image)).toEqual(['app']);
+  });
+
+  it("classic: a run that stores into the cache keeps mbuild's labels, so a fresh engine takes its entries; an image built without them is not stored", async () => {
+    const p = project(plain.host);
+    const cache = `${plain.host}/${p.name}-cache`;
+    const idsOf = (events: JsonEvent[]) =>
+      Object.fromEntries(ofType(events, 'image-done').map((e) => [e.image, e.outcome.kind === 'failed' ? '' : e.outcome.imageId]));
+    const mbuildLabels = (id: string): string[] => {
+      const labels = JSON.parse(docker('image', 'inspect', '-f', '{{json .Config.Labels}}', id)[0]!) as Record<string, string> | null;
+      return Object.keys(labels ?? {}).filter((k) => k.startsWith('io.mbuild.'));
+    };
+    // No cache to store into: the marks are a tag alone.
+    const local = await p.up(['--builder', 'classic']);
+    expect(local.code, local.stderr).toBe(0);
+    expect(mbuildLabels(idsOf(local.events)['base']!)).toEqual([]);
+    // Then a run that stores: up to date, nothing stored, a warning that says why.
+    const late = await p.up(['--builder', 'classic', '--cache-to', cache]);
+    expect(late.code, late.stderr).toBe(0);
+    expect(ofType(late.events, 'cache-stored')).toEqual([]);
+    expect(
+      ofType(late.events, 'image-warning')
+        .map((e) => e.image)
+        .sort(),
+    ).toEqual(['app', 'base']);
+    for (const w of ofType(late.events, 'image-warning')) expect(w.message).toContain(`not stored in the shared cache ${cache}`);
+    // Built again for the cache: labelled, stored; a fresh engine takes the entries, marked by their tag too.
+    const warm = await p.up(['--builder', 'classic', '--cache-to', cache, '--no-cache']);
+    expect(warm.code, warm.stderr).toBe(0);
+    expect(
+      ofType(warm.events, 'cache-stored')
+        .map((e) => e.image)
+        .sort(),
+    ).toEqual(['app', 'base']);
+    const ids = idsOf(warm.events);
+    expect(mbuildLabels(ids['base']!).sort()).toEqual(['io.mbuild.image', 'io.mbuild.key', 'io.mbuild.project']);
+    cleanups.push(() => clearFresh(p.name));
+    const hit = await copyOf(p).up(['--builder', 'classic', '--cache-from', cache], { DOCKER_HOST: fresh.host });
+    expect(hit.code, hit.stderr).toBe(0);
+    expect(ofType(hit.events, 'image-started')).toEqual([]);
+    expect(idsOf(hit.events)).toEqual(ids);
+    expect(docker('-H', fresh.host, 'image', 'ls', '--format', '{{.Repository}}', '--filter', `reference=mbuild-key/${p.name}/*`).sort()).toEqual([
+      `mbuild-key/${p.name}/app`,
+      `mbuild-key/${p.name}/base`,
+    ]);
   });
 
   it('--push with a hit copies the tags on the registry and pulls nothing', async () => {

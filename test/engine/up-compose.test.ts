@@ -25,7 +25,7 @@ describe('mbuild up: a compose file', () => {
     // additional_contexts: {api-image: service:api} is the image just built.
     expect(readFileSync(join(project.dir, 'out', 'from-api.txt'), 'utf8')).toBe('api 2.5\n');
     expect(inspectImage(`${project.name}/api:dev`)?.labels['org.example.team']).toBe('checkout');
-    const tags = projectTags(project.name).filter((t) => !t.startsWith('mbuild-pin/'));
+    const tags = projectTags(project.name).filter((t) => !t.startsWith('mbuild-pin/') && !t.startsWith('mbuild-key/'));
     expect(tags.sort()).toEqual([`${project.name}-web:latest`, `${project.name}/api:dev`]);
     const built = r.stdout.split('\n').filter((l) => /^\[(api|web)\] /.test(l));
     const lastApi = built.map((l) => l.startsWith('[api]')).lastIndexOf(true);

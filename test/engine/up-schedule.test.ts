@@ -100,8 +100,14 @@ describe.each(['buildkit', 'classic'] as const)('mbuild up --builder %s: order a
       expect(layers(child).length).toBeGreaterThan(layers(parent).length);
     }
 
-    // The labels mbuild promises, and the full log of every build.
-    expect(inspectImage(ids['c']!)!.labels).toMatchObject({ 'io.mbuild.project': p.name, 'io.mbuild.image': 'c' });
+    // The marks mbuild promises (BuildKit: labels; classic: a tag, with no LABEL step), and the full log of every build.
+    const key = readFileSync(join(p.dir, '.mbuild', 'state', 'c.json.key'), 'utf8').split(' ')[0]!;
+    const built = inspectImage(ids['c']!)!;
+    if (builder === 'buildkit') expect(built.labels).toMatchObject({ 'io.mbuild.project': p.name, 'io.mbuild.image': 'c', 'io.mbuild.key': key });
+    else {
+      expect(built.repoTags).toContain(`mbuild-key/${p.name}/c:${key}`);
+      expect(Object.keys(built.labels).filter((k) => k.startsWith('io.mbuild.'))).toEqual([]);
+    }
     for (const image of IMAGES) expect(existsSync(join(p.dir, '.mbuild', 'logs', `${image}.log`)), `${image}.log`).toBe(true);
     expect(readFileSync(join(p.dir, '.mbuild', 'logs', 'a.log'), 'utf8')).toMatch(/RUN sleep 1 && cat \/proc\/sys\/kernel\/random\/uuid > \/a-id/);
   });

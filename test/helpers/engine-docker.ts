@@ -52,12 +52,15 @@ export function runInImage(image: string, ...cmd: string[]): string {
 /** A file's text inside an image. */
 export const fileInImage = (image: string, path: string): string => runInImage(image, 'cat', path);
 
-/** Every `repo:tag` on the daemon whose repository belongs to `project` (its own tags, default tags and BuildKit pins). */
+/** Every `repo:tag` on the daemon whose repository belongs to `project` (its own tags, default tags, BuildKit pins and classic mark tags). */
 export function projectTags(project: string): string[] {
   return docker('image', 'ls', '--format', '{{.Repository}}:{{.Tag}}').filter(
-    (t) => t.startsWith(`${project}/`) || t.startsWith(`${project}-`) || t.startsWith(`mbuild-pin/${project}-`),
+    (t) => t.startsWith(`${project}/`) || t.startsWith(`${project}-`) || t.startsWith(`mbuild-pin/${project}-`) || t.startsWith(`mbuild-key/${project}/`),
   );
 }
+
+/** The classic builder's mark tags (`mbuild-key/<project>/<image>:<key>`) of one image of the project. */
+export const markTags = (project: string, image: string): string[] => projectTags(project).filter((t) => t.startsWith(`mbuild-key/${project}/${image}:`));
 
 /** BuildKit pin tags (`mbuild-pin/<project>-<image>:<hex>`) of one image of the project. */
 export const pinTags = (project: string, image: string): string[] => projectTags(project).filter((t) => t.startsWith(`mbuild-pin/${project}-${image}:`));

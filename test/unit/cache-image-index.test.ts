@@ -24,16 +24,19 @@ function root(keys: Record<string, string> = {}): string {
   return t.dir;
 }
 
-const labels = (key: string, project = 'p') => ({ 'io.mbuild.project': project, 'io.mbuild.key': key });
+const labels = (key: string, project = 'p') => ({ 'io.mbuild.project': project, 'io.mbuild.image': 'web', 'io.mbuild.key': key });
 /** An image of the engine; `id` without its `sha256:` prefix. */
 const img = (id: string, key: string, project = 'p'): ImageSummary => ({ id: `sha256:${id}`, repoTags: [], labels: labels(key, project) });
 
 function fake(initial: ImageSummary[]) {
-  const state = { images: [...initial], lists: 0, inspects: [] as string[], failList: false };
+  const state = { images: [...initial], lists: 0, byMark: 0, inspects: [] as string[], failList: false };
   const engine = {
-    listImages: async (f: { labels: readonly string[] }) => {
-      state.lists++;
+    /** `lists` counts the listings by label; each goes with one by mark tag (`byMark`), which these images never match. */
+    listImages: async (f: { labels: readonly string[]; reference?: string }) => {
+      if (f.reference !== undefined) state.byMark++;
+      else state.lists++;
       if (state.failList) throw new Error('daemon gone');
+      if (f.reference !== undefined) return state.images.filter((i) => i.repoTags.some((t) => t.startsWith(f.reference!.slice(0, -1))));
       return state.images.filter((i) => f.labels.every((l) => i.labels[l.split('=')[0]!] === l.split('=')[1]));
     },
     inspectImage: async (ref: string): Promise<ImageInfo | undefined> => {
@@ -66,6 +69,7 @@ describe('ImageIndex: the project listing lives for the session', () => {
     // Another project has its own listing.
     expect(await images.run('other', dir).find('web', 'k-x')).toEqual({ imageId: 'sha256:x', inUse: false });
     expect(state.lists).toBe(3);
+    expect(state.byMark).toBe(3);
   });
 
   it('an image removed elsewhere is served for one more run, then forgotten', async () => {

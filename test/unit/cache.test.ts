@@ -7,7 +7,7 @@ import { cacheKey, collectInputs, type ImageInputs } from '../../src/cache/input
 import { StatCache, TIMESTAMP_GRANULARITY_MS } from '../../src/cache/stat-cache.js';
 import { prefetch } from '../../src/cache/prefetch.js';
 import { ImageIndex, PREFETCH_LIMIT } from '../../src/cache/image-index.js';
-import { KEY_LABEL, PROJECT_LABEL } from '../../src/core/labels.js';
+import { IMAGE_LABEL, KEY_LABEL, PROJECT_LABEL } from '../../src/core/labels.js';
 import { PENDING } from '../../src/cache/inputs.js';
 import { recordedImages, writeManifest } from '../../src/cache/manifest.js';
 import { predict } from '../../src/cache/predict.js';
@@ -174,7 +174,7 @@ describe('what is an input of the key, and how a change is told', () => {
       if (!r.ok) throw new Error('unreadable');
       const key = cacheKey(r.value);
       await writeManifest(file.root, { image: name, key, imageId: `sha256:${name}`, inputs: r.value });
-      labels.set(`sha256:${name}`, { [KEY_LABEL]: key, [PROJECT_LABEL]: 'p' });
+      labels.set(`sha256:${name}`, { [KEY_LABEL]: key, [PROJECT_LABEL]: 'p', [IMAGE_LABEL]: name });
     }
     return {
       inspectImage: async (ref: string) => ({ ...(await noEngine.inspectImage()), ...(labels.has(ref) && { id: ref, labels: labels.get(ref)! }) }),
@@ -361,7 +361,7 @@ describe('prefetch (the inspects a run starts while its build file loads)', () =
     const dir = project({ '.mbuild/state/app.json.key': 'v1-k sha256:aaa\n' });
     const asked: string[] = [];
     const engine = {
-      inspectImage: async (ref: string) => (asked.push(ref), { ...info(ref), labels: { [KEY_LABEL]: 'v1-k', [PROJECT_LABEL]: 'p' } }),
+      inspectImage: async (ref: string) => (asked.push(ref), { ...info(ref), labels: { [KEY_LABEL]: 'v1-k', [PROJECT_LABEL]: 'p', [IMAGE_LABEL]: 'app' } }),
       listImages: async () => [],
     };
     const images = new ImageIndex(engine);

@@ -1,7 +1,7 @@
 /** The garbage policy's selection (cache/gc.ts): pure, from histories, the built record, the engine's images and containers. */
 import { describe, expect, it } from 'vitest';
 import { mayHaveGarbage, pinImage, selectGarbage, type GcInput } from '../../src/cache/gc.js';
-import { pinnedRef } from '../../src/core/labels.js';
+import { markTag, pinnedRef } from '../../src/core/labels.js';
 import type { ImageSummary } from '../../src/docker/engine.js';
 
 const P = 'shop';
@@ -102,5 +102,45 @@ describe('mayHaveGarbage', () => {
     expect(mayHaveGarbage(built, histories, 6)).toBe(false);
     // Kept by another image's history.
     expect(mayHaveGarbage(new Set([id(1), id(6)]), new Map([...histories, ['web', [id(1)]]]), 3)).toBe(false);
+  });
+});
+
+describe('selectGarbage: classic builds, marked by a tag instead of labels', () => {
+  const mark = (image: string, n: number): string => markTag(P, image, `v1-${String(n).padStart(64, '0')}`)!;
+  /** `api` built 1..4 classic (no mbuild labels; 4 current, tagged), all in the record. */
+  const classic = (n: number, tags: string[] = []): ImageSummary => ({ id: id(n), repoTags: [...tags, mark('api', n)], labels: {} });
+  const base = (o: Partial<GcInput> = {}): GcInput =>
+    input({
+      keep: 2,
+      histories: new Map([['api', [4, 3, 2, 1].map(id)]]),
+      built: new Set([1, 2, 3, 4].map(id)),
+      images: [classic(4, ['shop-api:latest']), classic(3), classic(2), classic(1)],
+      ...o,
+    });
+
+  it('removes a superseded image whose only tags are its marks, with them; keeps the current and the kept builds', () => {
+    const s = selectGarbage(base());
+    expect(s.images.map((x) => x.imageId).sort()).toEqual([1, 2].map(id));
+    expect(s.images.find((x) => x.imageId === id(1))?.pins).toEqual([mark('api', 1)]);
+    expect(s.images.find((x) => x.imageId === id(1))?.image).toBe('api');
+    expect(s.kept).toEqual([]);
+  });
+
+  it('a user tag or a mark of another project keeps it; a mark is no image of the project when it names another', () => {
+    const other = markTag('blog', 'web', `v1-${'0'.repeat(64)}`)!;
+    const images = [classic(4, ['shop-api:latest']), classic(3), classic(2, ['mine:old']), { ...classic(1), repoTags: [mark('api', 1), other] }];
+    const s = selectGarbage(base({ images }));
+    expect(s.images).toEqual([]);
+    expect(s.kept).toEqual([
+      { imageId: id(2), image: 'api', reason: 'tagged mine:old' },
+      { imageId: id(1), image: 'api', reason: `tagged ${other}` },
+    ]);
+    // Only another project's mark: not this project's image at all.
+    expect(removed(base({ images: [classic(4), { id: id(1), repoTags: [other], labels: {} }] }))).toEqual([]);
+  });
+
+  it("a kept build's superseded pin goes when its mark stays on it", () => {
+    const images = [classic(4), classic(3, [pin('api', 3)])];
+    expect(selectGarbage(base({ images })).pins).toEqual([{ tag: pin('api', 3), imageId: id(3) }]);
   });
 });

@@ -7,7 +7,8 @@ import { rm } from 'node:fs/promises';
 import { changedFiles } from '../../cache/explain.js';
 import { readManifest, recordedImages } from '../../cache/manifest.js';
 import { predictPlanned } from '../../cache/predict.js';
-import { IMAGE_LABEL, isPinOf, KEY_LABEL, projectFilter } from '../../core/labels.js';
+import { listProjectImages } from '../../cache/project-images.js';
+import { isMarkOf, isPinOf, marksOf } from '../../core/labels.js';
 import { stateDir } from '../../core/layout.js';
 import { err, messageOf, ok } from '../../core/result.js';
 import type { BuilderKind, Engine, ImageSummary } from '../../docker/engine.js';
@@ -61,7 +62,9 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
   // Only what this checkout recorded, with the key it recorded: never by project label alone
   // (another checkout may have the same project name).
   const recorded = await recordedImages(file.root);
-  const mine = (await engine.listImages({ labels: [projectFilter(file.name)] })).filter((i) => recorded.get(i.id)?.has(i.labels[KEY_LABEL] ?? '') === true);
+  const mine = (await listProjectImages(engine, file.name)).filter((i) =>
+    marksOf(i).some((m) => m.project === file.name && recorded.get(i.id)?.has(m.key) === true),
+  );
   const removed = opts.all
     ? await cleanAll(io, engine, file, mine, opts.dryRun ?? false)
     : await cleanSuperseded(io, planned.value, engine, builder, mine, opts);
@@ -70,6 +73,9 @@ export async function cleanCommand(io: CliIo, opts: EngineOptions & { dryRun?: b
   io.stdout.write(`${removed} image${removed === 1 ? '' : 's'} ${opts.dryRun ? 'would be ' : ''}removed\n`);
   return ok(ExitCode.ok);
 }
+
+/** The image name of the build file an image of the project was built for, as its marks say. */
+const imageOf = (file: BuildFile, i: ImageSummary): string => marksOf(i).find((m) => m.project === file.name)?.image ?? '?';
 
 /** Plain `clean`: the recorded images that no current tag or key refers to (forced, as ever). */
 async function cleanSuperseded(
@@ -89,9 +95,9 @@ async function cleanSuperseded(
     }
   }
   for (const p of await predictPlanned(planned, engine, builder, warnOn(io))) if (p.fresh) keep.add(p.imageId);
-  const candidates = mine.filter((i) => !keep.has(i.id) && i.repoTags.every((tag) => isPinOf(file.name, tag)));
+  const candidates = mine.filter((i) => !keep.has(i.id) && i.repoTags.every((tag) => isPinOf(file.name, tag) || isMarkOf(file.name, tag)));
   for (const c of candidates) {
-    io.stdout.write(`${opts.dryRun ? 'would remove' : 'removing'} ${shortId(c.id)} (${c.labels[IMAGE_LABEL] ?? '?'})\n`);
+    io.stdout.write(`${opts.dryRun ? 'would remove' : 'removing'} ${shortId(c.id)} (${imageOf(file, c)})\n`);
     if (!opts.dryRun) await engine.removeImage(c.id, { force: true });
   }
   return candidates.length;
@@ -99,7 +105,7 @@ async function cleanSuperseded(
 
 /**
  * `clean --all`: every image this checkout recorded, the current ones too, with the build
- * file's tags and pins that name them (untagged first). Kept: an image with another tag (the
+ * file's tags, pins and mark tags that name them (untagged first). Kept: an image with another tag (the
  * user's own), an image a container uses (never forced: a conflict keeps it).
  */
 async function cleanAll(io: CliIo, engine: Engine, file: BuildFile, mine: readonly ImageSummary[], dryRun: boolean): Promise<number> {
@@ -107,8 +113,8 @@ async function cleanAll(io: CliIo, engine: Engine, file: BuildFile, mine: readon
   const inUse = new Set((await engine.listContainers({ labels: [] })).map((c) => c.imageId));
   let removed = 0;
   for (const i of mine) {
-    const what = `${shortId(i.id)} (${i.labels[IMAGE_LABEL] ?? '?'})`;
-    const foreign = i.repoTags.find((t) => !own.has(t) && !isPinOf(file.name, t));
+    const what = `${shortId(i.id)} (${imageOf(file, i)})`;
+    const foreign = i.repoTags.find((t) => !own.has(t) && !isPinOf(file.name, t) && !isMarkOf(file.name, t));
     if (foreign !== undefined || inUse.has(i.id)) {
       io.stdout.write(`keeping ${what}: ${foreign !== undefined ? `tagged ${foreign}` : 'used by a container'}\n`);
       continue;
