@@ -5,7 +5,7 @@
 // else /var/run/docker.sock). No config parsing, no ignore rules, no hashing, no cache.
 //   node bench/bare-walk.mjs <project dir>
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
+import { pingEngine } from './engine-api.mjs';
 import { join } from 'node:path';
 
 const dir = process.argv[2];
@@ -23,14 +23,5 @@ function walk(abs) {
 
 for (const c of contexts) walk(join(dir, c));
 
-const host = process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock';
-const socketPath = host.replace(/^unix:\/\//, '');
-await new Promise((resolve, reject) => {
-  const req = http.request({ socketPath, path: '/_ping' }, (res) => {
-    res.resume();
-    res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`/_ping: ${res.statusCode}`))));
-  });
-  req.on('error', reject);
-  req.end();
-});
+await pingEngine();
 process.stdout.write(`${entries}\n`);

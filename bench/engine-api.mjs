@@ -18,6 +18,19 @@ export function engineApi(method, path, socket = '/var/run/docker.sock') {
   });
 }
 
+/** One `GET /_ping` on DOCKER_HOST's socket (else the main engine's): the one engine call a floor for a no-op makes. */
+export function pingEngine() {
+  const socketPath = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath, path: '/_ping' }, (res) => {
+      res.resume();
+      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`/_ping: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 const labelsOf = (tool, project) => [`bench.tool=${tool}`, `bench.project=${project}`];
 
 /**

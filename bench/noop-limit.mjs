@@ -19,7 +19,7 @@
 //     --json    also write the raw figures (every run's wall time) to FILE
 // Exit 0 (targets met or missed: the table says which), 2 on an error.
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import http from 'node:http';
+import { engineApi, pingEngine } from './engine-api.mjs';
 
 /** The bare walk (run as its own process): `--walk LIST`, LIST a JSON array of input-set roots. */
 async function bareWalk(list) {
@@ -31,15 +31,7 @@ async function bareWalk(list) {
     for (const d of readdirSync(abs)) walk(`${abs}/${d}`);
   };
   for (const root of JSON.parse(readFileSync(list, 'utf8'))) walk(root);
-  const socketPath = (process.env.DOCKER_HOST ?? 'unix:///var/run/docker.sock').replace(/^unix:\/\//, '');
-  await new Promise((resolve, reject) => {
-    const req = http.request({ socketPath, path: '/_ping' }, (res) => {
-      res.resume();
-      res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`/_ping: ${res.statusCode}`))));
-    });
-    req.on('error', reject);
-    req.end();
-  });
+  await pingEngine();
   process.stdout.write(`${entries}\n`);
 }
 
@@ -74,7 +66,6 @@ async function main() {
   const { loadavg, tmpdir } = await import('node:os');
   const { join } = await import('node:path');
   const { fileURLToPath } = await import('node:url');
-  const { engineApi } = await import('./engine-api.mjs');
   const { processRunner } = await import('./exec.mjs');
   const { generateMonorepo } = await import('./gen.mjs');
 
