@@ -26,7 +26,7 @@ import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { engineApi } from './engine-api.mjs';
 import { processRunner } from './exec.mjs';
-import { generateMonorepo } from './gen.mjs';
+import { generateMonorepo, registryMonorepo } from './gen.mjs';
 import { startProxy } from './proxy.mjs';
 import { startRegistryProxy } from './registry-proxy.mjs';
 import { freePort, startRegistry } from '../test/helpers/registry-server.mjs';
@@ -40,8 +40,7 @@ const QUICK = argv.includes('--quick');
 const ROUNDS = Number(opt('--rounds') ?? 3);
 const ROUTES = (opt('--routes') ?? 'pull4,load1,load1omit,levels,loadeach4,pull30').split(',');
 const NAME = 'cacheprobe';
-const MiB = 1024 * 1024;
-const SHAPE = QUICK ? { levels: 3, width: 3, randomBytes: MiB / 4 } : { levels: 5, width: 6, randomBytes: MiB };
+const { sizes: SIZES } = registryMonorepo(QUICK);
 const log = (m) => process.stderr.write(`probe: ${m}\n`);
 const { exec, interrupted, stopOnSignals } = processRunner({ spawn, timeoutMs: 15 * 60_000, log });
 const MANIFEST_ACCEPT = 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json';
@@ -271,16 +270,7 @@ async function main() {
     const g = generateMonorepo({
       dir,
       name: NAME,
-      images: SHAPE.levels * SHAPE.width,
-      depth: SHAPE.levels,
-      fanout: 1,
-      roots: SHAPE.width,
-      files: 50,
-      fileBytes: 1024,
-      argEvery: 3,
-      mountEvery: 4,
-      sleep: 1,
-      randomBytes: SHAPE.randomBytes,
+      ...SIZES,
       registry: reg.host,
       tag: '1',
     });

@@ -224,3 +224,25 @@ export function writeUnread(ctx, image, u) {
 export function editFile(dir, image, text) {
   writeFileSync(join(dir, image, srcFile(0)), `${image} edited: ${text}\n`);
 }
+
+/**
+ * The registry benches' project (bench/registry.mjs, bench/cache-load-probe.mjs): `levels` x `width`
+ * images, each FROM the one above it, RUN steps of `sleep 1` writing `randomBytes` random bytes (a layer
+ * worth pushing); `generateMonorepo` sizes, and the shape for the report.
+ */
+export function registryMonorepo(quick) {
+  const shape = quick ? { levels: 3, width: 3, randomBytes: 256 * 1024 } : { levels: 5, width: 6, randomBytes: 1024 * 1024 };
+  const sizes = {
+    images: shape.levels * shape.width,
+    depth: shape.levels,
+    fanout: 1,
+    roots: shape.width,
+    files: 50,
+    fileBytes: 1024,
+    argEvery: 3,
+    mountEvery: 4,
+    sleep: 1,
+    randomBytes: shape.randomBytes,
+  };
+  return { shape, sizes };
+}

@@ -46,7 +46,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { engineApi } from './engine-api.mjs';
 import { processRunner } from './exec.mjs';
-import { generateMonorepo } from './gen.mjs';
+import { generateMonorepo, registryMonorepo } from './gen.mjs';
 import { startProxy } from './proxy.mjs';
 import { startRegistryProxy } from './registry-proxy.mjs';
 import { freePort, startRegistry, tagsOf } from '../test/helpers/registry-server.mjs';
@@ -73,19 +73,7 @@ const NAME = 'benchreg';
 const MiB = 1024 * 1024;
 /** No tool run may take longer than this (then it is stopped and the bench fails). */
 const RUN_TIMEOUT_MS = 15 * 60_000;
-const SHAPE = QUICK ? { levels: 3, width: 3, randomBytes: MiB / 4 } : { levels: 5, width: 6, randomBytes: MiB };
-const SIZES = {
-  images: SHAPE.levels * SHAPE.width,
-  depth: SHAPE.levels,
-  fanout: 1,
-  roots: SHAPE.width,
-  files: 50,
-  fileBytes: 1024,
-  argEvery: 3,
-  mountEvery: 4,
-  sleep: 1,
-  randomBytes: SHAPE.randomBytes,
-};
+const { shape: SHAPE, sizes: SIZES } = registryMonorepo(QUICK);
 const MAIN_SOCKET = '/var/run/docker.sock';
 
 const log = (m) => process.stderr.write(`bench: ${m}\n`);
