@@ -70,16 +70,21 @@ export function parseMark(tag: string): Mark | undefined {
   return m ? { project: m[1]!, image: m[2]!, key: m[3]! } : undefined;
 }
 
-/** Every mark of an image: its labels (when they hold a key), then each of its mark tags. */
+/**
+ * Every mark of an image: each of its mark tags; with none, its labels (when they hold a key).
+ * An image with a mark tag was built by the classic builder without mbuild's LABEL line, so
+ * whatever `io.mbuild.*` labels it has came from its base (labels are inherited through FROM)
+ * and name the base, not it: they are not its marks.
+ */
 export function marksOf(i: { readonly labels: Readonly<Record<string, string>>; readonly repoTags: readonly string[] }): Mark[] {
   const marks: Mark[] = [];
-  const [project, image, key] = [i.labels[PROJECT_LABEL], i.labels[IMAGE_LABEL], i.labels[KEY_LABEL]];
-  if (project !== undefined && image !== undefined && key !== undefined) marks.push({ project, image, key });
   for (const tag of i.repoTags) {
     const m = parseMark(tag);
     if (m && !marks.some((x) => x.project === m.project && x.image === m.image && x.key === m.key)) marks.push(m);
   }
-  return marks;
+  if (marks.length > 0) return marks;
+  const [project, image, key] = [i.labels[PROJECT_LABEL], i.labels[IMAGE_LABEL], i.labels[KEY_LABEL]];
+  return project !== undefined && image !== undefined && key !== undefined ? [{ project, image, key }] : [];
 }
 
 /**

@@ -79,15 +79,20 @@ describe('labels', () => {
     expect(buildLabels('shop', 'api', KEY, {}, false)).toEqual(imageLabels('shop', 'api', KEY, {}));
   });
 
-  it("an image's marks: its labels when they hold a key, and every mark tag, each once", () => {
+  it("an image's marks: every mark tag, each once; its labels only when it has none (a classic child inherits its base's labels)", () => {
     const labels = imageLabels('shop', 'api', KEY, { team: 'web' });
     const other = `v1-${'cd'.repeat(32)}`;
     expect(marksOf({ labels, repoTags: ['shop-api:latest'] })).toEqual([{ project: 'shop', image: 'api', key: KEY }]);
-    expect(marksOf({ labels, repoTags: [markTag('shop', 'api', KEY)!, markTag('blog', 'web', other)!] })).toEqual([
+    expect(marksOf({ labels, repoTags: [markTag('shop', 'api', KEY)!, markTag('blog', 'web', other)!, markTag('shop', 'api', KEY)!] })).toEqual([
       { project: 'shop', image: 'api', key: KEY },
       { project: 'blog', image: 'web', key: other },
     ]);
     expect(marksOf({ labels: { team: 'web', 'io.mbuild.project': 'shop' }, repoTags: ['busybox:latest'] })).toEqual([]);
     expect(marksOf({ labels: {}, repoTags: [markTag('shop', 'api', KEY)!] })).toEqual([{ project: 'shop', image: 'api', key: KEY }]);
+    // A child built classic without mbuild's LABEL line, FROM a labelled base: the labels are the base's.
+    const child = `v1-${'ef'.repeat(32)}`;
+    expect(marksOf({ labels: imageLabels('shop', 'base', KEY, {}), repoTags: [markTag('shop', 'app', child)!] })).toEqual([
+      { project: 'shop', image: 'app', key: child },
+    ]);
   });
 });
