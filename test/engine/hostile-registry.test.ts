@@ -330,7 +330,12 @@ describe('credentials are never printed', () => {
 
 describe('the shared cache', () => {
   it('an entry that is another image: a warning naming it, the image is built, exit 0', async () => {
-    const p = project({ app: { tags: [`${plain.host}/mbt-hostile/liar:1`] } });
+    const tag = `${plain.host}/mbt-hostile/liar:1`;
+    const p = project({ app: { tags: [tag] } });
+    // A classic build of a bare `FROM busybox` is busybox's own image: untag it, never remove it.
+    cleanups.push(() => {
+      if (docker('image', 'ls', '-q', tag).length > 0) docker('rmi', tag);
+    });
     const first = await up(p.dir, ['--cache-to', `${plain.host}/mbt-hostile-learn`]);
     const ref = ofType(first.events, 'cache-stored')[0]?.ref;
     expect(ref, first.stderr).toBeDefined();
