@@ -17,7 +17,7 @@ import { mountedAt } from '../core/overlap.js';
 import { byText } from '../core/order.js';
 import { err, ok, type Result } from '../core/result.js';
 import { readSecretValue } from '../core/secret-value.js';
-import type { BuilderKind, Engine } from '../docker/engine.js';
+import type { BuilderKind, Engine, ImageInfo } from '../docker/engine.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
 import { planningArgs } from '../dockerfile/images.js';
 import { referencedImages } from '../dockerfile/stages.js';
@@ -192,10 +192,17 @@ export async function baseFacts(o: CollectOptions, ref: string, bases: Readonly<
   return id === undefined || id === PENDING ? undefined : baseImage(o, id);
 }
 
+/** What a key reads of a FROM image, from its inspect (undefined: the engine has no such image). */
+export const baseOf = (info: ImageInfo | undefined): BaseImage => ({
+  id: info?.id ?? 'missing',
+  onBuild: (info?.onBuild.length ?? 0) > 0,
+  env: info?.env ?? [],
+});
+
 function baseImage(o: CollectOptions, ref: string): Promise<BaseImage> {
   let base = o.baseIds?.get(ref);
   if (base === undefined) {
-    base = o.engine.inspectImage(ref).then((info) => ({ id: info?.id ?? 'missing', onBuild: (info?.onBuild.length ?? 0) > 0, env: info?.env ?? [] }));
+    base = o.engine.inspectImage(ref).then(baseOf);
     o.baseIds?.set(ref, base);
   }
   return base;

@@ -4,6 +4,7 @@
  * and the outputs copied to the host (for an up-to-date image, only those `outputs/due.ts`
  * names).
  */
+import { baseOf } from '../cache/inputs.js';
 import type { Decision, Verdict } from '../cache/freshness.js';
 import type { RunIndex } from '../cache/image-index.js';
 import { writeManifest } from '../cache/manifest.js';
@@ -30,6 +31,8 @@ export async function finishBuilt(
       engine.inspectImage(imageId),
       ...tagsToApply(file, image, imageId, opts.builder, decision.key).map((tag) => engine.tagImage(imageId, tag)),
     ]);
+    // The images built FROM this one read its facts for their keys: the run asks the engine once.
+    if (info !== undefined) c.index.baseIds.set(imageId, Promise.resolve(baseOf(info)));
     return ok(info?.size ?? 0);
   });
   if (!size.ok) return size;

@@ -33,15 +33,13 @@ import { buildOnPool, tagEverywhere } from './on-pool.js';
 import { fromOtherEngines } from './from-engines.js';
 import { prepareContext } from './prepare-context.js';
 import { runBuild } from './run-build.js';
-import { rememberImageIds } from './image-memo.js';
 
 export type { BuildCache, ImageBuildOptions } from './job.js';
 
 export const createBuildOne = (opts: ImageBuildOptions): BuildOne => createBuilder(opts).buildOne;
 
 /** One image's build, and (for an image built or up to date) what is published of it once its build slot is free. */
-export function createBuilder(given: ImageBuildOptions): { buildOne: BuildOne; publish: Publish } {
-  const opts = { ...given, engine: rememberImageIds(given.engine) };
+export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; publish: Publish } {
   const labels = tempLabels(opts.runId);
   const index = (opts.images ?? new ImageIndex(opts.engine)).run(opts.file.name, opts.file.root);
   const decided = new Map<string, { job: ImageJob; key: string }>();
