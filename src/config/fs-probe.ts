@@ -7,7 +7,7 @@
  * resolved once). Made anew by every load (a reload in watch sees the file system as it is then).
  */
 import { lstatSync, realpathSync, statSync, type Stats } from 'node:fs';
-import { basename, dirname, isAbsolute, join, normalize } from 'node:path';
+import { sep } from 'node:path';
 
 export class FsProbe {
   readonly #lstats = new Map<string, Stats | null>();
@@ -48,14 +48,26 @@ export class FsProbe {
 
   #resolve(p: string): string | null {
     // Not a clean absolute path (never one of the build file's): as the system resolves it.
-    if (!isAbsolute(p) || normalize(p) !== p || (p.endsWith('/') && p !== '/')) return nativeReal(p);
-    const parent = dirname(p);
-    if (parent === p) return nativeReal(p);
+    if (!cleanAbsolute(p) || p === '/') return nativeReal(p);
+    const slash = p.lastIndexOf('/');
+    const parent = slash === 0 ? '/' : p.slice(0, slash);
     const up = this.real(parent);
     const st = up === undefined ? undefined : this.lstat(p);
     if (up === undefined || st === undefined) return null;
-    return st.isSymbolicLink() ? nativeReal(p) : join(up, basename(p));
+    return st.isSymbolicLink() ? nativeReal(p) : `${up === '/' ? '' : up}/${p.slice(slash + 1)}`;
   }
+}
+
+/** An empty, `.` or `..` component, or a trailing slash. */
+const UNCLEAN = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
+
+/**
+ * `p` is absolute and as `path.resolve` leaves it: `normalize(p) === p`, no trailing slash
+ * (besides `/`). Told by one regular expression, without the strings `normalize` makes: the
+ * load asks it of every path it checks (issue 22).
+ */
+export function cleanAbsolute(p: string): boolean {
+  return sep === '/' && p.startsWith('/') && !UNCLEAN.test(p);
 }
 
 function orNull(f: () => Stats | undefined): Stats | null {

@@ -111,8 +111,8 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
     }
     const mountOrigin = origins.keys['mounts'] ?? [];
     const outputOrigin = origins.keys['outputs'] ?? [];
-    images.set(imageName, {
-      ...contextOf(s, root, names, origins.keys['context'] ?? origins.self),
+    // Not `{...contextOf(), name, ...}`: V8 builds an object literal that starts with a spread slowly (tens of µs each, issue 22).
+    const spec = Object.assign(contextOf(s, root, names, origins.keys['context'] ?? origins.self), {
       name: imageName,
       ...(s.target !== undefined && { target: s.target }),
       args,
@@ -140,6 +140,7 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       secretInKey: s.secret_in_key ?? false,
       origins,
     });
+    images.set(imageName, spec);
   }
   return {
     source,

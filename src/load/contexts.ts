@@ -15,6 +15,8 @@ import { parseIgnoreFile } from '../dockerignore/ignore.js';
 
 /** The `.mbuild` folder `path` lies in (relative to the project root, e.g. `a/.mbuild`), if any. */
 function stateDirOf(file: BuildFile, realRoot: string, path: string, probe: FsProbe): string | undefined {
+  // No part of a path without the name in it can be the name (most paths: no `relative` strings made, issue 22).
+  if (!path.includes(STATE_DIR) && !(probe.real(path) ?? path).includes(STATE_DIR)) return undefined;
   for (const [root, p] of [
     [file.root, path],
     [realRoot, probe.real(path) ?? path],

@@ -6,11 +6,13 @@ import type { Diagnostic } from '../../core/diagnostic.js';
 import { dirname, isAbsolute, relative, sep } from 'node:path';
 import type { Location } from '../../core/diagnostic.js';
 import { brokenChains } from '../extends.js';
-import { FsProbe } from '../fs-probe.js';
+import { cleanAbsolute, FsProbe } from '../fs-probe.js';
 import type { BuildFile, ImageSpec, YamlPath } from '../types.js';
 import { error, type Rule, type RuleContext } from './rule.js';
 
 export const isInside = (parent: string, child: string): boolean => {
+  // Clean absolute paths (all the model's): a prefix, without the strings `relative` makes (issue 22).
+  if (cleanAbsolute(parent) && cleanAbsolute(child)) return child === parent || parent === '/' || (child.startsWith(parent) && child[parent.length] === '/');
   const rel = relative(parent, child);
   return rel === '' || (!rel.startsWith(`..${sep}`) && rel !== '..' && !isAbsolute(rel));
 };
