@@ -96,7 +96,7 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
       source: text.source,
       ...(text.inline !== undefined && { inline: text.inline }),
       refs: referencedImages(df.parsed, args),
-      reads: readsOf(df.parsed, args, image.target ?? null),
+      reads: readsOf(df.parsed, df.source.text, args, image.target ?? null),
       sessionMounts: sessionMounts(df.parsed),
       parsed: df.parsed,
       diffs: dockerfileDiffs(df.parsed, args),
@@ -105,10 +105,15 @@ export async function readDockerfiles(file: BuildFile): Promise<ReadDockerfiles>
   return { dockerfiles, problems };
 }
 
-const readsOf = (parsed: ParsedDockerfile, args: Record<string, string>, target: string | null): Record<VariableRules, ContextReads> => ({
-  buildkit: contextReads(parsed, args, target, { builder: 'buildkit' }),
-  classic: contextReads(parsed, args, target, { builder: 'classic' }),
-});
+/**
+ * The builders differ in how a variable resolves and in which stages run: a Dockerfile of one
+ * stage without a `$` reads the same under both, analysed once (most are; issue 22).
+ */
+function readsOf(parsed: ParsedDockerfile, text: string, args: Record<string, string>, target: string | null): Record<VariableRules, ContextReads> {
+  const buildkit = contextReads(parsed, args, target, { builder: 'buildkit' });
+  const oneStage = parsed.instructions.filter((i) => i.keyword === 'FROM').length === 1;
+  return { buildkit, classic: oneStage && !text.includes('$') ? buildkit : contextReads(parsed, args, target, { builder: 'classic' }) };
+}
 
 /** The Dockerfile line of a failing step such as `[2/3] RUN make`, for the failure report. */
 export async function locateStep(file: BuildFile, image: ImageSpec, step: string): Promise<{ path: string; line: number; text: string } | undefined> {

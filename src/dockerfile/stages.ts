@@ -71,15 +71,20 @@ function argWords(ins: Instruction): { name: string; def: string | null }[] {
  * (syntax errors, target, references, reads, diffs).
  */
 export function resolveStages(df: ParsedDockerfile, buildArgs: BuildArgs = {}): StageGraph {
+  // The same args object as the last ask (the load passes one per image): no key made (issue 22).
+  const last = lastAsked.get(df);
+  if (last !== undefined && last.args === buildArgs) return last.graph;
   let byArgs = resolved.get(df);
   if (byArgs === undefined) resolved.set(df, (byArgs = new Map<string, StageGraph>()));
   const key = JSON.stringify(Object.getOwnPropertyNames(buildArgs).map((name) => [name, buildArgs[name]]));
   let graph = byArgs.get(key);
   if (graph === undefined) byArgs.set(key, (graph = resolveStagesOnce(df, buildArgs)));
+  lastAsked.set(df, { args: buildArgs, graph });
   return graph;
 }
 
 const resolved = new WeakMap<ParsedDockerfile, Map<string, StageGraph>>();
+const lastAsked = new WeakMap<ParsedDockerfile, { readonly args: BuildArgs; readonly graph: StageGraph }>();
 
 function resolveStagesOnce(df: ParsedDockerfile, buildArgs: BuildArgs): StageGraph {
   const errors: DockerfileProblem[] = [];

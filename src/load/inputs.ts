@@ -20,8 +20,10 @@ import { namesOnePath, type ContextRead } from '../dockerfile/reads.js';
 import { dockerfileLine, dockerfileWord } from '../dockerfile/location.js';
 
 /** The .dockerignore matcher of an image's context (`path`: its ignore file; none, or an invalid file: contexts.ts reports that). */
+const NO_IGNORE_FILE = new IgnoreMatcher([]);
+
 function matcherOf(path: string | null): IgnoreMatcher {
-  if (path === null) return new IgnoreMatcher([]);
+  if (path === null) return NO_IGNORE_FILE;
   try {
     const parsed = parseIgnoreFile(readFileSync(path, 'utf8'));
     return 'error' in parsed ? new IgnoreMatcher([]) : new IgnoreMatcher(parsed.patterns);
@@ -33,7 +35,7 @@ function matcherOf(path: string | null): IgnoreMatcher {
 /** Every plain source either builder would read (one it cannot know before the build is not checked). */
 function plainReads(df: ImageDockerfile): ContextRead[] {
   const seen = new Set<string>();
-  return [df.reads.buildkit, df.reads.classic]
+  return (df.reads.classic === df.reads.buildkit ? [df.reads.buildkit] : [df.reads.buildkit, df.reads.classic])
     .flatMap((r) => (r.kind === 'whole' ? [] : r.reads))
     .filter((r) => {
       const key = `${r.line} ${r.path}`;
