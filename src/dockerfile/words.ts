@@ -134,8 +134,13 @@ export function expandWord(word: string, lookup: Lookup, escape = '\\'): Expande
 
 class ExpandError extends Error {}
 
+const QUOTE = /['"]/;
+const BLANKS = /\s+/;
+
 /** Splits on unquoted whitespace, keeping quotes and escapes in the words (BuildKit RawQuotes). */
 export function splitWordsRaw(text: string, escape = '\\'): string[] {
+  // No quote and no escape character (most words, e.g. every FROM of a plain image): the words between blanks (issue 22).
+  if (!text.includes(escape) && !QUOTE.test(text)) return text.split(BLANKS).filter((w) => w !== '');
   const words: string[] = [];
   let cur = '';
   let inWord = false;

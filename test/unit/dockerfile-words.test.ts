@@ -98,3 +98,20 @@ describe('parseCsvFields', () => {
     expect(parseCsvFields('"source=/a,b",FROM=img').get('from')).toBe('img');
   });
 });
+
+describe('splitWordsRaw without quotes or escapes (the shortcut) splits as the character loop does', () => {
+  it.each([
+    ['', []],
+    [' ', []],
+    ['busybox', ['busybox']],
+    ['  busybox  AS  base ', ['busybox', 'AS', 'base']],
+    ['a\tb\nc\u00a0d\u2003e', ['a', 'b', 'c', 'd', 'e']],
+    ['x\u{1F600}y z', ['x\u{1F600}y', 'z']],
+    ['a=1 b=2', ['a=1', 'b=2']],
+    ['\u3000lead', ['lead']],
+  ])('%j', (text, words) => {
+    expect(splitWordsRaw(text)).toEqual(words);
+    // The loop (forced by a quote-free escape character that is not in the text) agrees.
+    expect(splitWordsRaw(`${text} \\`).slice(0, words.length)).toEqual(words);
+  });
+});
