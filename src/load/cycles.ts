@@ -55,6 +55,8 @@ export function dockerfileCycles(
   dockerfiles: ReadonlyMap<string, ImageDockerfile>,
   edges: ReadonlyMap<string, readonly Edge[]> = edgesOf(file, new Map([...dockerfiles].map(([name, df]) => [name, df.refs]))),
 ): Diagnostic[] {
+  const cycles = cyclesAmong(edges, file.images.keys());
+  if (cycles.length === 0) return [];
   const context: NoteContext = { file, dockerfiles, written: references(file) };
-  return cyclesAmong(edges, file.images.keys()).map((c) => cycleDiagnostic(context, c));
+  return cycles.map((c) => cycleDiagnostic(context, c));
 }

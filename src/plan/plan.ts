@@ -32,15 +32,22 @@ export function createPlan(
 ): Result<BuildPlan, PlanError> {
   const selected = selectImages(file, names);
   if (!selected.ok) return selected;
-  const upstreamOf = (n: string) => (edges.get(n) ?? []).map((e) => e.image);
+  const upstreams = new Map<string, readonly string[]>();
+  const upstreamOf = (n: string): readonly string[] => {
+    let ups = upstreams.get(n);
+    if (ups === undefined) upstreams.set(n, (ups = [...new Set((edges.get(n) ?? []).map((e) => e.image))]));
+    return ups;
+  };
 
   const included = reachable(selected.value, upstreamOf);
-  const [cycle] = cyclesAmong(edges, included);
-  if (cycle) return err({ reason: 'cycle', ...cycle });
-
   const dependents = new Map<string, string[]>([...included].map((n) => [n, []]));
-  for (const n of included) for (const up of new Set(upstreamOf(n))) dependents.get(up)!.push(n);
-  const { wave, remaining } = levels(included, upstreamOf, dependents);
+  for (const n of included) for (const up of upstreamOf(n)) dependents.get(up)!.push(n);
+  const { wave, remaining, sorted } = levels(included, upstreamOf, dependents);
+  // Kahn's pass leaves out exactly the images on or behind a cycle: only then is it looked for (issue 22).
+  if (sorted < included.size) {
+    const [cycle] = cyclesAmong(edges, included);
+    if (cycle) return err({ reason: 'cycle', ...cycle });
+  }
   const waveOf = (n: string): number => wave.get(n)!;
   const remainingOf = (n: string): number => remaining.get(n)!;
 
@@ -92,8 +99,9 @@ function levels(
   included: ReadonlySet<string>,
   upstreamOf: (n: string) => readonly string[],
   dependents: ReadonlyMap<string, readonly string[]>,
-): { wave: Map<string, number>; remaining: Map<string, number> } {
-  const waiting = new Map<string, number>([...included].map((n) => [n, new Set(upstreamOf(n)).size]));
+): { wave: Map<string, number>; remaining: Map<string, number>; sorted: number } {
+  // `upstreamOf`: each upstream once.
+  const waiting = new Map<string, number>([...included].map((n) => [n, upstreamOf(n).length]));
   const topo = [...included].filter((n) => waiting.get(n) === 0);
   const wave = new Map<string, number>(topo.map((n) => [n, 0]));
   for (let i = 0; i < topo.length; i++) {
@@ -112,5 +120,5 @@ function levels(
     for (const down of dependents.get(n)!) longest = Math.max(longest, remaining.get(down)!);
     remaining.set(n, 1 + longest);
   }
-  return { wave, remaining };
+  return { wave, remaining, sorted: topo.length };
 }
