@@ -10,7 +10,12 @@
 // the walk and hash of its input set through the stat cache (hashContext), the key (cacheKey),
 // the reasons against the last build, and the rest of collectInputs and decide.
 //
-//   node bench/profile-validate.mjs <project folder> [--top N] [--plan]
+// With --against BIN (another copy's bin/mbuild.js, e.g. main's) it profiles nothing: it runs
+// `validate` (or `plan --builder classic`) with this copy and BIN in turn, --runs N times each
+// (default 7), and prints each one's median wall time, every run's time and their ratio; on
+// a shared machine only runs made in turn compare.
+//
+//   node bench/profile-validate.mjs <project folder> [--top N] [--plan] [--against BIN [--runs N]]
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,9 +27,37 @@ const [dir] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
 const topAt = process.argv.indexOf('--top');
 const TOP = topAt === -1 ? 14 : Number(process.argv[topAt + 1]);
 const PLAN = process.argv.includes('--plan');
-if (!dir) {
-  process.stderr.write('usage: node bench/profile-validate.mjs <project folder> [--top N] [--plan]\n');
+const againstAt = process.argv.indexOf('--against');
+const AGAINST = againstAt === -1 ? undefined : process.argv[againstAt + 1];
+const runsAt = process.argv.indexOf('--runs');
+const RUNS = runsAt === -1 ? 7 : Number(process.argv[runsAt + 1]);
+if (!dir || (againstAt !== -1 && !AGAINST) || !(RUNS >= 1)) {
+  process.stderr.write('usage: node bench/profile-validate.mjs <project folder> [--top N] [--plan] [--against BIN [--runs N]]\n');
   process.exit(2);
+}
+if (AGAINST !== undefined) {
+  compare(AGAINST);
+  process.exit(0);
+}
+
+/** This copy and `other` run in turn, RUNS times each: median wall times and their ratio. */
+function compare(other) {
+  const command = PLAN ? ['plan', '--builder', 'classic'] : ['validate'];
+  const bins = [BIN, other];
+  const times = bins.map(() => []);
+  for (let r = 0; r < RUNS; r++) {
+    for (const [i, bin] of bins.entries()) {
+      const start = process.hrtime.bigint();
+      const run = spawnSync(process.execPath, [bin, ...command], { cwd: dir, encoding: 'utf8' });
+      times[i].push(Number(process.hrtime.bigint() - start) / 1e6);
+      if (run.status !== 0) throw new Error(`${bin} ${command.join(' ')} exited ${run.status}: ${run.stderr || run.stdout}`);
+    }
+  }
+  const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  for (const [i, bin] of bins.entries()) {
+    process.stdout.write(`${bin}: median ${median(times[i]).toFixed(0)} ms (${times[i].map((t) => t.toFixed(0)).join(' ')})\n`);
+  }
+  process.stdout.write(`ratio ${(median(times[0]) / median(times[1])).toFixed(2)} (this copy / ${other})\n`);
 }
 
 /** The steps whose direct callees are phases. */
