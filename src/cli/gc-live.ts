@@ -129,7 +129,13 @@ export class LiveGc {
     if (facts.built.size === 0 || !mayHaveGarbage(facts.built, facts.histories, this.#keep)) return undefined;
     facts.images ??= await listProjectImages(this.#engine, this.#project);
     const gone = new Set(this.#removed.map((r) => r.imageId));
-    const images = facts.images.filter((i) => !gone.has(i.id));
+    // The builds of this run made after the listing count as present: each is its image's current build.
+    const listed = new Set(facts.images.map((i) => i.id));
+    const made = [...this.#done].flatMap((name) => {
+      const id = facts.histories.get(name)?.[0];
+      return id === undefined || listed.has(id) ? [] : [{ id, repoTags: [], labels: {} }];
+    });
+    const images = [...facts.images.filter((i) => !gone.has(i.id)), ...made];
     const input = { project: this.#project, keep: this.#keep, histories: facts.histories, built: facts.built, images };
     const first = selectGarbage({ ...input, inUse: facts.inUse ?? new Set() });
     const ours = (i: GcImage) => this.#done.has(i.image) && !this.#tried.has(i.imageId);

@@ -3,7 +3,7 @@
  * the real engine: an image's superseded build is removed as soon as its new build is done,
  * while the next image of the graph is still building (its build's answer held at the proxy);
  * Ctrl-C while a removal is under way: exit 130, that removal finished and no other started,
- * every build of the image whole (with its mark tag) or gone, the record of built images names
+ * every build whole (with its mark tag) or gone, the record of built images names
  * none that is gone, and the next `up` leaves `keep` builds as ever.
  *
  * Needs the compiled CLI (`npm run build`) for the signal. Fixture test/fixtures/up/gc-live.
@@ -18,8 +18,9 @@ import { runCli, spawnCli } from '../helpers/run-cli.js';
 
 const p = copyFixture('gc-live', 'gc-live');
 let proxy: EngineProxy;
-/** app's builds, oldest first. */
+/** app's and mid's builds, oldest first. */
 const seen: string[] = [];
+const mids: string[] = [];
 
 beforeAll(async () => {
   proxy = await startEngineProxy();
@@ -31,53 +32,60 @@ afterAll(async () => {
 
 const ARGS = ['up', '--builder', 'classic', '--progress', 'plain'];
 const hex = (id: string) => id.replace(/^sha256:/, '');
-/** Both images change: both are built, app first. */
-const editBoth = (text: string) => {
-  for (const image of ['app', 'last']) writeFileSync(join(p.dir, image, 'edit.txt'), `${text}\n`);
+/** Every image changes: all are built, app, then mid, then last. */
+const editAll = (text: string) => {
+  for (const image of ['app', 'mid', 'last']) writeFileSync(join(p.dir, image, 'edit.txt'), `${text}\n`);
+};
+const record = () => {
+  seen.push(idOf(`${p.name}/app:t`)!);
+  mids.push(idOf(`${p.name}/mid:t`)!);
 };
 async function round(text: string): Promise<void> {
-  editBoth(text);
+  editAll(text);
   const r = await runCli(ARGS, { cwd: p.dir, env: { ...process.env } });
   expect(r.code, r.stderr).toBe(0);
-  seen.push(idOf(`${p.name}/app:t`)!);
+  record();
 }
-/** The images that carry one of app's mark tags. */
-const marked = (): string[] => [...new Set(docker('images', '-q', '--no-trunc', '--filter', `reference=mbuild-key/${p.name}/app:*`))];
+/** The images that carry one of `image`'s mark tags. */
+const marked = (image = 'app'): string[] => [...new Set(docker('images', '-q', '--no-trunc', '--filter', `reference=mbuild-key/${p.name}/${image}:*`))];
 const recorded = (): string[] => (JSON.parse(readFileSync(join(p.dir, '.mbuild/built.json'), 'utf8')) as { images: string[] }).images;
-/** The second `POST /build` from now: last's, once app is built. */
-function secondBuild(): Match {
+/** The third `POST /build` from now: last's, once app and mid are built. */
+function lastBuild(): Match {
   let builds = 0;
-  return (route) => route === 'POST /build' && ++builds === 2;
+  return (route) => route === 'POST /build' && ++builds === 3;
 }
 const deletes = () => proxy.routes.filter((r) => r.startsWith('DELETE /images/')).map((r) => decodeURIComponent(r));
 
 describe('the garbage policy during the run, classic builds', () => {
-  it("removes app's superseded build while last is still building", async () => {
+  it("removes app's and mid's superseded builds while last is still building", async () => {
     for (let i = 1; i <= 3; i++) await round(`edit ${i}`);
     expect(marked().sort()).toEqual([...seen].sort());
-    editBoth('edit 4');
-    const held = proxy.hold(secondBuild());
+    editAll('edit 4');
+    const held = proxy.hold(lastBuild());
     const run = runCli(ARGS, { cwd: p.dir, env: { ...process.env, DOCKER_HOST: proxy.url } });
     await held.reached;
     try {
-      // The oldest build of app (outside keep 3 now) goes while last's build has not answered.
+      // The oldest builds of app and mid (outside keep 3 now) go while last's build has not answered
+      // (mid's: built after the listing of the project's images, made when app was done).
       await expect.poll(() => inspectImage(seen[0]!), { timeout: 30_000, interval: 50 }).toBeUndefined();
+      await expect.poll(() => inspectImage(mids[0]!), { timeout: 30_000, interval: 50 }).toBeUndefined();
       expect(deletes().some((r) => r.includes(hex(seen[0]!)) || r.includes(`mbuild-key/${p.name}/app:`))).toBe(true);
     } finally {
       held.release();
     }
     const r = await run;
     expect(r.code, r.stderr).toBe(0);
-    // app's and last's oldest builds.
-    expect(r.stderr).toMatch(/gc: removed 2 superseded images \(keep 3/);
-    seen.push(idOf(`${p.name}/app:t`)!);
+    // app's, mid's and last's oldest builds.
+    expect(r.stderr).toMatch(/gc: removed 3 superseded images \(keep 3/);
+    record();
     expect(marked().sort()).toEqual(seen.slice(-3).sort());
+    expect(marked('mid').sort()).toEqual(mids.slice(-3).sort());
     expect(recorded()).not.toContain(seen[0]);
   });
 
   it('Ctrl-C during a removal: exit 130, that removal finished, nothing half-done, the next up keeps 3', async () => {
-    editBoth('edit 5');
-    const building = proxy.hold(secondBuild());
+    editAll('edit 5');
+    const building = proxy.hold(lastBuild());
     const removing = proxy.hold((route) => route.startsWith('DELETE /images/'));
     const before = proxy.routes.length;
     const cli = spawnCli(ARGS, { cwd: p.dir, env: { DOCKER_HOST: proxy.url } });
@@ -96,25 +104,28 @@ describe('the garbage policy during the run, classic builds', () => {
       const r = await cli.done;
       expect(r.code, `stdout:\n${r.stdout}\nstderr:\n${r.stderr}`).toBe(130);
       expect(r.stderr).not.toMatch(/internal error|at .*\.js:\d+/);
-      // The removal under way was of app's oldest build left (seen[1]); after it, only its own by-ID call.
+      // The removal under way was of app's or mid's oldest build left; the other, due as well once mid was
+      // done (last was building), was not started after the interrupt. After the held call, only its by-ID call.
+      const gone = [seen[1]!, mids[1]!].filter((id) => inspectImage(id) === undefined);
+      expect(gone).toHaveLength(1);
       const after = proxy.routes.slice(first).filter((route) => route.startsWith('DELETE /images/'));
       expect(after.length).toBeGreaterThan(0);
       expect(after.length).toBeLessThanOrEqual(2);
-      expect(after.slice(1).every((route) => decodeURIComponent(route).includes(hex(seen[1]!)))).toBe(true);
-      expect(proxy.routes.slice(before).filter((route) => route === 'POST /build')).toHaveLength(2);
+      expect(after.slice(1).every((route) => decodeURIComponent(route).includes(hex(gone[0]!)))).toBe(true);
+      expect(proxy.routes.slice(before).filter((route) => route === 'POST /build')).toHaveLength(3);
     } finally {
       building.release();
       removing.release();
       if (!exited) process.kill(-cli.child.pid!, 'SIGKILL');
     }
-    seen.push(idOf(`${p.name}/app:t`)!);
+    record();
     // Whole or gone: a build still there has its mark tag; the record names none that is gone.
-    const marks = markTags(p.name, 'app').map((t) => idOf(t));
-    for (const id of seen) if (inspectImage(id) !== undefined) expect(marks, id).toContain(id);
-    expect(inspectImage(seen[1]!)).toBeUndefined();
+    const marks = [...markTags(p.name, 'app'), ...markTags(p.name, 'mid')].map((t) => idOf(t));
+    for (const id of [...seen, ...mids]) if (inspectImage(id) !== undefined) expect(marks, id).toContain(id);
     for (const id of recorded()) expect(inspectImage(id), id).toBeDefined();
     const next = await runCli(ARGS, { cwd: p.dir, env: { ...process.env } });
     expect(next.code, next.stderr).toBe(0);
     expect(marked().sort()).toEqual(seen.slice(-3).sort());
+    expect(marked('mid').sort()).toEqual(mids.slice(-3).sort());
   });
 });
