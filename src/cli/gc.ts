@@ -11,6 +11,7 @@ import { DEFAULT_GC, type BuildFile, type GcPolicy } from '../config/types.js';
 import { messageOf } from '../core/result.js';
 import type { Engine } from '../docker/engine.js';
 import type { RunReport } from '../execute/executor.js';
+import type { LiveOutcome } from './gc-live.js';
 import type { CliIo } from './io.js';
 import { warnOn } from './print.js';
 
@@ -20,24 +21,29 @@ export const madeBy = (report: RunReport): string[] =>
     o.kind === 'built' || (o.kind === 'up-to-date' && o.cache !== undefined && o.remote !== true) ? [o.imageId] : [],
   );
 
-/** `forget`: told the images removed, so that a session's image index (watch) never offers them again. */
+/**
+ * `forget`: told the images removed, so that a session's image index (watch) never offers them again.
+ * `live`: what the policy removed during the run (cli/gc-live.ts, its record already written), told with the rest.
+ */
 export async function afterRun(
   io: CliIo,
   engine: Engine,
   file: BuildFile,
   report: RunReport,
-  o: { quiet: boolean; forget?: (imageIds: readonly string[]) => void },
+  o: { quiet: boolean; forget?: (imageIds: readonly string[]) => void; live?: LiveOutcome },
 ): Promise<void> {
   const warn = warnOn(io);
   const made = madeBy(report);
   if (made.length > 0) await recordBuilt(file.root, made).catch((e: unknown) => warn(`gc: cannot write the record of built images: ${messageOf(e)}`));
   const ok = !report.interrupted && report.results.every((r) => r.outcome.kind !== 'failed');
   const policy = file.gc ?? DEFAULT_GC;
-  if (!ok || policy === false) return;
-  const done = await collectGarbage(engine, file.root, file.name, policy.keep);
+  const nothing = { images: [], pins: 0, warnings: [] };
+  const after = !ok || policy === false ? nothing : await collectGarbage(engine, file.root, file.name, policy.keep);
+  const live = o.live ?? nothing;
+  const done = { images: [...live.images, ...after.images], pins: live.pins + after.pins, warnings: [...live.warnings, ...after.warnings] };
   o.forget?.(done.images.map((i) => i.imageId));
   for (const w of done.warnings) warn(w);
-  if (o.quiet || (done.images.length === 0 && done.pins === 0)) return;
+  if (policy === false || o.quiet || (done.images.length === 0 && done.pins === 0)) return;
   const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const what = [done.images.length > 0 && s(done.images.length, 'superseded image'), done.pins > 0 && s(done.pins, 'superseded pin tag')]
     .filter(Boolean)

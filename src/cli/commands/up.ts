@@ -10,6 +10,7 @@ import { writeFileAtomic } from '../../core/atomic-write.js';
 import type { EmitEvent } from '../../core/events.js';
 import { messageOf, ok } from '../../core/result.js';
 import type { RunReport } from '../../execute/executor.js';
+import { DEFAULT_GC } from '../../config/types.js';
 import { reapTempContainers } from '../../mounts/temp-containers.js';
 import { createReporter } from '../../report/create.js';
 import { IdsReporter } from '../../report/ids.js';
@@ -18,6 +19,7 @@ import { displayPath } from '../../report/diagnostic-printer.js';
 import { connect, sessionCheck, startConnecting } from '../engine.js';
 import type { CommandResult } from '../failure.js';
 import { afterRun } from '../gc.js';
+import { LiveGc } from '../gc-live.js';
 import { ExitCode, type CliIo } from '../io.js';
 import { planFor } from '../load.js';
 import { registriesFor } from '../registries.js';
@@ -100,9 +102,13 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   const reporter = opts.quiet ? new IdsReporter(out) : await createReporter(opts.progress, out);
   const signals = abortOnSignals();
   const metadata = opts.metadataFile === undefined ? undefined : new MetadataCollector();
+  // The garbage policy starts with the first image done (cli/gc-live.ts); the pass after the run ends it.
+  const policy = file.gc ?? DEFAULT_GC;
+  const live = policy === false ? undefined : new LiveGc(engine, file.root, file.name, policy.keep, signals.signal);
   const emit: EmitEvent = (e) => {
     metadata?.onEvent(e);
     reporter.onEvent(e);
+    live?.onEvent(e);
   };
   try {
     const session = await openSession(
@@ -113,10 +119,12 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
     const report = await session.executor(planned.value).run(builder);
     await session.close();
     await reporter.close();
+    // The removal under way (after an interrupt, the last one) ends after the summary.
+    const removed = await live?.finish();
     const written = metadata && opts.metadataFile !== undefined ? await writeMetadata(io, opts.metadataFile, metadata) : true;
     const code = exitCodeOf(report);
     // After the summary: never the run's outcome.
-    await afterRun(io, engine, file, report, { quiet: opts.quiet ?? false });
+    await afterRun(io, engine, file, report, { quiet: opts.quiet ?? false, ...(removed && { live: removed }) });
     return ok(code === ExitCode.ok && !written ? ExitCode.failed : code);
   } finally {
     signals.dispose();
