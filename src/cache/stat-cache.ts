@@ -5,12 +5,21 @@
  *    reused by `mv`, Bazel #14723);
  *  - entries modified within TIMESTAMP_GRANULARITY_MS of the cache write are "racy"
  *    (racy-git): they are not stored, so they are hashed again next time;
- *  - the file is written atomically (temp + rename); a corrupt or foreign file is
- *    ignored with a warning.
+ *  - the file is written atomically (temp + rename), and only when an entry changed; a
+ *    corrupt or foreign file is ignored with a warning.
  *
- * On disk (format 2) the rows are grouped by directory, each directory one flat array
- * `[name, size, mtimeMs, ino, ctimeMs, value, name, ...]`, which parses several times
- * faster than one object per path. A file of format 1 (one `path: row` per file) is read too.
+ * On disk (format 3, binary, little-endian) a header (`MAGIC`, the write time as a float64,
+ * the number of folders as a uint32, a zero uint32), then one record per folder:
+ *
+ *   uint32 rows, uint32 path bytes, uint32 names bytes, uint32 values bytes,
+ *   the folder's path (UTF-8), its rows' names (UTF-8, each ended by a NUL, in walk order),
+ *   their values (each ended by a NUL), rows x 4 float64 (size, mtimeMs, ino, ctimeMs).
+ *
+ * A value is a SHA-256 (hex) for a file, `LINK` + target for a symlink. Loading reads the
+ * headers only: a folder's names and values are decoded (two strings, no object per row) when a
+ * walk first looks it up, its numbers are read where they are compared, and a folder nothing
+ * changed in is saved as the bytes it was read from. The JSON of formats 1 and 2 is read too
+ * (and rewritten in format 3).
  */
 import type { Stats } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -18,57 +27,175 @@ import { dirname } from 'node:path';
 import { writeFileAtomic } from '../core/atomic-write.js';
 import { byUtf8 } from '../core/order.js';
 
-export const STAT_CACHE_FORMAT = 'mbuild-stat-cache-2';
+const MAGIC = Buffer.from('MBSTAT3\n', 'latin1');
+const HEADER = MAGIC.length + 16;
+const RECORD_HEADER = 16;
+const FORMAT_2 = 'mbuild-stat-cache-2';
 const FORMAT_1 = 'mbuild-stat-cache-1';
 /** Coarser than any file system we expect (FAT has 2 s). */
 export const TIMESTAMP_GRANULARITY_MS = 2000;
 
+/** Row fields: the name, the four numbers, the value. */
+const WIDTH = 6;
+const LINK = '@';
+
+/** A folder's record as read from the file, decoded when first looked up. */
+interface Packed {
+  readonly buf: Buffer;
+  /** The whole record: saved as it is while nothing in the folder changed. */
+  readonly start: number;
+  readonly end: number;
+  readonly rows: number;
+  readonly namesAt: number;
+  readonly namesBytes: number;
+  readonly valuesBytes: number;
+  readonly numsAt: number;
+  decoded?: Decoded | null;
+}
+
+interface Decoded {
+  readonly names: string;
+  readonly values: string;
+  /** Where each row's name (value) starts, and one more: the end. */
+  readonly nameAt: Int32Array;
+  readonly valueAt: Int32Array;
+}
+
 /**
- * The rows of one directory: `flat` holds `[name, size, mtimeMs, ino, ctimeMs, value]` per
- * row (as read from the file, no copy; new rows are appended). Rows are saved in walk order,
- * so lookups in walk order are found at `cursor` without any index; `at` (the offset of each
- * name) is built only when a lookup misses there. `value` is a SHA-256 (hex) for a file,
- * `LINK` + target for a symlink.
+ * The rows of one directory: `packed` as read (no copy) until a row is set, then `flat`:
+ * `[name, size, mtimeMs, ino, ctimeMs, value]` per row. Rows are saved in walk order, so
+ * lookups in walk order are found at `cursor` (a row) without any index; `at` (name -> row)
+ * is built only when a lookup misses there.
  */
 interface Dir {
-  readonly flat: (string | number)[];
+  packed: Packed | null;
+  flat: (string | number)[] | null;
   at: Map<string, number> | null;
   cursor: number;
   /** Rows were appended: sort before saving. */
   unsorted: boolean;
 }
 
-function indexOf(d: Dir, name: string): number | undefined {
-  const f = d.flat;
-  if (f[d.cursor] === name) {
-    const o = d.cursor;
-    d.cursor += WIDTH;
+/** The names and values of a packed folder, with where each starts (one more start: the end). */
+function decode(p: Packed): Decoded | null {
+  if (p.decoded !== undefined) return p.decoded;
+  const names = p.buf.toString('utf8', p.namesAt, p.namesAt + p.namesBytes);
+  const values = p.buf.toString('utf8', p.namesAt + p.namesBytes, p.namesAt + p.namesBytes + p.valuesBytes);
+  const starts = (s: string): Int32Array | null => {
+    const at = new Int32Array(p.rows + 1);
+    let pos = 0;
+    for (let r = 0; r < p.rows; r++) {
+      const nul = s.indexOf('\0', pos);
+      if (nul === -1) return null;
+      at[r] = pos;
+      pos = nul + 1;
+    }
+    at[p.rows] = pos;
+    return pos === s.length ? at : null;
+  };
+  const nameAt = starts(names);
+  const valueAt = starts(values);
+  // A damaged record is a folder with no rows: its files are hashed again.
+  p.decoded = nameAt && valueAt ? { names, values, nameAt, valueAt } : null;
+  return p.decoded;
+}
+
+/** The row of `name` in a folder (flat: the offset of its first field; packed: its index). */
+function rowOf(d: Dir, name: string): number | undefined {
+  if (d.flat !== null) {
+    const f = d.flat;
+    if (f[d.cursor] === name) {
+      const o = d.cursor;
+      d.cursor += WIDTH;
+      return o;
+    }
+    if (d.at === null) {
+      d.at = new Map();
+      for (let i = 0; i < f.length; i += WIDTH) d.at.set(f[i] as string, i);
+    }
+    const o = d.at.get(name);
+    if (o !== undefined) d.cursor = o + WIDTH;
     return o;
+  }
+  const p = d.packed!;
+  const dec = decode(p);
+  if (dec === null) return undefined;
+  const r = d.cursor;
+  if (r < p.rows && dec.nameAt[r + 1]! - dec.nameAt[r]! === name.length + 1 && dec.names.startsWith(name, dec.nameAt[r])) {
+    d.cursor++;
+    return r;
   }
   if (d.at === null) {
     d.at = new Map();
-    for (let i = 0; i < f.length; i += WIDTH) d.at.set(f[i] as string, i);
+    for (let i = 0; i < p.rows; i++) d.at.set(dec.names.slice(dec.nameAt[i], dec.nameAt[i + 1]! - 1), i);
   }
-  const o = d.at.get(name);
-  if (o !== undefined) d.cursor = o + WIDTH;
-  return o;
+  const found = d.at.get(name);
+  if (found !== undefined) d.cursor = found + 1;
+  return found;
 }
 
-const WIDTH = 6;
-const LINK = '@';
+/** The rows of a packed folder as a flat array (it is about to change). */
+function unpack(d: Dir): (string | number)[] {
+  if (d.flat !== null) return d.flat;
+  const p = d.packed!;
+  const dec = decode(p);
+  const flat: (string | number)[] = [];
+  for (let r = 0; dec !== null && r < p.rows; r++) {
+    const n = p.numsAt + r * 32;
+    flat.push(
+      dec.names.slice(dec.nameAt[r], dec.nameAt[r + 1]! - 1),
+      p.buf.readDoubleLE(n),
+      p.buf.readDoubleLE(n + 8),
+      p.buf.readDoubleLE(n + 16),
+      p.buf.readDoubleLE(n + 24),
+      dec.values.slice(dec.valueAt[r], dec.valueAt[r + 1]! - 1),
+    );
+  }
+  d.packed = null;
+  d.flat = flat;
+  d.at = null;
+  d.cursor = d.cursor * WIDTH;
+  return flat;
+}
 
 function splitPath(abs: string): [dir: string, name: string] {
   const i = abs.lastIndexOf('/');
   return i === -1 ? ['', abs] : [abs.slice(0, i), abs.slice(i + 1)];
 }
 
+const flatDir = (flat: (string | number)[], unsorted: boolean): Dir => ({ packed: null, flat, at: null, cursor: 0, unsorted });
+
+function parseBinary(buf: Buffer): Map<string, Dir> {
+  if (buf.length < HEADER) throw new Error('truncated');
+  const count = buf.readUInt32LE(MAGIC.length + 8);
+  const dirs = new Map<string, Dir>();
+  let o = HEADER;
+  for (let i = 0; i < count; i++) {
+    if (o + RECORD_HEADER > buf.length) throw new Error('truncated');
+    const rows = buf.readUInt32LE(o);
+    const pathBytes = buf.readUInt32LE(o + 4);
+    const namesBytes = buf.readUInt32LE(o + 8);
+    const valuesBytes = buf.readUInt32LE(o + 12);
+    const namesAt = o + RECORD_HEADER + pathBytes;
+    const numsAt = namesAt + namesBytes + valuesBytes;
+    const end = numsAt + rows * 32;
+    if (end > buf.length) throw new Error('truncated');
+    const packed: Packed = { buf, start: o, end, rows, namesAt, namesBytes, valuesBytes, numsAt };
+    dirs.set(buf.toString('utf8', o + RECORD_HEADER, namesAt), { packed, flat: null, at: null, cursor: 0, unsorted: false });
+    o = end;
+  }
+  if (o !== buf.length) throw new Error('trailing bytes');
+  return dirs;
+}
+
 const isRow = (v: unknown[]): boolean =>
   v.length === 5 && typeof v[0] === 'number' && typeof v[1] === 'number' && typeof v[2] === 'number' && typeof v[3] === 'number' && typeof v[4] === 'string';
 
-function parse(text: string): { dirs: Map<string, Dir>; old: boolean } {
+/** The JSON of formats 1 and 2. */
+function parseJson(text: string): Map<string, Dir> {
   const data = JSON.parse(text) as { format?: unknown; dirs?: unknown; rows?: unknown };
   const dirs = new Map<string, Dir>();
-  if (data.format === STAT_CACHE_FORMAT && typeof data.dirs === 'object' && data.dirs !== null && !Array.isArray(data.dirs)) {
+  if (data.format === FORMAT_2 && typeof data.dirs === 'object' && data.dirs !== null && !Array.isArray(data.dirs)) {
     const all = data.dirs as Record<string, unknown>;
     for (const dir in all) {
       const flat = all[dir];
@@ -86,21 +213,44 @@ function parse(text: string): { dirs: Map<string, Dir>; old: boolean } {
           throw new Error(`bad row for ${dir}/${String(name)}`);
         }
       }
-      dirs.set(dir, { flat: flat as (string | number)[], at: null, cursor: 0, unsorted: false });
+      dirs.set(dir, flatDir(flat as (string | number)[], false));
     }
-    return { dirs, old: false };
+    return dirs;
   }
   if (data.format === FORMAT_1 && typeof data.rows === 'object' && data.rows !== null) {
     for (const [k, v] of Object.entries(data.rows)) {
       if (!Array.isArray(v) || !isRow(v)) throw new Error(`bad row for ${k}`);
       const [dir, name] = splitPath(k);
       let d = dirs.get(dir);
-      if (d === undefined) dirs.set(dir, (d = { flat: [], at: null, cursor: 0, unsorted: true }));
-      d.flat.push(name, ...(v as (string | number)[]));
+      if (d === undefined) dirs.set(dir, (d = flatDir([], true)));
+      d.flat!.push(name, ...(v as (string | number)[]));
     }
-    return { dirs, old: true };
+    return dirs;
   }
   throw new Error('not an mbuild stat cache');
+}
+
+/** One folder's record, of the rows written before `limit` (the others are racy). */
+function encodeDir(dir: string, d: Dir, limit: number): Buffer[] {
+  if (d.packed !== null) return d.packed.rows === 0 || decode(d.packed) === null ? [] : [d.packed.buf.subarray(d.packed.start, d.packed.end)];
+  const f = d.flat!;
+  const offsets: number[] = [];
+  for (let o = 0; o < f.length; o += WIDTH) if ((f[o + 2] as number) < limit && (f[o + 4] as number) < limit) offsets.push(o);
+  if (offsets.length === 0) return [];
+  if (d.unsorted) offsets.sort((a, b) => byUtf8(f[a] as string, f[b] as string));
+  const path = Buffer.from(dir, 'utf8');
+  const names = Buffer.from(offsets.map((o) => `${f[o] as string}\0`).join(''), 'utf8');
+  const values = Buffer.from(offsets.map((o) => `${f[o + 5] as string}\0`).join(''), 'utf8');
+  const nums = Buffer.allocUnsafe(offsets.length * 32);
+  offsets.forEach((o, r) => {
+    for (let k = 0; k < 4; k++) nums.writeDoubleLE(f[o + 1 + k] as number, r * 32 + k * 8);
+  });
+  const head = Buffer.alloc(RECORD_HEADER);
+  head.writeUInt32LE(offsets.length, 0);
+  head.writeUInt32LE(path.length, 4);
+  head.writeUInt32LE(names.length, 8);
+  head.writeUInt32LE(values.length, 12);
+  return [head, path, names, values, nums];
 }
 
 export class StatCache {
@@ -117,16 +267,16 @@ export class StatCache {
   }
 
   static async load(path: string): Promise<{ cache: StatCache; warning?: string }> {
-    let text: string;
+    let buf: Buffer;
     try {
-      text = await readFile(path, 'utf8');
+      buf = await readFile(path);
     } catch {
       return { cache: new StatCache(path, new Map()) };
     }
     try {
-      const { dirs, old } = parse(text);
-      const cache = new StatCache(path, dirs);
-      cache.#dirty = old; // rewritten in the current format
+      const binary = buf.subarray(0, MAGIC.length).equals(MAGIC);
+      const cache = new StatCache(path, binary ? parseBinary(buf) : parseJson(buf.toString('utf8')));
+      cache.#dirty = !binary; // rewritten in the current format
       return { cache };
     } catch (e) {
       return { cache: new StatCache(path, new Map()), warning: `ignoring the stat cache ${path}: ${(e as Error).message}; files will be hashed again` };
@@ -136,7 +286,7 @@ export class StatCache {
   #dir(dir: string, create: boolean): Dir | undefined {
     if (this.#last !== undefined && dir === this.#lastDir) return this.#last;
     let d = this.#dirs.get(dir);
-    if (d === undefined && create) this.#dirs.set(dir, (d = { flat: [], at: new Map(), cursor: 0, unsorted: false }));
+    if (d === undefined && create) this.#dirs.set(dir, (d = { packed: null, flat: [], at: new Map(), cursor: 0, unsorted: false }));
     if (d !== undefined) {
       this.#lastDir = dir;
       this.#last = d;
@@ -148,17 +298,27 @@ export class StatCache {
   #value(abs: string, st: Stats): string | undefined {
     const [dir, name] = splitPath(abs);
     const d = this.#dir(dir, false);
-    const o = d === undefined ? undefined : indexOf(d, name);
-    if (o === undefined) return undefined;
-    const f = d!.flat;
-    return f[o + 1] === st.size && f[o + 2] === st.mtimeMs && f[o + 3] === st.ino && f[o + 4] === st.ctimeMs ? (f[o + 5] as string) : undefined;
+    const r = d === undefined ? undefined : rowOf(d, name);
+    if (r === undefined) return undefined;
+    if (d!.flat !== null) {
+      const f = d!.flat;
+      return f[r + 1] === st.size && f[r + 2] === st.mtimeMs && f[r + 3] === st.ino && f[r + 4] === st.ctimeMs ? (f[r + 5] as string) : undefined;
+    }
+    const p = d!.packed!;
+    const n = p.numsAt + r * 32;
+    const b = p.buf;
+    if (b.readDoubleLE(n) !== st.size || b.readDoubleLE(n + 8) !== st.mtimeMs || b.readDoubleLE(n + 16) !== st.ino || b.readDoubleLE(n + 24) !== st.ctimeMs)
+      return undefined;
+    const dec = p.decoded!;
+    return dec.values.slice(dec.valueAt[r], dec.valueAt[r + 1]! - 1);
   }
 
   #set(abs: string, st: Stats, value: string): void {
     const [dir, name] = splitPath(abs);
     const d = this.#dir(dir, true)!;
-    const f = d.flat;
-    let o = indexOf(d, name);
+    if (d.packed !== null && this.#value(abs, st) === value) return;
+    const f = unpack(d);
+    let o = rowOf(d, name);
     if (o !== undefined && f[o + 5] === value && f[o + 2] === st.mtimeMs && f[o + 4] === st.ctimeMs && f[o + 1] === st.size && f[o + 3] === st.ino) return;
     if (o === undefined) {
       o = f.length;
@@ -195,24 +355,23 @@ export class StatCache {
     this.#set(abs, st, LINK + target);
   }
 
-  /** Writes atomically, leaving out racy entries. */
+  /** Writes atomically, leaving out racy entries; nothing when no entry changed since the load. */
   async save(now = Date.now()): Promise<void> {
     if (!this.#dirty) return;
-    const dirs: Record<string, (string | number)[]> = {};
     const limit = now - TIMESTAMP_GRANULARITY_MS;
+    const parts: Buffer[] = [];
+    let count = 0;
     for (const [dir, d] of this.#dirs) {
-      const f = d.flat;
-      const offsets: number[] = [];
-      for (let o = 0; o < f.length; o += WIDTH) offsets.push(o);
-      if (d.unsorted) offsets.sort((a, b) => byUtf8(f[a] as string, f[b] as string));
-      const out: (string | number)[] = [];
-      for (const o of offsets) {
-        if ((f[o + 2] as number) < limit && (f[o + 4] as number) < limit) out.push(f[o]!, f[o + 1]!, f[o + 2]!, f[o + 3]!, f[o + 4]!, f[o + 5]!);
-      }
-      if (out.length > 0) dirs[dir] = out;
+      const record = encodeDir(dir, d, limit);
+      if (record.length > 0) count++;
+      parts.push(...record);
     }
+    const head = Buffer.alloc(HEADER);
+    MAGIC.copy(head);
+    head.writeDoubleLE(now, MAGIC.length);
+    head.writeUInt32LE(count, MAGIC.length + 8);
     await mkdir(dirname(this.#path), { recursive: true });
-    await writeFileAtomic(this.#path, JSON.stringify({ format: STAT_CACHE_FORMAT, written: now, dirs }));
+    await writeFileAtomic(this.#path, Buffer.concat([head, ...parts]));
     this.#dirty = false;
   }
 }

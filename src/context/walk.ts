@@ -121,6 +121,35 @@ const SYNC_LISTINGS = 16;
 interface Listing {
   readonly names: string[];
   readonly isDir: Uint8Array;
+  /** The `lstat` of each name, when the listing was made by looking them up (`namedListing`). */
+  readonly named?: Stats[];
+}
+
+/**
+ * Whether a folder's children can be looked up by name instead of listed: only where names are
+ * compared as the kernel stores them (a case-insensitive file system would find `SRC` for `src`).
+ */
+const BY_NAME = process.platform === 'linux';
+
+/**
+ * The listing of a folder of which only `names` can be walked (every read there names its
+ * next component), made with one `lstat` per name and no `readdir`: undefined (list it) when
+ * one is missing or cannot be looked at (the listing says why, or that the folder vanished).
+ */
+function namedListing(prefix: string, names: readonly string[]): Listing | undefined {
+  if (names.some((n) => BEYOND_BMP_ORDER.test(n))) return undefined;
+  const sorted = [...names].sort(byText);
+  const stats: Stats[] = [];
+  try {
+    for (const n of sorted) {
+      const st = lstatSync(prefix + n, { throwIfNoEntry: false });
+      if (st === undefined) return undefined;
+      stats.push(st);
+    }
+  } catch {
+    return undefined;
+  }
+  return { names: sorted, isDir: Uint8Array.from(stats, (st) => (st.isDirectory() ? 1 : 0)), named: stats };
 }
 
 const byString = (a: Dirent, b: Dirent): number => byText(a.name, b.name);
@@ -273,7 +302,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       f.states[j - k] = s;
       if (s?.excluded && !forced.has(childRel) && !(f.isDir[j] === 1 && walkExcluded(childRel))) continue;
       try {
-        f.stats[j - k] = lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
+        f.stats[j - k] = f.named?.[j] ?? lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
       } catch (e) {
         f.stats[j - k] = statError(e, childRel);
       }
@@ -281,9 +310,21 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     }
   }
 
+  /** The names a child of the `on-way` folder `rel` must have to be walked, when they are all known (ReadSet.childNames). */
+  const namesBelow = (rel: string): string[] | undefined => {
+    const names = select?.childNames(rel);
+    if (names === undefined) return undefined;
+    const prefix = rel === '' ? '' : `${rel}/`;
+    for (const f of forcedList) if (f.startsWith(prefix)) names.push(f.slice(prefix.length).split('/')[0]!);
+    return [...new Set(names)];
+  };
+
   let listed = 0;
-  /** A listing: on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
-  function list(abs: string, rel: string): Promise<Listing> {
+  /** A listing: by name where it can be, on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
+  function list(abs: string, rel: string, sel: Selection): Promise<Listing> {
+    const names = BY_NAME && sel === 'on-way' ? namesBelow(rel) : undefined;
+    const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names);
+    if (named !== undefined) return Promise.resolve(named);
     if (listed++ >= SYNC_LISTINGS) return listDir(abs, rel, warn);
     try {
       return Promise.resolve(listDirSync(abs, rel, warn));
@@ -295,7 +336,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   function prefetch(f: Frame, k: number): Promise<Listing> {
     let p = f.listings.get(k);
     if (p === undefined) {
-      p = list(f.prefix + f.names[k]!, relOf(f, f.names[k]!));
+      const rel = relOf(f, f.names[k]!);
+      p = list(f.prefix + f.names[k]!, rel, selectionOf(f, k, rel));
       p.catch(() => {}); // raised when the walk reaches it
       f.listings.set(k, p);
     }
@@ -322,7 +364,9 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   }
   if (!rootStats.isDirectory()) throw new Error(`context ${opts.root} is not a directory`);
   const rootPrefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
-  const stack: Frame[] = [await open(rootPrefix, '', undefined, select ? 'on-way' : 'below', ahead ? list(root, '') : listDir(root, '', warn))];
+  const stack: Frame[] = [
+    await open(rootPrefix, '', undefined, select ? 'on-way' : 'below', ahead ? list(root, '', select ? 'on-way' : 'below') : listDir(root, '', warn)),
+  ];
   let out: WalkEntry[] = [];
 
   while (stack.length > 0) {

@@ -101,17 +101,21 @@ async function walkOnce(opts: Omit<WalkOptions, 'root'>, statAhead: boolean): Pr
   return { entries, lstat: rels(seen.lstat).filter((r) => r !== ''), listed: rels(seen.readdir) };
 }
 
-/** Walks in both modes; they must yield the same entries, in the same order, and ask the same of the file system. */
-async function walk(opts: Omit<WalkOptions, 'root'>): Promise<Walked> {
+/**
+ * Walks in both modes; they must yield the same entries, in the same order. The stat-ahead walk
+ * lists no folder the other does not (it looks up by name the children of a folder on the way
+ * whose reads all name them): `listed` is the one-at-a-time walk's, `aheadListed` its own.
+ */
+async function walk(opts: Omit<WalkOptions, 'root'>): Promise<Walked & { aheadListed: string[] }> {
   const ahead = await walkOnce(opts, true);
   const one = await walkOnce(opts, false);
   expect(one.entries).toEqual(ahead.entries);
-  expect(one.listed).toEqual(ahead.listed);
+  expect(ahead.listed.filter((l) => !one.listed.includes(l))).toEqual([]);
   // walkContext is the one-at-a-time walk.
   const plain: Seen[] = [];
   for await (const e of walkContext({ root, ...opts })) plain.push([e.rel, e.kind, e.selection]);
   expect(plain).toEqual(ahead.entries);
-  return ahead;
+  return { ...ahead, listed: one.listed, aheadListed: ahead.listed };
 }
 
 const paths = (w: Walked): string[] => w.entries.map((e) => e[0]);
@@ -134,6 +138,15 @@ describe('walk with select', () => {
     ]);
     expect(w.lstat).toEqual(paths(w).sort());
     expect(w.listed).toEqual(['', 'packages', 'packages/one', 'packages/two', 'src', 'src/deep']);
+    // The root's walked children are all named (src, packages, the Dockerfile), and so is each package's: looked up, not listed.
+    expect(w.aheadListed).toEqual(process.platform === 'linux' ? ['packages', 'src', 'src/deep'] : w.listed);
+  });
+
+  it('a folder on the way is listed when a name its reads give is missing', async () => {
+    const w = await walk({ select: new ReadSet(['src/a.ts', 'nothing-here/x']), forceInclude: ['Dockerfile'] });
+    expect(paths(w)).toEqual(['Dockerfile', 'src', 'src/a.ts']);
+    expect(w.aheadListed).toEqual(process.platform === 'linux' ? [''] : w.listed);
+    expect(w.lstat).toEqual(['Dockerfile', 'nothing-here', 'src', 'src/a.ts']);
   });
 
   it('the one-at-a-time walk does not lstat what is out either', async () => {
