@@ -5,9 +5,10 @@
  *
  * One walker serves the packer (`walkContext`: one entry at a time, each `lstat`ed when it
  * is visited, so a vanished entry fails the walk itself) and the cache (`walkContextBatches` with `statAhead`: a directory's entries
- * are `lstat`ed together when it is read, excluded files are not `lstat`ed at all, the
- * next sub-directories are listed while the current one is stat'ed, and entries come in
- * arrays). Both yield the same entries in the same order.
+ * are `lstat`ed together when it is read, excluded files are not `lstat`ed (but where looked up by name), the
+ * next sub-directories are listed while the current one is stat'ed, a folder on the way to
+ * reads that all name its children is not listed but its children looked up by name, and
+ * entries come in arrays). Both yield the same entries in the same order.
  */
 import type { Dirent, Stats } from 'node:fs';
 import { lstatSync, readdirSync } from 'node:fs';
