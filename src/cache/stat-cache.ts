@@ -9,11 +9,19 @@
  *    corrupt or foreign file is ignored with a warning.
  *
  * On disk (format 3, binary, little-endian) a header (`MAGIC`, the write time as a float64,
- * the number of folders as a uint32, a zero uint32), then one record per folder:
+ * the number of folders and the number of listings as uint32s), then one record per folder:
  *
  *   uint32 rows, uint32 path bytes, uint32 names bytes, uint32 values bytes,
  *   the folder's path (UTF-8), its rows' names (UTF-8, each ended by a NUL, in walk order),
  *   their values (each ended by a NUL), rows x 4 float64 (size, mtimeMs, ino, ctimeMs).
+ *
+ * then one record per folder listing (what `readdir` gave for a folder, trusted while the
+ * folder's own lstat fields all match, as a file's hash is: a folder's mtime and ctime change
+ * when an entry is added, removed or renamed in it; git's untracked cache relies on it too):
+ *
+ *   uint32 names, uint32 path bytes, uint32 names bytes, uint32 zero,
+ *   the folder's path, its names (each ended by a NUL, in walk order), one byte per name
+ *   (1: a folder), 4 float64 (size, mtimeMs, ino, ctimeMs of the folder).
  *
  * A value is a SHA-256 (hex) for a file, `LINK` + target for a symlink. Loading reads the
  * headers only: a folder's names and values are decoded (two strings, no object per row) when a
@@ -168,12 +176,66 @@ function splitPath(abs: string): [dir: string, name: string] {
   return i === -1 ? ['', abs] : [abs.slice(0, i), abs.slice(i + 1)];
 }
 
+/** A folder's names as a walk lists them, and which are folders; `st` the folder's lstat fields then. */
+export interface CachedListing {
+  readonly names: string[];
+  readonly isDir: Uint8Array;
+}
+
+interface ListingRow {
+  /** size, mtimeMs, ino, ctimeMs. */
+  readonly st: readonly number[];
+  /** Decoded when first asked for. */
+  listing: CachedListing | (() => CachedListing | undefined);
+  /** As read from the file (saved as is). */
+  readonly bytes?: Buffer;
+}
+
+const statFields = (st: Stats): number[] => [st.size, st.mtimeMs, st.ino, st.ctimeMs];
+
+function parseListing(buf: Buffer, o: number): { path: string; row: ListingRow; end: number } {
+  if (o + RECORD_HEADER > buf.length) throw new Error('truncated');
+  const count = buf.readUInt32LE(o);
+  const pathBytes = buf.readUInt32LE(o + 4);
+  const namesBytes = buf.readUInt32LE(o + 8);
+  const namesAt = o + RECORD_HEADER + pathBytes;
+  const kindsAt = namesAt + namesBytes;
+  const stAt = kindsAt + count;
+  const end = stAt + 32;
+  if (end > buf.length) throw new Error('truncated');
+  const st = [0, 8, 16, 24].map((k) => buf.readDoubleLE(stAt + k));
+  const listing = (): CachedListing | undefined => {
+    const names = buf.toString('utf8', namesAt, kindsAt).split('\0');
+    // A damaged record is no listing: the folder is listed again.
+    if (names.pop() !== '' || names.length !== count) return undefined;
+    return { names, isDir: Uint8Array.from(buf.subarray(kindsAt, stAt)) };
+  };
+  return { path: buf.toString('utf8', o + RECORD_HEADER, namesAt), row: { st, listing, bytes: buf.subarray(o, end) }, end };
+}
+
+function encodeListing(path: string, row: ListingRow, limit: number): Buffer[] {
+  if (!(row.st[1]! < limit && row.st[3]! < limit)) return []; // racy: the folder may change again within the same tick
+  if (row.bytes !== undefined) return [row.bytes];
+  const l = row.listing as CachedListing;
+  const p = Buffer.from(path, 'utf8');
+  const names = Buffer.from(l.names.map((n) => `${n}\0`).join(''), 'utf8');
+  const head = Buffer.alloc(RECORD_HEADER);
+  head.writeUInt32LE(l.names.length, 0);
+  head.writeUInt32LE(p.length, 4);
+  head.writeUInt32LE(names.length, 8);
+  const st = Buffer.alloc(32);
+  row.st.forEach((v, k) => st.writeDoubleLE(v, k * 8));
+  return [head, p, names, Buffer.from(l.isDir), st];
+}
+
 const flatDir = (flat: (string | number)[], unsorted: boolean): Dir => ({ packed: null, flat, at: null, cursor: 0, unsorted });
 
-function parseBinary(buf: Buffer): Map<string, Dir> {
+function parseBinary(buf: Buffer): { dirs: Map<string, Dir>; listings: Map<string, ListingRow> } {
   if (buf.length < HEADER) throw new Error('truncated');
   const count = buf.readUInt32LE(MAGIC.length + 8);
+  const listingCount = buf.readUInt32LE(MAGIC.length + 12);
   const dirs = new Map<string, Dir>();
+  const listings = new Map<string, ListingRow>();
   let o = HEADER;
   for (let i = 0; i < count; i++) {
     if (o + RECORD_HEADER > buf.length) throw new Error('truncated');
@@ -189,8 +251,13 @@ function parseBinary(buf: Buffer): Map<string, Dir> {
     dirs.set(buf.toString('utf8', o + RECORD_HEADER, namesAt), { packed, flat: null, at: null, cursor: 0, unsorted: false });
     o = end;
   }
+  for (let i = 0; i < listingCount; i++) {
+    const l = parseListing(buf, o);
+    listings.set(l.path, l.row);
+    o = l.end;
+  }
   if (o !== buf.length) throw new Error('trailing bytes');
-  return dirs;
+  return { dirs, listings };
 }
 
 const isRow = (v: unknown[]): boolean =>
@@ -261,14 +328,16 @@ function encodeDir(dir: string, d: Dir, limit: number): Buffer[] {
 export class StatCache {
   readonly #path: string;
   readonly #dirs: Map<string, Dir>;
+  readonly #listings: Map<string, ListingRow>;
   #dirty = false;
   /** The directory of the last lookup (lookups come in walk order). */
   #lastDir = '';
   #last: Dir | undefined;
 
-  private constructor(path: string, dirs: Map<string, Dir>) {
+  private constructor(path: string, dirs: Map<string, Dir>, listings = new Map<string, ListingRow>()) {
     this.#path = path;
     this.#dirs = dirs;
+    this.#listings = listings;
   }
 
   static async load(path: string): Promise<{ cache: StatCache; warning?: string }> {
@@ -280,7 +349,8 @@ export class StatCache {
     }
     try {
       const binary = buf.subarray(0, MAGIC.length).equals(MAGIC);
-      const cache = new StatCache(path, binary ? parseBinary(buf) : parseJson(buf.toString('utf8')));
+      const parsed = binary ? parseBinary(buf) : { dirs: parseJson(buf.toString('utf8')), listings: undefined };
+      const cache = new StatCache(path, parsed.dirs, parsed.listings);
       cache.#dirty = !binary; // rewritten in the current format
       return { cache };
     } catch (e) {
@@ -358,6 +428,30 @@ export class StatCache {
     this.#set(abs, st, LINK + target);
   }
 
+  /** The listing of the folder `abs` if its lstat fields are those it had when it was listed. */
+  getListing(abs: string, st: Stats): CachedListing | undefined {
+    const row = this.#listings.get(abs);
+    if (row === undefined || row.st[0] !== st.size || row.st[1] !== st.mtimeMs || row.st[2] !== st.ino || row.st[3] !== st.ctimeMs) return undefined;
+    if (typeof row.listing === 'function') {
+      const l = row.listing();
+      if (l === undefined) return undefined;
+      row.listing = l;
+    }
+    return row.listing;
+  }
+
+  /**
+   * Records what listing the folder `abs` gave, `st` its lstat taken before it was listed. A
+   * folder changed within TIMESTAMP_GRANULARITY_MS is racy (an entry added in the same tick would
+   * leave its mtime as it was): not kept, even for this process (a watch session's next run).
+   */
+  setListing(abs: string, st: Stats, listing: CachedListing, now = Date.now()): void {
+    if (!(st.mtimeMs < now - TIMESTAMP_GRANULARITY_MS && st.ctimeMs < now - TIMESTAMP_GRANULARITY_MS)) return;
+    if (this.getListing(abs, st) !== undefined) return;
+    this.#listings.set(abs, { st: statFields(st), listing });
+    this.#dirty = true;
+  }
+
   /** Writes atomically, leaving out racy entries; nothing when no entry changed since the load. */
   async save(now = Date.now()): Promise<void> {
     if (!this.#dirty) return;
@@ -369,10 +463,17 @@ export class StatCache {
       if (record.length > 0) count++;
       parts.push(...record);
     }
+    let listings = 0;
+    for (const [path, row] of this.#listings) {
+      const record = encodeListing(path, row, limit);
+      if (record.length > 0) listings++;
+      parts.push(...record);
+    }
     const head = Buffer.alloc(HEADER);
     MAGIC.copy(head);
     head.writeDoubleLE(now, MAGIC.length);
     head.writeUInt32LE(count, MAGIC.length + 8);
+    head.writeUInt32LE(listings, MAGIC.length + 12);
     await mkdir(dirname(this.#path), { recursive: true });
     await writeFileAtomic(this.#path, Buffer.concat([head, ...parts]));
     this.#dirty = false;

@@ -57,6 +57,18 @@ export interface BatchWalkOptions extends WalkOptions {
    * the walk but by whoever reads it next (the hasher, the packer).
    */
   readonly statAhead?: boolean;
+  /**
+   * Listings kept from earlier walks (the stat cache), with `statAhead` only: a folder whose
+   * lstat fields are all those it had when it was listed (its mtime and ctime change when an
+   * entry is added, removed or renamed in it) is not listed again.
+   */
+  readonly listings?: ListingCache;
+}
+
+/** Where a walk keeps the listings of folders, by absolute path, with the folder's lstat taken before it was listed. */
+export interface ListingCache {
+  getListing(abs: string, st: Stats): { readonly names: string[]; readonly isDir: Uint8Array } | undefined;
+  setListing(abs: string, st: Stats, listing: { readonly names: string[]; readonly isDir: Uint8Array }): void;
 }
 
 /** The context changed under the walker or packer; the build must not use what was sent. */
@@ -118,12 +130,24 @@ const PREFETCH = 4;
  */
 const SYNC_LISTINGS = 16;
 
+/** A folder's lstat, undefined when it is none (or cannot be looked at: listing it says why). */
+function lstatOrUndefined(abs: string): Stats | undefined {
+  try {
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    return st?.isDirectory() ? st : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Names of a directory, sorted by their UTF-8 bytes, and which ones `readdir` saw as directories. */
 interface Listing {
   readonly names: string[];
   readonly isDir: Uint8Array;
   /** The `lstat` of each name, when the listing was made by looking them up (`namedListing`). */
   readonly named?: Stats[];
+  /** Names were skipped (with a warning): such a listing is not kept, so that every walk warns. */
+  readonly skipped?: true;
 }
 
 /**
@@ -191,15 +215,18 @@ function bytesListing(raw: Dirent<Buffer>[], rel: string, warn: (m: string) => v
   raw.sort(byBytes);
   const names: string[] = [];
   const dirs: number[] = [];
+  let skipped = false;
   for (const d of raw) {
     const name = decodeName(d.name);
-    if (name === null) warn(`skipping ${JSON.stringify((rel ? rel + '/' : '') + d.name.toString('latin1'))}: name is not valid UTF-8`);
-    else {
+    if (name === null) {
+      warn(`skipping ${JSON.stringify((rel ? rel + '/' : '') + d.name.toString('latin1'))}: name is not valid UTF-8`);
+      skipped = true;
+    } else {
       names.push(name);
       dirs.push(d.isDirectory() ? 1 : 0);
     }
   }
-  return { names, isDir: Uint8Array.from(dirs) };
+  return { names, isDir: Uint8Array.from(dirs), ...(skipped && { skipped }) };
 }
 
 /** One directory being walked. */
@@ -321,11 +348,25 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   };
 
   let listed = 0;
-  /** A listing: by name where it can be, on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
+  /** A listing: by name where it can be, else kept from an earlier walk if the folder did not change, else read. */
   function list(abs: string, rel: string, sel: Selection): Promise<Listing> {
     const names = BY_NAME && sel === 'on-way' ? namesBelow(rel) : undefined;
     const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names);
     if (named !== undefined) return Promise.resolve(named);
+    const kept = opts.listings;
+    // Its lstat before its listing: a change after it makes the next walk's lstat differ.
+    const st = kept && lstatOrUndefined(abs);
+    if (kept === undefined || st === undefined) return read(abs, rel);
+    const known = kept.getListing(abs, st);
+    if (known !== undefined) return Promise.resolve(known);
+    return read(abs, rel).then((l) => {
+      if (l.skipped === undefined) kept.setListing(abs, st, l);
+      return l;
+    });
+  }
+
+  /** A listing read: on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
+  function read(abs: string, rel: string): Promise<Listing> {
     if (listed++ >= SYNC_LISTINGS) return listDir(abs, rel, warn);
     try {
       return Promise.resolve(listDirSync(abs, rel, warn));

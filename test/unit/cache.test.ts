@@ -351,6 +351,24 @@ describe('StatCache', () => {
     expect([again.get('/c/a', st(1, 9, t)), again.getLink('/c/l', st(2, 8, t))]).toEqual(['h-a', 't']);
   });
 
+  it('keeps a folder listing while its lstat fields all match; a racy one is not kept', async () => {
+    const path = join(project(), 'cache.bin');
+    const first = (await StatCache.load(path)).cache;
+    const listing = { names: ['a', 'dé', 'z'], isDir: Uint8Array.from([0, 1, 0]) };
+    first.setListing('/c', st(3, 1), listing);
+    const now = Date.now();
+    first.setListing('/racy', st(3, 2, now), listing, now);
+    expect(first.getListing('/racy', st(3, 2, now))).toBeUndefined();
+    first.set('/c/a', st(1, 1), 'h');
+    await first.save();
+    const again = (await StatCache.load(path)).cache;
+    expect(again.getListing('/c', st(3, 1))).toEqual(listing);
+    for (const other of [{ size: 4 }, { mtimeMs: LONG_AGO + 1 }, { ino: 9 }, { ctimeMs: LONG_AGO + 1 }])
+      expect(again.getListing('/c', Object.assign(st(3, 1), other))).toBeUndefined();
+    expect(again.getListing('/elsewhere', st(3, 1))).toBeUndefined();
+    expect(again.get('/c/a', st(1, 1))).toBe('h');
+  });
+
   it('ignores a truncated binary file with a warning', async () => {
     const path = join(project(), 'cache.bin');
     const first = (await StatCache.load(path)).cache;

@@ -3,12 +3,12 @@
  * selection; what is out is never lstat'ed nor listed; forced paths (the Dockerfile) are always
  * yielded; .dockerignore still applies. Both walk modes must agree.
  */
-import type { PathLike } from 'node:fs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import type { PathLike, Stats } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ReadSet } from '../../src/context/read-set.js';
-import { walkContext, walkContextBatches, type WalkOptions } from '../../src/context/walk.js';
+import { walkContext, walkContextBatches, type ListingCache, type WalkOptions } from '../../src/context/walk.js';
 import { IgnoreMatcher, parsePatternList } from '../../src/dockerignore/ignore.js';
 import { testdir } from '../helpers/testdir.js';
 
@@ -276,5 +276,41 @@ describe('walk with select and .dockerignore', () => {
     expect(w.entries).toEqual([['Dockerfile', 'file', 'below']]);
     const o = await walk({ select: new ReadSet(['src']), omit: ['src/a.ts', 'src/deep'] });
     expect(paths(o)).toEqual(['src', 'src/b.ts']);
+  });
+});
+
+describe('walk with listings kept from an earlier walk', () => {
+  it('lists again only a folder whose lstat changed: an entry added, renamed or removed in it', async () => {
+    const t = testdir({ Dockerfile: 'x', 'src/a.ts': 'a', 'src/deep/b.ts': 'b' }, 'mbuild-walk-kept-');
+    try {
+      const fields = (st: Stats): string => [st.size, st.mtimeMs, st.ino, st.ctimeMs].join();
+      const kept = new Map<string, { st: string; listing: { names: string[]; isDir: Uint8Array } }>();
+      const listings: ListingCache = {
+        getListing: (abs, st) => (kept.get(abs)?.st === fields(st) ? kept.get(abs)!.listing : undefined),
+        setListing: (abs, st, listing) => void kept.set(abs, { st: fields(st), listing }),
+      };
+      const run = async () => {
+        seen.readdir.length = 0;
+        const out: string[] = [];
+        for await (const batch of walkContextBatches({ root: t.dir, statAhead: true, listings })) out.push(...batch.map((e) => e.rel));
+        return { out, listed: [...new Set(seen.readdir.map((p) => relative(t.dir, p)))].sort() };
+      };
+      const first = await run();
+      expect(first).toEqual({ out: ['Dockerfile', 'src', 'src/a.ts', 'src/deep', 'src/deep/b.ts'], listed: ['', 'src', 'src/deep'] });
+      expect(await run()).toEqual({ out: first.out, listed: [] });
+      writeFileSync(`${t.dir}/src/deep/c.ts`, 'c');
+      expect(await run()).toEqual({ out: [...first.out, 'src/deep/c.ts'], listed: ['src/deep'] });
+      renameSync(`${t.dir}/src/a.ts`, `${t.dir}/src/z.ts`);
+      expect(await run()).toEqual({ out: ['Dockerfile', 'src', 'src/deep', 'src/deep/b.ts', 'src/deep/c.ts', 'src/z.ts'], listed: ['src'] });
+      rmSync(`${t.dir}/src/deep/b.ts`);
+      mkdirSync(`${t.dir}/src/deep/b.ts`); // a file replaced by a folder of the same name
+      writeFileSync(`${t.dir}/src/deep/b.ts/d`, 'd');
+      expect(await run()).toEqual({
+        out: ['Dockerfile', 'src', 'src/deep', 'src/deep/b.ts', 'src/deep/b.ts/d', 'src/deep/c.ts', 'src/z.ts'],
+        listed: ['src/deep', 'src/deep/b.ts'],
+      });
+    } finally {
+      t.cleanup();
+    }
   });
 });
