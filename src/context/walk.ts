@@ -312,6 +312,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       f.dirStates.set(k, s);
       if (!(s?.excluded && !forced.has(childRel)) || walkExcluded(childRel)) f.descend.push(k);
     }
+    // With kept listings, a folder's lstat decides whether it is listed: the first slice's lstats first, used for that too.
+    if (opts.listings !== undefined && f.descend.length > 0) await fillSlice(f, 0);
     // Listings started ahead: prefetch keeps each one, and its error, for when the walk reaches it.
     for (const k of f.descend.slice(0, PREFETCH)) void prefetch(f, k);
     return f;
@@ -349,16 +351,16 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
 
   let listed = 0;
   /** A listing: by name where it can be, else kept from an earlier walk if the folder did not change, else read. */
-  function list(abs: string, rel: string, sel: Selection): Promise<Listing> {
+  function list(abs: string, rel: string, sel: Selection, known?: Stats): Promise<Listing> {
     const names = BY_NAME && sel === 'on-way' ? namesBelow(rel) : undefined;
     const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names);
     if (named !== undefined) return Promise.resolve(named);
     const kept = opts.listings;
-    // Its lstat before its listing: a change after it makes the next walk's lstat differ.
-    const st = kept && lstatOrUndefined(abs);
+    // Its lstat (the walk's own when it has one) before its listing: a change after it makes the next walk's lstat differ.
+    const st = kept && (known?.isDirectory() ? known : lstatOrUndefined(abs));
     if (kept === undefined || st === undefined) return read(abs, rel);
-    const known = kept.getListing(abs, st);
-    if (known !== undefined) return Promise.resolve(known);
+    const same = kept.getListing(abs, st);
+    if (same !== undefined) return Promise.resolve(same);
     return read(abs, rel).then((l) => {
       if (l.skipped === undefined) kept.setListing(abs, st, l);
       return l;
@@ -379,7 +381,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     let p = f.listings.get(k);
     if (p === undefined) {
       const rel = relOf(f, f.names[k]!);
-      p = list(f.prefix + f.names[k]!, rel, selectionOf(f, k, rel));
+      const st = k >= f.sliceStart && k < f.sliceStart + f.stats.length ? f.stats[k - f.sliceStart] : undefined;
+      p = list(f.prefix + f.names[k]!, rel, selectionOf(f, k, rel), st instanceof Error ? undefined : st);
       p.catch(() => {}); // raised when the walk reaches it
       f.listings.set(k, p);
     }
