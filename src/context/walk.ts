@@ -410,7 +410,13 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   if (!rootStats.isDirectory()) throw new Error(`context ${opts.root} is not a directory`);
   const rootPrefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
   const stack: Frame[] = [
-    await open(rootPrefix, '', undefined, select ? 'on-way' : 'below', ahead ? list(root, '', select ? 'on-way' : 'below') : listDir(root, '', warn)),
+    await open(
+      rootPrefix,
+      '',
+      undefined,
+      select ? 'on-way' : 'below',
+      ahead ? list(root, '', select ? 'on-way' : 'below', rootStats) : listDir(root, '', warn),
+    ),
   ];
   let out: WalkEntry[] = [];
 
