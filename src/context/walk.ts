@@ -286,8 +286,11 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
 
   async function open(prefix: string, rel: string, state: MatchState | undefined, sel: Selection, listing: Promise<Listing>): Promise<Frame> {
     const l = await listing;
+    // Every field written out (no spread of listings of different shapes): one shape for every frame.
     const f: Frame = {
-      ...l,
+      names: l.names,
+      isDir: l.isDir,
+      named: l.named,
       prefix,
       rel,
       state,
