@@ -9,7 +9,9 @@
  *    corrupt or foreign file is ignored with a warning.
  *
  * On disk (format 3, binary, little-endian) a header (`MAGIC`, the write time as a float64,
- * the number of folders and the number of listings as uint32s), then one record per folder:
+ * the number of folders, the number of listings and the index's bytes as uint32s, a zero
+ * uint32), the index (the records' paths, a JSON array), where each record starts (a uint32
+ * per record, and the file's end), then one record per folder:
  *
  *   uint32 rows, uint32 path bytes, uint32 names bytes, uint32 values bytes,
  *   the folder's path (UTF-8), its rows' names (UTF-8, each ended by a NUL, in walk order),
@@ -23,10 +25,10 @@
  *   the folder's path, its names (each ended by a NUL, in walk order), one byte per name
  *   (1: a folder), 4 float64 (size, mtimeMs, ino, ctimeMs of the folder).
  *
- * A value is a SHA-256 (hex) for a file, `LINK` + target for a symlink. Loading reads the
- * headers only: a folder's names and values are decoded (two strings, no object per row) when a
- * walk first looks it up, its numbers are read where they are compared, and a folder nothing
- * changed in is saved as the bytes it was read from. The JSON of formats 1 and 2 is read too
+ * A value is a SHA-256 (hex) for a file, `LINK` + target for a symlink. Loading decodes the
+ * index only: a record is parsed when a walk first looks its folder up (its names and values:
+ * two strings, no object per row; its numbers: one copy), and a record nothing changed in is
+ * saved as the bytes it was read from. The JSON of formats 1 and 2 is read too
  * (and rewritten in format 3).
  */
 import type { Stats } from 'node:fs';
@@ -36,7 +38,7 @@ import { writeFileAtomic } from '../core/atomic-write.js';
 import { byUtf8 } from '../core/order.js';
 
 const MAGIC = Buffer.from('MBSTAT3\n', 'latin1');
-const HEADER = MAGIC.length + 16;
+const HEADER = MAGIC.length + 24;
 const RECORD_HEADER = 16;
 const FORMAT_2 = 'mbuild-stat-cache-2';
 const FORMAT_1 = 'mbuild-stat-cache-1';
@@ -230,34 +232,73 @@ function encodeListing(path: string, row: ListingRow, limit: number): Buffer[] {
 
 const flatDir = (flat: (string | number)[], unsorted: boolean): Dir => ({ packed: null, flat, at: null, cursor: 0, unsorted });
 
-function parseBinary(buf: Buffer): { dirs: Map<string, Dir>; listings: Map<string, ListingRow> } {
-  if (buf.length < HEADER) throw new Error('truncated');
-  const count = buf.readUInt32LE(MAGIC.length + 8);
-  const listingCount = buf.readUInt32LE(MAGIC.length + 12);
-  const dirs = new Map<string, Dir>();
-  const listings = new Map<string, ListingRow>();
-  let o = HEADER;
-  for (let i = 0; i < count; i++) {
-    if (o + RECORD_HEADER > buf.length) throw new Error('truncated');
+/**
+ * The records of a binary file, found by path when first asked for: the header's index (the
+ * paths, one JSON array, decoded at once) and where each record starts; a record is parsed when
+ * its folder is first looked up, and saved as its bytes if it never was.
+ */
+class Index {
+  readonly dirs = new Map<string, number>();
+  readonly listings = new Map<string, number>();
+
+  constructor(
+    readonly buf: Buffer,
+    readonly paths: string[],
+    readonly dirCount: number,
+    /** Where the offsets (one more than records) start. */
+    readonly offsetsAt: number,
+  ) {
+    for (let i = 0; i < paths.length; i++) (i < dirCount ? this.dirs : this.listings).set(paths[i]!, i);
+  }
+
+  start(i: number): number {
+    return this.buf.readUInt32LE(this.offsetsAt + 4 * i);
+  }
+
+  bytes(i: number): Buffer {
+    return this.buf.subarray(this.start(i), this.start(i + 1));
+  }
+
+  /** The folder record `i`; undefined when it is damaged (its files are hashed again). */
+  dir(i: number): Dir | undefined {
+    const buf = this.buf;
+    const o = this.start(i);
+    const end = this.start(i + 1);
+    if (o + RECORD_HEADER > end || end > buf.length) return undefined;
     const rows = buf.readUInt32LE(o);
-    const pathBytes = buf.readUInt32LE(o + 4);
+    const namesAt = o + RECORD_HEADER + buf.readUInt32LE(o + 4);
     const namesBytes = buf.readUInt32LE(o + 8);
     const valuesBytes = buf.readUInt32LE(o + 12);
-    const namesAt = o + RECORD_HEADER + pathBytes;
     const numsAt = namesAt + namesBytes + valuesBytes;
-    const end = numsAt + rows * 32;
-    if (end > buf.length) throw new Error('truncated');
-    const packed: Packed = { buf, start: o, end, rows, namesAt, namesBytes, valuesBytes, numsAt };
-    dirs.set(buf.toString('utf8', o + RECORD_HEADER, namesAt), { packed, flat: null, at: null, cursor: 0, unsorted: false });
-    o = end;
+    if (numsAt + rows * 32 !== end) return undefined;
+    return { packed: { buf, start: o, end, rows, namesAt, namesBytes, valuesBytes, numsAt }, flat: null, at: null, cursor: 0, unsorted: false };
   }
-  for (let i = 0; i < listingCount; i++) {
-    const l = parseListing(buf, o);
-    listings.set(l.path, l.row);
-    o = l.end;
+
+  /** The listing record `i`; undefined when it is damaged (the folder is listed again). */
+  listing(i: number): ListingRow | undefined {
+    const end = this.start(i + 1);
+    try {
+      const l = parseListing(this.buf.subarray(0, end), this.start(i));
+      return l.end === end ? l.row : undefined;
+    } catch {
+      return undefined;
+    }
   }
-  if (o !== buf.length) throw new Error('trailing bytes');
-  return { dirs, listings };
+}
+
+function parseBinary(buf: Buffer): Index {
+  if (buf.length < HEADER) throw new Error('truncated');
+  const dirCount = buf.readUInt32LE(MAGIC.length + 8);
+  const listingCount = buf.readUInt32LE(MAGIC.length + 12);
+  const indexBytes = buf.readUInt32LE(MAGIC.length + 16);
+  const n = dirCount + listingCount;
+  const offsetsAt = HEADER + indexBytes;
+  if (offsetsAt + 4 * (n + 1) > buf.length) throw new Error('truncated');
+  const paths: unknown = JSON.parse(buf.toString('utf8', HEADER, offsetsAt));
+  if (!Array.isArray(paths) || paths.length !== n || paths.some((p) => typeof p !== 'string')) throw new Error('bad index');
+  const index = new Index(buf, paths as string[], dirCount, offsetsAt);
+  if (index.start(0) !== offsetsAt + 4 * (n + 1) || index.start(n) !== buf.length) throw new Error('truncated');
+  return index;
 }
 
 const isRow = (v: unknown[]): boolean =>
@@ -329,15 +370,18 @@ export class StatCache {
   readonly #path: string;
   readonly #dirs: Map<string, Dir>;
   readonly #listings: Map<string, ListingRow>;
+  /** The records of the file read, not yet parsed into #dirs and #listings. */
+  readonly #index: Index | undefined;
   #dirty = false;
   /** The directory of the last lookup (lookups come in walk order). */
   #lastDir = '';
   #last: Dir | undefined;
 
-  private constructor(path: string, dirs: Map<string, Dir>, listings = new Map<string, ListingRow>()) {
+  private constructor(path: string, dirs: Map<string, Dir>, index?: Index) {
     this.#path = path;
     this.#dirs = dirs;
-    this.#listings = listings;
+    this.#listings = new Map();
+    this.#index = index;
   }
 
   static async load(path: string): Promise<{ cache: StatCache; warning?: string }> {
@@ -349,8 +393,7 @@ export class StatCache {
     }
     try {
       const binary = buf.subarray(0, MAGIC.length).equals(MAGIC);
-      const parsed = binary ? parseBinary(buf) : { dirs: parseJson(buf.toString('utf8')), listings: undefined };
-      const cache = new StatCache(path, parsed.dirs, parsed.listings);
+      const cache = binary ? new StatCache(path, new Map(), parseBinary(buf)) : new StatCache(path, parseJson(buf.toString('utf8')));
       cache.#dirty = !binary; // rewritten in the current format
       return { cache };
     } catch (e) {
@@ -361,6 +404,12 @@ export class StatCache {
   #dir(dir: string, create: boolean): Dir | undefined {
     if (this.#last !== undefined && dir === this.#lastDir) return this.#last;
     let d = this.#dirs.get(dir);
+    const i = d === undefined ? this.#index?.dirs.get(dir) : undefined;
+    if (i !== undefined) {
+      this.#index!.dirs.delete(dir);
+      d = this.#index!.dir(i);
+      if (d !== undefined) this.#dirs.set(dir, d);
+    }
     if (d === undefined && create) this.#dirs.set(dir, (d = { packed: null, flat: [], at: new Map(), cursor: 0, unsorted: false }));
     if (d !== undefined) {
       this.#lastDir = dir;
@@ -430,7 +479,13 @@ export class StatCache {
 
   /** The listing of the folder `abs` if its lstat fields are those it had when it was listed. */
   getListing(abs: string, st: Stats): CachedListing | undefined {
-    const row = this.#listings.get(abs);
+    let row = this.#listings.get(abs);
+    const i = row === undefined ? this.#index?.listings.get(abs) : undefined;
+    if (i !== undefined) {
+      this.#index!.listings.delete(abs);
+      row = this.#index!.listing(i);
+      if (row !== undefined) this.#listings.set(abs, row);
+    }
     if (row === undefined || row.st[0] !== st.size || row.st[1] !== st.mtimeMs || row.st[2] !== st.ino || row.st[3] !== st.ctimeMs) return undefined;
     if (typeof row.listing === 'function') {
       const l = row.listing();
@@ -456,26 +511,36 @@ export class StatCache {
   async save(now = Date.now()): Promise<void> {
     if (!this.#dirty) return;
     const limit = now - TIMESTAMP_GRANULARITY_MS;
-    const parts: Buffer[] = [];
-    let count = 0;
-    for (const [dir, d] of this.#dirs) {
-      const record = encodeDir(dir, d, limit);
-      if (record.length > 0) count++;
-      parts.push(...record);
-    }
-    let listings = 0;
-    for (const [path, row] of this.#listings) {
-      const record = encodeListing(path, row, limit);
-      if (record.length > 0) listings++;
-      parts.push(...record);
-    }
+    const paths: string[] = [];
+    const records: Buffer[][] = [];
+    const add = (path: string, record: Buffer[]) => {
+      if (record.length === 0) return;
+      paths.push(path);
+      records.push(record);
+    };
+    // Records never parsed are saved as read (they were not racy when written, so are not now).
+    const index = this.#index;
+    for (const [dir, d] of this.#dirs) add(dir, encodeDir(dir, d, limit));
+    for (const [dir, i] of index?.dirs ?? []) add(dir, [index!.bytes(i)]);
+    const dirCount = paths.length;
+    for (const [path, row] of this.#listings) add(path, encodeListing(path, row, limit));
+    for (const [path, i] of index?.listings ?? []) add(path, [index!.bytes(i)]);
+    const json = Buffer.from(JSON.stringify(paths), 'utf8');
+    const offsets = Buffer.alloc(4 * (paths.length + 1));
+    let at = HEADER + json.length + offsets.length;
+    records.forEach((record, i) => {
+      offsets.writeUInt32LE(at, 4 * i);
+      for (const b of record) at += b.length;
+    });
+    offsets.writeUInt32LE(at, 4 * paths.length);
     const head = Buffer.alloc(HEADER);
     MAGIC.copy(head);
     head.writeDoubleLE(now, MAGIC.length);
-    head.writeUInt32LE(count, MAGIC.length + 8);
-    head.writeUInt32LE(listings, MAGIC.length + 12);
+    head.writeUInt32LE(dirCount, MAGIC.length + 8);
+    head.writeUInt32LE(paths.length - dirCount, MAGIC.length + 12);
+    head.writeUInt32LE(json.length, MAGIC.length + 16);
     await mkdir(dirname(this.#path), { recursive: true });
-    await writeFileAtomic(this.#path, Buffer.concat([head, ...parts]));
+    await writeFileAtomic(this.#path, Buffer.concat([head, json, offsets, ...records.flat()]));
     this.#dirty = false;
   }
 }

@@ -305,6 +305,7 @@ describe('StatCache', () => {
     const first = (await StatCache.load(path)).cache;
     for (const n of ['a', 'b', 'c']) first.set(`/c/${n}`, st(1, n.charCodeAt(0)), `old-${n}`);
     first.set('/other/x', st(1, 1), 'x');
+    first.setListing('/other', st(1, 3), { names: ['x'], isDir: Uint8Array.from([0]) });
     await first.save();
     const second = (await StatCache.load(path)).cache;
     expect(second.get('/c/a', st(1, 97))).toBe('old-a');
@@ -321,7 +322,9 @@ describe('StatCache', () => {
       'old-c',
     ]);
     expect(third.get('/c/now', st(1, 6, now))).toBeUndefined();
+    // Never looked up by the second load: saved as read.
     expect(third.get('/other/x', st(1, 1))).toBe('x');
+    expect(third.getListing('/other', st(1, 3))).toEqual({ names: ['x'], isDir: Uint8Array.from([0]) });
   });
 
   it('is not written again when no row changed', async () => {
