@@ -54,7 +54,16 @@ async function hashOnce(plan: ContextPlan, select: ReadSet | undefined, cache: S
   const out: Walked = { files: [], links: [], matched: new Set() };
   const pool = new HashPool();
   // The stat-ahead walk: a no-op run is one lstat per read entry and a map lookup, nothing read.
-  const walk = walkContextBatches({ root: plan.root, matcher: plan.matcher, forceInclude: plan.forceInclude, omit: plan.omit, select, statAhead: true });
+  // Folders that did not change since the last walk are not listed again (their listings are in the stat cache).
+  const walk = walkContextBatches({
+    root: plan.root,
+    matcher: plan.matcher,
+    forceInclude: plan.forceInclude,
+    omit: plan.omit,
+    select,
+    statAhead: true,
+    listings: cache,
+  });
   for await (const batch of walk) {
     for (const e of batch) {
       if (e.selection === 'match') out.matched.add(e.rel);
@@ -63,35 +72,35 @@ async function hashOnce(plan: ContextPlan, select: ReadSet | undefined, cache: S
       const row: [string, 'file' | 'dir' | 'symlink', number, string] = [e.rel, e.kind, e.stats.mode & 0o7777, ''];
       out.files.push(row);
       if (e.kind === 'symlink') {
-        row[3] = await linkTarget(e, cache);
+        row[3] = cache.getLink(e.abs, e.stats) ?? (await linkTarget(e, cache));
         if (select !== undefined) out.links.push({ rel: e.rel, target: row[3] });
-      } else if (e.kind === 'file') await pool.hash(e, row, cache);
+      } else if (e.kind === 'file') {
+        // A no-op's path: the cached hash, without a promise per file.
+        const cached = cache.get(e.abs, e.stats);
+        if (cached !== undefined) row[3] = cached;
+        else await pool.hash(e, row, cache);
+      }
     }
   }
   await pool.drain();
   return out;
 }
 
+/** A symlink's target the stat cache does not have. */
 async function linkTarget(e: WalkEntry, cache: StatCache): Promise<string> {
-  const cached = cache.getLink(e.abs, e.stats);
-  if (cached !== undefined) return cached;
   const target = await readlink(e.abs);
   cache.setLink(e.abs, e.stats, target);
   return target;
 }
 
-/** File hashes: from the stat cache, read at once when small, else streamed, HASH_CONCURRENCY at a time. */
+/** File hashes the stat cache does not have: read at once when small, else streamed, HASH_CONCURRENCY at a time. */
 class HashPool {
   readonly #pending: Promise<void>[] = [];
   readonly #waiters: (() => void)[] = [];
   #inFlight = 0;
 
+  /** A file the stat cache does not have. */
   async hash(e: WalkEntry, row: [string, string, number, string], cache: StatCache): Promise<void> {
-    const cached = cache.get(e.abs, e.stats);
-    if (cached !== undefined) {
-      row[3] = cached;
-      return;
-    }
     const small = readSmallFile(e);
     if (small !== undefined) {
       row[3] = createHash('sha256').update(small.data).digest('hex');

@@ -95,6 +95,30 @@ export class ReadSet {
     });
   }
 
+  /**
+   * The only names a child of the folder `rel` ('' the root) can have and not be `out`, when
+   * every pattern that reaches below `rel` names its next component literally; undefined when
+   * a wildcard there (or a pattern matching `rel` or a folder above it) may select any child.
+   */
+  childNames(rel: string): string[] | undefined {
+    if (this.whole) return undefined;
+    const names = rel === '' ? [] : rel.split('/');
+    const d = names.length;
+    const out = new Set<string>();
+    const candidates = d === 0 ? this.#compiled.map((_, i) => i) : this.#candidates(names[0]!);
+    for (const i of candidates) {
+      const p = this.#compiled[i]!;
+      let fit = true;
+      for (let j = 0; j < Math.min(d, p.length) && fit; j++) fit = fits(p[j]!, names[j]!);
+      if (!fit) continue;
+      if (p.length <= d) return undefined; // `rel` is matched or below a match: every child is read
+      const c = p[d]!;
+      if (typeof c !== 'string' || c === '' || c === '.' || c === '..') return undefined;
+      out.add(c);
+    }
+    return [...out];
+  }
+
   /** This set with `more` paths added (those already present are not repeated). */
   with(more: readonly string[]): ReadSet {
     const fresh = more.filter((p, i) => !this.paths.includes(p) && more.indexOf(p) === i);

@@ -5,9 +5,10 @@
  *
  * One walker serves the packer (`walkContext`: one entry at a time, each `lstat`ed when it
  * is visited, so a vanished entry fails the walk itself) and the cache (`walkContextBatches` with `statAhead`: a directory's entries
- * are `lstat`ed together when it is read, excluded files are not `lstat`ed at all, the
- * next sub-directories are listed while the current one is stat'ed, and entries come in
- * arrays). Both yield the same entries in the same order.
+ * are `lstat`ed together when it is read, excluded files are not `lstat`ed (but where looked up by name), the
+ * next sub-directories are listed while the current one is stat'ed, a folder on the way to
+ * reads that all name its children is not listed but its children looked up by name, and
+ * entries come in arrays). Both yield the same entries in the same order.
  */
 import type { Dirent, Stats } from 'node:fs';
 import { lstatSync, readdirSync } from 'node:fs';
@@ -56,6 +57,18 @@ export interface BatchWalkOptions extends WalkOptions {
    * the walk but by whoever reads it next (the hasher, the packer).
    */
   readonly statAhead?: boolean;
+  /**
+   * Listings kept from earlier walks (the stat cache), with `statAhead` only: a folder whose
+   * lstat fields are all those it had when it was listed (its mtime and ctime change when an
+   * entry is added, removed or renamed in it) is not listed again.
+   */
+  readonly listings?: ListingCache;
+}
+
+/** Where a walk keeps the listings of folders, by absolute path, with the folder's lstat taken before it was listed. */
+export interface ListingCache {
+  getListing(abs: string, st: Stats): { readonly names: string[]; readonly isDir: Uint8Array } | undefined;
+  setListing(abs: string, st: Stats, listing: { readonly names: string[]; readonly isDir: Uint8Array }): void;
 }
 
 /** The context changed under the walker or packer; the build must not use what was sent. */
@@ -117,10 +130,51 @@ const PREFETCH = 4;
  */
 const SYNC_LISTINGS = 16;
 
+/** A folder's lstat, undefined when it is none (or cannot be looked at: listing it says why). */
+function lstatOrUndefined(abs: string): Stats | undefined {
+  try {
+    const st = lstatSync(abs, { throwIfNoEntry: false });
+    return st?.isDirectory() ? st : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Names of a directory, sorted by their UTF-8 bytes, and which ones `readdir` saw as directories. */
 interface Listing {
   readonly names: string[];
   readonly isDir: Uint8Array;
+  /** The `lstat` of each name, when the listing was made by looking them up (`namedListing`). */
+  readonly named?: Stats[];
+  /** Names were skipped (with a warning): such a listing is not kept, so that every walk warns. */
+  readonly skipped?: true;
+}
+
+/**
+ * Whether a folder's children can be looked up by name instead of listed: only where names are
+ * compared as the kernel stores them (a case-insensitive file system would find `SRC` for `src`).
+ */
+const BY_NAME = process.platform === 'linux';
+
+/**
+ * The listing of a folder of which only `names` can be walked (every read there names its
+ * next component), made with one `lstat` per name and no `readdir`: undefined (list it) when
+ * one is missing or cannot be looked at (the listing says why, or that the folder vanished).
+ */
+function namedListing(prefix: string, names: readonly string[]): Listing | undefined {
+  if (names.some((n) => BEYOND_BMP_ORDER.test(n))) return undefined;
+  const sorted = [...names].sort(byText);
+  const stats: Stats[] = [];
+  try {
+    for (const n of sorted) {
+      const st = lstatSync(prefix + n, { throwIfNoEntry: false });
+      if (st === undefined) return undefined;
+      stats.push(st);
+    }
+  } catch {
+    return undefined;
+  }
+  return { names: sorted, isDir: Uint8Array.from(stats, (st) => (st.isDirectory() ? 1 : 0)), named: stats };
 }
 
 const byString = (a: Dirent, b: Dirent): number => byText(a.name, b.name);
@@ -161,15 +215,18 @@ function bytesListing(raw: Dirent<Buffer>[], rel: string, warn: (m: string) => v
   raw.sort(byBytes);
   const names: string[] = [];
   const dirs: number[] = [];
+  let skipped = false;
   for (const d of raw) {
     const name = decodeName(d.name);
-    if (name === null) warn(`skipping ${JSON.stringify((rel ? rel + '/' : '') + d.name.toString('latin1'))}: name is not valid UTF-8`);
-    else {
+    if (name === null) {
+      warn(`skipping ${JSON.stringify((rel ? rel + '/' : '') + d.name.toString('latin1'))}: name is not valid UTF-8`);
+      skipped = true;
+    } else {
       names.push(name);
       dirs.push(d.isDirectory() ? 1 : 0);
     }
   }
-  return { names, isDir: Uint8Array.from(dirs) };
+  return { names, isDir: Uint8Array.from(dirs), ...(skipped && { skipped }) };
 }
 
 /** One directory being walked. */
@@ -229,8 +286,11 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
 
   async function open(prefix: string, rel: string, state: MatchState | undefined, sel: Selection, listing: Promise<Listing>): Promise<Frame> {
     const l = await listing;
+    // Every field written out (no spread of listings of different shapes): one shape for every frame.
     const f: Frame = {
-      ...l,
+      names: l.names,
+      isDir: l.isDir,
+      named: l.named,
       prefix,
       rel,
       state,
@@ -255,6 +315,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       f.dirStates.set(k, s);
       if (!(s?.excluded && !forced.has(childRel)) || walkExcluded(childRel)) f.descend.push(k);
     }
+    // With kept listings, a folder's lstat decides whether it is listed: the first slice's lstats first, used for that too.
+    if (opts.listings !== undefined && f.descend.length > 0) await fillSlice(f, 0);
     // Listings started ahead: prefetch keeps each one, and its error, for when the walk reaches it.
     for (const k of f.descend.slice(0, PREFETCH)) void prefetch(f, k);
     return f;
@@ -273,7 +335,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       f.states[j - k] = s;
       if (s?.excluded && !forced.has(childRel) && !(f.isDir[j] === 1 && walkExcluded(childRel))) continue;
       try {
-        f.stats[j - k] = lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
+        f.stats[j - k] = f.named?.[j] ?? lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
       } catch (e) {
         f.stats[j - k] = statError(e, childRel);
       }
@@ -281,9 +343,35 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     }
   }
 
+  /** The names a child of the `on-way` folder `rel` must have to be walked, when they are all known (ReadSet.childNames). */
+  const namesBelow = (rel: string): string[] | undefined => {
+    const names = select?.childNames(rel);
+    if (names === undefined) return undefined;
+    const prefix = rel === '' ? '' : `${rel}/`;
+    for (const f of forcedList) if (f.startsWith(prefix)) names.push(f.slice(prefix.length).split('/')[0]!);
+    return [...new Set(names)];
+  };
+
   let listed = 0;
-  /** A listing: on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
-  function list(abs: string, rel: string): Promise<Listing> {
+  /** A listing: by name where it can be, else kept from an earlier walk if the folder did not change, else read. */
+  function list(abs: string, rel: string, sel: Selection, known?: Stats): Promise<Listing> {
+    const names = BY_NAME && sel === 'on-way' ? namesBelow(rel) : undefined;
+    const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names);
+    if (named !== undefined) return Promise.resolve(named);
+    const kept = opts.listings;
+    // Its lstat (the walk's own when it has one) before its listing: a change after it makes the next walk's lstat differ.
+    const st = kept && (known?.isDirectory() ? known : lstatOrUndefined(abs));
+    if (kept === undefined || st === undefined) return read(abs, rel);
+    const same = kept.getListing(abs, st);
+    if (same !== undefined) return Promise.resolve(same);
+    return read(abs, rel).then((l) => {
+      if (l.skipped === undefined) kept.setListing(abs, st, l);
+      return l;
+    });
+  }
+
+  /** A listing read: on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
+  function read(abs: string, rel: string): Promise<Listing> {
     if (listed++ >= SYNC_LISTINGS) return listDir(abs, rel, warn);
     try {
       return Promise.resolve(listDirSync(abs, rel, warn));
@@ -295,7 +383,9 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   function prefetch(f: Frame, k: number): Promise<Listing> {
     let p = f.listings.get(k);
     if (p === undefined) {
-      p = list(f.prefix + f.names[k]!, relOf(f, f.names[k]!));
+      const rel = relOf(f, f.names[k]!);
+      const st = k >= f.sliceStart && k < f.sliceStart + f.stats.length ? f.stats[k - f.sliceStart] : undefined;
+      p = list(f.prefix + f.names[k]!, rel, selectionOf(f, k, rel), st instanceof Error ? undefined : st);
       p.catch(() => {}); // raised when the walk reaches it
       f.listings.set(k, p);
     }
@@ -322,7 +412,15 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   }
   if (!rootStats.isDirectory()) throw new Error(`context ${opts.root} is not a directory`);
   const rootPrefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
-  const stack: Frame[] = [await open(rootPrefix, '', undefined, select ? 'on-way' : 'below', ahead ? list(root, '') : listDir(root, '', warn))];
+  const stack: Frame[] = [
+    await open(
+      rootPrefix,
+      '',
+      undefined,
+      select ? 'on-way' : 'below',
+      ahead ? list(root, '', select ? 'on-way' : 'below', rootStats) : listDir(root, '', warn),
+    ),
+  ];
   let out: WalkEntry[] = [];
 
   while (stack.length > 0) {

@@ -9,7 +9,7 @@ import { link, rename, rm, writeFile } from 'node:fs/promises';
 
 const tempFor = (path: string): string => `${path}.${randomBytes(6).toString('hex')}.tmp`;
 
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempFor(path);
   try {
     await writeFile(tmp, data);

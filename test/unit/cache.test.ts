@@ -15,7 +15,7 @@ import { readDockerfiles } from '../../src/dockerfile/images.js';
 import { createPlan } from '../../src/plan/plan.js';
 import type { BuildFile } from '../../src/config/types.js';
 import { testdir } from '../helpers/testdir.js';
-import { statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 
 let cleanups: (() => void)[] = [];
 afterEach(() => {
@@ -271,6 +271,116 @@ describe('StatCache', () => {
     const a = await inputsOf(dir, loaded.cache);
     expect(a.files.find((f) => f[0] === 'src/main.txt')![3]).toBe('5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03');
     expect(readFileSync(path, 'utf8')).toBe('{not json');
+  });
+
+  /** The stat fields the cache compares, of a file written long before now. */
+  const LONG_AGO = Date.now() - 100 * TIMESTAMP_GRANULARITY_MS + 0.25;
+  const st = (size: number, ino: number, t = LONG_AGO): Stats => Object.assign(statSync('/'), { size, mtimeMs: t, ino, ctimeMs: t });
+
+  it('round-trips files and symlinks through its binary file, looked up in any order', async () => {
+    const path = join(project(), 'cache.bin');
+    const { cache } = await StatCache.load(path);
+    const rows = Array.from({ length: 50 }, (_, i) => [`/c/d${i % 3}/f${String(i).padStart(2, '0')}é`, st(i, 1000 + i)] as const);
+    for (const [abs, s] of rows) cache.set(abs, s, `h${abs}`);
+    cache.setLink('/c/d0/link', st(7, 7), 'target/😀');
+    await cache.save();
+    expect(readFileSync(path).subarray(0, 8).toString('latin1')).toBe('MBSTAT3\n');
+    const again = (await StatCache.load(path)).cache;
+    // Reversed: every lookup misses the walk-order cursor.
+    for (const [abs, s] of [...rows].reverse()) expect(again.get(abs, s)).toBe(`h${abs}`);
+    for (const [abs, s] of rows) expect(again.get(abs, s)).toBe(`h${abs}`);
+    expect(again.getLink('/c/d0/link', st(7, 7))).toBe('target/😀');
+    expect(again.get('/c/d0/link', st(7, 7))).toBeUndefined();
+    expect(again.getLink(...rows[0]!)).toBeUndefined();
+    // Any stat field that differs: not trusted.
+    const [abs, s] = rows[4]!;
+    for (const other of [{ size: 99 }, { mtimeMs: s.mtimeMs + 1 }, { ino: 1 }, { ctimeMs: s.ctimeMs + 0.5 }])
+      expect(again.get(abs, Object.assign(st(s.size, s.ino), other))).toBeUndefined();
+    expect(again.get('/c/d0/missing', s)).toBeUndefined();
+    expect(again.get('/elsewhere/f', s)).toBeUndefined();
+  });
+
+  it('a changed row is saved with the rows of its folder it did not change; racy ones are left out', async () => {
+    const path = join(project(), 'cache.bin');
+    const first = (await StatCache.load(path)).cache;
+    for (const n of ['a', 'b', 'c']) first.set(`/c/${n}`, st(1, n.charCodeAt(0)), `old-${n}`);
+    first.set('/other/x', st(1, 1), 'x');
+    first.setListing('/other', st(1, 3), { names: ['x'], isDir: Uint8Array.from([0]) });
+    await first.save();
+    const second = (await StatCache.load(path)).cache;
+    expect(second.get('/c/a', st(1, 97))).toBe('old-a');
+    second.set('/c/b', st(2, 98), 'new-b');
+    second.set('/c/aa', st(1, 5), 'new-aa'); // appended: saved in order
+    const now = Date.now();
+    second.set('/c/now', st(1, 6, now), 'racy');
+    await second.save(now);
+    const third = (await StatCache.load(path)).cache;
+    expect(['a', 'aa', 'b', 'c'].map((n) => third.get(`/c/${n}`, st(n === 'b' ? 2 : 1, n === 'aa' ? 5 : n.charCodeAt(0))))).toEqual([
+      'old-a',
+      'new-aa',
+      'new-b',
+      'old-c',
+    ]);
+    expect(third.get('/c/now', st(1, 6, now))).toBeUndefined();
+    // Never looked up by the second load: saved as read.
+    expect(third.get('/other/x', st(1, 1))).toBe('x');
+    expect(third.getListing('/other', st(1, 3))).toEqual({ names: ['x'], isDir: Uint8Array.from([0]) });
+  });
+
+  it('is not written again when no row changed', async () => {
+    const path = join(project(), 'cache.bin');
+    const first = (await StatCache.load(path)).cache;
+    first.set('/c/a', st(1, 1), 'h');
+    await first.save();
+    const before = statSync(path);
+    const second = (await StatCache.load(path)).cache;
+    expect(second.get('/c/a', st(1, 1))).toBe('h');
+    second.set('/c/a', st(1, 1), 'h'); // the same row again
+    await second.save();
+    const after = statSync(path);
+    expect([after.ino, after.mtimeMs]).toEqual([before.ino, before.mtimeMs]);
+  });
+
+  it('reads the JSON of format 2 and writes it back in the binary format', async () => {
+    const path = join(project(), 'cache.json');
+    const t = Date.now() - 100 * TIMESTAMP_GRANULARITY_MS;
+    writeFileSync(path, JSON.stringify({ format: 'mbuild-stat-cache-2', written: t, dirs: { '/c': ['a', 1, t, 9, t, 'h-a', 'l', 2, t, 8, t, '@t'] } }));
+    const loaded = await StatCache.load(path);
+    expect(loaded.warning).toBeUndefined();
+    expect(loaded.cache.get('/c/a', st(1, 9, t))).toBe('h-a');
+    await loaded.cache.save();
+    expect(readFileSync(path).subarray(0, 8).toString('latin1')).toBe('MBSTAT3\n');
+    const again = (await StatCache.load(path)).cache;
+    expect([again.get('/c/a', st(1, 9, t)), again.getLink('/c/l', st(2, 8, t))]).toEqual(['h-a', 't']);
+  });
+
+  it('keeps a folder listing while its lstat fields all match; a racy one is not kept', async () => {
+    const path = join(project(), 'cache.bin');
+    const first = (await StatCache.load(path)).cache;
+    const listing = { names: ['a', 'dé', 'z'], isDir: Uint8Array.from([0, 1, 0]) };
+    first.setListing('/c', st(3, 1), listing);
+    const now = Date.now();
+    first.setListing('/racy', st(3, 2, now), listing, now);
+    expect(first.getListing('/racy', st(3, 2, now))).toBeUndefined();
+    first.set('/c/a', st(1, 1), 'h');
+    await first.save();
+    const again = (await StatCache.load(path)).cache;
+    expect(again.getListing('/c', st(3, 1))).toEqual(listing);
+    for (const other of [{ size: 4 }, { mtimeMs: LONG_AGO + 1 }, { ino: 9 }, { ctimeMs: LONG_AGO + 1 }])
+      expect(again.getListing('/c', Object.assign(st(3, 1), other))).toBeUndefined();
+    expect(again.getListing('/elsewhere', st(3, 1))).toBeUndefined();
+    expect(again.get('/c/a', st(1, 1))).toBe('h');
+  });
+
+  it('ignores a truncated binary file with a warning', async () => {
+    const path = join(project(), 'cache.bin');
+    const first = (await StatCache.load(path)).cache;
+    first.set('/c/a', st(1, 1), 'h');
+    await first.save();
+    writeFileSync(path, readFileSync(path).subarray(0, -5));
+    const loaded = await StatCache.load(path);
+    expect(loaded.warning).toMatch(/^ignoring the stat cache .*cache\.bin: truncated; files will be hashed again$/);
+    expect(loaded.cache.get('/c/a', st(1, 1))).toBeUndefined();
   });
 });
 

@@ -449,3 +449,35 @@ describe('collectInputs: reads through links are found', () => {
     expect(r.ok ? r.value.reads : r.error).toEqual(['lnk/x', 'real/x']);
   });
 });
+
+describe('ReadSet.childNames: the names a folder on the way can hold that are not out', () => {
+  it('the literal next components of the reads below the folder, each once', () => {
+    const s = new ReadSet(['src', 'packages/*/package.json', 'packages/one/extra', 'lib/a.ts', 'lib/b.ts']);
+    expect(s.childNames('')!.sort()).toEqual(['lib', 'packages', 'src']);
+    expect(s.childNames('lib')!.sort()).toEqual(['a.ts', 'b.ts']);
+    expect(s.childNames('packages/one')!.sort()).toEqual(['extra', 'package.json']);
+    expect(s.childNames('packages/two')).toEqual(['package.json']);
+    expect(s.childNames('docs')).toEqual([]);
+  });
+
+  it('undefined where a wildcard or a matched folder may select any child', () => {
+    const s = new ReadSet(['packages/*/package.json', 'src', '*.md']);
+    expect(s.childNames('')).toBeUndefined(); // *.md
+    expect(s.childNames('packages')).toBeUndefined();
+    expect(s.childNames('src')).toBeUndefined();
+    expect(s.childNames('src/deep')).toBeUndefined();
+    expect(new ReadSet(['']).childNames('')).toBeUndefined();
+    expect(new ReadSet(['a/[b/c']).childNames('a')).toEqual(['[b']); // a bad pattern is literal, as select() takes it
+  });
+
+  it('every child childNames leaves out is out', () => {
+    const s = new ReadSet(['lib/a.ts', 'packages/*/package.json', 'x/y/z']);
+    for (const dir of ['', 'lib', 'packages/p', 'x', 'x/y']) {
+      const names = s.childNames(dir)!;
+      for (const child of ['a.ts', 'lib', 'packages', 'package.json', 'x', 'y', 'z', 'other']) {
+        const rel = dir === '' ? child : `${dir}/${child}`;
+        expect([dir, child, names.includes(child) || s.select(rel) === 'out']).toEqual([dir, child, true]);
+      }
+    }
+  });
+});

@@ -3,12 +3,12 @@
  * selection; what is out is never lstat'ed nor listed; forced paths (the Dockerfile) are always
  * yielded; .dockerignore still applies. Both walk modes must agree.
  */
-import type { PathLike } from 'node:fs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import type { PathLike, Stats } from 'node:fs';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ReadSet } from '../../src/context/read-set.js';
-import { walkContext, walkContextBatches, type WalkOptions } from '../../src/context/walk.js';
+import { walkContext, walkContextBatches, type ListingCache, type WalkOptions } from '../../src/context/walk.js';
 import { IgnoreMatcher, parsePatternList } from '../../src/dockerignore/ignore.js';
 import { testdir } from '../helpers/testdir.js';
 
@@ -101,17 +101,21 @@ async function walkOnce(opts: Omit<WalkOptions, 'root'>, statAhead: boolean): Pr
   return { entries, lstat: rels(seen.lstat).filter((r) => r !== ''), listed: rels(seen.readdir) };
 }
 
-/** Walks in both modes; they must yield the same entries, in the same order, and ask the same of the file system. */
-async function walk(opts: Omit<WalkOptions, 'root'>): Promise<Walked> {
+/**
+ * Walks in both modes; they must yield the same entries, in the same order. The stat-ahead walk
+ * lists no folder the other does not (it looks up by name the children of a folder on the way
+ * whose reads all name them): `listed` is the one-at-a-time walk's, `aheadListed` its own.
+ */
+async function walk(opts: Omit<WalkOptions, 'root'>): Promise<Walked & { aheadListed: string[] }> {
   const ahead = await walkOnce(opts, true);
   const one = await walkOnce(opts, false);
   expect(one.entries).toEqual(ahead.entries);
-  expect(one.listed).toEqual(ahead.listed);
+  expect(ahead.listed.filter((l) => !one.listed.includes(l))).toEqual([]);
   // walkContext is the one-at-a-time walk.
   const plain: Seen[] = [];
   for await (const e of walkContext({ root, ...opts })) plain.push([e.rel, e.kind, e.selection]);
   expect(plain).toEqual(ahead.entries);
-  return ahead;
+  return { ...ahead, listed: one.listed, aheadListed: ahead.listed };
 }
 
 const paths = (w: Walked): string[] => w.entries.map((e) => e[0]);
@@ -134,6 +138,15 @@ describe('walk with select', () => {
     ]);
     expect(w.lstat).toEqual(paths(w).sort());
     expect(w.listed).toEqual(['', 'packages', 'packages/one', 'packages/two', 'src', 'src/deep']);
+    // The root's walked children are all named (src, packages, the Dockerfile), and so is each package's: looked up, not listed.
+    expect(w.aheadListed).toEqual(process.platform === 'linux' ? ['packages', 'src', 'src/deep'] : w.listed);
+  });
+
+  it('a folder on the way is listed when a name its reads give is missing', async () => {
+    const w = await walk({ select: new ReadSet(['src/a.ts', 'nothing-here/x']), forceInclude: ['Dockerfile'] });
+    expect(paths(w)).toEqual(['Dockerfile', 'src', 'src/a.ts']);
+    expect(w.aheadListed).toEqual(process.platform === 'linux' ? [''] : w.listed);
+    expect(w.lstat).toEqual(['Dockerfile', 'nothing-here', 'src', 'src/a.ts']);
   });
 
   it('the one-at-a-time walk does not lstat what is out either', async () => {
@@ -263,5 +276,41 @@ describe('walk with select and .dockerignore', () => {
     expect(w.entries).toEqual([['Dockerfile', 'file', 'below']]);
     const o = await walk({ select: new ReadSet(['src']), omit: ['src/a.ts', 'src/deep'] });
     expect(paths(o)).toEqual(['src', 'src/b.ts']);
+  });
+});
+
+describe('walk with listings kept from an earlier walk', () => {
+  it('lists again only a folder whose lstat changed: an entry added, renamed or removed in it', async () => {
+    const t = testdir({ Dockerfile: 'x', 'src/a.ts': 'a', 'src/deep/b.ts': 'b' }, 'mbuild-walk-kept-');
+    try {
+      const fields = (st: Stats): string => [st.size, st.mtimeMs, st.ino, st.ctimeMs].join();
+      const kept = new Map<string, { st: string; listing: { names: string[]; isDir: Uint8Array } }>();
+      const listings: ListingCache = {
+        getListing: (abs, st) => (kept.get(abs)?.st === fields(st) ? kept.get(abs)!.listing : undefined),
+        setListing: (abs, st, listing) => void kept.set(abs, { st: fields(st), listing }),
+      };
+      const run = async () => {
+        seen.readdir.length = 0;
+        const out: string[] = [];
+        for await (const batch of walkContextBatches({ root: t.dir, statAhead: true, listings })) out.push(...batch.map((e) => e.rel));
+        return { out, listed: [...new Set(seen.readdir.map((p) => relative(t.dir, p)))].sort() };
+      };
+      const first = await run();
+      expect(first).toEqual({ out: ['Dockerfile', 'src', 'src/a.ts', 'src/deep', 'src/deep/b.ts'], listed: ['', 'src', 'src/deep'] });
+      expect(await run()).toEqual({ out: first.out, listed: [] });
+      writeFileSync(`${t.dir}/src/deep/c.ts`, 'c');
+      expect(await run()).toEqual({ out: [...first.out, 'src/deep/c.ts'], listed: ['src/deep'] });
+      renameSync(`${t.dir}/src/a.ts`, `${t.dir}/src/z.ts`);
+      expect(await run()).toEqual({ out: ['Dockerfile', 'src', 'src/deep', 'src/deep/b.ts', 'src/deep/c.ts', 'src/z.ts'], listed: ['src'] });
+      rmSync(`${t.dir}/src/deep/b.ts`);
+      mkdirSync(`${t.dir}/src/deep/b.ts`); // a file replaced by a folder of the same name
+      writeFileSync(`${t.dir}/src/deep/b.ts/d`, 'd');
+      expect(await run()).toEqual({
+        out: ['Dockerfile', 'src', 'src/deep', 'src/deep/b.ts', 'src/deep/b.ts/d', 'src/deep/c.ts', 'src/z.ts'],
+        listed: ['src/deep', 'src/deep/b.ts'],
+      });
+    } finally {
+      t.cleanup();
+    }
   });
 });
