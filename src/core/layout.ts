@@ -4,7 +4,8 @@
  * ever an input: a context leaves `.mbuild/` out, watch never watches it, no output writes
  * into it.
  *
- *   .mbuild/stat-cache.json      size, mtime, inode, ctime -> hash (cache/stat-cache.ts)
+ *   .mbuild/stat-cache.json      size, mtime, inode, ctime -> hash, and folder listings (cache/stat-cache.ts; binary
+ *                                since format 3, the old name kept so that a JSON cache is converted in place)
  *   .mbuild/yaml-cache.json      the parsed build file (config/yaml-cache.ts)
  *   .mbuild/state/<image>.json   the inputs of the image's last build, and its `.key` history (cache/manifest.ts)
  *   .mbuild/built.json           the image IDs this checkout built, for the garbage policy (cache/gc-record.ts)
