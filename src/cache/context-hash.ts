@@ -39,9 +39,12 @@ export async function hashContext(plan: ContextPlan, select: ReadSet | undefined
   const settled = await followingLinks(select, (s) => hashOnce(plan, s, cache));
   const { files, matched, links } = settled.walked;
   const through = links.filter((l) => (settled.select?.wayTo(l.rel).length ?? 0) > 0).map((l) => `${l.rel}/`);
+  // A path walked below a folder another read takes whole is there, though no pattern matched it itself.
+  const walked = new Set(files.map((f) => f[0]));
   // A folder .dockerignore excludes is not sent itself, but what an exception re-includes below it is.
   const holds = (path: string) => files.some((f) => f[0].startsWith(`${path}/`));
-  return { files, select: settled.select, matched, found: (path) => matched.has(path) || through.some((l) => path.startsWith(l)) || holds(path) };
+  const found = (path: string) => matched.has(path) || walked.has(path) || through.some((l) => path.startsWith(l)) || holds(path);
+  return { files, select: settled.select, matched, found };
 }
 
 interface Walked {

@@ -441,6 +441,17 @@ describe('collectInputs: reads through links are found', () => {
     expect(r.value.files.map((f) => f[0])).toEqual(['Dockerfile', 'lnk', 'real', 'real/x']);
   });
 
+  // A file named by one read and also below a folder another read takes whole: the walk marks it
+  // as below that folder, never as matched; it is in the context all the same.
+  it('a read of a file below a folder another read takes whole is not missing', async () => {
+    for (const df of ['FROM busybox\nCOPY src/ /srv/\nCOPY src/sub/x.txt /x\n', 'FROM busybox\nCOPY src/sub/x.txt /x\nCOPY src /srv/\n']) {
+      const r = await collect(df, { 'app/src/a.txt': 'a', 'app/src/sub/x.txt': 'x' });
+      expect(r.ok ? r.value.files.map((f) => f[0]) : r.error).toEqual(['Dockerfile', 'src', 'src/a.txt', 'src/sub', 'src/sub/x.txt']);
+    }
+    const gone = await collect('FROM busybox\nCOPY src/ /srv/\nCOPY src/sub/nope /x\n', { 'app/src/a.txt': 'a' });
+    expect(gone.ok ? null : gone.error.message).toBe('COPY src/sub/nope /x: src/sub/nope: no such file or folder in the context');
+  });
+
   // `COPY lnk/x /e` with lnk -> real (a folder) copies real/x on Docker 20.10 (classic and BuildKit).
   // hashContext follows the link (real/x is hashed), but the missing-input check in
   // cache/inputs.ts looks for the read path itself in `matched`, and lnk/x is never walked.
