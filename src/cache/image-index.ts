@@ -24,7 +24,7 @@ import type { Engine, ImageInfo } from '../docker/engine.js';
 import { manifestsDir } from '../core/layout.js';
 import { keyHistory } from './manifest.js';
 import { listProjectImages } from './project-images.js';
-import type { BaseImage } from './inputs.js';
+import { baseOf, type BaseImage } from './inputs.js';
 
 export type ImageEngine = Pick<Engine, 'inspectImage' | 'listImages'>;
 
@@ -121,12 +121,16 @@ export class RunIndex {
     return id === undefined || this.images.gone.has(id) ? undefined : found(id);
   }
 
-  /** An image's inspect: the one started ahead for it if any, else asked now. An image found gone is forgotten. */
+  /**
+   * An image's inspect: the one started ahead for it if any, else asked now. An image found gone is
+   * forgotten; one found gives the images built FROM it what their keys read of it (the base facts).
+   */
   async inspect(imageId: string): Promise<ImageInfo | undefined> {
     const ahead = this.early.get(imageId);
     this.early.delete(imageId);
     const info = await (ahead ?? this.engine.inspectImage(imageId));
     if (info === undefined) this.images.forget(imageId);
+    else if (!this.baseIds.has(info.id)) this.baseIds.set(info.id, Promise.resolve(baseOf(info)));
     return info;
   }
 
