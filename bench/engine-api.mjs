@@ -58,6 +58,15 @@ export async function pruneLabelled(tool, project) {
   return engineApi('GET', `/images/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: labelsOf(tool, project) }))}`);
 }
 
+/** Prunes every image carrying `label` (`key=value`), untagged ones too, until a pass deletes nothing. */
+export async function pruneByLabel(label) {
+  const filters = encodeURIComponent(JSON.stringify({ label: [label], dangling: ['false'] }));
+  for (let pass = 0; pass < 50; pass++) {
+    const r = await prune(filters);
+    if (!r?.ImagesDeleted?.length) break;
+  }
+}
+
 /** A shell command that installs docker-compose with apt-get (updating the lists only when the first try fails). */
 export const INSTALL_COMPOSE =
   'DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null || { apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null; }';

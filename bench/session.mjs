@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { startProxy } from './proxy.mjs';
+import { pruneByLabel } from './engine-api.mjs';
 import { generate } from './gen.mjs';
 
 const BIN = fileURLToPath(new URL('../bin/mbuild.js', import.meta.url));
@@ -88,5 +89,7 @@ console.log(
 await withSession.close();
 await without.close();
 execFileSync('sh', ['-c', `docker images --format '{{.Repository}}:{{.Tag}}' | grep -E '^benchsession(tiny)?/' | xargs -r docker rmi -f >/dev/null`]);
+// Every --no-cache round left the previous round's builds untagged: they go too.
+for (const project of ['benchsession', 'benchsessiontiny']) await pruneByLabel(`io.mbuild.project=${project}`);
 // Nothing left behind: the generated projects, and a socket a proxy may leave.
 for (const path of [dir, `${dir}-tiny`, withSession.path, without.path]) rmSync(path, { recursive: true, force: true });
