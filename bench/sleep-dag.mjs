@@ -11,6 +11,8 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { startProxy } from './proxy.mjs';
+import { pruneByLabel } from './engine-api.mjs';
+import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,3 +71,6 @@ console.log(`  -j 5 wall / critical-path bound: ${fmt(ratios)}   target <= 1.15`
 console.log(`  -j 1 overhead per image (wall - engine build time) / images: ${fmt(overheads, (x) => `${x.toFixed(1)} ms`)}   target < 50 ms`);
 await proxy.close();
 execFileSync('sh', ['-c', `docker images --format '{{.Repository}}:{{.Tag}}' | grep '^benchdag/' | xargs -r docker rmi -f >/dev/null`]);
+// Every --no-cache round left the last round's builds untagged, and the project folder is ours: both go.
+await pruneByLabel('io.mbuild.project=benchdag');
+rmSync(dir, { recursive: true, force: true });
