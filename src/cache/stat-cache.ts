@@ -237,6 +237,17 @@ const flatDir = (flat: (string | number)[], unsorted: boolean): Dir => ({ packed
  * paths, one JSON array, decoded at once) and where each record starts; a record is parsed when
  * its folder is first looked up, and saved as its bytes if it never was.
  */
+/** The record `key` has in `decoded`; else decoded once from the file (`offsets`: where each record not yet decoded is) and kept. */
+function kept<T>(decoded: Map<string, T>, key: string, offsets: Map<string, number> | undefined, decode: (at: number) => T | undefined): T | undefined {
+  const known = decoded.get(key);
+  const at = known === undefined ? offsets?.get(key) : undefined;
+  if (at === undefined) return known;
+  offsets!.delete(key);
+  const record = decode(at);
+  if (record !== undefined) decoded.set(key, record);
+  return record;
+}
+
 class Index {
   readonly dirs = new Map<string, number>();
   readonly listings = new Map<string, number>();
@@ -403,13 +414,7 @@ export class StatCache {
 
   #dir(dir: string, create: boolean): Dir | undefined {
     if (this.#last !== undefined && dir === this.#lastDir) return this.#last;
-    let d = this.#dirs.get(dir);
-    const i = d === undefined ? this.#index?.dirs.get(dir) : undefined;
-    if (i !== undefined) {
-      this.#index!.dirs.delete(dir);
-      d = this.#index!.dir(i);
-      if (d !== undefined) this.#dirs.set(dir, d);
-    }
+    let d = kept(this.#dirs, dir, this.#index?.dirs, (i) => this.#index!.dir(i));
     if (d === undefined && create) this.#dirs.set(dir, (d = { packed: null, flat: [], at: new Map(), cursor: 0, unsorted: false }));
     if (d !== undefined) {
       this.#lastDir = dir;
@@ -479,13 +484,7 @@ export class StatCache {
 
   /** The listing of the folder `abs` if its lstat fields are those it had when it was listed. */
   getListing(abs: string, st: Stats): CachedListing | undefined {
-    let row = this.#listings.get(abs);
-    const i = row === undefined ? this.#index?.listings.get(abs) : undefined;
-    if (i !== undefined) {
-      this.#index!.listings.delete(abs);
-      row = this.#index!.listing(i);
-      if (row !== undefined) this.#listings.set(abs, row);
-    }
+    const row = kept(this.#listings, abs, this.#index?.listings, (i) => this.#index!.listing(i));
     if (row === undefined || row.st[0] !== st.size || row.st[1] !== st.mtimeMs || row.st[2] !== st.ino || row.st[3] !== st.ctimeMs) return undefined;
     if (typeof row.listing === 'function') {
       const l = row.listing();
