@@ -48,23 +48,19 @@ async function prune(filters) {
   }
 }
 
-/** Prunes the images a tool built for a project (untagged layers too) until a pass deletes nothing; the images still left. */
-export async function pruneLabelled(tool, project) {
-  const filters = encodeURIComponent(JSON.stringify({ label: labelsOf(tool, project), dangling: ['false'] }));
+/** Prunes every image carrying all of `labels` (`key=value`), untagged ones too, until a pass deletes nothing. */
+export async function pruneByLabel(...labels) {
+  const filters = encodeURIComponent(JSON.stringify({ label: labels, dangling: ['false'] }));
   for (let pass = 0; pass < 50; pass++) {
     const r = await prune(filters);
     if (!r?.ImagesDeleted?.length) break;
   }
-  return engineApi('GET', `/images/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: labelsOf(tool, project) }))}`);
 }
 
-/** Prunes every image carrying `label` (`key=value`), untagged ones too, until a pass deletes nothing. */
-export async function pruneByLabel(label) {
-  const filters = encodeURIComponent(JSON.stringify({ label: [label], dangling: ['false'] }));
-  for (let pass = 0; pass < 50; pass++) {
-    const r = await prune(filters);
-    if (!r?.ImagesDeleted?.length) break;
-  }
+/** Prunes the images a tool built for a project (untagged layers too) until a pass deletes nothing; the images still left. */
+export async function pruneLabelled(tool, project) {
+  await pruneByLabel(...labelsOf(tool, project));
+  return engineApi('GET', `/images/json?all=1&filters=${encodeURIComponent(JSON.stringify({ label: labelsOf(tool, project) }))}`);
 }
 
 /** A shell command that installs docker-compose with apt-get (updating the lists only when the first try fails). */
