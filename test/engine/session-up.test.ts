@@ -222,9 +222,13 @@ describe('interrupted', () => {
     const run = await cli.done;
     expect(run.code).toBe(130);
     expect(run.stdout + run.stderr).not.toContain(TOKEN);
+    // No session was opened after the interrupt (one that is still being dialled when the
+    // process exits is what would stay open on the daemon).
+    expect(proxy.sessions).toHaveLength(1);
     // The stream closes when the daemon drops the session, once the cancelled RUN has stopped:
     // seconds on a loaded machine (a fresh-clone CI run once took more than 10).
-    await expect.poll(() => proxy.openUpgrades(), { timeout: 30_000, interval: 20 }).toBe(0);
+    // A failure shows what each side of the upgrade did (the caller's end, the daemon's).
+    await expect.poll(() => (proxy.openUpgrades() === 0 ? 'closed' : proxy.upgradeTimeline()), { timeout: 30_000, interval: 20 }).toBe('closed');
     // The daemon accepts the same session id again only once it has dropped the old one.
     const engine = createEngine();
     const id = proxy.sessions[0]!;

@@ -48,6 +48,8 @@ export interface EngineProxy {
   readonly sessions: readonly string[];
   /** Upgraded connections (sessions) still open, counting both of each pair's sockets once. */
   openUpgrades(): number;
+  /** What happened to the upgraded connections, for a failure message. */
+  upgradeTimeline(): string;
   close(): Promise<void>;
 }
 
@@ -126,6 +128,7 @@ export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<
     bodies,
     sessions: upgrades.sessions,
     openUpgrades: upgrades.open,
+    upgradeTimeline: upgrades.timeline,
     async close() {
       server.closeAllConnections();
       upgrades.destroy();
@@ -139,6 +142,8 @@ export async function startEngineProxy(socket: string = ENGINE_SOCKET): Promise<
 export interface Upgrades {
   readonly sessions: readonly string[];
   readonly open: () => number;
+  /** What happened to each upgraded pair, in order (`client`: the proxy's caller, `engine`: the daemon), with ms since it was spliced: for failure messages. */
+  readonly timeline: () => string;
   readonly destroy: () => void;
 }
 
@@ -146,27 +151,40 @@ export interface Upgrades {
 export function spliceUpgrades(server: Server, socket: string, onRequest: (req: IncomingMessage) => void = () => undefined): Upgrades {
   const sockets = new Set<Socket>();
   const sessions: string[] = [];
+  const events: string[] = [];
+  let count = 0;
   server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
     onRequest(req);
     const id = req.headers['x-docker-expose-session-uuid'];
     if (typeof id === 'string') sessions.push(id);
+    const n = ++count;
+    events.push(`#${n} spliced`);
+    const t0 = performance.now();
     const up = createConnection(socket, () => {
       const lines = [`${req.method!} ${req.url ?? '/'} HTTP/${req.httpVersion}`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
       up.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) up.write(head);
-      up.pipe(client);
-      client.pipe(up);
+      // Each side's end is forwarded by hand, not by pipe: a side that ended before this
+      // callback (a caller gone while the engine was being dialled) must still end the other.
+      up.pipe(client, { end: false });
+      client.pipe(up, { end: false });
+      if (client.readableEnded) up.end();
     });
-    for (const s of [up, client]) {
+    for (const [name, s, other] of [
+      ['engine', up, client],
+      ['client', client, up],
+    ] as const) {
       sockets.add(s);
+      s.on('end', () => other.connecting || other.end()); // a connecting engine side is ended by its connect callback
       s.on('close', () => sockets.delete(s));
+      s.on('error', () => other.destroy());
+      for (const event of ['end', 'error', 'close']) s.on(event, () => events.push(`#${n} ${name} ${event} +${Math.round(performance.now() - t0)} ms`));
     }
-    up.on('error', () => client.destroy());
-    client.on('error', () => up.destroy());
   });
   return {
     sessions,
+    timeline: () => events.join('; '),
     open: () => Math.ceil(sockets.size / 2),
     destroy: () => {
       for (const s of sockets) s.destroy();
