@@ -67,13 +67,46 @@ export class ImageIndex {
     for (const id of imageIds) images?.forget(id);
   }
 
+  /** The builds of `project` that runs found up to date and that the live garbage policy removes (cli/gc-live.ts). */
+  claims(project: string): BuildClaims {
+    return this.#project(project).claims;
+  }
+
   /** The view of one run of `project` at `root`; the first run takes the inspects `expect` started for that root. */
   run(project: string, root: string): RunIndex {
     const early = this.#early?.root === root ? this.#early.inspects : new Map<string, Promise<ImageInfo | undefined>>();
     this.#early = undefined;
+    return new RunIndex(this.#engine, project, root, this.#project(project), early);
+  }
+
+  #project(project: string): ProjectImages {
     let images = this.#projects.get(project);
     if (images === undefined) this.#projects.set(project, (images = new ProjectImages(this.#engine, project)));
-    return new RunIndex(this.#engine, project, root, images, early);
+    return images;
+  }
+}
+
+/**
+ * A build is either taken by a run (found up to date: the image will be tagged to it) or
+ * removed by the live garbage policy, never both. Each side asks first, on the one thread:
+ * a build whose removal has started is not found, and one found is not removed.
+ */
+export class BuildClaims {
+  readonly #taken = new Set<string>();
+  readonly #removing = new Set<string>();
+
+  /** A run takes `imageId` as an image's build: false once its removal has started. */
+  take(imageId: string): boolean {
+    if (this.#removing.has(imageId)) return false;
+    this.#taken.add(imageId);
+    return true;
+  }
+
+  /** The policy may remove `imageId`: false once a run took it. */
+  remove(imageId: string): boolean {
+    if (this.#taken.has(imageId)) return false;
+    this.#removing.add(imageId);
+    return true;
   }
 }
 
@@ -98,7 +131,13 @@ export class RunIndex {
     private readonly early: Map<string, Promise<ImageInfo | undefined>>,
   ) {}
 
+  /** The project's build for `key`, taken for this run (cli/gc-live.ts removes none taken); undefined: build. */
   async find(image: string, key: string): Promise<FoundImage | undefined> {
+    const found = await this.#find(image, key);
+    return found === undefined || this.images.claims.take(found.imageId) ? found : undefined;
+  }
+
+  async #find(image: string, key: string): Promise<FoundImage | undefined> {
     const history = keyHistory(this.root, image);
     const found = (imageId: string, info?: ImageInfo): FoundImage => ({
       imageId,
@@ -147,6 +186,7 @@ class ProjectImages {
   readonly built = new Map<string, string>();
   /** Images an inspect found gone: no listing served from memory names them any more. */
   readonly gone = new Set<string>();
+  readonly claims = new BuildClaims();
   #listing: Promise<ReadonlyMap<string, string>> | undefined;
   #refreshing = false;
 

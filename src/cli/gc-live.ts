@@ -14,6 +14,7 @@
  * removed ones, so that the pass after the run finds nothing more to ask the engine.
  */
 import { selectGarbage, mayHaveGarbage, pinImage, type GcImage, type GcPin } from '../cache/gc.js';
+import type { BuildClaims } from '../cache/image-index.js';
 import { histories, type GcEngine } from '../cache/gc-run.js';
 import { readBuilt, writeBuilt } from '../cache/gc-record.js';
 import { keyHistory } from '../cache/manifest.js';
@@ -43,6 +44,7 @@ export class LiveGc {
   readonly #project: string;
   readonly #keep: number;
   readonly #signal: AbortSignal;
+  readonly #claims: BuildClaims;
   /** Images of this run that are done, not yet folded into the histories. */
   readonly #fresh = new Set<string>();
   readonly #done = new Set<string>();
@@ -57,7 +59,9 @@ export class LiveGc {
   #facts?: Facts;
   #pump?: Promise<void>;
 
-  constructor(engine: GcEngine, root: string, project: string, keep: number, signal: AbortSignal) {
+  /** `claims`: the builds this run found up to date (an image not done yet may take a build the policy selected): none is removed. */
+  constructor(engine: GcEngine, root: string, project: string, keep: number, signal: AbortSignal, claims: BuildClaims) {
+    this.#claims = claims;
     this.#engine = engine;
     this.#root = root;
     this.#project = project;
@@ -174,6 +178,8 @@ export class LiveGc {
 
   /** Its tags (the last one deletes it), then by ID for an image that had none; never cut by an abort. */
   async #removeImage(image: GcImage): Promise<void> {
+    // Taken by an image of this run (found up to date): it stays, and the pass after the run sees it in use.
+    if (!this.#claims.remove(image.imageId)) return void this.#tried.add(image.imageId);
     let gone = true;
     for (const tag of image.pins) gone &&= (await this.#remove(tag)) === 'gone';
     if (!gone) return void this.#tried.add(image.imageId);

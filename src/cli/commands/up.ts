@@ -104,7 +104,7 @@ export async function upCommand(io: CliIo, names: readonly string[], opts: UpOpt
   const metadata = opts.metadataFile === undefined ? undefined : new MetadataCollector();
   // The garbage policy starts with the first image done (cli/gc-live.ts); the pass after the run ends it.
   const policy = file.gc ?? DEFAULT_GC;
-  const live = policy === false ? undefined : new LiveGc(engine, file.root, file.name, policy.keep, signals.signal);
+  const live = policy === false ? undefined : new LiveGc(engine, file.root, file.name, policy.keep, signals.signal, images.claims(file.name));
   const emit: EmitEvent = (e) => {
     metadata?.onEvent(e);
     reporter.onEvent(e);
