@@ -44,7 +44,7 @@ export interface FoundImage {
 export class ImageIndex {
   readonly #engine: ImageEngine;
   readonly #connected: Promise<unknown>;
-  #early: { readonly root: string; readonly inspects: Map<string, Promise<ImageInfo | undefined>> } | undefined;
+  #early: { readonly root: string; readonly inspects: Map<string, Promise<ImageInfo | undefined>>; readonly cold: boolean } | undefined;
   readonly #projects = new Map<string, ProjectImages>();
 
   /**
@@ -58,7 +58,7 @@ export class ImageIndex {
 
   /** Starts inspecting the image each image of `root` records as in use (what a no-op run checks). */
   expect(root: string): void {
-    this.#early = { root, inspects: inspectRecorded(root, this.#engine, this.#connected) };
+    this.#early = { root, ...inspectRecorded(root, this.#engine, this.#connected) };
   }
 
   /** Images removed behind the index's back (the garbage policy between watch cycles): no later run finds them. */
@@ -74,9 +74,12 @@ export class ImageIndex {
 
   /** The view of one run of `project` at `root`; the first run takes the inspects `expect` started for that root. */
   run(project: string, root: string): RunIndex {
-    const early = this.#early?.root === root ? this.#early.inspects : new Map<string, Promise<ImageInfo | undefined>>();
+    const mine = this.#early?.root === root ? this.#early : undefined;
     this.#early = undefined;
-    return new RunIndex(this.#engine, project, root, this.#project(project), early);
+    const index = new RunIndex(this.#engine, project, root, this.#project(project), mine?.inspects ?? new Map<string, Promise<ImageInfo | undefined>>());
+    // No local state: every image's lookup needs the project's listing; it is asked now, while the first keys are computed.
+    if (mine?.cold === true) index.listNow();
+    return index;
   }
 
   #project(project: string): ProjectImages {
@@ -155,9 +158,14 @@ export class RunIndex {
     // engine ~0.4 s once it holds a thousand). With no local state, or a recorded image
     // gone, the engine's list is the truth.
     if (recorded === undefined && history.length > 0) return undefined;
-    this.#listed ??= this.images.listing();
-    const id = (await this.#listed).get(key);
+    this.listNow();
+    const id = (await this.#listed!).get(key);
     return id === undefined || this.images.gone.has(id) ? undefined : found(id);
+  }
+
+  /** Starts the project's listing for this run, if not started yet. */
+  listNow(): void {
+    this.#listed ??= this.images.listing();
   }
 
   /**
@@ -244,7 +252,11 @@ class ProjectImages {
  * Inspects, a few at a time once `connected` succeeds, the image each image of `root` records
  * as in use (the first line of `state/<image>.json.key`); none with more than PREFETCH_LIMIT.
  */
-function inspectRecorded(root: string, engine: Pick<Engine, 'inspectImage'>, connected: Promise<unknown>): Map<string, Promise<ImageInfo | undefined>> {
+function inspectRecorded(
+  root: string,
+  engine: Pick<Engine, 'inspectImage'>,
+  connected: Promise<unknown>,
+): { inspects: Map<string, Promise<ImageInfo | undefined>>; cold: boolean } {
   const inspects = new Map<string, Promise<ImageInfo | undefined>>();
   let names: string[] = [];
   try {
@@ -252,7 +264,7 @@ function inspectRecorded(root: string, engine: Pick<Engine, 'inspectImage'>, con
   } catch {
     /* no state yet */
   }
-  if (names.length > PREFETCH_LIMIT) return inspects;
+  if (names.length > PREFETCH_LIMIT) return { inspects, cold: false };
   // A few at a time: each then reuses a kept-alive connection instead of opening its own.
   const lanes: Promise<unknown>[] = [];
   let n = 0;
@@ -266,5 +278,5 @@ function inspectRecorded(root: string, engine: Pick<Engine, 'inspectImage'>, con
     lanes[lane].catch(() => undefined);
     inspects.set(id, p);
   }
-  return inspects;
+  return { inspects, cold: names.length === 0 };
 }

@@ -133,6 +133,25 @@ describe('ImageIndex: what lives for one run', () => {
     expect(state.lists).toBe(0);
   });
 
+  it('a first run without local state asks for the listing at once (every lookup needs it), and only once', async () => {
+    const cold = root();
+    const { state, engine } = fake([img('a', 'k-a')]);
+    const images = new ImageIndex(engine);
+    images.expect(cold);
+    const run = images.run('p', cold);
+    await settle();
+    expect(state.lists).toBe(1);
+    expect(await run.find('app', 'k-a')).toMatchObject({ imageId: 'sha256:a' });
+    expect(await run.find('web', 'k-b')).toBeUndefined();
+    expect(state.lists).toBe(1);
+    // With local state, no listing before a lookup needs one.
+    const warm = root({ app: 'k-a sha256:a\n' });
+    images.expect(warm);
+    images.run('p', warm);
+    await settle();
+    expect(state.lists).toBe(1);
+  });
+
   it("base image IDs are one run's", () => {
     const images = new ImageIndex(fake([]).engine);
     const dir = root();
