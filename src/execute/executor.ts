@@ -1,7 +1,9 @@
 /**
  * Phase 7: runs a BuildPlan. One memoised promise per image awaits exactly its own
- * upstream images (no waves), then a slot in the worker pool (longest remaining path
- * first). A shared upstream is built once. Failure policy:
+ * upstream images (no waves), then a decision slot, then (an image to build) a build slot:
+ * two worker pools of `jobs` slots each, longest remaining path first. An image decides
+ * while others build, so at -j 1 the next image's key is known when the engine is free.
+ * A shared upstream is built once. Failure policy:
  *   no-new   (default) a failure stops new builds; running ones finish;
  *   continue (--keep-going) everything not downstream of a failure is built.
  * Aborting `signal` (Ctrl-C) cancels running builds and starts nothing new.
@@ -9,15 +11,25 @@
 import type { BuildPlan, PlannedImage } from '../plan/types.js';
 import type { EmitEvent, Failure, ImageOutcome, ImageResult } from '../core/events.js';
 import { messageOf } from '../core/result.js';
-import { WorkerPool, type Pause } from './worker-pool.js';
+import { WorkerPool, type Pause, type Slot } from './worker-pool.js';
 
 export type FailureMode = 'no-new' | 'continue';
 
 /**
  * Builds one image whose upstream images are done; resolves to its outcome, never rejects.
- * `pause`: waits for something (another image's build of the same key) without holding the build slot.
+ * It starts in a decision slot; `slots` (absent: the whole build runs in that slot):
  */
-export type BuildOne = (image: string, upstream: ReadonlyMap<string, string>, signal: AbortSignal, pause?: Pause) => Promise<ImageOutcome>;
+export type BuildOne = (image: string, upstream: ReadonlyMap<string, string>, signal: AbortSignal, slots?: Slots) => Promise<ImageOutcome>;
+
+export interface Slots {
+  /** Waits for something (another image's build of the same key) without holding a slot. */
+  readonly pause: Pause;
+  /**
+   * Gives the decision slot back and runs `work` in a build slot, held until the image's
+   * outcome is reported; undefined, `work` not run, when no new build may start any more.
+   */
+  build<T>(work: () => Promise<T>): Promise<T | undefined>;
+}
 
 /**
  * Publishes an image built or up to date (pushes, the shared cache), after its build slot is
@@ -55,7 +67,8 @@ function upstreamOf(images: readonly PlannedImage[]): Record<string, string[]> {
 
 export class Executor {
   readonly #opts: ExecutorOptions;
-  readonly #pool: WorkerPool;
+  readonly #decisions: WorkerPool;
+  readonly #builds: WorkerPool;
   readonly #executions = new Map<string, Promise<ImageOutcome>>();
   readonly #byName: Map<string, PlannedImage>;
   #stopStarting = false;
@@ -67,7 +80,8 @@ export class Executor {
 
   constructor(opts: ExecutorOptions) {
     this.#opts = opts;
-    this.#pool = new WorkerPool(opts.jobs);
+    this.#decisions = new WorkerPool(opts.jobs);
+    this.#builds = new WorkerPool(opts.jobs);
     this.#byName = new Map(opts.plan.images.map((i) => [i.name, i]));
   }
 
@@ -138,29 +152,49 @@ export class Executor {
     this.#publishing.push(published);
   }
 
-  #build(planned: PlannedImage, ids: ReadonlyMap<string, string>): Promise<ImageOutcome> {
-    const name = planned.name;
-    return this.#pool.run(planned.remainingPath, async (pause) => {
+  async #build(planned: PlannedImage, ids: ReadonlyMap<string, string>): Promise<ImageOutcome> {
+    for (;;) {
+      const outcome = await this.#attempt(planned, ids);
+      // Restarted because its inputs changed again: build it again; its dependents keep waiting.
+      if (outcome !== 'again') return outcome;
+    }
+  }
+
+  /** One try at an image, in a decision slot then a build slot; its outcome is reported before either is released. */
+  async #attempt(planned: PlannedImage, ids: ReadonlyMap<string, string>): Promise<ImageOutcome | 'again'> {
+    const { name, remainingPath: priority } = planned;
+    const decision = await this.#decisions.acquire(priority);
+    let build: Slot | undefined;
+    const slots: Slots = {
+      pause: (waiting) => (build ?? decision).pause(waiting),
+      build: async (work) => {
+        decision.release();
+        build = await this.#builds.acquire(priority);
+        // Time may have passed while waiting for a slot: check again.
+        return this.#shouldNotStart() ? undefined : work();
+      },
+    };
+    try {
       // Time may have passed while waiting for a slot: check again.
       if (this.#shouldNotStart()) return this.#done(planned, failed({ reason: 'not-started' }));
+      const local = new AbortController();
+      this.#inFlight.set(name, local);
       let outcome: ImageOutcome;
-      for (;;) {
-        const local = new AbortController();
-        this.#inFlight.set(name, local);
-        try {
-          outcome = await this.#opts.buildOne(name, ids, AbortSignal.any([this.#opts.signal, local.signal]), pause);
-        } catch (e) {
-          outcome = failed({ reason: 'unknown-error', message: messageOf(e) });
-        } finally {
-          this.#inFlight.delete(name);
-        }
-        // Restarted because its inputs changed again: build it again; its dependents keep waiting.
-        if (!(local.signal.aborted && !this.#opts.signal.aborted && outcome.kind === 'failed' && outcome.failure.reason === 'cancelled')) break;
+      try {
+        outcome = await this.#opts.buildOne(name, ids, AbortSignal.any([this.#opts.signal, local.signal]), slots);
+      } catch (e) {
+        outcome = failed({ reason: 'unknown-error', message: messageOf(e) });
+      } finally {
+        this.#inFlight.delete(name);
       }
-      // Before this slot is released: the next waiting job must already see the failure.
+      if (local.signal.aborted && !this.#opts.signal.aborted && outcome.kind === 'failed' && outcome.failure.reason === 'cancelled') return 'again';
+      // Before the slot is released: the next waiting job must already see the failure.
       if (outcome.kind === 'failed' && this.#opts.failureMode === 'no-new') this.#stopStarting = true;
       return this.#done(planned, outcome);
-    });
+    } finally {
+      build?.release();
+      decision.release();
+    }
   }
 
   /** An upstream in the plan is awaited; one outside it must have a known ID. */

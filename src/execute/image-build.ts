@@ -21,10 +21,9 @@ import { err, ok, type Result } from '../core/result.js';
 import { SharedReads } from '../mounts/shared-reads.js';
 import { TempContainers } from '../mounts/temp-containers.js';
 import { decideImage } from './decide.js';
-import type { BuildOne, Publish } from './executor.js';
+import type { BuildOne, Publish, Slots } from './executor.js';
 import { foldId } from '../cache/fold.js';
 import { SameKey, type Shared } from './same-key.js';
-import type { Pause } from './worker-pool.js';
 import { fromSharedCache } from './from-cache.js';
 import { publish } from './publish.js';
 import { finishBuilt, finishSame, finishUpToDate } from './finish.js';
@@ -44,11 +43,11 @@ export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; pu
   const index = (opts.images ?? new ImageIndex(opts.engine)).run(opts.file.name, opts.file.root);
   const decided = new Map<string, { job: ImageJob; key: string }>();
   const run: RunContext = { index, sameKey: new SameKey(), reads: new SharedReads([...opts.file.images.values()].flatMap((i) => i.mounts)) };
-  const buildOne: BuildOne = async (name, upstream, signal, pause) => {
+  const buildOne: BuildOne = async (name, upstream, signal, slots) => {
     const image = opts.file.images.get(name);
     if (image === undefined) throw new Error(`Internal error: unknown image ${name}`);
     const job: ImageJob = { opts, image, upstream, signal, started: performance.now(), tempLabels: labels };
-    const built = await buildImage(job, { ...run, pause: pause ?? ((waiting) => waiting), onKey: (key) => decided.set(name, { job, key }) });
+    const built = await buildImage(job, { ...run, slots: slots ?? WHOLE, onKey: (key) => decided.set(name, { job, key }) });
     const outcome = built.ok ? await everywhere(job, built.value) : built;
     return outcome.ok ? outcome.value : { kind: 'failed', failure: outcome.error, durationMs: performance.now() - job.started };
   };
@@ -77,9 +76,12 @@ interface RunContext {
 }
 
 interface ImageRun extends RunContext {
-  readonly pause: Pause;
+  readonly slots: Slots;
   readonly onKey: (key: string) => void;
 }
+
+/** Without slots from the executor: the whole build where it is. */
+const WHOLE: Slots = { pause: (waiting) => waiting, build: (work) => work() };
 
 async function buildImage(job: ImageJob, run: ImageRun): Promise<Result<ImageOutcome, Failure>> {
   const decided = await decideImage(job, run.index);
@@ -93,7 +95,7 @@ async function buildImage(job: ImageJob, run: ImageRun): Promise<Result<ImageOut
     if (held === undefined && verdict.fresh) return finishUpToDate(job, decided.value, verdict, run.index);
     const claim = held ?? run.sameKey.claim(id, job.image.name);
     if (claim.first) return buildClaimed(job, decided.value, run, verdict.fresh ? '' : verdict.reasons.join('; '), claim.settle);
-    const shared = await run.pause(untilAborted(claim.shared, job.signal));
+    const shared = await run.slots.pause(untilAborted(claim.shared, job.signal));
     if (job.signal.aborted) return err({ reason: 'cancelled' });
     if (shared.kind === 'image') return finishSame(job, decided.value, { ...shared, sameAs: claim.image }, run.index);
     if (shared.kind === 'failed')
@@ -106,12 +108,16 @@ async function buildImage(job: ImageJob, run: ImageRun): Promise<Result<ImageOut
 async function buildClaimed(
   job: ImageJob,
   decision: Decision,
-  run: RunContext,
+  run: ImageRun,
   why: string,
   settle: (s: Shared) => void,
 ): Promise<Result<ImageOutcome, Failure>> {
   try {
-    const outcome = await buildStale(job, decision, run, why, (imageId) => settle({ kind: 'image', imageId, why }));
+    // In a build slot; with a pool of engines, each engine's own slots cap its builds (on-pool.ts): the whole build where it is.
+    const slots = job.opts.pool === undefined ? run.slots : WHOLE;
+    const outcome =
+      (await slots.build(() => buildStale(job, decision, run, why, (imageId) => settle({ kind: 'image', imageId, why })))) ??
+      err({ reason: 'not-started' as const });
     settle(sharedOf(outcome, why));
     return outcome;
   } finally {
@@ -120,7 +126,9 @@ async function buildClaimed(
 }
 
 function sharedOf(outcome: Result<ImageOutcome, Failure>, why: string): Shared {
-  if (!outcome.ok) return outcome.error.reason === 'cancelled' ? { kind: 'released' } : { kind: 'failed', failure: outcome.error };
+  // Cancelled, or never started (a failure elsewhere stopped new builds): another image of the key may still build it.
+  if (!outcome.ok)
+    return outcome.error.reason === 'cancelled' || outcome.error.reason === 'not-started' ? { kind: 'released' } : { kind: 'failed', failure: outcome.error };
   const o = outcome.value;
   if (o.kind === 'failed' || (o.kind === 'up-to-date' && o.remote === true)) return { kind: 'released' };
   return { kind: 'image', imageId: o.imageId, why };

@@ -8,6 +8,12 @@
 /** Gives the job's slot back while `waiting` is pending; resolves to it once the job has a slot again. */
 export type Pause = <U>(waiting: Promise<U>) => Promise<U>;
 
+/** A slot taken with `acquire`: given back once by `release` (again: nothing). */
+export interface Slot {
+  readonly pause: Pause;
+  release(): void;
+}
+
 export class WorkerPool {
   readonly #capacity: number;
   #running = 0;
@@ -21,22 +27,36 @@ export class WorkerPool {
 
   /** Runs `work` once a slot is free; higher `priority` first, then first come first served. */
   async run<T>(priority: number, work: (pause: Pause) => Promise<T>): Promise<T> {
-    await this.#acquire(priority);
-    const pause: Pause = async (waiting) => {
-      this.#running--;
-      this.#next();
-      try {
-        return await waiting;
-      } finally {
-        await this.#acquire(priority);
-      }
-    };
+    const slot = await this.acquire(priority);
     try {
-      return await work(pause);
+      return await work(slot.pause);
     } finally {
+      slot.release();
+    }
+  }
+
+  /** A slot, once one is free (same order as `run`), held until `release`. */
+  async acquire(priority: number): Promise<Slot> {
+    await this.#acquire(priority);
+    let held = true;
+    const give = () => {
       this.#running--;
       this.#next();
-    }
+    };
+    return {
+      pause: async (waiting) => {
+        give();
+        try {
+          return await waiting;
+        } finally {
+          await this.#acquire(priority);
+        }
+      },
+      release: () => {
+        if (held) give();
+        held = false;
+      },
+    };
   }
 
   #acquire(priority: number): Promise<void> {

@@ -3,7 +3,7 @@
  * releases it, so order, concurrency and failure policy are checked deterministically.
  */
 import { describe, expect, it } from 'vitest';
-import { Executor, type FailureMode } from '../../src/execute/executor.js';
+import { Executor, type BuildOne, type FailureMode } from '../../src/execute/executor.js';
 import type { BuildEvent, ImageOutcome } from '../../src/core/events.js';
 import type { BuildPlan, PlannedImage } from '../../src/plan/types.js';
 
@@ -221,5 +221,96 @@ describe('Executor for watch mode', () => {
     rig.succeed('b');
     await run;
     expect(rig.started).toEqual(['b(id-old-a)']);
+  });
+});
+
+describe('Executor: deciding and building are two slots', () => {
+  /** A builder in two phases: it decides (the test releases each decision), then builds in a build slot (released too). */
+  class PhasedRig {
+    readonly log: string[] = [];
+    readonly events: BuildEvent[] = [];
+    readonly #gates = new Map<string, () => void>();
+    readonly #waiters: (() => void)[] = [];
+
+    #gate(name: string): Promise<void> {
+      this.#waiters.splice(0).forEach((w) => w());
+      return new Promise((r) => this.#gates.set(name, r));
+    }
+
+    async until(...names: string[]): Promise<void> {
+      while (!names.every((n) => this.#gates.has(n))) await new Promise<void>((r) => this.#waiters.push(r));
+    }
+
+    open(name: string): void {
+      const g = this.#gates.get(name)!;
+      this.#gates.delete(name);
+      g();
+    }
+
+    readonly buildOne: BuildOne = async (image, _upstream, _signal, slots) => {
+      this.log.push(`decide ${image}`);
+      await this.#gate(`decide ${image}`);
+      const built = await slots!.build(async () => {
+        this.log.push(`build ${image}`);
+        this.events.push({ type: 'image-started', image, why: 'test' });
+        await this.#gate(`build ${image}`);
+        return { kind: 'built' as const, imageId: `id-${image}`, durationMs: 1, size: 1 };
+      });
+      return built ?? { kind: 'failed', failure: { reason: 'not-started' }, durationMs: 0 };
+    };
+
+    executor(p: BuildPlan, jobs: number, mode: FailureMode = 'no-new') {
+      return new Executor({
+        plan: p,
+        jobs,
+        failureMode: mode,
+        signal: new AbortController().signal,
+        emit: (e) => this.events.push(e),
+        buildOne: this.buildOne,
+      });
+    }
+  }
+
+  it('at -j 1, the next image decides while one builds, and starts building only once the first is reported done', async () => {
+    const rig = new PhasedRig();
+    const run = rig.executor(plan({ a: [], b: [] }, { a: 2, b: 1 }), 1).run('fake');
+    await rig.until('decide a');
+    rig.open('decide a');
+    await rig.until('build a');
+    // a holds the build slot; b takes the decision slot a gave back.
+    await rig.until('decide b');
+    rig.open('decide b');
+    expect(rig.log.sort()).toEqual(['build a', 'decide a', 'decide b']);
+    rig.open('build a');
+    await rig.until('build b');
+    rig.open('build b');
+    expect(outcomeOf(await run)).toEqual({ a: 'built', b: 'built' });
+    // Never two builds at once in the events: a is done before b starts.
+    const order = rig.events.filter((e) => e.type === 'image-started' || e.type === 'image-done').map((e) => `${e.type} ${e.image}`);
+    expect(order).toEqual(['image-started a', 'image-done a', 'image-started b', 'image-done b']);
+  });
+
+  it('an image decided while another failed is not started (no-new)', async () => {
+    const rig = new PhasedRig();
+    const failing: BuildOne = async (image, upstream, signal, slots) => {
+      if (image !== 'a') return rig.buildOne(image, upstream, signal, slots);
+      const r = await slots!.build(async () => {
+        await rig.until('decide b');
+        return { kind: 'failed' as const, failure: { reason: 'build-failed' as const, message: 'boom', logTail: [] }, durationMs: 1 };
+      });
+      return r ?? { kind: 'failed', failure: { reason: 'not-started' }, durationMs: 0 };
+    };
+    const run = new Executor({
+      plan: plan({ a: [], b: [] }, { a: 2, b: 1 }),
+      jobs: 1,
+      failureMode: 'no-new',
+      signal: new AbortController().signal,
+      emit: () => undefined,
+      buildOne: failing,
+    }).run('fake');
+    await rig.until('decide b');
+    rig.open('decide b');
+    expect(outcomeOf(await run)).toEqual({ a: 'build-failed', b: 'not-started' });
+    expect(rig.log).toEqual(['decide b']);
   });
 });
