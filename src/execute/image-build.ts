@@ -49,7 +49,9 @@ export function createBuilder(opts: ImageBuildOptions): { buildOne: BuildOne; pu
     const job: ImageJob = { opts, image, upstream, signal, started: performance.now(), tempLabels: labels };
     const built = await buildImage(job, { ...run, slots: slots ?? WHOLE, onKey: (key) => decided.set(name, { job, key }) });
     const outcome = built.ok ? await everywhere(job, built.value) : built;
-    return outcome.ok ? outcome.value : { kind: 'failed', failure: outcome.error, durationMs: performance.now() - job.started };
+    if (outcome.ok) return outcome.value;
+    // Decided, never built (a failure or Ctrl-C came first): no time, as for an image never decided.
+    return { kind: 'failed', failure: outcome.error, durationMs: outcome.error.reason === 'not-started' ? 0 : performance.now() - job.started };
   };
   const publishOne: Publish = async (name, outcome, signal) => {
     const d = decided.get(name);
