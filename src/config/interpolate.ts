@@ -190,22 +190,41 @@ function buildFileMessage(p: InterpolationProblem): string {
 /** Interpolates every string in `value` (except under `skip` top-level keys), collecting every error. */
 export function interpolateTree(value: unknown, lookup: Lookup, skip: ReadonlySet<string>): { value: unknown; errors: InterpolationError[] } {
   const errors: InterpolationError[] = [];
-  const walk = (node: unknown, path: (string | number)[]): unknown => {
+  // One path, grown and shrunk as the walk goes (copied only for an error): no array per value (issue 22).
+  const path: (string | number)[] = [];
+  const walk = (node: unknown): unknown => {
     if (typeof node === 'string') {
+      if (!node.includes('$')) return node;
       const r = interpolateString(node, lookup);
       if (r.ok) return r.value;
       errors.push({ path: [...path], message: r.error.message, expression: r.error.expression });
       return node;
     }
-    if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
+    if (Array.isArray(node)) {
+      const out: unknown[] = [];
+      for (let i = 0; i < node.length; i++) {
+        path.push(i);
+        out.push(walk(node[i]));
+        path.pop();
+      }
+      return out;
+    }
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) {
-        out[k] = path.length === 0 && skip.has(k) ? v : walk(v, [...path, k]);
+      const top = path.length === 0;
+      for (const k of Object.keys(node)) {
+        const v = (node as Record<string, unknown>)[k];
+        if (top && skip.has(k)) {
+          out[k] = v;
+          continue;
+        }
+        path.push(k);
+        out[k] = walk(v);
+        path.pop();
       }
       return out;
     }
     return node;
   };
-  return { value: walk(value, []), errors };
+  return { value: walk(value), errors };
 }

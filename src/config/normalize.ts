@@ -95,6 +95,14 @@ function sshOf(r: Resolved, root: string, home: string | undefined): SshSpec[] {
     .sort(byId);
 }
 
+/** An ImageSpec being made: the keys of either kind, each set once. */
+type Draft = { -readonly [K in Exclude<keyof HostContextSpec, 'context' | 'contextImage' | 'dockerfile'>]?: HostContextSpec[K] } & {
+  name: string;
+  context?: string;
+  contextImage?: ImageContextSpec['contextImage'];
+  dockerfile?: ImageSpec['dockerfile'];
+};
+
 /** `home`: the home folder `~/` stands for in `secrets` and `ssh` paths (HOME of the environment the loader got). */
 export function normalize(written: WrittenBuildFile, vars: Record<string, string>, source: SourceFile, locate: Locator, home?: string): BuildFile {
   const root = resolve(source.path, '..');
@@ -111,10 +119,10 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
     }
     const mountOrigin = origins.keys['mounts'] ?? [];
     const outputOrigin = origins.keys['outputs'] ?? [];
-    // Not `{...contextOf(), name, ...}`: V8 builds an object literal that starts with a spread slowly (tens of µs each, issue 22).
-    const spec = Object.assign(contextOf(s, root, names, origins.keys['context'] ?? origins.self), {
+    // One object literal of the same keys for every image, the optional ones set after it: no
+    // Object.assign of twenty keys, no spread in a literal (V8 builds those slowly; issue 22).
+    const spec: Draft = {
       name: imageName,
-      ...(s.target !== undefined && { target: s.target }),
       args,
       // No project name (a rule reports it): no default tag to report as well.
       tags: s.tags ?? (name === '' ? [] : [`${name}-${imageName}:latest`]),
@@ -130,8 +138,6 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       contexts: namedContexts(s.contexts ?? {}, origins.keys['contexts'] ?? []),
       outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
       inputs: s.inputs ?? 'read',
-      ...(s.network !== undefined && { network: s.network }),
-      ...(s.platform !== undefined && { platform: s.platform }),
       pull: s.pull ?? false,
       push: s.push ?? false,
       noCache: s.no_cache ?? false,
@@ -139,8 +145,15 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       ssh: sshOf(r, root, home),
       secretInKey: s.secret_in_key ?? false,
       origins,
-    });
-    images.set(imageName, spec);
+    };
+    if (s.target !== undefined) spec.target = s.target;
+    if (s.network !== undefined) spec.network = s.network;
+    if (s.platform !== undefined) spec.platform = s.platform;
+    const place = contextOf(s, root, names, origins.keys['context'] ?? origins.self);
+    if ('context' in place) spec.context = place.context;
+    else spec.contextImage = place.contextImage;
+    spec.dockerfile = place.dockerfile;
+    images.set(imageName, spec as ImageSpec);
   }
   return {
     source,

@@ -78,6 +78,9 @@ const KNOWN_DIRECTIVES = new Set(['escape', 'syntax', 'check']);
 const HEREDOC_RE = /^(\d*)<<(-?)([^<]*)$/;
 
 const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, '');
+/** Shared by every instruction without flags or heredocs (most): kept through the load, one per image would add up (issue 22). */
+const NO_FLAGS: readonly Flag[] = Object.freeze([]);
+const NO_HEREDOCS: readonly Heredoc[] = Object.freeze([]);
 const isComment = (s: string): boolean => goTrimLeft(s).startsWith('#');
 const escapeRe = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
@@ -176,8 +179,10 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     const { flags, rest } = extractFlags(m?.[2] ?? '');
     if (!KEYWORDS.has(keyword)) errors.push({ line: startLine, endLine: i, message: `unknown instruction: ${m?.[1] ?? line}` });
 
-    const heredocs: Heredoc[] = [];
+    let heredocs: readonly Heredoc[] = NO_HEREDOCS;
     if ((keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD') && line.includes('<<')) {
+      const found: Heredoc[] = [];
+      heredocs = found;
       for (const marker of heredocMarkers(line)) {
         let content = '';
         let terminated = false;
@@ -196,7 +201,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
           errors.push({ line: startLine, endLine: i, message: `unterminated heredoc ${marker.name}` });
           break;
         }
-        heredocs.push({ ...marker, content });
+        found.push({ ...marker, content });
       }
     }
 
@@ -204,9 +209,9 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       keyword,
       startLine,
       endLine: i,
-      original: lines.slice(startLine - 1, i).join('\n'),
+      original: i === startLine ? lines[i - 1]! : lines.slice(startLine - 1, i).join('\n'),
       line,
-      flags,
+      flags: flags.length === 0 ? NO_FLAGS : flags,
       args: rest.trim(),
       json: parseJsonForm(rest),
       heredocs,
