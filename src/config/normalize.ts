@@ -7,6 +7,7 @@
  */
 import { basename, posix, resolve } from 'node:path';
 import type { SourceFile } from '../core/diagnostic.js';
+import { cleanAbsolute } from './fs-probe.js';
 import { ExpandedGroups } from './groups.js';
 import { byText } from '../core/order.js';
 import { resolveImages, type Resolved } from './extends.js';
@@ -136,7 +137,7 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
         origin: [...mountOrigin, i],
       })),
       contexts: namedContexts(s.contexts ?? {}, origins.keys['contexts'] ?? []),
-      outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
+      outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: under(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
       inputs: s.inputs ?? 'read',
       pull: s.pull ?? false,
       push: s.push ?? false,
@@ -168,6 +169,14 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
   };
 }
 
+/** A relative path of plain names (no `.` or `..` part, no empty part, no trailing slash). */
+const PLAIN_RELATIVE = /^[\w@+=-][\w.@+=-]*(?:\/[\w@+=-][\w.@+=-]*)*$/;
+
+/** `resolve(base, rel)`, without its work when `base` is clean and `rel` plain names (each image's context and Dockerfile; issue 22). */
+export function under(base: string, rel: string): string {
+  return PLAIN_RELATIVE.test(rel) && cleanAbsolute(base) ? `${base === '/' ? '' : base}/${rel}` : resolve(base, rel);
+}
+
 /**
  * Where the context and the Dockerfile are. A host folder: the Dockerfile is relative to it.
  * A folder inside an image (`{image, path}`): the Dockerfile is a host file relative to the
@@ -182,8 +191,8 @@ function contextOf(
   const inline = s.dockerfile_inline !== undefined ? ({ kind: 'inline', text: s.dockerfile_inline } as const) : undefined;
   const c = s.context ?? '.';
   if (typeof c === 'string') {
-    const context = resolve(root, c);
-    return { context, dockerfile: inline ?? { kind: 'file', path: resolve(context, s.dockerfile ?? 'Dockerfile') } };
+    const context = under(root, c);
+    return { context, dockerfile: inline ?? { kind: 'file', path: under(context, s.dockerfile ?? 'Dockerfile') } };
   }
   const contextImage = { from: c.image, source: parseImageRef(c.image, names), path: c.path, origin };
   const dockerfile =
