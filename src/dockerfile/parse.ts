@@ -77,7 +77,8 @@ const DIRECTIVE_RE = /^#[ \t]*([a-z0-9]+)[ \t]*=[ \t]*(.+?)[ \t]*$/i;
 const KNOWN_DIRECTIVES = new Set(['escape', 'syntax', 'check']);
 const HEREDOC_RE = /^(\d*)<<(-?)([^<]*)$/;
 
-const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, '');
+/** Lines come from a split at `\n`: only a carriage return can end one (most end in neither). */
+const trimNewline = (s: string): string => (s.endsWith('\r') || s.endsWith('\n') ? s.replace(/[\r\n]+$/, '') : s);
 /** Shared by every instruction without flags or heredocs (most): kept through the load, one per image would add up (issue 22). */
 const NO_FLAGS: readonly Flag[] = Object.freeze([]);
 const NO_HEREDOCS: readonly Heredoc[] = Object.freeze([]);
@@ -146,7 +147,8 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     continuation = new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
   };
   /** Removes a trailing escape character; returns [line, isEndOfLine]. */
-  const trimContinuation = (s: string): [string, boolean] => (continuation.test(s) ? [s.replace(continuation, '$1'), false] : [s, true]);
+  // A line without the escape character continues nothing (most lines): no pattern run over it.
+  const trimContinuation = (s: string): [string, boolean] => (s.includes(escape) && continuation.test(s) ? [s.replace(continuation, '$1'), false] : [s, true]);
 
   let i = 0;
   while (i < lines.length) {
