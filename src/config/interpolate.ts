@@ -187,10 +187,14 @@ function buildFileMessage(p: InterpolationProblem): string {
   }
 }
 
-/** Interpolates every string in `value` (except under `skip` top-level keys), collecting every error. */
+/**
+ * Interpolates every string in `value` (except under `skip` top-level keys), collecting every
+ * error. A list or mapping in which nothing changed is the one given (most are: no `$`), so a
+ * large file is not copied whole (issue 22); the top-level mapping is always a new object.
+ */
 export function interpolateTree(value: unknown, lookup: Lookup, skip: ReadonlySet<string>): { value: unknown; errors: InterpolationError[] } {
   const errors: InterpolationError[] = [];
-  // One path, grown and shrunk as the walk goes (copied only for an error): no array per value (issue 22).
+  // One path, grown and shrunk as the walk goes (copied only for an error): no array per value.
   const path: (string | number)[] = [];
   const walk = (node: unknown): unknown => {
     if (typeof node === 'string') {
@@ -201,28 +205,37 @@ export function interpolateTree(value: unknown, lookup: Lookup, skip: ReadonlySe
       return node;
     }
     if (Array.isArray(node)) {
-      const out: unknown[] = [];
+      let out: unknown[] | undefined;
       for (let i = 0; i < node.length; i++) {
         path.push(i);
-        out.push(walk(node[i]));
+        const v = walk(node[i]);
         path.pop();
+        if (out === undefined && v !== node[i]) out = node.slice(0, i) as unknown[];
+        out?.push(v);
       }
-      return out;
+      return out ?? node;
     }
     if (node !== null && typeof node === 'object') {
-      const out: Record<string, unknown> = {};
       const top = path.length === 0;
-      for (const k of Object.keys(node)) {
-        const v = (node as Record<string, unknown>)[k];
-        if (top && skip.has(k)) {
-          out[k] = v;
-          continue;
+      const keys = Object.keys(node);
+      const given = node as Record<string, unknown>;
+      let out: Record<string, unknown> | undefined = top ? {} : undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const v = given[k];
+        let w = v;
+        if (!(top && skip.has(k))) {
+          path.push(k);
+          w = walk(v);
+          path.pop();
         }
-        path.push(k);
-        out[k] = walk(v);
-        path.pop();
+        if (out === undefined && w !== v) {
+          out = {};
+          for (let j = 0; j < i; j++) out[keys[j]!] = given[keys[j]!];
+        }
+        if (out !== undefined) out[k] = w;
       }
-      return out;
+      return out ?? node;
     }
     return node;
   };
