@@ -71,13 +71,30 @@ function apply(draft: Draft, image: WrittenImage, path: YamlPath): void {
 const inheritable = <T>(entries: Readonly<Record<string, T>>): Record<string, T> =>
   Object.fromEntries(Object.entries(entries).filter(([key]) => !(NOT_INHERITED as readonly string[]).includes(key)));
 
-/** The settings an image starts from: its parent's, less the parent's identity, or `defaults`. */
-function start(written: WrittenBuildFile, parent: Resolved | undefined): Draft {
+/** `defaults` alone, resolved once for every image without a parent. */
+function defaultsDraft(written: WrittenBuildFile): Draft {
   const draft: Draft = { settings: {}, keys: {}, maps: { args: {}, labels: {} }, entries: { secrets: {}, ssh: {} } };
-  if (parent === undefined) {
-    if (written.defaults) apply(draft, written.defaults, ['defaults']);
-    return draft;
-  }
+  if (written.defaults) apply(draft, written.defaults, ['defaults']);
+  return draft;
+}
+
+/**
+ * A copy of `defaults` resolved (`base`) to apply an image on: its records copied, their
+ * values shared (a value is replaced, never changed, by `apply`; paths are never changed).
+ */
+function copyDraft(base: Draft): Draft {
+  return {
+    settings: { ...base.settings },
+    keys: { ...base.keys },
+    maps: { args: { ...base.maps.args }, labels: { ...base.maps.labels } },
+    entries: { secrets: { ...base.entries.secrets }, ssh: { ...base.entries.ssh } },
+  };
+}
+
+/** The settings an image starts from: its parent's, less the parent's identity, or `defaults` (`base`). */
+function start(written: WrittenBuildFile, parent: Resolved | undefined, base: Draft): Draft {
+  if (parent === undefined) return copyDraft(base);
+  const draft: Draft = { settings: {}, keys: {}, maps: { args: {}, labels: {} }, entries: { secrets: {}, ssh: {} } };
   draft.settings = inheritable({ ...parent.settings });
   draft.keys = inheritable(parent.origins.keys);
   draft.maps = { args: { ...parent.origins.args }, labels: { ...parent.origins.labels } };
@@ -93,6 +110,7 @@ function start(written: WrittenBuildFile, parent: Resolved | undefined): Draft {
 export function resolveImages(written: WrittenBuildFile): Map<string, Resolved> {
   const images = written.images;
   const out = new Map<string, Resolved>();
+  const base = defaultsDraft(written);
   for (const name of Object.keys(images).sort()) {
     // The part of the chain not resolved yet, nearest first.
     const pending: string[] = [];
@@ -105,7 +123,7 @@ export function resolveImages(written: WrittenBuildFile): Map<string, Resolved> 
       pending.push(current);
     }
     for (const image of pending.reverse()) {
-      const draft = start(written, parent);
+      const draft = start(written, parent, base);
       apply(draft, images[image]!, ['images', image]);
       parent = { settings: draft.settings, origins: { self: ['images', image], keys: draft.keys, ...draft.maps }, entries: draft.entries };
       out.set(image, parent);

@@ -187,25 +187,57 @@ function buildFileMessage(p: InterpolationProblem): string {
   }
 }
 
-/** Interpolates every string in `value` (except under `skip` top-level keys), collecting every error. */
+/**
+ * Interpolates every string in `value` (except under `skip` top-level keys), collecting every
+ * error. A list or mapping in which nothing changed is the one given (most are: no `$`), so a
+ * large file is not copied whole (issue 22); the top-level mapping is always a new object.
+ */
 export function interpolateTree(value: unknown, lookup: Lookup, skip: ReadonlySet<string>): { value: unknown; errors: InterpolationError[] } {
   const errors: InterpolationError[] = [];
-  const walk = (node: unknown, path: (string | number)[]): unknown => {
+  // One path, grown and shrunk as the walk goes (copied only for an error): no array per value.
+  const path: (string | number)[] = [];
+  const walk = (node: unknown): unknown => {
     if (typeof node === 'string') {
+      if (!node.includes('$')) return node;
       const r = interpolateString(node, lookup);
       if (r.ok) return r.value;
       errors.push({ path: [...path], message: r.error.message, expression: r.error.expression });
       return node;
     }
-    if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
-    if (node !== null && typeof node === 'object') {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(node)) {
-        out[k] = path.length === 0 && skip.has(k) ? v : walk(v, [...path, k]);
+    if (Array.isArray(node)) {
+      let out: unknown[] | undefined;
+      for (let i = 0; i < node.length; i++) {
+        path.push(i);
+        const v = walk(node[i]);
+        path.pop();
+        if (out === undefined && v !== node[i]) out = node.slice(0, i) as unknown[];
+        out?.push(v);
       }
-      return out;
+      return out ?? node;
+    }
+    if (node !== null && typeof node === 'object') {
+      const top = path.length === 0;
+      const keys = Object.keys(node);
+      const given = node as Record<string, unknown>;
+      let out: Record<string, unknown> | undefined = top ? {} : undefined;
+      for (let i = 0; i < keys.length; i++) {
+        const k = keys[i]!;
+        const v = given[k];
+        let w = v;
+        if (!(top && skip.has(k))) {
+          path.push(k);
+          w = walk(v);
+          path.pop();
+        }
+        if (out === undefined && w !== v) {
+          out = {};
+          for (let j = 0; j < i; j++) out[keys[j]!] = given[keys[j]!];
+        }
+        if (out !== undefined) out[k] = w;
+      }
+      return out ?? node;
     }
     return node;
   };
-  return { value: walk(value, []), errors };
+  return { value: walk(value), errors };
 }

@@ -7,6 +7,7 @@
  */
 import { basename, posix, resolve } from 'node:path';
 import type { SourceFile } from '../core/diagnostic.js';
+import { cleanAbsolute } from './fs-probe.js';
 import { ExpandedGroups } from './groups.js';
 import { byText } from '../core/order.js';
 import { resolveImages, type Resolved } from './extends.js';
@@ -95,6 +96,14 @@ function sshOf(r: Resolved, root: string, home: string | undefined): SshSpec[] {
     .sort(byId);
 }
 
+/** An ImageSpec being made: the keys of either kind, each set once. */
+type Draft = { -readonly [K in Exclude<keyof HostContextSpec, 'context' | 'contextImage' | 'dockerfile'>]?: HostContextSpec[K] } & {
+  name: string;
+  context?: string;
+  contextImage?: ImageContextSpec['contextImage'];
+  dockerfile?: ImageSpec['dockerfile'];
+};
+
 /** `home`: the home folder `~/` stands for in `secrets` and `ssh` paths (HOME of the environment the loader got). */
 export function normalize(written: WrittenBuildFile, vars: Record<string, string>, source: SourceFile, locate: Locator, home?: string): BuildFile {
   const root = resolve(source.path, '..');
@@ -111,10 +120,10 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
     }
     const mountOrigin = origins.keys['mounts'] ?? [];
     const outputOrigin = origins.keys['outputs'] ?? [];
-    // Not `{...contextOf(), name, ...}`: V8 builds an object literal that starts with a spread slowly (tens of µs each, issue 22).
-    const spec = Object.assign(contextOf(s, root, names, origins.keys['context'] ?? origins.self), {
+    // One object literal of the same keys for every image, the optional ones set after it: no
+    // Object.assign of twenty keys, no spread in a literal (V8 builds those slowly; issue 22).
+    const spec: Draft = {
       name: imageName,
-      ...(s.target !== undefined && { target: s.target }),
       args,
       // No project name (a rule reports it): no default tag to report as well.
       tags: s.tags ?? (name === '' ? [] : [`${name}-${imageName}:latest`]),
@@ -128,10 +137,8 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
         origin: [...mountOrigin, i],
       })),
       contexts: namedContexts(s.contexts ?? {}, origins.keys['contexts'] ?? []),
-      outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: resolve(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
+      outputs: (s.outputs ?? []).map((o, i) => ({ path: o.path, to: under(root, o.to), replace: o.replace ?? false, origin: [...outputOrigin, i] })),
       inputs: s.inputs ?? 'read',
-      ...(s.network !== undefined && { network: s.network }),
-      ...(s.platform !== undefined && { platform: s.platform }),
       pull: s.pull ?? false,
       push: s.push ?? false,
       noCache: s.no_cache ?? false,
@@ -139,8 +146,15 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
       ssh: sshOf(r, root, home),
       secretInKey: s.secret_in_key ?? false,
       origins,
-    });
-    images.set(imageName, spec);
+    };
+    if (s.target !== undefined) spec.target = s.target;
+    if (s.network !== undefined) spec.network = s.network;
+    if (s.platform !== undefined) spec.platform = s.platform;
+    const place = contextOf(s, root, names, origins.keys['context'] ?? origins.self);
+    if ('context' in place) spec.context = place.context;
+    else spec.contextImage = place.contextImage;
+    spec.dockerfile = place.dockerfile;
+    images.set(imageName, spec as ImageSpec);
   }
   return {
     source,
@@ -153,6 +167,14 @@ export function normalize(written: WrittenBuildFile, vars: Record<string, string
     gc: gcPolicy(written.gc),
     locate,
   };
+}
+
+/** A relative path of plain names (no `.` or `..` part, no empty part, no trailing slash). */
+const PLAIN_RELATIVE = /^[\w@+=-][\w.@+=-]*(?:\/[\w@+=-][\w.@+=-]*)*$/;
+
+/** `resolve(base, rel)`, without its work when `base` is clean and `rel` plain names (each image's context and Dockerfile; issue 22). */
+export function under(base: string, rel: string): string {
+  return PLAIN_RELATIVE.test(rel) && cleanAbsolute(base) ? `${base === '/' ? '' : base}/${rel}` : resolve(base, rel);
 }
 
 /**
@@ -169,8 +191,8 @@ function contextOf(
   const inline = s.dockerfile_inline !== undefined ? ({ kind: 'inline', text: s.dockerfile_inline } as const) : undefined;
   const c = s.context ?? '.';
   if (typeof c === 'string') {
-    const context = resolve(root, c);
-    return { context, dockerfile: inline ?? { kind: 'file', path: resolve(context, s.dockerfile ?? 'Dockerfile') } };
+    const context = under(root, c);
+    return { context, dockerfile: inline ?? { kind: 'file', path: under(context, s.dockerfile ?? 'Dockerfile') } };
   }
   const contextImage = { from: c.image, source: parseImageRef(c.image, names), path: c.path, origin };
   const dockerfile =

@@ -10,10 +10,18 @@ const name = `(?:${domain}/)?${component}(?:/${component})*`;
 
 const TAG_RE = new RegExp(`^(${name})(?::(${tag}))?$`);
 const REF_RE = new RegExp(`^(${name})(?::(${tag}))?(?:@(${digest}))?$`);
+/**
+ * The common case of both, without a registry: tried first, since TAG_RE and REF_RE try every
+ * way the optional registry could match before they match a name without one (issue 22: a
+ * test per image and per Dockerfile reference). What it matches, they match.
+ */
+const PLAIN_TAG_RE = new RegExp(`^${component}(?:/${component})*(?::${tag})?$`);
 
 /** Why `text` is not a valid `name[:tag]` for tagging, or undefined when it is. */
 export function tagProblem(text: string): string | undefined {
   if (text.length > 255) return 'longer than 255 characters';
+  // No registry: no port to check.
+  if (PLAIN_TAG_RE.test(text)) return undefined;
   if (TAG_RE.test(text)) return portProblem(text);
   if (text.includes('@')) return 'a tag cannot carry a digest';
   if (/[A-Z]/.test(repositoryPath(text))) return 'repository names must be lowercase';
@@ -35,7 +43,7 @@ function repositoryPath(text: string): string {
   return parts.join('/').replace(/:[^/]*$/, '');
 }
 
-export const isImageReference = (text: string): boolean => text.length <= 255 && REF_RE.test(text);
+export const isImageReference = (text: string): boolean => text.length <= 255 && (PLAIN_TAG_RE.test(text) || REF_RE.test(text));
 
 /** `busybox` -> `busybox:latest`; `reg:5000/x` -> `reg:5000/x:latest`. Digests are left alone. */
 export function withDefaultTag(ref: string): string {

@@ -3,8 +3,9 @@
  * parse it as exactly one YAML document. Bytes that are not UTF-8 text, syntax errors,
  * duplicate or non-string keys, extra documents, nesting deeper than MAX_DEPTH, unknown
  * anchors and alias bombs become located diagnostics; nothing is thrown. The value of
- * text that parsed cleanly before comes from yaml-cache.ts; its document is then parsed
- * only when a diagnostic asks where something is.
+ * text that parsed cleanly before comes from yaml-cache.ts, that of text in the plain block
+ * style from yaml-plain.ts; its document is then parsed only when a diagnostic asks where
+ * something is.
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { dirname } from 'node:path';
@@ -16,6 +17,7 @@ import { decodeText, type TextProblem } from './text.js';
 import { checkDocument, MAX_ALIASES, MAX_EXPANDED } from './yaml-check.js';
 import { cachedValue, storeValue, yamlCacheKey } from './yaml-cache.js';
 import { MAX_DEPTH, PARSE_OPTIONS, parseYaml } from './yaml-parse.js';
+import { plainYamlValue } from './yaml-plain.js';
 
 /** Larger build files are refused before parsing. */
 export const MAX_BUILD_FILE_BYTES = 1024 * 1024;
@@ -50,6 +52,13 @@ export async function readSource(path: string): Promise<Result<ParsedSource, Dia
     let document: Document.Parsed | undefined;
     return ok({ file, value: hit.value, document: () => (document ??= firstDocument(text)) });
   }
+  // Text in the plain block style is read without the yaml library's document (yaml-plain.ts).
+  const plain = plainYamlValue(text);
+  if (plain !== undefined) {
+    storeValue(dirname(path), key, plain.value);
+    let document: Document.Parsed | undefined;
+    return ok({ file, value: plain.value, document: () => (document ??= firstDocument(text)) });
+  }
   const parsed = parseSource(file);
   if (parsed.ok) storeValue(dirname(path), key, parsed.value.value);
   return parsed;
@@ -58,7 +67,7 @@ export async function readSource(path: string): Promise<Result<ParsedSource, Dia
 /** Everything besides the text that the parsed value depends on (part of the cache key); bump `parser` when the pipeline changes. */
 const PARSE_IDENTITY = JSON.stringify({ parser: 'mbuild-parse-2', ...PARSE_OPTIONS, maxDepth: MAX_DEPTH, maxAliases: MAX_ALIASES, maxExpanded: MAX_EXPANDED });
 
-/** The document of text that parsed cleanly before (a cache hit). */
+/** The document of text that parsed cleanly before (a cache hit) or that yaml-plain.ts read. */
 function firstDocument(text: string): Document.Parsed {
   const parsed = parseYaml(text);
   if (!('docs' in parsed) || parsed.docs[0] === undefined) throw new Error('a cached build file no longer parses');

@@ -77,7 +77,11 @@ const DIRECTIVE_RE = /^#[ \t]*([a-z0-9]+)[ \t]*=[ \t]*(.+?)[ \t]*$/i;
 const KNOWN_DIRECTIVES = new Set(['escape', 'syntax', 'check']);
 const HEREDOC_RE = /^(\d*)<<(-?)([^<]*)$/;
 
-const trimNewline = (s: string): string => s.replace(/[\r\n]+$/, '');
+/** Lines come from a split at `\n`: only a carriage return can end one (most end in neither). */
+const trimNewline = (s: string): string => (s.endsWith('\r') || s.endsWith('\n') ? s.replace(/[\r\n]+$/, '') : s);
+/** Shared by every instruction without flags or heredocs (most): kept through the load, one per image would add up (issue 22). */
+const NO_FLAGS: readonly Flag[] = Object.freeze([]);
+const NO_HEREDOCS: readonly Heredoc[] = Object.freeze([]);
 const isComment = (s: string): boolean => goTrimLeft(s).startsWith('#');
 const escapeRe = (c: string): string => c.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
 
@@ -143,7 +147,8 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     continuation = new RegExp(`([^${e}])${e}[ \\t]*$|^${e}[ \\t]*$`);
   };
   /** Removes a trailing escape character; returns [line, isEndOfLine]. */
-  const trimContinuation = (s: string): [string, boolean] => (continuation.test(s) ? [s.replace(continuation, '$1'), false] : [s, true]);
+  // A line without the escape character continues nothing (most lines): no pattern run over it.
+  const trimContinuation = (s: string): [string, boolean] => (s.includes(escape) && continuation.test(s) ? [s.replace(continuation, '$1'), false] : [s, true]);
 
   let i = 0;
   while (i < lines.length) {
@@ -176,8 +181,10 @@ export function parseDockerfile(text: string): ParsedDockerfile {
     const { flags, rest } = extractFlags(m?.[2] ?? '');
     if (!KEYWORDS.has(keyword)) errors.push({ line: startLine, endLine: i, message: `unknown instruction: ${m?.[1] ?? line}` });
 
-    const heredocs: Heredoc[] = [];
+    let heredocs: readonly Heredoc[] = NO_HEREDOCS;
     if ((keyword === 'RUN' || keyword === 'COPY' || keyword === 'ADD') && line.includes('<<')) {
+      const found: Heredoc[] = [];
+      heredocs = found;
       for (const marker of heredocMarkers(line)) {
         let content = '';
         let terminated = false;
@@ -196,7 +203,7 @@ export function parseDockerfile(text: string): ParsedDockerfile {
           errors.push({ line: startLine, endLine: i, message: `unterminated heredoc ${marker.name}` });
           break;
         }
-        heredocs.push({ ...marker, content });
+        found.push({ ...marker, content });
       }
     }
 
@@ -204,9 +211,9 @@ export function parseDockerfile(text: string): ParsedDockerfile {
       keyword,
       startLine,
       endLine: i,
-      original: lines.slice(startLine - 1, i).join('\n'),
+      original: i === startLine ? lines[i - 1]! : lines.slice(startLine - 1, i).join('\n'),
       line,
-      flags,
+      flags: flags.length === 0 ? NO_FLAGS : flags,
       args: rest.trim(),
       json: parseJsonForm(rest),
       heredocs,

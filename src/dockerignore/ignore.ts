@@ -36,6 +36,9 @@ export interface MatchState {
   readonly decidedBy: number;
 }
 
+/** The state of every path under a matcher without patterns. */
+const NOTHING_MATCHED: MatchState = Object.freeze({ excluded: false, matched: Object.freeze([]), decidedBy: -1 });
+
 /** patternmatcher.New for one raw pattern string (already through ignorefile processing). */
 function makePattern(raw: string, line: number, text: string): IgnorePattern | IgnoreError | null {
   let p = goTrimSpace(raw);
@@ -152,6 +155,8 @@ export class IgnoreMatcher {
 
   /** State of `rel` computed the way the walker does: from the top-level ancestor down. */
   stateOf(rel: string): MatchState {
+    // No pattern: nothing excluded (an image without an ignore file asks for each of its reads; issue 22).
+    if (this.#compiled.length === 0) return NOTHING_MATCHED;
     const path = normalizeRel(rel);
     let state: MatchState | undefined;
     if (path === '.') return { excluded: false, matched: [], decidedBy: -1 };
@@ -179,6 +184,7 @@ export class IgnoreMatcher {
    * When false, every descendant of an excluded `relDir` is excluded too.
    */
   exceptionMayMatchBelow(relDir: string): boolean {
+    if (this.#exceptionPrefixes.length === 0) return false;
     const dirSlash = normalizeRel(relDir) + '/';
     return this.#exceptionPrefixes.some(({ prefix, literal }) =>
       literal ? prefix.startsWith(dirSlash) : prefix.startsWith(dirSlash) || dirSlash.startsWith(prefix),

@@ -48,7 +48,7 @@ function missingSources(file: BuildFile, image: HostContextSpec, df: ImageDocker
   if (image.inputs === 'whole' || probe.lstat(image.context) === undefined) return [];
   const out: Diagnostic[] = [];
   for (const r of plainReads(df)) {
-    if (mountedAt(r.path, image.mounts)) continue;
+    if (image.mounts.length > 0 && mountedAt(r.path, image.mounts)) continue;
     const exists = probe.lstat(join(image.context, r.path)) !== undefined;
     const { excluded, pattern } = matcher.explain(r.path);
     if (exists && (!excluded || matcher.exceptionMayMatchBelow(r.path))) continue;

@@ -25,6 +25,10 @@ interface RefContext {
   readonly repositories: ReadonlyMap<string, ReadonlySet<string>>;
   /** Familiar tag -> in-file image, in the last run (`last-run.ts`). */
   readonly lastRun: ReadonlyMap<string, string>;
+  /** `ref.ref` in familiar form (familiarRef), made once per reference for every rule. */
+  readonly familiar: string;
+  /** Whether mbuild rewrites the reference (`rewritten`), asked by several rules: answered once. */
+  rewrite?: boolean;
 }
 
 type RefRule = (c: RefContext) => Diagnostic | undefined;
@@ -56,7 +60,7 @@ function taggedHere(file: BuildFile, name: string): RelatedInformation {
 }
 
 /** A name of this file (an image's name, a `contexts:` entry) needs to be no reference: mbuild rewrites it. */
-const rewritten = (c: RefContext): boolean => referenceTarget(c.file, c.image, c.ref.ref).rewrite;
+const rewritten = (c: RefContext): boolean => (c.rewrite ??= referenceTarget(c.file, c.image, c.ref.ref).rewrite);
 
 /** `contexts: {NAME: {image: Y, path: /p}}` is a folder: files to copy or mount, not a base. */
 const folderAsBase: RefRule = (c) => {
@@ -77,7 +81,7 @@ const invalidReference: RefRule = (c) => {
 
 /** Another tag of an in-file image's repository: no edge, so an old image. */
 const otherTag: RefRule = (c) => {
-  const familiar = familiarRef(c.ref.ref);
+  const familiar = c.familiar;
   const repo = repositoryOf(familiar);
   if (repo === undefined || c.tags.has(familiar) || rewritten(c)) return undefined;
   const owners = [...(c.repositories.get(repo) ?? [])].filter((name) => name !== c.image.name);
@@ -94,8 +98,8 @@ const otherTag: RefRule = (c) => {
 
 /** A tag an in-file image carried in the last run but lost since. */
 const formerTag: RefRule = (c) => {
-  const owner = c.lastRun.get(familiarRef(c.ref.ref));
-  if (owner === undefined || owner === c.image.name || !c.file.images.has(owner) || c.tags.has(familiarRef(c.ref.ref)) || rewritten(c)) return undefined;
+  const owner = c.lastRun.get(c.familiar);
+  if (owner === undefined || owner === c.image.name || !c.file.images.has(owner) || c.tags.has(c.familiar) || rewritten(c)) return undefined;
   return problem(
     c,
     'tag-mismatch',
@@ -125,7 +129,7 @@ export function referenceProblems(file: BuildFile, dockerfiles: ReadonlyMap<stri
   for (const [name, df] of dockerfiles) {
     const image = file.images.get(name)!;
     for (const ref of df.refs) {
-      const c: RefContext = { file, image, df, ref, tags, repositories, lastRun };
+      const c: RefContext = { file, image, df, ref, tags, repositories, lastRun, familiar: familiarRef(ref.ref) };
       for (const rule of referenceRules) {
         const found = rule(c);
         if (found) {

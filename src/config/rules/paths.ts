@@ -34,9 +34,13 @@ export function realPath(p: string, probe: FsProbe = new FsProbe()): string {
 /** Paths in messages are shown relative to the project root, as people write them. */
 export const show = (file: BuildFile, p: string): string => relative(file.root, p).split(sep).join('/') || '.';
 
+/** Each build file's broken chains, found once for the rules that ask (two per load). */
+const brokenByFile = new WeakMap<RuleContext['written'], ReadonlySet<string>>();
+
 /** Images whose `extends` chain is broken (an unknown image, a cycle): their resolved settings are incomplete. */
 const incompleteImages = (ctx: RuleContext): ((image: ImageSpec) => boolean) => {
-  const broken = brokenChains(ctx.written);
+  let broken = brokenByFile.get(ctx.written);
+  if (broken === undefined) brokenByFile.set(ctx.written, (broken = brokenChains(ctx.written)));
   return (image) => broken.has(image.name);
 };
 
