@@ -78,7 +78,11 @@ afterAll(() => {
   expect(left, 'images left behind').toEqual([]);
 });
 
-const internalImages = (): string[] => docker('image', 'ls', '-a', '-q', '--filter', 'label=io.mbuild.internal');
+/** mbuild's internal images (diff side stages) of project `p` (other test files build their own meanwhile). */
+const internalImages = (p: MountsProject): string[] =>
+  docker('image', 'ls', '-a', '--no-trunc', '--filter', 'label=io.mbuild.internal', '--format', '{{.ID}} {{index .Labels "io.mbuild.internal"}}')
+    .filter((l) => l.split(' ')[1]?.startsWith(`${p.name}/`))
+    .sort();
 const dockerfiles = (p: MountsProject): string =>
   Object.keys(TREE)
     .filter((f) => f.endsWith('Dockerfile'))
@@ -102,7 +106,7 @@ describe.each(['classic', 'buildkit'] as const)('Dockerfile diffs with the %s bu
   const images = ['viamount', 'copydiff', 'fromdiff', 'stagediff', 'localdiff', ...(builder === 'buildkit' ? ['mountdiff'] : [])];
 
   it('every form gives the files of the build-file diff mount; a deletion warns; nothing left behind', async () => {
-    const internal = internalImages();
+    const internal = internalImages(p);
     const r = await p.run(['up', '--builder', builder, '--progress', 'plain', ...images]);
     expect(r.stderr.split('\n').filter((l) => l !== '' && !l.includes('warning: mount base..'))).toEqual([]);
     expect(r.code).toBe(0);
@@ -118,7 +122,7 @@ describe.each(['classic', 'buildkit'] as const)('Dockerfile diffs with the %s bu
     );
     expect(dockerfiles(p)).toBe(before);
     expect(tempContainersOf(process.pid)).toEqual([]);
-    expect(internalImages()).toEqual(internal);
+    expect(internalImages(p)).toEqual(internal);
   });
 
   it('a second run is up to date', async () => {
@@ -129,13 +133,13 @@ describe.each(['classic', 'buildkit'] as const)('Dockerfile diffs with the %s bu
   });
 
   it('a local side that does not exist fails the image, named; the stages built for it are removed', async () => {
-    const internal = internalImages();
+    const internal = internalImages(p);
     const r = await p.run(['up', '--builder', builder, '--progress', 'plain', 'missing']);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`diff side ${p.name}-nowhere:1`);
     expect(r.stderr).toContain(`image ${p.name}-nowhere:1 does not exist locally`);
     expect(tempContainersOf(process.pid)).toEqual([]);
-    expect(internalImages()).toEqual(internal);
+    expect(internalImages(p)).toEqual(internal);
     expect(dockerfiles(p)).toBe(before);
   });
 

@@ -26,7 +26,11 @@ afterAll(() => {
   expect(left, 'images left behind').toEqual([]);
 });
 
-const internalImages = (): string[] => docker('image', 'ls', '-a', '-q', '--filter', 'label=io.mbuild.internal');
+/** mbuild's internal images (diff side stages) of the test's projects: other test files build their own meanwhile. */
+const internalImages = (): string[] =>
+  docker('image', 'ls', '-a', '--no-trunc', '--filter', 'label=io.mbuild.internal', '--format', '{{.ID}} {{index .Labels "io.mbuild.internal"}}')
+    .filter((l) => projects.some((p) => l.split(' ')[1]?.startsWith(`${p.name}/`)))
+    .sort();
 /** Every path below `dir` (recursively), relative, sorted. */
 const allPaths = (dir: string): string[] => (readdirSync(dir, { recursive: true }) as string[]).sort();
 
