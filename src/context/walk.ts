@@ -63,6 +63,8 @@ export interface BatchWalkOptions extends WalkOptions {
    * entry is added, removed or renamed in it) is not listed again.
    */
   readonly listings?: ListingCache;
+  /** With `statAhead`: the root's lstat, taken moments ago (`ContextPlan.rootStats`), not taken again. */
+  readonly rootStats?: Stats;
 }
 
 /** Where a walk keeps the listings of folders, by absolute path, with the folder's lstat taken before it was listed. */
@@ -242,10 +244,10 @@ interface Frame extends Listing {
   i: number;
   // statAhead only:
   /** Match states of the sub-directories (computed when listed, to choose what to list ahead). */
-  readonly dirStates: Map<number, MatchState | undefined>;
+  readonly dirStates: (MatchState | undefined)[];
   /** Sub-directories that will be walked, in order; listings started for them; position of the next one. */
   readonly descend: number[];
-  readonly listings: Map<number, Promise<Listing>>;
+  readonly listings: (Promise<Listing> | undefined)[];
   next: number;
   /** The slice of children `lstat`ed together: [sliceStart, sliceStart + stats.length). */
   sliceStart: number;
@@ -297,9 +299,9 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       sel,
       sels: undefined,
       i: 0,
-      dirStates: new Map(),
+      dirStates: [],
       descend: [],
-      listings: new Map(),
+      listings: [],
       next: 0,
       sliceStart: 0,
       stats: [],
@@ -312,7 +314,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       const childRel = relOf(f, l.names[k]!);
       if (omit.has(childRel) || selectionOf(f, k, childRel) === 'out') continue;
       const s = matcher?.evaluate(childRel, state);
-      f.dirStates.set(k, s);
+      f.dirStates[k] = s;
       if (!(s?.excluded && !forced.has(childRel)) || walkExcluded(childRel)) f.descend.push(k);
     }
     // With kept listings, a folder's lstat decides whether it is listed: the first slice's lstats first, used for that too.
@@ -331,7 +333,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     for (let j = k; j < end; j++) {
       const childRel = relOf(f, f.names[j]!);
       if (omit.has(childRel) || selectionOf(f, j, childRel) === 'out') continue;
-      const s = f.isDir[j] === 1 ? f.dirStates.get(j) : matcher?.evaluate(childRel, f.state);
+      const s = f.isDir[j] === 1 ? f.dirStates[j] : matcher?.evaluate(childRel, f.state);
       f.states[j - k] = s;
       if (s?.excluded && !forced.has(childRel) && !(f.isDir[j] === 1 && walkExcluded(childRel))) continue;
       try {
@@ -381,13 +383,13 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   }
 
   function prefetch(f: Frame, k: number): Promise<Listing> {
-    let p = f.listings.get(k);
+    let p = f.listings[k];
     if (p === undefined) {
       const rel = relOf(f, f.names[k]!);
       const st = k >= f.sliceStart && k < f.sliceStart + f.stats.length ? f.stats[k - f.sliceStart] : undefined;
       p = list(f.prefix + f.names[k]!, rel, selectionOf(f, k, rel), st instanceof Error ? undefined : st);
       p.catch(() => {}); // raised when the walk reaches it
-      f.listings.set(k, p);
+      f.listings[k] = p;
     }
     return p;
   }
@@ -396,7 +398,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   function listChild(f: Frame, k: number, childAbs: string, childRel: string): Promise<Listing> {
     if (!ahead) return listDir(childAbs, childRel, warn);
     const p = prefetch(f, k);
-    f.listings.delete(k);
+    f.listings[k] = undefined;
     const d = f.descend;
     while (f.next < d.length && d[f.next]! <= k) f.next++;
     for (let j = f.next; j < Math.min(d.length, f.next + PREFETCH); j++) void prefetch(f, d[j]!); // kept in f.listings, as in open()
@@ -406,7 +408,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   const root = join(opts.root);
   let rootStats: Stats;
   try {
-    rootStats = ahead ? lstatSync(opts.root) : await lstat(opts.root);
+    rootStats = ahead ? (opts.rootStats ?? lstatSync(opts.root)) : await lstat(opts.root);
   } catch (e) {
     throw new Error(`cannot read context directory ${opts.root}: ${(e as Error).message}`, { cause: e });
   }
