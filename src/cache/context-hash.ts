@@ -61,6 +61,7 @@ async function hashOnce(plan: ContextPlan, select: ReadSet | undefined, cache: S
   const walk = walkContextBatches({
     root: plan.root,
     rootStats: plan.rootStats,
+    ...(plan.dockerfileStats !== undefined && { rootChild: plan.dockerfileStats }),
     matcher: plan.matcher,
     forceInclude: plan.forceInclude,
     omit: plan.omit,

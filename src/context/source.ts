@@ -62,6 +62,8 @@ export interface ContextPlan {
    * (the key's, `cache/context-hash.ts`), not one made later (the packer's looks again).
    */
   readonly rootStats: Stats;
+  /** The Dockerfile's `lstat` when the plan was made, when it is a plain child of the context (found by it): for the same walk. */
+  readonly dockerfileStats?: { readonly name: string; readonly stats: Stats };
   /** Path of the Dockerfile inside the tar: pass it as `dockerfile=` to POST /build. */
   readonly dockerfileInTar: string;
   /** The ignore file in use (absolute), its text, and its path inside the context if it is there. */
@@ -174,6 +176,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
 
   // Where the Dockerfile goes: its real path inside the context, else injected.
   let dockerfileRel: string | null = null;
+  let dockerfileStats: ContextPlan['dockerfileStats'];
   let inject: InjectedFile | null = null;
   if ('path' in input.dockerfile) {
     const path = input.dockerfile.path;
@@ -182,6 +185,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
       const st = direct?.st ?? statSync(path);
       if (!st.isFile()) throw new Error('not a regular file');
       dockerfileRel = direct !== undefined ? direct.rel : inside(root, realpath(path));
+      if (direct !== undefined) dockerfileStats = { name: direct.rel, stats: direct.st };
       if (dockerfileRel === null) {
         inject = { name: injectedName(), content: readFileSync(path), mode: st.mode & 0o7777, mtime: st.mtime };
       }
@@ -271,6 +275,7 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
   return ok({
     root,
     rootStats,
+    ...(dockerfileStats !== undefined && { dockerfileStats }),
     dockerfileInTar: inject ? injectedName() : dockerfileRel!,
     dockerfileReplaced: replaced,
     ignore,

@@ -65,6 +65,14 @@ export interface BatchWalkOptions extends WalkOptions {
   readonly listings?: ListingCache;
   /** With `statAhead`: the root's lstat, taken moments ago (`ContextPlan.rootStats`), not taken again. */
   readonly rootStats?: Stats;
+  /** With `statAhead`: a child of the root `lstat`ed moments ago (the Dockerfile, `ContextPlan.dockerfileStats`), not looked up again by name. */
+  readonly rootChild?: SeenChild;
+}
+
+/** A child of a folder, by name, and its lstat. */
+export interface SeenChild {
+  readonly name: string;
+  readonly stats: Stats;
 }
 
 /** Where a walk keeps the listings of folders, by absolute path, with the folder's lstat taken before it was listed. */
@@ -163,13 +171,13 @@ const BY_NAME = process.platform === 'linux';
  * next component), made with one `lstat` per name and no `readdir`: undefined (list it) when
  * one is missing or cannot be looked at (the listing says why, or that the folder vanished).
  */
-function namedListing(prefix: string, names: readonly string[]): Listing | undefined {
+function namedListing(prefix: string, names: readonly string[], seen?: SeenChild): Listing | undefined {
   if (names.some((n) => BEYOND_BMP_ORDER.test(n))) return undefined;
   const sorted = [...names].sort(byText);
   const stats: Stats[] = [];
   try {
     for (const n of sorted) {
-      const st = lstatSync(prefix + n, { throwIfNoEntry: false });
+      const st = seen?.name === n ? seen.stats : lstatSync(prefix + n, { throwIfNoEntry: false });
       if (st === undefined) return undefined;
       stats.push(st);
     }
@@ -269,6 +277,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   const omit = new Set(opts.omit ?? []);
   const warn = opts.onWarning ?? (() => {});
   const ahead = opts.statAhead === true;
+  const rootChild = ahead ? opts.rootChild : undefined;
   const matcher = opts.matcher;
   const forcedList = [...forced];
   const forcedBelow = (dir: string): boolean => forcedList.some((f) => f.startsWith(dir + '/'));
@@ -337,7 +346,9 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       f.states[j - k] = s;
       if (s?.excluded && !forced.has(childRel) && !(f.isDir[j] === 1 && walkExcluded(childRel))) continue;
       try {
-        f.stats[j - k] = f.named?.[j] ?? lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
+        const seen = rootChild !== undefined && f.rel === '' && rootChild.name === f.names[j] ? rootChild.stats : undefined;
+        f.stats[j - k] =
+          f.named?.[j] ?? seen ?? lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
       } catch (e) {
         f.stats[j - k] = statError(e, childRel);
       }
@@ -358,7 +369,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   /** A listing: by name where it can be, else kept from an earlier walk if the folder did not change, else read. */
   function list(abs: string, rel: string, sel: Selection, known?: Stats): Promise<Listing> {
     const names = BY_NAME && sel === 'on-way' ? namesBelow(rel) : undefined;
-    const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names);
+    const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names, rel === '' ? rootChild : undefined);
     if (named !== undefined) return Promise.resolve(named);
     const kept = opts.listings;
     // Its lstat (the walk's own when it has one) before its listing: a change after it makes the next walk's lstat differ.
