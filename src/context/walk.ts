@@ -239,6 +239,9 @@ function bytesListing(raw: Dirent<Buffer>[], rel: string, warn: (m: string) => v
   return { names, isDir: Uint8Array.from(dirs), ...(skipped && { skipped }) };
 }
 
+/** A listing made on this thread, or one under way (or that failed: raised when the walk reaches it). */
+type Listed = Listing | Promise<Listing>;
+
 /** One directory being walked. */
 interface Frame extends Listing {
   /** Prefix of the children's absolute paths (the directory's path and a '/'). */
@@ -255,7 +258,7 @@ interface Frame extends Listing {
   readonly dirStates: (MatchState | undefined)[];
   /** Sub-directories that will be walked, in order; listings started for them; position of the next one. */
   readonly descend: number[];
-  readonly listings: (Promise<Listing> | undefined)[];
+  readonly listings: (Listed | undefined)[];
   next: number;
   /** The slice of children `lstat`ed together: [sliceStart, sliceStart + stats.length). */
   sliceStart: number;
@@ -295,8 +298,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   };
   let statted = 0;
 
-  async function open(prefix: string, rel: string, state: MatchState | undefined, sel: Selection, listing: Promise<Listing>): Promise<Frame> {
-    const l = await listing;
+  /** A folder's frame; a promise only when the event loop must run first (no promise, no await, per folder otherwise). */
+  function open(prefix: string, rel: string, state: MatchState | undefined, sel: Selection, l: Listing): Frame | Promise<Frame> {
     // Every field written out (no spread of listings of different shapes): one shape for every frame.
     const f: Frame = {
       names: l.names,
@@ -327,14 +330,24 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       if (!(s?.excluded && !forced.has(childRel)) || walkExcluded(childRel)) f.descend.push(k);
     }
     // With kept listings, a folder's lstat decides whether it is listed: the first slice's lstats first, used for that too.
-    if (opts.listings !== undefined && f.descend.length > 0) await fillSlice(f, 0);
+    const pause = opts.listings !== undefined && f.descend.length > 0 && fillSlice(f, 0);
     // Listings started ahead: prefetch keeps each one, and its error, for when the walk reaches it.
     for (const k of f.descend.slice(0, PREFETCH)) void prefetch(f, k);
-    return f;
+    return pause ? nextTick().then(() => f) : f;
   }
 
-  /** Match states and lstats of the children from `k` on (BATCH of them); excluded files are not looked at. */
-  async function fillSlice(f: Frame, k: number): Promise<void> {
+  /** The frame of the folder `k` of `f`, its listing the one started ahead if any. */
+  function openChild(f: Frame, k: number, childAbs: string, childRel: string, state: MatchState | undefined, sel: Selection): Frame | Promise<Frame> {
+    const l = listChild(f, k, childAbs, childRel);
+    return l instanceof Promise ? l.then((v) => open(`${childAbs}/`, childRel, state, sel, v)) : open(`${childAbs}/`, childRel, state, sel, l);
+  }
+
+  /**
+   * Match states and lstats of the children from `k` on (BATCH of them); excluded files are not
+   * looked at. True when the event loop must run before the walk goes on (STAT_SLICE lstats since it last did).
+   */
+  function fillSlice(f: Frame, k: number): boolean {
+    let pause = false;
     const end = Math.min(f.names.length, k + BATCH);
     f.sliceStart = k;
     f.stats = new Array<Stats | Error | undefined>(end - k);
@@ -352,8 +365,9 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       } catch (e) {
         f.stats[j - k] = statError(e, childRel);
       }
-      if (++statted % STAT_SLICE === 0) await nextTick();
+      if (++statted % STAT_SLICE === 0) pause = true;
     }
+    return pause;
   }
 
   /** The names a child of the `on-way` folder `rel` must have to be walked, when they are all known (ReadSet.childNames). */
@@ -367,46 +381,48 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
 
   let listed = 0;
   /** A listing: by name where it can be, else kept from an earlier walk if the folder did not change, else read. */
-  function list(abs: string, rel: string, sel: Selection, known?: Stats): Promise<Listing> {
+  function list(abs: string, rel: string, sel: Selection, known?: Stats): Listed {
     const names = BY_NAME && sel === 'on-way' ? namesBelow(rel) : undefined;
     const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names, rel === '' ? rootChild : undefined);
-    if (named !== undefined) return Promise.resolve(named);
+    if (named !== undefined) return named;
     const kept = opts.listings;
     // Its lstat (the walk's own when it has one) before its listing: a change after it makes the next walk's lstat differ.
     const st = kept && (known?.isDirectory() ? known : lstatOrUndefined(abs));
     if (kept === undefined || st === undefined) return read(abs, rel);
     const same = kept.getListing(abs, st);
-    if (same !== undefined) return Promise.resolve(same);
-    return read(abs, rel).then((l) => {
+    if (same !== undefined) return same;
+    const keep = (l: Listing): Listing => {
       if (l.skipped === undefined) kept.setListing(abs, st, l);
       return l;
-    });
+    };
+    const l = read(abs, rel);
+    return l instanceof Promise ? l.then(keep) : keep(l);
   }
 
   /** A listing read: on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
-  function read(abs: string, rel: string): Promise<Listing> {
+  function read(abs: string, rel: string): Listed {
     if (listed++ >= SYNC_LISTINGS) return listDir(abs, rel, warn);
     try {
-      return Promise.resolve(listDirSync(abs, rel, warn));
+      return listDirSync(abs, rel, warn);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
-  function prefetch(f: Frame, k: number): Promise<Listing> {
+  function prefetch(f: Frame, k: number): Listed {
     let p = f.listings[k];
     if (p === undefined) {
       const rel = relOf(f, f.names[k]!);
       const st = k >= f.sliceStart && k < f.sliceStart + f.stats.length ? f.stats[k - f.sliceStart] : undefined;
       p = list(f.prefix + f.names[k]!, rel, selectionOf(f, k, rel), st instanceof Error ? undefined : st);
-      p.catch(() => {}); // raised when the walk reaches it
+      if (p instanceof Promise) p.catch(() => {}); // raised when the walk reaches it
       f.listings[k] = p;
     }
     return p;
   }
 
   /** The child's listing (the one started ahead, if any), and the next few started ahead. */
-  function listChild(f: Frame, k: number, childAbs: string, childRel: string): Promise<Listing> {
+  function listChild(f: Frame, k: number, childAbs: string, childRel: string): Listed {
     if (!ahead) return listDir(childAbs, childRel, warn);
     const p = prefetch(f, k);
     f.listings[k] = undefined;
@@ -425,15 +441,10 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   }
   if (!rootStats.isDirectory()) throw new Error(`context ${opts.root} is not a directory`);
   const rootPrefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
-  const stack: Frame[] = [
-    await open(
-      rootPrefix,
-      '',
-      undefined,
-      select ? 'on-way' : 'below',
-      ahead ? list(root, '', select ? 'on-way' : 'below', rootStats) : listDir(root, '', warn),
-    ),
-  ];
+  const rootSel = select ? 'on-way' : 'below';
+  const rootListed = ahead ? list(root, '', rootSel, rootStats) : listDir(root, '', warn);
+  const rootFrame = open(rootPrefix, '', undefined, rootSel, rootListed instanceof Promise ? await rootListed : rootListed);
+  const stack: Frame[] = [rootFrame instanceof Promise ? await rootFrame : rootFrame];
   let out: WalkEntry[] = [];
 
   while (stack.length > 0) {
@@ -451,7 +462,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     let stats: Stats;
     let state: MatchState | undefined;
     if (ahead) {
-      if (k >= f.sliceStart + f.stats.length) await fillSlice(f, k);
+      if (k >= f.sliceStart + f.stats.length && fillSlice(f, k)) await nextTick();
       const st = f.stats[k - f.sliceStart];
       if (st === undefined) continue; // omitted, or excluded without a look
       if (st instanceof Error) throw st;
@@ -473,7 +484,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     const kind = kindOf(stats);
     if (state?.excluded && !forced.has(childRel)) {
       if (kind !== 'dir' || !walkExcluded(childRel)) continue;
-      stack.push(await open(`${childAbs}/`, childRel, state, selection, listChild(f, k, childAbs, childRel)));
+      const excluded = openChild(f, k, childAbs, childRel, state, selection);
+      stack.push(excluded instanceof Promise ? await excluded : excluded);
       continue;
     }
     // A file on the way to a pattern's deeper components reads nothing (the builders would not find the path).
@@ -487,7 +499,10 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       yield out;
       out = [];
     }
-    if (kind === 'dir') stack.push(await open(`${childAbs}/`, childRel, state, selection, listChild(f, k, childAbs, childRel)));
+    if (kind === 'dir') {
+      const child = openChild(f, k, childAbs, childRel, state, selection);
+      stack.push(child instanceof Promise ? await child : child);
+    }
   }
   if (out.length > 0) yield out;
 }
