@@ -60,6 +60,8 @@ async function hashOnce(plan: ContextPlan, select: ReadSet | undefined, cache: S
   // Folders that did not change since the last walk are not listed again (their listings are in the stat cache).
   const walk = walkContextBatches({
     root: plan.root,
+    rootStats: plan.rootStats,
+    ...(plan.dockerfileStats !== undefined && { rootChild: plan.dockerfileStats }),
     matcher: plan.matcher,
     forceInclude: plan.forceInclude,
     omit: plan.omit,

@@ -46,7 +46,7 @@ export async function collectContextImageInputs(o: CollectOptions, image: ImageC
   if (!ignore.ok) return ignore;
   const reads = inImage
     ? ({ kind: 'whole', reason: `its Dockerfile is ${image.dockerfile.path} inside the context image` } as const)
-    : await imageReads(o.file, image, parsed, (ref) => baseFacts(o, ref, read.bases), o.builder);
+    : await imageReads(o.file, image, parsed, (ref) => baseFacts(o, ref, read.bases), o.builder, undefined, read.refs);
   const session = sessionInputs(o.file, image);
   if (!session.ok) return session;
   const source = image.contextImage.source;

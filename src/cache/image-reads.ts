@@ -10,8 +10,8 @@ import type { ContextPlanError } from '../context/source.js';
 import type { BuilderKind } from '../docker/engine.js';
 import { planningArgs } from '../dockerfile/images.js';
 import { parseDockerfile, type ParsedDockerfile } from '../dockerfile/parse.js';
-import { contextReads, type ContextReads } from '../dockerfile/reads.js';
-import { referencedImages } from '../dockerfile/stages.js';
+import { contextReads, type ContextReads, type VariableRules } from '../dockerfile/reads.js';
+import { referencedImages, type ImageReference } from '../dockerfile/stages.js';
 import { inFileImage } from '../plan/graph.js';
 import { readFileSync, realpathSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
@@ -26,10 +26,17 @@ export interface BaseFacts {
 /**
  * Dockerfiles this process read and parsed moments ago (load/'s, for `plan`), by image name:
  * read and parsed again otherwise. Their text passed load/'s checks (no symlink out of the root).
+ * `reads`: what load/ found the target reads under each builder's rules, no base image looked at.
  */
-export type KnownDockerfiles = ReadonlyMap<string, { readonly source: { readonly text: string }; readonly parsed: ParsedDockerfile }>;
+export type KnownDockerfiles = ReadonlyMap<
+  string,
+  { readonly source: { readonly text: string }; readonly parsed: ParsedDockerfile; readonly reads?: Readonly<Record<VariableRules, ContextReads>> }
+>;
 
-/** `base(ref)`: the facts of an image named in FROM (an in-file one by its tag), or undefined when not known. */
+/**
+ * `base(ref)`: the facts of an image named in FROM (an in-file one by its tag), or undefined when not known.
+ * `refs`: `referencedImages(parsed, planningArgs(file, image))`, when the caller has it.
+ */
 export async function imageReads(
   file: BuildFile,
   image: ImageSpec,
@@ -37,13 +44,20 @@ export async function imageReads(
   base: (ref: string) => Promise<BaseFacts | undefined>,
   builder?: BuilderKind,
   known?: KnownDockerfiles,
+  refs?: readonly ImageReference[],
 ): Promise<ContextReads> {
   if (image.inputs === 'whole') return { kind: 'whole', reason: 'inputs: whole', line: null };
   const args = planningArgs(file, image);
   const facts = new Map<string, BaseFacts | undefined>();
-  for (const r of referencedImages(parsed, args)) if (r.kind === 'from' && !facts.has(r.ref)) facts.set(r.ref, await base(r.ref));
+  for (const r of refs ?? referencedImages(parsed, args)) if (r.kind === 'from' && !facts.has(r.ref)) facts.set(r.ref, await base(r.ref));
   const envs = new Map([...facts].flatMap(([ref, f]) => (f === undefined ? [] : [[ref, envMap(f.env)] as const])));
-  const reads = contextReads(parsed, args, image.target ?? null, { ...(builder && { builder }), baseEnv: (ref) => envs.get(ref) });
+  const loaded = known?.get(image.name);
+  const found = builder === undefined ? undefined : loaded?.reads?.[builder];
+  // load/ found them with no base image looked at: the same here when no base's ENV is known, or no `$` can name a variable.
+  const reads =
+    found !== undefined && (envs.size === 0 || !loaded!.source.text.includes('$'))
+      ? found
+      : contextReads(parsed, args, image.target ?? null, { ...(builder && { builder }), baseEnv: (ref) => envs.get(ref) });
   if (reads.kind === 'whole') return reads;
   for (const b of reads.bases) {
     const upstream = inFileImage(file, image, b.ref);

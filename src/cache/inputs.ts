@@ -109,7 +109,7 @@ export async function collectInputs(o: CollectOptions): Promise<Result<ImageInpu
   const dockerfile = text.value;
   const parsed = known?.parsed ?? parseDockerfile(dockerfile);
   const read = await readInputs(o, parsed);
-  const reads = await imageReads(o.file, image, parsed, (ref) => baseFacts(o, ref, read.bases), o.builder, o.dockerfiles);
+  const reads = await imageReads(o.file, image, parsed, (ref) => baseFacts(o, ref, read.bases), o.builder, o.dockerfiles, read.refs);
   const plan = await planContext({
     contextDir: image.context,
     dockerfile: image.dockerfile.kind === 'file' ? { path: image.dockerfile.path } : { text: dockerfile },
@@ -224,7 +224,8 @@ export async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
   }
   const bases: Record<string, BaseImage> = {};
   const planned = planningArgs(file, image);
-  for (const ref of [...referencedImages(parsed, planned), ...checkedDiffSideRefs(parsed, planned, (n) => file.images.get(n)?.tags[0])]) {
+  const refs = referencedImages(parsed, planned);
+  for (const ref of [...refs, ...checkedDiffSideRefs(parsed, planned, (n) => file.images.get(n)?.tags[0])]) {
     const target = referenceTarget(file, image, ref.ref);
     if (target.kind === 'in-file') images.add(target.image);
     // A `contexts:` entry naming another reference: the key says which, and its ID.
@@ -246,7 +247,7 @@ export async function readInputs(o: CollectOptions, parsed: ParsedDockerfile) {
     );
     mounts[`${m.from} ${m.path} ${m.to}`] = ids.join('..');
   }
-  return { args, bases, mounts, images };
+  return { args, bases, mounts, images, refs };
 }
 
 /** The cache key: a versioned SHA-256 over the canonical JSON of the inputs. */

@@ -66,12 +66,16 @@ interface Packed {
 interface Decoded {
   readonly names: string;
   readonly values: string;
-  /** Where each row's name (value) starts, and one more: the end. */
-  readonly nameAt: Int32Array;
-  readonly valueAt: Int32Array;
-  /** size, mtimeMs, ino, ctimeMs of each row. */
-  readonly nums: Float64Array;
+  /**
+   * Where each row's name (value) starts, and one more: the end. Plain arrays of small
+   * integers: a typed array costs an ArrayBuffer and a backing store per folder.
+   */
+  readonly nameAt: number[];
+  readonly valueAt: number[];
 }
+
+/** Field `k` (size, mtimeMs, ino, ctimeMs) of row `r` of a packed folder, read where it lies in the file. */
+const numOf = (p: Packed, r: number, k: number): number => p.buf.readDoubleLE(p.numsAt + r * 32 + k * 8);
 
 /**
  * The rows of one directory: `packed` as read (no copy) until a row is set, then `flat`:
@@ -93,25 +97,22 @@ function decode(p: Packed): Decoded | null {
   if (p.decoded !== undefined) return p.decoded;
   const names = p.buf.toString('utf8', p.namesAt, p.namesAt + p.namesBytes);
   const values = p.buf.toString('utf8', p.namesAt + p.namesBytes, p.namesAt + p.namesBytes + p.valuesBytes);
-  const starts = (s: string): Int32Array | null => {
-    const at = new Int32Array(p.rows + 1);
+  const starts = (s: string): number[] | null => {
+    const at: number[] = [];
     let pos = 0;
     for (let r = 0; r < p.rows; r++) {
       const nul = s.indexOf('\0', pos);
       if (nul === -1) return null;
-      at[r] = pos;
+      at.push(pos);
       pos = nul + 1;
     }
-    at[p.rows] = pos;
+    at.push(pos);
     return pos === s.length ? at : null;
   };
   const nameAt = starts(names);
   const valueAt = starts(values);
   // A damaged record is a folder with no rows: its files are hashed again.
-  // Copied out (one memcpy): a Float64Array must start at a multiple of 8.
-  const nums = new Float64Array(p.rows * 4);
-  new Uint8Array(nums.buffer).set(p.buf.subarray(p.numsAt, p.numsAt + p.rows * 32));
-  p.decoded = nameAt && valueAt ? { names, values, nameAt, valueAt, nums } : null;
+  p.decoded = nameAt && valueAt ? { names, values, nameAt, valueAt } : null;
   return p.decoded;
 }
 
@@ -156,13 +157,12 @@ function unpack(d: Dir): (string | number)[] {
   const dec = decode(p);
   const flat: (string | number)[] = [];
   for (let r = 0; dec !== null && r < p.rows; r++) {
-    const n = dec.nums;
     flat.push(
       dec.names.slice(dec.nameAt[r], dec.nameAt[r + 1]! - 1),
-      n[r * 4]!,
-      n[r * 4 + 1]!,
-      n[r * 4 + 2]!,
-      n[r * 4 + 3]!,
+      numOf(p, r, 0),
+      numOf(p, r, 1),
+      numOf(p, r, 2),
+      numOf(p, r, 3),
       dec.values.slice(dec.valueAt[r], dec.valueAt[r + 1]! - 1),
     );
   }
@@ -187,38 +187,47 @@ export interface CachedListing {
 interface ListingRow {
   /** size, mtimeMs, ino, ctimeMs. */
   readonly st: readonly number[];
-  /** Decoded when first asked for. */
-  listing: CachedListing | (() => CachedListing | undefined);
-  /** As read from the file (saved as is). */
-  readonly bytes?: Buffer;
+  /** Undefined until a row read from the file is first asked for (then decoded from `packed`). */
+  listing: CachedListing | undefined;
+  /** A row read from the file: where its record lies there (saved as those bytes). */
+  readonly packed?: PackedListing;
+}
+
+interface PackedListing {
+  readonly buf: Buffer;
+  readonly start: number;
+  readonly end: number;
+  readonly count: number;
+  readonly namesAt: number;
+  readonly kindsAt: number;
 }
 
 const statFields = (st: Stats): number[] => [st.size, st.mtimeMs, st.ino, st.ctimeMs];
 
-function parseListing(buf: Buffer, o: number): { path: string; row: ListingRow; end: number } {
-  if (o + RECORD_HEADER > buf.length) throw new Error('truncated');
+/** The listing record at `o`, ending at `end` (the next record's start); undefined when it is damaged. */
+function parseListing(buf: Buffer, o: number, end: number): ListingRow | undefined {
+  if (o + RECORD_HEADER > end || end > buf.length) return undefined;
   const count = buf.readUInt32LE(o);
-  const pathBytes = buf.readUInt32LE(o + 4);
-  const namesBytes = buf.readUInt32LE(o + 8);
-  const namesAt = o + RECORD_HEADER + pathBytes;
-  const kindsAt = namesAt + namesBytes;
+  const namesAt = o + RECORD_HEADER + buf.readUInt32LE(o + 4);
+  const kindsAt = namesAt + buf.readUInt32LE(o + 8);
   const stAt = kindsAt + count;
-  const end = stAt + 32;
-  if (end > buf.length) throw new Error('truncated');
-  const st = [0, 8, 16, 24].map((k) => buf.readDoubleLE(stAt + k));
-  const listing = (): CachedListing | undefined => {
-    const names = buf.toString('utf8', namesAt, kindsAt).split('\0');
-    // A damaged record is no listing: the folder is listed again.
-    if (names.pop() !== '' || names.length !== count) return undefined;
-    return { names, isDir: Uint8Array.from(buf.subarray(kindsAt, stAt)) };
-  };
-  return { path: buf.toString('utf8', o + RECORD_HEADER, namesAt), row: { st, listing, bytes: buf.subarray(o, end) }, end };
+  if (stAt + 32 !== end) return undefined;
+  const st = [buf.readDoubleLE(stAt), buf.readDoubleLE(stAt + 8), buf.readDoubleLE(stAt + 16), buf.readDoubleLE(stAt + 24)];
+  return { st, listing: undefined, packed: { buf, start: o, end, count, namesAt, kindsAt } };
+}
+
+/** The names and kinds of a listing read from the file; undefined when they are damaged (the folder is listed again). */
+function decodeListing(p: PackedListing): CachedListing | undefined {
+  const names = p.buf.toString('utf8', p.namesAt, p.kindsAt).split('\0');
+  if (names.pop() !== '' || names.length !== p.count) return undefined;
+  // A view of the file's bytes (kept for the whole run anyway), not a copy: no ArrayBuffer per folder.
+  return { names, isDir: new Uint8Array(p.buf.buffer, p.buf.byteOffset + p.kindsAt, p.count) };
 }
 
 function encodeListing(path: string, row: ListingRow, limit: number): Buffer[] {
   if (!(row.st[1]! < limit && row.st[3]! < limit)) return []; // racy: the folder may change again within the same tick
-  if (row.bytes !== undefined) return [row.bytes];
-  const l = row.listing as CachedListing;
+  if (row.packed !== undefined) return [row.packed.buf.subarray(row.packed.start, row.packed.end)];
+  const l = row.listing!;
   const p = Buffer.from(path, 'utf8');
   const names = Buffer.from(l.names.map((n) => `${n}\0`).join(''), 'utf8');
   const head = Buffer.alloc(RECORD_HEADER);
@@ -287,13 +296,7 @@ class Index {
 
   /** The listing record `i`; undefined when it is damaged (the folder is listed again). */
   listing(i: number): ListingRow | undefined {
-    const end = this.start(i + 1);
-    try {
-      const l = parseListing(this.buf.subarray(0, end), this.start(i));
-      return l.end === end ? l.row : undefined;
-    } catch {
-      return undefined;
-    }
+    return parseListing(this.buf, this.start(i), this.start(i + 1));
   }
 }
 
@@ -433,10 +436,9 @@ export class StatCache {
       const f = d!.flat;
       return f[r + 1] === st.size && f[r + 2] === st.mtimeMs && f[r + 3] === st.ino && f[r + 4] === st.ctimeMs ? (f[r + 5] as string) : undefined;
     }
-    const dec = d!.packed!.decoded!;
-    const n = dec.nums;
-    const i = r * 4;
-    if (n[i] !== st.size || n[i + 1] !== st.mtimeMs || n[i + 2] !== st.ino || n[i + 3] !== st.ctimeMs) return undefined;
+    const p = d!.packed!;
+    const dec = p.decoded!;
+    if (numOf(p, r, 0) !== st.size || numOf(p, r, 1) !== st.mtimeMs || numOf(p, r, 2) !== st.ino || numOf(p, r, 3) !== st.ctimeMs) return undefined;
     return dec.values.slice(dec.valueAt[r], dec.valueAt[r + 1]! - 1);
   }
 
@@ -486,11 +488,7 @@ export class StatCache {
   getListing(abs: string, st: Stats): CachedListing | undefined {
     const row = kept(this.#listings, abs, this.#index?.listings, (i) => this.#index!.listing(i));
     if (row === undefined || row.st[0] !== st.size || row.st[1] !== st.mtimeMs || row.st[2] !== st.ino || row.st[3] !== st.ctimeMs) return undefined;
-    if (typeof row.listing === 'function') {
-      const l = row.listing();
-      if (l === undefined) return undefined;
-      row.listing = l;
-    }
+    if (row.listing === undefined && row.packed !== undefined) row.listing = decodeListing(row.packed);
     return row.listing;
   }
 

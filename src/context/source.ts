@@ -57,6 +57,13 @@ export interface InjectedFile {
 export interface ContextPlan {
   /** Real path of the context directory (symlinks resolved). */
   readonly root: string;
+  /**
+   * The `lstat` of `root` when the plan was made: a walk made moments after may start from it
+   * (the key's, `cache/context-hash.ts`), not one made later (the packer's looks again).
+   */
+  readonly rootStats: Stats;
+  /** The Dockerfile's `lstat` when the plan was made, when it is a plain child of the context (found by it): for the same walk. */
+  readonly dockerfileStats?: { readonly name: string; readonly stats: Stats };
   /** Path of the Dockerfile inside the tar: pass it as `dockerfile=` to POST /build. */
   readonly dockerfileInTar: string;
   /** The ignore file in use (absolute), its text, and its path inside the context if it is there. */
@@ -121,6 +128,21 @@ const lstatOrNull = (p: string): Stats | null => orNull(() => lstatSync(p, { thr
 const isFile = (p: string): boolean => orNull(() => statSync(p, { throwIfNoEntry: false }))?.isFile() ?? false;
 const realpath = (p: string): string => realpathSync.native(p);
 
+/**
+ * A Dockerfile written as a plain child of the context folder (`<contextDir>/Dockerfile`, the
+ * common case) that is no symlink: its real path is the context's real path and its name, so
+ * its `lstat` (it is then its `stat`) replaces a `stat` and a `realpath` (a `readlink` per
+ * component). Undefined (ask `realpath`) for anything else.
+ */
+function directChild(contextDir: string, path: string): { rel: string; st: Stats } | undefined {
+  const dir = contextDir.endsWith('/') ? contextDir : `${contextDir}/`;
+  if (sep !== '/' || !path.startsWith(dir)) return undefined;
+  const name = path.slice(dir.length);
+  if (name === '' || name === '.' || name === '..' || name.includes('/')) return undefined;
+  const st = lstatOrNull(path);
+  return st !== null && st.isFile() ? { rel: name, st } : undefined;
+}
+
 /** `.mbuild.Dockerfile`, or `.mbuild.1.Dockerfile`... when the context has a file of that name: a user's file is never replaced. */
 function freeInjectedName(root: string): string {
   if (lstatOrNull(`${root}/${DEFAULT_INJECTED_DOCKERFILE}`) === null) return DEFAULT_INJECTED_DOCKERFILE;
@@ -138,9 +160,12 @@ export function ignoreFileOf(contextDir: string, dockerfilePath: string | undefi
 
 export async function planContext(input: ContextInput): Promise<Result<ContextPlan, ContextPlanError>> {
   let root: string;
+  let rootStats: Stats;
   try {
     root = realpath(input.contextDir);
-    if (!statSync(root).isDirectory()) throw new Error('not a directory');
+    // Its lstat is its stat: a real path ends in no symlink.
+    rootStats = lstatSync(root);
+    if (!rootStats.isDirectory()) throw new Error('not a directory');
   } catch (e) {
     return err({ kind: 'context-unreadable', path: input.contextDir, message: messageOf(e) });
   }
@@ -151,13 +176,16 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
 
   // Where the Dockerfile goes: its real path inside the context, else injected.
   let dockerfileRel: string | null = null;
+  let dockerfileStats: ContextPlan['dockerfileStats'];
   let inject: InjectedFile | null = null;
   if ('path' in input.dockerfile) {
     const path = input.dockerfile.path;
     try {
-      const st = statSync(path);
+      const direct = directChild(input.contextDir, path);
+      const st = direct?.st ?? statSync(path);
       if (!st.isFile()) throw new Error('not a regular file');
-      dockerfileRel = inside(root, realpath(path));
+      dockerfileRel = direct !== undefined ? direct.rel : inside(root, realpath(path));
+      if (direct !== undefined) dockerfileStats = { name: direct.rel, stats: direct.st };
       if (dockerfileRel === null) {
         inject = { name: injectedName(), content: readFileSync(path), mode: st.mode & 0o7777, mtime: st.mtime };
       }
@@ -246,6 +274,8 @@ export async function planContext(input: ContextInput): Promise<Result<ContextPl
 
   return ok({
     root,
+    rootStats,
+    ...(dockerfileStats !== undefined && { dockerfileStats }),
     dockerfileInTar: inject ? injectedName() : dockerfileRel!,
     dockerfileReplaced: replaced,
     ignore,

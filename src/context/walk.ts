@@ -63,6 +63,16 @@ export interface BatchWalkOptions extends WalkOptions {
    * entry is added, removed or renamed in it) is not listed again.
    */
   readonly listings?: ListingCache;
+  /** With `statAhead`: the root's lstat, taken moments ago (`ContextPlan.rootStats`), not taken again. */
+  readonly rootStats?: Stats;
+  /** With `statAhead`: a child of the root `lstat`ed moments ago (the Dockerfile, `ContextPlan.dockerfileStats`), not looked up again by name. */
+  readonly rootChild?: SeenChild;
+}
+
+/** A child of a folder, by name, and its lstat. */
+export interface SeenChild {
+  readonly name: string;
+  readonly stats: Stats;
 }
 
 /** Where a walk keeps the listings of folders, by absolute path, with the folder's lstat taken before it was listed. */
@@ -161,13 +171,13 @@ const BY_NAME = process.platform === 'linux';
  * next component), made with one `lstat` per name and no `readdir`: undefined (list it) when
  * one is missing or cannot be looked at (the listing says why, or that the folder vanished).
  */
-function namedListing(prefix: string, names: readonly string[]): Listing | undefined {
+function namedListing(prefix: string, names: readonly string[], seen?: SeenChild): Listing | undefined {
   if (names.some((n) => BEYOND_BMP_ORDER.test(n))) return undefined;
   const sorted = [...names].sort(byText);
   const stats: Stats[] = [];
   try {
     for (const n of sorted) {
-      const st = lstatSync(prefix + n, { throwIfNoEntry: false });
+      const st = seen?.name === n ? seen.stats : lstatSync(prefix + n, { throwIfNoEntry: false });
       if (st === undefined) return undefined;
       stats.push(st);
     }
@@ -229,6 +239,9 @@ function bytesListing(raw: Dirent<Buffer>[], rel: string, warn: (m: string) => v
   return { names, isDir: Uint8Array.from(dirs), ...(skipped && { skipped }) };
 }
 
+/** A listing made on this thread, or one under way (or that failed: raised when the walk reaches it). */
+type Listed = Listing | Promise<Listing>;
+
 /** One directory being walked. */
 interface Frame extends Listing {
   /** Prefix of the children's absolute paths (the directory's path and a '/'). */
@@ -242,10 +255,10 @@ interface Frame extends Listing {
   i: number;
   // statAhead only:
   /** Match states of the sub-directories (computed when listed, to choose what to list ahead). */
-  readonly dirStates: Map<number, MatchState | undefined>;
+  readonly dirStates: (MatchState | undefined)[];
   /** Sub-directories that will be walked, in order; listings started for them; position of the next one. */
   readonly descend: number[];
-  readonly listings: Map<number, Promise<Listing>>;
+  readonly listings: (Listed | undefined)[];
   next: number;
   /** The slice of children `lstat`ed together: [sliceStart, sliceStart + stats.length). */
   sliceStart: number;
@@ -267,6 +280,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   const omit = new Set(opts.omit ?? []);
   const warn = opts.onWarning ?? (() => {});
   const ahead = opts.statAhead === true;
+  const rootChild = ahead ? opts.rootChild : undefined;
   const matcher = opts.matcher;
   const forcedList = [...forced];
   const forcedBelow = (dir: string): boolean => forcedList.some((f) => f.startsWith(dir + '/'));
@@ -284,8 +298,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   };
   let statted = 0;
 
-  async function open(prefix: string, rel: string, state: MatchState | undefined, sel: Selection, listing: Promise<Listing>): Promise<Frame> {
-    const l = await listing;
+  /** A folder's frame; a promise only when the event loop must run first (no promise, no await, per folder otherwise). */
+  function open(prefix: string, rel: string, state: MatchState | undefined, sel: Selection, l: Listing): Frame | Promise<Frame> {
     // Every field written out (no spread of listings of different shapes): one shape for every frame.
     const f: Frame = {
       names: l.names,
@@ -297,9 +311,9 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       sel,
       sels: undefined,
       i: 0,
-      dirStates: new Map(),
+      dirStates: [],
       descend: [],
-      listings: new Map(),
+      listings: [],
       next: 0,
       sliceStart: 0,
       stats: [],
@@ -312,18 +326,28 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       const childRel = relOf(f, l.names[k]!);
       if (omit.has(childRel) || selectionOf(f, k, childRel) === 'out') continue;
       const s = matcher?.evaluate(childRel, state);
-      f.dirStates.set(k, s);
+      f.dirStates[k] = s;
       if (!(s?.excluded && !forced.has(childRel)) || walkExcluded(childRel)) f.descend.push(k);
     }
     // With kept listings, a folder's lstat decides whether it is listed: the first slice's lstats first, used for that too.
-    if (opts.listings !== undefined && f.descend.length > 0) await fillSlice(f, 0);
+    const pause = opts.listings !== undefined && f.descend.length > 0 && fillSlice(f, 0);
     // Listings started ahead: prefetch keeps each one, and its error, for when the walk reaches it.
     for (const k of f.descend.slice(0, PREFETCH)) void prefetch(f, k);
-    return f;
+    return pause ? nextTick().then(() => f) : f;
   }
 
-  /** Match states and lstats of the children from `k` on (BATCH of them); excluded files are not looked at. */
-  async function fillSlice(f: Frame, k: number): Promise<void> {
+  /** The frame of the folder `k` of `f`, its listing the one started ahead if any. */
+  function openChild(f: Frame, k: number, childAbs: string, childRel: string, state: MatchState | undefined, sel: Selection): Frame | Promise<Frame> {
+    const l = listChild(f, k, childAbs, childRel);
+    return l instanceof Promise ? l.then((v) => open(`${childAbs}/`, childRel, state, sel, v)) : open(`${childAbs}/`, childRel, state, sel, l);
+  }
+
+  /**
+   * Match states and lstats of the children from `k` on (BATCH of them); excluded files are not
+   * looked at. True when the event loop must run before the walk goes on (STAT_SLICE lstats since it last did).
+   */
+  function fillSlice(f: Frame, k: number): boolean {
+    let pause = false;
     const end = Math.min(f.names.length, k + BATCH);
     f.sliceStart = k;
     f.stats = new Array<Stats | Error | undefined>(end - k);
@@ -331,16 +355,19 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     for (let j = k; j < end; j++) {
       const childRel = relOf(f, f.names[j]!);
       if (omit.has(childRel) || selectionOf(f, j, childRel) === 'out') continue;
-      const s = f.isDir[j] === 1 ? f.dirStates.get(j) : matcher?.evaluate(childRel, f.state);
+      const s = f.isDir[j] === 1 ? f.dirStates[j] : matcher?.evaluate(childRel, f.state);
       f.states[j - k] = s;
       if (s?.excluded && !forced.has(childRel) && !(f.isDir[j] === 1 && walkExcluded(childRel))) continue;
       try {
-        f.stats[j - k] = f.named?.[j] ?? lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
+        const seen = rootChild !== undefined && f.rel === '' && rootChild.name === f.names[j] ? rootChild.stats : undefined;
+        f.stats[j - k] =
+          f.named?.[j] ?? seen ?? lstatSync(f.prefix + f.names[j]!, { throwIfNoEntry: false }) ?? new ContextChangedError(childRel, 'file vanished');
       } catch (e) {
         f.stats[j - k] = statError(e, childRel);
       }
-      if (++statted % STAT_SLICE === 0) await nextTick();
+      if (++statted % STAT_SLICE === 0) pause = true;
     }
+    return pause;
   }
 
   /** The names a child of the `on-way` folder `rel` must have to be walked, when they are all known (ReadSet.childNames). */
@@ -354,49 +381,51 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
 
   let listed = 0;
   /** A listing: by name where it can be, else kept from an earlier walk if the folder did not change, else read. */
-  function list(abs: string, rel: string, sel: Selection, known?: Stats): Promise<Listing> {
+  function list(abs: string, rel: string, sel: Selection, known?: Stats): Listed {
     const names = BY_NAME && sel === 'on-way' ? namesBelow(rel) : undefined;
-    const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names);
-    if (named !== undefined) return Promise.resolve(named);
+    const named = names && namedListing(abs.endsWith('/') ? abs : `${abs}/`, names, rel === '' ? rootChild : undefined);
+    if (named !== undefined) return named;
     const kept = opts.listings;
     // Its lstat (the walk's own when it has one) before its listing: a change after it makes the next walk's lstat differ.
     const st = kept && (known?.isDirectory() ? known : lstatOrUndefined(abs));
     if (kept === undefined || st === undefined) return read(abs, rel);
     const same = kept.getListing(abs, st);
-    if (same !== undefined) return Promise.resolve(same);
-    return read(abs, rel).then((l) => {
+    if (same !== undefined) return same;
+    const keep = (l: Listing): Listing => {
       if (l.skipped === undefined) kept.setListing(abs, st, l);
       return l;
-    });
+    };
+    const l = read(abs, rel);
+    return l instanceof Promise ? l.then(keep) : keep(l);
   }
 
   /** A listing read: on this thread for the first SYNC_LISTINGS folders, else through the thread pool. */
-  function read(abs: string, rel: string): Promise<Listing> {
+  function read(abs: string, rel: string): Listed {
     if (listed++ >= SYNC_LISTINGS) return listDir(abs, rel, warn);
     try {
-      return Promise.resolve(listDirSync(abs, rel, warn));
+      return listDirSync(abs, rel, warn);
     } catch (e) {
       return Promise.reject(e instanceof Error ? e : new Error(String(e)));
     }
   }
 
-  function prefetch(f: Frame, k: number): Promise<Listing> {
-    let p = f.listings.get(k);
+  function prefetch(f: Frame, k: number): Listed {
+    let p = f.listings[k];
     if (p === undefined) {
       const rel = relOf(f, f.names[k]!);
       const st = k >= f.sliceStart && k < f.sliceStart + f.stats.length ? f.stats[k - f.sliceStart] : undefined;
       p = list(f.prefix + f.names[k]!, rel, selectionOf(f, k, rel), st instanceof Error ? undefined : st);
-      p.catch(() => {}); // raised when the walk reaches it
-      f.listings.set(k, p);
+      if (p instanceof Promise) p.catch(() => {}); // raised when the walk reaches it
+      f.listings[k] = p;
     }
     return p;
   }
 
   /** The child's listing (the one started ahead, if any), and the next few started ahead. */
-  function listChild(f: Frame, k: number, childAbs: string, childRel: string): Promise<Listing> {
+  function listChild(f: Frame, k: number, childAbs: string, childRel: string): Listed {
     if (!ahead) return listDir(childAbs, childRel, warn);
     const p = prefetch(f, k);
-    f.listings.delete(k);
+    f.listings[k] = undefined;
     const d = f.descend;
     while (f.next < d.length && d[f.next]! <= k) f.next++;
     for (let j = f.next; j < Math.min(d.length, f.next + PREFETCH); j++) void prefetch(f, d[j]!); // kept in f.listings, as in open()
@@ -406,21 +435,16 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
   const root = join(opts.root);
   let rootStats: Stats;
   try {
-    rootStats = ahead ? lstatSync(opts.root) : await lstat(opts.root);
+    rootStats = ahead ? (opts.rootStats ?? lstatSync(opts.root)) : await lstat(opts.root);
   } catch (e) {
     throw new Error(`cannot read context directory ${opts.root}: ${(e as Error).message}`, { cause: e });
   }
   if (!rootStats.isDirectory()) throw new Error(`context ${opts.root} is not a directory`);
   const rootPrefix = root === '.' ? '' : root.endsWith('/') ? root : `${root}/`;
-  const stack: Frame[] = [
-    await open(
-      rootPrefix,
-      '',
-      undefined,
-      select ? 'on-way' : 'below',
-      ahead ? list(root, '', select ? 'on-way' : 'below', rootStats) : listDir(root, '', warn),
-    ),
-  ];
+  const rootSel = select ? 'on-way' : 'below';
+  const rootListed = ahead ? list(root, '', rootSel, rootStats) : listDir(root, '', warn);
+  const rootFrame = open(rootPrefix, '', undefined, rootSel, rootListed instanceof Promise ? await rootListed : rootListed);
+  const stack: Frame[] = [rootFrame instanceof Promise ? await rootFrame : rootFrame];
   let out: WalkEntry[] = [];
 
   while (stack.length > 0) {
@@ -438,7 +462,7 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     let stats: Stats;
     let state: MatchState | undefined;
     if (ahead) {
-      if (k >= f.sliceStart + f.stats.length) await fillSlice(f, k);
+      if (k >= f.sliceStart + f.stats.length && fillSlice(f, k)) await nextTick();
       const st = f.stats[k - f.sliceStart];
       if (st === undefined) continue; // omitted, or excluded without a look
       if (st instanceof Error) throw st;
@@ -460,7 +484,8 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
     const kind = kindOf(stats);
     if (state?.excluded && !forced.has(childRel)) {
       if (kind !== 'dir' || !walkExcluded(childRel)) continue;
-      stack.push(await open(`${childAbs}/`, childRel, state, selection, listChild(f, k, childAbs, childRel)));
+      const excluded = openChild(f, k, childAbs, childRel, state, selection);
+      stack.push(excluded instanceof Promise ? await excluded : excluded);
       continue;
     }
     // A file on the way to a pattern's deeper components reads nothing (the builders would not find the path).
@@ -474,7 +499,10 @@ export async function* walkContextBatches(opts: BatchWalkOptions): AsyncGenerato
       yield out;
       out = [];
     }
-    if (kind === 'dir') stack.push(await open(`${childAbs}/`, childRel, state, selection, listChild(f, k, childAbs, childRel)));
+    if (kind === 'dir') {
+      const child = openChild(f, k, childAbs, childRel, state, selection);
+      stack.push(child instanceof Promise ? await child : child);
+    }
   }
   if (out.length > 0) yield out;
 }
