@@ -177,7 +177,11 @@ export function spliceUpgrades(server: Server, socket: string, onRequest: (req: 
     ] as const) {
       sockets.add(s);
       s.on('end', () => other.connecting || other.end()); // a connecting engine side is ended by its connect callback
-      s.on('close', () => sockets.delete(s));
+      // The other side, no longer piped anywhere, is paused: its end (the caller's process gone) would never be seen.
+      s.on('close', () => {
+        sockets.delete(s);
+        other.resume();
+      });
       s.on('error', () => other.destroy());
       for (const event of ['end', 'error', 'close']) s.on(event, () => events.push(`#${n} ${name} ${event} +${Math.round(performance.now() - t0)} ms`));
     }
