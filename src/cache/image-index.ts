@@ -78,7 +78,7 @@ export class ImageIndex {
     this.#early = undefined;
     const index = new RunIndex(this.#engine, project, root, this.#project(project), mine?.inspects ?? new Map<string, Promise<ImageInfo | undefined>>());
     // No local state: every image's lookup needs the project's listing; it is asked now, while the first keys are computed.
-    if (mine?.cold === true) index.listNow();
+    if (mine?.cold === true) void index.listNow();
     return index;
   }
 
@@ -158,14 +158,13 @@ export class RunIndex {
     // engine ~0.4 s once it holds a thousand). With no local state, or a recorded image
     // gone, the engine's list is the truth.
     if (recorded === undefined && history.length > 0) return undefined;
-    this.listNow();
-    const id = (await this.#listed!).get(key);
+    const id = (await this.listNow()).get(key);
     return id === undefined || this.images.gone.has(id) ? undefined : found(id);
   }
 
-  /** Starts the project's listing for this run, if not started yet. */
-  listNow(): void {
-    this.#listed ??= this.images.listing();
+  /** The project's listing for this run, asked now if it was not yet. */
+  listNow(): Promise<ReadonlyMap<string, string>> {
+    return (this.#listed ??= this.images.listing());
   }
 
   /**

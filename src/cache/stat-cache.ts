@@ -241,11 +241,6 @@ function encodeListing(path: string, row: ListingRow, limit: number): Buffer[] {
 
 const flatDir = (flat: (string | number)[], unsorted: boolean): Dir => ({ packed: null, flat, at: null, cursor: 0, unsorted });
 
-/**
- * The records of a binary file, found by path when first asked for: the header's index (the
- * paths, one JSON array, decoded at once) and where each record starts; a record is parsed when
- * its folder is first looked up, and saved as its bytes if it never was.
- */
 /** The record `key` has in `decoded`; else decoded once from the file (`offsets`: where each record not yet decoded is) and kept. */
 function kept<T>(decoded: Map<string, T>, key: string, offsets: Map<string, number> | undefined, decode: (at: number) => T | undefined): T | undefined {
   const known = decoded.get(key);
@@ -257,6 +252,11 @@ function kept<T>(decoded: Map<string, T>, key: string, offsets: Map<string, numb
   return record;
 }
 
+/**
+ * The records of a binary file, found by path when first asked for: the header's index (the
+ * paths, one JSON array, decoded at once) and where each record starts; a record is parsed when
+ * its folder is first looked up, and saved as its bytes if it never was.
+ */
 class Index {
   readonly dirs = new Map<string, number>();
   readonly listings = new Map<string, number>();

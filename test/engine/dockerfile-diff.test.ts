@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { docker, fileInImage } from '../helpers/engine-docker.js';
+import { fileInImage, internalImagesOf } from '../helpers/engine-docker.js';
 import { imageTree, mountsProject, tempContainersOf, type MountsProject } from './mounts-helpers.js';
 
 const TREE = {
@@ -79,10 +79,7 @@ afterAll(() => {
 });
 
 /** mbuild's internal images (diff side stages) of project `p` (other test files build their own meanwhile). */
-const internalImages = (p: MountsProject): string[] =>
-  docker('image', 'ls', '-a', '--no-trunc', '--filter', 'label=io.mbuild.internal', '--format', '{{.ID}} {{index .Labels "io.mbuild.internal"}}')
-    .filter((l) => l.split(' ')[1]?.startsWith(`${p.name}/`))
-    .sort();
+const internalImages = (p: MountsProject): string[] => internalImagesOf([p.name]);
 const dockerfiles = (p: MountsProject): string =>
   Object.keys(TREE)
     .filter((f) => f.endsWith('Dockerfile'))

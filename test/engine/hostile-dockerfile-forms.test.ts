@@ -15,7 +15,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { containersWith, docker, fileInImage, idOf, processesWith, runInImage } from '../helpers/engine-docker.js';
+import { containersWith, fileInImage, idOf, internalImagesOf, processesWith, runInImage } from '../helpers/engine-docker.js';
 import { startEngineProxy } from '../helpers/engine-proxy.js';
 import { runCli, spawnCli } from '../helpers/run-cli.js';
 import { mountsProject, tempContainersOf, type MountsProject } from './mounts-helpers.js';
@@ -27,10 +27,7 @@ afterAll(() => {
 });
 
 /** mbuild's internal images (diff side stages) of the test's projects: other test files build their own meanwhile. */
-const internalImages = (): string[] =>
-  docker('image', 'ls', '-a', '--no-trunc', '--filter', 'label=io.mbuild.internal', '--format', '{{.ID}} {{index .Labels "io.mbuild.internal"}}')
-    .filter((l) => projects.some((p) => l.split(' ')[1]?.startsWith(`${p.name}/`)))
-    .sort();
+const internalImages = (): string[] => internalImagesOf(projects.map((p) => p.name));
 /** Every path below `dir` (recursively), relative, sorted. */
 const allPaths = (dir: string): string[] => (readdirSync(dir, { recursive: true }) as string[]).sort();
 
@@ -298,7 +295,15 @@ describe.each(['classic', 'buildkit'] as const)('Ctrl-C, %s builder', (builder) 
     const pid = cli.child.pid!;
     let exited = false;
     void cli.done.then(() => (exited = true));
-    await expect.poll(async () => exited || (await ready(pid)), { timeout: 120_000, interval: 100 }).toBe(true);
+    try {
+      await expect.poll(async () => exited || (await ready(pid)), { timeout: 120_000, interval: 100 }).toBe(true);
+    } catch (e) {
+      // Never ready: the run is stopped as a user would, so a failed test leaves no build running.
+      cli.child.kill('SIGINT'); // nothing once it has exited
+      await cli.done;
+      rmSync(tmp, { recursive: true, force: true });
+      throw e;
+    }
     expect(exited, cli.output().stderr).toBe(false);
     process.kill(pid, 'SIGINT');
     const r = await cli.done;
@@ -319,7 +324,14 @@ describe.each(['classic', 'buildkit'] as const)('Ctrl-C, %s builder', (builder) 
       'mbuild.yaml': `${HEAD}  app: {context: app}\n`,
       'app/Dockerfile': `FROM busybox AS a\nLABEL mbt.project=__NAME__\nFROM a AS b\nRUN sleep 600 && echo ${marker}\nFROM base\nCOPY --from=a..b / /d/\n`,
     });
-    await interrupt(p, ['app'], () => processesWith(marker).length > 0, ['app/Dockerfile']);
+    // Side stage a is built (an internal image named by this project) while b sleeps: the count
+    // of this project's internal images, which interrupt() checks is back where it was, sees it.
+    let seen = false;
+    const ready = () => {
+      seen ||= internalImages().some((l) => l.includes(` ${p.name}/app/a `));
+      return seen && processesWith(marker).length > 0;
+    };
+    await interrupt(p, ['app'], ready, ['app/Dockerfile']);
     await expect.poll(() => processesWith(marker), { timeout: 30_000 }).toEqual([]);
     // The daemon kills the step's container, then removes it: a moment after the shell is gone.
     await expect.poll(() => containersWith(marker), { timeout: 30_000 }).toEqual([]);

@@ -104,6 +104,24 @@ export function tagDecoy(tag: string): string {
   return idOf(tag)!;
 }
 
+/**
+ * mbuild's internal images (diff side stages) of the projects named, as `ID <label value>` lines,
+ * sorted: their label is `<project>/<image>/<stage> <uuid>`. Other test files build their own meanwhile.
+ */
+export function internalImagesOf(projects: readonly string[], tries = 3): string[] {
+  const ids = docker('image', 'ls', '-a', '-q', '--no-trunc', '--filter', 'label=io.mbuild.internal');
+  if (ids.length === 0) return [];
+  let lines: string[];
+  try {
+    lines = docker('image', 'inspect', '--format', '{{.Id}} {{index .Config.Labels "io.mbuild.internal"}}', ...new Set(ids));
+  } catch (e) {
+    // An image removed between the two calls: ask again (a few times).
+    if (tries <= 1) throw e;
+    return internalImagesOf(projects, tries - 1);
+  }
+  return lines.filter((l) => projects.some((name) => l.split(' ')[1]?.startsWith(`${name}/`))).sort();
+}
+
 /** Containers of any state whose command line contains `marker` (classic RUN steps run in containers). */
 export const containersWith = (marker: string): string[] =>
   docker('ps', '-a', '--no-trunc', '--format', '{{.ID}} {{.Command}}').filter((l) => l.includes(marker));

@@ -165,19 +165,16 @@ export function spliceUpgrades(server: Server, socket: string, onRequest: (req: 
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]!}: ${req.rawHeaders[i + 1]!}`);
       up.write(`${lines.join('\r\n')}\r\n\r\n`);
       if (head.length > 0) up.write(head);
-      // Each side's end is forwarded by hand, not by pipe: a side that ended before this
-      // callback (a caller gone while the engine was being dialled) must still end the other.
-      up.pipe(client, { end: false });
-      client.pipe(up, { end: false });
-      if (client.readableEnded) up.end();
+      up.pipe(client);
+      client.pipe(up);
     });
     for (const [name, s, other] of [
       ['engine', up, client],
       ['client', client, up],
     ] as const) {
       sockets.add(s);
-      s.on('end', () => other.connecting || other.end()); // a connecting engine side is ended by its connect callback
-      // The other side, no longer piped anywhere, is paused: its end (the caller's process gone) would never be seen.
+      // Once one side closed, the other is piped nowhere and paused: resumed, its end (the caller's
+      // process gone while the daemon had already closed) is seen and it closes too.
       s.on('close', () => {
         sockets.delete(s);
         other.resume();

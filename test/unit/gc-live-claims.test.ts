@@ -4,6 +4,7 @@
  * an image not yet done whose key is that of a build the policy has just selected.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { writeBuilt } from '../../src/cache/gc-record.js';
 import { ImageIndex } from '../../src/cache/image-index.js';
 import { LiveGc } from '../../src/cli/gc-live.js';
 import type { ImageInfo, ImageSummary } from '../../src/docker/engine.js';
@@ -53,7 +54,6 @@ function engine(o: { inspect?: (id: string) => Promise<void> } = {}) {
 }
 
 async function liveGc(root: string, e: ReturnType<typeof engine>['engine'], index: ImageIndex): Promise<string[]> {
-  const { writeBuilt } = await import('../../src/cache/gc-record.js');
   await writeBuilt(root, IDS);
   const live = new LiveGc(e, root, 'p', 3, new AbortController().signal, index.claims('p'));
   live.onEvent({ type: 'image-done', image: 'app', tags: [], outcome: { kind: 'built', imageId: IDS[0]!, durationMs: 1, size: 1 } });
